@@ -1,0 +1,143 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "concord",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "concord", targets: ["ConcordCLI"]),
+        .executable(name: "gateway", targets: ["Gateway"]),
+        .library(name: "ConcordProtocol", targets: ["ConcordProtocol"]),
+        .library(name: "ConcordServer", targets: ["ConcordServer"]),
+        .library(name: "ConcordClient", targets: ["ConcordClient"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+    ],
+    targets: [
+        // Pure codec: frames, requests, responses, errors. NIOCore only.
+        .target(
+            name: "ConcordProtocol",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio")],
+            path: "Shared/ConcordProtocol",
+            swiftSettings: swiftSettings
+        ),
+        // TLS configuration and the certificate authority used by every process.
+        .target(
+            name: "ConcordTLS",
+            dependencies: [
+                "ConcordProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ],
+            path: "Shared/ConcordTLS",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "ConcordServer",
+            dependencies: [
+                "ConcordProtocol", "ConcordTLS",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Shared/ConcordServer",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "ConcordClient",
+            dependencies: [
+                "ConcordProtocol", "ConcordTLS",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Shared/ConcordClient",
+            swiftSettings: swiftSettings
+        ),
+        // The load generator behind `concord bench`.
+        .target(
+            name: "ConcordLoad",
+            dependencies: [
+                "ConcordProtocol", "ConcordTLS",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ],
+            path: "Shared/ConcordLoad",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "ConcordTestSupport",
+            dependencies: ["ConcordServer", "ConcordClient", "ConcordTLS"],
+            path: "Shared/ConcordTestSupport",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "ConcordCLI",
+            dependencies: [
+                "ConcordClient", "ConcordTLS", "ConcordLoad", "ConcordProtocol",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Services/ConcordCLI",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "Gateway",
+            dependencies: [
+                "ConcordServer", "ConcordClient", "ConcordTLS",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Services/Gateway",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ConcordProtocolTests",
+            dependencies: [
+                "ConcordProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ],
+            path: "Tests/ConcordProtocolTests",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ConcordIntegrationTests",
+            dependencies: ["ConcordTestSupport", "ConcordServer", "ConcordClient", "ConcordTLS", "ConcordProtocol",
+                           .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                           .product(name: "NIOPosix", package: "swift-nio"),
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+            path: "Tests/ConcordIntegrationTests",
+            swiftSettings: swiftSettings
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

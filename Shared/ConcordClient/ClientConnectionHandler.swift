@@ -1,0 +1,163 @@
+import ConcordProtocol
+import Logging
+import NIOCore
+import NIOTLS
+
+/// A request on its way out, with the promise its response fulfils.
+struct OutboundCall {
+    var request: Request
+    var deadline: NIODeadline
+    var promise: EventLoopPromise<Response>
+}
+
+/// Multiplexes calls over one connection: gives each a wire id, matches replies by id whatever
+/// their order, fails a call at its deadline, and fails every pending call when the connection ends.
+final class ClientConnectionHandler: ChannelDuplexHandler {
+    typealias InboundIn = LineFrame
+    typealias OutboundIn = OutboundCall
+    typealias OutboundOut = ByteBuffer
+
+    private struct Pending {
+        var promise: EventLoopPromise<Response>
+        var timer: Scheduled<Void>
+        var callerID: String
+    }
+
+    private let endpoint: String
+    private var logger: Logger
+    private var pending: [String: Pending] = [:]
+    private var nextID: UInt64 = 0
+    private var output = ByteBuffer()
+    private var flushScheduled = false
+    private var context: ChannelHandlerContext?
+    private var closeReason: String?
+    /// Limits the server announced in its `* hello`; nil until it arrives.
+    private(set) var serverHello: ByteBuffer?
+
+    init(endpoint: String, logger: Logger) {
+        self.endpoint = endpoint
+        self.logger = logger
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        self.output = context.channel.allocator.buffer(capacity: 512)
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
+    // MARK: Outbound
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        var call = self.unwrapOutboundIn(data)
+        guard context.channel.isActive else {
+            call.promise.fail(self.connectionError())
+            promise?.fail(ChannelError.ioOnClosedChannel)
+            return
+        }
+        self.nextID &+= 1
+        let wireID = String(self.nextID, radix: 36)
+        let callerID = call.request.id
+        call.request.id = wireID
+        let this = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let timer = context.eventLoop.scheduleTask(deadline: call.deadline) {
+            this.value.expire(wireID)
+        }
+        self.pending[wireID] = Pending(promise: call.promise, timer: timer, callerID: callerID)
+        LineCodec.write(call.request, into: &self.output)
+        promise?.succeed()
+    }
+
+    func flush(context: ChannelHandlerContext) {
+        // Coalesce: every call written during this event-loop tick leaves in one flush.
+        guard !self.flushScheduled else { return }
+        self.flushScheduled = true
+        let this = NIOLoopBound(self, eventLoop: context.eventLoop)
+        context.eventLoop.execute { this.value.flushNow() }
+    }
+
+    private func flushNow() {
+        self.flushScheduled = false
+        guard self.output.readableBytes > 0, let context = self.context else { return }
+        let bytes = self.output
+        self.output = context.channel.allocator.buffer(capacity: 512)
+        context.writeAndFlush(self.wrapOutboundOut(bytes), promise: nil)
+    }
+
+    // MARK: Inbound
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch self.unwrapInboundIn(data) {
+        case .oversized:
+            self.closeReason = "server sent a line longer than this client accepts"
+            context.close(promise: nil)
+        case .line(let line):
+            let parsed: ServerLine
+            do {
+                parsed = try LineCodec.parseServerLine(line)
+            } catch {
+                self.logger.debug("unreadable line from server", metadata: ["concord.error": "\(error)"])
+                return
+            }
+            switch parsed {
+            case .response(var response):
+                guard let entry = self.pending.removeValue(forKey: response.id) else {
+                    if response.id == unsolicitedID, case .error(let error) = response.outcome {
+                        self.closeReason = "\(error.code): \(error.message)"
+                    }
+                    return
+                }
+                entry.timer.cancel()
+                response.id = entry.callerID
+                entry.promise.succeed(response)
+            case .event(let event):
+                switch event.name {
+                case .ping:
+                    LineCodec.writePong(into: &self.output)
+                    self.flush(context: context)
+                case .hello:
+                    self.serverHello = event.body
+                case .bye:
+                    self.closeReason = "server said bye: \(String(buffer: event.body))"
+                default:
+                    break
+                }
+            }
+        }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case .handshakeCompleted(let negotiated) = event as? TLSUserEvent, negotiated != ConcordProtocolVersion.alpn {
+            self.closeReason = "server did not agree to ALPN \(ConcordProtocolVersion.alpn)"
+            context.close(promise: nil)
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if self.closeReason == nil { self.closeReason = "\(error)" }
+        context.close(promise: nil)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        let error = self.connectionError()
+        let pending = self.pending
+        self.pending.removeAll()
+        for (_, entry) in pending {
+            entry.timer.cancel()
+            entry.promise.fail(error)
+        }
+        context.fireChannelInactive()
+    }
+
+    private func expire(_ wireID: String) {
+        guard let entry = self.pending.removeValue(forKey: wireID) else { return }
+        entry.promise.fail(ConcordError(.deadlineExceeded, "no answer from \(self.endpoint) before the deadline"))
+    }
+
+    private func connectionError() -> ConcordError {
+        ConcordError(.unavailable, "connection to \(self.endpoint) closed" + (self.closeReason.map { ": \($0)" } ?? ""))
+    }
+}

@@ -1,0 +1,199 @@
+import ConcordProtocol
+import ConcordTLS
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOFoundationCompat
+import NIOPosix
+import NIOSSL
+
+/// A client for one endpoint: one multiplexed TLS connection, opened on first use and again on
+/// the next use after it drops. Safe to share; calls from many tasks go out on the same connection.
+public final class ConcordClient: Sendable {
+    public struct Configuration: Sendable {
+        public var host: String
+        public var port: Int
+        public var tls: TLSIdentity
+        /// The name the server's certificate must carry; nil checks the IP address instead.
+        public var serverName: String?
+        public var connectTimeout: Duration
+        /// The deadline of a call that sets none.
+        public var defaultDeadline: Duration
+        public var maxLineLength: Int
+
+        public init(
+            host: String,
+            port: Int,
+            tls: TLSIdentity,
+            serverName: String? = nil,
+            connectTimeout: Duration = .seconds(5),
+            defaultDeadline: Duration = .seconds(30),
+            maxLineLength: Int = 16 << 20
+        ) {
+            self.host = host
+            self.port = port
+            self.tls = tls
+            self.serverName = serverName
+            self.connectTimeout = connectTimeout
+            self.defaultDeadline = defaultDeadline
+            self.maxLineLength = maxLineLength
+        }
+    }
+
+    private enum State {
+        case idle
+        case connecting(EventLoopFuture<any Channel>)
+        case connected(any Channel)
+        case closed
+    }
+
+    public let configuration: Configuration
+    private let sslContext: NIOSSLContext
+    private let eventLoopGroup: any EventLoopGroup
+    private let state = NIOLockedValueBox(State.idle)
+    private let logger: Logger
+
+    public var endpoint: String { "\(self.configuration.host):\(self.configuration.port)" }
+
+    public init(
+        configuration: Configuration,
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        logger: Logger = Logger(label: "concord.client")
+    ) throws {
+        self.configuration = configuration
+        self.sslContext = try NIOSSLContext(configuration: ConcordTLSConfiguration.client(identity: configuration.tls))
+        self.eventLoopGroup = eventLoopGroup
+        self.logger = logger
+    }
+
+    // MARK: Calls
+
+    /// Sends `request` (its id is replaced on the wire and restored in the response) and waits for
+    /// the answer. Errors the server returns come back as a response, not thrown; a deadline that
+    /// passes or a connection that cannot be used throws a ``ConcordError``.
+    public func send(_ request: Request) async throws(ConcordError) -> Response {
+        var request = request
+        let budget = request.metadata.deadline ?? self.configuration.defaultDeadline
+        request.metadata.deadline = budget
+        let channel = try await self.connection()
+        let promise = channel.eventLoop.makePromise(of: Response.self)
+        let call = OutboundCall(request: request, deadline: .now() + TimeAmount(budget), promise: promise)
+        channel.writeAndFlush(call, promise: nil)
+        do {
+            return try await promise.futureResult.get()
+        } catch let error as ConcordError {
+            throw error
+        } catch {
+            throw ConcordError(.unavailable, "call to \(self.endpoint) failed: \(error)")
+        }
+    }
+
+    /// Calls `verb` with a raw JSON body and returns the raw JSON answer; a server error is thrown.
+    public func call(_ verb: String, body: ByteBuffer = Request.emptyBody, metadata: Metadata = Metadata()) async throws(ConcordError) -> ByteBuffer {
+        let response = try await self.send(Request(id: "c", verb: verb, metadata: metadata, body: body))
+        switch response.outcome {
+        case .ok(let body): return body
+        case .error(let error): throw error
+        }
+    }
+
+    /// Calls `verb` with `input` encoded as JSON and decodes the answer as `Output`.
+    public func call<Input: Encodable, Output: Decodable>(
+        _ verb: String,
+        _ input: Input,
+        as output: Output.Type = Output.self,
+        metadata: Metadata = Metadata()
+    ) async throws(ConcordError) -> Output {
+        let body: ByteBuffer
+        do {
+            body = try JSONEncoder().encodeAsByteBuffer(input, allocator: ByteBufferAllocator())
+        } catch {
+            throw ConcordError(.badRequest, "cannot encode request body: \(error)")
+        }
+        let answer = try await self.call(verb, body: body, metadata: metadata)
+        do {
+            return try JSONDecoder().decode(Output.self, from: answer)
+        } catch {
+            throw ConcordError(.internal, "cannot decode answer to \(verb): \(error)")
+        }
+    }
+
+    /// Closes the connection; pending calls fail with `unavailable`. Later calls fail too.
+    public func close() async {
+        let channel: (any Channel)? = self.state.withLockedValue { state in
+            defer { state = .closed }
+            if case .connected(let channel) = state { return channel }
+            return nil
+        }
+        try? await channel?.close()
+    }
+
+    // MARK: Connection
+
+    private func connection() async throws(ConcordError) -> any Channel {
+        enum Next {
+            case use(any Channel)
+            case wait(EventLoopFuture<any Channel>)
+            case fail
+        }
+        let next: Next = self.state.withLockedValue { state in
+            switch state {
+            case .connected(let channel) where channel.isActive:
+                return .use(channel)
+            case .connecting(let future):
+                return .wait(future)
+            case .closed:
+                return .fail
+            case .idle, .connected:
+                let future = self.connect()
+                state = .connecting(future)
+                return .wait(future)
+            }
+        }
+        switch next {
+        case .use(let channel):
+            return channel
+        case .fail:
+            throw ConcordError(.unavailable, "client for \(self.endpoint) is closed")
+        case .wait(let future):
+            do {
+                return try await future.get()
+            } catch {
+                throw ConcordError(.unavailable, "cannot connect to \(self.endpoint): \(error)")
+            }
+        }
+    }
+
+    private func connect() -> EventLoopFuture<any Channel> {
+        let configuration = self.configuration
+        let sslContext = self.sslContext
+        let endpoint = self.endpoint
+        let logger = self.logger
+        let serverName = configuration.serverName ?? (CertificateAuthority.addressBytes(configuration.host) == nil ? configuration.host : nil)
+        let future = ClientBootstrap(group: self.eventLoopGroup)
+            .connectTimeout(TimeAmount(configuration.connectTimeout))
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandlers([
+                        try NIOSSLClientHandler(context: sslContext, serverHostname: serverName),
+                        ByteToMessageHandler(LineFrameDecoder(maxLineLength: configuration.maxLineLength)),
+                        ClientConnectionHandler(endpoint: endpoint, logger: logger),
+                    ])
+                }
+            }
+            .connect(host: configuration.host, port: configuration.port)
+        let state = self.state
+        future.whenComplete { result in
+            state.withLockedValue { state in
+                guard case .connecting = state else { return }
+                switch result {
+                case .success(let channel): state = .connected(channel)
+                case .failure: state = .idle
+                }
+            }
+        }
+        return future
+    }
+}

@@ -1,0 +1,73 @@
+/// The fixed set of error codes a response may carry. Stable: clients switch on them.
+///
+/// An opaque struct over a private enum, so the set can grow without breaking exhaustive switches.
+public struct ErrorCode: Hashable, Sendable, CustomStringConvertible {
+    private enum Base: String, CaseIterable {
+        case badRequest = "bad_request"
+        case unauthorized
+        case forbidden
+        case notFound = "not_found"
+        case conflict
+        case tooLarge = "too_large"
+        case unavailable
+        case deadlineExceeded = "deadline_exceeded"
+        case `internal`
+    }
+
+    private let base: Base
+    private init(_ base: Base) { self.base = base }
+
+    /// The request is malformed: grammar, JSON body, or a field that fails validation.
+    public static let badRequest = ErrorCode(.badRequest)
+    /// No credentials, or credentials that are not valid.
+    public static let unauthorized = ErrorCode(.unauthorized)
+    /// Valid credentials whose role may not call this verb.
+    public static let forbidden = ErrorCode(.forbidden)
+    /// Unknown verb, or the record asked for does not exist.
+    public static let notFound = ErrorCode(.notFound)
+    /// Stale version, duplicate key, still-referenced record, or an id already in flight.
+    public static let conflict = ErrorCode(.conflict)
+    /// A line or a body over the advertised limit. The connection is closed after this reply.
+    public static let tooLarge = ErrorCode(.tooLarge)
+    /// The server is shutting down, overloaded, or cannot reach what it depends on. Retry elsewhere or later.
+    public static let unavailable = ErrorCode(.unavailable)
+    /// The request's deadline passed before an answer was ready.
+    public static let deadlineExceeded = ErrorCode(.deadlineExceeded)
+    /// A bug or an unexpected failure on the server; the message says no more than is safe.
+    public static let `internal` = ErrorCode(.internal)
+
+    /// Every code, in the order the specification lists them.
+    public static let all: [ErrorCode] = Base.allCases.map(ErrorCode.init)
+
+    /// Parses a code as written on the wire.
+    public init?(wire: some StringProtocol) {
+        guard let base = Base(rawValue: String(wire)) else { return nil }
+        self.base = base
+    }
+
+    /// The code as written on the wire, e.g. `not_found`.
+    public var wire: String { self.base.rawValue }
+    public var description: String { self.base.rawValue }
+}
+
+/// An error as data: a stable code, a message a person can act on, and optionally the field at fault.
+public struct ConcordError: Error, Sendable, Hashable, CustomStringConvertible {
+    public var code: ErrorCode
+    public var message: String
+    /// The request field the error is about, when there is one (`body.name`, `metadata.deadline`).
+    public var field: String?
+
+    public init(_ code: ErrorCode, _ message: String, field: String? = nil) {
+        self.code = code
+        self.message = message
+        self.field = field
+    }
+
+    public var description: String {
+        if let field { return "\(self.code): \(self.message) (field: \(field))" }
+        return "\(self.code): \(self.message)"
+    }
+
+    /// Whether a server closes the connection after sending this error.
+    public var closesConnection: Bool { self.code == .tooLarge }
+}

@@ -1,0 +1,127 @@
+import NIOCore
+
+/// The little JSON the codec itself needs: writing a string, and reading the string members of a
+/// flat error body. Request and response bodies are never parsed here.
+enum JSONFields {
+    static func writeString(_ string: String, into buffer: inout ByteBuffer) {
+        buffer.writeInteger(UInt8(ascii: "\""))
+        for byte in string.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): buffer.writeString("\\\"")
+            case UInt8(ascii: "\\"): buffer.writeString("\\\\")
+            case UInt8(ascii: "\n"): buffer.writeString("\\n")
+            case UInt8(ascii: "\r"): buffer.writeString("\\r")
+            case UInt8(ascii: "\t"): buffer.writeString("\\t")
+            case 0..<0x20:
+                let hex: [UInt8] = Array("0123456789abcdef".utf8)
+                buffer.writeString("\\u00")
+                buffer.writeInteger(hex[Int(byte >> 4)])
+                buffer.writeInteger(hex[Int(byte & 0xF)])
+            default: buffer.writeInteger(byte)
+            }
+        }
+        buffer.writeInteger(UInt8(ascii: "\""))
+    }
+
+    /// The top-level members of a JSON object whose values are strings. Other members are skipped;
+    /// anything malformed ends the scan with what was read so far.
+    static func strings(in bytes: ByteBufferView.SubSequence) -> [String: String] {
+        var reader = Reader(bytes: Array(bytes))
+        var result: [String: String] = [:]
+        reader.skipWhitespace()
+        guard reader.consume(UInt8(ascii: "{")) else { return result }
+        while true {
+            reader.skipWhitespace()
+            guard let key = reader.readString() else { return result }
+            reader.skipWhitespace()
+            guard reader.consume(UInt8(ascii: ":")) else { return result }
+            reader.skipWhitespace()
+            if reader.peek == UInt8(ascii: "\"") {
+                guard let value = reader.readString() else { return result }
+                result[key] = value
+            } else if !reader.skipValue() {
+                return result
+            }
+            reader.skipWhitespace()
+            guard reader.consume(UInt8(ascii: ",")) else { return result }
+        }
+    }
+
+    private struct Reader {
+        let bytes: [UInt8]
+        var index = 0
+
+        var peek: UInt8? { self.index < self.bytes.count ? self.bytes[self.index] : nil }
+
+        mutating func consume(_ byte: UInt8) -> Bool {
+            guard self.peek == byte else { return false }
+            self.index += 1
+            return true
+        }
+
+        mutating func skipWhitespace() {
+            while let byte = self.peek, byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D { self.index += 1 }
+        }
+
+        mutating func readString() -> String? {
+            guard self.consume(UInt8(ascii: "\"")) else { return nil }
+            var scalars: [UInt8] = []
+            while let byte = self.peek {
+                self.index += 1
+                switch byte {
+                case UInt8(ascii: "\""):
+                    return String(decoding: scalars, as: UTF8.self)
+                case UInt8(ascii: "\\"):
+                    guard let escaped = self.peek else { return nil }
+                    self.index += 1
+                    switch escaped {
+                    case UInt8(ascii: "n"): scalars.append(0x0A)
+                    case UInt8(ascii: "r"): scalars.append(0x0D)
+                    case UInt8(ascii: "t"): scalars.append(0x09)
+                    case UInt8(ascii: "b"): scalars.append(0x08)
+                    case UInt8(ascii: "f"): scalars.append(0x0C)
+                    case UInt8(ascii: "u"):
+                        guard self.index + 4 <= self.bytes.count,
+                            let code = UInt32(String(decoding: self.bytes[self.index..<self.index + 4], as: UTF8.self), radix: 16)
+                        else { return nil }
+                        self.index += 4
+                        let scalar = Unicode.Scalar(code) ?? "\u{FFFD}"
+                        scalars.append(contentsOf: Array(String(Character(scalar)).utf8))
+                    default: scalars.append(escaped)
+                    }
+                default:
+                    scalars.append(byte)
+                }
+            }
+            return nil
+        }
+
+        /// Skips a non-string value (number, literal, object or array), balancing brackets.
+        mutating func skipValue() -> Bool {
+            var depth = 0
+            while let byte = self.peek {
+                switch byte {
+                case UInt8(ascii: "\""):
+                    guard self.readString() != nil else { return false }
+                    continue
+                case UInt8(ascii: "{"), UInt8(ascii: "["): depth += 1
+                case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                    if depth == 0 { return true }
+                    depth -= 1
+                case UInt8(ascii: ","):
+                    if depth == 0 { return true }
+                default: break
+                }
+                self.index += 1
+            }
+            return depth == 0
+        }
+    }
+}
+
+/// Writes a Swift string as a JSON string literal, for the few bodies built without an encoder.
+public enum JSONString {
+    public static func write(_ string: String, into buffer: inout ByteBuffer) {
+        JSONFields.writeString(string, into: &buffer)
+    }
+}

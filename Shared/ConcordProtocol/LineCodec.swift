@@ -1,0 +1,303 @@
+import NIOCore
+
+/// Parses and writes protocol lines. Pure: bytes in, values out, no I/O.
+///
+/// The grammar is specified in docs/protocol.md. Bodies are never decoded here: a request body is
+/// handed on as the exact bytes received, so a proxy routes on verb and metadata alone.
+public enum LineCodec {
+    public static let maxIDLength = 64
+    public static let maxVerbLength = 128
+    public static let maxMetadataEntries = 16
+    public static let maxMetadataValueLength = 512
+
+    // MARK: Reading
+
+    /// Reads one line sent by a client (no terminator).
+    public static func parseClientLine(_ line: ByteBuffer) -> ClientLine {
+        var cursor = Cursor(line)
+        cursor.skipSpaces()
+        if cursor.atEnd { return .empty }
+
+        let idRange = cursor.token()
+        let id = cursor.string(idRange)
+        if id == unsolicitedID {
+            cursor.skipSpaces()
+            let control = cursor.string(cursor.token())
+            cursor.skipSpaces()
+            if control == "pong" { return .pong }
+            return .invalid(id: nil, ConcordError(.badRequest, "a line with id '*' must be '* pong'", field: "id"))
+        }
+        guard Self.isValidID(cursor.view[idRange]) else {
+            return .invalid(
+                id: nil,
+                ConcordError(
+                    .badRequest,
+                    "request id must be 1 to \(Self.maxIDLength) characters of letters, digits, '-', '_', '.', ':'; a line is: ID VERB [key=value ...] [JSON]",
+                    field: "id"
+                )
+            )
+        }
+
+        cursor.skipSpaces()
+        let verbRange = cursor.token()
+        guard !verbRange.isEmpty else {
+            return .invalid(id: id, ConcordError(.badRequest, "missing verb after id '\(id)'", field: "verb"))
+        }
+        guard Self.isValidVerb(cursor.view[verbRange]) else {
+            return .invalid(
+                id: id,
+                ConcordError(
+                    .badRequest,
+                    "verb must be lowercase dot-separated words like 'participants.sessions.list' (at most \(Self.maxVerbLength) bytes)",
+                    field: "verb"
+                )
+            )
+        }
+        let verb = cursor.string(verbRange)
+
+        var metadata = Metadata()
+        var entries = 0
+        var body = Request.emptyBody
+        while true {
+            cursor.skipSpaces()
+            guard let next = cursor.peek else { break }
+            if next == UInt8(ascii: "{") || next == UInt8(ascii: "[") {
+                let bodyRange = cursor.rest()
+                guard Self.isValidUTF8(cursor.view[bodyRange]) else {
+                    return .invalid(id: id, ConcordError(.badRequest, "body is not valid UTF-8", field: "body"))
+                }
+                body = line.getSlice(at: line.readerIndex + bodyRange.lowerBound, length: bodyRange.count)!
+                break
+            }
+            let tokenRange = cursor.token()
+            entries += 1
+            guard entries <= Self.maxMetadataEntries else {
+                return .invalid(id: id, ConcordError(.badRequest, "more than \(Self.maxMetadataEntries) metadata entries", field: "metadata"))
+            }
+            if let error = Self.parseMetadata(cursor.view[tokenRange], into: &metadata) {
+                return .invalid(id: id, error)
+            }
+        }
+        return .request(Request(id: id, verb: verb, metadata: metadata, body: body))
+    }
+
+    /// Reads one line sent by a server (no terminator).
+    public static func parseServerLine(_ line: ByteBuffer) throws(ConcordError) -> ServerLine {
+        var cursor = Cursor(line)
+        let id = cursor.string(cursor.token())
+        cursor.skipSpaces()
+        let kind = cursor.string(cursor.token())
+        cursor.skipSpaces()
+        guard !id.isEmpty, !kind.isEmpty else {
+            throw ConcordError(.badRequest, "server line without id and status")
+        }
+        switch kind {
+        case "ok":
+            let range = cursor.rest()
+            let body = range.isEmpty ? Request.emptyBody : line.getSlice(at: line.readerIndex + range.lowerBound, length: range.count)!
+            return .response(.ok(id, body))
+        case "err":
+            let codeText = cursor.string(cursor.token())
+            cursor.skipSpaces()
+            guard let code = ErrorCode(wire: codeText) else {
+                throw ConcordError(.badRequest, "unknown error code '\(codeText)'")
+            }
+            let fields = JSONFields.strings(in: cursor.view[cursor.rest()])
+            let error = ConcordError(code, fields["message"] ?? "", field: fields["field"])
+            return .response(.error(id, error))
+        default:
+            guard id == unsolicitedID else {
+                throw ConcordError(.badRequest, "expected 'ok' or 'err' after id '\(id)', got '\(kind)'")
+            }
+            let range = cursor.rest()
+            let body = range.isEmpty ? Request.emptyBody : line.getSlice(at: line.readerIndex + range.lowerBound, length: range.count)!
+            return .event(ServerEvent(name: .init(rawValue: kind), body: body))
+        }
+    }
+
+    /// Reads the request id at the start of a line that could not be framed, if it is a valid id.
+    public static func leadingID(_ prefix: ByteBuffer) -> String? {
+        var cursor = Cursor(prefix)
+        cursor.skipSpaces()
+        let range = cursor.token()
+        guard !cursor.atEnd, Self.isValidID(cursor.view[range]) else { return nil }
+        return cursor.string(range)
+    }
+
+    // MARK: Writing
+
+    public static func write(_ request: Request, into buffer: inout ByteBuffer) {
+        buffer.writeString(request.id)
+        buffer.writeInteger(UInt8(ascii: " "))
+        buffer.writeString(request.verb)
+        let metadata = request.metadata
+        if let deadline = metadata.deadlineMilliseconds { Self.writeEntry(Metadata.Key.deadline, String(deadline), into: &buffer) }
+        if let trace = metadata.trace { Self.writeEntry(Metadata.Key.trace, trace, into: &buffer) }
+        if let key = metadata.idempotencyKey { Self.writeEntry(Metadata.Key.idempotencyKey, key, into: &buffer) }
+        if let auth = metadata.auth { Self.writeEntry(Metadata.Key.auth, auth, into: &buffer) }
+        for entry in metadata.extensions { Self.writeEntry(entry.key, entry.value, into: &buffer) }
+        buffer.writeInteger(UInt8(ascii: " "))
+        var body = request.body
+        buffer.writeBuffer(&body)
+        buffer.writeInteger(UInt8(ascii: "\n"))
+    }
+
+    public static func write(_ response: Response, into buffer: inout ByteBuffer) {
+        buffer.writeString(response.id)
+        switch response.outcome {
+        case .ok(var body):
+            buffer.writeString(" ok ")
+            buffer.writeBuffer(&body)
+        case .error(let error):
+            buffer.writeString(" err ")
+            buffer.writeString(error.code.wire)
+            buffer.writeString(" {\"message\":")
+            JSONFields.writeString(error.message, into: &buffer)
+            if let field = error.field {
+                buffer.writeString(",\"field\":")
+                JSONFields.writeString(field, into: &buffer)
+            }
+            buffer.writeInteger(UInt8(ascii: "}"))
+        }
+        buffer.writeInteger(UInt8(ascii: "\n"))
+    }
+
+    public static func write(_ event: ServerEvent, into buffer: inout ByteBuffer) {
+        buffer.writeString(unsolicitedID)
+        buffer.writeInteger(UInt8(ascii: " "))
+        buffer.writeString(event.name.rawValue)
+        buffer.writeInteger(UInt8(ascii: " "))
+        var body = event.body
+        buffer.writeBuffer(&body)
+        buffer.writeInteger(UInt8(ascii: "\n"))
+    }
+
+    public static func writePong(into buffer: inout ByteBuffer) {
+        buffer.writeString("* pong\n")
+    }
+
+    // MARK: Grammar
+
+    public static func isValidID(_ bytes: ByteBufferView.SubSequence) -> Bool {
+        guard !bytes.isEmpty, bytes.count <= Self.maxIDLength else { return false }
+        return bytes.allSatisfy { byte in
+            Self.isAlphanumeric(byte) || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")
+                || byte == UInt8(ascii: ".") || byte == UInt8(ascii: ":")
+        }
+    }
+
+    public static func isValidVerb(_ bytes: ByteBufferView.SubSequence) -> Bool {
+        guard !bytes.isEmpty, bytes.count <= Self.maxVerbLength else { return false }
+        var atSegmentStart = true
+        for byte in bytes {
+            if atSegmentStart {
+                guard byte >= UInt8(ascii: "a"), byte <= UInt8(ascii: "z") else { return false }
+                atSegmentStart = false
+            } else if byte == UInt8(ascii: ".") {
+                atSegmentStart = true
+            } else {
+                guard Self.isLowerOrDigit(byte) || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-") else { return false }
+            }
+        }
+        return !atSegmentStart
+    }
+
+    private static func parseMetadata(_ token: ByteBufferView.SubSequence, into metadata: inout Metadata) -> ConcordError? {
+        guard let equals = token.firstIndex(of: UInt8(ascii: "=")), equals != token.startIndex else {
+            let text = String(decoding: token.prefix(40), as: UTF8.self)
+            return ConcordError(.badRequest, "expected key=value metadata or a JSON body starting with '{', got '\(text)'", field: "metadata")
+        }
+        let keyBytes = token[..<equals]
+        let valueBytes = token[(equals + 1)...]
+        guard keyBytes.count <= 32, keyBytes.allSatisfy({ Self.isLowerOrDigit($0) || $0 == UInt8(ascii: "-") }) else {
+            return ConcordError(.badRequest, "metadata keys are lowercase letters, digits and '-'", field: "metadata")
+        }
+        let key = String(decoding: keyBytes, as: UTF8.self)
+        guard !valueBytes.isEmpty, valueBytes.count <= Self.maxMetadataValueLength,
+            valueBytes.allSatisfy({ $0 > 0x20 && $0 < 0x7F })
+        else {
+            return ConcordError(
+                .badRequest,
+                "metadata '\(key)' needs a value of 1 to \(Self.maxMetadataValueLength) visible ASCII characters",
+                field: "metadata.\(key)"
+            )
+        }
+        let value = String(decoding: valueBytes, as: UTF8.self)
+        switch key {
+        case Metadata.Key.deadline:
+            guard valueBytes.count <= 10, let milliseconds = Int64(value), milliseconds > 0 else {
+                return ConcordError(.badRequest, "deadline is a positive number of milliseconds, e.g. deadline=2000", field: "metadata.deadline")
+            }
+            metadata.deadlineMilliseconds = milliseconds
+        case Metadata.Key.trace: metadata.trace = value
+        case Metadata.Key.idempotencyKey: metadata.idempotencyKey = value
+        case Metadata.Key.auth: metadata.auth = value
+        default: metadata.extensions.append(.init(key: key, value: value))
+        }
+        return nil
+    }
+
+    private static func writeEntry(_ key: String, _ value: String, into buffer: inout ByteBuffer) {
+        buffer.writeInteger(UInt8(ascii: " "))
+        buffer.writeString(key)
+        buffer.writeInteger(UInt8(ascii: "="))
+        buffer.writeString(value)
+    }
+
+    static func isValidUTF8(_ bytes: ByteBufferView.SubSequence) -> Bool {
+        if bytes.allSatisfy({ $0 < 0x80 }) { return true }
+        return String(validating: bytes, as: UTF8.self) != nil
+    }
+
+    private static func isAlphanumeric(_ byte: UInt8) -> Bool {
+        Self.isLowerOrDigit(byte) || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
+    }
+
+    private static func isLowerOrDigit(_ byte: UInt8) -> Bool {
+        (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")) || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
+    }
+}
+
+/// A forward-only reader over the bytes of one line.
+struct Cursor {
+    let view: ByteBufferView
+    var index: Int
+
+    init(_ buffer: ByteBuffer) {
+        self.view = buffer.readableBytesView
+        self.index = self.view.startIndex
+    }
+
+    var atEnd: Bool { self.index >= self.view.endIndex }
+    var peek: UInt8? { self.atEnd ? nil : self.view[self.index] }
+
+    mutating func skipSpaces() {
+        while let byte = self.peek, byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") {
+            self.index += 1
+        }
+    }
+
+    /// The bytes up to the next space or the end of the line.
+    mutating func token() -> Range<Int> {
+        let start = self.index
+        while let byte = self.peek, byte != UInt8(ascii: " "), byte != UInt8(ascii: "\t") {
+            self.index += 1
+        }
+        return start..<self.index
+    }
+
+    /// Everything left, without trailing spaces.
+    mutating func rest() -> Range<Int> {
+        let start = self.index
+        var end = self.view.endIndex
+        while end > start, self.view[end - 1] == UInt8(ascii: " ") || self.view[end - 1] == UInt8(ascii: "\t") {
+            end -= 1
+        }
+        self.index = self.view.endIndex
+        return start..<end
+    }
+
+    func string(_ range: Range<Int>) -> String {
+        String(decoding: self.view[range], as: UTF8.self)
+    }
+}

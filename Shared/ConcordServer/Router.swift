@@ -1,0 +1,120 @@
+import ConcordProtocol
+import Foundation
+import NIOCore
+import NIOFoundationCompat
+
+/// Maps verbs to handlers. Business code registers typed async handlers and never sees a line.
+public struct Router: Sendable {
+    /// A handler that answers from the request's bytes (for proxies, which keep bodies as bytes).
+    public typealias RawHandler = @Sendable (Request, RequestContext) async throws -> ByteBuffer
+
+    enum Route: Sendable {
+        /// Answered on the event loop without a task: protocol verbs with no I/O.
+        case inline(@Sendable (Request) -> Response.Outcome)
+        case async(RawHandler)
+    }
+
+    private(set) var routes: [String: Route] = [:]
+    /// Called for verbs with no route of their own, e.g. a gateway forwarding by prefix.
+    var fallback: RawHandler?
+
+    public init() {}
+
+    /// The verbs registered, sorted, built-ins included once the server adds them.
+    public var verbs: [String] { self.routes.keys.sorted() }
+
+    /// Registers a typed handler: the body is decoded as `Input`, the result encoded as JSON.
+    public mutating func register<Input: Decodable & Sendable, Output: Encodable & Sendable>(
+        _ verb: String,
+        input: Input.Type = Input.self,
+        _ handler: @escaping @Sendable (Input, RequestContext) async throws -> Output
+    ) {
+        self.registerRaw(verb) { request, context in
+            let input = try Self.decode(Input.self, from: request.body)
+            let output = try await handler(input, context)
+            return try Self.encode(output, allocator: context.allocator)
+        }
+    }
+
+    /// Registers a handler that works on the raw body bytes.
+    public mutating func registerRaw(_ verb: String, _ handler: @escaping RawHandler) {
+        precondition(LineCodec.isValidVerb(ByteBuffer(string: verb).readableBytesView[...]), "invalid verb '\(verb)'")
+        self.routes[verb] = .async(handler)
+    }
+
+    /// Sends every verb without a route of its own to `handler`.
+    public mutating func setFallback(_ handler: @escaping RawHandler) {
+        self.fallback = handler
+    }
+
+    mutating func registerInline(_ verb: String, _ handler: @escaping @Sendable (Request) -> Response.Outcome) {
+        self.routes[verb] = .inline(handler)
+    }
+
+    func route(for verb: String) -> Route? {
+        if let route = self.routes[verb] { return route }
+        return self.fallback.map { .async($0) }
+    }
+
+    // MARK: JSON
+
+    static func decode<T: Decodable>(_ type: T.Type, from body: ByteBuffer) throws -> T {
+        do {
+            return try JSONDecoder().decode(T.self, from: body)
+        } catch let error as DecodingError {
+            throw ConcordError(decoding: error)
+        }
+    }
+
+    static func encode<T: Encodable>(_ value: T, allocator: ByteBufferAllocator) throws -> ByteBuffer {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        return try encoder.encodeAsByteBuffer(value, allocator: allocator)
+    }
+}
+
+/// An empty JSON object, for verbs that take or return nothing.
+public struct Empty: Codable, Sendable, Hashable {
+    public init() {}
+}
+
+extension ConcordError {
+    /// A `bad_request` that names the body field at fault and what was wrong with it.
+    public init(decoding error: DecodingError) {
+        func path(_ codingPath: [any CodingKey]) -> String {
+            (["body"] + codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }).joined(separator: ".")
+        }
+        switch error {
+        case .keyNotFound(let key, let context):
+            let field = path(context.codingPath + [key])
+            self.init(.badRequest, "missing required field '\(field)'", field: field)
+        case .typeMismatch(let type, let context):
+            let field = path(context.codingPath)
+            self.init(.badRequest, "field '\(field)' must be \(Self.describe(type))", field: field)
+        case .valueNotFound(let type, let context):
+            let field = path(context.codingPath)
+            self.init(.badRequest, "field '\(field)' must be \(Self.describe(type)), not null", field: field)
+        case .dataCorrupted(let context):
+            if context.codingPath.isEmpty {
+                self.init(.badRequest, "body is not valid JSON", field: "body")
+            } else {
+                let field = path(context.codingPath)
+                self.init(.badRequest, "field '\(field)': \(context.debugDescription)", field: field)
+            }
+        @unknown default:
+            self.init(.badRequest, "body could not be decoded", field: "body")
+        }
+    }
+
+    private static func describe(_ type: Any.Type) -> String {
+        switch type {
+        case is String.Type: "a string"
+        case is Int.Type, is Int64.Type, is Int32.Type: "an integer"
+        case is Double.Type, is Float.Type: "a number"
+        case is Bool.Type: "true or false"
+        default:
+            String(describing: type).hasPrefix("Array") ? "an array" : "an object"
+        }
+    }
+}

@@ -1,0 +1,337 @@
+import ConcordProtocol
+import Logging
+import NIOCore
+import NIOSSL
+import NIOTLS
+
+/// Serves one connection: parses lines, runs the state machine's decisions, writes replies.
+///
+/// Replies are written as requests finish, in any order, and batched: everything answered during
+/// one read burst, or one event-loop tick, leaves in a single write and flush.
+final class ServerConnectionHandler: ChannelDuplexHandler {
+    typealias InboundIn = LineFrame
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private struct Running {
+        var task: Task<Void, Never>?
+        var timer: Scheduled<Void>?
+    }
+
+    private var machine: ServerConnectionStateMachine
+    private let shared: ServerShared
+    private var logger: Logger
+    private var context: ChannelHandlerContext?
+    private var executor: EventLoopTaskExecutor?
+    private var output = ByteBuffer()
+    private var running: [String: Running] = [:]
+    private var inReadBurst = false
+    private var flushScheduled = false
+    private var pendingRead = false
+    private var pumping = false
+    private var handshakeTimer: Scheduled<Void>?
+    private var slowReaderTimer: Scheduled<Void>?
+    private var ticker: RepeatedTask?
+
+    init(shared: ServerShared, logger: Logger) {
+        self.shared = shared
+        self.logger = logger
+        self.machine = ServerConnectionStateMachine(limits: shared.configuration.limits, now: .now())
+    }
+
+    // MARK: Lifecycle
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        self.executor = EventLoopTaskExecutor(eventLoop: context.eventLoop)
+        self.output = context.channel.allocator.buffer(capacity: 512)
+        if let remote = context.channel.remoteAddress {
+            self.logger[metadataKey: LogKey.peer] = "\(remote)"
+        }
+        if context.channel.isActive {
+            self.startTimers(context: context)
+        }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        self.startTimers(context: context)
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        self.machine.closed()
+        self.handshakeTimer?.cancel()
+        self.slowReaderTimer?.cancel()
+        self.ticker?.cancel()
+        for (_, running) in self.running {
+            running.timer?.cancel()
+            running.task?.cancel()
+        }
+        self.running.removeAll()
+        context.fireChannelInactive()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
+    private func startTimers(context: ChannelHandlerContext) {
+        guard self.handshakeTimer == nil else { return }
+        let limits = self.shared.configuration.limits
+        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+        self.handshakeTimer = context.eventLoop.scheduleTask(in: TimeAmount(limits.handshakeTimeout)) {
+            let this = handler.value
+            if this.machine.handshakeTimedOut() {
+                this.logger.debug("TLS handshake timed out")
+                this.context?.close(promise: nil)
+            }
+        }
+        let period = TimeAmount(min(limits.pingInterval, limits.idleTimeout))
+        self.ticker = context.eventLoop.scheduleRepeatedTask(initialDelay: period, delay: period) { _ in
+            handler.value.tick()
+        }
+    }
+
+    // MARK: Inbound
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case .handshakeCompleted(let negotiated) = event as? TLSUserEvent {
+            self.handshakeTimer?.cancel()
+            switch self.machine.handshakeCompleted(negotiatedProtocol: negotiated) {
+            case .sendHello:
+                LineCodec.write(ServerEvent(name: .hello, body: self.shared.helloBody), into: &self.output)
+                self.flushOutput()
+            case .refuse(let error):
+                self.logger.info("connection refused", metadata: [LogKey.error: "\(error)"])
+                self.sayByeAndClose(error: error)
+            }
+        } else if event is ConnectionDrainEvent {
+            if self.machine.drain() == .closeNow {
+                self.sayByeAndClose(reason: "server shutting down")
+            }
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        self.inReadBurst = true
+        switch self.unwrapInboundIn(data) {
+        case .line(let line):
+            switch self.machine.lineReceived(LineCodec.parseClientLine(line), now: .now()) {
+            case .dispatch(let request):
+                self.start(request)
+            case .reply(let response):
+                LineCodec.write(response, into: &self.output)
+            case .queued, .none:
+                break
+            }
+        case .oversized(let prefix):
+            guard self.machine.phase != .closed else { return }
+            self.machine.oversizedLine()
+            let limit = self.shared.configuration.limits.maxLineLength
+            let error = ConcordError(.tooLarge, "line longer than \(limit) bytes; the connection is closed")
+            self.logger.info("oversized line", metadata: [LogKey.code: "\(error.code)"])
+            LineCodec.write(.error(LineCodec.leadingID(prefix) ?? unsolicitedID, error), into: &self.output)
+            self.flushOutput()
+            context.close(promise: nil)
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        self.inReadBurst = false
+        self.flushOutput()
+        context.fireChannelReadComplete()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // TLS failures from plaintext or unauthenticated peers land here; one peer's error never
+        // concerns other connections.
+        self.logger.debug("connection error", metadata: [LogKey.error: "\(error)"])
+        context.close(promise: nil)
+    }
+
+    // MARK: Outbound flow control
+
+    func read(context: ChannelHandlerContext) {
+        if self.machine.wantsToRead, context.channel.isWritable {
+            context.read()
+        } else {
+            self.pendingRead = true
+        }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable {
+            self.slowReaderTimer?.cancel()
+            self.slowReaderTimer = nil
+            self.resumeReadingIfWanted()
+        } else if self.slowReaderTimer == nil {
+            let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+            let timeout = self.shared.configuration.limits.slowReaderTimeout
+            self.slowReaderTimer = context.eventLoop.scheduleTask(in: TimeAmount(timeout)) {
+                let this = handler.value
+                guard let context = this.context, !context.channel.isWritable else { return }
+                this.logger.info("disconnecting a peer that does not read its replies")
+                context.close(promise: nil)
+            }
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    private func resumeReadingIfWanted() {
+        guard self.pendingRead, self.machine.wantsToRead, let context = self.context, context.channel.isWritable else { return }
+        self.pendingRead = false
+        context.read()
+    }
+
+    // MARK: Requests
+
+    private func start(_ request: Request) {
+        guard let context = self.context else { return }
+        switch self.shared.router.route(for: request.verb) {
+        case nil:
+            self.finish(request.id, .error(ConcordError(.notFound, "unknown verb '\(request.verb)'", field: "verb")))
+        case .inline(let handler):
+            self.finish(request.id, handler(request))
+        case .async(let handler):
+            let limits = self.shared.configuration.limits
+            let budget = request.metadata.deadline.map { min($0, limits.maxDeadline) } ?? limits.maxDeadline
+            let deadline = NIODeadline.now() + TimeAmount(budget)
+            var logger = self.logger
+            logger[metadataKey: LogKey.requestID] = "\(request.id)"
+            logger[metadataKey: LogKey.verb] = "\(request.verb)"
+            if let trace = request.metadata.trace { logger[metadataKey: LogKey.trace] = "\(trace)" }
+            let requestContext = RequestContext(
+                requestID: request.id,
+                verb: request.verb,
+                metadata: request.metadata,
+                deadline: deadline,
+                logger: logger,
+                eventLoop: context.eventLoop,
+                allocator: context.channel.allocator
+            )
+            let eventLoop = context.eventLoop
+            let this = NIOLoopBound(self, eventLoop: eventLoop)
+            let id = request.id
+            self.running[id] = Running()
+            let timer = eventLoop.scheduleTask(deadline: deadline) {
+                this.value.expire(id, after: budget)
+            }
+            let task = Self.spawn(handler, request, requestContext, on: self.executor, reportingTo: this)
+            // The task may already have finished inline; only keep handles for one still running.
+            if self.running[id] != nil {
+                self.running[id] = Running(task: task, timer: timer)
+            } else {
+                timer.cancel()
+            }
+        }
+    }
+
+    private static func spawn(
+        _ handler: @escaping Router.RawHandler,
+        _ request: Request,
+        _ context: RequestContext,
+        on executor: EventLoopTaskExecutor?,
+        reportingTo this: NIOLoopBound<ServerConnectionHandler>
+    ) -> Task<Void, Never> {
+        Task(executorPreference: executor) {
+            let outcome = await Self.run(handler, request, context)
+            let eventLoop = context.eventLoop
+            if eventLoop.inEventLoop {
+                this.value.finishRunning(context.requestID, outcome)
+            } else {
+                eventLoop.execute { this.value.finishRunning(context.requestID, outcome) }
+            }
+        }
+    }
+
+    private static func run(_ handler: Router.RawHandler, _ request: Request, _ context: RequestContext) async -> Response.Outcome {
+        do {
+            return .ok(try await handler(request, context))
+        } catch let error as ConcordError {
+            return .error(error)
+        } catch is CancellationError {
+            return .error(ConcordError(.unavailable, "request cancelled"))
+        } catch {
+            context.logger.error("handler failed", metadata: [LogKey.error: "\(error)"])
+            return .error(ConcordError(.internal, "internal error while handling '\(request.verb)'; the server log has details"))
+        }
+    }
+
+    private func finishRunning(_ id: String, _ outcome: Response.Outcome) {
+        // Absent when the deadline already answered it, or the connection is gone.
+        guard let running = self.running.removeValue(forKey: id) else { return }
+        running.timer?.cancel()
+        self.finish(id, outcome)
+    }
+
+    private func expire(_ id: String, after budget: Duration) {
+        guard let running = self.running.removeValue(forKey: id) else { return }
+        running.task?.cancel()
+        self.finish(id, .error(ConcordError(.deadlineExceeded, "no answer within \(budget.wholeMilliseconds) ms")))
+    }
+
+    private func finish(_ id: String, _ outcome: Response.Outcome) {
+        guard self.context != nil, self.machine.phase != .closed else { return }
+        LineCodec.write(Response(id: id, outcome: outcome), into: &self.output)
+        self.scheduleFlush()
+        self.machine.requestCompleted(id: id, now: .now())
+        if !self.pumping {
+            self.pumping = true
+            while let next = self.machine.nextQueued() {
+                self.start(next)
+            }
+            self.pumping = false
+        }
+        if self.machine.drainFinished() {
+            self.sayByeAndClose(reason: "server shutting down")
+        } else {
+            self.resumeReadingIfWanted()
+        }
+    }
+
+    // MARK: Writing
+
+    private func scheduleFlush() {
+        guard !self.inReadBurst, !self.flushScheduled, let context = self.context else { return }
+        self.flushScheduled = true
+        let this = NIOLoopBound(self, eventLoop: context.eventLoop)
+        context.eventLoop.execute { this.value.flushOutput() }
+    }
+
+    private func flushOutput() {
+        self.flushScheduled = false
+        guard self.output.readableBytes > 0, let context = self.context else { return }
+        let bytes = self.output
+        self.output = context.channel.allocator.buffer(capacity: 512)
+        context.writeAndFlush(self.wrapOutboundOut(bytes), promise: nil)
+    }
+
+    private func tick() {
+        switch self.machine.tick(now: .now()) {
+        case .none:
+            break
+        case .sendPing:
+            LineCodec.write(ServerEvent(name: .ping, body: Request.emptyBody), into: &self.output)
+            self.flushOutput()
+        case .close(let reason):
+            self.logger.debug("closing connection", metadata: ["reason": "\(reason)"])
+            self.sayByeAndClose(reason: reason)
+        }
+    }
+
+    private func sayByeAndClose(reason: String) {
+        var body = ByteBuffer(string: "{\"reason\":")
+        JSONString.write(reason, into: &body)
+        body.writeString("}")
+        LineCodec.write(ServerEvent(name: .bye, body: body), into: &self.output)
+        self.flushOutput()
+        self.context?.close(promise: nil)
+    }
+
+    private func sayByeAndClose(error: ConcordError) {
+        LineCodec.write(.error(unsolicitedID, error), into: &self.output)
+        self.flushOutput()
+        self.context?.close(promise: nil)
+    }
+}

@@ -1,0 +1,163 @@
+import Crypto
+import Foundation
+import SwiftASN1
+import X509
+
+/// A private certificate authority for one Concord deployment, and the identities it issues.
+///
+/// `concord certs init DIR` writes `ca.pem` and `ca-key.pem`, then `NAME.pem` and `NAME-key.pem`
+/// for every identity: each service, the gateway, and a client. All keys are P-256.
+public struct CertificateAuthority: Sendable {
+    /// The identities a deployment needs, named as their certificate files are.
+    public static let standardIdentities = ["participants", "agreements", "trade-metrics", "gateway", "client"]
+
+    public let certificate: Certificate
+    private let privateKey: P256.Signing.PrivateKey
+
+    /// Makes a new authority, valid for ten years.
+    public static func make(commonName: String = "Concord private CA", now: Date = Date()) throws -> CertificateAuthority {
+        let key = P256.Signing.PrivateKey()
+        let name = try DistinguishedName {
+            OrganizationName("Concord")
+            CommonName(commonName)
+        }
+        let certificate = try Certificate(
+            version: .v3,
+            serialNumber: Certificate.SerialNumber(),
+            publicKey: .init(key.publicKey),
+            notValidBefore: now.addingTimeInterval(-300),
+            notValidAfter: now.addingTimeInterval(10 * 365 * 86_400),
+            issuer: name,
+            subject: name,
+            signatureAlgorithm: .ecdsaWithSHA256,
+            extensions: try Certificate.Extensions {
+                Critical(BasicConstraints.isCertificateAuthority(maxPathLength: 0))
+                Critical(KeyUsage(digitalSignature: true, keyCertSign: true, cRLSign: true))
+                SubjectKeyIdentifier(hash: .init(key.publicKey))
+            },
+            issuerPrivateKey: .init(key)
+        )
+        return CertificateAuthority(certificate: certificate, privateKey: key)
+    }
+
+    /// Loads an authority written by ``write(to:)``.
+    public static func load(from directory: URL) throws -> CertificateAuthority {
+        let certificatePEM = try String(contentsOf: directory.appendingPathComponent("ca.pem"), encoding: .utf8)
+        let keyPEM = try String(contentsOf: directory.appendingPathComponent("ca-key.pem"), encoding: .utf8)
+        return CertificateAuthority(
+            certificate: try Certificate(pemEncoded: certificatePEM),
+            privateKey: try P256.Signing.PrivateKey(pemRepresentation: keyPEM)
+        )
+    }
+
+    /// Issues a certificate for `name`, valid for two years, usable as TLS server and client.
+    ///
+    /// Subject alternative names: `name`, `localhost`, any `extraNames`, and the loopback
+    /// addresses 127.0.0.1 and ::1 plus any `extraAddresses`.
+    public func issue(
+        name: String,
+        extraNames: [String] = [],
+        extraAddresses: [String] = [],
+        now: Date = Date()
+    ) throws -> IssuedIdentity {
+        let key = P256.Signing.PrivateKey()
+        var alternativeNames: [GeneralName] = ([name, "localhost"] + extraNames).map { .dnsName($0) }
+        for address in ["127.0.0.1", "::1"] + extraAddresses {
+            guard let bytes = Self.addressBytes(address) else {
+                throw CertificateError(message: "'\(address)' is not an IPv4 or IPv6 address")
+            }
+            alternativeNames.append(.ipAddress(ASN1OctetString(contentBytes: bytes[...])))
+        }
+        let certificate = try Certificate(
+            version: .v3,
+            serialNumber: Certificate.SerialNumber(),
+            publicKey: .init(key.publicKey),
+            notValidBefore: now.addingTimeInterval(-300),
+            notValidAfter: now.addingTimeInterval(2 * 365 * 86_400),
+            issuer: self.certificate.subject,
+            subject: try DistinguishedName {
+                OrganizationName("Concord")
+                CommonName(name)
+            },
+            signatureAlgorithm: .ecdsaWithSHA256,
+            extensions: try Certificate.Extensions {
+                Critical(BasicConstraints.notCertificateAuthority)
+                Critical(KeyUsage(digitalSignature: true))
+                try ExtendedKeyUsage([.serverAuth, .clientAuth])
+                SubjectAlternativeNames(alternativeNames)
+                SubjectKeyIdentifier(hash: .init(key.publicKey))
+                AuthorityKeyIdentifier(keyIdentifier: try self.certificate.extensions.subjectKeyIdentifier?.keyIdentifier)
+            },
+            issuerPrivateKey: .init(self.privateKey)
+        )
+        return IssuedIdentity(name: name, certificate: certificate, privateKey: key)
+    }
+
+    /// Writes `ca.pem` and `ca-key.pem` (mode 0600) into `directory`.
+    public func write(to directory: URL) throws {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try Self.writeFile(try self.certificate.serializeAsPEM().pemString, to: directory.appendingPathComponent("ca.pem"), private: false)
+        try Self.writeFile(self.privateKey.pemRepresentation, to: directory.appendingPathComponent("ca-key.pem"), private: true)
+    }
+
+    /// Creates a complete set in `directory`: the authority and every standard identity.
+    /// Refuses to overwrite an existing authority unless `force` is set.
+    @discardableResult
+    public static func initialize(directory: URL, identities: [String] = standardIdentities, force: Bool = false) throws -> [URL] {
+        let caFile = directory.appendingPathComponent("ca.pem")
+        if FileManager.default.fileExists(atPath: caFile.path), !force {
+            throw CertificateError(message: "\(caFile.path) already exists; pass --force to replace the whole set")
+        }
+        let authority = try CertificateAuthority.make()
+        try authority.write(to: directory)
+        var written = [caFile, directory.appendingPathComponent("ca-key.pem")]
+        for identity in identities {
+            written += try authority.issue(name: identity).write(to: directory)
+        }
+        return written
+    }
+
+    static func writeFile(_ contents: String, to url: URL, private isPrivate: Bool) throws {
+        try Data(contents.utf8).write(to: url, options: .atomic)
+        if isPrivate {
+            try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: url.path)
+        }
+    }
+
+    public static func addressBytes(_ address: String) -> [UInt8]? {
+        var v4 = in_addr()
+        if inet_pton(AF_INET, address, &v4) == 1 {
+            return withUnsafeBytes(of: &v4) { Array($0) }
+        }
+        var v6 = in6_addr()
+        if inet_pton(AF_INET6, address, &v6) == 1 {
+            return withUnsafeBytes(of: &v6) { Array($0) }
+        }
+        return nil
+    }
+}
+
+/// A certificate and key issued by a ``CertificateAuthority``.
+public struct IssuedIdentity: Sendable {
+    public let name: String
+    public let certificate: Certificate
+    let privateKey: P256.Signing.PrivateKey
+
+    public var certificatePEM: String { get throws { try self.certificate.serializeAsPEM().pemString } }
+    public var privateKeyPEM: String { self.privateKey.pemRepresentation }
+
+    /// Writes `NAME.pem` and `NAME-key.pem` (mode 0600) into `directory`.
+    @discardableResult
+    public func write(to directory: URL) throws -> [URL] {
+        let certificateFile = directory.appendingPathComponent("\(self.name).pem")
+        let keyFile = directory.appendingPathComponent("\(self.name)-key.pem")
+        try CertificateAuthority.writeFile(try self.certificatePEM, to: certificateFile, private: false)
+        try CertificateAuthority.writeFile(self.privateKeyPEM, to: keyFile, private: true)
+        return [certificateFile, keyFile]
+    }
+}
+
+public struct CertificateError: Error, CustomStringConvertible, Sendable {
+    public var message: String
+    public var description: String { self.message }
+}

@@ -1,0 +1,129 @@
+import ConcordProtocol
+import NIOCore
+import Testing
+
+@Suite struct LineCodecTests {
+    func parse(_ text: String) -> ClientLine { LineCodec.parseClientLine(ByteBuffer(string: text)) }
+
+    func request(_ text: String) -> Request? {
+        if case .request(let request) = self.parse(text) { return request }
+        return nil
+    }
+
+    func error(_ text: String) -> (String?, ConcordError)? {
+        if case .invalid(let id, let error) = self.parse(text) { return (id, error) }
+        return nil
+    }
+
+    @Test func minimalRequest() throws {
+        let request = try #require(self.request("1 ping"))
+        #expect(request.id == "1")
+        #expect(request.verb == "ping")
+        #expect(request.metadata.isEmpty)
+        #expect(String(buffer: request.body) == "{}")
+    }
+
+    @Test func fullRequestKeepsBodyBytesExactly() throws {
+        let text = #"req-9 participants.sessions.list deadline=2500 trace=00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01 idem=k1 auth=tok x-tenant=iran {"limit": 10, "q": "Тегеран"}"#
+        let request = try #require(self.request(text))
+        #expect(request.id == "req-9")
+        #expect(request.verb == "participants.sessions.list")
+        #expect(request.service == "participants")
+        #expect(request.metadata.deadlineMilliseconds == 2500)
+        #expect(request.metadata.trace == "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+        #expect(request.metadata.idempotencyKey == "k1")
+        #expect(request.metadata.auth == "tok")
+        #expect(request.metadata.extensions == [.init(key: "x-tenant", value: "iran")])
+        #expect(String(buffer: request.body) == #"{"limit": 10, "q": "Тегеран"}"#)
+    }
+
+    @Test func writtenRequestParsesBack() throws {
+        let original = Request(
+            id: "a.b:c_d-1",
+            verb: "agreements.actions.create",
+            metadata: Metadata(deadlineMilliseconds: 10, trace: "t", idempotencyKey: "i", auth: "a", extensions: [.init(key: "k", value: "v")]),
+            body: ByteBuffer(string: #"{"x":[1,2]}"#)
+        )
+        var buffer = ByteBuffer()
+        LineCodec.write(original, into: &buffer)
+        #expect(buffer.readableBytesView.last == UInt8(ascii: "\n"))
+        buffer.moveWriterIndex(to: buffer.writerIndex - 1)
+        #expect(LineCodec.parseClientLine(buffer) == .request(original))
+    }
+
+    @Test func responsesRoundTrip() throws {
+        for response in [
+            Response.ok("7", ByteBuffer(string: #"{"pong":true}"#)),
+            Response.error("8", ConcordError(.notFound, "no session 9 with \"quotes\"\nand a newline", field: "body.id")),
+            Response.error("*", ConcordError(.tooLarge, "line too long")),
+        ] {
+            var buffer = ByteBuffer()
+            LineCodec.write(response, into: &buffer)
+            let text = String(buffer: buffer)
+            #expect(text.filter { $0 == "\n" }.count == 1, "one line only: \(text)")
+            buffer.moveWriterIndex(to: buffer.writerIndex - 1)
+            #expect(try LineCodec.parseServerLine(buffer) == .response(response))
+        }
+    }
+
+    @Test func errorLineIsReadableByHand() {
+        var buffer = ByteBuffer()
+        LineCodec.write(.error("3", ConcordError(.badRequest, "missing field 'name'", field: "body.name")), into: &buffer)
+        #expect(String(buffer: buffer) == #"3 err bad_request {"message":"missing field 'name'","field":"body.name"}"# + "\n")
+    }
+
+    @Test func eventsParse() throws {
+        let line = try LineCodec.parseServerLine(ByteBuffer(string: #"* hello {"protocol":"concord/1"}"#))
+        #expect(line == .event(ServerEvent(name: .hello, body: ByteBuffer(string: #"{"protocol":"concord/1"}"#))))
+    }
+
+    @Test func controlAndEmptyLines() {
+        #expect(self.parse("* pong") == .pong)
+        #expect(self.parse("") == .empty)
+        #expect(self.parse("   ") == .empty)
+        #expect(self.error("* ping")?.1.code == .badRequest)
+    }
+
+    @Test(arguments: [
+        ("hello world!", "verb"),
+        ("1", "verb"),
+        ("1 Ping", "verb"),
+        ("1 ping.", "verb"),
+        ("1 .ping", "verb"),
+        ("1 ping deadline=0", "metadata.deadline"),
+        ("1 ping deadline=soon", "metadata.deadline"),
+        ("1 ping deadline=99999999999", "metadata.deadline"),
+        ("1 ping notmeta", "metadata"),
+        ("1 ping =x", "metadata"),
+        ("1 ping Key=x", "metadata"),
+        ("1 ping key=", "metadata.key"),
+    ])
+    func grammarErrorsNameTheField(text: String, field: String) throws {
+        let (id, error) = try #require(self.error(text), "\(text) should be invalid")
+        #expect(error.code == .badRequest)
+        #expect(error.field == field)
+        #expect(!error.message.isEmpty)
+        #expect(id != nil, "the id is still echoed for '\(text)'")
+    }
+
+    @Test func invalidIDsAreAnsweredWithoutAnID() throws {
+        for text in ["{\"json\":1}", "é ping", String(repeating: "a", count: 65) + " ping", "a/b ping"] {
+            let (id, error) = try #require(self.error(text), "\(text)")
+            #expect(id == nil)
+            #expect(error.field == "id")
+        }
+    }
+
+    @Test func tooManyMetadataEntries() throws {
+        let text = "1 ping " + (0..<17).map { "k\($0)=v" }.joined(separator: " ")
+        #expect(self.error(text)?.1.field == "metadata")
+    }
+
+    @Test func errorCodesAreStable() {
+        #expect(ErrorCode.all.map(\.wire) == [
+            "bad_request", "unauthorized", "forbidden", "not_found", "conflict", "too_large", "unavailable", "deadline_exceeded", "internal",
+        ])
+        for code in ErrorCode.all { #expect(ErrorCode(wire: code.wire) == code) }
+        #expect(ErrorCode(wire: "teapot") == nil)
+    }
+}
