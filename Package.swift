@@ -134,6 +134,7 @@ let package = Package(
             dependencies: ["ConcordTestSupport", "ConcordServer", "ConcordClient", "ConcordTLS", "ConcordProtocol",
                            .product(name: "NIOSSL", package: "swift-nio-ssl"),
                            .product(name: "NIOPosix", package: "swift-nio"),
+                           .product(name: "Logging", package: "swift-log"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
             path: "Tests/ConcordIntegrationTests",
             swiftSettings: swiftSettings

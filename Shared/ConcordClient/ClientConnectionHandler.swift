@@ -3,6 +3,11 @@ import Logging
 import NIOCore
 import NIOTLS
 
+import NIOConcurrencyHelpers
+
+/// A call that never left: the connection was already retired. Safe to send again elsewhere.
+struct ConnectionRetired: Error {}
+
 /// A request on its way out, with the promise its response fulfils.
 struct OutboundCall {
     var request: Request
@@ -34,9 +39,17 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
     /// Limits the server announced in its `* hello`; nil until it arrives.
     private(set) var serverHello: ByteBuffer?
 
-    init(endpoint: String, logger: Logger) {
+    /// Set once the connection must take no new calls (bye received, closing); read by the client.
+    let retired: NIOLockedValueBox<Bool>
+
+    init(endpoint: String, logger: Logger, retired: NIOLockedValueBox<Bool>) {
         self.endpoint = endpoint
         self.logger = logger
+        self.retired = retired
+    }
+
+    private func retire() {
+        self.retired.withLockedValue { $0 = true }
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -52,8 +65,8 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         var call = self.unwrapOutboundIn(data)
-        guard context.channel.isActive else {
-            call.promise.fail(self.connectionError())
+        guard context.channel.isActive, !self.retired.withLockedValue({ $0 }) else {
+            call.promise.fail(ConnectionRetired())
             promise?.fail(ChannelError.ioOnClosedChannel)
             return
         }
@@ -121,6 +134,9 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
                     self.serverHello = event.body
                 case .bye:
                     self.closeReason = "server said bye: \(String(buffer: event.body))"
+                    // The server is closing: take no new calls here; close from this side too.
+                    self.retire()
+                    context.close(promise: nil)
                 default:
                     break
                 }
@@ -137,11 +153,13 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        self.retire()
         if self.closeReason == nil { self.closeReason = "\(error)" }
         context.close(promise: nil)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        self.retire()
         let error = self.connectionError()
         let pending = self.pending
         self.pending.removeAll()

@@ -41,10 +41,16 @@ public final class ConcordClient: Sendable {
         }
     }
 
+    private struct Connection: Sendable {
+        var channel: any Channel
+        var retired: NIOLockedValueBox<Bool>
+        var isUsable: Bool { self.channel.isActive && !self.retired.withLockedValue { $0 } }
+    }
+
     private enum State {
         case idle
-        case connecting(EventLoopFuture<any Channel>)
-        case connected(any Channel)
+        case connecting(EventLoopFuture<Connection>)
+        case connected(Connection)
         case closed
     }
 
@@ -76,17 +82,24 @@ public final class ConcordClient: Sendable {
         var request = request
         let budget = request.metadata.deadline ?? self.configuration.defaultDeadline
         request.metadata.deadline = budget
-        let channel = try await self.connection()
-        let promise = channel.eventLoop.makePromise(of: Response.self)
-        let call = OutboundCall(request: request, deadline: .now() + TimeAmount(budget), promise: promise)
-        channel.writeAndFlush(call, promise: nil)
-        do {
-            return try await promise.futureResult.get()
-        } catch let error as ConcordError {
-            throw error
-        } catch {
-            throw ConcordError(.unavailable, "call to \(self.endpoint) failed: \(error)")
+        let deadline = NIODeadline.now() + TimeAmount(budget)
+        // A call refused because its connection was retired before the write never reached the
+        // server, so sending it once more on a fresh connection is safe.
+        for attempt in 1...2 {
+            let channel = try await self.connection()
+            let promise = channel.eventLoop.makePromise(of: Response.self)
+            channel.writeAndFlush(OutboundCall(request: request, deadline: deadline, promise: promise), promise: nil)
+            do {
+                return try await promise.futureResult.get()
+            } catch let error as ConcordError {
+                throw error
+            } catch is ConnectionRetired where attempt == 1 {
+                continue
+            } catch {
+                break
+            }
         }
+        throw ConcordError(.unavailable, "connection to \(self.endpoint) closed before the call was sent")
     }
 
     /// Calls `verb` with a raw JSON body and returns the raw JSON answer; a server error is thrown.
@@ -123,7 +136,7 @@ public final class ConcordClient: Sendable {
     public func close() async {
         let channel: (any Channel)? = self.state.withLockedValue { state in
             defer { state = .closed }
-            if case .connected(let channel) = state { return channel }
+            if case .connected(let connection) = state { return connection.channel }
             return nil
         }
         try? await channel?.close()
@@ -131,16 +144,24 @@ public final class ConcordClient: Sendable {
 
     // MARK: Connection
 
+    /// Whether a connection is open and taking calls right now (it opens again on the next call).
+    public var hasOpenConnection: Bool {
+        self.state.withLockedValue { state in
+            if case .connected(let connection) = state { return connection.isUsable }
+            return false
+        }
+    }
+
     private func connection() async throws(ConcordError) -> any Channel {
         enum Next {
             case use(any Channel)
-            case wait(EventLoopFuture<any Channel>)
+            case wait(EventLoopFuture<Connection>)
             case fail
         }
         let next: Next = self.state.withLockedValue { state in
             switch state {
-            case .connected(let channel) where channel.isActive:
-                return .use(channel)
+            case .connected(let connection) where connection.isUsable:
+                return .use(connection.channel)
             case .connecting(let future):
                 return .wait(future)
             case .closed:
@@ -158,19 +179,20 @@ public final class ConcordClient: Sendable {
             throw ConcordError(.unavailable, "client for \(self.endpoint) is closed")
         case .wait(let future):
             do {
-                return try await future.get()
+                return try await future.get().channel
             } catch {
                 throw ConcordError(.unavailable, "cannot connect to \(self.endpoint): \(error)")
             }
         }
     }
 
-    private func connect() -> EventLoopFuture<any Channel> {
+    private func connect() -> EventLoopFuture<Connection> {
         let configuration = self.configuration
         let sslContext = self.sslContext
         let endpoint = self.endpoint
         let logger = self.logger
         let serverName = configuration.serverName ?? (CertificateAuthority.addressBytes(configuration.host) == nil ? configuration.host : nil)
+        let retired = NIOLockedValueBox(false)
         let future = ClientBootstrap(group: self.eventLoopGroup)
             .connectTimeout(TimeAmount(configuration.connectTimeout))
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
@@ -179,11 +201,12 @@ public final class ConcordClient: Sendable {
                     try channel.pipeline.syncOperations.addHandlers([
                         try NIOSSLClientHandler(context: sslContext, serverHostname: serverName),
                         ByteToMessageHandler(LineFrameDecoder(maxLineLength: configuration.maxLineLength)),
-                        ClientConnectionHandler(endpoint: endpoint, logger: logger),
+                        ClientConnectionHandler(endpoint: endpoint, logger: logger, retired: retired),
                     ])
                 }
             }
             .connect(host: configuration.host, port: configuration.port)
+            .map { Connection(channel: $0, retired: retired) }
         let state = self.state
         future.whenComplete { result in
             state.withLockedValue { state in

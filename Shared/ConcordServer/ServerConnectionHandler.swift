@@ -32,6 +32,9 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     private var handshakeTimer: Scheduled<Void>?
     private var slowReaderTimer: Scheduled<Void>?
     private var ticker: RepeatedTask?
+    private var lingerTimer: Scheduled<Void>?
+    /// How long a closing connection waits for the peer to close first.
+    static let linger: TimeAmount = .seconds(1)
 
     init(shared: ServerShared, logger: Logger) {
         self.shared = shared
@@ -63,6 +66,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         self.handshakeTimer?.cancel()
         self.slowReaderTimer?.cancel()
         self.ticker?.cancel()
+        self.lingerTimer?.cancel()
         for (_, running) in self.running {
             running.timer?.cancel()
             running.task?.cancel()
@@ -83,7 +87,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
             let this = handler.value
             if this.machine.handshakeTimedOut() {
                 this.logger.debug("TLS handshake timed out")
-                this.context?.close(promise: nil)
+                this.context?.close(mode: .all, promise: nil)
             }
         }
         let period = TimeAmount(min(limits.pingInterval, limits.idleTimeout))
@@ -103,7 +107,8 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
                 self.flushOutput()
             case .refuse(let error):
                 self.logger.info("connection refused", metadata: [LogKey.error: "\(error)"])
-                self.sayByeAndClose(error: error)
+                self.sayByeAndClose(error: error)            case .none:
+                break
             }
         } else if event is ConnectionDrainEvent {
             if self.machine.drain() == .closeNow {
@@ -126,14 +131,13 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
                 break
             }
         case .oversized(let prefix):
-            guard self.machine.phase != .closed else { return }
-            self.machine.oversizedLine()
+            guard self.machine.oversizedLine() else { return }
             let limit = self.shared.configuration.limits.maxLineLength
             let error = ConcordError(.tooLarge, "line longer than \(limit) bytes; the connection is closed")
             self.logger.info("oversized line", metadata: [LogKey.code: "\(error.code)"])
             LineCodec.write(.error(LineCodec.leadingID(prefix) ?? unsolicitedID, error), into: &self.output)
             self.flushOutput()
-            context.close(promise: nil)
+            self.closeAfterLinger()
         }
     }
 
@@ -272,7 +276,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     }
 
     private func finish(_ id: String, _ outcome: Response.Outcome) {
-        guard self.context != nil, self.machine.phase != .closed else { return }
+        guard self.context != nil, self.machine.answersRequests else { return }
         LineCodec.write(Response(id: id, outcome: outcome), into: &self.output)
         self.scheduleFlush()
         self.machine.requestCompleted(id: id, now: .now())
@@ -326,12 +330,22 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         body.writeString("}")
         LineCodec.write(ServerEvent(name: .bye, body: body), into: &self.output)
         self.flushOutput()
-        self.context?.close(promise: nil)
+        self.closeAfterLinger()
     }
 
     private func sayByeAndClose(error: ConcordError) {
         LineCodec.write(.error(unsolicitedID, error), into: &self.output)
         self.flushOutput()
-        self.context?.close(promise: nil)
+        self.closeAfterLinger()
+    }
+
+    /// Keeps reading (and discarding) until the peer closes, or closes after ``linger``.
+    private func closeAfterLinger() {
+        guard self.lingerTimer == nil, let context = self.context else { return }
+        let this = NIOLoopBound(self, eventLoop: context.eventLoop)
+        self.lingerTimer = context.eventLoop.scheduleTask(in: Self.linger) {
+            this.value.context?.close(promise: nil)
+        }
+        self.resumeReadingIfWanted()
     }
 }

@@ -9,8 +9,11 @@ struct ServerConnectionStateMachine {
     enum Phase: Equatable {
         case handshaking
         case open
-        /// Stop reading; answer what was read; then say bye and close.
+        /// Shutting down: answer what was read, refuse new requests, then say bye.
         case draining
+        /// Said bye or sent a fatal error: read and discard until the peer closes or the linger
+        /// timer fires, so unread bytes never turn the close into a reset that eats the last reply.
+        case closing
         case closed
     }
 
@@ -34,7 +37,8 @@ struct ServerConnectionStateMachine {
     var wantsToRead: Bool {
         switch self.phase {
         case .handshaking, .open: self.backlog.isEmpty && self.inFlight.count < self.limits.maxInFlight
-        case .draining, .closed: false
+        case .draining, .closing: true
+        case .closed: false
         }
     }
 
@@ -43,12 +47,14 @@ struct ServerConnectionStateMachine {
     enum HandshakeAction: Equatable {
         case sendHello
         case refuse(ConcordError)
+        /// Already closing (drained during the handshake): nothing to say.
+        case none
     }
 
     mutating func handshakeCompleted(negotiatedProtocol: String?) -> HandshakeAction {
-        guard self.phase == .handshaking else { return .refuse(ConcordError(.internal, "handshake completed twice")) }
+        guard self.phase == .handshaking else { return .none }
         guard negotiatedProtocol == ConcordProtocolVersion.alpn else {
-            self.phase = .closed
+            self.phase = .closing
             return .refuse(ConcordError(.badRequest, "ALPN '\(ConcordProtocolVersion.alpn)' is required (openssl s_client -alpn \(ConcordProtocolVersion.alpn))"))
         }
         self.phase = .open
@@ -74,6 +80,9 @@ struct ServerConnectionStateMachine {
     }
 
     mutating func lineReceived(_ line: ClientLine, now: NIODeadline) -> LineAction {
+        if self.phase == .closing, case .request(let request) = line {
+            return .reply(.error(request.id, ConcordError(.unavailable, "connection is closing; the request was not processed, send it on a new connection")))
+        }
         guard self.phase == .open || self.phase == .draining else { return .none }
         self.lastInbound = now
         self.unansweredPings = 0
@@ -82,6 +91,8 @@ struct ServerConnectionStateMachine {
             return .none
         case .invalid(let id, let error):
             return .reply(.error(id ?? unsolicitedID, error))
+        case .request(let request) where self.phase == .draining:
+            return .reply(.error(request.id, ConcordError(.unavailable, "server is shutting down; send it again on a new connection")))
         case .request(let request):
             self.lastRequestActivity = now
             if self.inFlight.contains(request.id) || self.backlog.contains(where: { $0.id == request.id }) {
@@ -115,7 +126,7 @@ struct ServerConnectionStateMachine {
     /// True once, when a draining connection has answered everything: say bye and close.
     mutating func drainFinished() -> Bool {
         guard self.phase == .draining, self.inFlight.isEmpty, self.backlog.isEmpty else { return false }
-        self.phase = .closed
+        self.phase = .closing
         return true
     }
 
@@ -132,12 +143,12 @@ struct ServerConnectionStateMachine {
         if self.inFlight.isEmpty, self.backlog.isEmpty,
             now - self.lastRequestActivity >= TimeAmount(self.limits.idleTimeout)
         {
-            self.phase = .closed
+            self.phase = .closing
             return .close(reason: "idle for \(self.limits.idleTimeout.wholeMilliseconds) ms")
         }
         if now - self.lastInbound >= TimeAmount(self.limits.pingInterval) {
             if self.unansweredPings >= self.limits.maxUnansweredPings {
-                self.phase = .closed
+                self.phase = .closing
                 return .close(reason: "no answer to \(self.unansweredPings) pings")
             }
             self.unansweredPings += 1
@@ -159,19 +170,24 @@ struct ServerConnectionStateMachine {
         case .open:
             self.phase = .draining
             if self.inFlight.isEmpty, self.backlog.isEmpty {
-                self.phase = .closed
+                self.phase = .closing
                 return .closeNow
             }
             return .none
-        case .draining, .closed:
+        case .draining, .closing, .closed:
             return .none
         }
     }
 
-    /// A line too long to frame: answer it and close.
-    mutating func oversizedLine() {
-        self.phase = .closed
+    /// A line too long to frame: answer it and close. False if already closing.
+    mutating func oversizedLine() -> Bool {
+        guard self.phase == .open || self.phase == .draining else { return false }
+        self.phase = .closing
+        return true
     }
+
+    /// Whether replies may still be written.
+    var answersRequests: Bool { self.phase == .open || self.phase == .draining }
 
     mutating func closed() {
         self.phase = .closed

@@ -4,6 +4,7 @@ import ConcordServer
 import ConcordTLS
 import Logging
 import NIOCore
+import Foundation
 
 /// Runs a real protocol server on 127.0.0.1, port 0, with real TLS, for the length of `body`,
 /// then shuts it down gracefully and waits until it has stopped.
@@ -17,7 +18,7 @@ public func withTestServer<T: Sendable>(
     _ body: (ConcordServer) async throws -> T
 ) async throws -> T {
     var logger = Logger(label: "concord.test.server")
-    logger.logLevel = .critical
+    logger.logLevel = ProcessInfo.processInfo.environment["CONCORD_TEST_LOG"] == nil ? .critical : .trace
     let configuration = ServerConfiguration(
         host: "127.0.0.1",
         port: 0,
