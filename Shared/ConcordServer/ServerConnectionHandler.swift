@@ -168,6 +168,10 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         if context.channel.isWritable {
             self.slowReaderTimer?.cancel()
             self.slowReaderTimer = nil
+            self.startQueued()
+            if self.machine.drainFinished() {
+                self.sayByeAndClose(reason: "server shutting down")
+            }
             self.resumeReadingIfWanted()
         } else if self.slowReaderTimer == nil {
             let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
@@ -176,6 +180,8 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
                 let this = handler.value
                 guard let context = this.context, !context.channel.isWritable else { return }
                 this.logger.info("disconnecting a peer that does not read its replies")
+                // Nothing more is answered or started for this peer, whatever TLS shutdown takes.
+                this.machine.closed()
                 context.close(promise: nil)
             }
         }
@@ -231,6 +237,17 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         }
     }
 
+    /// Starts queued requests while there is room in flight and the peer reads its replies: a
+    /// peer that stops reading gets no new work done for it, so its replies cannot pile up.
+    private func startQueued() {
+        guard !self.pumping, let context = self.context else { return }
+        self.pumping = true
+        while context.channel.isWritable, let next = self.machine.nextQueued() {
+            self.start(next)
+        }
+        self.pumping = false
+    }
+
     private static func spawn(
         _ handler: @escaping Router.RawHandler,
         _ request: Request,
@@ -280,13 +297,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         LineCodec.write(Response(id: id, outcome: outcome), into: &self.output)
         self.scheduleFlush()
         self.machine.requestCompleted(id: id, now: .now())
-        if !self.pumping {
-            self.pumping = true
-            while let next = self.machine.nextQueued() {
-                self.start(next)
-            }
-            self.pumping = false
-        }
+        self.startQueued()
         if self.machine.drainFinished() {
             self.sayByeAndClose(reason: "server shutting down")
         } else {

@@ -45,6 +45,8 @@ public enum ConcordTLSConfiguration {
         )
         configuration.minimumTLSVersion = .tlsv12
         configuration.applicationProtocols = [ConcordProtocolVersion.alpn]
+        // A peer that never answers close_notify holds its connection this long at most.
+        configuration.shutdownTimeout = .seconds(2)
         configuration.trustRoots = .certificates(try Self.loadCertificates(identity.caPath))
         configuration.certificateVerification = switch peerAuthentication {
         case .required: .noHostnameVerification

@@ -18,10 +18,18 @@ public struct RawLineConnection: Sendable {
         caDirectory: String = TestCertificates.directory,
         alpn: [String] = [ConcordProtocolVersion.alpn],
         tls: Bool = true,
+        receiveBufferSize: Int? = nil,
         _ body: (RawLineConnection) async throws -> T
     ) async throws -> T {
         let sslContext: NIOSSLContext? = try tls ? Self.makeSSLContext(identity: identity, caDirectory: caDirectory, alpn: alpn) : nil
-        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        var bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        if let receiveBufferSize {
+            // A peer that reads slowly: small kernel buffer, so unread replies pile up at the server.
+            bootstrap = bootstrap.channelOption(.socketOption(.so_rcvbuf), value: SocketOptionValue(receiveBufferSize))
+                .channelOption(.maxMessagesPerRead, value: 1)
+                .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 4096))
+        }
+        let channel = try await bootstrap
             .connect(host: "127.0.0.1", port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     if let sslContext {
