@@ -79,6 +79,19 @@ let package = Package(
             path: "Shared/ConcordClient",
             swiftSettings: swiftSettings
         ),
+        // What every service executable shares: options, environment, lifecycle.
+        .target(
+            name: "ConcordServiceRuntime",
+            dependencies: [
+                "ConcordServer", "ConcordTLS", "ConcordProtocol",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            path: "Shared/ConcordServiceRuntime",
+            swiftSettings: swiftSettings
+        ),
         // The load generator behind `concord bench`.
         .target(
             name: "ConcordLoad",
@@ -102,6 +115,8 @@ let package = Package(
             name: "ConcordCLI",
             dependencies: [
                 "ConcordClient", "ConcordTLS", "ConcordLoad", "ConcordProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -111,7 +126,7 @@ let package = Package(
         .executableTarget(
             name: "Gateway",
             dependencies: [
-                "ConcordServer", "ConcordClient", "ConcordTLS",
+                "ConcordServer", "ConcordClient", "ConcordTLS", "ConcordServiceRuntime", "ConcordProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

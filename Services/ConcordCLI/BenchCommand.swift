@@ -1,0 +1,52 @@
+import ArgumentParser
+import ConcordLoad
+import Foundation
+
+struct BenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Load one verb with N connections x pipeline depth; print requests/s and latency percentiles."
+    )
+
+    @OptionGroup var endpoint: EndpointOptions
+
+    @Option(name: .shortAndLong, help: "Connections.")
+    var connections: Int = 50
+
+    @Option(name: [.customShort("P"), .long], help: "Requests outstanding per connection (pipeline depth).")
+    var depth: Int = 1
+
+    @Option(help: "Verb to call.")
+    var verb: String = "ping"
+
+    @Option(help: "JSON body of every request.")
+    var body: String = "{}"
+
+    @Option(help: "Measured seconds.")
+    var seconds: Int = 5
+
+    @Option(help: "Warm-up seconds before measuring.")
+    var warmup: Int = 1
+
+    @Option(help: "Event-loop threads for the load generator.")
+    var threads: Int = 1
+
+    func validate() throws {
+        guard self.connections > 0, self.depth > 0, self.seconds > 0, self.threads > 0 else {
+            throw ValidationError("connections, depth, seconds and threads must be positive")
+        }
+    }
+
+    func run() async throws {
+        let generator = LoadGenerator(
+            configuration: .init(
+                host: self.endpoint.host, port: self.endpoint.port, tls: self.endpoint.tls,
+                verb: self.verb, body: self.body, connections: self.connections, depth: self.depth,
+                duration: .seconds(self.seconds), warmup: .seconds(self.warmup), threads: self.threads
+            )
+        )
+        let report = try await generator.run()
+        print("concord bench \(self.verb) c=\(self.connections) P=\(self.depth): \(report.summary)")
+        if report.requests == 0 { throw ExitCode(1) }
+    }
+}

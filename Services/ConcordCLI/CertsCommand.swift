@@ -1,0 +1,44 @@
+import ArgumentParser
+import ConcordTLS
+import Foundation
+
+struct CertsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "certs",
+        abstract: "Manage the deployment's private CA and certificates.",
+        subcommands: [Init.self]
+    )
+
+    struct Init: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create a private CA and a certificate and key for every service, the gateway and a client.",
+            discussion: "Writes ca.pem, ca-key.pem and NAME.pem, NAME-key.pem for: \(CertificateAuthority.standardIdentities.joined(separator: ", ")). SANs: the name, localhost, 127.0.0.1, ::1."
+        )
+
+        @Argument(help: "Directory to write into (created if missing).")
+        var directory: String
+
+        @Option(help: "Extra DNS name for every certificate, repeatable (e.g. a container host name).")
+        var name: [String] = []
+
+        @Option(help: "Extra IP address for every certificate, repeatable.")
+        var address: [String] = []
+
+        @Flag(help: "Replace an existing set.")
+        var force = false
+
+        func run() throws {
+            let directory = URL(fileURLWithPath: self.directory)
+            let caFile = directory.appendingPathComponent("ca.pem")
+            if FileManager.default.fileExists(atPath: caFile.path), !self.force {
+                throw ValidationError("\(caFile.path) already exists; pass --force to replace the whole set")
+            }
+            let authority = try CertificateAuthority.make()
+            try authority.write(to: directory)
+            for identity in CertificateAuthority.standardIdentities {
+                try authority.issue(name: identity, extraNames: self.name, extraAddresses: self.address).write(to: directory)
+            }
+            print("wrote a CA and certificates for \(CertificateAuthority.standardIdentities.joined(separator: ", ")) to \(directory.path)")
+        }
+    }
+}

@@ -1,0 +1,10 @@
+import ArgumentParser
+
+@main
+struct ConcordCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "concord",
+        abstract: "Run, call and measure Concord, the secretariat's system for the interregional committee.",
+        subcommands: [UpCommand.self, CallCommand.self, CertsCommand.self, BenchCommand.self]
+    )
+}

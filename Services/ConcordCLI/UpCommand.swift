@@ -1,0 +1,209 @@
+import ArgumentParser
+import ConcordClient
+import ConcordProtocol
+import ConcordTLS
+import Dispatch
+import Foundation
+
+/// Runs the whole system on this machine: every service as its own process on loopback.
+struct UpCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "up",
+        abstract: "Start Concord on loopback with embedded defaults; Ctrl-C stops it.",
+        discussion: "Creates certificates under HOME/certs if there are none, starts each service as a separate process, waits until each answers 'ready', and prints where to call."
+    )
+
+    @Option(help: "Where certificates, data and logs live.")
+    var home: String = ProcessInfo.processInfo.environment["CONCORD_HOME"] ?? ".concord"
+
+    @Option(help: "Gateway port.")
+    var port: Int = 7400
+
+    @Option(help: "Seconds to wait for every service to be ready.")
+    var readyTimeout: Int = 60
+
+    func run() async throws {
+        setvbuf(stdout, nil, _IOLBF, 0)
+        let home = URL(fileURLWithPath: self.home)
+        let certs = home.appendingPathComponent("certs")
+        let logs = home.appendingPathComponent("logs")
+        try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
+        if !FileManager.default.fileExists(atPath: certs.appendingPathComponent("ca.pem").path) {
+            try CertificateAuthority.initialize(directory: certs)
+            print("created a private CA and certificates in \(certs.path)")
+        }
+
+        // Services that exist so far; each later service joins here and in the gateway's routes.
+        let children = [
+            Child(name: "gateway", port: self.port, arguments: ["--port", "\(self.port)", "--certs", certs.path]),
+        ]
+        let supervisor = Supervisor(logs: logs)
+        let signals = SignalWatcher()
+        do {
+            for child in children {
+                try supervisor.start(child)
+            }
+            for child in children {
+                try await self.waitUntilReady(child, certs: certs.path, supervisor: supervisor)
+            }
+        } catch {
+            await supervisor.stopAll()
+            throw error
+        }
+
+        print("""
+
+        Concord is up. Gateway: 127.0.0.1:\(self.port) (TLS, ALPN \(ConcordProtocolVersion.alpn))
+        Logs: \(logs.path)/<service>.log
+
+        Call it:
+          concord call --certs \(certs.path) ping
+          openssl s_client -connect 127.0.0.1:\(self.port) -alpn \(ConcordProtocolVersion.alpn) -CAfile \(certs.path)/ca.pem \\
+              -cert \(certs.path)/client.pem -key \(certs.path)/client-key.pem -quiet
+          then type:  1 ping
+
+        Ctrl-C stops everything.
+        """)
+
+        let reason = await supervisor.waitForExitOr(signals)
+        print("\nstopping (\(reason))")
+        await supervisor.stopAll()
+        print("stopped")
+        if reason.hasPrefix("service") { throw ExitCode(1) }
+    }
+
+    private func waitUntilReady(_ child: Child, certs: String, supervisor: Supervisor) async throws {
+        let client = try ConcordClient(
+            configuration: .init(host: "127.0.0.1", port: child.port, tls: TLSIdentity.standard(directory: certs, name: "client"), connectTimeout: .seconds(1), defaultDeadline: .seconds(2))
+        )
+        defer { Task { await client.close() } }
+        let deadline = ContinuousClock.now + .seconds(self.readyTimeout)
+        var lastError = "no answer"
+        while ContinuousClock.now < deadline {
+            if let status = supervisor.exitStatus(of: child.name) {
+                throw ValidationError("\(child.name) exited with status \(status) before it was ready; see \(supervisor.logPath(child.name))")
+            }
+            do {
+                _ = try await client.call("ready")
+                print("\(child.name) ready on 127.0.0.1:\(child.port)")
+                return
+            } catch {
+                lastError = "\(error)"
+                try await Task.sleep(for: .milliseconds(200))
+            }
+        }
+        throw ValidationError("\(child.name) not ready after \(self.readyTimeout) s (\(lastError)); see \(supervisor.logPath(child.name))")
+    }
+}
+
+struct Child: Sendable {
+    var name: String
+    var port: Int
+    var arguments: [String]
+}
+
+/// Starts child processes next to this executable and stops them with SIGTERM.
+final class Supervisor: @unchecked Sendable {
+    private let logs: URL
+    private let lock = NSLock()
+    private var processes: [String: Process] = [:]
+    private var exits: [String: Int32] = [:]
+    private var exitWaiters: [@Sendable (String) -> Void] = []
+
+    init(logs: URL) {
+        self.logs = logs
+    }
+
+    func logPath(_ name: String) -> String { self.logs.appendingPathComponent("\(name).log").path }
+
+    func start(_ child: Child) throws {
+        let binary = Self.executableDirectory.appendingPathComponent(child.name)
+        guard FileManager.default.isExecutableFile(atPath: binary.path) else {
+            throw ValidationError("cannot find the \(child.name) executable at \(binary.path); build everything with `swift build -c release`")
+        }
+        FileManager.default.createFile(atPath: self.logPath(child.name), contents: nil)
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: self.logPath(child.name)))
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = child.arguments
+        process.standardOutput = log
+        process.standardError = log
+        process.terminationHandler = { [weak self] process in
+            self?.exited(child.name, status: process.terminationStatus)
+        }
+        try process.run()
+        self.lock.withLock { self.processes[child.name] = process }
+    }
+
+    func exitStatus(of name: String) -> Int32? {
+        self.lock.withLock { self.exits[name] }
+    }
+
+    private func exited(_ name: String, status: Int32) {
+        let waiters = self.lock.withLock { () -> [@Sendable (String) -> Void] in
+            self.exits[name] = status
+            defer { self.exitWaiters.removeAll() }
+            return self.exitWaiters
+        }
+        for waiter in waiters { waiter("service \(name) exited with status \(status)") }
+    }
+
+    /// Waits for a stop signal or for any child to exit on its own.
+    func waitForExitOr(_ signals: SignalWatcher) async -> String {
+        await withCheckedContinuation { continuation in
+            let resumed = NSLock()
+            nonisolated(unsafe) var done = false
+            let resumeOnce: @Sendable (String) -> Void = { reason in
+                let first = resumed.withLock { () -> Bool in
+                    defer { done = true }
+                    return !done
+                }
+                if first { continuation.resume(returning: reason) }
+            }
+            signals.onSignal { resumeOnce("received \($0)") }
+            let alreadyExited = self.lock.withLock { () -> String? in
+                if let (name, status) = self.exits.first { return "service \(name) exited with status \(status)" }
+                self.exitWaiters.append(resumeOnce)
+                return nil
+            }
+            if let alreadyExited { resumeOnce(alreadyExited) }
+        }
+    }
+
+    /// SIGTERM to every child, in reverse start order; SIGKILL after 15 s.
+    func stopAll() async {
+        let running = self.lock.withLock { Array(self.processes.values) }.filter(\.isRunning)
+        for process in running { process.terminate() }
+        let deadline = ContinuousClock.now + .seconds(15)
+        while running.contains(where: \.isRunning), ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+        for process in running where process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+        }
+    }
+
+    static var executableDirectory: URL {
+        let path = Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0])
+        return path.resolvingSymlinksInPath().deletingLastPathComponent()
+    }
+}
+
+/// Turns SIGINT and SIGTERM into a callback instead of killing the process.
+final class SignalWatcher: @unchecked Sendable {
+    private var sources: [any DispatchSourceSignal] = []
+
+    init() {
+        for signalNumber in [SIGINT, SIGTERM] {
+            signal(signalNumber, SIG_IGN)
+            self.sources.append(DispatchSource.makeSignalSource(signal: signalNumber, queue: .global()))
+        }
+    }
+
+    func onSignal(_ handler: @escaping @Sendable (String) -> Void) {
+        for (source, name) in zip(self.sources, ["SIGINT", "SIGTERM"]) {
+            source.setEventHandler { handler(name) }
+            source.resume()
+        }
+    }
+}

@@ -1,0 +1,232 @@
+import ConcordProtocol
+import ConcordTLS
+import Histogram
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import NIOSSL
+
+/// Drives N connections, each keeping `depth` requests outstanding, for a fixed time, and measures
+/// what comes back. Every request is the same verb and body; ids are unique per connection.
+public struct LoadGenerator: Sendable {
+    public struct Configuration: Sendable {
+        public var host: String
+        public var port: Int
+        public var tls: TLSIdentity
+        public var verb: String
+        public var body: String
+        public var connections: Int
+        /// Requests outstanding per connection (1 = unpipelined).
+        public var depth: Int
+        public var duration: Duration
+        /// Requests issued before measuring starts, per connection.
+        public var warmup: Duration
+        public var threads: Int
+
+        public init(
+            host: String, port: Int, tls: TLSIdentity, verb: String = "ping", body: String = "{}",
+            connections: Int = 50, depth: Int = 1, duration: Duration = .seconds(5), warmup: Duration = .seconds(1), threads: Int = 1
+        ) {
+            self.host = host
+            self.port = port
+            self.tls = tls
+            self.verb = verb
+            self.body = body
+            self.connections = connections
+            self.depth = depth
+            self.duration = duration
+            self.warmup = warmup
+            self.threads = threads
+        }
+    }
+
+    public struct Report: Sendable {
+        public var requests: Int
+        public var errors: Int
+        public var firstError: String?
+        public var seconds: Double
+        public var histogram: Histogram<UInt64>
+
+        public var requestsPerSecond: Double { Double(self.requests) / self.seconds }
+        /// Latency percentile in milliseconds.
+        public func latency(_ percentile: Double) -> Double {
+            Double(self.histogram.valueAtPercentile(percentile)) / 1000
+        }
+
+        public var summary: String {
+            let rate = (self.requestsPerSecond * 10).rounded() / 10
+            func ms(_ value: Double) -> String { String(Int((value * 1000).rounded())) .leftPadMicros }
+            return "requests/s: \(rate)  p50: \(ms(self.latency(50))) ms  p99: \(ms(self.latency(99))) ms  p999: \(ms(self.latency(99.9))) ms"
+                + "  requests: \(self.requests)  errors: \(self.errors)"
+                + (self.firstError.map { "  first error: \($0)" } ?? "")
+        }
+    }
+
+    public let configuration: Configuration
+
+    public init(configuration: Configuration) {
+        self.configuration = configuration
+    }
+
+    public func run() async throws -> Report {
+        let configuration = self.configuration
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.threads)
+        defer { group.shutdownGracefully { _ in } }
+        let sslContext = try NIOSSLContext(configuration: ConcordTLSConfiguration.client(identity: configuration.tls))
+        let serverName: String? = CertificateAuthority.addressBytes(configuration.host) == nil ? configuration.host : nil
+        let shared = NIOLockedValueBox(Tally())
+        let measureFrom = NIODeadline.now() + TimeAmount(configuration.warmup)
+        let stopAt = measureFrom + TimeAmount(configuration.duration)
+        var line = ByteBuffer()
+        line.writeString(" \(configuration.verb) \(configuration.body)\n")
+        let suffix = line
+
+        var channels: [any Channel] = []
+        for _ in 0..<configuration.connections {
+            let channel = try await ClientBootstrap(group: group)
+                .channelOption(.socketOption(.tcp_nodelay), value: 1)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandlers([
+                            try NIOSSLClientHandler(context: sslContext, serverHostname: serverName),
+                            ByteToMessageHandler(LineFrameDecoder(maxLineLength: 16 << 20)),
+                            LoadHandler(depth: configuration.depth, suffix: suffix, measureFrom: measureFrom, stopAt: stopAt, tally: shared),
+                        ])
+                    }
+                }
+                .connect(host: configuration.host, port: configuration.port)
+                .get()
+            channels.append(channel)
+        }
+        for channel in channels {
+            try await channel.closeFuture.get()
+        }
+        let tally = shared.withLockedValue { $0 }
+        return Report(
+            requests: tally.requests,
+            errors: tally.errors,
+            firstError: tally.firstError,
+            seconds: Double(configuration.duration.wholeMilliseconds) / 1000,
+            histogram: tally.histogram
+        )
+    }
+}
+
+struct Tally: Sendable {
+    var requests = 0
+    var errors = 0
+    var firstError: String?
+    var histogram = Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
+
+    mutating func merge(_ other: LoadHandler.Local) {
+        self.requests += other.requests
+        self.errors += other.errors
+        if self.firstError == nil { self.firstError = other.firstError }
+        self.histogram.add(other.histogram)
+    }
+}
+
+/// One connection's load: keeps `depth` requests outstanding until `stopAt`, then closes.
+final class LoadHandler: ChannelInboundHandler {
+    typealias InboundIn = LineFrame
+    typealias OutboundOut = ByteBuffer
+
+    struct Local {
+        var requests = 0
+        var errors = 0
+        var firstError: String?
+        var histogram = Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
+    }
+
+    private let depth: Int
+    private let suffix: ByteBuffer
+    private let measureFrom: NIODeadline
+    private let stopAt: NIODeadline
+    private let tally: NIOLockedValueBox<Tally>
+    private var local = Local()
+    private var sentAt: [UInt64: NIODeadline] = [:]
+    private var nextID: UInt64 = 0
+    private var output = ByteBuffer()
+    private var stopping = false
+
+    init(depth: Int, suffix: ByteBuffer, measureFrom: NIODeadline, stopAt: NIODeadline, tally: NIOLockedValueBox<Tally>) {
+        self.depth = depth
+        self.suffix = suffix
+        self.measureFrom = measureFrom
+        self.stopAt = stopAt
+        self.tally = tally
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        self.output = context.channel.allocator.buffer(capacity: 4096)
+        for _ in 0..<self.depth { self.send(now: .now()) }
+        self.flush(context: context)
+        context.fireChannelActive()
+    }
+
+    private func send(now: NIODeadline) {
+        self.nextID &+= 1
+        self.sentAt[self.nextID] = now
+        self.output.writeString(String(self.nextID, radix: 36))
+        self.output.writeImmutableBuffer(self.suffix)
+    }
+
+    private func flush(context: ChannelHandlerContext) {
+        guard self.output.readableBytes > 0 else { return }
+        context.writeAndFlush(self.wrapOutboundOut(self.output), promise: nil)
+        self.output = context.channel.allocator.buffer(capacity: 4096)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard case .line(let line) = self.unwrapInboundIn(data), !self.stopping else { return }
+        guard case .response(let response) = try? LineCodec.parseServerLine(line),
+            let id = UInt64(response.id, radix: 36), let start = self.sentAt.removeValue(forKey: id)
+        else { return }
+        let now = NIODeadline.now()
+        if start >= self.measureFrom, now <= self.stopAt {
+            self.local.requests += 1
+            if case .error(let error) = response.outcome {
+                self.local.errors += 1
+                if self.local.firstError == nil { self.local.firstError = "\(error)" }
+            }
+            self.local.histogram.record(UInt64(max(0, (now - start).nanoseconds / 1000)))
+        }
+        if now < self.stopAt {
+            self.send(now: now)
+        } else if self.sentAt.isEmpty {
+            self.finish(context: context)
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        self.flush(context: context)
+        if NIODeadline.now() >= self.stopAt, !self.stopping {
+            self.finish(context: context)
+        }
+    }
+
+    private func finish(context: ChannelHandlerContext) {
+        guard !self.stopping else { return }
+        self.stopping = true
+        let local = self.local
+        self.tally.withLockedValue { $0.merge(local) }
+        context.close(promise: nil)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if self.local.firstError == nil { self.local.firstError = "\(error)" }
+        self.finish(context: context)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        self.finish(context: context)
+    }
+}
+
+extension String {
+    /// "1234" (microseconds) as "1.234".
+    fileprivate var leftPadMicros: String {
+        let padded = String(repeating: "0", count: max(0, 4 - self.count)) + self
+        return "\(padded.dropLast(3)).\(padded.suffix(3))"
+    }
+}

@@ -1,0 +1,90 @@
+import ArgumentParser
+import ConcordProtocol
+import ConcordServer
+import ConcordTLS
+import Foundation
+import Logging
+
+/// The options every Concord service executable shares. Each can also come from the environment
+/// (`CONCORD_HOST`, `CONCORD_PORT`, `CONCORD_CERTS`, `CONCORD_CA`, `CONCORD_CERT`, `CONCORD_KEY`,
+/// `CONCORD_PEER_AUTH`, `CONCORD_MAX_LINE`, `CONCORD_LOG_LEVEL`), so containers need no flags.
+public struct ServiceOptions: ParsableArguments, Sendable {
+    @Option(help: "Address to listen on (env CONCORD_HOST).")
+    public var host: String = ProcessInfo.processInfo.environment["CONCORD_HOST"] ?? "127.0.0.1"
+
+    @Option(help: "Port to listen on; 0 picks a free one (env CONCORD_PORT).")
+    public var port: Int?
+
+    @Option(help: "Directory written by `concord certs init` (env CONCORD_CERTS).")
+    public var certs: String? = ProcessInfo.processInfo.environment["CONCORD_CERTS"]
+
+    @Option(help: "CA certificate, PEM (env CONCORD_CA); overrides --certs.")
+    public var ca: String? = ProcessInfo.processInfo.environment["CONCORD_CA"]
+
+    @Option(help: "This service's certificate, PEM (env CONCORD_CERT); overrides --certs.")
+    public var cert: String? = ProcessInfo.processInfo.environment["CONCORD_CERT"]
+
+    @Option(help: "This service's private key, PEM (env CONCORD_KEY); overrides --certs.")
+    public var key: String? = ProcessInfo.processInfo.environment["CONCORD_KEY"]
+
+    @Option(help: "Client certificates: required or optional (env CONCORD_PEER_AUTH).")
+    public var peerAuth: String?
+
+    @Option(help: "Longest accepted line in bytes (env CONCORD_MAX_LINE).")
+    public var maxLine: Int?
+
+    @Option(help: "trace, debug, info, notice, warning, error or critical (env CONCORD_LOG_LEVEL).")
+    public var logLevel: String = ProcessInfo.processInfo.environment["CONCORD_LOG_LEVEL"] ?? "info"
+
+    public init() {}
+
+    /// The TLS files for `identity` (the certificate name in the certs directory).
+    public func tlsIdentity(name: String) throws -> TLSIdentity {
+        var identity = TLSIdentity.standard(directory: self.certs ?? ".concord/certs", name: name)
+        if let ca = self.ca { identity.caPath = ca }
+        if let cert = self.cert { identity.certificatePath = cert }
+        if let key = self.key { identity.keyPath = key }
+        return identity
+    }
+
+    public func serverConfiguration(serviceName: String, defaultPort: Int, defaultPeerAuthentication: PeerAuthentication) throws -> ServerConfiguration {
+        let environment = ProcessInfo.processInfo.environment
+        let port = try self.port ?? environment["CONCORD_PORT"].map { text in
+            guard let port = Int(text), (0...65535).contains(port) else {
+                throw ValidationError("CONCORD_PORT must be a port number, got '\(text)'")
+            }
+            return port
+        } ?? defaultPort
+        let peerAuthText = self.peerAuth ?? environment["CONCORD_PEER_AUTH"]
+        let peerAuthentication = try peerAuthText.map { text in
+            guard let value = PeerAuthentication(rawValue: text) else {
+                throw ValidationError("peer auth must be 'required' or 'optional', got '\(text)'")
+            }
+            return value
+        } ?? defaultPeerAuthentication
+        var limits = ProtocolLimits()
+        if let maxLine = try self.maxLine ?? environment["CONCORD_MAX_LINE"].map({ text in
+            guard let value = Int(text), value >= 256 else { throw ValidationError("max line must be at least 256 bytes, got '\(text)'") }
+            return value
+        }) {
+            limits.maxLineLength = maxLine
+        }
+        return ServerConfiguration(
+            host: self.host,
+            port: port,
+            tls: try self.tlsIdentity(name: serviceName),
+            peerAuthentication: peerAuthentication,
+            limits: limits,
+            serviceName: serviceName
+        )
+    }
+
+    public func makeLogger(label: String) throws -> Logger {
+        guard let level = Logger.Level(rawValue: self.logLevel) else {
+            throw ValidationError("unknown log level '\(self.logLevel)'")
+        }
+        var logger = Logger(label: label)
+        logger.logLevel = level
+        return logger
+    }
+}
