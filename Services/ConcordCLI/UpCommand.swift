@@ -23,14 +23,13 @@ struct UpCommand: AsyncParsableCommand {
     var readyTimeout: Int = 60
 
     func run() async throws {
-        setvbuf(stdout, nil, _IOLBF, 0)
         let home = URL(fileURLWithPath: self.home)
         let certs = home.appendingPathComponent("certs")
         let logs = home.appendingPathComponent("logs")
         try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
         if !FileManager.default.fileExists(atPath: certs.appendingPathComponent("ca.pem").path) {
             try CertificateAuthority.initialize(directory: certs)
-            print("created a private CA and certificates in \(certs.path)")
+            say("created a private CA and certificates in \(certs.path)")
         }
 
         // Services that exist so far; each later service joins here and in the gateway's routes.
@@ -51,7 +50,7 @@ struct UpCommand: AsyncParsableCommand {
             throw error
         }
 
-        print("""
+        say("""
 
         Concord is up. Gateway: 127.0.0.1:\(self.port) (TLS, ALPN \(ConcordProtocolVersion.alpn))
         Logs: \(logs.path)/<service>.log
@@ -66,9 +65,9 @@ struct UpCommand: AsyncParsableCommand {
         """)
 
         let reason = await supervisor.waitForExitOr(signals)
-        print("\nstopping (\(reason))")
+        say("\nstopping (\(reason))")
         await supervisor.stopAll()
-        print("stopped")
+        say("stopped")
         if reason.hasPrefix("service") { throw ExitCode(1) }
     }
 
@@ -85,7 +84,7 @@ struct UpCommand: AsyncParsableCommand {
             }
             do {
                 _ = try await client.call("ready")
-                print("\(child.name) ready on 127.0.0.1:\(child.port)")
+                say("\(child.name) ready on 127.0.0.1:\(child.port)")
                 return
             } catch {
                 lastError = "\(error)"
@@ -206,4 +205,9 @@ final class SignalWatcher: @unchecked Sendable {
             source.resume()
         }
     }
+}
+
+/// Prints a line at once, even when stdout is a file or a pipe (print buffers there).
+func say(_ text: String) {
+    FileHandle.standardOutput.write(Data((text + "\n").utf8))
 }

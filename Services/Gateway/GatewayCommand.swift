@@ -30,7 +30,12 @@ struct GatewayCommand: AsyncParsableCommand {
             defaultPort: 7400,
             defaultPeerAuthentication: .optional
         )
-        let server = try await ConcordServer.bind(configuration: configuration, router: table.router(), logger: logger)
+        let server = try await ConcordServer.bind(
+            configuration: configuration,
+            router: table.router(),
+            eventLoopGroup: try self.service.makeEventLoopGroup(),
+            logger: logger
+        )
         try await runUntilTerminated([server], logger: logger)
     }
 }

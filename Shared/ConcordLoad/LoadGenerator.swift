@@ -89,7 +89,6 @@ public struct LoadGenerator: Sendable {
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandlers([
                             try NIOSSLClientHandler(context: sslContext, serverHostname: serverName),
-                            ByteToMessageHandler(LineFrameDecoder(maxLineLength: 16 << 20)),
                             LoadHandler(depth: configuration.depth, suffix: suffix, measureFrom: measureFrom, stopAt: stopAt, tally: shared),
                         ])
                     }
@@ -128,7 +127,7 @@ struct Tally: Sendable {
 
 /// One connection's load: keeps `depth` requests outstanding until `stopAt`, then closes.
 final class LoadHandler: ChannelInboundHandler {
-    typealias InboundIn = LineFrame
+    typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
     struct Local {
@@ -148,6 +147,7 @@ final class LoadHandler: ChannelInboundHandler {
     private var nextID: UInt64 = 0
     private var output = ByteBuffer()
     private var stopping = false
+    private var framer = LineFramer(maxLineLength: 16 << 20)
 
     init(depth: Int, suffix: ByteBuffer, measureFrom: NIODeadline, stopAt: NIODeadline, tally: NIOLockedValueBox<Tally>) {
         self.depth = depth
@@ -178,16 +178,36 @@ final class LoadHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard case .line(let line) = self.unwrapInboundIn(data), !self.stopping else { return }
-        guard case .response(let response) = try? LineCodec.parseServerLine(line),
-            let id = UInt64(response.id, radix: 36), let start = self.sentAt.removeValue(forKey: id)
-        else { return }
+        self.framer.append(self.unwrapInboundIn(data))
+        while let frame = self.framer.next() {
+            guard case .line(let line) = frame, !self.stopping else { continue }
+            self.received(line, context: context)
+        }
+    }
+
+    /// Reads `ID ok ...` or `ID err ...` straight from the bytes: the generator must cost less
+    /// than the server it measures.
+    private func received(_ line: ByteBuffer, context: ChannelHandlerContext) {
+        let view = line.readableBytesView
+        guard let space = view.firstIndex(of: UInt8(ascii: " ")) else { return }
+        var id: UInt64 = 0
+        for byte in view[view.startIndex..<space] {
+            let digit: UInt8
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "z"): digit = byte - UInt8(ascii: "a") + 10
+            default: return  // "*" events: hello, ping, bye
+            }
+            id = id &* 36 &+ UInt64(digit)
+        }
+        guard let start = self.sentAt.removeValue(forKey: id) else { return }
+        let isError = view.count > space + 3 && view[space + 1] == UInt8(ascii: "e")
         let now = NIODeadline.now()
         if start >= self.measureFrom, now <= self.stopAt {
             self.local.requests += 1
-            if case .error(let error) = response.outcome {
+            if isError {
                 self.local.errors += 1
-                if self.local.firstError == nil { self.local.firstError = "\(error)" }
+                if self.local.firstError == nil { self.local.firstError = String(buffer: line) }
             }
             self.local.histogram.record(UInt64(max(0, (now - start).nanoseconds / 1000)))
         }

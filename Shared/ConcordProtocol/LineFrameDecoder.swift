@@ -14,7 +14,7 @@ public enum LineFrame: Sendable, Hashable {
 /// The decoder never buffers more than `maxLineLength + 2` bytes for one line: as soon as a line
 /// is known to be too long it emits `.oversized` and from then on drops all input, because the
 /// connection is about to be closed and nothing after an oversized line can be framed reliably.
-public struct LineFrameDecoder: NIOSingleStepByteToMessageDecoder {
+public struct LineFrameDecoder: NIOSingleStepByteToMessageDecoder, Sendable {
     public typealias InboundOut = LineFrame
 
     /// How many bytes of an oversized line are kept to recover its id.

@@ -50,8 +50,10 @@ public final class ConcordServer: Service, Sendable {
         var router = router
         let shared = ServerShared(configuration: configuration, router: router)
         let helloBody = shared.helloBody
-        router.registerInline("ping") { _ in .ok(ByteBuffer(string: #"{"pong":true}"#)) }
-        router.registerInline("health") { _ in .ok(ByteBuffer(string: #"{"status":"alive"}"#)) }
+        let pong = ByteBuffer(string: #"{"pong":true}"#)
+        let alive = ByteBuffer(string: #"{"status":"alive"}"#)
+        router.registerInline("ping") { _ in .ok(pong) }
+        router.registerInline("health") { _ in .ok(alive) }
         router.registerInline("hello") { _ in .ok(helloBody) }
         router.registerRaw("ready") { _, _ in
             if connections.withLockedValue({ $0.draining }) {
@@ -63,7 +65,6 @@ public final class ConcordServer: Service, Sendable {
             return ByteBuffer(string: #"{"status":"ready"}"#)
         }
         let finalShared = ServerShared(configuration: configuration, router: router)
-        let maxLine = configuration.limits.maxLineLength
         let connectionLogger = logger
 
         let channel = try await ServerBootstrap(group: eventLoopGroup)
@@ -76,7 +77,6 @@ public final class ConcordServer: Service, Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandlers([
                         NIOSSLServerHandler(context: sslContext),
-                        ByteToMessageHandler(LineFrameDecoder(maxLineLength: maxLine)),
                         ServerConnectionHandler(shared: finalShared, logger: connectionLogger),
                     ])
                     return channel

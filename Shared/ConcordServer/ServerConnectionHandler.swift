@@ -9,7 +9,7 @@ import NIOTLS
 /// Replies are written as requests finish, in any order, and batched: everything answered during
 /// one read burst, or one event-loop tick, leaves in a single write and flush.
 final class ServerConnectionHandler: ChannelDuplexHandler {
-    typealias InboundIn = LineFrame
+    typealias InboundIn = ByteBuffer
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
@@ -19,6 +19,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     }
 
     private var machine: ServerConnectionStateMachine
+    private var framer: LineFramer
     private let shared: ServerShared
     private var logger: Logger
     private var context: ChannelHandlerContext?
@@ -40,6 +41,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         self.shared = shared
         self.logger = logger
         self.machine = ServerConnectionStateMachine(limits: shared.configuration.limits, now: .now())
+        self.framer = LineFramer(maxLineLength: shared.configuration.limits.maxLineLength)
     }
 
     // MARK: Lifecycle
@@ -120,9 +122,26 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         self.inReadBurst = true
-        switch self.unwrapInboundIn(data) {
+        self.framer.append(self.unwrapInboundIn(data))
+        // One clock reading per read: idle and keepalive need no finer time than that.
+        let now = NIODeadline.now()
+        while let frame = self.framer.next() {
+            self.received(frame, now: now, context: context)
+        }
+    }
+
+    private func received(_ frame: LineFrame, now: NIODeadline, context: ChannelHandlerContext) {
+        switch frame {
         case .line(let line):
-            switch self.machine.lineReceived(LineCodec.parseClientLine(line), now: .now()) {
+            let router = self.shared.router
+            let action = self.machine.lineReceived(LineCodec.parseClientLine(line), now: now) { request in
+                if case .inline = router.route(for: request.verb) { return true }
+                return false
+            }
+            switch action {
+            case .answerInline(let request):
+                guard case .inline(let handler) = router.route(for: request.verb) else { return }
+                LineCodec.write(Response(id: request.id, outcome: handler(request)), into: &self.output)
             case .dispatch(let request):
                 self.start(request)
             case .reply(let response):

@@ -72,6 +72,8 @@ struct ServerConnectionStateMachine {
 
     enum LineAction: Equatable {
         case dispatch(Request)
+        /// Answer now, synchronously; nothing to track (built-in verbs without I/O).
+        case answerInline(Request)
         /// Answer at once without dispatching (grammar error, duplicate id).
         case reply(Response)
         /// Held in the backlog until a slot frees; reading stops meanwhile.
@@ -79,7 +81,8 @@ struct ServerConnectionStateMachine {
         case none
     }
 
-    mutating func lineReceived(_ line: ClientLine, now: NIODeadline) -> LineAction {
+    /// - Parameter isInline: whether a request's verb is answered synchronously on the loop.
+    mutating func lineReceived(_ line: ClientLine, now: NIODeadline, isInline: (Request) -> Bool = { _ in false }) -> LineAction {
         if self.phase == .closing, case .request(let request) = line {
             return .reply(.error(request.id, ConcordError(.unavailable, "connection is closing; the request was not processed, send it on a new connection")))
         }
@@ -97,6 +100,9 @@ struct ServerConnectionStateMachine {
             self.lastRequestActivity = now
             if self.inFlight.contains(request.id) || self.backlog.contains(where: { $0.id == request.id }) {
                 return .reply(.error(request.id, ConcordError(.conflict, "request id '\(request.id)' is already in flight on this connection", field: "id")))
+            }
+            if self.backlog.isEmpty, isInline(request) {
+                return .answerInline(request)
             }
             if self.inFlight.count < self.limits.maxInFlight && self.backlog.isEmpty {
                 self.inFlight.insert(request.id)

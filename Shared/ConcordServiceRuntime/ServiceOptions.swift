@@ -4,6 +4,8 @@ import ConcordServer
 import ConcordTLS
 import Foundation
 import Logging
+import NIOCore
+import NIOPosix
 
 /// The options every Concord service executable shares. Each can also come from the environment
 /// (`CONCORD_HOST`, `CONCORD_PORT`, `CONCORD_CERTS`, `CONCORD_CA`, `CONCORD_CERT`, `CONCORD_KEY`,
@@ -32,6 +34,16 @@ public struct ServiceOptions: ParsableArguments, Sendable {
 
     @Option(help: "Longest accepted line in bytes (env CONCORD_MAX_LINE).")
     public var maxLine: Int?
+
+    @Option(help: "Event-loop threads; default: one per core (env CONCORD_THREADS).")
+    public var threads: Int? = ProcessInfo.processInfo.environment["CONCORD_THREADS"].flatMap(Int.init)
+
+    /// The event loops this process serves on.
+    public func makeEventLoopGroup() throws -> any EventLoopGroup {
+        guard let threads = self.threads else { return MultiThreadedEventLoopGroup.singleton }
+        guard (1...256).contains(threads) else { throw ValidationError("threads must be between 1 and 256, got \(threads)") }
+        return MultiThreadedEventLoopGroup(numberOfThreads: threads)
+    }
 
     @Option(help: "trace, debug, info, notice, warning, error or critical (env CONCORD_LOG_LEVEL).")
     public var logLevel: String = ProcessInfo.processInfo.environment["CONCORD_LOG_LEVEL"] ?? "info"

@@ -84,3 +84,29 @@ import Testing
         #expect(LineCodec.leadingID(ByteBuffer(string: "!!! ping")) == nil)
     }
 }
+
+@Suite struct LineFramerTests {
+    func frames(_ chunks: [String], max: Int = 16) -> [LineFrame] {
+        var framer = LineFramer(maxLineLength: max)
+        var frames: [LineFrame] = []
+        for chunk in chunks {
+            framer.append(ByteBuffer(string: chunk))
+            while let frame = framer.next() { frames.append(frame) }
+        }
+        return frames
+    }
+
+    @Test func splitAndMergedReads() {
+        #expect(self.frames(["1 pi", "ng\r", "\n2 ping\n3", " ping\n"]) == [
+            .line(ByteBuffer(string: "1 ping")), .line(ByteBuffer(string: "2 ping")), .line(ByteBuffer(string: "3 ping")),
+        ])
+    }
+
+    @Test func maxLengthAcrossReads() {
+        let exact = String(repeating: "x", count: 16)
+        #expect(self.frames([String(exact.prefix(10)), String(exact.dropFirst(10)), "\r\n"]) == [.line(ByteBuffer(string: exact))])
+        let over = self.frames([String(repeating: "y", count: 10), String(repeating: "y", count: 7)])
+        #expect(over.count == 1)
+        if case .oversized = over.first {} else { Issue.record("expected oversized, got \(over)") }
+    }
+}
