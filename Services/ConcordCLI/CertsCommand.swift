@@ -29,14 +29,10 @@ struct CertsCommand: AsyncParsableCommand {
 
         func run() throws {
             let directory = URL(fileURLWithPath: self.directory)
-            let caFile = directory.appendingPathComponent("ca.pem")
-            if FileManager.default.fileExists(atPath: caFile.path), !self.force {
-                throw ValidationError("\(caFile.path) already exists; pass --force to replace the whole set")
-            }
-            let authority = try CertificateAuthority.make()
-            try authority.write(to: directory)
-            for identity in CertificateAuthority.standardIdentities {
-                try authority.issue(name: identity, extraNames: self.name, extraAddresses: self.address).write(to: directory)
+            do {
+                try CertificateAuthority.initialize(directory: directory, extraNames: self.name, extraAddresses: self.address, force: self.force)
+            } catch let error as TLSSetupError {
+                throw ValidationError(error.message)
             }
             print("wrote a CA and certificates for \(CertificateAuthority.standardIdentities.joined(separator: ", ")) to \(directory.path)")
         }

@@ -64,7 +64,7 @@ public struct CertificateAuthority: Sendable {
         var alternativeNames: [GeneralName] = ([name, "localhost"] + extraNames).map { .dnsName($0) }
         for address in ["127.0.0.1", "::1"] + extraAddresses {
             guard let bytes = Self.addressBytes(address) else {
-                throw CertificateError(message: "'\(address)' is not an IPv4 or IPv6 address")
+                throw TLSSetupError(message: "'\(address)' is not an IPv4 or IPv6 address")
             }
             alternativeNames.append(.ipAddress(ASN1OctetString(contentBytes: bytes[...])))
         }
@@ -103,16 +103,22 @@ public struct CertificateAuthority: Sendable {
     /// Creates a complete set in `directory`: the authority and every standard identity.
     /// Refuses to overwrite an existing authority unless `force` is set.
     @discardableResult
-    public static func initialize(directory: URL, identities: [String] = standardIdentities, force: Bool = false) throws -> [URL] {
+    public static func initialize(
+        directory: URL,
+        identities: [String] = standardIdentities,
+        extraNames: [String] = [],
+        extraAddresses: [String] = [],
+        force: Bool = false
+    ) throws -> [URL] {
         let caFile = directory.appendingPathComponent("ca.pem")
         if FileManager.default.fileExists(atPath: caFile.path), !force {
-            throw CertificateError(message: "\(caFile.path) already exists; pass --force to replace the whole set")
+            throw TLSSetupError(message: "\(caFile.path) already exists; pass --force to replace the whole set")
         }
         let authority = try CertificateAuthority.make()
         try authority.write(to: directory)
         var written = [caFile, directory.appendingPathComponent("ca-key.pem")]
         for identity in identities {
-            written += try authority.issue(name: identity).write(to: directory)
+            written += try authority.issue(name: identity, extraNames: extraNames, extraAddresses: extraAddresses).write(to: directory)
         }
         return written
     }
@@ -157,7 +163,7 @@ public struct IssuedIdentity: Sendable {
     }
 }
 
-public struct CertificateError: Error, CustomStringConvertible, Sendable {
+public struct TLSSetupError: Error, CustomStringConvertible, Sendable {
     public var message: String
     public var description: String { self.message }
 }

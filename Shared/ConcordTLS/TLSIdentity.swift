@@ -37,7 +37,7 @@ public enum PeerAuthentication: String, Sendable, Hashable, CaseIterable {
 public enum ConcordTLSConfiguration {
     public static func server(identity: TLSIdentity, peerAuthentication: PeerAuthentication) throws -> TLSConfiguration {
         guard let certificatePath = identity.certificatePath, let keyPath = identity.keyPath else {
-            throw CertificateError(message: "a server needs a certificate and a key (--cert and --key)")
+            throw TLSSetupError(message: "a server needs a certificate and a key (--cert and --key)")
         }
         var configuration = TLSConfiguration.makeServerConfiguration(
             certificateChain: try Self.loadCertificates(certificatePath).map { .certificate($0) },
@@ -71,12 +71,12 @@ public enum ConcordTLSConfiguration {
     static func loadCertificates(_ path: String) throws -> [NIOSSLCertificate] {
         do {
             let certificates = try NIOSSLCertificate.fromPEMFile(path)
-            guard !certificates.isEmpty else { throw CertificateError(message: "no certificate in \(path)") }
+            guard !certificates.isEmpty else { throw TLSSetupError(message: "no certificate in \(path)") }
             return certificates
-        } catch let error as CertificateError {
+        } catch let error as TLSSetupError {
             throw error
         } catch {
-            throw CertificateError(message: "cannot read certificate \(path): \(error) (create a set with `concord certs init DIR`)")
+            throw TLSSetupError(message: "cannot read certificate \(path): \(error) (create a set with `concord certs init DIR`)")
         }
     }
 
@@ -84,7 +84,7 @@ public enum ConcordTLSConfiguration {
         do {
             return try NIOSSLPrivateKey(file: path, format: .pem)
         } catch {
-            throw CertificateError(message: "cannot read private key \(path): \(error)")
+            throw TLSSetupError(message: "cannot read private key \(path): \(error)")
         }
     }
 }

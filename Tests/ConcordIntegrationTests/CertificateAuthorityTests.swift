@@ -1,0 +1,51 @@
+import ConcordTLS
+import Foundation
+import Testing
+import X509
+
+@Suite struct CertificateAuthorityTests {
+    func temporaryDirectory() -> URL {
+        FileManager.default.temporaryDirectory.appendingPathComponent("concord-ca-test-\(UUID().uuidString)")
+    }
+
+    @Test func initializeWritesEveryIdentityWithItsNamesAndLoopback() throws {
+        let directory = self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try CertificateAuthority.initialize(directory: directory, extraNames: ["participants.internal"], extraAddresses: ["127.0.0.2"])
+
+        let ca = try Certificate(pemEncoded: String(contentsOf: directory.appendingPathComponent("ca.pem"), encoding: .utf8))
+        #expect(try ca.extensions.basicConstraints == .isCertificateAuthority(maxPathLength: 0))
+        for name in CertificateAuthority.standardIdentities {
+            let pem = try String(contentsOf: directory.appendingPathComponent("\(name).pem"), encoding: .utf8)
+            let certificate = try Certificate(pemEncoded: pem)
+            #expect(certificate.issuer == ca.subject)
+            let names = try #require(try certificate.extensions.subjectAlternativeNames)
+            #expect(names.contains(.dnsName(name)))
+            #expect(names.contains(.dnsName("localhost")))
+            #expect(names.contains(.dnsName("participants.internal")))
+            #expect(names.contains(.ipAddress(.init(contentBytes: [127, 0, 0, 1]))))
+            #expect(names.contains(.ipAddress(.init(contentBytes: [127, 0, 0, 2]))))
+            let usages = try #require(try certificate.extensions.extendedKeyUsage)
+            #expect(usages.contains(.serverAuth) && usages.contains(.clientAuth))
+            let keyPath = directory.appendingPathComponent("\(name)-key.pem").path
+            let mode = try FileManager.default.attributesOfItem(atPath: keyPath)[.posixPermissions] as? Int
+            #expect(mode == 0o600, "private keys are readable by their owner only")
+        }
+    }
+
+    @Test func refusesToOverwriteWithoutForce() throws {
+        let directory = self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try CertificateAuthority.initialize(directory: directory, identities: ["client"])
+        #expect(throws: TLSSetupError.self) {
+            try CertificateAuthority.initialize(directory: directory, identities: ["client"])
+        }
+        try CertificateAuthority.initialize(directory: directory, identities: ["client"], force: true)
+    }
+
+    @Test func badAddressIsNamed() throws {
+        let authority = try CertificateAuthority.make()
+        let error = #expect(throws: TLSSetupError.self) { try authority.issue(name: "x", extraAddresses: ["not-an-ip"]) }
+        #expect(error?.message.contains("not-an-ip") == true)
+    }
+}
