@@ -153,7 +153,8 @@ let package = Package(
                            .product(name: "X509", package: "swift-certificates"),
                            .product(name: "NIOPosix", package: "swift-nio"),
                            .product(name: "Logging", package: "swift-log"),
-                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                           .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle")],
             path: "Tests/ConcordIntegrationTests",
             swiftSettings: swiftSettings
         ),

@@ -1,0 +1,63 @@
+import ConcordClient
+import ConcordProtocol
+import ConcordServer
+import ConcordTestSupport
+import NIOCore
+import ServiceLifecycle
+import ServiceLifecycleTestKit
+import Testing
+
+@Suite(.timeLimit(.minutes(1))) struct LifecycleTests {
+    @Test func gracefulShutdownSignalDrainsInFlightRequests() async throws {
+        let started = Gate()
+        var router = testRouter()
+        router.register("test.slow") { (input: Echo, _) in
+            await started.open()
+            try await Task.sleep(for: .milliseconds(300))
+            return input
+        }
+        let server = try await bindTestServer(router: router)
+        try await testGracefulShutdown { trigger in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await server.run() }
+                let client = try makeTestClient(port: server.localPort)
+                async let answer: Echo = client.call("test.slow", Echo(text: "done"))
+                await started.wait()
+                trigger.triggerGracefulShutdown()
+                #expect(try await answer.text == "done")
+                try await group.waitForAll()
+            }
+        }
+    }
+
+    @Test func everyPendingCallFailsWhenTheConnectionDrops() async throws {
+        let server = try await bindTestServer(router: testRouter(), drainTimeout: .milliseconds(200))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await server.run() }
+            let client = try makeTestClient(port: server.localPort)
+            _ = try await client.call("ping")
+            let failures = try await withThrowingTaskGroup(of: ConcordError?.self) { calls in
+                for _ in 0..<20 {
+                    calls.addTask {
+                        do {
+                            _ = try await client.call("test.hang")
+                            return nil
+                        } catch let error as ConcordError {
+                            return error
+                        } catch {
+                            return ConcordError(.internal, "unexpected error type: \(error)")
+                        }
+                    }
+                }
+                try await Task.sleep(for: .milliseconds(200))
+                server.beginShutdown()  // hanging calls never finish: the drain timeout cuts them
+                var failures: [ConcordError] = []
+                for try await failure in calls { if let failure { failures.append(failure) } }
+                return failures
+            }
+            #expect(failures.count == 20)
+            #expect(failures.allSatisfy { $0.code == .unavailable && $0.message.contains("closed") })
+            try await group.waitForAll()
+        }
+    }
+}
