@@ -191,12 +191,12 @@ import Testing
     }
 
     @Test func answeredPingsKeepTheConnection() async throws {
-        let limits = ProtocolLimits(idleTimeout: .seconds(60), pingInterval: .milliseconds(200), maxUnansweredPings: 2)
+        let limits = ProtocolLimits(idleTimeout: .seconds(60), pingInterval: .milliseconds(300), maxUnansweredPings: 3)
         try await withTestServer(limits: limits) { server in
             // The client library answers pings itself: several ping rounds pass, the connection stays.
             let client = try makeTestClient(port: server.localPort)
             _ = try await client.call("ping")
-            try await Task.sleep(for: .milliseconds(1200))
+            try await Task.sleep(for: .milliseconds(2000))
             #expect(client.hasOpenConnection)
             await client.close()
         }

@@ -16,7 +16,7 @@ import Testing
             try await Task.sleep(for: .milliseconds(300))
             return input
         }
-        let server = try await bindTestServer(router: router)
+        let server = try await bindTestServer(router: router, drainTimeout: .seconds(30))
         try await testGracefulShutdown { trigger in
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await server.run() }

@@ -131,7 +131,8 @@ actor Gate {
                 try await connection.send("d1 test.hang deadline=150 {}\n")
                 let reply = try #require(try await connection.readReply())
                 #expect(reply.hasPrefix("d1 err deadline_exceeded "), "\(reply)")
-                #expect(ContinuousClock.now - start < .seconds(5))
+                // Far below the 60 s default deadline: the 150 ms one fired (margin for loaded machines).
+                #expect(ContinuousClock.now - start < .seconds(30))
                 // The connection stays usable.
                 try await connection.send("d2 ping\n")
                 #expect(try await connection.readReply() == #"d2 ok {"pong":true}"#)
@@ -159,7 +160,8 @@ actor Gate {
             try await Task.sleep(for: .milliseconds(400))
             return input
         }
-        let server = try await bindTestServer(router: router)
+        // A generous drain timeout: this test is about completion, not timing.
+        let server = try await bindTestServer(router: router, drainTimeout: .seconds(30))
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await server.run() }
             let client = try makeTestClient(port: server.localPort)
@@ -193,7 +195,8 @@ actor Gate {
             await gate.wait()
             try await group.waitForAll()
         }
-        #expect(ContinuousClock.now - start < .seconds(5))
+        // The drain timeout (300 ms), not the handler (an hour), ended it; margin for loaded machines.
+        #expect(ContinuousClock.now - start < .seconds(30))
     }
 
     @Test func clientReconnectsOnNextUseAfterTheConnectionDrops() async throws {
