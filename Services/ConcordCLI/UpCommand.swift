@@ -105,7 +105,8 @@ struct Child: Sendable {
 final class Supervisor: @unchecked Sendable {
     private let logs: URL
     private let lock = NSLock()
-    private var processes: [String: Process] = [:]
+    /// In start order; stopped in reverse, so the gateway goes before the services behind it.
+    private var processes: [(name: String, process: Process)] = []
     private var exits: [String: Int32] = [:]
     private var exitWaiters: [@Sendable (String) -> Void] = []
 
@@ -131,7 +132,7 @@ final class Supervisor: @unchecked Sendable {
             self?.exited(child.name, status: process.terminationStatus)
         }
         try process.run()
-        self.lock.withLock { self.processes[child.name] = process }
+        self.lock.withLock { self.processes.append((child.name, process)) }
     }
 
     func exitStatus(of name: String) -> Int32? {
@@ -169,16 +170,19 @@ final class Supervisor: @unchecked Sendable {
         }
     }
 
-    /// SIGTERM to every child, in reverse start order; SIGKILL after 15 s.
+    /// SIGTERM to each child in reverse start order, waiting for each to drain; SIGKILL after 15 s.
     func stopAll() async {
-        let running = self.lock.withLock { Array(self.processes.values) }.filter(\.isRunning)
-        for process in running { process.terminate() }
-        let deadline = ContinuousClock.now + .seconds(15)
-        while running.contains(where: \.isRunning), ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(100))
-        }
-        for process in running where process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
+        let children = self.lock.withLock { self.processes }
+        for (name, process) in children.reversed() where process.isRunning {
+            process.terminate()
+            let deadline = ContinuousClock.now + .seconds(15)
+            while process.isRunning, ContinuousClock.now < deadline {
+                try? await Task.sleep(for: .milliseconds(50))
+            }
+            if process.isRunning {
+                say("\(name) did not stop within 15 s; killing it")
+                kill(process.processIdentifier, SIGKILL)
+            }
         }
     }
 
