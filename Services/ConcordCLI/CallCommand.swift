@@ -26,13 +26,13 @@ struct CallCommand: AsyncParsableCommand {
     var idempotencyKey: String?
 
     @Option(help: "Bearer token (env CONCORD_TOKEN).")
-    var token: String? = ProcessInfo.processInfo.environment["CONCORD_TOKEN"]
+    var token: String?
 
     func run() async throws {
         let client = try ConcordClient(
             configuration: .init(host: self.endpoint.host, port: self.endpoint.port, tls: self.endpoint.tls, serverName: self.endpoint.serverName)
         )
-        let metadata = Metadata(deadlineMilliseconds: self.deadline, idempotencyKey: self.idempotencyKey, auth: self.token)
+        let metadata = Metadata(deadlineMilliseconds: self.deadline, idempotencyKey: self.idempotencyKey, auth: self.token ?? ProcessInfo.processInfo.environment["CONCORD_TOKEN"])
         let response = try await client.send(Request(id: "cli", verb: self.verb, metadata: metadata, body: ByteBuffer(string: self.body)))
         await client.close()
         switch response.outcome {

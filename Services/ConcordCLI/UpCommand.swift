@@ -121,7 +121,9 @@ final class Supervisor: @unchecked Sendable {
         guard FileManager.default.isExecutableFile(atPath: binary.path) else {
             throw ValidationError("cannot find the \(child.name) executable at \(binary.path); build everything with `swift build -c release`")
         }
-        FileManager.default.createFile(atPath: self.logPath(child.name), contents: nil)
+        guard FileManager.default.createFile(atPath: self.logPath(child.name), contents: nil) else {
+            throw ValidationError("cannot create log file \(self.logPath(child.name))")
+        }
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: self.logPath(child.name)))
         let process = Process()
         process.executableURL = binary

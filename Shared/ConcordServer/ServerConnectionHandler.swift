@@ -109,7 +109,8 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
                 self.flushOutput()
             case .refuse(let error):
                 self.logger.info("connection refused", metadata: [LogKey.error: "\(error)"])
-                self.sayByeAndClose(error: error)            case .none:
+                self.sayByeAndClose(error: error)
+            case .none:
                 break
             }
         } else if event is ConnectionDrainEvent {
@@ -133,15 +134,15 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     private func received(_ frame: LineFrame, now: NIODeadline, context: ChannelHandlerContext) {
         switch frame {
         case .line(let line):
-            let router = self.shared.router
-            let action = self.machine.lineReceived(LineCodec.parseClientLine(line), now: now) { request in
-                if case .inline = router.route(for: request.verb) { return true }
-                return false
+            let parsed = LineCodec.parseClientLine(line)
+            var inlineHandler: (@Sendable (Request) -> Response.Outcome)?
+            if case .request(let request) = parsed, case .inline(let handler) = self.shared.router.route(for: request.verb) {
+                inlineHandler = handler
             }
-            switch action {
+            switch self.machine.lineReceived(parsed, now: now, isInline: inlineHandler != nil) {
             case .answerInline(let request):
-                guard case .inline(let handler) = router.route(for: request.verb) else { return }
-                LineCodec.write(Response(id: request.id, outcome: handler(request)), into: &self.output)
+                guard let inlineHandler else { return }
+                LineCodec.write(Response(id: request.id, outcome: inlineHandler(request)), into: &self.output)
             case .dispatch(let request):
                 self.start(request)
             case .reply(let response):

@@ -81,8 +81,8 @@ struct ServerConnectionStateMachine {
         case none
     }
 
-    /// - Parameter isInline: whether a request's verb is answered synchronously on the loop.
-    mutating func lineReceived(_ line: ClientLine, now: NIODeadline, isInline: (Request) -> Bool = { _ in false }) -> LineAction {
+    /// - Parameter isInline: whether the line's verb is answered synchronously on the loop.
+    mutating func lineReceived(_ line: ClientLine, now: NIODeadline, isInline: Bool = false) -> LineAction {
         if self.phase == .closing, case .request(let request) = line {
             return .reply(.error(request.id, ConcordError(.unavailable, "connection is closing; the request was not processed, send it on a new connection")))
         }
@@ -101,7 +101,7 @@ struct ServerConnectionStateMachine {
             if self.inFlight.contains(request.id) || self.backlog.contains(where: { $0.id == request.id }) {
                 return .reply(.error(request.id, ConcordError(.conflict, "request id '\(request.id)' is already in flight on this connection", field: "id")))
             }
-            if self.backlog.isEmpty, isInline(request) {
+            if self.backlog.isEmpty, isInline {
                 return .answerInline(request)
             }
             if self.inFlight.count < self.limits.maxInFlight && self.backlog.isEmpty {

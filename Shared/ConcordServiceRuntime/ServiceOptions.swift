@@ -18,16 +18,16 @@ public struct ServiceOptions: ParsableArguments, Sendable {
     public var port: Int?
 
     @Option(help: "Directory written by `concord certs init` (env CONCORD_CERTS).")
-    public var certs: String? = ProcessInfo.processInfo.environment["CONCORD_CERTS"]
+    public var certs: String?
 
     @Option(help: "CA certificate, PEM (env CONCORD_CA); overrides --certs.")
-    public var ca: String? = ProcessInfo.processInfo.environment["CONCORD_CA"]
+    public var ca: String?
 
     @Option(help: "This service's certificate, PEM (env CONCORD_CERT); overrides --certs.")
-    public var cert: String? = ProcessInfo.processInfo.environment["CONCORD_CERT"]
+    public var cert: String?
 
     @Option(help: "This service's private key, PEM (env CONCORD_KEY); overrides --certs.")
-    public var key: String? = ProcessInfo.processInfo.environment["CONCORD_KEY"]
+    public var key: String?
 
     @Option(help: "Client certificates: required or optional (env CONCORD_PEER_AUTH).")
     public var peerAuth: String?
@@ -36,11 +36,13 @@ public struct ServiceOptions: ParsableArguments, Sendable {
     public var maxLine: Int?
 
     @Option(help: "Event-loop threads; default: one per core (env CONCORD_THREADS).")
-    public var threads: Int? = ProcessInfo.processInfo.environment["CONCORD_THREADS"].flatMap(Int.init)
+    public var threads: Int?
 
     /// The event loops this process serves on.
     public func makeEventLoopGroup() throws -> any EventLoopGroup {
-        guard let threads = self.threads else { return MultiThreadedEventLoopGroup.singleton }
+        guard let threads = self.threads ?? ProcessInfo.processInfo.environment["CONCORD_THREADS"].flatMap(Int.init) else {
+            return MultiThreadedEventLoopGroup.singleton
+        }
         guard (1...256).contains(threads) else { throw ValidationError("threads must be between 1 and 256, got \(threads)") }
         return MultiThreadedEventLoopGroup(numberOfThreads: threads)
     }
@@ -52,10 +54,12 @@ public struct ServiceOptions: ParsableArguments, Sendable {
 
     /// The TLS files for `identity` (the certificate name in the certs directory).
     public func tlsIdentity(name: String) throws -> TLSIdentity {
-        var identity = TLSIdentity.standard(directory: self.certs ?? ".concord/certs", name: name)
-        if let ca = self.ca { identity.caPath = ca }
-        if let cert = self.cert { identity.certificatePath = cert }
-        if let key = self.key { identity.keyPath = key }
+        let environment = ProcessInfo.processInfo.environment
+        let directory = self.certs ?? environment["CONCORD_CERTS"] ?? ".concord/certs"
+        var identity = TLSIdentity.standard(directory: directory, name: name)
+        if let ca = self.ca ?? environment["CONCORD_CA"] { identity.caPath = ca }
+        if let cert = self.cert ?? environment["CONCORD_CERT"] { identity.certificatePath = cert }
+        if let key = self.key ?? environment["CONCORD_KEY"] { identity.keyPath = key }
         return identity
     }
 

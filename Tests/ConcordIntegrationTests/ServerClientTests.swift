@@ -203,7 +203,6 @@ actor Gate {
         try await withTestServer(router: testRouter(), limits: ProtocolLimits(idleTimeout: .milliseconds(200), pingInterval: .milliseconds(100))) { server in
             let client = try makeTestClient(port: server.localPort)
             #expect(String(buffer: try await client.call("ping")) == #"{"pong":true}"#)
-            #expect(client.hasOpenConnection)
             // The server closes idle connections; the next call opens a new one.
             let deadline = ContinuousClock.now + .seconds(10)
             while client.hasOpenConnection, ContinuousClock.now < deadline {

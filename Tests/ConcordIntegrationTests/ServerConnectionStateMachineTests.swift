@@ -44,7 +44,7 @@ import Testing
         #expect(!machine.wantsToRead)
         #expect(machine.lineReceived(self.request("c"), now: self.start) == .queued)
         // Inline verbs wait behind the queue too, so replies stay bounded.
-        #expect(machine.lineReceived(self.request("d", "ping"), now: self.start, isInline: { _ in true }) == .queued)
+        #expect(machine.lineReceived(self.request("d", "ping"), now: self.start, isInline: true) == .queued)
         #expect(machine.nextQueued() == nil)
         machine.requestCompleted(id: "a", now: self.start)
         #expect(machine.nextQueued()?.id == "c")
@@ -59,7 +59,7 @@ import Testing
 
     @Test func inlineVerbsAreNotTracked() {
         var machine = self.openMachine()
-        #expect(machine.lineReceived(self.request("p", "ping"), now: self.start, isInline: { _ in true }) == .answerInline(Request(id: "p", verb: "ping")))
+        #expect(machine.lineReceived(self.request("p", "ping"), now: self.start, isInline: true) == .answerInline(Request(id: "p", verb: "ping")))
         #expect(machine.inFlight.isEmpty)
     }
 
