@@ -48,8 +48,7 @@ public final class ConcordServer: Service, Sendable {
         logger[metadataKey: LogKey.service] = "\(configuration.serviceName)"
 
         var router = router
-        let shared = ServerShared(configuration: configuration, router: router)
-        let helloBody = shared.helloBody
+        let helloBody = ServerShared.helloBody(for: configuration)
         let pong = ByteBuffer(string: #"{"pong":true}"#)
         let alive = ByteBuffer(string: #"{"status":"alive"}"#)
         router.registerInline("ping") { _ in .ok(pong) }
@@ -64,7 +63,7 @@ public final class ConcordServer: Service, Sendable {
             }
             return ByteBuffer(string: #"{"status":"ready"}"#)
         }
-        let finalShared = ServerShared(configuration: configuration, router: router)
+        let shared = ServerShared(configuration: configuration, router: router, helloBody: helloBody)
         let connectionLogger = logger
 
         let channel = try await ServerBootstrap(group: eventLoopGroup)
@@ -77,7 +76,7 @@ public final class ConcordServer: Service, Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandlers([
                         NIOSSLServerHandler(context: sslContext),
-                        ServerConnectionHandler(shared: finalShared, logger: connectionLogger),
+                        ServerConnectionHandler(shared: shared, logger: connectionLogger),
                     ])
                     return channel
                 }

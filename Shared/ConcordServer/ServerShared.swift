@@ -9,9 +9,14 @@ struct ServerShared: Sendable {
     /// The body of the `hello` event and verb: identity, version and limits.
     let helloBody: ByteBuffer
 
-    init(configuration: ServerConfiguration, router: Router) {
+    init(configuration: ServerConfiguration, router: Router, helloBody: ByteBuffer) {
         self.configuration = configuration
         self.router = router
+        self.helloBody = helloBody
+    }
+
+    /// The `hello` body for a configuration: identity, version and limits.
+    static func helloBody(for configuration: ServerConfiguration) -> ByteBuffer {
         let limits = configuration.limits
         let hello = Hello(
             protocol: ConcordProtocolVersion.alpn,
@@ -27,7 +32,7 @@ struct ServerShared: Sendable {
             )
         )
         // Encoding a struct of strings and integers cannot fail.
-        self.helloBody = (try? Router.encode(hello, allocator: ByteBufferAllocator())) ?? Request.emptyBody
+        return (try? Router.encode(hello, allocator: ByteBufferAllocator())) ?? Request.emptyBody
     }
 }
 

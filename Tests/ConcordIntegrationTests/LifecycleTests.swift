@@ -10,13 +10,7 @@ import Testing
 @Suite(.timeLimit(.minutes(1))) struct LifecycleTests {
     @Test func gracefulShutdownSignalDrainsInFlightRequests() async throws {
         let started = Gate()
-        var router = testRouter()
-        router.register("test.slow") { (input: Echo, _) in
-            await started.open()
-            try await Task.sleep(for: .milliseconds(300))
-            return input
-        }
-        let server = try await bindTestServer(router: router, drainTimeout: .seconds(30))
+        let server = try await bindTestServer(router: testRouter(started: started), drainTimeout: .seconds(30))
         try await testGracefulShutdown { trigger in
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await server.run() }

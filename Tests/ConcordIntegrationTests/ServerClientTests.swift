@@ -12,9 +12,15 @@ struct Echo: Codable, Sendable, Equatable {
     var delayMs: Int?
 }
 
-/// A router with the verbs the tests need: echo (with an optional delay) and a verb that hangs.
+/// A router with the verbs the tests need: echo (with an optional delay), a slow echo and a verb
+/// that hangs (both open `started` once running), and a verb that fails.
 func testRouter(started: Gate? = nil) -> Router {
     var router = Router()
+    router.register("test.slow") { (input: Echo, _) in
+        await started?.open()
+        try await Task.sleep(for: .milliseconds(400))
+        return input
+    }
     router.register("test.echo") { (input: Echo, _) in
         if let delay = input.delayMs { try await Task.sleep(for: .milliseconds(delay)) }
         return input
@@ -154,14 +160,8 @@ actor Gate {
 
     @Test func gracefulShutdownFinishesRequestsInFlight() async throws {
         let started = Gate()
-        var router = testRouter()
-        router.register("test.slow") { (input: Echo, _) in
-            await started.open()
-            try await Task.sleep(for: .milliseconds(400))
-            return input
-        }
         // A generous drain timeout: this test is about completion, not timing.
-        let server = try await bindTestServer(router: router, drainTimeout: .seconds(30))
+        let server = try await bindTestServer(router: testRouter(started: started), drainTimeout: .seconds(30))
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await server.run() }
             let client = try makeTestClient(port: server.localPort)
