@@ -191,12 +191,13 @@ import Testing
     }
 
     @Test func answeredPingsKeepTheConnection() async throws {
-        let limits = ProtocolLimits(idleTimeout: .seconds(60), pingInterval: .milliseconds(300), maxUnansweredPings: 3)
+        // Pings every 500 ms; a connection whose pongs stop would close after 4 unanswered (2 s).
+        let limits = ProtocolLimits(idleTimeout: .seconds(60), pingInterval: .milliseconds(500), maxUnansweredPings: 4)
         try await withTestServer(limits: limits) { server in
             // The client library answers pings itself: several ping rounds pass, the connection stays.
             let client = try makeTestClient(port: server.localPort)
             _ = try await client.call("ping")
-            try await Task.sleep(for: .milliseconds(2000))
+            try await Task.sleep(for: .milliseconds(3000))
             #expect(client.hasOpenConnection)
             await client.close()
         }
