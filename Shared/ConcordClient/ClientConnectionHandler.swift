@@ -36,8 +36,6 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
     private var flushScheduled = false
     private var context: ChannelHandlerContext?
     private var closeReason: String?
-    /// Limits the server announced in its `* hello`; nil until it arrives.
-    private(set) var serverHello: ByteBuffer?
 
     /// Set once the connection must take no new calls (bye received, closing); read by the client.
     let retired: NIOLockedValueBox<Bool>
@@ -130,8 +128,6 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
                 case .ping:
                     LineCodec.writePong(into: &self.output)
                     self.flush(context: context)
-                case .hello:
-                    self.serverHello = event.body
                 case .bye:
                     self.closeReason = "server said bye: \(String(buffer: event.body))"
                     // The server is closing: take no new calls here; close from this side too.

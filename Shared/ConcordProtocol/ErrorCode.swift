@@ -67,7 +67,4 @@ public struct ConcordError: Error, Sendable, Hashable, CustomStringConvertible {
         if let field { return "\(self.code): \(self.message) (field: \(field))" }
         return "\(self.code): \(self.message)"
     }
-
-    /// Whether a server closes the connection after sending this error.
-    public var closesConnection: Bool { self.code == .tooLarge }
 }

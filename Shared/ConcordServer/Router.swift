@@ -20,9 +20,6 @@ public struct Router: Sendable {
 
     public init() {}
 
-    /// The verbs registered, sorted, built-ins included once the server adds them.
-    public var verbs: [String] { self.routes.keys.sorted() }
-
     /// Registers a typed handler: the body is decoded as `Input`, the result encoded as JSON.
     public mutating func register<Input: Decodable & Sendable, Output: Encodable & Sendable>(
         _ verb: String,
