@@ -11,6 +11,7 @@ let package = Package(
     products: [
         .executable(name: "concord", targets: ["ConcordCLI"]),
         .executable(name: "gateway", targets: ["Gateway"]),
+        .executable(name: "participants", targets: ["Participants"]),
         .library(name: "ConcordProtocol", targets: ["ConcordProtocol"]),
         .library(name: "ConcordServer", targets: ["ConcordServer"]),
         .library(name: "ConcordClient", targets: ["ConcordClient"]),
@@ -25,6 +26,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+        .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.13.2"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         // Pure codec: frames, requests, responses, errors. NIOCore only.
@@ -94,6 +97,21 @@ let package = Package(
             path: "Shared/ConcordServiceRuntime",
             swiftSettings: swiftSettings
         ),
+        // One storage API over SQLite (embedded default) and PostgreSQL (scale-out), with migrations.
+        .target(
+            name: "ConcordStorage",
+            dependencies: [
+                "ConcordProtocol",
+                .product(name: "SQLiteNIO", package: "sqlite-nio"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Shared/ConcordStorage",
+            swiftSettings: swiftSettings
+        ),
         // The load generator behind `concord bench`.
         .target(
             name: "ConcordLoad",
@@ -134,6 +152,26 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "Services/Gateway",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "Participants",
+            dependencies: [
+                "ConcordServer", "ConcordStorage", "ConcordServiceRuntime", "ConcordProtocol",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Services/Participants",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ParticipantsTests",
+            dependencies: ["Participants", "ConcordStorage", "ConcordTestSupport", "ConcordClient", "ConcordProtocol",
+                           "ConcordTLS",
+                           .product(name: "Logging", package: "swift-log"),
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+            path: "Tests/ParticipantsTests",
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,0 +1,69 @@
+import ConcordProtocol
+import ConcordStorage
+
+/// Who attended which session, in which role. One record per official per session; its id is
+/// `SESSION/OFFICIAL`, e.g. `6/mehdi-dousti`.
+struct Attendance: StoredRecord, Equatable {
+    var id: String?
+    var session: Int64
+    var official: String
+    var role: String
+    /// The region the attendee presented or represented, when there was one.
+    var region: String?
+    var note: String?
+    var source: String?
+    var version: Int64?
+    var createdAt: String?
+    var updatedAt: String?
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case id, session, official, role, region, note, source, version, createdAt, updatedAt
+    }
+
+    static let roles = [
+        "co-chair", "ambassador", "delegation-head", "delegate", "presenter", "observer", "secretariat", "guest",
+    ]
+
+    static let table = "attendance"
+    static let noun = "attendance record"
+    static let keyField = "id"
+    static let keyIsInteger = false
+    static let filters: [RecordFilter] = [
+        .column("session", isInteger: true), .column("official"), .column("role"), .column("region"),
+    ]
+
+    var key: SQLValue { .text(self.id ?? "") }
+    var columns: [(String, SQLValue)] {
+        [("session", .integer(self.session)), ("official", .text(self.official)), ("role", .text(self.role)),
+         ("region", .optional(self.region))]
+    }
+    var searchText: String { [self.official, self.role, self.note ?? ""].joined(separator: " ").lowercased() }
+    var references: [OutgoingReference] {
+        var references = [
+            OutgoingReference(field: "session", table: "sessions", keyColumn: "number", noun: "session", value: .integer(self.session)),
+            OutgoingReference(field: "official", table: "officials", keyColumn: "id", noun: "official", value: .text(self.official)),
+        ]
+        if let region {
+            references.append(OutgoingReference(field: "region", table: "regions", keyColumn: "code", noun: "region", value: .text(region)))
+        }
+        return references
+    }
+
+    func normalised(isNew: Bool) throws(ConcordError) -> Attendance {
+        var record = self
+        guard (1...1000).contains(self.session) else {
+            throw ConcordError(.badRequest, "session must be a session number between 1 and 1000; got \(self.session)", field: "session")
+        }
+        record.official = try FieldRules.slug(self.official, field: "official")
+        let derivedID = "\(self.session)/\(record.official)"
+        if let id = self.id, id != derivedID {
+            throw ConcordError(.badRequest, "id of an attendance record is SESSION/OFFICIAL (\(derivedID)); got '\(id)'", field: "id")
+        }
+        record.id = derivedID
+        record.role = try FieldRules.oneOf(self.role, Self.roles, field: "role")
+        record.region = try FieldRules.optionalText(self.region, field: "region", max: 10)?.uppercased()
+        record.note = try FieldRules.optionalText(self.note, field: "note", max: 2000)
+        record.source = try FieldRules.optionalText(self.source, field: "source", max: 1000)
+        return record
+    }
+}

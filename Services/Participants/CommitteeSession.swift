@@ -1,0 +1,64 @@
+import ConcordProtocol
+import ConcordStorage
+
+/// One session of the committee. Co-chairs are the attendees with role `co-chair`; `sessions.get`
+/// lists them.
+struct CommitteeSession: StoredRecord, Equatable {
+    var number: Int64
+    /// As precise as reporting allows: 2025, 2025-12 or 2025-12-10.
+    var startDate: String
+    var endDate: String?
+    var city: String
+    var hostCountry: String
+    var summary: String?
+    var source: String?
+    var coChairs: [String]?
+    var version: Int64?
+    var createdAt: String?
+    var updatedAt: String?
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case number, startDate, endDate, city, hostCountry, summary, source, coChairs, version, createdAt, updatedAt
+    }
+
+    static let table = "sessions"
+    static let noun = "session"
+    static let keyField = "number"
+    static let keyIsInteger = true
+    static let filters: [RecordFilter] = [.column("hostCountry", "host_country"), .column("year", isInteger: true)]
+    static let referencedBy = [IncomingReference(table: "attendance", column: "session", nouns: "attendance records")]
+
+    var key: SQLValue { .integer(self.number) }
+    var columns: [(String, SQLValue)] {
+        [("host_country", .text(self.hostCountry)), ("year", .integer(Int64(self.startDate.prefix(4)) ?? 0))]
+    }
+    var searchText: String { [String(self.number), self.city, self.summary ?? ""].joined(separator: " ").lowercased() }
+    var references: [OutgoingReference] {
+        [OutgoingReference(field: "hostCountry", table: "countries", keyColumn: "code", noun: "country", value: .text(self.hostCountry))]
+    }
+
+    func normalised(isNew: Bool) throws(ConcordError) -> CommitteeSession {
+        var record = self
+        guard (1...1000).contains(self.number) else {
+            throw ConcordError(.badRequest, "number must be between 1 and 1000; got \(self.number)", field: "number")
+        }
+        let start = try PartialDate(parsing: self.startDate, field: "startDate")
+        record.startDate = start.description
+        if let endText = self.endDate, !endText.isEmpty {
+            let end = try PartialDate(parsing: endText, field: "endDate")
+            guard end >= start else {
+                throw ConcordError(.badRequest, "endDate \(end) is before startDate \(start)", field: "endDate")
+            }
+            record.endDate = end.description
+        } else {
+            record.endDate = nil
+        }
+        record.city = try FieldRules.text(self.city, field: "city")
+        record.hostCountry = try FieldRules.countryCode(self.hostCountry, field: "hostCountry")
+        record.summary = try FieldRules.optionalText(self.summary, field: "summary", max: 4000)
+        record.source = try FieldRules.optionalText(self.source, field: "source", max: 1000)
+        // Derived on read from attendance; never stored.
+        record.coChairs = nil
+        return record
+    }
+}

@@ -1,0 +1,77 @@
+import ConcordProtocol
+import Foundation
+
+/// The field rules every record shares. Each returns the normalised value or throws a
+/// `bad_request` that names the field and the rule it broke.
+enum FieldRules {
+    /// Trims surrounding whitespace; rejects empty and over-long text.
+    static func text(_ value: String, field: String, max: Int = 200) throws(ConcordError) -> String {
+        let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmed.isEmpty else { throw ConcordError(.badRequest, "\(field) must not be empty", field: field) }
+        guard trimmed.count <= max else {
+            throw ConcordError(.badRequest, "\(field) is \(trimmed.count) characters long; the most allowed is \(max)", field: field)
+        }
+        guard !trimmed.unicodeScalars.contains(where: { $0.properties.generalCategory == .control && $0 != "\n" }) else {
+            throw ConcordError(.badRequest, "\(field) must not contain control characters", field: field)
+        }
+        return trimmed
+    }
+
+    /// Like `text`, but absent or blank becomes nil.
+    static func optionalText(_ value: String?, field: String, max: Int = 200) throws(ConcordError) -> String? {
+        guard let value, !value.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { return nil }
+        return try Self.text(value, field: field, max: max)
+    }
+
+    /// ISO 3166-1 alpha-2: two letters, stored upper-case.
+    static func countryCode(_ value: String, field: String) throws(ConcordError) -> String {
+        let code = value.trimmingCharacters(in: .whitespaces).uppercased()
+        guard code.count == 2, code.unicodeScalars.allSatisfy({ ("A"..."Z").contains($0) }) else {
+            throw ConcordError(.badRequest, "\(field) must be an ISO 3166-1 alpha-2 code such as IR or RU, got '\(value)'", field: field)
+        }
+        return code
+    }
+
+    /// A lower-case identifier: letters, digits and hyphens, as in `mehdi-dousti`.
+    static func slug(_ value: String, field: String, max: Int = 64) throws(ConcordError) -> String {
+        let slug = value.trimmingCharacters(in: .whitespaces)
+        let allowed = slug.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" }
+        guard !slug.isEmpty, slug.count <= max, allowed, !slug.hasPrefix("-"), !slug.hasSuffix("-") else {
+            throw ConcordError(
+                .badRequest,
+                "\(field) must be 1 to \(max) lower-case letters, digits and inner hyphens, such as mehdi-dousti; got '\(value)'",
+                field: field
+            )
+        }
+        return slug
+    }
+
+    /// One of a fixed set of values.
+    static func oneOf(_ value: String, _ allowed: [String], field: String) throws(ConcordError) -> String {
+        let normalised = value.trimmingCharacters(in: .whitespaces).lowercased()
+        guard allowed.contains(normalised) else {
+            throw ConcordError(.badRequest, "\(field) must be one of \(allowed.joined(separator: ", ")); got '\(value)'", field: field)
+        }
+        return normalised
+    }
+
+    /// A short list of distinct slugs, e.g. sectors.
+    static func slugList(_ values: [String], field: String, maxCount: Int = 20) throws(ConcordError) -> [String] {
+        guard values.count <= maxCount else {
+            throw ConcordError(.badRequest, "\(field) has \(values.count) entries; the most allowed is \(maxCount)", field: field)
+        }
+        var seen: [String] = []
+        for (index, value) in values.enumerated() {
+            let slug = try Self.slug(value.lowercased(), field: "\(field)[\(index)]", max: 40)
+            if !seen.contains(slug) { seen.append(slug) }
+        }
+        return seen
+    }
+
+    /// A new identifier for records whose caller gave none: a prefix and 12 random base-32 characters.
+    static func generatedID(prefix: String) -> String {
+        let alphabet = Array("abcdefghijkmnpqrstuvwxyz23456789")
+        var generator = SystemRandomNumberGenerator()
+        return prefix + "-" + String((0..<12).map { _ in alphabet[Int(generator.next(upperBound: UInt32(alphabet.count)))] })
+    }
+}

@@ -1,0 +1,55 @@
+import ConcordProtocol
+import ConcordStorage
+
+/// A person who takes part: a minister, an ambassador, a governor's representative...
+struct Official: StoredRecord, Equatable {
+    /// A slug such as `mehdi-dousti`; generated when a create leaves it out.
+    var id: String?
+    var name: String
+    var localName: String?
+    var title: String
+    var organisation: String
+    var country: String
+    var source: String?
+    var version: Int64?
+    var createdAt: String?
+    var updatedAt: String?
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case id, name, localName, title, organisation, country, source, version, createdAt, updatedAt
+    }
+
+    static let table = "officials"
+    static let noun = "official"
+    static let keyField = "id"
+    static let keyIsInteger = false
+    static let filters: [RecordFilter] = [.column("country"), .column("organisation")]
+    static let referencedBy = [IncomingReference(table: "attendance", column: "official", nouns: "attendance records")]
+
+    var key: SQLValue { .text(self.id ?? "") }
+    var columns: [(String, SQLValue)] { [("country", .text(self.country)), ("organisation", .text(self.organisation))] }
+    var searchText: String {
+        [self.id ?? "", self.name, self.localName ?? "", self.title, self.organisation].joined(separator: " ").lowercased()
+    }
+    var references: [OutgoingReference] {
+        [OutgoingReference(field: "country", table: "countries", keyColumn: "code", noun: "country", value: .text(self.country))]
+    }
+
+    func normalised(isNew: Bool) throws(ConcordError) -> Official {
+        var record = self
+        if let id = self.id {
+            record.id = try FieldRules.slug(id, field: "id")
+        } else if isNew {
+            record.id = FieldRules.generatedID(prefix: "official")
+        } else {
+            throw ConcordError(.badRequest, "id is required", field: "id")
+        }
+        record.name = try FieldRules.text(self.name, field: "name")
+        record.localName = try FieldRules.optionalText(self.localName, field: "localName")
+        record.title = try FieldRules.text(self.title, field: "title", max: 300)
+        record.organisation = try FieldRules.text(self.organisation, field: "organisation", max: 300)
+        record.country = try FieldRules.countryCode(self.country, field: "country")
+        record.source = try FieldRules.optionalText(self.source, field: "source", max: 1000)
+        return record
+    }
+}

@@ -1,0 +1,68 @@
+import Foundation
+import ConcordProtocol
+
+/// A date known to the year, the month or the day (`2025`, `2025-12`, `2025-12-10`), as public
+/// reporting gives them. Years run 1900 to 2100.
+struct PartialDate: Sendable, Hashable, Comparable, CustomStringConvertible {
+    var year: Int
+    var month: Int?
+    var day: Int?
+
+    static let years = 1900...2100
+
+    init(parsing text: String, field: String) throws(ConcordError) {
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        let wellFormed = (1...3).contains(parts.count)
+            && parts[0].count == 4
+            && parts.dropFirst().allSatisfy { $0.count == 2 }
+            && parts.allSatisfy { $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }
+        guard wellFormed else {
+            throw ConcordError(.badRequest, "\(field) must be a date as YYYY, YYYY-MM or YYYY-MM-DD; got '\(text)'", field: field)
+        }
+        let year = Int(parts[0])!
+        guard Self.years.contains(year) else {
+            throw ConcordError(.badRequest, "\(field) year \(year) is out of range (\(Self.years.lowerBound)-\(Self.years.upperBound))", field: field)
+        }
+        self.year = year
+        if parts.count > 1 {
+            let month = Int(parts[1])!
+            guard (1...12).contains(month) else {
+                throw ConcordError(.badRequest, "\(field) month \(month) is out of range (01-12)", field: field)
+            }
+            self.month = month
+        }
+        if parts.count > 2, let month = self.month {
+            let day = Int(parts[2])!
+            let length = Self.daysIn(month: month, year: year)
+            guard (1...length).contains(day) else {
+                throw ConcordError(.badRequest, "\(field) day \(day) is out of range for \(text.prefix(7)) (01-\(length))", field: field)
+            }
+            self.day = day
+        }
+    }
+
+    static func daysIn(month: Int, year: Int) -> Int {
+        switch month {
+        case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
+        case 4, 6, 9, 11: 30
+        default: 31
+        }
+    }
+
+    var description: String {
+        var text = String(format: "%04d", self.year)
+        if let month { text += String(format: "-%02d", month) }
+        if let day { text += String(format: "-%02d", day) }
+        return text
+    }
+
+    static func < (lhs: PartialDate, rhs: PartialDate) -> Bool {
+        (lhs.year, lhs.month ?? 0, lhs.day ?? 0) < (rhs.year, rhs.month ?? 0, rhs.day ?? 0)
+    }
+
+    /// Normalises an optional date field.
+    static func optional(_ text: String?, field: String) throws(ConcordError) -> String? {
+        guard let text, !text.isEmpty else { return nil }
+        return try PartialDate(parsing: text, field: field).description
+    }
+}

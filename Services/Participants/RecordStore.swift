@@ -1,0 +1,331 @@
+import ConcordProtocol
+import ConcordStorage
+import Foundation
+
+/// Create, read, update, delete and list for any `StoredRecord`, on either engine. Every write
+/// is one transaction; versions make updates optimistic; references are checked inside the same
+/// transaction that writes, so nothing ever points at a missing record.
+struct RecordStore: Sendable {
+    let database: any Database
+    /// Timestamps for createdAt and updatedAt; tests may pin it.
+    var now: @Sendable () -> String = { Date.ISO8601FormatStyle(includingFractionalSeconds: true).format(Date()) }
+
+    init(database: any Database) {
+        self.database = database
+    }
+
+    // MARK: Create
+
+    /// Creates `input`. With an idempotency key, a retry of the same request returns the first
+    /// result and creates nothing; the same key on a different request is a conflict.
+    func create<Record: StoredRecord>(_ input: Record, verb: String, idempotencyKey: String?) async throws -> Record {
+        let request = try Self.canonicalJSON(input)
+        var record = try input.normalised(isNew: true)
+        record.version = 1
+        let now = self.now()
+        record.createdAt = now
+        record.updatedAt = now
+        let created = record
+        do {
+            return try await self.database.write { session in
+                if let idempotencyKey,
+                   let replay: Record = try await Self.replay(idempotencyKey, verb: verb, request: request, in: session) {
+                    return replay
+                }
+                try await Self.checkReferences(of: created, in: session)
+                if try await Self.exists(Record.self, key: created.key, in: session) {
+                    throw ConcordError(.conflict, "\(Record.noun) \(Self.show(created.key)) already exists", field: Record.keyField)
+                }
+                try await Self.insert(created, in: session)
+                if let idempotencyKey {
+                    try await session.query(
+                        "INSERT INTO idempotency_keys (key, verb, request, response, created_at) VALUES ($1, $2, $3, $4, $5)",
+                        [.text(idempotencyKey), .text(verb), .text(request), .text(try Self.canonicalJSON(created)), .text(now)]
+                    )
+                }
+                return created
+            }
+        } catch let error as StorageError where error.code == .uniqueViolation && idempotencyKey != nil {
+            // Two retries raced: the loser's transaction rolled back; answer with the winner's result.
+            let replay: Record? = try await self.database.read { session in
+                try await Self.replay(idempotencyKey!, verb: verb, request: request, in: session)
+            }
+            guard let replay else { throw error }
+            return replay
+        }
+    }
+
+    private static func replay<Record: StoredRecord>(
+        _ key: String, verb: String, request: String, in session: any DatabaseSession
+    ) async throws -> Record? {
+        guard let row = try await session.first(
+            "SELECT verb, request, response FROM idempotency_keys WHERE key = $1", [.text(key)]
+        ) else { return nil }
+        guard try row.text("verb") == verb, try row.text("request") == request else {
+            throw ConcordError(
+                .conflict,
+                "idempotency key '\(key)' was already used for a different request; use a new key for a new request",
+                field: "idem"
+            )
+        }
+        return try Self.decode(Record.self, json: try row.text("response"))
+    }
+
+    // MARK: Read
+
+    func get<Record: StoredRecord>(_ type: Record.Type, key: SQLValue) async throws -> Record {
+        try await self.database.read { session in
+            guard let record = try await Self.fetch(Record.self, key: key, in: session) else {
+                throw ConcordError(.notFound, "no \(Record.noun) \(Self.show(key))", field: Record.keyField)
+            }
+            return record
+        }
+    }
+
+    /// One page of records in key order, narrowed by filters and, for search, by text.
+    func list<Record: StoredRecord>(
+        _ type: Record.Type,
+        filters: [(RecordFilter, SQLValue)],
+        text: String?,
+        limit: Int,
+        after cursor: SQLValue?
+    ) async throws -> Page<Record> {
+        var conditions: [String] = []
+        var binds: [SQLValue] = []
+        for (filter, value) in filters {
+            var condition = ""
+            for character in filter.condition {
+                if character == "?" {
+                    binds.append(value)
+                    condition += "$\(binds.count)"
+                } else {
+                    condition.append(character)
+                }
+            }
+            conditions.append(condition)
+        }
+        if let text {
+            binds.append(.text("%" + Self.escapeLike(text.lowercased()) + "%"))
+            conditions.append("search LIKE $\(binds.count) ESCAPE '\\'")
+        }
+        if let cursor {
+            binds.append(cursor)
+            conditions.append("\(Record.keyField) > $\(binds.count)")
+        }
+        let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        let sql = """
+            SELECT version, doc, created_at, updated_at FROM \(Record.table) \(whereClause)
+            ORDER BY \(Record.keyField) LIMIT \(limit + 1)
+            """
+        let finalBinds = binds
+        let rows = try await self.database.read { session in try await session.query(sql, finalBinds) }
+        var items = try rows.prefix(limit).map { row in try Self.record(Record.self, from: row) }
+        let nextCursor = rows.count > limit ? items.last.map { Cursor.encode($0.key) } : nil
+        items = Array(items)
+        return Page(items: items, nextCursor: nextCursor)
+    }
+
+    // MARK: Update
+
+    /// Applies `patch` (fields to change; null clears an optional field) to the record with
+    /// `key`, if its version is still `expectedVersion`.
+    func update<Record: StoredRecord>(
+        _ type: Record.Type, key: SQLValue, expectedVersion: Int64, patch: JSONObject
+    ) async throws -> Record {
+        let now = self.now()
+        return try await self.database.write { session in
+            guard let row = try await session.first(
+                "SELECT version, doc, created_at FROM \(Record.table) WHERE \(Record.keyField) = $1", [key]
+            ) else {
+                throw ConcordError(.notFound, "no \(Record.noun) \(Self.show(key))", field: Record.keyField)
+            }
+            let current = try row.integer("version")
+            guard current == expectedVersion else {
+                throw ConcordError(
+                    .conflict,
+                    "\(Record.noun) \(Self.show(key)) is at version \(current), not \(expectedVersion); read it again and reapply the change",
+                    field: "version"
+                )
+            }
+            var document = try Self.decode(JSONObject.self, json: try row.text("doc"))
+            for (field, value) in patch {
+                if value == .null { document[field] = nil } else { document[field] = value }
+            }
+            var record = try Self.decodeInput(Record.self, from: document).normalised(isNew: false)
+            guard record.key == key else {
+                throw ConcordError(.badRequest, "\(Record.keyField) cannot change; create a new \(Record.noun) instead", field: Record.keyField)
+            }
+            try await Self.checkReferences(of: record, in: session)
+            record.version = current + 1
+            record.createdAt = try row.text("created_at")
+            record.updatedAt = now
+            var assignments = ["version = $1", "doc = $2", "search = $3", "updated_at = $4"]
+            var binds: [SQLValue] = [.integer(current + 1), .text(try Self.canonicalJSON(record.withoutMeta())), .text(record.searchText), .text(now)]
+            for (column, value) in record.columns {
+                binds.append(value)
+                assignments.append("\(column) = $\(binds.count)")
+            }
+            binds.append(key)
+            binds.append(.integer(current))
+            let updated = try await session.query(
+                """
+                UPDATE \(Record.table) SET \(assignments.joined(separator: ", "))
+                WHERE \(Record.keyField) = $\(binds.count - 1) AND version = $\(binds.count) RETURNING version
+                """,
+                binds
+            )
+            guard !updated.isEmpty else {
+                throw ConcordError(.conflict, "\(Record.noun) \(Self.show(key)) changed meanwhile; read it again and reapply the change", field: "version")
+            }
+            return record
+        }
+    }
+
+    // MARK: Delete
+
+    /// Deletes the record with `key` (at `expectedVersion`, when given), unless something still refers to it.
+    func delete<Record: StoredRecord>(_ type: Record.Type, key: SQLValue, expectedVersion: Int64?) async throws {
+        try await self.database.write { session in
+            guard let row = try await session.first("SELECT version FROM \(Record.table) WHERE \(Record.keyField) = $1", [key]) else {
+                throw ConcordError(.notFound, "no \(Record.noun) \(Self.show(key))", field: Record.keyField)
+            }
+            let current = try row.integer("version")
+            if let expectedVersion, current != expectedVersion {
+                throw ConcordError(.conflict, "\(Record.noun) \(Self.show(key)) is at version \(current), not \(expectedVersion)", field: "version")
+            }
+            var holders: [String] = []
+            for reference in Record.referencedBy {
+                let count = try await session.first(
+                    "SELECT COUNT(*) AS n FROM \(reference.table) WHERE \(reference.column) = $1", [key]
+                )?.integer("n") ?? 0
+                if count > 0 { holders.append("\(count) \(reference.nouns)") }
+            }
+            guard holders.isEmpty else {
+                throw ConcordError(
+                    .conflict,
+                    "\(Record.noun) \(Self.show(key)) is still referenced by \(holders.joined(separator: ", ")); delete or change those first",
+                    field: Record.keyField
+                )
+            }
+            try await session.query("DELETE FROM \(Record.table) WHERE \(Record.keyField) = $1", [key])
+        }
+    }
+
+    // MARK: Rows
+
+    static func fetch<Record: StoredRecord>(_ type: Record.Type, key: SQLValue, in session: any DatabaseSession) async throws -> Record? {
+        try await session.first(
+            "SELECT version, doc, created_at, updated_at FROM \(Record.table) WHERE \(Record.keyField) = $1", [key]
+        ).map { try Self.record(Record.self, from: $0) }
+    }
+
+    static func exists<Record: StoredRecord>(_ type: Record.Type, key: SQLValue, in session: any DatabaseSession) async throws -> Bool {
+        try await session.first("SELECT 1 AS found FROM \(Record.table) WHERE \(Record.keyField) = $1", [key]) != nil
+    }
+
+    static func record<Record: StoredRecord>(_ type: Record.Type, from row: SQLRow) throws -> Record {
+        var record = try Self.decode(Record.self, json: try row.text("doc"))
+        record.version = try row.integer("version")
+        record.createdAt = try row.text("created_at")
+        record.updatedAt = try row.text("updated_at")
+        return record
+    }
+
+    private static func insert<Record: StoredRecord>(_ record: Record, in session: any DatabaseSession) async throws {
+        var columns = [Record.keyField, "version", "doc", "search", "created_at", "updated_at"]
+        var binds: [SQLValue] = [
+            record.key, .integer(record.version ?? 1), .text(try Self.canonicalJSON(record.withoutMeta())),
+            .text(record.searchText), .text(record.createdAt ?? ""), .text(record.updatedAt ?? ""),
+        ]
+        for (column, value) in record.columns {
+            columns.append(column)
+            binds.append(value)
+        }
+        let placeholders = (1...binds.count).map { "$\($0)" }.joined(separator: ", ")
+        try await session.query(
+            "INSERT INTO \(Record.table) (\(columns.joined(separator: ", "))) VALUES (\(placeholders))", binds
+        )
+    }
+
+    private static func checkReferences<Record: StoredRecord>(of record: Record, in session: any DatabaseSession) async throws {
+        for reference in record.references {
+            let found = try await session.first(
+                "SELECT 1 AS found FROM \(reference.table) WHERE \(reference.keyColumn) = $1", [reference.value]
+            )
+            if found == nil {
+                throw ConcordError(.badRequest, "unknown \(reference.noun) \(Self.show(reference.value))", field: reference.field)
+            }
+        }
+    }
+
+    // MARK: JSON
+
+    static func canonicalJSON<Value: Encodable>(_ value: Value) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+
+    static func decode<Value: Decodable>(_ type: Value.Type, json: String) throws -> Value {
+        do {
+            return try JSONDecoder().decode(Value.self, from: Data(json.utf8))
+        } catch {
+            throw StorageError(.corrupt, "a stored \(Value.self) could not be decoded: \(error)")
+        }
+    }
+
+    /// Decodes client-supplied fields, naming the field at fault and refusing unknown ones.
+    static func decodeInput<Record: StoredRecord>(_ type: Record.Type, from object: JSONObject) throws(ConcordError) -> Record {
+        let unknown = Set(object.keys).subtracting(Record.fieldNames).sorted()
+        if let field = unknown.first {
+            throw ConcordError(
+                .badRequest,
+                "unknown field '\(field)' for a \(Record.noun); known fields: \(Record.fieldNames.sorted().joined(separator: ", "))",
+                field: field
+            )
+        }
+        do {
+            let data = try JSONEncoder().encode(object)
+            return try JSONDecoder().decode(Record.self, from: data)
+        } catch let error as DecodingError {
+            var concordError = ConcordError(decoding: error)
+            // Name the field as the client wrote it, without the "body." prefix.
+            if let field = concordError.field, field.hasPrefix("body.") {
+                concordError.field = String(field.dropFirst(5))
+                concordError.message = concordError.message.replacingOccurrences(of: "'body.", with: "'")
+            }
+            throw concordError
+        } catch {
+            throw ConcordError(.badRequest, "body could not be read as a \(Record.noun): \(error)", field: "body")
+        }
+    }
+
+    static func show(_ key: SQLValue) -> String {
+        switch key {
+        case .text(let text): text
+        case .integer(let value): String(value)
+        case .real(let value): String(value)
+        case .null: "(none)"
+        }
+    }
+
+    static func escapeLike(_ text: String) -> String {
+        var escaped = ""
+        for character in text {
+            if character == "%" || character == "_" || character == "\\" { escaped.append("\\") }
+            escaped.append(character)
+        }
+        return escaped
+    }
+}
+
+extension StoredRecord {
+    /// The document as stored: version and timestamps live in their own columns.
+    func withoutMeta() -> Self {
+        var copy = self
+        copy.version = nil
+        copy.createdAt = nil
+        copy.updatedAt = nil
+        return copy
+    }
+}

@@ -1,0 +1,92 @@
+import ConcordProtocol
+import ConcordStorage
+
+/// A first-level subdivision of a country: an Iranian province, a Russian oblast, republic, krai...
+struct Region: StoredRecord, Equatable {
+    /// ISO 3166-2, e.g. IR-01 (Gilan) or RU-AST (Astrakhan).
+    var code: String
+    var country: String
+    var kind: String
+    var name: String
+    /// Names in the local language(s), by language code: {"fa": "گیلان"}.
+    var localNames: [String: String]?
+    var capital: String?
+    var sectors: [String]?
+    var profile: String?
+    var source: String?
+    var version: Int64?
+    var createdAt: String?
+    var updatedAt: String?
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case code, country, kind, name, localNames, capital, sectors, profile, source, version, createdAt, updatedAt
+    }
+
+    static let kinds = [
+        "province", "oblast", "republic", "krai", "federal-city", "autonomous-okrug", "autonomous-oblast", "other",
+    ]
+
+    static let table = "regions"
+    static let noun = "region"
+    static let keyField = "code"
+    static let keyIsInteger = false
+    static let filters: [RecordFilter] = [
+        .column("country"),
+        .column("kind"),
+        RecordFilter(field: "sector", condition: "sectors LIKE '%|' || ? || '|%'"),
+    ]
+    static let referencedBy = [
+        IncomingReference(table: "partnerships", column: "region_a", nouns: "partnerships"),
+        IncomingReference(table: "partnerships", column: "region_b", nouns: "partnerships"),
+        IncomingReference(table: "attendance", column: "region", nouns: "attendance records"),
+    ]
+
+    var key: SQLValue { .text(self.code) }
+    var columns: [(String, SQLValue)] {
+        // Sectors as |a|b|, so one sector matches exactly with LIKE on either engine.
+        [("country", .text(self.country)), ("kind", .text(self.kind)),
+         ("sectors", .text("|" + (self.sectors ?? []).joined(separator: "|") + "|"))]
+    }
+    var searchText: String {
+        ([self.code, self.name, self.capital ?? ""] + (self.localNames ?? [:]).values.sorted()).joined(separator: " ").lowercased()
+    }
+    var references: [OutgoingReference] {
+        [OutgoingReference(field: "country", table: "countries", keyColumn: "code", noun: "country", value: .text(self.country))]
+    }
+
+    func normalised(isNew: Bool) throws(ConcordError) -> Region {
+        var record = self
+        record.country = try FieldRules.countryCode(self.country, field: "country")
+        record.code = self.code.trimmingCharacters(in: .whitespaces).uppercased()
+        let parts = record.code.split(separator: "-", omittingEmptySubsequences: false)
+        let subdivisionOK = parts.count == 2 && (1...3).contains(parts[1].count)
+            && parts[1].unicodeScalars.allSatisfy { ("A"..."Z").contains($0) || ("0"..."9").contains($0) }
+        guard subdivisionOK else {
+            throw ConcordError(.badRequest, "code must be an ISO 3166-2 code such as IR-01 or RU-AST; got '\(self.code)'", field: "code")
+        }
+        guard parts[0] == record.country else {
+            throw ConcordError(.badRequest, "code \(record.code) does not belong to country \(record.country)", field: "code")
+        }
+        record.kind = try FieldRules.oneOf(self.kind, Self.kinds, field: "kind")
+        record.name = try FieldRules.text(self.name, field: "name")
+        if let names = self.localNames {
+            guard names.count <= 5 else {
+                throw ConcordError(.badRequest, "localNames has \(names.count) entries; the most allowed is 5", field: "localNames")
+            }
+            var normalisedNames: [String: String] = [:]
+            for (language, name) in names {
+                let languageOK = (2...3).contains(language.count) && language.unicodeScalars.allSatisfy { ("a"..."z").contains($0) }
+                guard languageOK else {
+                    throw ConcordError(.badRequest, "localNames keys must be ISO 639 language codes such as fa or ru; got '\(language)'", field: "localNames")
+                }
+                normalisedNames[language] = try FieldRules.text(name, field: "localNames.\(language)")
+            }
+            record.localNames = normalisedNames.isEmpty ? nil : normalisedNames
+        }
+        record.capital = try FieldRules.optionalText(self.capital, field: "capital")
+        record.sectors = try self.sectors.map { sectors throws(ConcordError) in try FieldRules.slugList(sectors, field: "sectors") }
+        record.profile = try FieldRules.optionalText(self.profile, field: "profile", max: 2000)
+        record.source = try FieldRules.optionalText(self.source, field: "source", max: 1000)
+        return record
+    }
+}

@@ -1,0 +1,53 @@
+import Logging
+import ServiceLifecycle
+
+/// One place a service's rows live. Statements use `$1, $2, ...` placeholders on both engines.
+///
+/// A database is a `Service`: run it in the process's service group; it closes its connections on
+/// shutdown after the services that use it have stopped.
+public protocol Database: Service, AnyObject {
+    /// The engine, for logs and for the few statements that differ.
+    var engine: DatabaseEngine { get }
+
+    /// Runs read-only work. Each statement sees committed data.
+    func read<Result: Sendable>(_ work: @Sendable (any DatabaseSession) async throws -> Result) async throws -> Result
+
+    /// Runs `work` in one transaction: all of it commits, durably, before this returns, or none of it does.
+    func write<Result: Sendable>(_ work: @Sendable (any DatabaseSession) async throws -> Result) async throws -> Result
+
+    /// Applies the migrations not yet applied, in version order, one transaction each; safe when
+    /// several processes start at once.
+    func migrate(_ migrations: [Migration]) async throws
+}
+
+public enum DatabaseEngine: String, Sendable, Hashable {
+    case sqlite
+    case postgres
+}
+
+/// A connection lent for the length of a `read` or `write`.
+public protocol DatabaseSession: Sendable {
+    @discardableResult
+    func query(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow]
+}
+
+extension DatabaseSession {
+    @discardableResult
+    public func query(_ sql: String) async throws -> [SQLRow] {
+        try await self.query(sql, [])
+    }
+
+    public func first(_ sql: String, _ binds: [SQLValue] = []) async throws -> SQLRow? {
+        try await self.query(sql, binds).first
+    }
+}
+
+/// Opens the database a location names. The caller runs it as a service.
+public func openDatabase(_ location: DatabaseLocation, logger: Logger) async throws -> any Database {
+    switch location {
+    case .sqlite(let path):
+        return try await SQLiteDatabase.open(path: path, logger: logger)
+    case .postgres(let postgres):
+        return PostgresDatabase(location: postgres, logger: logger)
+    }
+}

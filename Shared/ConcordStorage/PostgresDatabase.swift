@@ -1,0 +1,146 @@
+import Foundation
+import Logging
+import NIOCore
+import PostgresNIO
+import ServiceLifecycle
+
+/// The scale-out engine: every replica of a service shares one database (and schema). The pool
+/// runs as a `Service`; `run()` must be running before the first query.
+public final class PostgresDatabase: Database, Sendable {
+    public let engine = DatabaseEngine.postgres
+    private let client: PostgresClient
+    private let location: DatabaseLocation.PostgresLocation
+    private let logger: Logger
+
+    /// Every Concord service takes this advisory lock while migrating, so replicas that start
+    /// together apply each migration once. (The value is arbitrary but fixed: "CONCORD" in ASCII.)
+    static let migrationLockKey: Int64 = 0x434F_4E43_4F52_44
+
+    public init(location: DatabaseLocation.PostgresLocation, maximumConnections: Int = 8, logger: Logger) {
+        var configuration = PostgresClient.Configuration(
+            host: location.host,
+            port: location.port,
+            username: location.username,
+            password: location.password,
+            database: location.database,
+            tls: .disable
+        )
+        configuration.options.maximumConnections = maximumConnections
+        configuration.options.connectTimeout = .seconds(5)
+        if let schema = location.schema {
+            configuration.options.additionalStartupParameters = [("search_path", schema)]
+        }
+        self.client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        self.location = location
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        await self.client.run()
+    }
+
+    public func read<Result: Sendable>(_ work: @Sendable (any DatabaseSession) async throws -> Result) async throws -> Result {
+        do {
+            return try await self.client.withConnection { connection in
+                try await work(PostgresSession(connection: connection, logger: self.logger))
+            }
+        } catch {
+            throw Self.translate(error)
+        }
+    }
+
+    public func write<Result: Sendable>(_ work: @Sendable (any DatabaseSession) async throws -> Result) async throws -> Result {
+        do {
+            return try await self.client.withConnection { connection in
+                let session = PostgresSession(connection: connection, logger: self.logger)
+                // COMMIT returns once the WAL record is flushed (synchronous_commit is on by default).
+                try await session.query("BEGIN")
+                do {
+                    let result = try await work(session)
+                    try await session.query("COMMIT")
+                    return result
+                } catch {
+                    _ = try? await session.query("ROLLBACK")
+                    throw error
+                }
+            }
+        } catch {
+            throw Self.translate(error)
+        }
+    }
+
+    public func migrate(_ migrations: [Migration]) async throws {
+        let schema = self.location.schema
+        let ran = try await self.write { session in
+            try await session.query("SELECT pg_advisory_xact_lock($1)", [.integer(Self.migrationLockKey)])
+            if let schema {
+                try await session.query("CREATE SCHEMA IF NOT EXISTS \(schema)")
+            }
+            return try await Migration.apply(migrations, in: session, now: Date().ISO8601Format())
+        }
+        for migration in ran {
+            self.logger.info("applied migration", metadata: ["concord.migration": "\(migration.version) \(migration.name)", "concord.database": "\(DatabaseLocation.postgres(self.location))"])
+        }
+    }
+
+    static func translate(_ error: any Error) -> any Error {
+        guard let error = error as? PSQLError else { return error }
+        guard let info = error.serverInfo else {
+            return StorageError(.unavailable, "PostgreSQL: \(error.code)")
+        }
+        let message = info[.message] ?? "\(error.code)"
+        let detail = info[.detail].map { " (\($0))" } ?? ""
+        switch info[.sqlState] {
+        case "23505":
+            return StorageError(.uniqueViolation, message + detail, constraint: info[.constraintName])
+        case "23503":
+            return StorageError(.foreignKeyViolation, message + detail, constraint: info[.constraintName])
+        case let state? where state.hasPrefix("08") || state.hasPrefix("57"):
+            return StorageError(.unavailable, "PostgreSQL: \(message)")
+        default:
+            return StorageError(.failed, "PostgreSQL: \(message)\(detail)")
+        }
+    }
+}
+
+struct PostgresSession: DatabaseSession, @unchecked Sendable {
+    // A session lives only inside the `withConnection` closure that lent the connection.
+    let connection: PostgresConnection
+    let logger: Logger
+
+    func query(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow] {
+        var bindings = PostgresBindings(capacity: binds.count)
+        for bind in binds {
+            switch bind {
+            case .text(let text): bindings.append(text)
+            case .integer(let integer): bindings.append(integer)
+            case .real(let real): bindings.append(real)
+            case .null: bindings.appendNull()
+            }
+        }
+        let rows = try await self.connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: self.logger)
+        var result: [SQLRow] = []
+        for try await row in rows {
+            var values: [String: SQLValue] = [:]
+            for cell in row {
+                values[cell.columnName] = try Self.value(cell)
+            }
+            result.append(SQLRow(values))
+        }
+        return result
+    }
+
+    static func value(_ cell: PostgresCell) throws -> SQLValue {
+        guard cell.bytes != nil else { return .null }
+        switch cell.dataType {
+        case .int2, .int4, .int8:
+            return .integer(try cell.decode(Int64.self))
+        case .float4, .float8:
+            return .real(try cell.decode(Double.self))
+        case .bool:
+            return .integer(try cell.decode(Bool.self) ? 1 : 0)
+        default:
+            return .text(try cell.decode(String.self))
+        }
+    }
+}

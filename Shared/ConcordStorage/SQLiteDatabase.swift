@@ -1,0 +1,215 @@
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import ServiceLifecycle
+import SQLiteNIO
+
+/// The embedded engine: one file per service in WAL mode. One connection writes, holding a lock
+/// for the length of a transaction; a few more read concurrently (WAL lets readers run beside the
+/// writer). `synchronous=FULL` makes every commit durable before it is acknowledged.
+public final class SQLiteDatabase: Database, Sendable {
+    public let engine = DatabaseEngine.sqlite
+    public let path: String
+    private let writer: SQLiteConnection
+    private let writeLock = AsyncMutex()
+    private let readers: [SQLiteConnection]
+    private let nextReader = NIOLockedValueBox(0)
+    private let logger: Logger
+
+    private init(path: String, writer: SQLiteConnection, readers: [SQLiteConnection], logger: Logger) {
+        self.path = path
+        self.writer = writer
+        self.readers = readers
+        self.logger = logger
+    }
+
+    /// Opens (creating if needed) the file at `path` and its directory.
+    public static func open(path: String, readers readerCount: Int = 2, logger: Logger) async throws -> SQLiteDatabase {
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw StorageError(.configuration, "cannot create the directory for \(path): \(error.localizedDescription)")
+        }
+        let writer = try await Self.connect(path: path, logger: logger)
+        do {
+            // WAL is a property of the file: set once, by the writer, before readers open.
+            let mode = try await writer.query("PRAGMA journal_mode=WAL").first?.column("journal_mode")?.string
+            guard mode == "wal" else {
+                throw StorageError(.configuration, "\(path) could not be put in WAL mode (journal_mode is \(mode ?? "unknown"))")
+            }
+            var readers: [SQLiteConnection] = []
+            for _ in 0..<max(1, readerCount) {
+                let reader = try await Self.connect(path: path, logger: logger)
+                _ = try await reader.query("PRAGMA query_only=ON")
+                readers.append(reader)
+            }
+            return SQLiteDatabase(path: path, writer: writer, readers: readers, logger: logger)
+        } catch {
+            try? await writer.close()
+            throw Self.translate(error)
+        }
+    }
+
+    private static func connect(path: String, logger: Logger) async throws -> SQLiteConnection {
+        let connection: SQLiteConnection
+        do {
+            connection = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
+        } catch {
+            throw StorageError(.unavailable, "cannot open SQLite database \(path): \(error)")
+        }
+        do {
+            _ = try await connection.query("PRAGMA busy_timeout=5000")
+            _ = try await connection.query("PRAGMA synchronous=FULL")
+            _ = try await connection.query("PRAGMA foreign_keys=ON")
+        } catch {
+            try? await connection.close()
+            throw Self.translate(error)
+        }
+        return connection
+    }
+
+    public func read<Result: Sendable>(_ work: @Sendable (any DatabaseSession) async throws -> Result) async throws -> Result {
+        let index = self.nextReader.withLockedValue { next in
+            defer { next = (next + 1) % self.readers.count }
+            return next
+        }
+        do {
+            return try await work(SQLiteSession(connection: self.readers[index]))
+        } catch {
+            throw Self.translate(error)
+        }
+    }
+
+    public func write<Result: Sendable>(_ work: @Sendable (any DatabaseSession) async throws -> Result) async throws -> Result {
+        do {
+            return try await self.writeLock.withLock {
+                let session = SQLiteSession(connection: self.writer)
+                // IMMEDIATE takes the write lock up front, so a transaction never fails half-way
+                // for want of it.
+                try await session.query("BEGIN IMMEDIATE")
+                do {
+                    let result = try await work(session)
+                    try await session.query("COMMIT")
+                    return result
+                } catch {
+                    // The thread pool skips work for a cancelled task, so the rollback runs in a
+                    // task of its own: the writer must never be left inside a transaction.
+                    let writer = self.writer
+                    await Task { _ = try? await writer.query("ROLLBACK") }.value
+                    throw error
+                }
+            }
+        } catch {
+            throw Self.translate(error)
+        }
+    }
+
+    public func migrate(_ migrations: [Migration]) async throws {
+        // BEGIN IMMEDIATE in `write` is the lock: a second process waits (busy_timeout), then
+        // finds the ledger up to date.
+        let ran = try await self.write { session in
+            try await Migration.apply(migrations, in: session, now: Date().ISO8601Format())
+        }
+        for migration in ran {
+            self.logger.info("applied migration", metadata: ["concord.migration": "\(migration.version) \(migration.name)", "concord.database": "\(self.path)"])
+        }
+    }
+
+    public func run() async throws {
+        try? await gracefulShutdown()
+        // On cancellation the thread pool would skip the close; closing in a task of its own runs it.
+        await Task { await self.close() }.value
+    }
+
+    /// Closes every connection. Called by `run` on shutdown; tests that never run the service call it directly.
+    public func close() async {
+        await self.writeLock.withLockIgnoringErrors {
+            try? await self.writer.close()
+        }
+        for reader in self.readers {
+            try? await reader.close()
+        }
+    }
+
+    static func translate(_ error: any Error) -> any Error {
+        guard let error = error as? SQLiteError else { return error }
+        switch error.reason {
+        case .constraintUniqueFailed, .constraintPrimaryKeyFailed:
+            return StorageError(.uniqueViolation, error.message, constraint: Self.constraintName(error.message))
+        case .constraintForeignKeyFailed:
+            return StorageError(.foreignKeyViolation, error.message)
+        case .busy, .busyTimeout, .locked, .cantOpen:
+            return StorageError(.unavailable, "SQLite: \(error.message)")
+        default:
+            return StorageError(.failed, "SQLite: \(error.message)")
+        }
+    }
+
+    /// "UNIQUE constraint failed: regions.code" names the column.
+    private static func constraintName(_ message: String) -> String? {
+        message.split(separator: ":", maxSplits: 1).dropFirst().first.map { $0.trimmingCharacters(in: .whitespaces) }
+    }
+}
+
+extension AsyncMutex {
+    func withLockIgnoringErrors(_ work: @Sendable () async -> Void) async {
+        _ = try? await self.withLock { await work() }
+    }
+}
+
+struct SQLiteSession: DatabaseSession {
+    let connection: SQLiteConnection
+
+    func query(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow] {
+        let rows = try await self.connection.query(Self.numberedPlaceholders(sql), binds.map(Self.data))
+        return rows.map { row in
+            var values: [String: SQLValue] = [:]
+            values.reserveCapacity(row.columns.count)
+            for column in row.columns {
+                values[column.name] = Self.value(column.data)
+            }
+            return SQLRow(values)
+        }
+    }
+
+    /// `$1` is a named parameter to SQLite, numbered by first appearance; `?1` is the true
+    /// positional form, so `$n` becomes `?n` outside string literals.
+    static func numberedPlaceholders(_ sql: String) -> String {
+        guard sql.contains("$") else { return sql }
+        var output = ""
+        output.reserveCapacity(sql.utf8.count)
+        var inLiteral = false
+        var previous: Character = " "
+        for character in sql {
+            if character == "'" { inLiteral.toggle() }
+            if character.isNumber, previous == "$", !inLiteral {
+                output.removeLast()
+                output.append("?")
+            }
+            output.append(character)
+            previous = character
+        }
+        return output
+    }
+
+    static func data(_ value: SQLValue) -> SQLiteData {
+        switch value {
+        case .text(let text): .text(text)
+        case .integer(let integer): .integer(SQLiteInt64(integer))
+        case .real(let real): .float(real)
+        case .null: .null
+        }
+    }
+
+    static func value(_ data: SQLiteData) -> SQLValue {
+        switch data {
+        case .text(let text): .text(text)
+        case .integer(let integer): .integer(Int64(integer))
+        case .float(let real): .real(real)
+        case .null: .null
+        case .blob(let buffer): .text(String(buffer: buffer))
+        }
+    }
+}
