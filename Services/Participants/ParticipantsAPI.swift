@@ -153,6 +153,12 @@ struct ParticipantsAPI: Sendable {
     static func boundary<Output: Sendable>(_ context: RequestContext, _ work: () async throws -> Output) async throws -> Output {
         do {
             return try await work()
+        } catch var error as ConcordError {
+            // On the wire a field is named by where it is in the request, as docs/protocol.md says.
+            if let field = error.field, !field.hasPrefix("body"), !field.hasPrefix("metadata") {
+                error.field = field == "idem" ? "metadata.idem" : "body." + field
+            }
+            throw error
         } catch let error as StorageError {
             switch error.code {
             case .uniqueViolation:

@@ -288,13 +288,7 @@ struct RecordStore: Sendable {
             let data = try JSONEncoder().encode(object)
             return try JSONDecoder().decode(Record.self, from: data)
         } catch let error as DecodingError {
-            var concordError = ConcordError(decoding: error)
-            // Name the field as the client wrote it, without the "body." prefix.
-            if let field = concordError.field, field.hasPrefix("body.") {
-                concordError.field = String(field.dropFirst(5))
-                concordError.message = concordError.message.replacingOccurrences(of: "'body.", with: "'")
-            }
-            throw concordError
+            throw ConcordError(decoding: error)
         } catch {
             throw ConcordError(.badRequest, "body could not be read as a \(Record.noun): \(error)", field: "body")
         }

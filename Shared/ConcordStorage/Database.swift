@@ -12,6 +12,7 @@ public protocol Database: Service, AnyObject {
     /// Runs read-only work. Each statement sees committed data.
     func read<Result: Sendable>(_ work: @Sendable (any DatabaseSession) async throws -> Result) async throws -> Result
 
+    @discardableResult
     /// Runs `work` in one transaction: all of it commits, durably, before this returns, or none of it does.
     func write<Result: Sendable>(_ work: @Sendable (any DatabaseSession) async throws -> Result) async throws -> Result
 
