@@ -45,13 +45,16 @@ struct RecordStore: Sendable {
                 }
                 return created
             }
-        } catch let error as StorageError where error.code == .uniqueViolation && idempotencyKey != nil {
-            // Two retries raced: the loser's transaction rolled back; answer with the winner's result.
-            let replay: Record? = try await self.database.read { session in
-                try await Self.replay(idempotencyKey!, verb: verb, request: request, in: session)
+        } catch let error as StorageError where error.code == .uniqueViolation {
+            // Another writer got there between our check and our insert (PostgreSQL replicas).
+            // With a key, that was a racing retry: answer with the winner's result.
+            if let idempotencyKey,
+               let replay: Record = try await self.database.read({ session in
+                   try await Self.replay(idempotencyKey, verb: verb, request: request, in: session)
+               }) {
+                return replay
             }
-            guard let replay else { throw error }
-            return replay
+            throw ConcordError(.conflict, "\(Record.noun) \(Self.show(created.key)) already exists", field: Record.keyField)
         }
     }
 
