@@ -19,6 +19,12 @@ struct UpCommand: AsyncParsableCommand {
     @Option(help: "Gateway port.")
     var port: Int = 7400
 
+    @Option(help: "Participants service port (loopback; callers use the gateway).")
+    var participantsPort: Int = 7401
+
+    @Option(help: "Seed files for the participants store, loaded when it is empty (default: seeds/participants, looked for here and beside the executable).")
+    var seeds: String?
+
     @Option(help: "Seconds to wait for every service to be ready.")
     var readyTimeout: Int = 60
 
@@ -32,9 +38,23 @@ struct UpCommand: AsyncParsableCommand {
             say("created a private CA and certificates in \(certs.path)")
         }
 
-        // Services that exist so far; each later service joins here and in the gateway's routes.
+        let data = home.appendingPathComponent("data")
+        var participants = [
+            "--port", "\(self.participantsPort)", "--certs", certs.path,
+            "--database", "sqlite:" + data.appendingPathComponent("participants.sqlite").path,
+        ]
+        if let seeds = self.seeds ?? Self.defaultSeeds(for: "participants") {
+            participants += ["--seeds", seeds]
+        } else {
+            say("no seeds/participants directory found; the participants store starts empty (pass --seeds DIR)")
+        }
+        // Services first, the gateway last: it is stopped first, before the services behind it.
         let children = [
-            Child(name: "gateway", port: self.port, arguments: ["--port", "\(self.port)", "--certs", certs.path]),
+            Child(name: "participants", port: self.participantsPort, arguments: participants),
+            Child(name: "gateway", port: self.port, arguments: [
+                "--port", "\(self.port)", "--certs", certs.path,
+                "--route", "participants=127.0.0.1:\(self.participantsPort)",
+            ]),
         ]
         let supervisor = Supervisor(logs: logs)
         let signals = SignalWatcher()
@@ -57,6 +77,7 @@ struct UpCommand: AsyncParsableCommand {
 
         Call it:
           concord call --certs \(certs.path) ping
+          concord call --certs \(certs.path) participants.sessions.attendees '{"number":6}'
           openssl s_client -connect 127.0.0.1:\(self.port) -alpn \(ConcordProtocolVersion.alpn) -CAfile \(certs.path)/ca.pem \\
               -cert \(certs.path)/client.pem -key \(certs.path)/client-key.pem -quiet
           then type:  1 ping
@@ -69,6 +90,18 @@ struct UpCommand: AsyncParsableCommand {
         await supervisor.stopAll()
         say("stopped")
         if reason.hasPrefix("service") { throw ExitCode(1) }
+    }
+
+    /// `seeds/NAME` in the working directory, or in the checkout the executable was built in
+    /// (`.build/release/concord` sits two levels below it).
+    static func defaultSeeds(for service: String) -> String? {
+        let roots = [
+            URL(fileURLWithPath: FileManager.default.currentDirectoryPath),
+            Supervisor.executableDirectory.deletingLastPathComponent().deletingLastPathComponent(),
+            Supervisor.executableDirectory.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent(),
+        ]
+        return roots.map { $0.appendingPathComponent("seeds/\(service)").path }
+            .first { FileManager.default.fileExists(atPath: $0) }
     }
 
     private func waitUntilReady(_ child: Child, certs: String, supervisor: Supervisor) async throws {
