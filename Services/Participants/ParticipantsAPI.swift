@@ -57,7 +57,7 @@ struct ParticipantsAPI: Sendable {
                 for field in ["createdAt", "updatedAt", "coChairs"] where patch[field] != nil {
                     throw ConcordError(.badRequest, "\(field) is kept by the service and cannot be set", field: field)
                 }
-                _ = try RecordStore.decodeInputFieldsOnly(Record.self, from: patch)
+                try RecordStore.checkFieldNames(Record.self, in: patch)
                 return try await store.update(Record.self, key: key, expectedVersion: version, patch: patch)
             }
         }
@@ -181,17 +181,6 @@ struct Deleted: Codable, Sendable {
 }
 
 extension RecordStore {
-    /// Checks a patch's field names and types before it is merged (values are checked after).
-    static func decodeInputFieldsOnly<Record: StoredRecord>(_ type: Record.Type, from patch: JSONObject) throws(ConcordError) -> Void {
-        if let field = Set(patch.keys).subtracting(Record.fieldNames).sorted().first {
-            throw ConcordError(
-                .badRequest,
-                "unknown field '\(field)' for a \(Record.noun); known fields: \(Record.fieldNames.sorted().joined(separator: ", "))",
-                field: field
-            )
-        }
-    }
-
     /// Fills in what a record shows but does not store: a session's co-chairs.
     func completed<Record: StoredRecord>(_ record: Record) async throws -> Record {
         guard var session = record as? CommitteeSession else { return record }

@@ -49,13 +49,14 @@ extension ParticipantsCommand {
                 defaultPort: 7401,
                 defaultPeerAuthentication: .required
             )
-            let database = try await openDatabase(location, logger: logger)
+            let eventLoopGroup = try self.service.makeEventLoopGroup()
+            let database = try await openDatabase(location, eventLoopGroup: eventLoopGroup, logger: logger)
             logger.info("store opened", metadata: ["concord.database": "\(location)"])
             let participants = ParticipantsService(
                 database: database,
                 configuration: configuration,
                 seedsDirectory: self.storage.seedsDirectory,
-                eventLoopGroup: try self.service.makeEventLoopGroup(),
+                eventLoopGroup: eventLoopGroup,
                 logger: logger
             )
             try await runUntilTerminated([database, participants], logger: logger)

@@ -26,6 +26,8 @@ struct ParticipantsService: Service {
         let server = try await ConcordServer.bind(
             configuration: self.configuration,
             router: ParticipantsAPI(store: store).router(),
+            // Ready means the store answers, not only that the port is open.
+            readiness: { [database] in (try? await database.read { try await $0.query("SELECT 1 AS ok") }) != nil },
             eventLoopGroup: self.eventLoopGroup,
             logger: self.logger
         )

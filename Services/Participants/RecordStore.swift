@@ -122,9 +122,8 @@ struct RecordStore: Sendable {
             """
         let finalBinds = binds
         let rows = try await self.database.read { session in try await session.query(sql, finalBinds) }
-        var items = try rows.prefix(limit).map { row in try Self.record(Record.self, from: row) }
+        let items = try rows.prefix(limit).map { row in try Self.record(Record.self, from: row) }
         let nextCursor = rows.count > limit ? items.last.map { Cursor.encode($0.key) } : nil
-        items = Array(items)
         return Page(items: items, nextCursor: nextCursor)
     }
 
@@ -279,14 +278,7 @@ struct RecordStore: Sendable {
 
     /// Decodes client-supplied fields, naming the field at fault and refusing unknown ones.
     static func decodeInput<Record: StoredRecord>(_ type: Record.Type, from object: JSONObject) throws(ConcordError) -> Record {
-        let unknown = Set(object.keys).subtracting(Record.fieldNames).sorted()
-        if let field = unknown.first {
-            throw ConcordError(
-                .badRequest,
-                "unknown field '\(field)' for a \(Record.noun); known fields: \(Record.fieldNames.sorted().joined(separator: ", "))",
-                field: field
-            )
-        }
+        try Self.checkFieldNames(Record.self, in: object)
         do {
             let data = try JSONEncoder().encode(object)
             return try JSONDecoder().decode(Record.self, from: data)
@@ -294,6 +286,17 @@ struct RecordStore: Sendable {
             throw ConcordError(decoding: error)
         } catch {
             throw ConcordError(.badRequest, "body could not be read as a \(Record.noun): \(error)", field: "body")
+        }
+    }
+
+    /// Refuses fields the record does not have, so a misspelt field is an error, not silently dropped.
+    static func checkFieldNames<Record: StoredRecord>(_ type: Record.Type, in object: JSONObject) throws(ConcordError) {
+        if let field = Set(object.keys).subtracting(Record.fieldNames).sorted().first {
+            throw ConcordError(
+                .badRequest,
+                "unknown field '\(field)' for a \(Record.noun); known fields: \(Record.fieldNames.sorted().joined(separator: ", "))",
+                field: field
+            )
         }
     }
 

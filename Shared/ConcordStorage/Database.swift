@@ -1,4 +1,6 @@
 import Logging
+import NIOCore
+import NIOPosix
 import ServiceLifecycle
 
 /// One place a service's rows live. Statements use `$1, $2, ...` placeholders on both engines.
@@ -44,11 +46,18 @@ extension DatabaseSession {
 }
 
 /// Opens the database a location names. The caller runs it as a service.
-public func openDatabase(_ location: DatabaseLocation, logger: Logger) async throws -> any Database {
+///
+/// Pass the server's event loops as `eventLoopGroup`: PostgreSQL connections then live on the
+/// same threads as the requests that use them, and a query costs no thread hop.
+public func openDatabase(
+    _ location: DatabaseLocation,
+    eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+    logger: Logger
+) async throws -> any Database {
     switch location {
     case .sqlite(let path):
         return try await SQLiteDatabase.open(path: path, logger: logger)
     case .postgres(let postgres):
-        return PostgresDatabase(location: postgres, logger: logger)
+        return PostgresDatabase(location: postgres, eventLoopGroup: eventLoopGroup, logger: logger)
     }
 }

@@ -16,7 +16,12 @@ public final class PostgresDatabase: Database, Sendable {
     /// together apply each migration once. (The value is arbitrary but fixed: "CONCORD" in ASCII.)
     static let migrationLockKey: Int64 = 0x434F_4E43_4F52_44
 
-    public init(location: DatabaseLocation.PostgresLocation, maximumConnections: Int = 8, logger: Logger) {
+    public init(
+        location: DatabaseLocation.PostgresLocation,
+        maximumConnections: Int = 16,
+        eventLoopGroup: any EventLoopGroup = PostgresClient.defaultEventLoopGroup,
+        logger: Logger
+    ) {
         var configuration = PostgresClient.Configuration(
             host: location.host,
             port: location.port,
@@ -30,7 +35,7 @@ public final class PostgresDatabase: Database, Sendable {
         if let schema = location.schema {
             configuration.options.additionalStartupParameters = [("search_path", schema)]
         }
-        self.client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        self.client = PostgresClient(configuration: configuration, eventLoopGroup: eventLoopGroup, backgroundLogger: logger)
         self.location = location
         self.logger = logger
     }

@@ -175,23 +175,25 @@ struct SQLiteSession: DatabaseSession {
     }
 
     /// `$1` is a named parameter to SQLite, numbered by first appearance; `?1` is the true
-    /// positional form, so `$n` becomes `?n` outside string literals.
+    /// positional form, so `$n` becomes `?n` outside string literals. Works on bytes: this runs
+    /// for every statement.
     static func numberedPlaceholders(_ sql: String) -> String {
-        guard sql.contains("$") else { return sql }
-        var output = ""
-        output.reserveCapacity(sql.utf8.count)
+        var bytes = Array(sql.utf8)
         var inLiteral = false
-        var previous: Character = " "
-        for character in sql {
-            if character == "'" { inLiteral.toggle() }
-            if character.isNumber, previous == "$", !inLiteral {
-                output.removeLast()
-                output.append("?")
+        var changed = false
+        for index in bytes.indices {
+            switch bytes[index] {
+            case UInt8(ascii: "'"):
+                inLiteral.toggle()
+            case UInt8(ascii: "$") where !inLiteral && index + 1 < bytes.count
+                && (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index + 1]):
+                bytes[index] = UInt8(ascii: "?")
+                changed = true
+            default:
+                break
             }
-            output.append(character)
-            previous = character
         }
-        return output
+        return changed ? String(decoding: bytes, as: UTF8.self) : sql
     }
 
     static func data(_ value: SQLValue) -> SQLiteData {

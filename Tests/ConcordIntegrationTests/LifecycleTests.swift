@@ -50,7 +50,9 @@ import Testing
                 return failures
             }
             #expect(failures.count == 20)
-            #expect(failures.allSatisfy { $0.code == .unavailable && $0.message.contains("closed") })
+            // On a loaded machine a call may not have left before the drain began; it fails as
+            // unavailable too (refused or closed), never hangs and never succeeds.
+            #expect(failures.allSatisfy { $0.code == .unavailable }, "\(failures)")
             try await group.waitForAll()
         }
     }

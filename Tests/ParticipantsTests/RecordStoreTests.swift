@@ -1,5 +1,5 @@
 import ConcordProtocol
-import ConcordStorage
+@testable import ConcordStorage
 import Foundation
 import Testing
 
@@ -263,5 +263,15 @@ struct RecordStoreTests {
             #expect(attendees.map(\.official.name).sorted() == ["Kazem Jalali", "Mehdi Dousti", "Vladimir Ilichev"])
             #expect(attendees.allSatisfy { $0.attendance.source != nil })
         }
+    }
+}
+
+@Suite("SQLite placeholders")
+struct SQLitePlaceholderTests {
+    @Test func dollarNumbersBecomePositionalOutsideLiterals() {
+        #expect(SQLiteSession.numberedPlaceholders("SELECT a FROM t WHERE b = $2 AND c = $1 AND d = '$3' AND e = $10")
+            == "SELECT a FROM t WHERE b = ?2 AND c = ?1 AND d = '$3' AND e = ?10")
+        #expect(SQLiteSession.numberedPlaceholders("SELECT 'ايران' || $1") == "SELECT 'ايران' || ?1")
+        #expect(SQLiteSession.numberedPlaceholders("SELECT $ FROM t") == "SELECT $ FROM t")
     }
 }

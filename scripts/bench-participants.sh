@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Get-by-id through the protocol on both engines, beside ping on the same server and, for
+# PostgreSQL, beside pgbench's own select-by-primary-key on the same cluster. One run, side by side.
+#
+#   scripts/bench-participants.sh             # 5 s per measurement, 50 connections
+#   SECONDS_PER_RUN=10 CONNECTIONS=20 scripts/bench-participants.sh
+#
+# Ours: `concord bench` against a participants process (TLS 1.3, mutual TLS, ALPN) calling
+# participants.officials.get {"id":"mehdi-dousti"} (a seeded record) and ping, at depth 1 and 16.
+# Reference: `pgbench -S` (SELECT by primary key, no TLS, no protocol of ours) on the same cluster.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [[ -z "${CONCORD_TEST_POSTGRES:-}" ]]; then
+  exec scripts/with-postgres "$0" "$@"
+fi
+
+SECONDS_PER_RUN=${SECONDS_PER_RUN:-5}
+CONNECTIONS=${CONNECTIONS:-50}
+SQLITE_PORT=${SQLITE_PORT:-17411}
+POSTGRES_PORT=${POSTGRES_PORT:-17412}
+THREADS=${THREADS:-1}
+
+echo "building release binaries..."
+swift build -c release >/dev/null
+BIN=$(swift build -c release --show-bin-path)
+
+WORK=$(mktemp -d)
+PIDS=()
+cleanup() {
+  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+"$BIN/concord" certs init "$WORK/certs" >/dev/null
+
+start() { # name port database
+  "$BIN/participants" --port "$2" --certs "$WORK/certs" --threads "$THREADS" --log-level warning \
+    --database "$3" --seeds seeds/participants >"$WORK/$1.log" 2>&1 &
+  PIDS+=($!)
+  for _ in $(seq 1 150); do
+    "$BIN/concord" call --port "$2" --certs "$WORK/certs" ready >/dev/null 2>&1 && return 0
+    sleep 0.2
+  done
+  echo "participants ($1) did not start:"; cat "$WORK/$1.log"; exit 1
+}
+start sqlite "$SQLITE_PORT" "sqlite:$WORK/participants.sqlite"
+start postgres "$POSTGRES_PORT" "$CONCORD_TEST_POSTGRES?schema=bench_participants"
+
+our_rate() { # port verb body depth
+  "$BIN/concord" bench --port "$1" --certs "$WORK/certs" -c "$CONNECTIONS" -P "$4" \
+    --seconds "$SECONDS_PER_RUN" --warmup 1 --verb "$2" --body "$3" \
+    | sed -E 's/.*requests\/s: ([0-9.]+) +p50: ([0-9.]+) ms.*/\1 \2/'
+}
+
+# pgbench's select-only script on its own tables in the same cluster: the engine's own figure.
+pg_url="$CONCORD_TEST_POSTGRES"
+pgbench -i -s 1 -q "$pg_url" >/dev/null 2>&1
+pg_rate() {
+  pgbench -S -n -c "$CONNECTIONS" -j 1 -T "$SECONDS_PER_RUN" "$pg_url" 2>/dev/null \
+    | awk '/^tps/ { print int($3) } /latency average/ { }' | head -1
+}
+
+get='{"id":"mehdi-dousti"}'
+printf '\n%-34s %12s %9s %12s %9s %7s\n' "participants (c=$CONNECTIONS, $THREADS loop)" "get req/s" "p50 ms" "ping req/s" "p50 ms" "get/ping"
+for engine in sqlite postgres; do
+  port=$SQLITE_PORT; [[ $engine == postgres ]] && port=$POSTGRES_PORT
+  for depth in 1 16; do
+    read -r get_rate get_p50 < <(our_rate "$port" participants.officials.get "$get" "$depth")
+    read -r ping_rate ping_p50 < <(our_rate "$port" ping '{}' "$depth")
+    ratio=$(awk -v a="$get_rate" -v b="$ping_rate" 'BEGIN { printf "%.2f", a / b }')
+    printf '%-34s %12s %9s %12s %9s %7s\n' "$engine, depth $depth" "$get_rate" "$get_p50" "$ping_rate" "$ping_p50" "$ratio"
+  done
+done
+pg=$(pg_rate)
+echo
+echo "reference: pgbench -S (SELECT by primary key, plain TCP, no TLS) on the same cluster, c=$CONNECTIONS: $pg tps"
