@@ -97,6 +97,12 @@ let package = Package(
             path: "Shared/ConcordServiceRuntime",
             swiftSettings: swiftSettings
         ),
+        // Pure balancing decisions: replica choice, outlier ejection, retry budget. No I/O.
+        .target(
+            name: "ConcordBalancer",
+            path: "Shared/ConcordBalancer",
+            swiftSettings: swiftSettings
+        ),
         // One storage API over SQLite (embedded default) and PostgreSQL (scale-out), with migrations.
         .target(
             name: "ConcordStorage",
@@ -146,7 +152,10 @@ let package = Package(
         .executableTarget(
             name: "Gateway",
             dependencies: [
-                "ConcordServer", "ConcordClient", "ConcordTLS", "ConcordServiceRuntime", "ConcordProtocol",
+                "ConcordServer", "ConcordClient", "ConcordTLS", "ConcordServiceRuntime", "ConcordProtocol", "ConcordBalancer",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -172,6 +181,16 @@ let package = Package(
                            .product(name: "Logging", package: "swift-log"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
             path: "Tests/ParticipantsTests",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "GatewayTests",
+            dependencies: ["Gateway", "ConcordBalancer", "ConcordTestSupport", "ConcordServer", "ConcordClient", "ConcordProtocol",
+                           "ConcordTLS",
+                           .product(name: "NIOCore", package: "swift-nio"),
+                           .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                           .product(name: "Logging", package: "swift-log")],
+            path: "Tests/GatewayTests",
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -21,10 +21,37 @@ struct GatewayCommand: AsyncParsableCommand {
     )
     var routes: [String] = []
 
+    @Option(help: "Requests pending per service beyond which callers get unavailable at once.")
+    var maxPending: Int = 1024
+
+    @Option(help: "Deadline in milliseconds for requests that bring none.")
+    var defaultDeadline: Int = 10_000
+
+    @Option(help: "Milliseconds between active health checks (the ready verb) of each replica.")
+    var healthInterval: Int = 2_000
+
+    @Option(help: "Milliseconds between re-resolutions of service names.")
+    var resolveInterval: Int = 5_000
+
+    func validate() throws {
+        guard self.maxPending > 0, self.defaultDeadline > 0, self.healthInterval > 0, self.resolveInterval > 0 else {
+            throw ValidationError("max-pending, default-deadline, health-interval and resolve-interval must be positive")
+        }
+    }
+
     func run() async throws {
         let logger = try self.service.makeLogger(label: "concord.gateway")
         let specs = self.routes.isEmpty ? RouteTable.fromEnvironment() : self.routes
-        let table = try RouteTable(specs: specs, identity: try self.service.tlsIdentity(name: "gateway"), logger: logger)
+        var settings = PoolSettings()
+        settings.maxPending = self.maxPending
+        settings.defaultDeadline = .milliseconds(self.defaultDeadline)
+        settings.healthInterval = .milliseconds(self.healthInterval)
+        settings.resolveInterval = .milliseconds(self.resolveInterval)
+        let eventLoopGroup = try self.service.makeEventLoopGroup()
+        let table = try RouteTable(
+            specs: specs, settings: settings, identity: try self.service.tlsIdentity(name: "gateway"),
+            eventLoopGroup: eventLoopGroup, logger: logger
+        )
         let configuration = try self.service.serverConfiguration(
             serviceName: "gateway",
             defaultPort: 7400,
@@ -33,9 +60,11 @@ struct GatewayCommand: AsyncParsableCommand {
         let server = try await ConcordServer.bind(
             configuration: configuration,
             router: table.router(),
-            eventLoopGroup: try self.service.makeEventLoopGroup(),
+            eventLoopGroup: eventLoopGroup,
             logger: logger
         )
-        try await runUntilTerminated([server], logger: logger)
+        // The server stops first (reverse order): it drains in-flight forwards before the pools close.
+        let maintenance = PoolMaintenance(pools: Array(table.pools.values), logger: logger)
+        try await runUntilTerminated([maintenance, server], logger: logger)
     }
 }

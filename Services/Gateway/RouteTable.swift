@@ -1,36 +1,16 @@
 import ArgumentParser
-import ConcordClient
 import ConcordProtocol
 import ConcordServer
 import ConcordTLS
 import Foundation
 import Logging
-import NIOConcurrencyHelpers
 import NIOCore
+import NIOPosix
 
-/// Which endpoints serve which verb prefix, and the forwarding that uses them.
-///
-/// Bodies are forwarded as the bytes received: the gateway reads only the verb and metadata.
+/// Which pool serves which verb prefix. The gateway reads only a request's verb and metadata;
+/// bodies are forwarded as the bytes received.
 struct RouteTable: Sendable {
-    /// The replicas of one service, taken in turn.
-    struct Pool: Sendable {
-        let clients: [ConcordClient]
-        private let next = NIOLockedValueBox(0)
-
-        init(clients: [ConcordClient]) {
-            self.clients = clients
-        }
-
-        func pick() -> ConcordClient {
-            let index = self.next.withLockedValue { next in
-                defer { next = (next + 1) % self.clients.count }
-                return next
-            }
-            return self.clients[index]
-        }
-    }
-
-    let pools: [String: Pool]
+    let pools: [String: ServicePool]
 
     static func fromEnvironment() -> [String] {
         (ProcessInfo.processInfo.environment["CONCORD_ROUTES"] ?? "")
@@ -39,28 +19,33 @@ struct RouteTable: Sendable {
             .filter { !$0.isEmpty }
     }
 
-    /// Parses `service=host:port,host:port` specs.
-    init(specs: [String], identity: TLSIdentity, logger: Logger) throws {
-        var pools: [String: Pool] = [:]
+    init(pools: [String: ServicePool]) {
+        self.pools = pools
+    }
+
+    /// Parses `service=HOST:PORT[,HOST:PORT...]` specs; a HOST that is a name is resolved, and
+    /// every address it resolves to is a replica.
+    init(
+        specs: [String],
+        settings: PoolSettings = PoolSettings(),
+        identity: TLSIdentity,
+        resolver: any NameResolver = SystemResolver(),
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        logger: Logger
+    ) throws {
+        var pools: [String: ServicePool] = [:]
         for spec in specs {
             let parts = spec.split(separator: "=", maxSplits: 1).map(String.init)
             guard parts.count == 2, LineCodec.isValidVerb(ByteBuffer(string: parts[0]).readableBytesView[...]), !parts[0].contains(".") else {
-                throw ValidationError("route '\(spec)' must look like participants=127.0.0.1:7101[,127.0.0.1:7102]")
+                throw ValidationError("route '\(spec)' must look like participants=127.0.0.1:7401[,127.0.0.2:7401] or participants=participants:7401")
             }
-            let clients = try parts[1].split(separator: ",").map { endpoint -> ConcordClient in
-                guard let colon = endpoint.lastIndex(of: ":"), let port = Int(endpoint[endpoint.index(after: colon)...]),
-                    (1...65535).contains(port)
-                else {
-                    throw ValidationError("endpoint '\(endpoint)' in route '\(spec)' must be HOST:PORT")
-                }
-                let host = String(endpoint[..<colon])
-                return try ConcordClient(
-                    configuration: .init(host: host, port: port, tls: identity, serverName: parts[0]),
-                    logger: logger
-                )
-            }
-            guard !clients.isEmpty else { throw ValidationError("route '\(spec)' names no endpoint") }
-            pools[parts[0]] = Pool(clients: clients)
+            guard pools[parts[0]] == nil else { throw ValidationError("route for '\(parts[0])' is given twice") }
+            let endpoints = try parts[1].split(separator: ",").map { try Endpoint(parsing: $0, in: spec) }
+            guard !endpoints.isEmpty else { throw ValidationError("route '\(spec)' names no endpoint") }
+            pools[parts[0]] = ServicePool(
+                service: parts[0], endpoints: endpoints, settings: settings, identity: identity,
+                resolver: resolver, eventLoopGroup: eventLoopGroup, logger: logger
+            )
         }
         self.pools = pools
     }
@@ -78,17 +63,7 @@ struct RouteTable: Sendable {
                     field: "verb"
                 )
             }
-            var forwarded = request
-            let remaining = context.deadline - .now()
-            guard remaining > .zero else {
-                throw ConcordError(.deadlineExceeded, "deadline passed before the request could be forwarded")
-            }
-            forwarded.metadata.deadline = .nanoseconds(remaining.nanoseconds)
-            let response = try await pool.pick().send(forwarded)
-            switch response.outcome {
-            case .ok(let body): return body
-            case .error(let error): throw error
-            }
+            return try await pool.forward(request, context: context)
         }
         return router
     }

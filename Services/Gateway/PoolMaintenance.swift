@@ -1,0 +1,39 @@
+import Logging
+import ServiceLifecycle
+
+/// Keeps every pool current while the gateway runs: resolves names at start and every
+/// `resolveInterval`, health-checks replicas every `healthInterval`. On shutdown (after the
+/// server has drained, as it comes first in the group's reverse order) it closes the pools.
+struct PoolMaintenance: Service {
+    let pools: [ServicePool]
+    let logger: Logger
+
+    func run() async throws {
+        await withTaskGroup(of: Void.self) { group in
+            for pool in self.pools { group.addTask { await pool.refresh() } }
+        }
+        await withTaskGroup(of: Void.self) { group in
+            for pool in self.pools { group.addTask { await pool.checkHealth() } }
+        }
+        await cancelWhenGracefulShutdown {
+            await withTaskGroup(of: Void.self) { group in
+                for pool in self.pools {
+                    group.addTask { await Self.every(pool.settings.resolveInterval) { await pool.refresh() } }
+                    group.addTask { await Self.every(pool.settings.healthInterval) { await pool.checkHealth() } }
+                }
+            }
+        }
+        for pool in self.pools { await pool.close() }
+    }
+
+    private static func every(_ interval: Duration, _ work: () async -> Void) async {
+        while !Task.isCancelled {
+            do {
+                try await Task.sleep(for: interval)
+            } catch {
+                return
+            }
+            await work()
+        }
+    }
+}

@@ -1,0 +1,332 @@
+import ConcordBalancer
+import ConcordClient
+import ConcordProtocol
+import ConcordServer
+import ConcordTLS
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+
+/// How a pool treats its replicas and the requests it forwards.
+struct PoolSettings: Sendable {
+    /// Requests in flight to this service beyond which callers get `unavailable` at once.
+    var maxPending = 1024
+    var retryBudget = RetryBudget()
+    /// The deadline of a request that brings none.
+    var defaultDeadline: Duration = .seconds(10)
+    /// Envoy's default connect timeout.
+    var connectTimeout: Duration = .seconds(5)
+    var healthInterval: Duration = .seconds(2)
+    var healthTimeout: Duration = .seconds(1)
+    var resolveInterval: Duration = .seconds(5)
+    var policy = ReplicaSet<Endpoint>.Policy()
+}
+
+/// The replicas of one service behind the gateway: one multiplexed mutual-TLS connection per
+/// replica, least outstanding requests over two random choices, passive outlier ejection and
+/// active health checks, retries of safe requests on another replica within a budget, and a
+/// bound on pending requests. Bodies pass through as bytes.
+final class ServicePool: Sendable {
+    let service: String
+    let configured: [Endpoint]
+    let settings: PoolSettings
+    private let identity: TLSIdentity
+    private let resolver: any NameResolver
+    private let eventLoopGroup: any EventLoopGroup
+    private let logger: Logger
+
+    private struct State {
+        var replicas: ReplicaSet<Endpoint>
+        var clients: [Endpoint: ConcordClient] = [:]
+        var active = 0
+        var activeRetries = 0
+        var generator = SystemRandomNumberGenerator()
+        var isClosed = false
+    }
+
+    private let state: NIOLockedValueBox<State>
+
+    init(
+        service: String,
+        endpoints: [Endpoint],
+        settings: PoolSettings,
+        identity: TLSIdentity,
+        resolver: any NameResolver,
+        eventLoopGroup: any EventLoopGroup,
+        logger: Logger
+    ) {
+        self.service = service
+        self.configured = endpoints
+        self.settings = settings
+        self.identity = identity
+        self.resolver = resolver
+        self.eventLoopGroup = eventLoopGroup
+        var logger = logger
+        logger[metadataKey: LogKey.service] = "\(service)"
+        self.logger = logger
+        // Address literals are replicas from the start; names join when first resolved.
+        self.state = NIOLockedValueBox(State(replicas: ReplicaSet(addresses: endpoints.filter(\.isAddressLiteral), policy: settings.policy)))
+    }
+
+    // MARK: Forwarding
+
+    func forward(_ request: Request, context: RequestContext) async throws -> ByteBuffer {
+        let admitted = self.state.withLockedValue { state -> Bool in
+            guard state.active < self.settings.maxPending else { return false }
+            state.active += 1
+            return true
+        }
+        guard admitted else {
+            throw ConcordError(
+                .unavailable,
+                "\(self.service) has \(self.settings.maxPending) requests pending, its bound; retry shortly"
+            )
+        }
+        defer { self.state.withLockedValue { $0.active -= 1 } }
+
+        var deadline = context.deadline
+        if request.metadata.deadlineMilliseconds == nil {
+            deadline = min(deadline, .now() + .milliseconds(self.settings.defaultDeadline.wholeMilliseconds))
+        }
+        let retrySafe = Self.isRetrySafe(request)
+        var tried: Set<Endpoint> = []
+        // One budget slot per request, however many retries it makes, released when it ends.
+        var holdsRetrySlot = false
+        defer { if holdsRetrySlot { self.state.withLockedValue { $0.activeRetries -= 1 } } }
+        while true {
+            let remaining = deadline - .now()
+            guard remaining > .zero else {
+                throw ConcordError(.deadlineExceeded, "the deadline passed before \(self.service) answered")
+            }
+            guard let (endpoint, client) = self.pick(excluding: tried) else {
+                throw ConcordError(.unavailable, "no replica of \(self.service) can take requests now; retry shortly")
+            }
+            tried.insert(endpoint)
+            var forwarded = request
+            forwarded.metadata.deadline = .nanoseconds(remaining.nanoseconds)
+            let outcome: Response.Outcome
+            var lostConnection = false
+            do {
+                outcome = try await client.send(forwarded).outcome
+            } catch {
+                outcome = .error(error)
+                lostConnection = error.code == .unavailable
+            }
+            let verdict = Verdict(outcome)
+            self.finished(endpoint, success: verdict.replicaIsFine)
+            guard case .error(let error) = outcome else {
+                guard case .ok(let body) = outcome else { preconditionFailure() }
+                return body
+            }
+            // A replica that cannot be reached or dropped the connection is down, not overloaded:
+            // retrying elsewhere adds no load to it, so those retries are outside the budget (still
+            // one per replica, within the deadline). Retries after an answer of `unavailable`
+            // (draining, store down) count against the budget.
+            if verdict.retryable, retrySafe, lostConnection || holdsRetrySlot || self.takeRetrySlot() {
+                if !lostConnection { holdsRetrySlot = true }
+                context.logger.debug("retrying on another replica", metadata: [
+                    "concord.replica": "\(endpoint)", LogKey.code: "\(error.code)",
+                ])
+                continue
+            }
+            throw error
+        }
+    }
+
+    /// Reads are safe to send twice; so is a write that carries an idempotency key.
+    static func isRetrySafe(_ request: Request) -> Bool {
+        if request.metadata.idempotencyKey != nil { return true }
+        let method = request.verb.split(separator: ".").last ?? ""
+        return ["get", "list", "search", "attendees", "ready", "health", "ping", "hello"].contains(method)
+            || method.hasPrefix("get") || method.hasPrefix("list")
+    }
+
+    /// What an answer says about the replica, and whether another replica might do better.
+    struct Verdict {
+        var replicaIsFine: Bool
+        var retryable: Bool
+
+        init(_ outcome: Response.Outcome) {
+            switch outcome {
+            case .ok:
+                self.replicaIsFine = true
+                self.retryable = false
+            case .error(let error):
+                switch error.code {
+                case .unavailable:
+                    // Unreachable, closed, draining, or its store is down: try elsewhere.
+                    self.replicaIsFine = false
+                    self.retryable = true
+                case .deadlineExceeded, .internal:
+                    self.replicaIsFine = false
+                    self.retryable = false
+                default:
+                    // not_found, conflict, bad_request...: the replica works; that is the answer.
+                    self.replicaIsFine = true
+                    self.retryable = false
+                }
+            }
+        }
+    }
+
+    private func pick(excluding tried: Set<Endpoint>) -> (Endpoint, ConcordClient)? {
+        self.state.withLockedValue { state in
+            guard !state.isClosed, let endpoint = state.replicas.pick(excluding: tried, now: .now, using: &state.generator) else {
+                return nil
+            }
+            if let client = state.clients[endpoint] { return (endpoint, client) }
+            do {
+                let client = try ConcordClient(
+                    configuration: .init(
+                        host: endpoint.host, port: endpoint.port, tls: self.identity, serverName: self.service,
+                        connectTimeout: self.settings.connectTimeout
+                    ),
+                    eventLoopGroup: self.eventLoopGroup,
+                    logger: self.logger
+                )
+                state.clients[endpoint] = client
+                return (endpoint, client)
+            } catch {
+                // Only a TLS setup error gets here, and it would fail for every replica.
+                self.logger.error("cannot create a client", metadata: ["concord.replica": "\(endpoint)", LogKey.error: "\(error)"])
+                _ = state.replicas.finished(endpoint, success: false, now: .now)
+                return nil
+            }
+        }
+    }
+
+    private func takeRetrySlot() -> Bool {
+        self.state.withLockedValue { state in
+            guard self.settings.retryBudget.allows(activeRequests: state.active, activeRetries: state.activeRetries) else {
+                return false
+            }
+            state.activeRetries += 1
+            return true
+        }
+    }
+
+    private func finished(_ endpoint: Endpoint, success: Bool) {
+        let (events, closing) = self.state.withLockedValue { state in
+            let events = state.replicas.finished(endpoint, success: success, now: .now)
+            return (events, Self.takeRemoved(events, from: &state))
+        }
+        self.log(events)
+        Self.close(closing)
+    }
+
+    // MARK: Maintenance
+
+    /// Re-resolves names: new addresses become replicas, vanished ones drain.
+    func refresh() async {
+        var addresses = self.configured.filter(\.isAddressLiteral)
+        for endpoint in self.configured where !endpoint.isAddressLiteral {
+            do {
+                addresses += try await self.resolver.resolve(endpoint.host).map { Endpoint(host: $0, port: endpoint.port) }
+            } catch {
+                // Keep what we had for this name: a resolver hiccup must not empty the pool.
+                self.logger.warning("name resolution failed", metadata: [LogKey.error: "\(error)"])
+                let known = self.state.withLockedValue { $0.replicas.replicas.filter { !$0.isDraining }.map(\.address) }
+                addresses += known.filter { $0.port == endpoint.port && !self.configured.contains($0) }
+            }
+        }
+        let (added, events, closing) = self.state.withLockedValue { state in
+            let update = state.replicas.update(addresses: addresses)
+            return (update.added, update.events, Self.takeRemoved(update.events, from: &state))
+        }
+        for endpoint in added {
+            self.logger.info("replica joined", metadata: ["concord.replica": "\(endpoint)"])
+        }
+        self.log(events)
+        Self.close(closing)
+    }
+
+    /// Asks every replica `ready`; readmits ejected replicas whose time is up.
+    func checkHealth() async {
+        let targets = self.state.withLockedValue { state in
+            state.replicas.replicas.filter { !$0.isDraining }.map(\.address)
+        }
+        await withTaskGroup(of: (Endpoint, Bool).self) { group in
+            for endpoint in targets {
+                group.addTask {
+                    guard let client = self.client(for: endpoint) else { return (endpoint, false) }
+                    var metadata = Metadata()
+                    metadata.deadline = self.settings.healthTimeout
+                    let healthy = (try? await client.call("ready", metadata: metadata)) != nil
+                    return (endpoint, healthy)
+                }
+            }
+            for await (endpoint, healthy) in group {
+                let events = self.state.withLockedValue { $0.replicas.checked(endpoint, healthy: healthy, now: .now) }
+                self.log(events)
+            }
+        }
+        let events = self.state.withLockedValue { $0.replicas.expireEjections(now: .now) }
+        self.log(events)
+    }
+
+    private func client(for endpoint: Endpoint) -> ConcordClient? {
+        self.state.withLockedValue { state in
+            if let client = state.clients[endpoint] { return client }
+            guard let client = try? ConcordClient(
+                configuration: .init(
+                    host: endpoint.host, port: endpoint.port, tls: self.identity, serverName: self.service,
+                    connectTimeout: self.settings.healthTimeout
+                ),
+                eventLoopGroup: self.eventLoopGroup,
+                logger: self.logger
+            ) else { return nil }
+            state.clients[endpoint] = client
+            return client
+        }
+    }
+
+    /// Closes every connection; later requests get `unavailable`.
+    func close() async {
+        let clients = self.state.withLockedValue { state in
+            state.isClosed = true
+            defer { state.clients = [:] }
+            return Array(state.clients.values)
+        }
+        for client in clients { await client.close() }
+    }
+
+    /// Replicas as the stats verb shows them.
+    var status: [ReplicaSet<Endpoint>.Replica] {
+        self.state.withLockedValue { $0.replicas.replicas }
+    }
+
+    var pending: Int { self.state.withLockedValue { $0.active } }
+
+    // MARK: Helpers
+
+    private static func takeRemoved(_ events: [ReplicaSet<Endpoint>.Event], from state: inout State) -> [ConcordClient] {
+        events.compactMap { event in
+            guard case .removed(let endpoint) = event else { return nil }
+            return state.clients.removeValue(forKey: endpoint)
+        }
+    }
+
+    private static func close(_ clients: [ConcordClient]) {
+        guard !clients.isEmpty else { return }
+        Task { for client in clients { await client.close() } }
+    }
+
+    private func log(_ events: [ReplicaSet<Endpoint>.Event]) {
+        for event in events {
+            switch event {
+            case .ejected(let endpoint, _, let ejections):
+                self.logger.warning("replica ejected after consecutive failures", metadata: [
+                    "concord.replica": "\(endpoint)", "concord.ejections": "\(ejections)",
+                ])
+            case .readmitted(let endpoint):
+                self.logger.info("replica readmitted", metadata: ["concord.replica": "\(endpoint)"])
+            case .becameUnhealthy(let endpoint):
+                self.logger.warning("replica failed its health checks", metadata: ["concord.replica": "\(endpoint)"])
+            case .becameHealthy(let endpoint):
+                self.logger.info("replica healthy again", metadata: ["concord.replica": "\(endpoint)"])
+            case .removed(let endpoint):
+                self.logger.info("replica drained and removed", metadata: ["concord.replica": "\(endpoint)"])
+            }
+        }
+    }
+}

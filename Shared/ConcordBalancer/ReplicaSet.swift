@@ -1,0 +1,209 @@
+/// The replicas of one service and what the gateway knows about each: requests outstanding,
+/// consecutive failures, ejections, active health, whether it is draining. A pure value: the pool
+/// that owns it holds it under a lock, and every decision (which replica, eject, readmit, drop)
+/// is a mutating method that returns what happened. Time comes in as an argument.
+///
+/// The policy follows Envoy's defaults where it has them: least outstanding requests over two
+/// random choices; outlier ejection after consecutive failures for a time that grows with each
+/// ejection; a cap on the share of replicas ejected at once, never all of them.
+public struct ReplicaSet<Address: Hashable & Sendable>: Sendable {
+    public struct Policy: Sendable {
+        /// Failures in a row that eject a replica (Envoy: consecutive_5xx = 5).
+        public var consecutiveFailuresToEject = 5
+        /// The first ejection lasts this long; the n-th lasts n times as long (Envoy: 30 s).
+        public var baseEjectionTime: Duration = .seconds(30)
+        /// No ejection lasts longer than this (Envoy: max_ejection_time 300 s).
+        public var maxEjectionTime: Duration = .seconds(300)
+        /// At most this share of replicas is ejected at once; at least one may be when there are
+        /// two or more, and never all.
+        public var maxEjectedShare = 0.5
+        /// Failed active checks in a row that mark a replica unhealthy (Envoy: unhealthy_threshold).
+        public var unhealthyThreshold = 2
+
+        public init() {}
+    }
+
+    public struct Replica: Sendable, Hashable {
+        public let address: Address
+        public internal(set) var outstanding = 0
+        public internal(set) var consecutiveFailures = 0
+        public internal(set) var failedChecks = 0
+        public internal(set) var isHealthy = true
+        public internal(set) var ejections = 0
+        public internal(set) var ejectedUntil: ContinuousClock.Instant?
+        /// Gone from configuration or DNS: takes no new requests, dropped once idle.
+        public internal(set) var isDraining = false
+        public internal(set) var requests = 0
+        public internal(set) var failures = 0
+
+        init(address: Address) { self.address = address }
+
+        func isEjected(at now: ContinuousClock.Instant) -> Bool {
+            self.ejectedUntil.map { now < $0 } ?? false
+        }
+    }
+
+    public enum Event: Sendable, Hashable {
+        case ejected(Address, until: ContinuousClock.Instant, ejections: Int)
+        case readmitted(Address)
+        case becameUnhealthy(Address)
+        case becameHealthy(Address)
+        /// Draining finished: close its connection.
+        case removed(Address)
+    }
+
+    public let policy: Policy
+    /// In the order they appeared, so picks are reproducible with a seeded generator.
+    public private(set) var replicas: [Replica] = []
+
+    public init(addresses: [Address] = [], policy: Policy = Policy()) {
+        self.policy = policy
+        for address in addresses where !self.replicas.contains(where: { $0.address == address }) {
+            self.replicas.append(Replica(address: address))
+        }
+    }
+
+    public var outstanding: Int { self.replicas.reduce(0) { $0 + $1.outstanding } }
+
+    // MARK: Picking
+
+    /// Chooses a replica for one request and counts it as outstanding there: the less loaded of
+    /// two random healthy, unejected replicas not in `excluding` (replicas already tried). With
+    /// none such, any replica not draining and not excluded (better a doubtful replica than none).
+    public mutating func pick<Generator: RandomNumberGenerator>(
+        excluding: Set<Address> = [],
+        now: ContinuousClock.Instant,
+        using generator: inout Generator
+    ) -> Address? {
+        var candidates = self.replicas.indices.filter { index in
+            let replica = self.replicas[index]
+            return !replica.isDraining && replica.isHealthy && !replica.isEjected(at: now) && !excluding.contains(replica.address)
+        }
+        if candidates.isEmpty {
+            candidates = self.replicas.indices.filter { !self.replicas[$0].isDraining && !excluding.contains(self.replicas[$0].address) }
+        }
+        guard !candidates.isEmpty else { return nil }
+        var chosen = candidates[Int.random(in: 0..<candidates.count, using: &generator)]
+        if candidates.count > 1 {
+            var other = candidates[Int.random(in: 0..<(candidates.count - 1), using: &generator)]
+            if other == chosen { other = candidates[candidates.count - 1] }
+            if self.replicas[other].outstanding < self.replicas[chosen].outstanding { chosen = other }
+        }
+        self.replicas[chosen].outstanding += 1
+        self.replicas[chosen].requests += 1
+        return self.replicas[chosen].address
+    }
+
+    // MARK: Outcomes
+
+    /// Records how a request picked for `address` ended. A failure is the replica's fault
+    /// (unreachable, closed, timed out, internal error), not an answer such as not_found.
+    public mutating func finished(_ address: Address, success: Bool, now: ContinuousClock.Instant) -> [Event] {
+        guard let index = self.index(of: address) else { return [] }
+        self.replicas[index].outstanding = max(0, self.replicas[index].outstanding - 1)
+        var events: [Event] = []
+        if success {
+            self.replicas[index].consecutiveFailures = 0
+        } else {
+            self.replicas[index].failures += 1
+            self.replicas[index].consecutiveFailures += 1
+            if self.replicas[index].consecutiveFailures >= self.policy.consecutiveFailuresToEject,
+               !self.replicas[index].isEjected(at: now), self.mayEject(now: now) {
+                events.append(self.eject(index, now: now))
+            }
+        }
+        if let removed = self.dropIfDrained(index) { events.append(removed) }
+        return events
+    }
+
+    /// Records an active health check (the protocol's ready verb). A pass also readmits an
+    /// ejected replica: it answered, so it gets traffic again (Envoy does the same by default).
+    public mutating func checked(_ address: Address, healthy: Bool, now: ContinuousClock.Instant) -> [Event] {
+        guard let index = self.index(of: address) else { return [] }
+        var events: [Event] = []
+        if healthy {
+            self.replicas[index].failedChecks = 0
+            if !self.replicas[index].isHealthy {
+                self.replicas[index].isHealthy = true
+                events.append(.becameHealthy(address))
+            }
+            if self.replicas[index].isEjected(at: now) {
+                self.replicas[index].ejectedUntil = nil
+                self.replicas[index].consecutiveFailures = 0
+                events.append(.readmitted(address))
+            }
+        } else {
+            self.replicas[index].failedChecks += 1
+            if self.replicas[index].isHealthy, self.replicas[index].failedChecks >= self.policy.unhealthyThreshold {
+                self.replicas[index].isHealthy = false
+                events.append(.becameUnhealthy(address))
+            }
+        }
+        return events
+    }
+
+    /// Readmits replicas whose ejection has run out. Call it now and then (each health round).
+    public mutating func expireEjections(now: ContinuousClock.Instant) -> [Event] {
+        var events: [Event] = []
+        for index in self.replicas.indices {
+            if let until = self.replicas[index].ejectedUntil, now >= until {
+                self.replicas[index].ejectedUntil = nil
+                self.replicas[index].consecutiveFailures = 0
+                events.append(.readmitted(self.replicas[index].address))
+            }
+        }
+        return events
+    }
+
+    // MARK: Membership
+
+    /// Makes `addresses` the replicas: new ones join (healthy until shown otherwise), missing ones
+    /// drain: no new requests, removed once their outstanding requests finish.
+    public mutating func update(addresses: [Address]) -> (added: [Address], events: [Event]) {
+        let wanted = Set(addresses)
+        var added: [Address] = []
+        for address in addresses {
+            if let index = self.index(of: address) {
+                self.replicas[index].isDraining = false
+            } else if !added.contains(address) {
+                self.replicas.append(Replica(address: address))
+                added.append(address)
+            }
+        }
+        var events: [Event] = []
+        for index in self.replicas.indices.reversed() where !wanted.contains(self.replicas[index].address) {
+            self.replicas[index].isDraining = true
+            if let removed = self.dropIfDrained(index) { events.append(removed) }
+        }
+        return (added, events)
+    }
+
+    // MARK: Internals
+
+    private func index(of address: Address) -> Int? {
+        self.replicas.firstIndex { $0.address == address }
+    }
+
+    private func mayEject(now: ContinuousClock.Instant) -> Bool {
+        let live = self.replicas.filter { !$0.isDraining }
+        let ejected = live.filter { $0.isEjected(at: now) }.count
+        guard live.count > 1 else { return false }
+        let cap = max(1, Int(Double(live.count) * self.policy.maxEjectedShare))
+        return ejected < min(cap, live.count - 1)
+    }
+
+    private mutating func eject(_ index: Int, now: ContinuousClock.Instant) -> Event {
+        self.replicas[index].ejections += 1
+        let ejections = self.replicas[index].ejections
+        let length = min(self.policy.baseEjectionTime * ejections, self.policy.maxEjectionTime)
+        let until = now + length
+        self.replicas[index].ejectedUntil = until
+        self.replicas[index].consecutiveFailures = 0
+        return .ejected(self.replicas[index].address, until: until, ejections: ejections)
+    }
+
+    private mutating func dropIfDrained(_ index: Int) -> Event? {
+        guard self.replicas[index].isDraining, self.replicas[index].outstanding == 0 else { return nil }
+        return .removed(self.replicas.remove(at: index).address)
+    }
+}

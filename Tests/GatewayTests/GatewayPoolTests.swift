@@ -1,0 +1,229 @@
+import ConcordClient
+import ConcordProtocol
+import ConcordServer
+import ConcordTLS
+import ConcordTestSupport
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import Testing
+
+@testable import Gateway
+
+/// A replica: a real protocol server (TLS, the participants certificate) on a loopback address,
+/// counting what it serves. `participants.get` answers with the replica's name after `delay`.
+final class Replica: Sendable {
+    let name: String
+    let server: ConcordServer
+    let served = NIOLockedValueBox(0)
+    let delay = NIOLockedValueBox(Duration.zero)
+    private let task: Task<Void, any Error>
+
+    init(name: String, host: String = "127.0.0.1", port: Int = 0) async throws {
+        self.name = name
+        let served = self.served
+        let delay = self.delay
+        var router = Router()
+        router.register("participants.get") { (_: Empty, _: RequestContext) in
+            served.withLockedValue { $0 += 1 }
+            let wait = delay.withLockedValue { $0 }
+            if wait > .zero { try await Task.sleep(for: wait) }
+            return ["replica": name]
+        }
+        router.register("participants.hang") { (_: Empty, _: RequestContext) -> Empty in
+            try await Task.sleep(for: .seconds(30))
+            return Empty()
+        }
+        var logger = Logger(label: "concord.test.replica")
+        logger.logLevel = .critical
+        self.server = try await ConcordServer.bind(
+            configuration: ServerConfiguration(
+                host: host, port: port, tls: TestCertificates.identity("participants"),
+                peerAuthentication: .required, serviceName: "participants", drainTimeout: .milliseconds(500)
+            ),
+            router: router,
+            logger: logger
+        )
+        let server = self.server
+        self.task = Task { try await server.run() }
+    }
+
+    var endpoint: Endpoint { Endpoint(host: self.server.localAddressHost, port: self.server.localPort) }
+
+    func stop() async {
+        self.server.beginShutdown()
+        _ = try? await self.task.value
+    }
+}
+
+extension ConcordServer {
+    var localAddressHost: String { self.localAddress.ipAddress ?? "127.0.0.1" }
+}
+
+/// A resolver that answers from a table, so a name can stand for several replicas.
+final class TableResolver: NameResolver, Sendable {
+    let table: NIOLockedValueBox<[String: [String]]>
+    init(_ table: [String: [String]]) { self.table = NIOLockedValueBox(table) }
+    func resolve(_ host: String) async throws -> [String] {
+        guard let addresses = self.table.withLockedValue({ $0[host] }) else {
+            throw ResolutionError(host: host, reason: "not in the test table")
+        }
+        return addresses
+    }
+}
+
+func makePool(
+    _ endpoints: [Endpoint],
+    settings: PoolSettings = PoolSettings(),
+    resolver: any NameResolver = TableResolver([:])
+) -> ServicePool {
+    var logger = Logger(label: "concord.test.gateway")
+    logger.logLevel = ProcessInfo.processInfo.environment["CONCORD_TEST_LOG"] == nil ? .critical : .debug
+    return ServicePool(
+        service: "participants", endpoints: endpoints, settings: settings,
+        identity: TestCertificates.identity("gateway"), resolver: resolver,
+        eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: logger
+    )
+}
+
+/// A gateway server in front of `pool`, and a client connected to it.
+func withGateway(_ pool: ServicePool, _ body: (ConcordClient) async throws -> Void) async throws {
+    let table = RouteTable(pools: ["participants": pool])
+    try await withTestServer(router: table.router(), peerAuthentication: .optional, serviceName: "gateway") { server in
+        let client = try makeTestClient(port: server.localPort)
+        do {
+            try await body(client)
+        } catch {
+            await client.close()
+            throw error
+        }
+        await client.close()
+    }
+    await pool.close()
+}
+
+@Suite("Gateway pools", .serialized)
+struct GatewayPoolTests {
+    @Test func requestsSpreadOverReplicas() async throws {
+        let replicas = try await [Replica(name: "a"), Replica(name: "b"), Replica(name: "c")]
+        let pool = makePool(replicas.map(\.endpoint))
+        try await withGateway(pool) { client in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<300 {
+                    group.addTask { _ = try await client.call("participants.get") }
+                }
+                try await group.waitForAll()
+            }
+        }
+        let counts = replicas.map { $0.served.withLockedValue { $0 } }
+        #expect(counts.reduce(0, +) == 300)
+        #expect(counts.allSatisfy { $0 >= 50 }, "\(counts)")
+        for replica in replicas { await replica.stop() }
+    }
+
+    @Test func aStoppedReplicaCostsReadsNothing() async throws {
+        let replicas = try await [Replica(name: "a"), Replica(name: "b"), Replica(name: "c")]
+        let pool = makePool(replicas.map(\.endpoint))
+        try await withGateway(pool) { client in
+            let failures = NIOLockedValueBox<[String]>([])
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for index in 0..<600 {
+                    group.addTask {
+                        do {
+                            _ = try await client.call("participants.get")
+                        } catch {
+                            failures.withLockedValue { $0.append("\(error)") }
+                        }
+                    }
+                    if index == 200 { await replicas[1].stop() }
+                }
+                try await group.waitForAll()
+            }
+            let failed = failures.withLockedValue { $0 }
+            #expect(failed.isEmpty, "\(failed.count) failed, first: \(failed.prefix(3))")
+            let b = pool.status.first { $0.address == replicas[1].endpoint }
+            #expect(b?.failures ?? 0 > 0 || b?.requests ?? 0 < 300, "b stopped taking requests")
+        }
+        for replica in replicas { await replica.stop() }
+    }
+
+    @Test func aSlowReplicaMissesDeadlinesAndLoadMovesAway() async throws {
+        let replicas = try await [Replica(name: "fast1"), Replica(name: "slow"), Replica(name: "fast2")]
+        replicas[1].delay.withLockedValue { $0 = .milliseconds(300) }
+        let pool = makePool(replicas.map(\.endpoint))
+        try await withGateway(pool) { client in
+            let exceeded = NIOLockedValueBox(0)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<20 {
+                    group.addTask {
+                        for _ in 0..<15 {
+                            do {
+                                _ = try await client.call("participants.get", metadata: Metadata(deadlineMilliseconds: 100))
+                            } catch let error as ConcordError {
+                                if error.code == .deadlineExceeded { exceeded.withLockedValue { $0 += 1 } }
+                            }
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            #expect(exceeded.withLockedValue { $0 } > 0, "calls that reached the slow replica ran out of time")
+        }
+        let slow = replicas[1].served.withLockedValue { $0 }
+        let fast = replicas[0].served.withLockedValue { $0 } + replicas[2].served.withLockedValue { $0 }
+        #expect(slow * 5 < fast, "the slow replica got \(slow) of \(slow + fast)")
+        for replica in replicas { await replica.stop() }
+    }
+
+    @Test func pastThePendingBoundCallersGetUnavailableAtOnce() async throws {
+        let replica = try await Replica(name: "a")
+        var settings = PoolSettings()
+        settings.maxPending = 4
+        let pool = makePool([replica.endpoint], settings: settings)
+        try await withGateway(pool) { client in
+            let hanging = Task {
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for _ in 0..<4 { group.addTask { _ = try? await client.call("participants.hang", metadata: Metadata(deadlineMilliseconds: 3000)) } }
+                    try await group.waitForAll()
+                }
+            }
+            while pool.pending < 4 { try await Task.sleep(for: .milliseconds(5)) }
+            let started = ContinuousClock.now
+            do {
+                _ = try await client.call("participants.get")
+                Issue.record("the fifth request must be refused")
+            } catch let error as ConcordError {
+                #expect(error.code == .unavailable)
+                #expect(error.message.contains("pending"))
+            }
+            #expect(ContinuousClock.now - started < .milliseconds(500))
+            hanging.cancel()
+        }
+        await replica.stop()
+    }
+
+    @Test func aNameWithSeveralAddressesIsSeveralReplicas() async throws {
+        let first = try await Replica(name: "two", host: "127.0.0.2")
+        let second = try await Replica(name: "three", host: "127.0.0.3", port: first.endpoint.port)
+        let resolver = TableResolver(["participants.test": ["127.0.0.2", "127.0.0.3"]])
+        let pool = makePool([Endpoint(host: "participants.test", port: first.endpoint.port)], resolver: resolver)
+        await pool.refresh()
+        #expect(Set(pool.status.map(\.address)) == [first.endpoint, second.endpoint])
+        try await withGateway(pool) { client in
+            for _ in 0..<40 { _ = try await client.call("participants.get") }
+            #expect(first.served.withLockedValue { $0 } > 0)
+            #expect(second.served.withLockedValue { $0 } > 0)
+            // One address disappears: it drains and goes.
+            resolver.table.withLockedValue { $0["participants.test"] = ["127.0.0.3"] }
+            await pool.refresh()
+            #expect(pool.status.map(\.address) == [second.endpoint])
+            let before = first.served.withLockedValue { $0 }
+            for _ in 0..<20 { _ = try await client.call("participants.get") }
+            #expect(first.served.withLockedValue { $0 } == before)
+        }
+        await first.stop()
+        await second.stop()
+    }
+}
