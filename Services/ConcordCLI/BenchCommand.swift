@@ -38,13 +38,13 @@ struct BenchCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let generator = LoadGenerator(
-            configuration: .init(
-                host: self.endpoint.host, port: self.endpoint.port, tls: self.endpoint.tls,
-                verb: self.verb, body: self.body, connections: self.connections, depth: self.depth,
-                duration: .seconds(self.seconds), warmup: .seconds(self.warmup), threads: self.threads
-            )
+        var configuration = LoadGenerator.Configuration(
+            host: self.endpoint.resolvedHost, port: self.endpoint.resolvedPort, tls: self.endpoint.tls,
+            verb: self.verb, body: self.body, connections: self.connections, depth: self.depth,
+            duration: .seconds(self.seconds), warmup: .seconds(self.warmup), threads: self.threads
         )
+        configuration.token = self.endpoint.resolvedToken
+        let generator = LoadGenerator(configuration: configuration)
         let report = try await generator.run()
         print("concord bench \(self.verb) c=\(self.connections) P=\(self.depth): \(report.summary)")
         if report.requests == 0 { throw ExitCode(1) }

@@ -25,22 +25,33 @@ struct CallCommand: AsyncParsableCommand {
     @Option(help: "Idempotency key for a write that may be retried.")
     var idempotencyKey: String?
 
-    @Option(help: "Bearer token (env CONCORD_TOKEN).")
-    var token: String?
-
     func run() async throws {
-        let client = try ConcordClient(
-            configuration: .init(host: self.endpoint.host, port: self.endpoint.port, tls: self.endpoint.tls, serverName: self.endpoint.serverName)
-        )
-        let metadata = Metadata(deadlineMilliseconds: self.deadline, idempotencyKey: self.idempotencyKey, auth: self.token ?? ProcessInfo.processInfo.environment["CONCORD_TOKEN"])
-        let response = try await client.send(Request(id: "cli", verb: self.verb, metadata: metadata, body: ByteBuffer(string: self.body)))
+        let answer = try await callAndReport(self.endpoint, self.verb, body: self.body, deadline: self.deadline, idempotencyKey: self.idempotencyKey)
+        print(String(buffer: answer))
+    }
+}
+
+/// Sends one request through `endpoint` with its token; an error answer is printed to stderr
+/// as `error CODE: message (field: ...)` and exits 2.
+func callAndReport(
+    _ endpoint: EndpointOptions, _ verb: String, body: String, deadline: Int64 = 10_000, idempotencyKey: String? = nil
+) async throws -> ByteBuffer {
+    let client = try endpoint.makeClient()
+    let metadata = Metadata(deadlineMilliseconds: deadline, idempotencyKey: idempotencyKey, auth: endpoint.resolvedToken)
+    let response: Response
+    do {
+        response = try await client.send(Request(id: "cli", verb: verb, metadata: metadata, body: ByteBuffer(string: body)))
+    } catch {
         await client.close()
-        switch response.outcome {
-        case .ok(let answer):
-            print(String(buffer: answer))
-        case .error(let error):
-            FileHandle.standardError.write(Data("error \(error.code): \(error.message)\(error.field.map { " (field: \($0))" } ?? "")\n".utf8))
-            throw ExitCode(2)
-        }
+        FileHandle.standardError.write(Data("error \(error.code): \(error.message)\n".utf8))
+        throw ExitCode(2)
+    }
+    await client.close()
+    switch response.outcome {
+    case .ok(let answer):
+        return answer
+    case .error(let error):
+        FileHandle.standardError.write(Data("error \(error.code): \(error.message)\(error.field.map { " (field: \($0))" } ?? "")\n".utf8))
+        throw ExitCode(2)
     }
 }

@@ -1,17 +1,22 @@
 import ArgumentParser
+import ConcordClient
+import ConcordProtocol
 import ConcordTLS
 import Foundation
 
-/// Where to call and with which TLS identity; flags or `CONCORD_*` environment variables.
+/// Where to call, with which TLS identity and token. Each comes from a flag, else the
+/// environment (CONCORD_HOST, CONCORD_PORT, CONCORD_CERTS, CONCORD_TOKEN), else the client
+/// config file (`--config`, CONCORD_CONFIG, or `.concord/client.json`, which `concord up`
+/// writes), else the default.
 struct EndpointOptions: ParsableArguments {
-    @Option(help: "Host to call (env CONCORD_HOST).")
-    var host: String = ProcessInfo.processInfo.environment["CONCORD_HOST"] ?? "127.0.0.1"
+    @Option(help: "Host to call (env CONCORD_HOST; default 127.0.0.1).")
+    var host: String?
 
     @Option(help: "Port to call; the gateway listens on 7400 by default (env CONCORD_PORT).")
-    var port: Int = ProcessInfo.processInfo.environment["CONCORD_PORT"].flatMap(Int.init) ?? 7400
+    var port: Int?
 
-    @Option(help: "Directory written by `concord certs init` (env CONCORD_CERTS).")
-    var certs: String = ProcessInfo.processInfo.environment["CONCORD_CERTS"] ?? ".concord/certs"
+    @Option(help: "Directory written by `concord certs init` (env CONCORD_CERTS; default .concord/certs).")
+    var certs: String?
 
     @Option(help: "Certificate name in the certs directory to present.")
     var identity: String = "client"
@@ -19,5 +24,67 @@ struct EndpointOptions: ParsableArguments {
     @Option(help: "Name the server's certificate must carry (default: its address).")
     var serverName: String?
 
-    var tls: TLSIdentity { TLSIdentity.standard(directory: self.certs, name: self.identity) }
+    @Option(help: "Token for the gateway (env CONCORD_TOKEN).")
+    var token: String?
+
+    @Option(help: "Client config file (env CONCORD_CONFIG; default .concord/client.json when present).")
+    var config: String?
+
+    private var environment: [String: String] { ProcessInfo.processInfo.environment }
+
+    private var file: ClientConfigFile? {
+        let explicit = self.config ?? self.environment["CONCORD_CONFIG"]
+        let path = explicit ?? ClientConfigFile.defaultPath
+        guard explicit != nil || FileManager.default.fileExists(atPath: path) else { return nil }
+        return try? ClientConfigFile.load(path)
+    }
+
+    var resolvedHost: String { self.host ?? self.environment["CONCORD_HOST"] ?? self.file?.host ?? "127.0.0.1" }
+    var resolvedPort: Int { self.port ?? self.environment["CONCORD_PORT"].flatMap(Int.init) ?? self.file?.port ?? 7400 }
+    var resolvedCerts: String { self.certs ?? self.environment["CONCORD_CERTS"] ?? self.file?.certs ?? ".concord/certs" }
+    var resolvedToken: String? { self.token ?? self.environment["CONCORD_TOKEN"] ?? self.file?.token }
+
+    var tls: TLSIdentity { TLSIdentity.standard(directory: self.resolvedCerts, name: self.identity) }
+
+    func validate() throws {
+        let explicit = self.config ?? self.environment["CONCORD_CONFIG"]
+        if let explicit {
+            _ = try ClientConfigFile.load(explicit)
+        }
+    }
+
+    func makeClient(defaultDeadline: Duration = .seconds(30)) throws -> ConcordClient {
+        try ConcordClient(
+            configuration: .init(
+                host: self.resolvedHost, port: self.resolvedPort, tls: self.tls, serverName: self.serverName,
+                defaultDeadline: defaultDeadline
+            )
+        )
+    }
+}
+
+/// `.concord/client.json`: where the gateway is, the certificates, and a token.
+struct ClientConfigFile: Codable {
+    var host: String?
+    var port: Int?
+    var certs: String?
+    var token: String?
+
+    static let defaultPath = ".concord/client.json"
+
+    static func load(_ path: String) throws -> ClientConfigFile {
+        do {
+            return try JSONDecoder().decode(ClientConfigFile.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+        } catch {
+            throw ValidationError("cannot read client config \(path): \(error)")
+        }
+    }
+
+    /// Written 0600: it holds a token.
+    func write(_ path: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        let data = try encoder.encode(self)
+        FileManager.default.createFile(atPath: path, contents: data, attributes: [.posixPermissions: 0o600])
+    }
 }

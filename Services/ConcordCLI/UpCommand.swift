@@ -38,6 +38,14 @@ struct UpCommand: AsyncParsableCommand {
             say("created a private CA and certificates in \(certs.path)")
         }
 
+        // Tokens for the gateway, and a client config so `concord call` works without flags.
+        let tokens = home.appendingPathComponent("tokens")
+        let clientConfig = home.appendingPathComponent("client.json")
+        if !FileManager.default.fileExists(atPath: clientConfig.path) || !FileManager.default.fileExists(atPath: tokens.path) {
+            let token = try TokenFile.add(role: "admin", name: "operator", path: tokens.path)
+            try ClientConfigFile(host: "127.0.0.1", port: self.port, certs: certs.path, token: token).write(clientConfig.path)
+            say("created an admin token for this machine's operator in \(clientConfig.path) (add more: concord tokens add)")
+        }
         let data = home.appendingPathComponent("data")
         var participants = [
             "--port", "\(self.participantsPort)", "--certs", certs.path,
@@ -52,7 +60,7 @@ struct UpCommand: AsyncParsableCommand {
         let children = [
             Child(name: "participants", port: self.participantsPort, arguments: participants),
             Child(name: "gateway", port: self.port, arguments: [
-                "--port", "\(self.port)", "--certs", certs.path,
+                "--port", "\(self.port)", "--certs", certs.path, "--tokens", tokens.path,
                 "--route", "participants=127.0.0.1:\(self.participantsPort)",
             ]),
         ]
@@ -75,9 +83,9 @@ struct UpCommand: AsyncParsableCommand {
         Concord is up. Gateway: 127.0.0.1:\(self.port) (TLS, ALPN \(ConcordProtocolVersion.alpn))
         Logs: \(logs.path)/<service>.log
 
-        Call it:
-          concord call --certs \(certs.path) ping
-          concord call --certs \(certs.path) participants.sessions.attendees '{"number":6}'
+        Call it (address, certificates and token come from \(clientConfig.path)):
+          concord attendees 6
+          concord call participants.regions.list '{"country":"IR"}'
           openssl s_client -connect 127.0.0.1:\(self.port) -alpn \(ConcordProtocolVersion.alpn) -CAfile \(certs.path)/ca.pem \\
               -cert \(certs.path)/client.pem -key \(certs.path)/client-key.pem -quiet
           then type:  1 ping

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import ConcordClient
 import ConcordProtocol
 import ConcordServer
@@ -33,6 +34,12 @@ struct GatewayCommand: AsyncParsableCommand {
     @Option(help: "Milliseconds between re-resolutions of service names.")
     var resolveInterval: Int = 5_000
 
+    @Option(help: "Token file: lines 'ROLE NAME SHA256-HEX', re-read when it changes (env CONCORD_TOKENS); `concord tokens add` writes it.")
+    var tokens: String?
+
+    @Flag(help: "Accept calls without tokens (a trusted development setup only).")
+    var noAuth = false
+
     func validate() throws {
         guard self.maxPending > 0, self.defaultDeadline > 0, self.healthInterval > 0, self.resolveInterval > 0 else {
             throw ValidationError("max-pending, default-deadline, health-interval and resolve-interval must be positive")
@@ -52,6 +59,15 @@ struct GatewayCommand: AsyncParsableCommand {
             specs: specs, settings: settings, identity: try self.service.tlsIdentity(name: "gateway"),
             eventLoopGroup: eventLoopGroup, logger: logger
         )
+        let authority: TokenAuthority?
+        if let path = self.tokens ?? ProcessInfo.processInfo.environment["CONCORD_TOKENS"] {
+            authority = try TokenAuthority(path: path, logger: logger)
+        } else if self.noAuth {
+            logger.warning("client authentication is off (--no-auth): any caller with a certificate from the CA may call anything")
+            authority = nil
+        } else {
+            throw ValidationError("give --tokens FILE (write one with `concord tokens add`) or, for a trusted development setup, --no-auth")
+        }
         let configuration = try self.service.serverConfiguration(
             serviceName: "gateway",
             defaultPort: 7400,
@@ -59,7 +75,7 @@ struct GatewayCommand: AsyncParsableCommand {
         )
         let server = try await ConcordServer.bind(
             configuration: configuration,
-            router: table.router(),
+            router: table.router(authority: authority),
             eventLoopGroup: eventLoopGroup,
             logger: logger
         )

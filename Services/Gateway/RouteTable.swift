@@ -50,10 +50,24 @@ struct RouteTable: Sendable {
         self.pools = pools
     }
 
-    func router() -> Router {
+    /// The gateway's router: its own verbs (`gateway.stats`, `gateway.metrics`), then every other
+    /// verb forwarded by prefix. With `authority`, every verb but the protocol's built-ins needs
+    /// a token whose role allows it.
+    func router(authority: TokenAuthority?) -> Router {
         var router = Router()
         let pools = self.pools
+        router.register("gateway.stats") { (_: Empty, context: RequestContext) in
+            _ = try authority?.authorize(token: context.metadata.auth, verb: "gateway.stats", logger: context.logger)
+            return GatewayStats(pools: pools)
+        }
+        router.register("gateway.metrics") { (_: Empty, context: RequestContext) in
+            _ = try authority?.authorize(token: context.metadata.auth, verb: "gateway.metrics", logger: context.logger)
+            return PrometheusText(text: GatewayStats(pools: pools).prometheus)
+        }
         router.setFallback { request, context in
+            if let authority {
+                _ = try authority.authorize(token: request.metadata.auth, verb: Substring(request.verb), logger: context.logger)
+            }
             let service = String(request.service)
             guard let pool = pools[service] else {
                 let known = pools.keys.sorted().joined(separator: ", ")
@@ -67,4 +81,8 @@ struct RouteTable: Sendable {
         }
         return router
     }
+}
+
+struct PrometheusText: Codable, Sendable {
+    var text: String
 }

@@ -70,7 +70,23 @@ final class ServicePool: Sendable {
 
     // MARK: Forwarding
 
+    let stats = RouteStats()
+
+    /// Forwards `request` to a replica and returns its answer's body; an error answer is thrown.
     func forward(_ request: Request, context: RequestContext) async throws -> ByteBuffer {
+        let start = ContinuousClock.now
+        var retries = 0
+        do {
+            let body = try await self.forwardWithRetries(request, context: context, retries: &retries)
+            self.stats.record(ContinuousClock.now - start, error: nil, retries: retries)
+            return body
+        } catch {
+            self.stats.record(ContinuousClock.now - start, error: error.code, retries: retries)
+            throw error
+        }
+    }
+
+    private func forwardWithRetries(_ request: Request, context: RequestContext, retries: inout Int) async throws(ConcordError) -> ByteBuffer {
         let admitted = self.state.withLockedValue { state -> Bool in
             guard state.active < self.settings.maxPending else { return false }
             state.active += 1
@@ -89,6 +105,16 @@ final class ServicePool: Sendable {
             deadline = min(deadline, .now() + .milliseconds(self.settings.defaultDeadline.wholeMilliseconds))
         }
         let retrySafe = Self.isRetrySafe(request)
+        // The service trusts the gateway (mutual TLS); the client's token stops here. A request
+        // without a trace gets one, so the gateway's and the service's logs share it.
+        var outgoing = request
+        outgoing.metadata.auth = nil
+        var logger = context.logger
+        if outgoing.metadata.trace == nil {
+            let trace = Self.newTraceID()
+            outgoing.metadata.trace = trace
+            logger[metadataKey: LogKey.trace] = "\(trace)"
+        }
         var tried: Set<Endpoint> = []
         // One budget slot per request, however many retries it makes, released when it ends.
         var holdsRetrySlot = false
@@ -102,7 +128,7 @@ final class ServicePool: Sendable {
                 throw ConcordError(.unavailable, "no replica of \(self.service) can take requests now; retry shortly")
             }
             tried.insert(endpoint)
-            var forwarded = request
+            var forwarded = outgoing
             forwarded.metadata.deadline = .nanoseconds(remaining.nanoseconds)
             let outcome: Response.Outcome
             var lostConnection = false
@@ -124,13 +150,23 @@ final class ServicePool: Sendable {
             // (draining, store down) count against the budget.
             if verdict.retryable, retrySafe, lostConnection || holdsRetrySlot || self.takeRetrySlot() {
                 if !lostConnection { holdsRetrySlot = true }
-                context.logger.debug("retrying on another replica", metadata: [
+                retries += 1
+                logger.debug("retrying on another replica", metadata: [
                     "concord.replica": "\(endpoint)", LogKey.code: "\(error.code)",
                 ])
                 continue
             }
             throw error
         }
+    }
+
+    /// 16 random bytes in hex, as W3C trace ids are.
+    static func newTraceID() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<2).map { _ in
+            let value = generator.next()
+            return String(repeating: "0", count: 16 - String(value, radix: 16).count) + String(value, radix: 16)
+        }.joined()
     }
 
     /// Reads are safe to send twice; so is a write that carries an idempotency key.

@@ -15,6 +15,8 @@ public struct LoadGenerator: Sendable {
         public var tls: TLSIdentity
         public var verb: String
         public var body: String
+        /// The token sent as `auth=` metadata on every request (for calls through the gateway).
+        public var token: String?
         public var connections: Int
         /// Requests outstanding per connection (1 = unpipelined).
         public var depth: Int
@@ -78,7 +80,7 @@ public struct LoadGenerator: Sendable {
         let measureFrom = NIODeadline.now() + TimeAmount(configuration.warmup)
         let stopAt = measureFrom + TimeAmount(configuration.duration)
         var line = ByteBuffer()
-        line.writeString(" \(configuration.verb) \(configuration.body)\n")
+        line.writeString(" \(configuration.verb)\(configuration.token.map { " auth=\($0)" } ?? "") \(configuration.body)\n")
         let suffix = line
 
         var channels: [any Channel] = []

@@ -28,7 +28,7 @@ import Testing
                 identity: TestCertificates.identity("gateway"),
                 logger: Logger(label: "test")
             )
-            try await withTestServer(router: table.router(), peerAuthentication: .optional, serviceName: "gateway") { gateway in
+            try await withTestServer(router: table.router(authority: nil), peerAuthentication: .optional, serviceName: "gateway") { gateway in
                 let client = try makeTestClient(port: gateway.localPort, identity: nil)
                 let echoed: Echo = try await client.call("participants.echo", Echo(text: "Astrakhan–Gilan"))
                 #expect(echoed.text == "Astrakhan–Gilan")
@@ -63,7 +63,7 @@ import Testing
             identity: TestCertificates.identity("gateway"),
             logger: Logger(label: "test")
         )
-        try await withTestServer(router: table.router(), peerAuthentication: .optional, serviceName: "gateway") { gateway in
+        try await withTestServer(router: table.router(authority: nil), peerAuthentication: .optional, serviceName: "gateway") { gateway in
             let client = try makeTestClient(port: gateway.localPort)
             let error = await #expect(throws: ConcordError.self) { try await client.call("participants.sessions.list") }
             #expect(error?.code == .unavailable)

@@ -21,13 +21,14 @@ final class Replica: Sendable {
     let delay = NIOLockedValueBox(Duration.zero)
     private let task: Task<Void, any Error>
 
-    init(name: String, host: String = "127.0.0.1", port: Int = 0) async throws {
+    init(name: String, host: String = "127.0.0.1", port: Int = 0, observe: SeenMetadata? = nil) async throws {
         self.name = name
         let served = self.served
         let delay = self.delay
         var router = Router()
-        router.register("participants.get") { (_: Empty, _: RequestContext) in
+        router.register("participants.get") { (_: Empty, context: RequestContext) in
             served.withLockedValue { $0 += 1 }
+            observe?.record(context.metadata)
             let wait = delay.withLockedValue { $0 }
             if wait > .zero { try await Task.sleep(for: wait) }
             return ["replica": name]
@@ -62,6 +63,13 @@ extension ConcordServer {
     var localAddressHost: String { self.localAddress.ipAddress ?? "127.0.0.1" }
 }
 
+/// The metadata a replica received, in order.
+final class SeenMetadata: Sendable {
+    private let box = NIOLockedValueBox<[Metadata]>([])
+    func record(_ metadata: Metadata) { self.box.withLockedValue { $0.append(metadata) } }
+    var all: [Metadata] { self.box.withLockedValue { $0 } }
+}
+
 /// A resolver that answers from a table, so a name can stand for several replicas.
 final class TableResolver: NameResolver, Sendable {
     let table: NIOLockedValueBox<[String: [String]]>
@@ -91,7 +99,7 @@ func makePool(
 /// A gateway server in front of `pool`, and a client connected to it.
 func withGateway(_ pool: ServicePool, _ body: (ConcordClient) async throws -> Void) async throws {
     let table = RouteTable(pools: ["participants": pool])
-    try await withTestServer(router: table.router(), peerAuthentication: .optional, serviceName: "gateway") { server in
+    try await withTestServer(router: table.router(authority: nil), peerAuthentication: .optional, serviceName: "gateway") { server in
         let client = try makeTestClient(port: server.localPort)
         do {
             try await body(client)

@@ -1,0 +1,152 @@
+import ConcordProtocol
+import Crypto
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+
+/// What a token lets its holder do. Each role includes the ones below it.
+enum Role: Int, Comparable, Sendable, CaseIterable, CustomStringConvertible {
+    case reader = 1
+    case secretariat = 2
+    case admin = 3
+
+    init?(name: String) {
+        switch name {
+        case "reader": self = .reader
+        case "secretariat": self = .secretariat
+        case "admin": self = .admin
+        default: return nil
+        }
+    }
+
+    var description: String {
+        switch self {
+        case .reader: "reader"
+        case .secretariat: "secretariat"
+        case .admin: "admin"
+        }
+    }
+
+    static func < (lhs: Role, rhs: Role) -> Bool { lhs.rawValue < rhs.rawValue }
+
+    /// The role a verb needs: reads need reader, the gateway's own verbs admin, anything else
+    /// (a write) secretariat. The protocol's built-ins (ping, health, ready, hello) need none and
+    /// never reach here.
+    static func required(for verb: Substring) -> Role {
+        if verb.hasPrefix("gateway.") { return .admin }
+        let method = verb.split(separator: ".").last ?? ""
+        let reads: Set<Substring> = ["get", "list", "search", "attendees"]
+        return reads.contains(method) || method.hasPrefix("get") || method.hasPrefix("list") ? .reader : .secretariat
+    }
+}
+
+/// Tokens and their roles, from a file of lines `ROLE NAME SHA256-HEX` (`#` starts a comment).
+/// Only hashes are stored. The file is re-read when it changes, so removing a line revokes a
+/// token without a restart.
+final class TokenAuthority: Sendable {
+    struct Grant: Sendable, Hashable {
+        var role: Role
+        var name: String
+    }
+
+    let path: String
+    private let logger: Logger
+    private struct State {
+        var grants: [String: Grant] = [:]
+        var modified: Date?
+        var checked = ContinuousClock.now - .seconds(60)
+    }
+    private let state = NIOLockedValueBox(State())
+    /// How often the file's modification time is looked at, at most.
+    private let recheckInterval: Duration
+
+    init(path: String, recheckInterval: Duration = .milliseconds(500), logger: Logger) throws {
+        self.path = path
+        self.logger = logger
+        self.recheckInterval = recheckInterval
+        try self.reload(force: true)
+    }
+
+    static func hash(_ token: String) -> String {
+        SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// The grant for a request's `auth` token, or the error to answer with. Failures are logged
+    /// with the verb, the reason and a hash prefix, never the token.
+    func authorize(token: String?, verb: Substring, logger: Logger) throws(ConcordError) -> Grant {
+        self.reloadIfChanged()
+        let needed = Role.required(for: verb)
+        guard let token, !token.isEmpty else {
+            logger.notice("refused: no token", metadata: ["concord.needs": "\(needed)"])
+            throw ConcordError(.unauthorized, "'\(verb)' needs a token with role \(needed) or above: send auth=TOKEN", field: "metadata.auth")
+        }
+        let hash = Self.hash(token)
+        var found = self.state.withLockedValue { $0.grants[hash] }
+        if found == nil {
+            // Maybe added a moment ago: look at the file now rather than at the next recheck.
+            try? self.reload(force: false)
+            found = self.state.withLockedValue { $0.grants[hash] }
+        }
+        guard let grant = found else {
+            logger.notice("refused: unknown or revoked token", metadata: ["concord.token_hash": "\(hash.prefix(12))"])
+            throw ConcordError(.unauthorized, "the token is unknown or was revoked", field: "metadata.auth")
+        }
+        guard grant.role >= needed else {
+            logger.notice("refused: role too low", metadata: [
+                "concord.token_name": "\(grant.name)", "concord.role": "\(grant.role)", "concord.needs": "\(needed)",
+            ])
+            throw ConcordError(.forbidden, "'\(verb)' needs role \(needed); token '\(grant.name)' has role \(grant.role)", field: "metadata.auth")
+        }
+        return grant
+    }
+
+    private func reloadIfChanged() {
+        let due = self.state.withLockedValue { state -> Bool in
+            let now = ContinuousClock.now
+            guard now - state.checked >= self.recheckInterval else { return false }
+            state.checked = now
+            return true
+        }
+        guard due else { return }
+        do {
+            try self.reload(force: false)
+        } catch {
+            // Keep the grants we had: a half-written file must not lock everyone out.
+            self.logger.error("cannot reload tokens; keeping the previous set", metadata: ["concord.error": "\(error)"])
+        }
+    }
+
+    private func reload(force: Bool) throws {
+        let attributes = try FileManager.default.attributesOfItem(atPath: self.path)
+        let modified = attributes[.modificationDate] as? Date
+        if !force, self.state.withLockedValue({ $0.modified }) == modified { return }
+        let grants = try Self.parse(try String(contentsOfFile: self.path, encoding: .utf8), path: self.path)
+        self.state.withLockedValue { state in
+            state.grants = grants
+            state.modified = modified
+        }
+        self.logger.info("tokens loaded", metadata: ["concord.tokens": "\(grants.count)", "concord.file": "\(self.path)"])
+    }
+
+    static func parse(_ text: String, path: String) throws -> [String: Grant] {
+        var grants: [String: Grant] = [:]
+        for (number, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = rawLine.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+            let fields = line.split(whereSeparator: \.isWhitespace)
+            if fields.isEmpty { continue }
+            guard fields.count == 3, let role = Role(name: String(fields[0])), fields[2].count == 64,
+                  fields[2].allSatisfy(\.isHexDigit) else {
+                throw TokenFileError(path: path, line: number + 1, reason: "expected 'ROLE NAME SHA256-HEX' with ROLE reader, secretariat or admin")
+            }
+            grants[fields[2].lowercased()] = Grant(role: role, name: String(fields[1]))
+        }
+        return grants
+    }
+}
+
+struct TokenFileError: Error, CustomStringConvertible {
+    var path: String
+    var line: Int
+    var reason: String
+    var description: String { "\(self.path):\(self.line): \(self.reason)" }
+}

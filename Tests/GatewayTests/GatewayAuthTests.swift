@@ -1,0 +1,118 @@
+import ConcordClient
+import ConcordProtocol
+import ConcordTestSupport
+import Foundation
+import Logging
+import NIOCore
+import Testing
+
+@testable import Gateway
+
+@Suite("Gateway authentication", .serialized)
+struct GatewayAuthTests {
+    /// A token file with one token per role; returns the tokens by role name.
+    func writeTokens(_ path: String) throws -> [String: String] {
+        var tokens: [String: String] = [:]
+        var lines: [String] = ["# test tokens"]
+        for role in ["reader", "secretariat", "admin"] {
+            let token = "tok-\(role)-\(UUID().uuidString)"
+            tokens[role] = token
+            lines.append("\(role) \(role)-holder \(TokenAuthority.hash(token))")
+        }
+        try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        return tokens
+    }
+
+    func call(_ client: ConcordClient, _ verb: String, token: String?) async -> ErrorCode? {
+        do {
+            _ = try await client.call(verb, metadata: Metadata(auth: token))
+            return nil
+        } catch {
+            return error.code
+        }
+    }
+
+    @Test func everyVerbNeedsATokenWithTheRightRole() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("tokens-\(UUID().uuidString)").path
+        let tokens = try self.writeTokens(path)
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        let authority = try TokenAuthority(path: path, recheckInterval: .milliseconds(10), logger: logger)
+        let replica = try await Replica(name: "a")
+        let pool = makePool([replica.endpoint])
+        let table = RouteTable(pools: ["participants": pool])
+        try await withTestServer(router: table.router(authority: authority), peerAuthentication: .optional, serviceName: "gateway") { server in
+            let client = try makeTestClient(port: server.localPort)
+            // Built-ins need no token.
+            #expect(await self.call(client, "ping", token: nil) == nil)
+            // No token, a wrong token.
+            #expect(await self.call(client, "participants.get", token: nil) == .unauthorized)
+            #expect(await self.call(client, "participants.get", token: "guess") == .unauthorized)
+            // A reader reads but may not write; the secretariat writes; stats are for admins.
+            #expect(await self.call(client, "participants.get", token: tokens["reader"]) == nil)
+            #expect(await self.call(client, "participants.regions.create", token: tokens["reader"]) == .forbidden)
+            #expect(await self.call(client, "participants.regions.create", token: tokens["secretariat"]) == .notFound,
+                    "allowed through to the replica, which has no such verb")
+            #expect(await self.call(client, "gateway.stats", token: tokens["secretariat"]) == .forbidden)
+            #expect(await self.call(client, "gateway.stats", token: tokens["admin"]) == nil)
+            // Revoked: the line goes, the token stops working without a restart.
+            let kept = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").filter { !$0.hasPrefix("reader ") }
+            try await Task.sleep(for: .milliseconds(20))  // a new modification time
+            try (kept.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+            try await Task.sleep(for: .milliseconds(30))
+            #expect(await self.call(client, "participants.get", token: tokens["reader"]) == .unauthorized)
+            #expect(await self.call(client, "participants.get", token: tokens["admin"]) == nil)
+            await client.close()
+        }
+        await pool.close()
+        await replica.stop()
+    }
+
+    @Test func theTokenIsNotForwardedAndATraceIsAdded() async throws {
+        let seen = SeenMetadata()
+        let replica = try await Replica(name: "a", observe: seen)
+        let pool = makePool([replica.endpoint])
+        try await withGateway(pool) { client in
+            _ = try await client.call("participants.get", metadata: Metadata(auth: "secret-token"))
+            _ = try await client.call("participants.get", metadata: Metadata(trace: "trace-from-client"))
+        }
+        let metadata = seen.all
+        #expect(metadata.count == 2)
+        #expect(metadata.allSatisfy { $0.auth == nil })
+        #expect(metadata[0].trace?.count == 32)
+        #expect(metadata[1].trace == "trace-from-client")
+        await replica.stop()
+    }
+
+    @Test func malformedTokenFilesAreRefusedWithTheLine() throws {
+        #expect(throws: TokenFileError.self) { try TokenAuthority.parse("admin ops\n", path: "f") }
+        #expect(throws: TokenFileError.self) { try TokenAuthority.parse("king ops \(String(repeating: "a", count: 64))\n", path: "f") }
+        let grants = try TokenAuthority.parse("# c\n\nreader r \(String(repeating: "b", count: 64))  # trailing\n", path: "f")
+        #expect(grants.values.map(\.role) == [.reader])
+    }
+
+    @Test func rolesPerVerb() {
+        #expect(Role.required(for: "participants.regions.get") == .reader)
+        #expect(Role.required(for: "participants.sessions.attendees") == .reader)
+        #expect(Role.required(for: "participants.regions.update") == .secretariat)
+        #expect(Role.required(for: "gateway.stats") == .admin)
+    }
+
+    @Test func statsAndMetricsCountWhatWasForwarded() async throws {
+        let replica = try await Replica(name: "a")
+        let pool = makePool([replica.endpoint])
+        try await withGateway(pool) { client in
+            for _ in 0..<5 { _ = try await client.call("participants.get") }
+            _ = try? await client.call("participants.nothing")
+            let stats = try JSONSerialization.jsonObject(with: Data(buffer: try await client.call("gateway.stats"))) as? [String: Any]
+            let route = (stats?["routes"] as? [String: Any])?["participants"] as? [String: Any]
+            #expect(route?["requests"] as? Int == 6)
+            #expect((route?["errors"] as? [String: Int])?["not_found"] == 1)
+            #expect((route?["replicas"] as? [[String: Any]])?.first?["healthy"] as? Bool == true)
+            let metrics = try JSONDecoder().decode(PrometheusText.self, from: try await client.call("gateway.metrics"))
+            #expect(metrics.text.contains("concord_gateway_requests_total{route=\"participants\"} 6"))
+            #expect(metrics.text.contains("concord_gateway_errors_total{route=\"participants\",code=\"not_found\"} 1"))
+        }
+        await replica.stop()
+    }
+}
