@@ -133,7 +133,7 @@ let package = Package(
         ),
         .target(
             name: "ConcordTestSupport",
-            dependencies: ["ConcordServer", "ConcordClient", "ConcordTLS"],
+            dependencies: ["ConcordServer", "ConcordClient", "ConcordTLS", "ConcordProtocol"],
             path: "Shared/ConcordTestSupport",
             swiftSettings: swiftSettings
         ),
@@ -189,6 +189,7 @@ let package = Package(
         .testTarget(
             name: "GatewayTests",
             dependencies: ["Gateway", "ConcordBalancer", "ConcordTestSupport", "ConcordServer", "ConcordClient", "ConcordProtocol",
+                           "ConcordLoad",
                            "ConcordTLS",
                            .product(name: "NIOCore", package: "swift-nio"),
                            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

@@ -33,7 +33,7 @@ struct ParticipantsProcessTests {
             while acknowledged.withLockedValue({ $0.count }) < target {
                 try await Task.sleep(for: .milliseconds(1))
             }
-            first.kill()
+            await first.kill()
             try await group.waitForAll()
         }
         await client.close()
@@ -51,7 +51,8 @@ struct ParticipantsProcessTests {
             }
         }
         await reader.close()
-        #expect(second.terminate() == 0, "graceful exit on SIGTERM")
+        let exitStatus = await second.terminate()
+        #expect(exitStatus == 0, "graceful exit on SIGTERM")
         #expect(missing.isEmpty, "acknowledged but lost: \(missing)")
         try await withTestDatabase(engine, location: location) { _ in }
     }
@@ -84,8 +85,10 @@ struct ParticipantsProcessTests {
 
         await clientA.close()
         await clientB.close()
-        #expect(a.terminate() == 0)
-        #expect(b.terminate() == 0)
+        let statusA = await a.terminate()
+        #expect(statusA == 0)
+        let statusB = await b.terminate()
+        #expect(statusB == 0)
         try await withTestDatabase(.postgres, location: location) { _ in }
     }
 }
