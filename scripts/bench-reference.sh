@@ -19,10 +19,13 @@ OUR_PORT=${OUR_PORT:-17400}
 REDIS_PORT=${REDIS_PORT:-16390}
 OUR_THREADS=${OUR_THREADS:-1}
 
-if ! command -v redis-server >/dev/null || ! command -v redis-benchmark >/dev/null; then
-  echo "installing redis-server and redis-tools (Debian packages)..."
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server redis-tools >/dev/null
+if ! command -v redis-server >/dev/null || ! command -v redis-benchmark >/dev/null || ! command -v nginx >/dev/null \
+   || [[ ! -e /usr/lib/nginx/modules/ngx_stream_module.so ]]; then
+  echo "installing redis-server, redis-tools, nginx and its stream module (Debian packages)..."
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server redis-tools nginx libnginx-mod-stream >/dev/null
 fi
+NGINX_PORT=${NGINX_PORT:-16391}
+PARTICIPANTS_PORT=${PARTICIPANTS_PORT:-17401}
 
 echo "building release binaries..."
 swift build -c release >/dev/null
@@ -45,7 +48,7 @@ redis-server --port 0 --bind 127.0.0.1 --tls-port "$REDIS_PORT" \
   --save '' --appendonly no --daemonize no --logfile "$WORK/redis.log" &
 PIDS+=($!)
 
-"$BIN/gateway" --port "$OUR_PORT" --certs "$WORK/certs" --threads "$OUR_THREADS" --log-level warning >"$WORK/gateway.log" 2>&1 &
+"$BIN/gateway" --port "$OUR_PORT" --certs "$WORK/certs" --threads "$OUR_THREADS" --log-level warning --no-auth >"$WORK/gateway.log" 2>&1 &
 PIDS+=($!)
 
 for _ in $(seq 1 100); do
@@ -79,3 +82,73 @@ for depth in 1 16; do
 done
 echo
 echo "ratio = concord/redis (server threads: concord $OUR_THREADS, redis 1); bar: >= 0.5 at both depths"
+
+# --- The gateway path, beside nginx's stream proxy in front of redis -------------------------
+# Ours: participants.officials.get (a seeded record, SQLite) straight to a participants process,
+# then the same through a second gateway process that routes to it (client TLS + token in,
+# mutual TLS out). Theirs: redis GET straight, then through nginx's stream proxy terminating
+# TLS and re-encrypting to redis (verifying its certificate). One worker/loop each.
+"$BIN/participants" --port "$PARTICIPANTS_PORT" --certs "$WORK/certs" --threads "$OUR_THREADS" --log-level warning \
+  --database "sqlite:$WORK/participants.sqlite" --seeds seeds/participants >"$WORK/participants.log" 2>&1 &
+PIDS+=($!)
+TOKEN=$("$BIN/concord" tokens add --file "$WORK/tokens" --role reader --name bench)
+GATEWAY_PORT=$((OUR_PORT + 1))
+"$BIN/gateway" --port "$GATEWAY_PORT" --certs "$WORK/certs" --threads "$OUR_THREADS" --log-level warning \
+  --tokens "$WORK/tokens" --route "participants=127.0.0.1:$PARTICIPANTS_PORT" >"$WORK/gateway-route.log" 2>&1 &
+PIDS+=($!)
+
+cat >"$WORK/nginx.conf" <<NGINX
+load_module /usr/lib/nginx/modules/ngx_stream_module.so;
+worker_processes 1;
+daemon off;
+pid $WORK/nginx.pid;
+error_log $WORK/nginx-error.log warn;
+events { worker_connections 1024; }
+stream {
+  server {
+    listen 127.0.0.1:$NGINX_PORT ssl;
+    ssl_certificate $WORK/certs/gateway.pem;
+    ssl_certificate_key $WORK/certs/gateway-key.pem;
+    proxy_pass 127.0.0.1:$REDIS_PORT;
+    proxy_ssl on;
+    proxy_ssl_verify on;
+    proxy_ssl_name localhost;
+    proxy_ssl_trusted_certificate $WORK/certs/ca.pem;
+    proxy_ssl_session_reuse on;
+  }
+}
+NGINX
+nginx -p "$WORK" -c "$WORK/nginx.conf" &
+PIDS+=($!)
+
+for _ in $(seq 1 100); do
+  if "$BIN/concord" call --port "$GATEWAY_PORT" --certs "$WORK/certs" --token "$TOKEN" participants.officials.get '{"id":"mehdi-dousti"}' >/dev/null 2>&1 \
+     && redis-cli --tls --cacert "$WORK/certs/ca.pem" -p "$NGINX_PORT" ping >/dev/null 2>&1; then
+    break
+  fi
+  sleep 0.2
+done
+
+get_rate() { # port [token]
+  "$BIN/concord" bench --port "$1" --certs "$WORK/certs" ${2:+--token "$2"} -c "$CONNECTIONS" -P 1 \
+    --seconds "$SECONDS_PER_RUN" --warmup 1 --verb participants.officials.get --body '{"id":"mehdi-dousti"}' \
+    | sed -E 's/.*requests\/s: ([0-9.]+) +p50: ([0-9.]+) ms.*/\1 \2/'
+}
+redis_at() { # port
+  redis-benchmark --tls --cacert "$WORK/certs/ca.pem" -h 127.0.0.1 -p "$1" \
+    -t get -c "$CONNECTIONS" -P 1 -n "$((SECONDS_PER_RUN * 65000))" --csv 2>/dev/null \
+    | awk -F'","' '/"GET"/ { gsub(/"/, "", $2); gsub(/"/, "", $4); print $2, $4 }'
+}
+
+read -r direct direct_p50 < <(get_rate "$PARTICIPANTS_PORT")
+read -r via via_p50 < <(get_rate "$GATEWAY_PORT" "$TOKEN")
+read -r redis_direct redis_direct_p50 < <(redis_at "$REDIS_PORT")
+read -r redis_via redis_via_p50 < <(redis_at "$NGINX_PORT")
+
+printf '\n%-40s %12s %9s %12s %9s %8s %12s\n' "proxy path (c=$CONNECTIONS, depth 1)" "direct/s" "p50 ms" "proxied/s" "p50 ms" "kept" "p50 added"
+printf '%-40s %12s %9s %12s %9s %8s %12s\n' "concord gateway, participants get" "$direct" "$direct_p50" "$via" "$via_p50" \
+  "$(awk -v a="$via" -v b="$direct" 'BEGIN { printf "%.2f", a / b }')" "$(awk -v a="$via_p50" -v b="$direct_p50" 'BEGIN { printf "%+.3f", a - b }')"
+printf '%-40s %12s %9s %12s %9s %8s %12s\n' "nginx stream proxy, redis GET" "$redis_direct" "$redis_direct_p50" "$redis_via" "$redis_via_p50" \
+  "$(awk -v a="$redis_via" -v b="$redis_direct" 'BEGIN { printf "%.2f", a / b }')" "$(awk -v a="$redis_via_p50" -v b="$redis_direct_p50" 'BEGIN { printf "%+.3f", a - b }')"
+echo
+echo "kept = proxied/direct throughput; bar: the gateway keeps at least nginx's share, with p50 added no larger than nginx's"

@@ -9,6 +9,11 @@ struct PoolMaintenance: Service {
     let logger: Logger
 
     func run() async throws {
+        guard !self.pools.isEmpty else {
+            // Nothing to maintain, but a service that returns early would stop the gateway.
+            try? await gracefulShutdown()
+            return
+        }
         await withTaskGroup(of: Void.self) { group in
             for pool in self.pools { group.addTask { await pool.refresh() } }
         }

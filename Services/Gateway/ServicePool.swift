@@ -109,11 +109,8 @@ final class ServicePool: Sendable {
         // without a trace gets one, so the gateway's and the service's logs share it.
         var outgoing = request
         outgoing.metadata.auth = nil
-        var logger = context.logger
         if outgoing.metadata.trace == nil {
-            let trace = Self.newTraceID()
-            outgoing.metadata.trace = trace
-            logger[metadataKey: LogKey.trace] = "\(trace)"
+            outgoing.metadata.trace = Self.newTraceID()
         }
         var tried: Set<Endpoint> = []
         // One budget slot per request, however many retries it makes, released when it ends.
@@ -151,8 +148,8 @@ final class ServicePool: Sendable {
             if verdict.retryable, retrySafe, lostConnection || holdsRetrySlot || self.takeRetrySlot() {
                 if !lostConnection { holdsRetrySlot = true }
                 retries += 1
-                logger.debug("retrying on another replica", metadata: [
-                    "concord.replica": "\(endpoint)", LogKey.code: "\(error.code)",
+                context.logger.debug("retrying on another replica", metadata: [
+                    "concord.replica": "\(endpoint)", LogKey.code: "\(error.code)", LogKey.trace: "\(outgoing.metadata.trace ?? "")",
                 ])
                 continue
             }
@@ -162,11 +159,18 @@ final class ServicePool: Sendable {
 
     /// 16 random bytes in hex, as W3C trace ids are.
     static func newTraceID() -> String {
+        let digits = Array("0123456789abcdef".utf8)
         var generator = SystemRandomNumberGenerator()
-        return (0..<2).map { _ in
-            let value = generator.next()
-            return String(repeating: "0", count: 16 - String(value, radix: 16).count) + String(value, radix: 16)
-        }.joined()
+        var hex = [UInt8]()
+        hex.reserveCapacity(32)
+        for _ in 0..<2 {
+            var value = generator.next()
+            for _ in 0..<16 {
+                hex.append(digits[Int(value & 0x0F)])
+                value >>= 4
+            }
+        }
+        return String(decoding: hex, as: UTF8.self)
     }
 
     /// Reads are safe to send twice; so is a write that carries an idempotency key.

@@ -35,9 +35,10 @@ enum Role: Int, Comparable, Sendable, CaseIterable, CustomStringConvertible {
     static func required(for verb: Substring) -> Role {
         if verb.hasPrefix("gateway.") { return .admin }
         let method = verb.split(separator: ".").last ?? ""
-        let reads: Set<Substring> = ["get", "list", "search", "attendees"]
-        return reads.contains(method) || method.hasPrefix("get") || method.hasPrefix("list") ? .reader : .secretariat
+        return Self.readMethods.contains(method) || method.hasPrefix("get") || method.hasPrefix("list") ? .reader : .secretariat
     }
+
+    private static let readMethods: Set<Substring> = ["get", "list", "search", "attendees"]
 }
 
 /// Tokens and their roles, from a file of lines `ROLE NAME SHA256-HEX` (`#` starts a comment).
@@ -67,8 +68,16 @@ final class TokenAuthority: Sendable {
         try self.reload(force: true)
     }
 
+    /// SHA-256 in lower-case hex. Runs on every request, so no String(format:) here.
     static func hash(_ token: String) -> String {
-        SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
+        let digits = Array("0123456789abcdef".utf8)
+        var hex = [UInt8]()
+        hex.reserveCapacity(64)
+        for byte in SHA256.hash(data: Array(token.utf8)) {
+            hex.append(digits[Int(byte >> 4)])
+            hex.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: hex, as: UTF8.self)
     }
 
     /// The grant for a request's `auth` token, or the error to answer with. Failures are logged

@@ -9,10 +9,20 @@ public struct RequestContext: Sendable {
     public let metadata: Metadata
     /// When the answer stops being useful; the server answers `deadline_exceeded` at this instant.
     public let deadline: NIODeadline
-    /// Carries the request id, verb and trace id as metadata.
-    public var logger: Logger
+    /// The connection's logger; `logger` adds this request's ids when a handler logs.
+    let connectionLogger: Logger
     public let eventLoop: any EventLoop
     public let allocator: ByteBufferAllocator
+
+    /// Carries the request id, verb and trace id as metadata. Built on use: setting logger
+    /// metadata re-renders it, which on every request cost more than most handlers.
+    public var logger: Logger {
+        var logger = self.connectionLogger
+        logger[metadataKey: LogKey.requestID] = "\(self.requestID)"
+        logger[metadataKey: LogKey.verb] = "\(self.verb)"
+        if let trace = self.metadata.trace { logger[metadataKey: LogKey.trace] = "\(trace)" }
+        return logger
+    }
 }
 
 /// Metadata keys for logs: one vocabulary across every Concord process.

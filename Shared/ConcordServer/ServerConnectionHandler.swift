@@ -227,16 +227,12 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
             let limits = self.shared.configuration.limits
             let budget = request.metadata.deadline.map { min($0, limits.maxDeadline) } ?? limits.maxDeadline
             let deadline = NIODeadline.now() + TimeAmount(budget)
-            var logger = self.logger
-            logger[metadataKey: LogKey.requestID] = "\(request.id)"
-            logger[metadataKey: LogKey.verb] = "\(request.verb)"
-            if let trace = request.metadata.trace { logger[metadataKey: LogKey.trace] = "\(trace)" }
             let requestContext = RequestContext(
                 requestID: request.id,
                 verb: request.verb,
                 metadata: request.metadata,
                 deadline: deadline,
-                logger: logger,
+                connectionLogger: self.logger,
                 eventLoop: context.eventLoop,
                 allocator: context.channel.allocator
             )
