@@ -68,6 +68,14 @@ enum FieldRules {
         return seen
     }
 
+    /// The slug key of a record that may have its key generated: the caller's, checked, or on
+    /// create a new one; an update must name its record.
+    static func slugKey(_ id: String?, isNew: Bool, prefix: String) throws(ConcordError) -> String {
+        if let id { return try Self.slug(id, field: "id") }
+        guard isNew else { throw ConcordError(.badRequest, "id is required", field: "id") }
+        return Self.generatedID(prefix: prefix)
+    }
+
     /// A new identifier for records whose caller gave none: a prefix and 12 random base-32 characters.
     static func generatedID(prefix: String) -> String {
         let alphabet = Array("abcdefghijkmnpqrstuvwxyz23456789")

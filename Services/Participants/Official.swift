@@ -37,13 +37,7 @@ struct Official: StoredRecord, Equatable {
 
     func normalised(isNew: Bool) throws(ConcordError) -> Official {
         var record = self
-        if let id = self.id {
-            record.id = try FieldRules.slug(id, field: "id")
-        } else if isNew {
-            record.id = FieldRules.generatedID(prefix: "official")
-        } else {
-            throw ConcordError(.badRequest, "id is required", field: "id")
-        }
+        record.id = try FieldRules.slugKey(self.id, isNew: isNew, prefix: "official")
         record.name = try FieldRules.text(self.name, field: "name")
         record.localName = try FieldRules.optionalText(self.localName, field: "localName")
         record.title = try FieldRules.text(self.title, field: "title", max: 300)

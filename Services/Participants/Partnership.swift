@@ -37,13 +37,7 @@ struct Partnership: StoredRecord, Equatable {
 
     func normalised(isNew: Bool) throws(ConcordError) -> Partnership {
         var record = self
-        if let id = self.id {
-            record.id = try FieldRules.slug(id, field: "id")
-        } else if isNew {
-            record.id = FieldRules.generatedID(prefix: "partnership")
-        } else {
-            throw ConcordError(.badRequest, "id is required", field: "id")
-        }
+        record.id = try FieldRules.slugKey(self.id, isNew: isNew, prefix: "partnership")
         record.regionA = try FieldRules.text(self.regionA, field: "regionA", max: 10).uppercased()
         record.regionB = try FieldRules.text(self.regionB, field: "regionB", max: 10).uppercased()
         guard record.regionA != record.regionB else {

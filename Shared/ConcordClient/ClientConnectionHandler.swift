@@ -18,7 +18,7 @@ struct OutboundCall {
 /// Multiplexes calls over one connection: gives each a wire id, matches replies by id whatever
 /// their order, fails a call at its deadline, and fails every pending call when the connection ends.
 final class ClientConnectionHandler: ChannelDuplexHandler {
-    typealias InboundIn = LineFrame
+    typealias InboundIn = ByteBuffer
     typealias OutboundIn = OutboundCall
     typealias OutboundOut = ByteBuffer
 
@@ -30,6 +30,8 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
 
     private let endpoint: String
     private var logger: Logger
+    /// Lines are split here rather than in a separate decoder handler: one less pipeline hop per read.
+    private var framer: LineFramer
     private var pending: [String: Pending] = [:]
     private var nextID: UInt64 = 0
     private var output = ByteBuffer()
@@ -40,8 +42,9 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
     /// Set once the connection must take no new calls (bye received, closing); read by the client.
     let retired: NIOLockedValueBox<Bool>
 
-    init(endpoint: String, logger: Logger, retired: NIOLockedValueBox<Bool>) {
+    init(endpoint: String, maxLineLength: Int, logger: Logger, retired: NIOLockedValueBox<Bool>) {
         self.endpoint = endpoint
+        self.framer = LineFramer(maxLineLength: maxLineLength)
         self.logger = logger
         self.retired = retired
     }
@@ -100,42 +103,49 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
     // MARK: Inbound
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch self.unwrapInboundIn(data) {
-        case .oversized:
-            self.closeReason = "server sent a line longer than this client accepts"
-            context.close(promise: nil)
-        case .line(let line):
-            let parsed: ServerLine
-            do {
-                parsed = try LineCodec.parseServerLine(line)
-            } catch {
-                self.logger.debug("unreadable line from server", metadata: ["concord.error": "\(error)"])
+        self.framer.append(self.unwrapInboundIn(data))
+        while let frame = self.framer.next() {
+            guard case .line(let line) = frame else {
+                // Nothing after an oversized line can be trusted to start a line.
+                self.closeReason = "server sent a line longer than this client accepts"
+                context.close(promise: nil)
                 return
             }
-            switch parsed {
-            case .response(var response):
-                guard let entry = self.pending.removeValue(forKey: response.id) else {
-                    if response.id == unsolicitedID, case .error(let error) = response.outcome {
-                        self.closeReason = "\(error.code): \(error.message)"
-                    }
-                    return
+            self.received(line, context: context)
+        }
+    }
+
+    private func received(_ line: ByteBuffer, context: ChannelHandlerContext) {
+        let parsed: ServerLine
+        do {
+            parsed = try LineCodec.parseServerLine(line)
+        } catch {
+            self.logger.debug("unreadable line from server", metadata: ["concord.error": "\(error)"])
+            return
+        }
+        switch parsed {
+        case .response(var response):
+            guard let entry = self.pending.removeValue(forKey: response.id) else {
+                if response.id == unsolicitedID, case .error(let error) = response.outcome {
+                    self.closeReason = "\(error.code): \(error.message)"
                 }
-                entry.timer.cancel()
-                response.id = entry.callerID
-                entry.promise.succeed(response)
-            case .event(let event):
-                switch event.name {
-                case .ping:
-                    LineCodec.writePong(into: &self.output)
-                    self.flush(context: context)
-                case .bye:
-                    self.closeReason = "server said bye: \(String(buffer: event.body))"
-                    // The server is closing: take no new calls here; close from this side too.
-                    self.retire()
-                    context.close(promise: nil)
-                default:
-                    break
-                }
+                return
+            }
+            entry.timer.cancel()
+            response.id = entry.callerID
+            entry.promise.succeed(response)
+        case .event(let event):
+            switch event.name {
+            case .ping:
+                LineCodec.writePong(into: &self.output)
+                self.flush(context: context)
+            case .bye:
+                self.closeReason = "server said bye: \(String(buffer: event.body))"
+                // The server is closing: take no new calls here; close from this side too.
+                self.retire()
+                context.close(promise: nil)
+            default:
+                break
             }
         }
     }

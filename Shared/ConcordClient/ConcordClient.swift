@@ -200,8 +200,9 @@ public final class ConcordClient: Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandlers([
                         try NIOSSLClientHandler(context: sslContext, serverHostname: serverName),
-                        ByteToMessageHandler(LineFrameDecoder(maxLineLength: configuration.maxLineLength)),
-                        ClientConnectionHandler(endpoint: endpoint, logger: logger, retired: retired),
+                        ClientConnectionHandler(
+                            endpoint: endpoint, maxLineLength: configuration.maxLineLength, logger: logger, retired: retired
+                        ),
                     ])
                 }
             }
