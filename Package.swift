@@ -170,6 +170,8 @@ let package = Package(
             name: "Participants",
             dependencies: [
                 "ConcordServer", "ConcordStorage", "ConcordServiceRuntime", "ConcordProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -1,7 +1,10 @@
 import ConcordProtocol
 import ConcordServer
 import ConcordStorage
+import Foundation
 import Logging
+import NIOCore
+import NIOFoundationCompat
 
 /// The participants service's verbs: `participants.<kind>.<create|get|update|delete|list|search>`
 /// for countries, regions, officials, sessions, attendance and partnerships, plus
@@ -39,11 +42,18 @@ struct ParticipantsAPI: Sendable {
                 return try await store.create(input, verb: context.verb, idempotencyKey: context.metadata.idempotencyKey)
             }
         }
-        router.register(prefix + "get") { (body: JSONObject, context: RequestContext) in
+        router.registerRaw(prefix + "get") { request, context in
             try await Self.boundary(context) {
+                let body = try Self.decodeObject(request.body)
                 try Self.checkFields(body, allowed: [Record.keyField])
-                let record = try await store.get(Record.self, key: try Self.key(Record.self, in: body))
-                return try await store.completed(record)
+                let key = try Self.key(Record.self, in: body)
+                guard Record.self != CommitteeSession.self else {
+                    // A session shows its co-chairs, derived on read: the typed path.
+                    let session = try await store.completed(try await store.get(CommitteeSession.self, key: key))
+                    return context.allocator.buffer(string: try RecordStore.canonicalJSON(session))
+                }
+                // The stored document is the answer: no decode and re-encode on the hot read.
+                return context.allocator.buffer(string: try await store.getJSON(Record.self, key: key))
             }
         }
         router.register(prefix + "update") { (body: JSONObject, context: RequestContext) in
@@ -128,6 +138,16 @@ struct ParticipantsAPI: Sendable {
     }
 
     // MARK: Bodies
+
+    static func decodeObject(_ body: ByteBuffer) throws(ConcordError) -> JSONObject {
+        do {
+            return try JSONDecoder().decode(JSONObject.self, from: body)
+        } catch let error as DecodingError {
+            throw ConcordError(decoding: error)
+        } catch {
+            throw ConcordError(.badRequest, "body is not a JSON object", field: "body")
+        }
+    }
 
     static func checkFields(_ body: JSONObject, allowed: Set<String>) throws(ConcordError) {
         if let field = Set(body.keys).subtracting(allowed).sorted().first {

@@ -85,6 +85,26 @@ struct RecordStore: Sendable {
         }
     }
 
+    /// The record with `key` as the JSON its get answers: the stored document with version and
+    /// timestamps added, without decoding it.
+    func getJSON<Record: StoredRecord>(_ type: Record.Type, key: SQLValue) async throws -> String {
+        let row = try await self.database.read { session in
+            try await session.first(
+                "SELECT version, doc, created_at, updated_at FROM \(Record.table) WHERE \(Record.keyField) = $1", [key]
+            )
+        }
+        guard let row else {
+            throw ConcordError(.notFound, "no \(Record.noun) \(Self.show(key))", field: Record.keyField)
+        }
+        let document = try row.text("doc")
+        guard document.hasPrefix("{"), document.hasSuffix("}"), document.count > 2 else {
+            throw StorageError(.corrupt, "a stored \(Record.noun) is not a JSON object")
+        }
+        // Timestamps are ISO 8601 and the version an integer: nothing to escape.
+        return String(document.dropLast())
+            + ",\"createdAt\":\"\(try row.text("created_at"))\",\"updatedAt\":\"\(try row.text("updated_at"))\",\"version\":\(try row.integer("version"))}"
+    }
+
     /// One page of records in key order, narrowed by filters and, for search, by text.
     func list<Record: StoredRecord>(
         _ type: Record.Type,
