@@ -216,14 +216,7 @@ final class ServicePool: Sendable {
             }
             if let client = state.clients[endpoint] { return (endpoint, client) }
             do {
-                let client = try ConcordClient(
-                    configuration: .init(
-                        host: endpoint.host, port: endpoint.port, tls: self.identity, serverName: self.service,
-                        connectTimeout: self.settings.connectTimeout
-                    ),
-                    eventLoopGroup: self.eventLoopGroup,
-                    logger: self.logger
-                )
+                let client = try self.makeClient(endpoint)
                 state.clients[endpoint] = client
                 return (endpoint, client)
             } catch {
@@ -307,17 +300,23 @@ final class ServicePool: Sendable {
     private func client(for endpoint: Endpoint) -> ConcordClient? {
         self.state.withLockedValue { state in
             if let client = state.clients[endpoint] { return client }
-            guard let client = try? ConcordClient(
-                configuration: .init(
-                    host: endpoint.host, port: endpoint.port, tls: self.identity, serverName: self.service,
-                    connectTimeout: self.settings.healthTimeout
-                ),
-                eventLoopGroup: self.eventLoopGroup,
-                logger: self.logger
-            ) else { return nil }
+            guard let client = try? self.makeClient(endpoint) else { return nil }
             state.clients[endpoint] = client
             return client
         }
+    }
+
+    /// The one connection to `endpoint`, shared by forwarded requests and health checks. Its
+    /// certificate must carry the service's name.
+    private func makeClient(_ endpoint: Endpoint) throws -> ConcordClient {
+        try ConcordClient(
+            configuration: .init(
+                host: endpoint.host, port: endpoint.port, tls: self.identity, serverName: self.service,
+                connectTimeout: self.settings.connectTimeout
+            ),
+            eventLoopGroup: self.eventLoopGroup,
+            logger: self.logger
+        )
     }
 
     /// Closes every connection; later requests get `unavailable`.
