@@ -237,3 +237,44 @@ struct GatewayPoolTests {
         await second.stop()
     }
 }
+
+@Suite("Gateway drain")
+struct GatewayDrainTests {
+    /// Shutdown stops new connections but lets forwarded requests in flight finish.
+    @Test func inFlightForwardsFinishDuringShutdown() async throws {
+        let replica = try await Replica(name: "a")
+        replica.delay.withLockedValue { $0 = .milliseconds(300) }
+        let pool = makePool([replica.endpoint])
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        let gateway = try await ConcordServer.bind(
+            configuration: ServerConfiguration(
+                tls: TestCertificates.identity("gateway"), peerAuthentication: .optional, serviceName: "gateway",
+                drainTimeout: .seconds(5)
+            ),
+            router: RouteTable(pools: ["participants": pool]).router(authority: nil),
+            logger: logger
+        )
+        let running = Task { try await gateway.run() }
+        let client = try makeTestClient(port: gateway.localPort)
+        _ = try await client.call("ping")
+        let answers = Task {
+            try await withThrowingTaskGroup(of: Bool.self) { group in
+                for _ in 0..<10 { group.addTask { (try? await client.call("participants.get")) != nil } }
+                return try await group.reduce(into: [Bool]()) { $0.append($1) }
+            }
+        }
+        while replica.served.withLockedValue({ $0 }) < 10 { try await Task.sleep(for: .milliseconds(5)) }
+        gateway.beginShutdown()
+        let finished = try await answers.value
+        #expect(finished.allSatisfy { $0 }, "every forwarded request in flight was answered: \(finished)")
+        try await running.value
+        // Closed now: a new connection is refused.
+        let late = try makeTestClient(port: gateway.localPort, defaultDeadline: .seconds(2))
+        await #expect(throws: ConcordError.self) { try await late.call("ping") }
+        await late.close()
+        await client.close()
+        await pool.close()
+        await replica.stop()
+    }
+}
