@@ -49,7 +49,7 @@ struct ParticipantsAPI: Sendable {
                 let key = try Self.key(Record.self, in: body)
                 guard Record.self != CommitteeSession.self else {
                     // A session shows its co-chairs, derived on read: the typed path.
-                    let session = try await store.completed(try await store.get(CommitteeSession.self, key: key))
+                    let session = try await store.withCoChairs(try await store.get(CommitteeSession.self, key: key))
                     return context.allocator.buffer(string: try RecordStore.canonicalJSON(session))
                 }
                 // The stored document is the answer: no decode and re-encode on the hot read.
@@ -201,9 +201,9 @@ struct Deleted: Codable, Sendable {
 }
 
 extension RecordStore {
-    /// Fills in what a record shows but does not store: a session's co-chairs.
-    func completed<Record: StoredRecord>(_ record: Record) async throws -> Record {
-        guard var session = record as? CommitteeSession else { return record }
+    /// A session as `sessions.get` shows it: with its co-chairs, derived from attendance.
+    func withCoChairs(_ session: CommitteeSession) async throws -> CommitteeSession {
+        var session = session
         let number = session.number
         let rows = try await self.database.read { db in
             try await db.query(
@@ -212,7 +212,7 @@ extension RecordStore {
             )
         }
         session.coChairs = try rows.map { try $0.text("official") }
-        return session as! Record
+        return session
     }
 
     /// Everyone who attended a session, each with the official's record.

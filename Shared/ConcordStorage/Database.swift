@@ -8,24 +8,16 @@ import ServiceLifecycle
 /// A database is a `Service`: run it in the process's service group; it closes its connections on
 /// shutdown after the services that use it have stopped.
 public protocol Database: Service, AnyObject {
-    /// The engine, for logs and for the few statements that differ.
-    var engine: DatabaseEngine { get }
-
     /// Runs read-only work. Each statement sees committed data.
     func read<Result: Sendable>(_ work: @Sendable (any DatabaseSession) async throws -> Result) async throws -> Result
 
-    @discardableResult
     /// Runs `work` in one transaction: all of it commits, durably, before this returns, or none of it does.
+    @discardableResult
     func write<Result: Sendable>(_ work: @Sendable (any DatabaseSession) async throws -> Result) async throws -> Result
 
-    /// Applies the migrations not yet applied, in version order, one transaction each; safe when
+    /// Applies the migrations not yet applied, in version order, in one transaction; safe when
     /// several processes start at once.
     func migrate(_ migrations: [Migration]) async throws
-}
-
-public enum DatabaseEngine: String, Sendable, Hashable {
-    case sqlite
-    case postgres
 }
 
 /// A connection lent for the length of a `read` or `write`.

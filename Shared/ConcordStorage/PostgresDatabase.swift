@@ -7,7 +7,6 @@ import ServiceLifecycle
 /// The scale-out engine: every replica of a service shares one database (and schema). The pool
 /// runs as a `Service`; `run()` must be running before the first query.
 public final class PostgresDatabase: Database, Sendable {
-    public let engine = DatabaseEngine.postgres
     private let client: PostgresClient
     private let location: DatabaseLocation.PostgresLocation
     private let logger: Logger

@@ -9,7 +9,6 @@ import SQLiteNIO
 /// for the length of a transaction; a few more read concurrently (WAL lets readers run beside the
 /// writer). `synchronous=FULL` makes every commit durable before it is acknowledged.
 public final class SQLiteDatabase: Database, Sendable {
-    public let engine = DatabaseEngine.sqlite
     public let path: String
     private let writer: SQLiteConnection
     private let writeLock = AsyncMutex()

@@ -256,7 +256,7 @@ struct RecordStoreTests {
             #expect(second == SeedLoader.Outcome(created: 0, present: first.created))
             #expect(try await database.read { try await $0.query("SELECT code, version, updated_at FROM regions ORDER BY code") } == snapshot)
 
-            let session = try await store.completed(try await store.get(CommitteeSession.self, key: 6))
+            let session = try await store.withCoChairs(try await store.get(CommitteeSession.self, key: 6))
             #expect(session.coChairs == ["mehdi-dousti", "vladimir-ilichev"])
             #expect(session.hostCountry == "RU")
             let attendees = try await store.attendees(session: 6)
