@@ -3,14 +3,21 @@ import ConcordBalancer
 /// The answer of `gateway.stats`: per route, what was forwarded and how each replica stands.
 struct GatewayStats: Encodable, Sendable {
     struct Route: Encodable, Sendable {
-        var requests: Int
-        var errors: [String: Int]
-        var retries: Int
+        var stats: RouteStats.Snapshot
         var pending: Int
-        var p50Milliseconds: Double
-        var p90Milliseconds: Double
-        var p99Milliseconds: Double
         var replicas: [ReplicaStatus]
+
+        enum CodingKeys: String, CodingKey {
+            case pending, replicas
+        }
+
+        /// One flat object: the route's counters and percentiles beside pending and replicas.
+        func encode(to encoder: any Encoder) throws {
+            try self.stats.encode(to: encoder)
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(self.pending, forKey: .pending)
+            try container.encode(self.replicas, forKey: .replicas)
+        }
     }
 
     struct ReplicaStatus: Encodable, Sendable {
@@ -29,15 +36,9 @@ struct GatewayStats: Encodable, Sendable {
     init(pools: [String: ServicePool]) {
         let now = ContinuousClock.now
         self.routes = pools.mapValues { pool in
-            let stats = pool.stats.snapshot
-            return Route(
-                requests: stats.requests,
-                errors: stats.errors,
-                retries: stats.retries,
+            Route(
+                stats: pool.stats.snapshot,
                 pending: pool.pending,
-                p50Milliseconds: stats.p50Milliseconds,
-                p90Milliseconds: stats.p90Milliseconds,
-                p99Milliseconds: stats.p99Milliseconds,
                 replicas: pool.status.map { replica in
                     ReplicaStatus(
                         address: "\(replica.address)",
@@ -64,16 +65,16 @@ struct GatewayStats: Encodable, Sendable {
         }
         let routes = self.routes.sorted { $0.key < $1.key }
         family("concord_gateway_requests_total", "counter", "Requests forwarded, by route.",
-               routes.map { ("route=\"\($0.key)\"", "\($0.value.requests)") })
+               routes.map { ("route=\"\($0.key)\"", "\($0.value.stats.requests)") })
         family("concord_gateway_errors_total", "counter", "Requests answered with an error, by route and code.",
-               routes.flatMap { route in route.value.errors.sorted { $0.key < $1.key }.map { ("route=\"\(route.key)\",code=\"\($0.key)\"", "\($0.value)") } })
+               routes.flatMap { route in route.value.stats.errors.sorted { $0.key < $1.key }.map { ("route=\"\(route.key)\",code=\"\($0.key)\"", "\($0.value)") } })
         family("concord_gateway_retries_total", "counter", "Retries on another replica, by route.",
-               routes.map { ("route=\"\($0.key)\"", "\($0.value.retries)") })
+               routes.map { ("route=\"\($0.key)\"", "\($0.value.stats.retries)") })
         family("concord_gateway_pending", "gauge", "Requests in flight, by route.",
                routes.map { ("route=\"\($0.key)\"", "\($0.value.pending)") })
         family("concord_gateway_latency_milliseconds", "summary", "Latency seen by the gateway, by route.",
                routes.flatMap { route in
-                   [("0.5", route.value.p50Milliseconds), ("0.9", route.value.p90Milliseconds), ("0.99", route.value.p99Milliseconds)]
+                   [("0.5", route.value.stats.p50Milliseconds), ("0.9", route.value.stats.p90Milliseconds), ("0.99", route.value.stats.p99Milliseconds)]
                        .map { ("route=\"\(route.key)\",quantile=\"\($0.0)\"", "\($0.1)") }
                })
         func perReplica(_ value: (ReplicaStatus) -> String) -> [(String, String)] {
