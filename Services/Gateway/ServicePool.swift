@@ -41,6 +41,8 @@ final class ServicePool: Sendable {
         var active = 0
         var activeRetries = 0
         var generator = SystemRandomNumberGenerator()
+        /// For trace ids: fast, and seeded from the system's generator.
+        var traceGenerator = SplitMix64(seed: UInt64.random(in: .min ... .max))
         var isClosed = false
     }
 
@@ -87,12 +89,13 @@ final class ServicePool: Sendable {
     }
 
     private func forwardWithRetries(_ request: Request, context: RequestContext, retries: inout Int) async throws(ConcordError) -> ByteBuffer {
-        let admitted = self.state.withLockedValue { state -> Bool in
-            guard state.active < self.settings.maxPending else { return false }
+        let needsTrace = request.metadata.trace == nil
+        let admitted = self.state.withLockedValue { state -> (Bool, trace: String?) in
+            guard state.active < self.settings.maxPending else { return (false, nil) }
             state.active += 1
-            return true
+            return (true, needsTrace ? Self.newTraceID(using: &state.traceGenerator) : nil)
         }
-        guard admitted else {
+        guard admitted.0 else {
             throw ConcordError(
                 .unavailable,
                 "\(self.service) has \(self.settings.maxPending) requests pending, its bound; retry shortly"
@@ -109,8 +112,8 @@ final class ServicePool: Sendable {
         // without a trace gets one, so the gateway's and the service's logs share it.
         var outgoing = request
         outgoing.metadata.auth = nil
-        if outgoing.metadata.trace == nil {
-            outgoing.metadata.trace = Self.newTraceID()
+        if let trace = admitted.trace {
+            outgoing.metadata.trace = trace
         }
         var tried: Set<Endpoint> = []
         // One budget slot per request, however many retries it makes, released when it ends.
@@ -124,7 +127,6 @@ final class ServicePool: Sendable {
             guard let (endpoint, client) = self.pick(excluding: tried) else {
                 throw ConcordError(.unavailable, "no replica of \(self.service) can take requests now; retry shortly")
             }
-            tried.insert(endpoint)
             var forwarded = outgoing
             forwarded.metadata.deadline = .nanoseconds(remaining.nanoseconds)
             let outcome: Response.Outcome
@@ -147,6 +149,7 @@ final class ServicePool: Sendable {
             // (draining, store down) count against the budget.
             if verdict.retryable, retrySafe, lostConnection || holdsRetrySlot || self.takeRetrySlot() {
                 if !lostConnection { holdsRetrySlot = true }
+                tried.insert(endpoint)
                 retries += 1
                 context.logger.debug("retrying on another replica", metadata: [
                     "concord.replica": "\(endpoint)", LogKey.code: "\(error.code)", LogKey.trace: "\(outgoing.metadata.trace ?? "")",
@@ -158,27 +161,29 @@ final class ServicePool: Sendable {
     }
 
     /// 16 random bytes in hex, as W3C trace ids are.
-    static func newTraceID() -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var generator = SystemRandomNumberGenerator()
-        var hex = [UInt8]()
-        hex.reserveCapacity(32)
-        for _ in 0..<2 {
-            var value = generator.next()
-            for _ in 0..<16 {
-                hex.append(digits[Int(value & 0x0F)])
-                value >>= 4
+    static func newTraceID(using generator: inout some RandomNumberGenerator) -> String {
+        let words = (generator.next(), generator.next())
+        return String(unsafeUninitializedCapacity: 32) { bytes in
+            for index in 0..<32 {
+                let word = index < 16 ? words.0 : words.1
+                let digit = UInt8(truncatingIfNeeded: (word >> UInt64(4 * (index % 16))) & 0x0F)
+                bytes[index] = digit < 10 ? UInt8(ascii: "0") + digit : UInt8(ascii: "a") + digit - 10
             }
+            return 32
         }
-        return String(decoding: hex, as: UTF8.self)
     }
 
     /// Reads are safe to send twice; so is a write that carries an idempotency key.
     static func isRetrySafe(_ request: Request) -> Bool {
         if request.metadata.idempotencyKey != nil { return true }
-        let method = request.verb.split(separator: ".").last ?? ""
-        return ["get", "list", "search", "attendees", "ready", "health", "ping", "hello"].contains(method)
-            || method.hasPrefix("get") || method.hasPrefix("list")
+        let verb = request.verb
+        let method = verb.lastIndex(of: ".").map { verb[verb.index(after: $0)...] } ?? verb[...]
+        switch method {
+        case "get", "list", "search", "attendees", "ready", "health", "ping", "hello":
+            return true
+        default:
+            return method.hasPrefix("get") || method.hasPrefix("list")
+        }
     }
 
     /// What an answer says about the replica, and whether another replica might do better.
@@ -367,5 +372,23 @@ final class ServicePool: Sendable {
                 self.logger.info("replica drained and removed", metadata: ["concord.replica": "\(endpoint)"])
             }
         }
+    }
+}
+
+/// SplitMix64: a fast generator for identifiers that need to be unpredictable enough for logs,
+/// not for secrets.
+struct SplitMix64: RandomNumberGenerator {
+    private var state: UInt64
+
+    init(seed: UInt64) {
+        self.state = seed
+    }
+
+    mutating func next() -> UInt64 {
+        self.state &+= 0x9E37_79B9_7F4A_7C15
+        var z = self.state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 }

@@ -75,18 +75,33 @@ public struct ReplicaSet<Address: Hashable & Sendable>: Sendable {
         now: ContinuousClock.Instant,
         using generator: inout Generator
     ) -> Address? {
-        var candidates = self.replicas.indices.filter { index in
-            let replica = self.replicas[index]
-            return !replica.isDraining && replica.isHealthy && !replica.isEjected(at: now) && !excluding.contains(replica.address)
+        // Counted and indexed in place: this runs for every forwarded request, so no arrays.
+        var strict = true
+        func isCandidate(_ replica: Replica) -> Bool {
+            !replica.isDraining && !excluding.contains(replica.address)
+                && (!strict || (replica.isHealthy && !replica.isEjected(at: now)))
         }
-        if candidates.isEmpty {
-            candidates = self.replicas.indices.filter { !self.replicas[$0].isDraining && !excluding.contains(self.replicas[$0].address) }
+        var count = self.replicas.reduce(0) { isCandidate($1) ? $0 + 1 : $0 }
+        if count == 0 {
+            strict = false
+            count = self.replicas.reduce(0) { isCandidate($1) ? $0 + 1 : $0 }
         }
-        guard !candidates.isEmpty else { return nil }
-        var chosen = candidates[Int.random(in: 0..<candidates.count, using: &generator)]
-        if candidates.count > 1 {
-            var other = candidates[Int.random(in: 0..<(candidates.count - 1), using: &generator)]
-            if other == chosen { other = candidates[candidates.count - 1] }
+        guard count > 0 else { return nil }
+        /// The index of the candidate with this ordinal.
+        func candidate(_ ordinal: Int) -> Int {
+            var seen = 0
+            for index in self.replicas.indices where isCandidate(self.replicas[index]) {
+                if seen == ordinal { return index }
+                seen += 1
+            }
+            preconditionFailure("candidate \(ordinal) of \(count) not found")
+        }
+        let first = Int.random(in: 0..<count, using: &generator)
+        var chosen = candidate(first)
+        if count > 1 {
+            var second = Int.random(in: 0..<(count - 1), using: &generator)
+            if second == first { second = count - 1 }
+            let other = candidate(second)
             if self.replicas[other].outstanding < self.replicas[chosen].outstanding { chosen = other }
         }
         self.replicas[chosen].outstanding += 1

@@ -24,7 +24,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
 
     private struct Pending {
         var promise: EventLoopPromise<Response>
-        var timer: Scheduled<Void>
+        var deadline: NIODeadline
         var callerID: String
     }
 
@@ -38,6 +38,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
     private var flushScheduled = false
     private var context: ChannelHandlerContext?
     private var closeReason: String?
+    private var deadlineTimer = EarliestDeadlineTimer()
 
     /// Set once the connection must take no new calls (bye received, closing); read by the client.
     let retired: NIOLockedValueBox<Bool>
@@ -75,11 +76,9 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
         let wireID = String(self.nextID, radix: 36)
         let callerID = call.request.id
         call.request.id = wireID
+        self.pending[wireID] = Pending(promise: call.promise, deadline: call.deadline, callerID: callerID)
         let this = NIOLoopBound(self, eventLoop: context.eventLoop)
-        let timer = context.eventLoop.scheduleTask(deadline: call.deadline) {
-            this.value.expire(wireID)
-        }
-        self.pending[wireID] = Pending(promise: call.promise, timer: timer, callerID: callerID)
+        self.deadlineTimer.cover(call.deadline, on: context.eventLoop) { this.value.expireOverdue() }
         LineCodec.write(call.request, into: &self.output)
         promise?.succeed()
     }
@@ -131,7 +130,6 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
                 }
                 return
             }
-            entry.timer.cancel()
             response.id = entry.callerID
             entry.promise.succeed(response)
         case .event(let event):
@@ -169,16 +167,25 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
         let error = self.connectionError()
         let pending = self.pending
         self.pending.removeAll()
+        self.deadlineTimer.cancel()
         for (_, entry) in pending {
-            entry.timer.cancel()
             entry.promise.fail(error)
         }
         context.fireChannelInactive()
     }
 
-    private func expire(_ wireID: String) {
-        guard let entry = self.pending.removeValue(forKey: wireID) else { return }
-        entry.promise.fail(ConcordError(.deadlineExceeded, "no answer from \(self.endpoint) before the deadline"))
+    /// Fails every call past its deadline, then covers the earliest deadline still pending.
+    private func expireOverdue() {
+        self.deadlineTimer.fired()
+        let (overdue, earliest) = EarliestDeadlineTimer.partition(self.pending, now: .now(), deadline: \.deadline)
+        for wireID in overdue {
+            guard let entry = self.pending.removeValue(forKey: wireID) else { continue }
+            entry.promise.fail(ConcordError(.deadlineExceeded, "no answer from \(self.endpoint) before the deadline"))
+        }
+        if let earliest, let eventLoop = self.context?.eventLoop {
+            let this = NIOLoopBound(self, eventLoop: eventLoop)
+            self.deadlineTimer.cover(earliest, on: eventLoop) { this.value.expireOverdue() }
+        }
     }
 
     private func connectionError() -> ConcordError {

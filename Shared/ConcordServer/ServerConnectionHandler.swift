@@ -15,7 +15,8 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
 
     private struct Running {
         var task: Task<Void, Never>?
-        var timer: Scheduled<Void>?
+        var deadline: NIODeadline
+        var budget: Duration
     }
 
     private var machine: ServerConnectionStateMachine
@@ -34,6 +35,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     private var slowReaderTimer: Scheduled<Void>?
     private var ticker: RepeatedTask?
     private var lingerTimer: Scheduled<Void>?
+    private var deadlineTimer = EarliestDeadlineTimer()
     /// How long a closing connection waits for the peer to close first.
     static let linger: TimeAmount = .seconds(1)
 
@@ -69,8 +71,8 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         self.slowReaderTimer?.cancel()
         self.ticker?.cancel()
         self.lingerTimer?.cancel()
+        self.deadlineTimer.cancel()
         for (_, running) in self.running {
-            running.timer?.cancel()
             running.task?.cancel()
         }
         self.running.removeAll()
@@ -239,16 +241,12 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
             let eventLoop = context.eventLoop
             let this = NIOLoopBound(self, eventLoop: eventLoop)
             let id = request.id
-            self.running[id] = Running()
-            let timer = eventLoop.scheduleTask(deadline: deadline) {
-                this.value.expire(id, after: budget)
-            }
+            self.running[id] = Running(deadline: deadline, budget: budget)
             let task = Self.spawn(handler, request, requestContext, on: self.executor, reportingTo: this)
             // The task may already have finished inline; only keep handles for one still running.
             if self.running[id] != nil {
-                self.running[id] = Running(task: task, timer: timer)
-            } else {
-                timer.cancel()
+                self.running[id]?.task = task
+                self.deadlineTimer.cover(deadline, on: eventLoop) { this.value.expireOverdue() }
             }
         }
     }
@@ -297,15 +295,24 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
 
     private func finishRunning(_ id: String, _ outcome: Response.Outcome) {
         // Absent when the deadline already answered it, or the connection is gone.
-        guard let running = self.running.removeValue(forKey: id) else { return }
-        running.timer?.cancel()
+        guard self.running.removeValue(forKey: id) != nil else { return }
         self.finish(id, outcome)
     }
 
-    private func expire(_ id: String, after budget: Duration) {
-        guard let running = self.running.removeValue(forKey: id) else { return }
-        running.task?.cancel()
-        self.finish(id, .error(ConcordError(.deadlineExceeded, "no answer within \(budget.wholeMilliseconds) ms")))
+    /// Answers every request past its deadline with `deadline_exceeded` (cancelling its task),
+    /// then covers the earliest deadline still pending.
+    private func expireOverdue() {
+        self.deadlineTimer.fired()
+        let (overdue, earliest) = EarliestDeadlineTimer.partition(self.running, now: .now(), deadline: \.deadline)
+        for id in overdue {
+            guard let running = self.running.removeValue(forKey: id) else { continue }
+            running.task?.cancel()
+            self.finish(id, .error(ConcordError(.deadlineExceeded, "no answer within \(running.budget.wholeMilliseconds) ms")))
+        }
+        if let earliest, let eventLoop = self.context?.eventLoop {
+            let this = NIOLoopBound(self, eventLoop: eventLoop)
+            self.deadlineTimer.cover(earliest, on: eventLoop) { this.value.expireOverdue() }
+        }
     }
 
     private func finish(_ id: String, _ outcome: Response.Outcome) {

@@ -158,6 +158,42 @@ actor Gate {
         }
     }
 
+    /// One timer covers a connection's deadlines: a short deadline arriving after long ones must
+    /// still fire on time, and the long ones later, each once.
+    @Test func aShortDeadlineAfterLongOnesFiresFirstOnTheServer() async throws {
+        try await withTestServer(router: testRouter()) { server in
+            try await RawLineConnection.with(port: server.localPort) { connection in
+                try await connection.send("long1 test.hang deadline=1500 {}\nlong2 test.hang deadline=1600 {}\n")
+                let start = ContinuousClock.now
+                try await connection.send("short test.hang deadline=100 {}\n")
+                let first = try #require(try await connection.readReply())
+                #expect(first.hasPrefix("short err deadline_exceeded "), "\(first)")
+                #expect(ContinuousClock.now - start < .milliseconds(1400))
+                let second = try #require(try await connection.readReply())
+                let third = try #require(try await connection.readReply())
+                #expect(second.hasPrefix("long1 err deadline_exceeded "), "\(second)")
+                #expect(third.hasPrefix("long2 err deadline_exceeded "), "\(third)")
+            }
+        }
+    }
+
+    @Test func aShortDeadlineAfterLongOnesFiresFirstOnTheClient() async throws {
+        try await withTestServer(router: testRouter()) { server in
+            let client = try makeTestClient(port: server.localPort)
+            let long = Task { try await client.call("test.hang", metadata: Metadata(deadlineMilliseconds: 1500)) }
+            try await Task.sleep(for: .milliseconds(50))
+            let start = ContinuousClock.now
+            let error = await #expect(throws: ConcordError.self) {
+                try await client.call("test.hang", metadata: Metadata(deadlineMilliseconds: 100))
+            }
+            #expect(error?.code == .deadlineExceeded)
+            #expect(ContinuousClock.now - start < .milliseconds(1400))
+            let longError = await #expect(throws: ConcordError.self) { try await long.value }
+            #expect(longError?.code == .deadlineExceeded)
+            await client.close()
+        }
+    }
+
     @Test func gracefulShutdownFinishesRequestsInFlight() async throws {
         let started = Gate()
         // A generous drain timeout: this test is about completion, not timing.
