@@ -195,7 +195,7 @@ public final class ConcordClient: Sendable {
         let retired = NIOLockedValueBox(false)
         let future = ClientBootstrap(group: self.eventLoopGroup)
             .connectTimeout(TimeAmount(configuration.connectTimeout))
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandlers([

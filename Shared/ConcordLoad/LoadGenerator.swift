@@ -86,7 +86,7 @@ public struct LoadGenerator: Sendable {
         var channels: [any Channel] = []
         for _ in 0..<configuration.connections {
             let channel = try await ClientBootstrap(group: group)
-                .channelOption(.socketOption(.tcp_nodelay), value: 1)
+                .channelOption(.tcpOption(.tcp_nodelay), value: 1)
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandlers([
