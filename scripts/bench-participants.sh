@@ -22,8 +22,8 @@ POSTGRES_PORT=${POSTGRES_PORT:-17412}
 THREADS=${THREADS:-1}
 
 echo "building release binaries..."
-swift build -c release >/dev/null
-BIN=$(swift build -c release --show-bin-path)
+swift build -c release --static-swift-stdlib >/dev/null
+BIN=$(swift build -c release --static-swift-stdlib --show-bin-path)
 
 WORK=$(mktemp -d)
 PIDS=()

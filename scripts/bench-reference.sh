@@ -28,8 +28,8 @@ NGINX_PORT=${NGINX_PORT:-16391}
 PARTICIPANTS_PORT=${PARTICIPANTS_PORT:-17401}
 
 echo "building release binaries..."
-swift build -c release >/dev/null
-BIN=$(swift build -c release --show-bin-path)
+swift build -c release --static-swift-stdlib >/dev/null
+BIN=$(swift build -c release --static-swift-stdlib --show-bin-path)
 
 WORK=$(mktemp -d)
 PIDS=()

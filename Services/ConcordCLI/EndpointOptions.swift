@@ -39,7 +39,15 @@ struct EndpointOptions: ParsableArguments {
         return try? ClientConfigFile.load(path)
     }
 
-    var resolvedHost: String { self.host ?? self.environment["CONCORD_HOST"] ?? self.file?.host ?? "127.0.0.1" }
+    /// A wildcard (a service's listen address, as containers set CONCORD_HOST) means this machine.
+    var resolvedHost: String {
+        let host = self.host ?? self.environment["CONCORD_HOST"] ?? self.file?.host ?? "127.0.0.1"
+        switch host {
+        case "0.0.0.0": return "127.0.0.1"
+        case "::", "[::]": return "::1"
+        default: return host
+        }
+    }
     var resolvedPort: Int { self.port ?? self.environment["CONCORD_PORT"].flatMap(Int.init) ?? self.file?.port ?? 7400 }
     var resolvedCerts: String { self.certs ?? self.environment["CONCORD_CERTS"] ?? self.file?.certs ?? ".concord/certs" }
     var resolvedToken: String? { self.token ?? self.environment["CONCORD_TOKEN"] ?? self.file?.token }

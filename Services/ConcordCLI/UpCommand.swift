@@ -160,7 +160,7 @@ final class Supervisor: @unchecked Sendable {
     func start(_ child: Child) throws {
         let binary = Self.executableDirectory.appendingPathComponent(child.name)
         guard FileManager.default.isExecutableFile(atPath: binary.path) else {
-            throw ValidationError("cannot find the \(child.name) executable at \(binary.path); build everything with `swift build -c release`")
+            throw ValidationError("cannot find the \(child.name) executable at \(binary.path); build everything with `swift build -c release --static-swift-stdlib`")
         }
         guard FileManager.default.createFile(atPath: self.logPath(child.name), contents: nil) else {
             throw ValidationError("cannot create log file \(self.logPath(child.name))")
