@@ -64,21 +64,25 @@ struct RouteTable: Sendable {
             _ = try authority?.authorize(token: context.metadata.auth, verb: "gateway.metrics", logger: context.logger)
             return PrometheusText(text: GatewayStats(pools: pools).prometheus)
         }
-        router.setFallback { request, context in
-            if let authority {
-                _ = try authority.authorize(token: request.metadata.auth, verb: Substring(request.verb), logger: context.logger)
+        router.setFallback(future: { request, context in
+            do throws(ConcordError) {
+                if let authority {
+                    _ = try authority.authorize(token: request.metadata.auth, verb: Substring(request.verb), logger: context.logger)
+                }
+                let service = String(request.service)
+                guard let pool = pools[service] else {
+                    let known = pools.keys.sorted().joined(separator: ", ")
+                    throw ConcordError(
+                        .notFound,
+                        "no service behind this gateway serves '\(service)' verbs" + (known.isEmpty ? "" : " (routes: \(known))"),
+                        field: "verb"
+                    )
+                }
+                return pool.forward(request, context: context)
+            } catch {
+                return context.eventLoop.makeFailedFuture(error)
             }
-            let service = String(request.service)
-            guard let pool = pools[service] else {
-                let known = pools.keys.sorted().joined(separator: ", ")
-                throw ConcordError(
-                    .notFound,
-                    "no service behind this gateway serves '\(service)' verbs" + (known.isEmpty ? "" : " (routes: \(known))"),
-                    field: "verb"
-                )
-            }
-            return try await pool.forward(request, context: context)
-        }
+        })
         return router
     }
 }

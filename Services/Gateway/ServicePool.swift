@@ -40,9 +40,9 @@ final class ServicePool: Sendable {
         var clients: [Endpoint: ConcordClient] = [:]
         var active = 0
         var activeRetries = 0
-        var generator = SystemRandomNumberGenerator()
-        /// For trace ids: fast, and seeded from the system's generator.
-        var traceGenerator = SplitMix64(seed: UInt64.random(in: .min ... .max))
+        /// For replica choices and trace ids: fast (no system call per request), seeded from the
+        /// system's generator.
+        var generator = SplitMix64(seed: UInt64.random(in: .min ... .max))
         var isClosed = false
     }
 
@@ -74,40 +74,27 @@ final class ServicePool: Sendable {
 
     let stats = RouteStats()
 
-    /// Forwards `request` to a replica and returns its answer's body; an error answer is thrown.
-    func forward(_ request: Request, context: RequestContext) async throws -> ByteBuffer {
-        let start = ContinuousClock.now
-        var retries = 0
-        do {
-            let body = try await self.forwardWithRetries(request, context: context, retries: &retries)
-            self.stats.record(ContinuousClock.now - start, error: nil, retries: retries)
-            return body
-        } catch {
-            self.stats.record(ContinuousClock.now - start, error: error.code, retries: retries)
-            throw error
-        }
-    }
-
-    private func forwardWithRetries(_ request: Request, context: RequestContext, retries: inout Int) async throws(ConcordError) -> ByteBuffer {
+    /// Forwards `request` to a replica. The future holds the answer's body, or fails with the
+    /// error to answer (a ``ConcordError``). It runs on the caller's event loop without a task:
+    /// forwarding is writing to one connection and waiting for a line on another.
+    func forward(_ request: Request, context: RequestContext) -> EventLoopFuture<ByteBuffer> {
         let needsTrace = request.metadata.trace == nil
         let admitted = self.state.withLockedValue { state -> (Bool, trace: String?) in
             guard state.active < self.settings.maxPending else { return (false, nil) }
             state.active += 1
-            return (true, needsTrace ? Self.newTraceID(using: &state.traceGenerator) : nil)
+            return (true, needsTrace ? Self.newTraceID(using: &state.generator) : nil)
         }
         guard admitted.0 else {
-            throw ConcordError(
+            self.stats.record(.zero, error: .unavailable, retries: 0)
+            return context.eventLoop.makeFailedFuture(ConcordError(
                 .unavailable,
                 "\(self.service) has \(self.settings.maxPending) requests pending, its bound; retry shortly"
-            )
+            ))
         }
-        defer { self.state.withLockedValue { $0.active -= 1 } }
-
         var deadline = context.deadline
         if request.metadata.deadlineMilliseconds == nil {
             deadline = min(deadline, .now() + .milliseconds(self.settings.defaultDeadline.wholeMilliseconds))
         }
-        let retrySafe = Self.isRetrySafe(request)
         // The service trusts the gateway (mutual TLS); the client's token stops here. A request
         // without a trace gets one, so the gateway's and the service's logs share it.
         var outgoing = request
@@ -115,49 +102,9 @@ final class ServicePool: Sendable {
         if let trace = admitted.trace {
             outgoing.metadata.trace = trace
         }
-        var tried: Set<Endpoint> = []
-        // One budget slot per request, however many retries it makes, released when it ends.
-        var holdsRetrySlot = false
-        defer { if holdsRetrySlot { self.state.withLockedValue { $0.activeRetries -= 1 } } }
-        while true {
-            let remaining = deadline - .now()
-            guard remaining > .zero else {
-                throw ConcordError(.deadlineExceeded, "the deadline passed before \(self.service) answered")
-            }
-            guard let (endpoint, client) = self.pick(excluding: tried) else {
-                throw ConcordError(.unavailable, "no replica of \(self.service) can take requests now; retry shortly")
-            }
-            var forwarded = outgoing
-            forwarded.metadata.deadline = .nanoseconds(remaining.nanoseconds)
-            let outcome: Response.Outcome
-            var lostConnection = false
-            do {
-                outcome = try await client.send(forwarded).outcome
-            } catch {
-                outcome = .error(error)
-                lostConnection = error.code == .unavailable
-            }
-            let verdict = Verdict(outcome)
-            self.finished(endpoint, success: verdict.replicaIsFine)
-            guard case .error(let error) = outcome else {
-                guard case .ok(let body) = outcome else { preconditionFailure() }
-                return body
-            }
-            // A replica that cannot be reached or dropped the connection is down, not overloaded:
-            // retrying elsewhere adds no load to it, so those retries are outside the budget (still
-            // one per replica, within the deadline). Retries after an answer of `unavailable`
-            // (draining, store down) count against the budget.
-            if verdict.retryable, retrySafe, lostConnection || holdsRetrySlot || self.takeRetrySlot() {
-                if !lostConnection { holdsRetrySlot = true }
-                tried.insert(endpoint)
-                retries += 1
-                context.logger.debug("retrying on another replica", metadata: [
-                    "concord.replica": "\(endpoint)", LogKey.code: "\(error.code)", LogKey.trace: "\(outgoing.metadata.trace ?? "")",
-                ])
-                continue
-            }
-            throw error
-        }
+        let forwarding = Forwarding(pool: self, request: outgoing, deadline: deadline, retrySafe: Self.isRetrySafe(request), context: context)
+        forwarding.attempt()
+        return forwarding.promise.futureResult
     }
 
     /// 16 random bytes in hex, as W3C trace ids are.
@@ -214,7 +161,7 @@ final class ServicePool: Sendable {
         }
     }
 
-    private func pick(excluding tried: Set<Endpoint>) -> (Endpoint, ConcordClient)? {
+    fileprivate func pick(excluding tried: Set<Endpoint>) -> (Endpoint, ConcordClient)? {
         self.state.withLockedValue { state in
             guard !state.isClosed, let endpoint = state.replicas.pick(excluding: tried, now: .now, using: &state.generator) else {
                 return nil
@@ -233,7 +180,7 @@ final class ServicePool: Sendable {
         }
     }
 
-    private func takeRetrySlot() -> Bool {
+    fileprivate func takeRetrySlot() -> Bool {
         self.state.withLockedValue { state in
             guard self.settings.retryBudget.allows(activeRequests: state.active, activeRetries: state.activeRetries) else {
                 return false
@@ -243,13 +190,21 @@ final class ServicePool: Sendable {
         }
     }
 
-    private func finished(_ endpoint: Endpoint, success: Bool) {
+    fileprivate func finished(_ endpoint: Endpoint, success: Bool) {
         let (events, closing) = self.state.withLockedValue { state in
             let events = state.replicas.finished(endpoint, success: success, now: .now)
             return (events, Self.takeRemoved(events, from: &state))
         }
         self.log(events)
         Self.close(closing)
+    }
+
+    /// A forwarded request has its answer: it no longer counts as pending, nor as a retry.
+    fileprivate func release(holdingRetrySlot: Bool) {
+        self.state.withLockedValue { state in
+            state.active -= 1
+            if holdingRetrySlot { state.activeRetries -= 1 }
+        }
     }
 
     // MARK: Maintenance
@@ -390,5 +345,94 @@ struct SplitMix64: RandomNumberGenerator {
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
+    }
+}
+
+/// One request on its way through a pool: tries replicas in turn until one answers, a retry is
+/// not allowed, or the deadline passes. Lives on the caller's event loop; each attempt's answer
+/// is hopped back to it.
+private final class Forwarding {
+    let pool: ServicePool
+    let request: Request
+    let deadline: NIODeadline
+    let retrySafe: Bool
+    let context: RequestContext
+    let promise: EventLoopPromise<ByteBuffer>
+    private let start = NIODeadline.now()
+    private var tried: Set<Endpoint> = []
+    /// One budget slot per request, however many retries it makes, released when it ends.
+    private var holdsRetrySlot = false
+    private var retries = 0
+
+    init(pool: ServicePool, request: Request, deadline: NIODeadline, retrySafe: Bool, context: RequestContext) {
+        self.pool = pool
+        self.request = request
+        self.deadline = deadline
+        self.retrySafe = retrySafe
+        self.context = context
+        self.promise = context.eventLoop.makePromise()
+    }
+
+    func attempt() {
+        let remaining = self.deadline - .now()
+        guard remaining > .zero else {
+            return self.finish(.failure(ConcordError(.deadlineExceeded, "the deadline passed before \(self.pool.service) answered")))
+        }
+        guard let (endpoint, client) = self.pool.pick(excluding: self.tried) else {
+            return self.finish(.failure(ConcordError(.unavailable, "no replica of \(self.pool.service) can take requests now; retry shortly")))
+        }
+        var forwarded = self.request
+        forwarded.metadata.deadline = .nanoseconds(remaining.nanoseconds)
+        let this = NIOLoopBound(self, eventLoop: self.context.eventLoop)
+        client.sendFuture(forwarded).hop(to: self.context.eventLoop).whenComplete { result in
+            this.value.answered(by: endpoint, result)
+        }
+    }
+
+    private func answered(by endpoint: Endpoint, _ result: Result<Response, any Error>) {
+        let outcome: Response.Outcome
+        var lostConnection = false
+        switch result {
+        case .success(let response):
+            outcome = response.outcome
+        case .failure(let error):
+            let error = error as? ConcordError ?? ConcordError(.unavailable, "call to \(endpoint) failed: \(error)")
+            outcome = .error(error)
+            lostConnection = error.code == .unavailable
+        }
+        let verdict = ServicePool.Verdict(outcome)
+        self.pool.finished(endpoint, success: verdict.replicaIsFine)
+        switch outcome {
+        case .ok(let body):
+            self.finish(.success(body))
+        case .error(let error):
+            // A replica that cannot be reached or dropped the connection is down, not overloaded:
+            // retrying elsewhere adds no load to it, so those retries are outside the budget (still
+            // one per replica, within the deadline). Retries after an answer of `unavailable`
+            // (draining, store down) count against the budget.
+            guard verdict.retryable, self.retrySafe, lostConnection || self.holdsRetrySlot || self.pool.takeRetrySlot() else {
+                return self.finish(.failure(error))
+            }
+            if !lostConnection { self.holdsRetrySlot = true }
+            self.tried.insert(endpoint)
+            self.retries += 1
+            self.context.logger.debug("retrying on another replica", metadata: [
+                "concord.replica": "\(endpoint)", LogKey.code: "\(error.code)", LogKey.trace: "\(self.request.metadata.trace ?? "")",
+            ])
+            self.attempt()
+        }
+    }
+
+    private func finish(_ result: Result<ByteBuffer, ConcordError>) {
+        self.pool.release(holdingRetrySlot: self.holdsRetrySlot)
+        let elapsed = Duration.nanoseconds((NIODeadline.now() - self.start).nanoseconds)
+        switch result {
+        case .success(let body):
+            self.pool.stats.record(elapsed, error: nil, retries: self.retries)
+            self.promise.succeed(body)
+        case .failure(let error):
+            self.pool.stats.record(elapsed, error: error.code, retries: self.retries)
+            self.promise.fail(error)
+        }
     }
 }

@@ -78,7 +78,7 @@ public struct ReplicaSet<Address: Hashable & Sendable>: Sendable {
         // Counted and indexed in place: this runs for every forwarded request, so no arrays.
         var strict = true
         func isCandidate(_ replica: Replica) -> Bool {
-            !replica.isDraining && !excluding.contains(replica.address)
+            !replica.isDraining && (excluding.isEmpty || !excluding.contains(replica.address))
                 && (!strict || (replica.isHealthy && !replica.isEjected(at: now)))
         }
         var count = self.replicas.reduce(0) { isCandidate($1) ? $0 + 1 : $0 }

@@ -79,27 +79,51 @@ public final class ConcordClient: Sendable {
     /// the answer. Errors the server returns come back as a response, not thrown; a deadline that
     /// passes or a connection that cannot be used throws a ``ConcordError``.
     public func send(_ request: Request) async throws(ConcordError) -> Response {
+        do {
+            return try await self.sendFuture(request).get()
+        } catch let error as ConcordError {
+            throw error
+        } catch {
+            throw ConcordError(.unavailable, "call to \(self.endpoint) failed: \(error)")
+        }
+    }
+
+    /// ``send(_:)`` without a task: for proxies that forward on the event loop. The future fails
+    /// only with a ``ConcordError``; it completes on the connection's event loop.
+    public func sendFuture(_ request: Request) -> EventLoopFuture<Response> {
         var request = request
         let budget = request.metadata.deadline ?? self.configuration.defaultDeadline
         request.metadata.deadline = budget
-        let deadline = NIODeadline.now() + TimeAmount(budget)
-        // A call refused because its connection was retired before the write never reached the
-        // server, so sending it once more on a fresh connection is safe.
-        for attempt in 1...2 {
-            let channel = try await self.connection()
+        return self.sendFuture(request, deadline: .now() + TimeAmount(budget), attempt: 1)
+    }
+
+    private func sendFuture(_ request: Request, deadline: NIODeadline, attempt: Int) -> EventLoopFuture<Response> {
+        let write = { (channel: any Channel) -> EventLoopFuture<Response> in
             let promise = channel.eventLoop.makePromise(of: Response.self)
             channel.writeAndFlush(OutboundCall(request: request, deadline: deadline, promise: promise), promise: nil)
-            do {
-                return try await promise.futureResult.get()
-            } catch let error as ConcordError {
-                throw error
-            } catch is ConnectionRetired where attempt == 1 {
-                continue
-            } catch {
-                break
+            return promise.futureResult.flatMapError { error in
+                // A call refused because its connection was retired before the write never
+                // reached the server, so sending it once more on a fresh connection is safe.
+                if error is ConnectionRetired, attempt == 1 {
+                    return self.sendFuture(request, deadline: deadline, attempt: 2)
+                }
+                let failure = error as? ConcordError
+                    ?? ConcordError(.unavailable, "connection to \(self.endpoint) closed before the call was sent")
+                return channel.eventLoop.makeFailedFuture(failure)
             }
         }
-        throw ConcordError(.unavailable, "connection to \(self.endpoint) closed before the call was sent")
+        switch self.nextConnection() {
+        case .use(let channel):
+            return write(channel)
+        case .wait(let connecting):
+            return connecting
+                .flatMapErrorThrowing { error in
+                    throw ConcordError(.unavailable, "cannot connect to \(self.endpoint): \(error)")
+                }
+                .flatMap { write($0.channel) }
+        case .fail:
+            return self.eventLoopGroup.any().makeFailedFuture(ConcordError(.unavailable, "client for \(self.endpoint) is closed"))
+        }
     }
 
     /// Calls `verb` with a raw JSON body and returns the raw JSON answer; a server error is thrown.
@@ -152,13 +176,15 @@ public final class ConcordClient: Sendable {
         }
     }
 
-    private func connection() async throws(ConcordError) -> any Channel {
-        enum Next {
-            case use(any Channel)
-            case wait(EventLoopFuture<Connection>)
-            case fail
-        }
-        let next: Next = self.state.withLockedValue { state in
+    private enum NextConnection {
+        case use(any Channel)
+        case wait(EventLoopFuture<Connection>)
+        case fail
+    }
+
+    /// The open connection, or the one being opened (opening one if there is none).
+    private func nextConnection() -> NextConnection {
+        self.state.withLockedValue { state in
             switch state {
             case .connected(let connection) where connection.isUsable:
                 return .use(connection.channel)
@@ -170,18 +196,6 @@ public final class ConcordClient: Sendable {
                 let future = self.connect()
                 state = .connecting(future)
                 return .wait(future)
-            }
-        }
-        switch next {
-        case .use(let channel):
-            return channel
-        case .fail:
-            throw ConcordError(.unavailable, "client for \(self.endpoint) is closed")
-        case .wait(let future):
-            do {
-                return try await future.get().channel
-            } catch {
-                throw ConcordError(.unavailable, "cannot connect to \(self.endpoint): \(error)")
             }
         }
     }

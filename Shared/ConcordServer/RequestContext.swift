@@ -9,6 +9,8 @@ public struct RequestContext: Sendable {
     public let metadata: Metadata
     /// When the answer stops being useful; the server answers `deadline_exceeded` at this instant.
     public let deadline: NIODeadline
+    /// The time the request was given (its `deadline=`, capped by the server's limit).
+    public let budget: Duration
     /// The connection's logger; `logger` adds this request's ids when a handler logs.
     let connectionLogger: Logger
     public let eventLoop: any EventLoop

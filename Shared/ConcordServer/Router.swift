@@ -7,16 +7,21 @@ import NIOFoundationCompat
 public struct Router: Sendable {
     /// A handler that answers from the request's bytes (for proxies, which keep bodies as bytes).
     public typealias RawHandler = @Sendable (Request, RequestContext) async throws -> ByteBuffer
+    /// A handler that answers through a future, run on the connection's event loop without a
+    /// task: for proxies, whose work is writing to another connection and waiting for its reply.
+    /// The future fails with a ``ConcordError`` to answer an error.
+    public typealias FutureHandler = @Sendable (Request, RequestContext) -> EventLoopFuture<ByteBuffer>
 
     enum Route: Sendable {
         /// Answered on the event loop without a task: protocol verbs with no I/O.
         case inline(@Sendable (Request) -> Response.Outcome)
         case async(RawHandler)
+        case future(FutureHandler)
     }
 
     private(set) var routes: [String: Route] = [:]
     /// Called for verbs with no route of their own, e.g. a gateway forwarding by prefix.
-    var fallback: RawHandler?
+    var fallback: Route?
 
     public init() {}
 
@@ -41,7 +46,12 @@ public struct Router: Sendable {
 
     /// Sends every verb without a route of its own to `handler`.
     public mutating func setFallback(_ handler: @escaping RawHandler) {
-        self.fallback = handler
+        self.fallback = .async(handler)
+    }
+
+    /// Sends every verb without a route of its own to `handler`, answered through its future.
+    public mutating func setFallback(future handler: @escaping FutureHandler) {
+        self.fallback = .future(handler)
     }
 
     mutating func registerInline(_ verb: String, _ handler: @escaping @Sendable (Request) -> Response.Outcome) {
@@ -49,8 +59,7 @@ public struct Router: Sendable {
     }
 
     func route(for verb: String) -> Route? {
-        if let route = self.routes[verb] { return route }
-        return self.fallback.map { .async($0) }
+        self.routes[verb] ?? self.fallback
     }
 
     // MARK: JSON

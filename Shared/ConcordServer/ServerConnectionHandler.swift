@@ -226,29 +226,54 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         case .inline(let handler):
             self.finish(request.id, handler(request))
         case .async(let handler):
-            let limits = self.shared.configuration.limits
-            let budget = request.metadata.deadline.map { min($0, limits.maxDeadline) } ?? limits.maxDeadline
-            let deadline = NIODeadline.now() + TimeAmount(budget)
-            let requestContext = RequestContext(
-                requestID: request.id,
-                verb: request.verb,
-                metadata: request.metadata,
-                deadline: deadline,
-                connectionLogger: self.logger,
-                eventLoop: context.eventLoop,
-                allocator: context.channel.allocator
-            )
-            let eventLoop = context.eventLoop
-            let this = NIOLoopBound(self, eventLoop: eventLoop)
+            let requestContext = self.requestContext(for: request, context: context)
+            let this = NIOLoopBound(self, eventLoop: context.eventLoop)
             let id = request.id
-            self.running[id] = Running(deadline: deadline, budget: budget)
+            self.running[id] = Running(deadline: requestContext.deadline, budget: requestContext.budget)
             let task = Self.spawn(handler, request, requestContext, on: self.executor, reportingTo: this)
             // The task may already have finished inline; only keep handles for one still running.
             if self.running[id] != nil {
                 self.running[id]?.task = task
-                self.deadlineTimer.cover(deadline, on: eventLoop) { this.value.expireOverdue() }
+                self.coverDeadline(requestContext.deadline)
+            }
+        case .future(let handler):
+            let requestContext = self.requestContext(for: request, context: context)
+            let this = NIOLoopBound(self, eventLoop: context.eventLoop)
+            let id = request.id
+            self.running[id] = Running(deadline: requestContext.deadline, budget: requestContext.budget)
+            handler(request, requestContext).hop(to: context.eventLoop).whenComplete { result in
+                switch result {
+                case .success(let body):
+                    this.value.finishRunning(id, .ok(body))
+                case .failure(let error):
+                    this.value.finishRunning(id, Self.outcome(of: error, request: request, context: requestContext))
+                }
+            }
+            if self.running[id] != nil {
+                self.coverDeadline(requestContext.deadline)
             }
         }
+    }
+
+    private func requestContext(for request: Request, context: ChannelHandlerContext) -> RequestContext {
+        let limits = self.shared.configuration.limits
+        let budget = request.metadata.deadline.map { min($0, limits.maxDeadline) } ?? limits.maxDeadline
+        return RequestContext(
+            requestID: request.id,
+            verb: request.verb,
+            metadata: request.metadata,
+            deadline: NIODeadline.now() + TimeAmount(budget),
+            budget: budget,
+            connectionLogger: self.logger,
+            eventLoop: context.eventLoop,
+            allocator: context.channel.allocator
+        )
+    }
+
+    private func coverDeadline(_ deadline: NIODeadline) {
+        guard let eventLoop = self.context?.eventLoop else { return }
+        let this = NIOLoopBound(self, eventLoop: eventLoop)
+        self.deadlineTimer.cover(deadline, on: eventLoop) { this.value.expireOverdue() }
     }
 
     /// Starts queued requests while there is room in flight and the peer reads its replies: a
@@ -283,11 +308,20 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     private static func run(_ handler: Router.RawHandler, _ request: Request, _ context: RequestContext) async -> Response.Outcome {
         do {
             return .ok(try await handler(request, context))
-        } catch let error as ConcordError {
-            return .error(error)
-        } catch is CancellationError {
-            return .error(ConcordError(.unavailable, "request cancelled"))
         } catch {
+            return Self.outcome(of: error, request: request, context: context)
+        }
+    }
+
+    /// The answer for a handler's error: its own if it is a ``ConcordError``, else `internal`
+    /// (logged here, never shown to the peer).
+    private static func outcome(of error: any Error, request: Request, context: RequestContext) -> Response.Outcome {
+        switch error {
+        case let error as ConcordError:
+            return .error(error)
+        case is CancellationError:
+            return .error(ConcordError(.unavailable, "request cancelled"))
+        default:
             context.logger.error("handler failed", metadata: [LogKey.error: "\(error)"])
             return .error(ConcordError(.internal, "internal error while handling '\(request.verb)'; the server log has details"))
         }
@@ -309,9 +343,8 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
             running.task?.cancel()
             self.finish(id, .error(ConcordError(.deadlineExceeded, "no answer within \(running.budget.wholeMilliseconds) ms")))
         }
-        if let earliest, let eventLoop = self.context?.eventLoop {
-            let this = NIOLoopBound(self, eventLoop: eventLoop)
-            self.deadlineTimer.cover(earliest, on: eventLoop) { this.value.expireOverdue() }
+        if let earliest {
+            self.coverDeadline(earliest)
         }
     }
 
