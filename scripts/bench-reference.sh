@@ -26,6 +26,7 @@ if ! command -v redis-server >/dev/null || ! command -v redis-benchmark >/dev/nu
 fi
 NGINX_PORT=${NGINX_PORT:-16391}
 PARTICIPANTS_PORT=${PARTICIPANTS_PORT:-17401}
+GATEWAY_PORT=${GATEWAY_PORT:-17402}
 
 echo "building release binaries..."
 swift build -c release --static-swift-stdlib >/dev/null
@@ -51,13 +52,16 @@ PIDS+=($!)
 "$BIN/gateway" --port "$OUR_PORT" --certs "$WORK/certs" --threads "$OUR_THREADS" --log-level warning --no-auth >"$WORK/gateway.log" 2>&1 &
 PIDS+=($!)
 
+ready=""
 for _ in $(seq 1 100); do
   if "$BIN/concord" call --port "$OUR_PORT" --certs "$WORK/certs" ready >/dev/null 2>&1 \
      && redis-cli --tls --cacert "$WORK/certs/ca.pem" -p "$REDIS_PORT" ping >/dev/null 2>&1; then
+    ready=yes
     break
   fi
   sleep 0.2
 done
+[[ -n "$ready" ]] || { tail -5 "$WORK"/*.log >&2; echo "bench-reference: servers not ready" >&2; exit 1; }
 
 # redis-benchmark runs by request count; size it to take about SECONDS_PER_RUN. Its CSV columns:
 # test, rps, avg_latency_ms, min_latency_ms, p50_latency_ms, ...: requests/s is $2, p50 is $5.
@@ -68,10 +72,22 @@ redis_rate() { # depth
     | awk -F'","' '/"GET"/ { gsub(/"/, "", $2); gsub(/"/, "", $5); print $2, $5 }'
 }
 
+# A run with errors measured something else (refusals are fast): stop rather than print it.
+rate_and_p50() {
+  local line
+  line=$(cat)
+  if [[ "$line" != *" errors: 0" ]]; then
+    echo "bench-reference: a run had errors: $line" >&2
+    kill -TERM $$
+    exit 1
+  fi
+  sed -E 's/.*requests\/s: ([0-9.]+) +p50: ([0-9.]+) ms.*/\1 \2/' <<<"$line"
+}
+
 our_rate() { # depth
   "$BIN/concord" bench --port "$OUR_PORT" --certs "$WORK/certs" -c "$CONNECTIONS" -P "$1" \
     --seconds "$SECONDS_PER_RUN" --warmup 1 --verb ping \
-    | sed -E 's/.*requests\/s: ([0-9.]+) +p50: ([0-9.]+) ms.*/\1 \2/'
+    | rate_and_p50
 }
 
 printf '\n%-26s %14s %10s %14s %10s %8s\n' "run (c=$CONNECTIONS)" "concord req/s" "p50 ms" "redis req/s" "p50 ms" "ratio"
@@ -93,7 +109,6 @@ echo "ratio = concord/redis (server threads: concord $OUR_THREADS, redis 1); bar
   --database "sqlite:$WORK/participants.sqlite" --seeds seeds/participants >"$WORK/participants.log" 2>&1 &
 PIDS+=($!)
 TOKEN=$("$BIN/concord" tokens add --file "$WORK/tokens" --role reader --name bench)
-GATEWAY_PORT=$((OUR_PORT + 1))
 "$BIN/gateway" --port "$GATEWAY_PORT" --certs "$WORK/certs" --threads "$OUR_THREADS" --log-level warning \
   --tokens "$WORK/tokens" --route "participants=127.0.0.1:$PARTICIPANTS_PORT" >"$WORK/gateway-route.log" 2>&1 &
 PIDS+=($!)
@@ -122,34 +137,40 @@ NGINX
 nginx -p "$WORK" -c "$WORK/nginx.conf" &
 PIDS+=($!)
 
+ready=""
 for _ in $(seq 1 100); do
   if "$BIN/concord" call --port "$GATEWAY_PORT" --certs "$WORK/certs" --token "$TOKEN" participants.officials.get '{"id":"mehdi-dousti"}' >/dev/null 2>&1 \
      && redis-cli --tls --cacert "$WORK/certs/ca.pem" -p "$NGINX_PORT" ping >/dev/null 2>&1; then
+    ready=yes
     break
   fi
   sleep 0.2
 done
+[[ -n "$ready" ]] || { tail -5 "$WORK"/*.log >&2; echo "bench-reference: participants, gateway or nginx not ready" >&2; exit 1; }
 
-get_rate() { # port [token]
-  "$BIN/concord" bench --port "$1" --certs "$WORK/certs" ${2:+--token "$2"} -c "$CONNECTIONS" -P 1 \
+get_rate() { # connections port [token]
+  "$BIN/concord" bench --port "$2" --certs "$WORK/certs" ${3:+--token "$3"} -c "$1" -P 1 \
     --seconds "$SECONDS_PER_RUN" --warmup 1 --verb participants.officials.get --body '{"id":"mehdi-dousti"}' \
-    | sed -E 's/.*requests\/s: ([0-9.]+) +p50: ([0-9.]+) ms.*/\1 \2/'
+    | rate_and_p50
 }
-redis_at() { # port
-  redis-benchmark --tls --cacert "$WORK/certs/ca.pem" -h 127.0.0.1 -p "$1" \
-    -t get -c "$CONNECTIONS" -P 1 -n "$((SECONDS_PER_RUN * 65000))" --csv 2>/dev/null \
+redis_at() { # connections port
+  redis-benchmark --tls --cacert "$WORK/certs/ca.pem" -h 127.0.0.1 -p "$2" \
+    -t get -c "$1" -P 1 -n "$((SECONDS_PER_RUN * ($1 == 1 ? 8000 : 65000)))" --csv 2>/dev/null \
     | awk -F'","' '/"GET"/ { gsub(/"/, "", $2); gsub(/"/, "", $5); print $2, $5 }'
 }
 
-read -r direct direct_p50 < <(get_rate "$PARTICIPANTS_PORT")
-read -r via via_p50 < <(get_rate "$GATEWAY_PORT" "$TOKEN")
-read -r redis_direct redis_direct_p50 < <(redis_at "$REDIS_PORT")
-read -r redis_via redis_via_p50 < <(redis_at "$NGINX_PORT")
-
-printf '\n%-40s %12s %9s %12s %9s %8s %12s\n' "proxy path (c=$CONNECTIONS, depth 1)" "direct/s" "p50 ms" "proxied/s" "p50 ms" "kept" "p50 added"
-printf '%-40s %12s %9s %12s %9s %8s %12s\n' "concord gateway, participants get" "$direct" "$direct_p50" "$via" "$via_p50" \
-  "$(awk -v a="$via" -v b="$direct" 'BEGIN { printf "%.2f", a / b }')" "$(awk -v a="$via_p50" -v b="$direct_p50" 'BEGIN { printf "%+.3f", a - b }')"
-printf '%-40s %12s %9s %12s %9s %8s %12s\n' "nginx stream proxy, redis GET" "$redis_direct" "$redis_direct_p50" "$redis_via" "$redis_via_p50" \
-  "$(awk -v a="$redis_via" -v b="$redis_direct" 'BEGIN { printf "%.2f", a / b }')" "$(awk -v a="$redis_via_p50" -v b="$redis_direct_p50" 'BEGIN { printf "%+.3f", a - b }')"
+# At c=$CONNECTIONS everything is saturated and p50 is mostly queueing (connections / rate); at
+# c=1 nothing queues and the p50 added is the proxy's own hop.
+printf '\n%-40s %12s %9s %12s %9s %8s %12s\n' "proxy path (depth 1)" "direct/s" "p50 ms" "proxied/s" "p50 ms" "kept" "p50 added"
+for connections in "$CONNECTIONS" 1; do
+  read -r direct direct_p50 < <(get_rate "$connections" "$PARTICIPANTS_PORT")
+  read -r via via_p50 < <(get_rate "$connections" "$GATEWAY_PORT" "$TOKEN")
+  read -r redis_direct redis_direct_p50 < <(redis_at "$connections" "$REDIS_PORT")
+  read -r redis_via redis_via_p50 < <(redis_at "$connections" "$NGINX_PORT")
+  printf '%-40s %12s %9s %12s %9s %8s %12s\n' "concord gateway, participants get, c=$connections" "$direct" "$direct_p50" "$via" "$via_p50" \
+    "$(awk -v a="$via" -v b="$direct" 'BEGIN { printf "%.2f", a / b }')" "$(awk -v a="$via_p50" -v b="$direct_p50" 'BEGIN { printf "%+.3f", a - b }')"
+  printf '%-40s %12s %9s %12s %9s %8s %12s\n' "nginx stream proxy, redis GET, c=$connections" "$redis_direct" "$redis_direct_p50" "$redis_via" "$redis_via_p50" \
+    "$(awk -v a="$redis_via" -v b="$redis_direct" 'BEGIN { printf "%.2f", a / b }')" "$(awk -v a="$redis_via_p50" -v b="$redis_direct_p50" 'BEGIN { printf "%+.3f", a - b }')"
+done
 echo
-echo "kept = proxied/direct throughput; bar: the gateway keeps at least nginx's share, with p50 added no larger than nginx's"
+echo "kept = proxied/direct throughput; bar (c=$CONNECTIONS): the gateway keeps at least nginx's share, with p50 added no larger than nginx's"
