@@ -50,9 +50,12 @@ start sqlite "$SQLITE_PORT" "sqlite:$WORK/participants.sqlite"
 start postgres "$POSTGRES_PORT" "$CONCORD_TEST_POSTGRES?schema=bench_participants"
 
 our_rate() { # port verb body depth
-  "$BIN/concord" bench --port "$1" --certs "$WORK/certs" -c "$CONNECTIONS" -P "$4" \
-    --seconds "$SECONDS_PER_RUN" --warmup 1 --verb "$2" --body "$3" \
-    | sed -E 's/.*requests\/s: ([0-9.]+) +p50: ([0-9.]+) ms.*/\1 \2/'
+  local line
+  line=$("$BIN/concord" bench --port "$1" --certs "$WORK/certs" -c "$CONNECTIONS" -P "$4" \
+    --seconds "$SECONDS_PER_RUN" --warmup 1 --verb "$2" --body "$3")
+  # A run with errors measured refusals, not the work: stop rather than print it.
+  [[ "$line" == *" errors: 0" ]] || { echo "bench-participants: a run had errors: $line" >&2; kill -TERM $$; exit 1; }
+  sed -E 's/.*requests\/s: ([0-9.]+) +p50: ([0-9.]+) ms.*/\1 \2/' <<<"$line"
 }
 
 # pgbench's select-only script on its own tables in the same cluster: the engine's own figure.
