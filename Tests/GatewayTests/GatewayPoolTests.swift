@@ -278,3 +278,33 @@ struct GatewayDrainTests {
         await replica.stop()
     }
 }
+
+@Suite("Gateway process")
+struct GatewayProcessTests {
+    /// The executable's SIGTERM path: requests in flight through the gateway are answered, the
+    /// process exits 0, and nobody listens afterwards.
+    @Test func sigtermAnswersWhatIsInFlightThenExitsZero() async throws {
+        let replica = try await Replica(name: "a")
+        replica.delay.withLockedValue { $0 = .milliseconds(400) }
+        let gateway = try await ServiceProcess.start(
+            "gateway", arguments: ["--no-auth", "--route", "participants=\(replica.endpoint.host):\(replica.endpoint.port)", "--log-level", "info"]
+        )
+        let client = try gateway.client()
+        let answers = Task {
+            await withTaskGroup(of: Bool.self) { group in
+                for _ in 0..<20 { group.addTask { (try? await client.call("participants.get")) != nil } }
+                return await group.reduce(into: [Bool]()) { $0.append($1) }
+            }
+        }
+        while replica.served.withLockedValue({ $0 }) < 20 { try await Task.sleep(for: .milliseconds(5)) }
+        let status = await gateway.terminate()
+        let finished = await answers.value
+        #expect(finished.count == 20 && finished.allSatisfy { $0 }, "every request in flight at SIGTERM was answered: \(finished)\n\(gateway.log)")
+        #expect(status == 0, "the gateway exited \(status):\n\(gateway.log)")
+        let late = try gateway.client(defaultDeadline: .seconds(2))
+        await #expect(throws: ConcordError.self) { try await late.call("ping") }
+        await late.close()
+        await client.close()
+        await replica.stop()
+    }
+}
