@@ -391,14 +391,16 @@ private final class Forwarding {
 
     private func answered(by endpoint: Endpoint, _ result: Result<Response, any Error>) {
         let outcome: Response.Outcome
-        var lostConnection = false
+        // The replica is gone or going (not overloaded), and did not do the work.
+        var notDone = false
         switch result {
         case .success(let response):
             outcome = response.outcome
+            if case .error(let error) = outcome, error.unprocessed { notDone = true }
         case .failure(let error):
             let error = error as? ConcordError ?? ConcordError(.unavailable, "call to \(endpoint) failed: \(error)")
             outcome = .error(error)
-            lostConnection = error.code == .unavailable
+            notDone = error.code == .unavailable
         }
         let verdict = ServicePool.Verdict(outcome)
         self.pool.finished(endpoint, success: verdict.replicaIsFine)
@@ -406,14 +408,16 @@ private final class Forwarding {
         case .ok(let body):
             self.finish(.success(body))
         case .error(let error):
-            // A replica that cannot be reached or dropped the connection is down, not overloaded:
-            // retrying elsewhere adds no load to it, so those retries are outside the budget (still
-            // one per replica, within the deadline). Retries after an answer of `unavailable`
-            // (draining, store down) count against the budget.
-            guard verdict.retryable, self.retrySafe, lostConnection || self.holdsRetrySlot || self.pool.takeRetrySlot() else {
+            // A replica that cannot be reached, dropped the connection or is shutting down is going
+            // away, not overloaded: retrying elsewhere adds no load to it, so those retries are
+            // outside the budget (still one per replica, within the deadline). Retries after any
+            // other `unavailable` (store down) count against the budget. A request the replica
+            // says it did not start is safe to send again whatever its verb.
+            let mayRepeat = self.retrySafe || error.unprocessed
+            guard verdict.retryable, mayRepeat, notDone || self.holdsRetrySlot || self.pool.takeRetrySlot() else {
                 return self.finish(.failure(error))
             }
-            if !lostConnection { self.holdsRetrySlot = true }
+            if !notDone { self.holdsRetrySlot = true }
             self.tried.insert(endpoint)
             self.retries += 1
             self.context.logger.debug("retrying on another replica", metadata: [

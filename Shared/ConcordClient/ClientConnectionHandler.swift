@@ -131,6 +131,10 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
                 return
             }
             response.id = entry.callerID
+            if case .error(let error) = response.outcome, error.unprocessed {
+                // The server is closing this connection: later calls go on a new one.
+                self.retire()
+            }
             entry.promise.succeed(response)
         case .event(let event):
             switch event.name {

@@ -98,7 +98,7 @@ public final class ConcordClient: Sendable {
     }
 
     private func sendFuture(_ request: Request, deadline: NIODeadline, attempt: Int) -> EventLoopFuture<Response> {
-        let write = { (channel: any Channel) -> EventLoopFuture<Response> in
+        let write = { @Sendable (channel: any Channel) -> EventLoopFuture<Response> in
             let promise = channel.eventLoop.makePromise(of: Response.self)
             channel.writeAndFlush(OutboundCall(request: request, deadline: deadline, promise: promise), promise: nil)
             return promise.futureResult.flatMapError { error in

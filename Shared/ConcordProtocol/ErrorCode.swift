@@ -56,11 +56,15 @@ public struct ConcordError: Error, Sendable, Hashable, CustomStringConvertible {
     public var message: String
     /// The request field the error is about, when there is one (`body.name`, `metadata.deadline`).
     public var field: String?
+    /// The server did not start the request (its connection was closing or draining): sending it
+    /// again, to any server and whatever the verb, cannot do anything twice.
+    public var unprocessed: Bool
 
-    public init(_ code: ErrorCode, _ message: String, field: String? = nil) {
+    public init(_ code: ErrorCode, _ message: String, field: String? = nil, unprocessed: Bool = false) {
         self.code = code
         self.message = message
         self.field = field
+        self.unprocessed = unprocessed
     }
 
     public var description: String {

@@ -39,6 +39,8 @@ enum JSONFields {
             if reader.peek == UInt8(ascii: "\"") {
                 guard let value = reader.readString() else { return result }
                 result[key] = value
+            } else if let literal = reader.readBooleanLiteral() {
+                result[key] = literal
             } else if !reader.skipValue() {
                 return result
             }
@@ -52,6 +54,18 @@ enum JSONFields {
         var index = 0
 
         var peek: UInt8? { self.index < self.bytes.count ? self.bytes[self.index] : nil }
+
+        /// `true` or `false`, as that text; nil (consuming nothing) for anything else.
+        mutating func readBooleanLiteral() -> String? {
+            for literal in ["true", "false"] {
+                let utf8 = Array(literal.utf8)
+                if self.bytes.count - self.index >= utf8.count, Array(self.bytes[self.index..<self.index + utf8.count]) == utf8 {
+                    self.index += utf8.count
+                    return literal
+                }
+            }
+            return nil
+        }
 
         mutating func consume(_ byte: UInt8) -> Bool {
             guard self.peek == byte else { return false }

@@ -103,7 +103,7 @@ public enum LineCodec {
                 throw ConcordError(.badRequest, "unknown error code '\(codeText)'")
             }
             let fields = JSONFields.strings(in: cursor.view[cursor.rest()])
-            let error = ConcordError(code, fields["message"] ?? "", field: fields["field"])
+            let error = ConcordError(code, fields["message"] ?? "", field: fields["field"], unprocessed: fields["unprocessed"] == "true")
             return .response(.error(id, error))
         default:
             guard id == unsolicitedID else {
@@ -156,6 +156,9 @@ public enum LineCodec {
             if let field = error.field {
                 buffer.writeString(",\"field\":")
                 JSONFields.writeString(field, into: &buffer)
+            }
+            if error.unprocessed {
+                buffer.writeString(",\"unprocessed\":true")
             }
             buffer.writeInteger(UInt8(ascii: "}"))
         }

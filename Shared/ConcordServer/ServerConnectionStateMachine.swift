@@ -84,7 +84,7 @@ struct ServerConnectionStateMachine {
     /// - Parameter isInline: whether the line's verb is answered synchronously on the loop.
     mutating func lineReceived(_ line: ClientLine, now: NIODeadline, isInline: Bool = false) -> LineAction {
         if self.phase == .closing, case .request(let request) = line {
-            return .reply(.error(request.id, ConcordError(.unavailable, "connection is closing; the request was not processed, send it on a new connection")))
+            return .reply(.error(request.id, ConcordError(.unavailable, "connection is closing; the request was not processed, send it on a new connection", unprocessed: true)))
         }
         guard self.phase == .open || self.phase == .draining else { return .none }
         self.lastInbound = now
@@ -95,7 +95,7 @@ struct ServerConnectionStateMachine {
         case .invalid(let id, let error):
             return .reply(.error(id ?? unsolicitedID, error))
         case .request(let request) where self.phase == .draining:
-            return .reply(.error(request.id, ConcordError(.unavailable, "server is shutting down; send it again on a new connection")))
+            return .reply(.error(request.id, ConcordError(.unavailable, "server is shutting down; the request was not processed, send it again on a new connection", unprocessed: true)))
         case .request(let request):
             self.lastRequestActivity = now
             if self.inFlight.contains(request.id) || self.backlog.contains(where: { $0.id == request.id }) {

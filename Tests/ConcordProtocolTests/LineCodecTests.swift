@@ -56,6 +56,7 @@ import Testing
             Response.ok("7", ByteBuffer(string: #"{"pong":true}"#)),
             Response.error("8", ConcordError(.notFound, "no session 9 with \"quotes\"\nand a newline", field: "body.id")),
             Response.error("*", ConcordError(.tooLarge, "line too long")),
+            Response.error("9", ConcordError(.unavailable, "server is shutting down", unprocessed: true)),
         ] {
             var buffer = ByteBuffer()
             LineCodec.write(response, into: &buffer)

@@ -1,3 +1,4 @@
+import ConcordBalancer
 import ConcordClient
 import ConcordProtocol
 import ConcordServer
@@ -31,6 +32,14 @@ final class Replica: Sendable {
             observe?.record(context.metadata)
             let wait = delay.withLockedValue { $0 }
             if wait > .zero { try await Task.sleep(for: wait) }
+            return ["replica": name]
+        }
+        // A write, answered as a replica that is shutting down answers it: not started.
+        let refusesWrites = name.hasPrefix("closing")
+        router.register("participants.create") { (_: Empty, _: RequestContext) -> [String: String] in
+            if refusesWrites {
+                throw ConcordError(.unavailable, "server is shutting down; the request was not processed", unprocessed: true)
+            }
             return ["replica": name]
         }
         router.register("participants.hang") { (_: Empty, _: RequestContext) -> Empty in
@@ -306,5 +315,31 @@ struct GatewayProcessTests {
         await late.close()
         await client.close()
         await replica.stop()
+    }
+}
+
+@Suite("Gateway retries of requests not started")
+struct GatewayUnprocessedTests {
+    /// A replica shutting down answers `unavailable` with `unprocessed`: the gateway sends the
+    /// request to another replica, even a write without an idempotency key, and outside the retry
+    /// budget (which a zero budget here would otherwise refuse).
+    @Test func aWriteTheReplicaDidNotStartGoesToAnother() async throws {
+        let closing = try await Replica(name: "closing")
+        let open = try await Replica(name: "open")
+        var settings = PoolSettings()
+        settings.retryBudget = RetryBudget(share: 0, minimumConcurrency: 0)
+        let pool = makePool([closing.endpoint, open.endpoint], settings: settings)
+        try await withTestServer(router: RouteTable(pools: ["participants": pool]).router(authority: nil), peerAuthentication: .optional, serviceName: "gateway") { gateway in
+            let client = try makeTestClient(port: gateway.localPort)
+            for _ in 0..<20 {
+                let answer = try await client.call("participants.create", Empty(), as: [String: String].self)
+                #expect(answer["replica"] == "open")
+            }
+            #expect(pool.stats.snapshot.retries > 0, "some creates went to the closing replica first")
+            await client.close()
+        }
+        await pool.close()
+        await closing.stop()
+        await open.stop()
     }
 }
