@@ -104,7 +104,7 @@ echo "ratio = concord/redis (server threads: concord $OUR_THREADS, redis 1); bar
 # Ours: participants.officials.get (a seeded record, SQLite) straight to a participants process,
 # then the same through a second gateway process that routes to it (client TLS + token in,
 # mutual TLS out). Theirs: redis GET straight, then through nginx's stream proxy terminating
-# TLS and re-encrypting to redis (verifying its certificate). One worker/loop each.
+# TLS and re-encrypting to redis (verifying its certificate). OUR_THREADS loops or workers each.
 "$BIN/participants" --port "$PARTICIPANTS_PORT" --certs "$WORK/certs" --threads "$OUR_THREADS" --log-level warning \
   --database "sqlite:$WORK/participants.sqlite" --seeds seeds/participants >"$WORK/participants.log" 2>&1 &
 PIDS+=($!)
@@ -115,7 +115,7 @@ PIDS+=($!)
 
 cat >"$WORK/nginx.conf" <<NGINX
 load_module /usr/lib/nginx/modules/ngx_stream_module.so;
-worker_processes 1;
+worker_processes $OUR_THREADS;
 daemon off;
 pid $WORK/nginx.pid;
 error_log $WORK/nginx-error.log warn;
