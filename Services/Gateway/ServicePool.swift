@@ -330,24 +330,6 @@ final class ServicePool: Sendable {
     }
 }
 
-/// SplitMix64: a fast generator for identifiers that need to be unpredictable enough for logs,
-/// not for secrets.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) {
-        self.state = seed
-    }
-
-    mutating func next() -> UInt64 {
-        self.state &+= 0x9E37_79B9_7F4A_7C15
-        var z = self.state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// One request on its way through a pool: tries replicas in turn until one answers, a retry is
 /// not allowed, or the deadline passes. Lives on the caller's event loop; each attempt's answer
 /// is hopped back to it.

@@ -1,25 +1,13 @@
 import ConcordBalancer
 import Testing
 
-/// A reproducible generator, so picks are the same on every run.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        self.state &+= 0x9E37_79B9_7F4A_7C15
-        var z = self.state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 @Suite("Replica set (pure)")
 struct ReplicaSetTests {
     let start = ContinuousClock.now
 
     @Test func twoChoicesPreferTheLessLoadedReplica() {
         var set = ReplicaSet(addresses: ["a", "b"])
-        var generator = SeededGenerator(state: 1)
+        var generator = SplitMix64(seed: 1)
         // Load "a" with outstanding requests; every later pick must go to "b".
         for _ in 0..<5 { _ = set.pick(excluding: ["b"], now: self.start, using: &generator) }
         for _ in 0..<4 {
@@ -29,7 +17,7 @@ struct ReplicaSetTests {
 
     @Test func loadSpreadsEvenlyWhenEveryRequestFinishes() {
         var set = ReplicaSet(addresses: ["a", "b", "c"])
-        var generator = SeededGenerator(state: 7)
+        var generator = SplitMix64(seed: 7)
         var counts: [String: Int] = [:]
         for _ in 0..<3000 {
             let address = set.pick(now: self.start, using: &generator)!
@@ -41,7 +29,7 @@ struct ReplicaSetTests {
 
     @Test func consecutiveFailuresEjectForAGrowingTime() {
         var set = ReplicaSet(addresses: ["a", "b", "c"])
-        var generator = SeededGenerator(state: 3)
+        var generator = SplitMix64(seed: 3)
         var events: [ReplicaSet<String>.Event] = []
         for _ in 0..<5 {
             _ = set.pick(excluding: ["b", "c"], now: self.start, using: &generator)
@@ -66,7 +54,7 @@ struct ReplicaSetTests {
 
     @Test func neverEjectsEveryReplica() {
         var set = ReplicaSet(addresses: ["a", "b"])
-        var generator = SeededGenerator(state: 5)
+        var generator = SplitMix64(seed: 5)
         var events: [ReplicaSet<String>.Event] = []
         for address in ["a", "b"] {
             for _ in 0..<10 {
@@ -80,7 +68,7 @@ struct ReplicaSetTests {
 
     @Test func aSingleReplicaIsNeverEjected() {
         var set = ReplicaSet(addresses: ["only"])
-        var generator = SeededGenerator(state: 9)
+        var generator = SplitMix64(seed: 9)
         for _ in 0..<20 {
             _ = set.pick(now: self.start, using: &generator)
             #expect(set.finished("only", success: false, now: self.start).isEmpty)
@@ -89,7 +77,7 @@ struct ReplicaSetTests {
 
     @Test func unhealthyReplicasAreAvoidedAndAPassingCheckReadmits() {
         var set = ReplicaSet(addresses: ["a", "b"])
-        var generator = SeededGenerator(state: 11)
+        var generator = SplitMix64(seed: 11)
         #expect(set.checked("a", healthy: false, now: self.start).isEmpty)
         #expect(set.checked("a", healthy: false, now: self.start) == [.becameUnhealthy("a")])
         for _ in 0..<20 {
@@ -107,7 +95,7 @@ struct ReplicaSetTests {
 
     @Test func withNoGoodReplicaAnyLiveOneIsBetterThanNone() {
         var set = ReplicaSet(addresses: ["a", "b"])
-        var generator = SeededGenerator(state: 13)
+        var generator = SplitMix64(seed: 13)
         for address in ["a", "b"] {
             _ = set.checked(address, healthy: false, now: self.start)
             _ = set.checked(address, healthy: false, now: self.start)
@@ -118,7 +106,7 @@ struct ReplicaSetTests {
 
     @Test func replicasThatDisappearDrainThenGo() {
         var set = ReplicaSet(addresses: ["a", "b"])
-        var generator = SeededGenerator(state: 17)
+        var generator = SplitMix64(seed: 17)
         _ = set.pick(excluding: ["b"], now: self.start, using: &generator)  // one request on "a"
         let update = set.update(addresses: ["b", "c"])
         #expect(update.added == ["c"])
