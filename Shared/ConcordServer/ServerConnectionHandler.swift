@@ -14,6 +14,8 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     typealias OutboundOut = ByteBuffer
 
     private struct Running {
+        /// Tells this request from a later one that reuses its id after it was answered.
+        var serial: UInt64
         var task: Task<Void, Never>?
         var deadline: NIODeadline
         var budget: Duration
@@ -36,6 +38,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     private var ticker: RepeatedTask?
     private var lingerTimer: Scheduled<Void>?
     private var deadlineTimer = EarliestDeadlineTimer()
+    private var nextSerial: UInt64 = 0
     /// How long a closing connection waits for the peer to close first.
     static let linger: TimeAmount = .seconds(1)
 
@@ -229,8 +232,8 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
             let requestContext = self.requestContext(for: request, context: context)
             let this = NIOLoopBound(self, eventLoop: context.eventLoop)
             let id = request.id
-            self.running[id] = Running(deadline: requestContext.deadline, budget: requestContext.budget)
-            let task = Self.spawn(handler, request, requestContext, on: self.executor, reportingTo: this)
+            let serial = self.register(id, requestContext)
+            let task = Self.spawn(handler, request, requestContext, serial: serial, on: self.executor, reportingTo: this)
             // The task may already have finished inline; only keep handles for one still running.
             if self.running[id] != nil {
                 self.running[id]?.task = task
@@ -240,19 +243,25 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
             let requestContext = self.requestContext(for: request, context: context)
             let this = NIOLoopBound(self, eventLoop: context.eventLoop)
             let id = request.id
-            self.running[id] = Running(deadline: requestContext.deadline, budget: requestContext.budget)
+            let serial = self.register(id, requestContext)
             handler(request, requestContext).hop(to: context.eventLoop).whenComplete { result in
                 switch result {
                 case .success(let body):
-                    this.value.finishRunning(id, .ok(body))
+                    this.value.finishRunning(id, serial: serial, .ok(body))
                 case .failure(let error):
-                    this.value.finishRunning(id, Self.outcome(of: error, request: request, context: requestContext))
+                    this.value.finishRunning(id, serial: serial, Self.outcome(of: error, request: request, context: requestContext))
                 }
             }
             if self.running[id] != nil {
                 self.coverDeadline(requestContext.deadline)
             }
         }
+    }
+
+    private func register(_ id: String, _ context: RequestContext) -> UInt64 {
+        self.nextSerial &+= 1
+        self.running[id] = Running(serial: self.nextSerial, deadline: context.deadline, budget: context.budget)
+        return self.nextSerial
     }
 
     private func requestContext(for request: Request, context: ChannelHandlerContext) -> RequestContext {
@@ -291,6 +300,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         _ handler: @escaping Router.RawHandler,
         _ request: Request,
         _ context: RequestContext,
+        serial: UInt64,
         on executor: EventLoopTaskExecutor?,
         reportingTo this: NIOLoopBound<ServerConnectionHandler>
     ) -> Task<Void, Never> {
@@ -298,9 +308,9 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
             let outcome = await Self.run(handler, request, context)
             let eventLoop = context.eventLoop
             if eventLoop.inEventLoop {
-                this.value.finishRunning(context.requestID, outcome)
+                this.value.finishRunning(context.requestID, serial: serial, outcome)
             } else {
-                eventLoop.execute { this.value.finishRunning(context.requestID, outcome) }
+                eventLoop.execute { this.value.finishRunning(context.requestID, serial: serial, outcome) }
             }
         }
     }
@@ -327,9 +337,11 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         }
     }
 
-    private func finishRunning(_ id: String, _ outcome: Response.Outcome) {
-        // Absent when the deadline already answered it, or the connection is gone.
-        guard self.running.removeValue(forKey: id) != nil else { return }
+    private func finishRunning(_ id: String, serial: UInt64, _ outcome: Response.Outcome) {
+        // Absent when the deadline already answered it or the connection is gone; another serial
+        // when the peer has since reused the id for a new request, which this answer is not for.
+        guard self.running[id]?.serial == serial else { return }
+        self.running.removeValue(forKey: id)
         self.finish(id, outcome)
     }
 

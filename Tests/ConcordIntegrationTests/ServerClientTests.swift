@@ -194,6 +194,29 @@ actor Gate {
         }
     }
 
+    /// A handler that ignores cancellation answers after its deadline did; by then the peer has
+    /// reused the id. The late answer must not be taken for the new request.
+    @Test func aLateAnswerIsNotGivenToARequestThatReusedItsID() async throws {
+        var router = testRouter()
+        router.register("test.stubborn") { (_: Empty, _: RequestContext) -> Echo in
+            // Waits 300 ms whether cancelled or not, without holding the event loop.
+            await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+                DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(300)) { done.resume() }
+            }
+            return Echo(text: "late")
+        }
+        try await withTestServer(router: router) { server in
+            try await RawLineConnection.with(port: server.localPort) { connection in
+                try await connection.send("a test.stubborn deadline=50 {}\n")
+                let first = try #require(try await connection.readReply())
+                #expect(first.hasPrefix("a err deadline_exceeded "), "\(first)")
+                try await connection.send(#"a test.echo {"text":"second","delayMs":600}"# + "\n")
+                let second = try #require(try await connection.readReply())
+                #expect(second == #"a ok {"delayMs":600,"text":"second"}"#, "\(second)")
+            }
+        }
+    }
+
     @Test func gracefulShutdownFinishesRequestsInFlight() async throws {
         let started = Gate()
         // A generous drain timeout: this test is about completion, not timing.
