@@ -77,8 +77,10 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
         let callerID = call.request.id
         call.request.id = wireID
         self.pending[wireID] = Pending(promise: call.promise, deadline: call.deadline, callerID: callerID)
-        let this = NIOLoopBound(self, eventLoop: context.eventLoop)
-        self.deadlineTimer.cover(call.deadline, on: context.eventLoop) { this.value.expireOverdue() }
+        if !self.deadlineTimer.covers(call.deadline) {
+            let this = NIOLoopBound(self, eventLoop: context.eventLoop)
+            self.deadlineTimer.cover(call.deadline, on: context.eventLoop) { this.value.expireOverdue() }
+        }
         LineCodec.write(call.request, into: &self.output)
         promise?.succeed()
     }

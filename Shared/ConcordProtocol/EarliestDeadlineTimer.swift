@@ -13,9 +13,15 @@ public struct EarliestDeadlineTimer {
 
     public init() {}
 
+    /// Whether the timer already fires no later than `deadline`. Check it before building the
+    /// closure for ``cover(_:on:fire:)``: on the common path nothing needs allocating.
+    public func covers(_ deadline: NIODeadline) -> Bool {
+        self.armedFor.map { $0 <= deadline } ?? false
+    }
+
     /// Makes sure `fire` runs on `eventLoop` no later than `deadline`.
     public mutating func cover(_ deadline: NIODeadline, on eventLoop: any EventLoop, fire: @escaping @Sendable () -> Void) {
-        if let armedFor = self.armedFor, armedFor <= deadline { return }
+        if self.covers(deadline) { return }
         self.scheduled?.cancel()
         self.armedFor = deadline
         self.scheduled = eventLoop.scheduleTask(deadline: deadline, fire)

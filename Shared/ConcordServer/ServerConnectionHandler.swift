@@ -280,7 +280,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     }
 
     private func coverDeadline(_ deadline: NIODeadline) {
-        guard let eventLoop = self.context?.eventLoop else { return }
+        guard !self.deadlineTimer.covers(deadline), let eventLoop = self.context?.eventLoop else { return }
         let this = NIOLoopBound(self, eventLoop: eventLoop)
         self.deadlineTimer.cover(deadline, on: eventLoop) { this.value.expireOverdue() }
     }
