@@ -52,16 +52,23 @@ PIDS+=($!)
 "$BIN/gateway" --port "$OUR_PORT" --certs "$WORK/certs" --threads "$OUR_THREADS" --log-level warning --no-auth >"$WORK/gateway.log" 2>&1 &
 PIDS+=($!)
 
-ready=""
-for _ in $(seq 1 100); do
-  if "$BIN/concord" call --port "$OUR_PORT" --certs "$WORK/certs" ready >/dev/null 2>&1 \
-     && redis-cli --tls --cacert "$WORK/certs/ca.pem" -p "$REDIS_PORT" ping >/dev/null 2>&1; then
-    ready=yes
-    break
-  fi
-  sleep 0.2
-done
-[[ -n "$ready" ]] || { tail -5 "$WORK"/*.log >&2; echo "bench-reference: servers not ready" >&2; exit 1; }
+# Waits up to 20 s until a concord call (the given arguments) and a redis ping on the given
+# port both answer; otherwise shows the logs and stops.
+wait_ready() { # what redis-port concord-call-args...
+  local what=$1 port=$2
+  shift 2
+  for _ in $(seq 1 100); do
+    if "$BIN/concord" call --certs "$WORK/certs" "$@" >/dev/null 2>&1 \
+       && redis-cli --tls --cacert "$WORK/certs/ca.pem" -p "$port" ping >/dev/null 2>&1; then
+      return 0
+    fi
+    sleep 0.2
+  done
+  tail -5 "$WORK"/*.log >&2
+  echo "bench-reference: $what not ready" >&2
+  exit 1
+}
+wait_ready "the gateway or redis" "$REDIS_PORT" --port "$OUR_PORT" ready
 
 # redis-benchmark runs by request count; size it to take about SECONDS_PER_RUN. Its CSV columns:
 # test, rps, avg_latency_ms, min_latency_ms, p50_latency_ms, ...: requests/s is $2, p50 is $5.
@@ -137,16 +144,8 @@ NGINX
 nginx -p "$WORK" -c "$WORK/nginx.conf" &
 PIDS+=($!)
 
-ready=""
-for _ in $(seq 1 100); do
-  if "$BIN/concord" call --port "$GATEWAY_PORT" --certs "$WORK/certs" --token "$TOKEN" participants.officials.get '{"id":"mehdi-dousti"}' >/dev/null 2>&1 \
-     && redis-cli --tls --cacert "$WORK/certs/ca.pem" -p "$NGINX_PORT" ping >/dev/null 2>&1; then
-    ready=yes
-    break
-  fi
-  sleep 0.2
-done
-[[ -n "$ready" ]] || { tail -5 "$WORK"/*.log >&2; echo "bench-reference: participants, gateway or nginx not ready" >&2; exit 1; }
+wait_ready "participants, the routed gateway or nginx" "$NGINX_PORT" \
+  --port "$GATEWAY_PORT" --token "$TOKEN" participants.officials.get '{"id":"mehdi-dousti"}'
 
 get_rate() { # connections port [token]
   "$BIN/concord" bench --port "$2" --certs "$WORK/certs" ${3:+--token "$3"} -c "$1" -P 1 \
