@@ -33,12 +33,16 @@ enum Role: Int, Comparable, Sendable, CaseIterable, CustomStringConvertible {
     /// (a write) secretariat. The protocol's built-ins (ping, health, ready, hello) need none and
     /// never reach here.
     static func required(for verb: Substring) -> Role {
-        if verb.hasPrefix("gateway.") { return .admin }
-        let method = verb.split(separator: ".").last ?? ""
-        return Self.readMethods.contains(method) || method.hasPrefix("get") || method.hasPrefix("list") ? .reader : .secretariat
+        // Runs on every request: bytes, not Characters, and no arrays.
+        let bytes = verb.utf8
+        if bytes.starts(with: "gateway.".utf8) { return .admin }
+        let method = bytes.lastIndex(of: UInt8(ascii: ".")).map { bytes[bytes.index(after: $0)...] } ?? bytes[...]
+        if method.starts(with: "get".utf8) || method.starts(with: "list".utf8)
+            || method.elementsEqual("search".utf8) || method.elementsEqual("attendees".utf8) {
+            return .reader
+        }
+        return .secretariat
     }
-
-    private static let readMethods: Set<Substring> = ["get", "list", "search", "attendees"]
 }
 
 /// Tokens and their roles, from a file of lines `ROLE NAME SHA256-HEX` (`#` starts a comment).
@@ -53,9 +57,24 @@ final class TokenAuthority: Sendable {
     let path: String
     private let logger: Logger
     private struct State {
-        var grants: [String: Grant] = [:]
+        /// By SHA-256 hex, as the file stores them.
+        var grants: [String: Grant] = [:] {
+            didSet { self.recent.removeAll(keepingCapacity: true) }
+        }
+        /// Grants of tokens seen lately, by token: spares a SHA-256 per request. Emptied whenever
+        /// the file is loaded, so a revoked token stops working at the same moment as uncached.
+        var recent: [String: Grant] = [:]
         var modified: Date?
         var checked = ContinuousClock.now - .seconds(60)
+
+        static let recentLimit = 1024
+
+        mutating func grant(for token: String, hash: String) -> Grant? {
+            guard let grant = self.grants[hash] else { return nil }
+            if self.recent.count >= Self.recentLimit { self.recent.removeAll(keepingCapacity: true) }
+            self.recent[token] = grant
+            return grant
+        }
     }
     private let state = NIOLockedValueBox(State())
     /// How often the file's modification time is looked at, at most.
@@ -82,26 +101,33 @@ final class TokenAuthority: Sendable {
 
     /// The grant for a request's `auth` token, or the error to answer with. Failures are logged
     /// with the verb, the reason and a hash prefix, never the token.
-    func authorize(token: String?, verb: Substring, logger: Logger) throws(ConcordError) -> Grant {
+    ///
+    /// `logger` is built only when a refusal is logged: a request's logger costs more to make
+    /// than the rest of the check.
+    func authorize(token: String?, verb: Substring, logger: @autoclosure () -> Logger) throws(ConcordError) -> Grant {
         self.reloadIfChanged()
         let needed = Role.required(for: verb)
         guard let token, !token.isEmpty else {
-            logger.notice("refused: no token", metadata: ["concord.needs": "\(needed)"])
+            logger().notice("refused: no token", metadata: ["concord.needs": "\(needed)"])
             throw ConcordError(.unauthorized, "'\(verb)' needs a token with role \(needed) or above: send auth=TOKEN", field: "metadata.auth")
         }
-        let hash = Self.hash(token)
-        var found = self.state.withLockedValue { $0.grants[hash] }
+        var found = self.state.withLockedValue { $0.recent[token] }
         if found == nil {
-            // Maybe added a moment ago: look at the file now rather than at the next recheck.
-            try? self.reload(force: false)
-            found = self.state.withLockedValue { $0.grants[hash] }
+            let hash = Self.hash(token)
+            found = self.state.withLockedValue { $0.grant(for: token, hash: hash) }
+            if found == nil {
+                // Maybe added a moment ago: look at the file now rather than at the next recheck.
+                try? self.reload(force: false)
+                found = self.state.withLockedValue { $0.grant(for: token, hash: hash) }
+            }
         }
         guard let grant = found else {
-            logger.notice("refused: unknown or revoked token", metadata: ["concord.token_hash": "\(hash.prefix(12))"])
+            let hash = Self.hash(token)
+            logger().notice("refused: unknown or revoked token", metadata: ["concord.token_hash": "\(hash.prefix(12))"])
             throw ConcordError(.unauthorized, "the token is unknown or was revoked", field: "metadata.auth")
         }
         guard grant.role >= needed else {
-            logger.notice("refused: role too low", metadata: [
+            logger().notice("refused: role too low", metadata: [
                 "concord.token_name": "\(grant.name)", "concord.role": "\(grant.role)", "concord.needs": "\(needed)",
             ])
             throw ConcordError(.forbidden, "'\(verb)' needs role \(needed); token '\(grant.name)' has role \(grant.role)", field: "metadata.auth")

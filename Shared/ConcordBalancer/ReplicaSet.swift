@@ -23,22 +23,24 @@ public struct ReplicaSet<Address: Hashable & Sendable>: Sendable {
         public init() {}
     }
 
+    /// What the set knows of one replica. Its fields are settable so that the inlinable methods
+    /// can update them; outside this module a replica is only ever a copy read from `replicas`.
     public struct Replica: Sendable, Hashable {
         public let address: Address
-        public internal(set) var outstanding = 0
-        public internal(set) var consecutiveFailures = 0
-        public internal(set) var failedChecks = 0
-        public internal(set) var isHealthy = true
-        public internal(set) var ejections = 0
-        public internal(set) var ejectedUntil: ContinuousClock.Instant?
+        public var outstanding = 0
+        public var consecutiveFailures = 0
+        public var failedChecks = 0
+        public var isHealthy = true
+        public var ejections = 0
+        public var ejectedUntil: ContinuousClock.Instant?
         /// Gone from configuration or DNS: takes no new requests, dropped once idle.
-        public internal(set) var isDraining = false
-        public internal(set) var requests = 0
-        public internal(set) var failures = 0
+        public var isDraining = false
+        public var requests = 0
+        public var failures = 0
 
         init(address: Address) { self.address = address }
 
-        func isEjected(at now: ContinuousClock.Instant) -> Bool {
+        @inlinable func isEjected(at now: ContinuousClock.Instant) -> Bool {
             self.ejectedUntil.map { now < $0 } ?? false
         }
     }
@@ -54,23 +56,26 @@ public struct ReplicaSet<Address: Hashable & Sendable>: Sendable {
 
     public let policy: Policy
     /// In the order they appeared, so picks are reproducible with a seeded generator.
-    public private(set) var replicas: [Replica] = []
+    public var replicas: [Replica] { self.members }
+    /// `pick` and `finished` run for every forwarded request and are inlinable, so the gateway
+    /// gets them specialised for its address type instead of generic; they need this setter.
+    @usableFromInline var members: [Replica] = []
 
     public init(addresses: [Address] = [], policy: Policy = Policy()) {
         self.policy = policy
-        for address in addresses where !self.replicas.contains(where: { $0.address == address }) {
-            self.replicas.append(Replica(address: address))
+        for address in addresses where !self.members.contains(where: { $0.address == address }) {
+            self.members.append(Replica(address: address))
         }
     }
 
-    public var outstanding: Int { self.replicas.reduce(0) { $0 + $1.outstanding } }
+    public var outstanding: Int { self.members.reduce(0) { $0 + $1.outstanding } }
 
     // MARK: Picking
 
     /// Chooses a replica for one request and counts it as outstanding there: the less loaded of
     /// two random healthy, unejected replicas not in `excluding` (replicas already tried). With
     /// none such, any replica not draining and not excluded (better a doubtful replica than none).
-    public mutating func pick<Generator: RandomNumberGenerator>(
+    @inlinable public mutating func pick<Generator: RandomNumberGenerator>(
         excluding: Set<Address> = [],
         now: ContinuousClock.Instant,
         using generator: inout Generator
@@ -81,16 +86,16 @@ public struct ReplicaSet<Address: Hashable & Sendable>: Sendable {
             !replica.isDraining && (excluding.isEmpty || !excluding.contains(replica.address))
                 && (!strict || (replica.isHealthy && !replica.isEjected(at: now)))
         }
-        var count = self.replicas.reduce(0) { isCandidate($1) ? $0 + 1 : $0 }
+        var count = self.members.reduce(0) { isCandidate($1) ? $0 + 1 : $0 }
         if count == 0 {
             strict = false
-            count = self.replicas.reduce(0) { isCandidate($1) ? $0 + 1 : $0 }
+            count = self.members.reduce(0) { isCandidate($1) ? $0 + 1 : $0 }
         }
         guard count > 0 else { return nil }
         /// The index of the candidate with this ordinal.
         func candidate(_ ordinal: Int) -> Int {
             var seen = 0
-            for index in self.replicas.indices where isCandidate(self.replicas[index]) {
+            for index in self.members.indices where isCandidate(self.members[index]) {
                 if seen == ordinal { return index }
                 seen += 1
             }
@@ -102,28 +107,28 @@ public struct ReplicaSet<Address: Hashable & Sendable>: Sendable {
             var second = Int.random(in: 0..<(count - 1), using: &generator)
             if second == first { second = count - 1 }
             let other = candidate(second)
-            if self.replicas[other].outstanding < self.replicas[chosen].outstanding { chosen = other }
+            if self.members[other].outstanding < self.members[chosen].outstanding { chosen = other }
         }
-        self.replicas[chosen].outstanding += 1
-        self.replicas[chosen].requests += 1
-        return self.replicas[chosen].address
+        self.members[chosen].outstanding += 1
+        self.members[chosen].requests += 1
+        return self.members[chosen].address
     }
 
     // MARK: Outcomes
 
     /// Records how a request picked for `address` ended. A failure is the replica's fault
     /// (unreachable, closed, timed out, internal error), not an answer such as not_found.
-    public mutating func finished(_ address: Address, success: Bool, now: ContinuousClock.Instant) -> [Event] {
+    @inlinable public mutating func finished(_ address: Address, success: Bool, now: ContinuousClock.Instant) -> [Event] {
         guard let index = self.index(of: address) else { return [] }
-        self.replicas[index].outstanding = max(0, self.replicas[index].outstanding - 1)
+        self.members[index].outstanding = max(0, self.members[index].outstanding - 1)
         var events: [Event] = []
         if success {
-            self.replicas[index].consecutiveFailures = 0
+            self.members[index].consecutiveFailures = 0
         } else {
-            self.replicas[index].failures += 1
-            self.replicas[index].consecutiveFailures += 1
-            if self.replicas[index].consecutiveFailures >= self.policy.consecutiveFailuresToEject,
-               !self.replicas[index].isEjected(at: now), self.mayEject(now: now) {
+            self.members[index].failures += 1
+            self.members[index].consecutiveFailures += 1
+            if self.members[index].consecutiveFailures >= self.policy.consecutiveFailuresToEject,
+               !self.members[index].isEjected(at: now), self.mayEject(now: now) {
                 events.append(self.eject(index, now: now))
             }
         }
@@ -137,20 +142,20 @@ public struct ReplicaSet<Address: Hashable & Sendable>: Sendable {
         guard let index = self.index(of: address) else { return [] }
         var events: [Event] = []
         if healthy {
-            self.replicas[index].failedChecks = 0
-            if !self.replicas[index].isHealthy {
-                self.replicas[index].isHealthy = true
+            self.members[index].failedChecks = 0
+            if !self.members[index].isHealthy {
+                self.members[index].isHealthy = true
                 events.append(.becameHealthy(address))
             }
-            if self.replicas[index].isEjected(at: now) {
-                self.replicas[index].ejectedUntil = nil
-                self.replicas[index].consecutiveFailures = 0
+            if self.members[index].isEjected(at: now) {
+                self.members[index].ejectedUntil = nil
+                self.members[index].consecutiveFailures = 0
                 events.append(.readmitted(address))
             }
         } else {
-            self.replicas[index].failedChecks += 1
-            if self.replicas[index].isHealthy, self.replicas[index].failedChecks >= self.policy.unhealthyThreshold {
-                self.replicas[index].isHealthy = false
+            self.members[index].failedChecks += 1
+            if self.members[index].isHealthy, self.members[index].failedChecks >= self.policy.unhealthyThreshold {
+                self.members[index].isHealthy = false
                 events.append(.becameUnhealthy(address))
             }
         }
@@ -160,11 +165,11 @@ public struct ReplicaSet<Address: Hashable & Sendable>: Sendable {
     /// Readmits replicas whose ejection has run out. Call it now and then (each health round).
     public mutating func expireEjections(now: ContinuousClock.Instant) -> [Event] {
         var events: [Event] = []
-        for index in self.replicas.indices {
-            if let until = self.replicas[index].ejectedUntil, now >= until {
-                self.replicas[index].ejectedUntil = nil
-                self.replicas[index].consecutiveFailures = 0
-                events.append(.readmitted(self.replicas[index].address))
+        for index in self.members.indices {
+            if let until = self.members[index].ejectedUntil, now >= until {
+                self.members[index].ejectedUntil = nil
+                self.members[index].consecutiveFailures = 0
+                events.append(.readmitted(self.members[index].address))
             }
         }
         return events
@@ -179,15 +184,15 @@ public struct ReplicaSet<Address: Hashable & Sendable>: Sendable {
         var added: [Address] = []
         for address in addresses {
             if let index = self.index(of: address) {
-                self.replicas[index].isDraining = false
+                self.members[index].isDraining = false
             } else if !added.contains(address) {
-                self.replicas.append(Replica(address: address))
+                self.members.append(Replica(address: address))
                 added.append(address)
             }
         }
         var events: [Event] = []
-        for index in self.replicas.indices.reversed() where !wanted.contains(self.replicas[index].address) {
-            self.replicas[index].isDraining = true
+        for index in self.members.indices.reversed() where !wanted.contains(self.members[index].address) {
+            self.members[index].isDraining = true
             if let removed = self.dropIfDrained(index) { events.append(removed) }
         }
         return (added, events)
@@ -195,30 +200,30 @@ public struct ReplicaSet<Address: Hashable & Sendable>: Sendable {
 
     // MARK: Internals
 
-    private func index(of address: Address) -> Int? {
-        self.replicas.firstIndex { $0.address == address }
+    @inlinable func index(of address: Address) -> Int? {
+        self.members.firstIndex { $0.address == address }
     }
 
-    private func mayEject(now: ContinuousClock.Instant) -> Bool {
-        let live = self.replicas.filter { !$0.isDraining }
+    @inlinable func mayEject(now: ContinuousClock.Instant) -> Bool {
+        let live = self.members.filter { !$0.isDraining }
         let ejected = live.filter { $0.isEjected(at: now) }.count
         guard live.count > 1 else { return false }
         let cap = max(1, Int(Double(live.count) * self.policy.maxEjectedShare))
         return ejected < min(cap, live.count - 1)
     }
 
-    private mutating func eject(_ index: Int, now: ContinuousClock.Instant) -> Event {
-        self.replicas[index].ejections += 1
-        let ejections = self.replicas[index].ejections
+    @inlinable mutating func eject(_ index: Int, now: ContinuousClock.Instant) -> Event {
+        self.members[index].ejections += 1
+        let ejections = self.members[index].ejections
         let length = min(self.policy.baseEjectionTime * ejections, self.policy.maxEjectionTime)
         let until = now + length
-        self.replicas[index].ejectedUntil = until
-        self.replicas[index].consecutiveFailures = 0
-        return .ejected(self.replicas[index].address, until: until, ejections: ejections)
+        self.members[index].ejectedUntil = until
+        self.members[index].consecutiveFailures = 0
+        return .ejected(self.members[index].address, until: until, ejections: ejections)
     }
 
-    private mutating func dropIfDrained(_ index: Int) -> Event? {
-        guard self.replicas[index].isDraining, self.replicas[index].outstanding == 0 else { return nil }
-        return .removed(self.replicas.remove(at: index).address)
+    @inlinable mutating func dropIfDrained(_ index: Int) -> Event? {
+        guard self.members[index].isDraining, self.members[index].outstanding == 0 else { return nil }
+        return .removed(self.members.remove(at: index).address)
     }
 }

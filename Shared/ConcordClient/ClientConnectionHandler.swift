@@ -5,14 +5,16 @@ import NIOTLS
 
 import NIOConcurrencyHelpers
 
-/// A call that never left: the connection was already retired. Safe to send again elsewhere.
-struct ConnectionRetired: Error {}
-
-/// A request on its way out, with the promise its response fulfils.
+/// A request on its way out, with the promise its response fulfils. The promise fails only
+/// with a ``ConcordError``.
 struct OutboundCall {
     var request: Request
     var deadline: NIODeadline
     var promise: EventLoopPromise<Response>
+    /// Where a call goes when it meets a retired connection before being written: it never
+    /// reached the server, so the client sends it once more on a fresh connection.
+    var client: ConcordClient
+    var attempt = 1
 }
 
 /// Multiplexes calls over one connection: gives each a wire id, matches replies by id whatever
@@ -68,8 +70,9 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         var call = self.unwrapOutboundIn(data)
         guard context.channel.isActive, !self.retired.withLockedValue({ $0 }) else {
-            call.promise.fail(ConnectionRetired())
-            promise?.fail(ChannelError.ioOnClosedChannel)
+            // Handed on, not lost: the write itself is done with.
+            promise?.succeed()
+            call.client.resend(call)
             return
         }
         self.nextID &+= 1

@@ -94,35 +94,63 @@ public final class ConcordClient: Sendable {
         var request = request
         let budget = request.metadata.deadline ?? self.configuration.defaultDeadline
         request.metadata.deadline = budget
-        return self.sendFuture(request, deadline: .now() + TimeAmount(budget), attempt: 1)
-    }
-
-    private func sendFuture(_ request: Request, deadline: NIODeadline, attempt: Int) -> EventLoopFuture<Response> {
-        let write = { @Sendable (channel: any Channel) -> EventLoopFuture<Response> in
-            let promise = channel.eventLoop.makePromise(of: Response.self)
-            channel.writeAndFlush(OutboundCall(request: request, deadline: deadline, promise: promise), promise: nil)
-            return promise.futureResult.flatMapError { error in
-                // A call refused because its connection was retired before the write never
-                // reached the server, so sending it once more on a fresh connection is safe.
-                if error is ConnectionRetired, attempt == 1 {
-                    return self.sendFuture(request, deadline: deadline, attempt: 2)
-                }
-                let failure = error as? ConcordError
-                    ?? ConcordError(.unavailable, "connection to \(self.endpoint) closed before the call was sent")
-                return channel.eventLoop.makeFailedFuture(failure)
-            }
-        }
+        let deadline = NIODeadline.now() + TimeAmount(budget)
         switch self.nextConnection() {
         case .use(let channel):
-            return write(channel)
+            // The common case, one promise and no chained futures: the connection's handler
+            // completes it with the answer or with a ConcordError.
+            let promise = channel.eventLoop.makePromise(of: Response.self)
+            self.write(OutboundCall(request: request, deadline: deadline, promise: promise, client: self), on: channel)
+            return promise.futureResult
         case .wait(let connecting):
-            return connecting
-                .flatMapErrorThrowing { error in
-                    throw ConcordError(.unavailable, "cannot connect to \(self.endpoint): \(error)")
-                }
-                .flatMap { write($0.channel) }
+            let promise = connecting.eventLoop.makePromise(of: Response.self)
+            self.write(OutboundCall(request: request, deadline: deadline, promise: promise, client: self), once: connecting)
+            return promise.futureResult
         case .fail:
             return self.eventLoopGroup.any().makeFailedFuture(ConcordError(.unavailable, "client for \(self.endpoint) is closed"))
+        }
+    }
+
+    /// Sends a call that met a retired connection before it was written (so it never reached
+    /// the server) once more, on the next connection. A second refusal fails it.
+    func resend(_ call: OutboundCall) {
+        guard call.attempt == 1 else {
+            return call.promise.fail(ConcordError(.unavailable, "connection to \(self.endpoint) closed before the call was sent"))
+        }
+        var call = call
+        call.attempt = 2
+        switch self.nextConnection() {
+        case .use(let channel): self.write(call, on: channel)
+        case .wait(let connecting): self.write(call, once: connecting)
+        case .fail: call.promise.fail(ConcordError(.unavailable, "client for \(self.endpoint) is closed"))
+        }
+    }
+
+    private func write(_ call: OutboundCall, once connecting: EventLoopFuture<Connection>) {
+        connecting.whenComplete { result in
+            switch result {
+            case .success(let connection):
+                self.write(call, on: connection.channel)
+            case .failure(let error):
+                call.promise.fail(ConcordError(.unavailable, "cannot connect to \(self.endpoint): \(error)"))
+            }
+        }
+    }
+
+    private func write(_ call: OutboundCall, on channel: any Channel) {
+        if channel.eventLoop.inEventLoop {
+            // The connection was active a moment ago on this same thread, so its handler is in
+            // the pipeline and answers the call one way or another.
+            channel.writeAndFlush(call, promise: nil)
+        } else {
+            // By the time the write runs on the connection's thread the connection may be gone,
+            // and its handler with it: then nothing else would ever answer the call.
+            let written = channel.eventLoop.makePromise(of: Void.self)
+            let endpoint = self.endpoint
+            written.futureResult.whenFailure { _ in
+                call.promise.fail(ConcordError(.unavailable, "connection to \(endpoint) closed before the call was sent"))
+            }
+            channel.writeAndFlush(call, promise: written)
         }
     }
 

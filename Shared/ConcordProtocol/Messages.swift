@@ -20,7 +20,8 @@ public struct Request: Sendable, Hashable {
 
     /// The part of the verb before its first dot: the service that owns it.
     public var service: Substring {
-        self.verb.firstIndex(of: ".").map { self.verb[..<$0] } ?? self.verb[...]
+        // Verbs are ASCII (the codec checks), so a UTF-8 index is a character index.
+        self.verb.utf8.firstIndex(of: UInt8(ascii: ".")).map { self.verb[..<$0] } ?? self.verb[...]
     }
 }
 

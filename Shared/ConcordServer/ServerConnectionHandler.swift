@@ -140,16 +140,18 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         switch frame {
         case .line(let line):
             let parsed = LineCodec.parseClientLine(line)
+            var route: Router.Route?
             var inlineHandler: (@Sendable (Request) -> Response.Outcome)?
-            if case .request(let request) = parsed, case .inline(let handler) = self.shared.router.route(for: request.verb) {
-                inlineHandler = handler
+            if case .request(let request) = parsed {
+                route = self.shared.router.route(for: request.verb)
+                if case .inline(let handler) = route { inlineHandler = handler }
             }
             switch self.machine.lineReceived(parsed, now: now, isInline: inlineHandler != nil) {
             case .answerInline(let request):
                 guard let inlineHandler else { return }
                 LineCodec.write(Response(id: request.id, outcome: inlineHandler(request)), into: &self.output)
             case .dispatch(let request):
-                self.start(request)
+                self.start(request, route: route)
             case .reply(let response):
                 LineCodec.write(response, into: &self.output)
             case .queued, .none:
@@ -222,8 +224,12 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     // MARK: Requests
 
     private func start(_ request: Request) {
+        self.start(request, route: self.shared.router.route(for: request.verb))
+    }
+
+    private func start(_ request: Request, route: Router.Route?) {
         guard let context = self.context else { return }
-        switch self.shared.router.route(for: request.verb) {
+        switch route {
         case nil:
             self.finish(request.id, .error(ConcordError(.notFound, "unknown verb '\(request.verb)'", field: "verb")))
         case .inline(let handler):
@@ -244,12 +250,19 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
             let this = NIOLoopBound(self, eventLoop: context.eventLoop)
             let id = request.id
             let serial = self.register(id, requestContext)
+            let verb = request.verb
+            let trace = request.metadata.trace
+            // The callback keeps only what it needs: it is made for every forwarded request.
             handler(request, requestContext).hop(to: context.eventLoop).whenComplete { result in
+                let this = this.value
                 switch result {
                 case .success(let body):
-                    this.value.finishRunning(id, serial: serial, .ok(body))
+                    this.finishRunning(id, serial: serial, .ok(body))
                 case .failure(let error):
-                    this.value.finishRunning(id, serial: serial, Self.outcome(of: error, request: request, context: requestContext))
+                    this.finishRunning(id, serial: serial, Self.outcome(
+                        of: error, verb: verb,
+                        logger: RequestContext.logger(this.logger, requestID: id, verb: verb, trace: trace)
+                    ))
                 }
             }
             if self.running[id] != nil {
@@ -319,21 +332,21 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         do {
             return .ok(try await handler(request, context))
         } catch {
-            return Self.outcome(of: error, request: request, context: context)
+            return Self.outcome(of: error, verb: request.verb, logger: context.logger)
         }
     }
 
     /// The answer for a handler's error: its own if it is a ``ConcordError``, else `internal`
     /// (logged here, never shown to the peer).
-    private static func outcome(of error: any Error, request: Request, context: RequestContext) -> Response.Outcome {
+    private static func outcome(of error: any Error, verb: String, logger: @autoclosure () -> Logger) -> Response.Outcome {
         switch error {
         case let error as ConcordError:
             return .error(error)
         case is CancellationError:
             return .error(ConcordError(.unavailable, "request cancelled"))
         default:
-            context.logger.error("handler failed", metadata: [LogKey.error: "\(error)"])
-            return .error(ConcordError(.internal, "internal error while handling '\(request.verb)'; the server log has details"))
+            logger().error("handler failed", metadata: [LogKey.error: "\(error)"])
+            return .error(ConcordError(.internal, "internal error while handling '\(verb)'; the server log has details"))
         }
     }
 

@@ -96,6 +96,13 @@ struct GatewayAuthTests {
         #expect(Role.required(for: "participants.sessions.attendees") == .reader)
         #expect(Role.required(for: "participants.regions.update") == .secretariat)
         #expect(Role.required(for: "gateway.stats") == .admin)
+        #expect(Role.required(for: "participants.regions.list") == .reader)
+        #expect(Role.required(for: "participants.regions.search") == .reader)
+        #expect(Role.required(for: "participants.regions.getByCode") == .reader)
+        #expect(Role.required(for: "participants.regions.searchAndDelete") == .secretariat)
+        #expect(Role.required(for: "participants.regions.create") == .secretariat)
+        #expect(Role.required(for: "participants.gateway.get") == .reader, "only the gateway's own verbs are admin")
+        #expect(Role.required(for: "undotted") == .secretariat)
     }
 
     @Test func statsAndMetricsCountWhatWasForwarded() async throws {
