@@ -33,7 +33,8 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
-        // Pure codec: frames, requests, responses, errors. NIOCore only.
+        // Pure codec: frames, requests, responses, errors. NIOCore, and FoundationEssentials'
+        // JSON coders for bodies (never all of Foundation: see JSONBody).
         .target(
             name: "ConcordProtocol",
             dependencies: [.product(name: "NIOCore", package: "swift-nio")],
@@ -62,7 +63,6 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOTLS", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -77,7 +77,6 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOTLS", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -197,9 +196,16 @@ let package = Package(
                            "ConcordLoad",
                            "ConcordTLS",
                            .product(name: "NIOCore", package: "swift-nio"),
+                           .product(name: "NIOFoundationCompat", package: "swift-nio"),
                            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                            .product(name: "Logging", package: "swift-log")],
             path: "Tests/GatewayTests",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ConcordCLITests",
+            dependencies: ["ConcordCLI", .product(name: "Crypto", package: "swift-crypto")],
+            path: "Tests/ConcordCLITests",
             swiftSettings: swiftSettings
         ),
         .testTarget(

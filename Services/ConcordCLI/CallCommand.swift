@@ -1,7 +1,11 @@
 import ArgumentParser
 import ConcordClient
 import ConcordProtocol
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import NIOCore
 
 struct CallCommand: AsyncParsableCommand {
@@ -43,7 +47,7 @@ func callAndReport(
         response = try await client.send(Request(id: "cli", verb: verb, metadata: metadata, body: ByteBuffer(string: body)))
     } catch {
         await client.close()
-        FileHandle.standardError.write(Data("error \(error.code): \(error.message)\n".utf8))
+        complain("error \(error.code): \(error.message)")
         throw ExitCode(2)
     }
     await client.close()
@@ -51,7 +55,7 @@ func callAndReport(
     case .ok(let answer):
         return answer
     case .error(let error):
-        FileHandle.standardError.write(Data("error \(error.code): \(error.message)\(error.field.map { " (field: \($0))" } ?? "")\n".utf8))
+        complain("error \(error.code): \(error.message)\(error.field.map { " (field: \($0))" } ?? "")")
         throw ExitCode(2)
     }
 }

@@ -1,6 +1,10 @@
 import ArgumentParser
 import ConcordTLS
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 struct CertsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -2,7 +2,11 @@ import ArgumentParser
 import ConcordClient
 import ConcordProtocol
 import ConcordTLS
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Where to call, with which TLS identity and token. Each comes from a flag, else the
 /// environment (CONCORD_HOST, CONCORD_PORT, CONCORD_CERTS, CONCORD_TOKEN), else the client

@@ -1,6 +1,15 @@
 import ArgumentParser
 import Crypto
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Manages the gateway's token file: lines `ROLE NAME SHA256-HEX`. The gateway re-reads the
 /// file when it changes, so adding and revoking need no restart. Only hashes are stored; a new
@@ -84,9 +93,19 @@ enum TokenFile {
         var bytes = [UInt8](repeating: 0, count: 24)
         var generator = SystemRandomNumberGenerator()
         for index in bytes.indices { bytes[index] = generator.next() }
-        let token = "cc_" + Data(bytes).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
-        let hash = SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
+        // base64url without padding.
+        let token = "cc_" + String(Data(bytes).base64EncodedString().compactMap { character -> Character? in
+            switch character {
+            case "+": "-"
+            case "/": "_"
+            case "=": nil
+            default: character
+            }
+        })
+        let hash = SHA256.hash(data: Data(token.utf8)).map { byte in
+            let digits = Array("0123456789abcdef")
+            return String([digits[Int(byte >> 4)], digits[Int(byte & 0x0F)]])
+        }.joined()
         var lines = try self.lines(path)
         if lines.isEmpty { lines.append("# Concord gateway tokens: ROLE NAME SHA256-HEX. Written by `concord tokens`.") }
         lines.append("\(role) \(name) \(hash)")

@@ -3,7 +3,17 @@ import ConcordClient
 import ConcordProtocol
 import ConcordTLS
 import Dispatch
+import Synchronization
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Runs the whole system on this machine: every service as its own process on loopback.
 struct UpCommand: AsyncParsableCommand {
@@ -143,13 +153,15 @@ struct Child: Sendable {
 }
 
 /// Starts child processes next to this executable and stops them with SIGTERM.
-final class Supervisor: @unchecked Sendable {
+final class Supervisor: Sendable {
     private let logs: URL
-    private let lock = NSLock()
-    /// In start order; stopped in reverse, so the gateway goes before the services behind it.
-    private var processes: [(name: String, process: Process)] = []
-    private var exits: [String: Int32] = [:]
-    private var exitWaiters: [@Sendable (String) -> Void] = []
+    private struct State {
+        /// In start order; stopped in reverse, so the gateway goes before the services behind it.
+        var processes: [(name: String, process: ChildProcess)] = []
+        var exits: [String: Int32] = [:]
+        var exitWaiters: [@Sendable (String) -> Void] = []
+    }
+    private let state = Mutex(State())
 
     init(logs: URL) {
         self.logs = logs
@@ -162,31 +174,26 @@ final class Supervisor: @unchecked Sendable {
         guard FileManager.default.isExecutableFile(atPath: binary.path) else {
             throw ValidationError("cannot find the \(child.name) executable at \(binary.path); build everything with `swift build -c release --static-swift-stdlib`")
         }
-        guard FileManager.default.createFile(atPath: self.logPath(child.name), contents: nil) else {
-            throw ValidationError("cannot create log file \(self.logPath(child.name))")
+        let process: ChildProcess
+        do {
+            process = try ChildProcess(executable: binary.path, arguments: child.arguments, logPath: self.logPath(child.name)) { [weak self] status in
+                self?.exited(child.name, status: status)
+            }
+        } catch {
+            throw ValidationError(error.description)
         }
-        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: self.logPath(child.name)))
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = child.arguments
-        process.standardOutput = log
-        process.standardError = log
-        process.terminationHandler = { [weak self] process in
-            self?.exited(child.name, status: process.terminationStatus)
-        }
-        try process.run()
-        self.lock.withLock { self.processes.append((child.name, process)) }
+        self.state.withLock { $0.processes.append((child.name, process)) }
     }
 
     func exitStatus(of name: String) -> Int32? {
-        self.lock.withLock { self.exits[name] }
+        self.state.withLock { $0.exits[name] }
     }
 
     private func exited(_ name: String, status: Int32) {
-        let waiters = self.lock.withLock { () -> [@Sendable (String) -> Void] in
-            self.exits[name] = status
-            defer { self.exitWaiters.removeAll() }
-            return self.exitWaiters
+        let waiters = self.state.withLock { state -> [@Sendable (String) -> Void] in
+            state.exits[name] = status
+            defer { state.exitWaiters.removeAll() }
+            return state.exitWaiters
         }
         for waiter in waiters { waiter("service \(name) exited with status \(status)") }
     }
@@ -194,19 +201,18 @@ final class Supervisor: @unchecked Sendable {
     /// Waits for a stop signal or for any child to exit on its own.
     func waitForExitOr(_ signals: SignalWatcher) async -> String {
         await withCheckedContinuation { continuation in
-            let resumed = NSLock()
-            nonisolated(unsafe) var done = false
+            let resumed = Mutex(false)
             let resumeOnce: @Sendable (String) -> Void = { reason in
-                let first = resumed.withLock { () -> Bool in
+                let first = resumed.withLock { done -> Bool in
                     defer { done = true }
                     return !done
                 }
                 if first { continuation.resume(returning: reason) }
             }
             signals.onSignal { resumeOnce("received \($0)") }
-            let alreadyExited = self.lock.withLock { () -> String? in
-                if let (name, status) = self.exits.first { return "service \(name) exited with status \(status)" }
-                self.exitWaiters.append(resumeOnce)
+            let alreadyExited = self.state.withLock { state -> String? in
+                if let (name, status) = state.exits.first { return "service \(name) exited with status \(status)" }
+                state.exitWaiters.append(resumeOnce)
                 return nil
             }
             if let alreadyExited { resumeOnce(alreadyExited) }
@@ -215,22 +221,28 @@ final class Supervisor: @unchecked Sendable {
 
     /// SIGTERM to each child in reverse start order, waiting for each to drain; SIGKILL after 15 s.
     func stopAll() async {
-        let children = self.lock.withLock { self.processes }
+        let children = self.state.withLock { $0.processes }
         for (name, process) in children.reversed() where process.isRunning {
-            process.terminate()
+            process.signal(SIGTERM)
             let deadline = ContinuousClock.now + .seconds(15)
             while process.isRunning, ContinuousClock.now < deadline {
                 try? await Task.sleep(for: .milliseconds(50))
             }
             if process.isRunning {
                 say("\(name) did not stop within 15 s; killing it")
-                kill(process.processIdentifier, SIGKILL)
+                process.signal(SIGKILL)
             }
         }
     }
 
+    /// The directory of this executable, symbolic links resolved.
     static var executableDirectory: URL {
-        let path = Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0])
+        #if os(Linux)
+        if let path = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
+            return URL(fileURLWithPath: path).deletingLastPathComponent()
+        }
+        #endif
+        let path = URL(fileURLWithPath: CommandLine.arguments[0], relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
         return path.resolvingSymlinksInPath().deletingLastPathComponent()
     }
 }
@@ -252,9 +264,4 @@ final class SignalWatcher: @unchecked Sendable {
             source.resume()
         }
     }
-}
-
-/// Prints a line at once, even when stdout is a file or a pipe (print buffers there).
-func say(_ text: String) {
-    FileHandle.standardOutput.write(Data((text + "\n").utf8))
 }

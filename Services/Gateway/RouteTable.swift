@@ -2,7 +2,11 @@ import ArgumentParser
 import ConcordProtocol
 import ConcordServer
 import ConcordTLS
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Logging
 import NIOCore
 import NIOPosix
@@ -15,7 +19,7 @@ struct RouteTable: Sendable {
     static func fromEnvironment() -> [String] {
         (ProcessInfo.processInfo.environment["CONCORD_ROUTES"] ?? "")
             .split(separator: ";")
-            .map { $0.trimmingCharacters(in: .whitespaces) }
+            .map { $0.trimmingSpaces }
             .filter { !$0.isEmpty }
     }
 
@@ -89,4 +93,14 @@ struct RouteTable: Sendable {
 
 struct PrometheusText: Codable, Sendable {
     var text: String
+}
+
+extension Substring {
+    /// Without leading and trailing whitespace.
+    fileprivate var trimmingSpaces: String {
+        var text = self
+        while text.first?.isWhitespace == true { text.removeFirst() }
+        while text.last?.isWhitespace == true { text.removeLast() }
+        return String(text)
+    }
 }

@@ -1,10 +1,13 @@
 import ConcordProtocol
 import ConcordTLS
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
-import NIOFoundationCompat
 import NIOPosix
 import NIOSSL
 
@@ -172,13 +175,13 @@ public final class ConcordClient: Sendable {
     ) async throws(ConcordError) -> Output {
         let body: ByteBuffer
         do {
-            body = try JSONEncoder().encodeAsByteBuffer(input, allocator: ByteBufferAllocator())
+            body = try JSONBody.encode(input)
         } catch {
             throw ConcordError(.badRequest, "cannot encode request body: \(error)")
         }
         let answer = try await self.call(verb, body: body, metadata: metadata)
         do {
-            return try JSONDecoder().decode(Output.self, from: answer)
+            return try JSONBody.decode(Output.self, from: answer)
         } catch {
             throw ConcordError(.internal, "cannot decode answer to \(verb): \(error)")
         }

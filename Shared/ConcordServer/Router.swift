@@ -1,7 +1,10 @@
 import ConcordProtocol
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import NIOCore
-import NIOFoundationCompat
 
 /// Maps verbs to handlers. Business code registers typed async handlers and never sees a line.
 public struct Router: Sendable {
@@ -66,7 +69,7 @@ public struct Router: Sendable {
 
     static func decode<T: Decodable>(_ type: T.Type, from body: ByteBuffer) throws -> T {
         do {
-            return try JSONDecoder().decode(T.self, from: body)
+            return try JSONBody.decode(T.self, from: body)
         } catch let error as DecodingError {
             throw ConcordError(decoding: error)
         }
@@ -76,7 +79,7 @@ public struct Router: Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .iso8601
-        return try encoder.encodeAsByteBuffer(value, allocator: allocator)
+        return try JSONBody.encode(value, using: encoder, allocator: allocator)
     }
 }
 

@@ -1,5 +1,9 @@
 import ConcordProtocol
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import NIOCore
 
 /// What every connection of one server reads and never changes.

@@ -2,7 +2,11 @@ import ArgumentParser
 import ConcordProtocol
 import ConcordServer
 import ConcordTLS
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Logging
 import NIOCore
 import NIOPosix

@@ -4,6 +4,7 @@ import ConcordTestSupport
 import Foundation
 import Logging
 import NIOCore
+import NIOFoundationCompat
 import Testing
 
 @testable import Gateway
