@@ -22,8 +22,7 @@ POSTGRES_PORT=${POSTGRES_PORT:-17412}
 THREADS=${THREADS:-1}
 
 echo "building release binaries..."
-swift build -c release --static-swift-stdlib >/dev/null
-BIN=$(swift build -c release --static-swift-stdlib --show-bin-path)
+BIN=$(scripts/build-release 2>/dev/null) || { echo "build failed: run scripts/build-release" >&2; exit 1; }
 
 WORK=$(mktemp -d)
 PIDS=()

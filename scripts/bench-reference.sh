@@ -29,8 +29,7 @@ PARTICIPANTS_PORT=${PARTICIPANTS_PORT:-17401}
 GATEWAY_PORT=${GATEWAY_PORT:-17402}
 
 echo "building release binaries..."
-swift build -c release --static-swift-stdlib >/dev/null
-BIN=$(swift build -c release --static-swift-stdlib --show-bin-path)
+BIN=$(scripts/build-release 2>/dev/null) || { echo "build failed: run scripts/build-release" >&2; exit 1; }
 
 WORK=$(mktemp -d)
 PIDS=()

@@ -172,7 +172,7 @@ final class Supervisor: Sendable {
     func start(_ child: Child) throws {
         let binary = Self.executableDirectory.appendingPathComponent(child.name)
         guard FileManager.default.isExecutableFile(atPath: binary.path) else {
-            throw ValidationError("cannot find the \(child.name) executable at \(binary.path); build everything with `swift build -c release --static-swift-stdlib`")
+            throw ValidationError("cannot find the \(child.name) executable at \(binary.path); build everything with scripts/build-release")
         }
         let process: ChildProcess
         do {

@@ -68,7 +68,7 @@ struct RouteTable: Sendable {
             _ = try authority?.authorize(token: context.metadata.auth, verb: "gateway.metrics", logger: context.logger)
             return PrometheusText(text: GatewayStats(pools: pools).prometheus)
         }
-        router.setFallback(future: { request, context in
+        router.setFallback(answering: { request, context, answer in
             do throws(ConcordError) {
                 if let authority {
                     _ = try authority.authorize(token: request.metadata.auth, verb: Substring(request.verb), logger: context.logger)
@@ -82,9 +82,9 @@ struct RouteTable: Sendable {
                         field: "verb"
                     )
                 }
-                return pool.forward(request, context: context)
+                pool.forward(request, context: context, answer: answer)
             } catch {
-                return context.eventLoop.makeFailedFuture(error)
+                answer(.failure(error))
             }
         })
         return router

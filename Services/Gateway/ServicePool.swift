@@ -74,10 +74,10 @@ final class ServicePool: Sendable {
 
     let stats = RouteStats()
 
-    /// Forwards `request` to a replica. The future holds the answer's body, or fails with the
-    /// error to answer (a ``ConcordError``). It runs on the caller's event loop without a task:
+    /// Forwards `request` to a replica and calls `answer` once with the answer's body or the
+    /// error to answer. It runs on the caller's event loop without a task or a future:
     /// forwarding is writing to one connection and waiting for a line on another.
-    func forward(_ request: Request, context: RequestContext) -> EventLoopFuture<ByteBuffer> {
+    func forward(_ request: Request, context: RequestContext, answer: @escaping @Sendable (Result<ByteBuffer, ConcordError>) -> Void) {
         let needsTrace = request.metadata.trace == nil
         let admitted = self.state.withLockedValue { state -> (Bool, trace: String?) in
             guard state.active < self.settings.maxPending else { return (false, nil) }
@@ -86,10 +86,10 @@ final class ServicePool: Sendable {
         }
         guard admitted.0 else {
             self.stats.record(.zero, error: .unavailable, retries: 0)
-            return context.eventLoop.makeFailedFuture(ConcordError(
+            return answer(.failure(ConcordError(
                 .unavailable,
                 "\(self.service) has \(self.settings.maxPending) requests pending, its bound; retry shortly"
-            ))
+            )))
         }
         var deadline = context.deadline
         if request.metadata.deadlineMilliseconds == nil {
@@ -102,9 +102,10 @@ final class ServicePool: Sendable {
         if let trace = admitted.trace {
             outgoing.metadata.trace = trace
         }
-        let forwarding = Forwarding(pool: self, request: outgoing, deadline: deadline, retrySafe: Self.isRetrySafe(request), context: context)
+        let forwarding = Forwarding(
+            pool: self, request: outgoing, deadline: deadline, retrySafe: Self.isRetrySafe(request), context: context, answer: answer
+        )
         forwarding.attempt()
-        return forwarding.promise.futureResult
     }
 
     /// 16 random bytes in hex, as W3C trace ids are.
@@ -339,20 +340,23 @@ private final class Forwarding {
     let deadline: NIODeadline
     let retrySafe: Bool
     let context: RequestContext
-    let promise: EventLoopPromise<ByteBuffer>
+    let answer: @Sendable (Result<ByteBuffer, ConcordError>) -> Void
     private let start = NIODeadline.now()
     private var tried: Set<Endpoint> = []
     /// One budget slot per request, however many retries it makes, released when it ends.
     private var holdsRetrySlot = false
     private var retries = 0
 
-    init(pool: ServicePool, request: Request, deadline: NIODeadline, retrySafe: Bool, context: RequestContext) {
+    init(
+        pool: ServicePool, request: Request, deadline: NIODeadline, retrySafe: Bool, context: RequestContext,
+        answer: @escaping @Sendable (Result<ByteBuffer, ConcordError>) -> Void
+    ) {
         self.pool = pool
         self.request = request
         self.deadline = deadline
         self.retrySafe = retrySafe
         self.context = context
-        self.promise = context.eventLoop.makePromise()
+        self.answer = answer
     }
 
     func attempt() {
@@ -366,12 +370,17 @@ private final class Forwarding {
         var forwarded = self.request
         forwarded.metadata.deadline = .nanoseconds(remaining.nanoseconds)
         let this = NIOLoopBound(self, eventLoop: self.context.eventLoop)
-        client.sendFuture(forwarded).hop(to: self.context.eventLoop).whenComplete { result in
-            this.value.answered(by: endpoint, result)
+        let eventLoop = self.context.eventLoop
+        client.send(forwarded) { result in
+            if eventLoop.inEventLoop {
+                this.value.answered(by: endpoint, result)
+            } else {
+                eventLoop.execute { this.value.answered(by: endpoint, result) }
+            }
         }
     }
 
-    private func answered(by endpoint: Endpoint, _ result: Result<Response, any Error>) {
+    private func answered(by endpoint: Endpoint, _ result: Result<Response, ConcordError>) {
         let outcome: Response.Outcome
         // The replica is gone or going (not overloaded), and did not do the work.
         var notDone = false
@@ -380,7 +389,6 @@ private final class Forwarding {
             outcome = response.outcome
             if case .error(let error) = outcome, error.unprocessed { notDone = true }
         case .failure(let error):
-            let error = error as? ConcordError ?? ConcordError(.unavailable, "call to \(endpoint) failed: \(error)")
             outcome = .error(error)
             notDone = error.code == .unavailable
         }
@@ -413,12 +421,11 @@ private final class Forwarding {
         self.pool.release(holdingRetrySlot: self.holdsRetrySlot)
         let elapsed = Duration.nanoseconds((NIODeadline.now() - self.start).nanoseconds)
         switch result {
-        case .success(let body):
+        case .success:
             self.pool.stats.record(elapsed, error: nil, retries: self.retries)
-            self.promise.succeed(body)
         case .failure(let error):
             self.pool.stats.record(elapsed, error: error.code, retries: self.retries)
-            self.promise.fail(error)
         }
+        self.answer(result)
     }
 }

@@ -5,12 +5,32 @@ import NIOTLS
 
 import NIOConcurrencyHelpers
 
-/// A request on its way out, with the promise its response fulfils. The promise fails only
-/// with a ``ConcordError``.
+/// Where a call's answer goes: a promise (``ConcordClient/sendFuture(_:)``) or a callback
+/// (``ConcordClient/send(_:completion:)``, which spares a future per call). Completed once.
+enum CallCompletion: Sendable {
+    case promise(EventLoopPromise<Response>)
+    case callback(@Sendable (Result<Response, ConcordError>) -> Void)
+
+    func succeed(_ response: Response) {
+        switch self {
+        case .promise(let promise): promise.succeed(response)
+        case .callback(let callback): callback(.success(response))
+        }
+    }
+
+    func fail(_ error: ConcordError) {
+        switch self {
+        case .promise(let promise): promise.fail(error)
+        case .callback(let callback): callback(.failure(error))
+        }
+    }
+}
+
+/// A request on its way out, with where its answer goes. It fails only with a ``ConcordError``.
 struct OutboundCall {
     var request: Request
     var deadline: NIODeadline
-    var promise: EventLoopPromise<Response>
+    var completion: CallCompletion
     /// Where a call goes when it meets a retired connection before being written: it never
     /// reached the server, so the client sends it once more on a fresh connection.
     var client: ConcordClient
@@ -25,7 +45,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
     typealias OutboundOut = ByteBuffer
 
     private struct Pending {
-        var promise: EventLoopPromise<Response>
+        var completion: CallCompletion
         var deadline: NIODeadline
         var callerID: String
     }
@@ -79,7 +99,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
         let wireID = String(self.nextID, radix: 36)
         let callerID = call.request.id
         call.request.id = wireID
-        self.pending[wireID] = Pending(promise: call.promise, deadline: call.deadline, callerID: callerID)
+        self.pending[wireID] = Pending(completion: call.completion, deadline: call.deadline, callerID: callerID)
         if !self.deadlineTimer.covers(call.deadline) {
             let this = NIOLoopBound(self, eventLoop: context.eventLoop)
             self.deadlineTimer.cover(call.deadline, on: context.eventLoop) { this.value.expireOverdue() }
@@ -140,7 +160,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
                 // The server is closing this connection: later calls go on a new one.
                 self.retire()
             }
-            entry.promise.succeed(response)
+            entry.completion.succeed(response)
         case .event(let event):
             switch event.name {
             case .ping:
@@ -178,7 +198,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
         self.pending.removeAll()
         self.deadlineTimer.cancel()
         for (_, entry) in pending {
-            entry.promise.fail(error)
+            entry.completion.fail(error)
         }
         context.fireChannelInactive()
     }
@@ -189,7 +209,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
         let (overdue, earliest) = EarliestDeadlineTimer.partition(self.pending, now: .now(), deadline: \.deadline)
         for wireID in overdue {
             guard let entry = self.pending.removeValue(forKey: wireID) else { continue }
-            entry.promise.fail(ConcordError(.deadlineExceeded, "no answer from \(self.endpoint) before the deadline"))
+            entry.completion.fail(ConcordError(.deadlineExceeded, "no answer from \(self.endpoint) before the deadline"))
         }
         if let earliest, let eventLoop = self.context?.eventLoop {
             let this = NIOLoopBound(self, eventLoop: eventLoop)

@@ -91,26 +91,34 @@ public final class ConcordClient: Sendable {
         }
     }
 
-    /// ``send(_:)`` without a task: for proxies that forward on the event loop. The future fails
-    /// only with a ``ConcordError``; it completes on the connection's event loop.
+    /// ``send(_:)`` without a task. The future fails only with a ``ConcordError``; it completes
+    /// on the connection's event loop when one is open.
     public func sendFuture(_ request: Request) -> EventLoopFuture<Response> {
+        let eventLoop = self.state.withLockedValue { state -> (any EventLoop)? in
+            if case .connected(let connection) = state { return connection.channel.eventLoop }
+            return nil
+        }
+        let promise = (eventLoop ?? self.eventLoopGroup.any()).makePromise(of: Response.self)
+        self.send(request, completion: .promise(promise))
+        return promise.futureResult
+    }
+
+    /// ``send(_:)`` without a task or a future, for proxies that forward on the event loop:
+    /// `completion` is called once, with the answer or a ``ConcordError``, on the connection's
+    /// event loop (on another thread if the call never reached a connection).
+    public func send(_ request: Request, completion: @escaping @Sendable (Result<Response, ConcordError>) -> Void) {
+        self.send(request, completion: .callback(completion))
+    }
+
+    private func send(_ request: Request, completion: CallCompletion) {
         var request = request
         let budget = request.metadata.deadline ?? self.configuration.defaultDeadline
         request.metadata.deadline = budget
-        let deadline = NIODeadline.now() + TimeAmount(budget)
+        let call = OutboundCall(request: request, deadline: .now() + TimeAmount(budget), completion: completion, client: self)
         switch self.nextConnection() {
-        case .use(let channel):
-            // The common case, one promise and no chained futures: the connection's handler
-            // completes it with the answer or with a ConcordError.
-            let promise = channel.eventLoop.makePromise(of: Response.self)
-            self.write(OutboundCall(request: request, deadline: deadline, promise: promise, client: self), on: channel)
-            return promise.futureResult
-        case .wait(let connecting):
-            let promise = connecting.eventLoop.makePromise(of: Response.self)
-            self.write(OutboundCall(request: request, deadline: deadline, promise: promise, client: self), once: connecting)
-            return promise.futureResult
-        case .fail:
-            return self.eventLoopGroup.any().makeFailedFuture(ConcordError(.unavailable, "client for \(self.endpoint) is closed"))
+        case .use(let channel): self.write(call, on: channel)
+        case .wait(let connecting): self.write(call, once: connecting)
+        case .fail: completion.fail(ConcordError(.unavailable, "client for \(self.endpoint) is closed"))
         }
     }
 
@@ -118,14 +126,14 @@ public final class ConcordClient: Sendable {
     /// the server) once more, on the next connection. A second refusal fails it.
     func resend(_ call: OutboundCall) {
         guard call.attempt == 1 else {
-            return call.promise.fail(ConcordError(.unavailable, "connection to \(self.endpoint) closed before the call was sent"))
+            return call.completion.fail(ConcordError(.unavailable, "connection to \(self.endpoint) closed before the call was sent"))
         }
         var call = call
         call.attempt = 2
         switch self.nextConnection() {
         case .use(let channel): self.write(call, on: channel)
         case .wait(let connecting): self.write(call, once: connecting)
-        case .fail: call.promise.fail(ConcordError(.unavailable, "client for \(self.endpoint) is closed"))
+        case .fail: call.completion.fail(ConcordError(.unavailable, "client for \(self.endpoint) is closed"))
         }
     }
 
@@ -135,7 +143,7 @@ public final class ConcordClient: Sendable {
             case .success(let connection):
                 self.write(call, on: connection.channel)
             case .failure(let error):
-                call.promise.fail(ConcordError(.unavailable, "cannot connect to \(self.endpoint): \(error)"))
+                call.completion.fail(ConcordError(.unavailable, "cannot connect to \(self.endpoint): \(error)"))
             }
         }
     }
@@ -151,7 +159,8 @@ public final class ConcordClient: Sendable {
             let written = channel.eventLoop.makePromise(of: Void.self)
             let endpoint = self.endpoint
             written.futureResult.whenFailure { _ in
-                call.promise.fail(ConcordError(.unavailable, "connection to \(endpoint) closed before the call was sent"))
+                // Only when the handler never saw the call, so this is its one answer.
+                call.completion.fail(ConcordError(.unavailable, "connection to \(endpoint) closed before the call was sent"))
             }
             channel.writeAndFlush(call, promise: written)
         }

@@ -245,24 +245,22 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
                 self.running[id]?.task = task
                 self.coverDeadline(requestContext.deadline)
             }
-        case .future(let handler):
+        case .answering(let handler):
             let requestContext = self.requestContext(for: request, context: context)
             let this = NIOLoopBound(self, eventLoop: context.eventLoop)
+            let eventLoop = context.eventLoop
             let id = request.id
             let serial = self.register(id, requestContext)
-            let verb = request.verb
-            let trace = request.metadata.trace
-            // The callback keeps only what it needs: it is made for every forwarded request.
-            handler(request, requestContext).hop(to: context.eventLoop).whenComplete { result in
-                let this = this.value
+            handler(request, requestContext) { result in
+                let outcome: Response.Outcome
                 switch result {
-                case .success(let body):
-                    this.finishRunning(id, serial: serial, .ok(body))
-                case .failure(let error):
-                    this.finishRunning(id, serial: serial, Self.outcome(
-                        of: error, verb: verb,
-                        logger: RequestContext.logger(this.logger, requestID: id, verb: verb, trace: trace)
-                    ))
+                case .success(let body): outcome = .ok(body)
+                case .failure(let error): outcome = .error(error)
+                }
+                if eventLoop.inEventLoop {
+                    this.value.finishRunning(id, serial: serial, outcome)
+                } else {
+                    eventLoop.execute { this.value.finishRunning(id, serial: serial, outcome) }
                 }
             }
             if self.running[id] != nil {

@@ -27,7 +27,7 @@ struct RetiredConnectionTests {
             let client = try makeTestClient(port: server.localPort)
             let retired = self.retiredConnection()
             let promise = MultiThreadedEventLoopGroup.singleton.any().makePromise(of: Response.self)
-            let call = OutboundCall(request: Request(id: "caller-1", verb: "ping"), deadline: .now() + .seconds(10), promise: promise, client: client)
+            let call = OutboundCall(request: Request(id: "caller-1", verb: "ping"), deadline: .now() + .seconds(10), completion: .promise(promise), client: client)
             try retired.writeOutbound(call)
             let response = try await promise.futureResult.get()
             #expect(response.id == "caller-1")
@@ -42,7 +42,7 @@ struct RetiredConnectionTests {
             let client = try makeTestClient(port: server.localPort)
             let retired = self.retiredConnection()
             let promise = MultiThreadedEventLoopGroup.singleton.any().makePromise(of: Response.self)
-            var call = OutboundCall(request: Request(id: "caller-2", verb: "ping"), deadline: .now() + .seconds(10), promise: promise, client: client)
+            var call = OutboundCall(request: Request(id: "caller-2", verb: "ping"), deadline: .now() + .seconds(10), completion: .promise(promise), client: client)
             call.attempt = 2
             try retired.writeOutbound(call)
             let error = await #expect(throws: ConcordError.self) { try await promise.futureResult.get() }
