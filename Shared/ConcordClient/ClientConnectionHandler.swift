@@ -27,14 +27,45 @@ enum CallCompletion: Sendable {
 }
 
 /// A request on its way out, with where its answer goes. It fails only with a ``ConcordError``.
-struct OutboundCall {
-    var request: Request
-    var deadline: NIODeadline
-    var completion: CallCompletion
+///
+/// One reference to immutable storage: the pipeline carries it in a `NIOAny` without a box and
+/// copies it without retaining a request's six reference-counted fields at every step. (A class
+/// itself would cost a protocol-conformance lookup in each `NIOAny` cast.)
+struct OutboundCall: Sendable {
+    private final class Storage: Sendable {
+        let request: Request
+        let deadline: NIODeadline
+        let completion: CallCompletion
+        let client: ConcordClient
+        let attempt: Int
+
+        init(request: Request, deadline: NIODeadline, completion: CallCompletion, client: ConcordClient, attempt: Int) {
+            self.request = request
+            self.deadline = deadline
+            self.completion = completion
+            self.client = client
+            self.attempt = attempt
+        }
+    }
+
+    private let storage: Storage
+
+    init(request: Request, deadline: NIODeadline, completion: CallCompletion, client: ConcordClient, attempt: Int = 1) {
+        self.storage = Storage(request: request, deadline: deadline, completion: completion, client: client, attempt: attempt)
+    }
+
+    var request: Request { self.storage.request }
+    var deadline: NIODeadline { self.storage.deadline }
+    var completion: CallCompletion { self.storage.completion }
     /// Where a call goes when it meets a retired connection before being written: it never
     /// reached the server, so the client sends it once more on a fresh connection.
-    var client: ConcordClient
-    var attempt = 1
+    var client: ConcordClient { self.storage.client }
+    var attempt: Int { self.storage.attempt }
+
+    /// The same call, to be sent once more.
+    func again() -> OutboundCall {
+        OutboundCall(request: self.request, deadline: self.deadline, completion: self.completion, client: self.client, attempt: self.attempt + 1)
+    }
 }
 
 /// Multiplexes calls over one connection: gives each a wire id, matches replies by id whatever
@@ -88,7 +119,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
     // MARK: Outbound
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        var call = self.unwrapOutboundIn(data)
+        let call = self.unwrapOutboundIn(data)
         guard context.channel.isActive, !self.retired.withLockedValue({ $0 }) else {
             // Handed on, not lost: the write itself is done with.
             promise?.succeed()
@@ -97,14 +128,12 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
         }
         self.nextID &+= 1
         let wireID = String(self.nextID, radix: 36)
-        let callerID = call.request.id
-        call.request.id = wireID
-        self.pending[wireID] = Pending(completion: call.completion, deadline: call.deadline, callerID: callerID)
+        self.pending[wireID] = Pending(completion: call.completion, deadline: call.deadline, callerID: call.request.id)
         if !self.deadlineTimer.covers(call.deadline) {
             let this = NIOLoopBound(self, eventLoop: context.eventLoop)
             self.deadlineTimer.cover(call.deadline, on: context.eventLoop) { this.value.expireOverdue() }
         }
-        LineCodec.write(call.request, into: &self.output)
+        LineCodec.write(call.request, id: wireID, into: &self.output)
         promise?.succeed()
     }
 

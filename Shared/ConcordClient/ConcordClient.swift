@@ -128,8 +128,7 @@ public final class ConcordClient: Sendable {
         guard call.attempt == 1 else {
             return call.completion.fail(ConcordError(.unavailable, "connection to \(self.endpoint) closed before the call was sent"))
         }
-        var call = call
-        call.attempt = 2
+        let call = call.again()
         switch self.nextConnection() {
         case .use(let channel): self.write(call, on: channel)
         case .wait(let connecting): self.write(call, once: connecting)

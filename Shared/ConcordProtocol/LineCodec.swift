@@ -126,8 +126,10 @@ public enum LineCodec {
 
     // MARK: Writing
 
-    public static func write(_ request: Request, into buffer: inout ByteBuffer) {
-        buffer.writeString(request.id)
+    /// Writes `request`, with `id` in place of its own when given (a client multiplexing
+    /// calls gives each its wire id without copying the request).
+    public static func write(_ request: Request, id: String? = nil, into buffer: inout ByteBuffer) {
+        buffer.writeString(id ?? request.id)
         buffer.writeInteger(UInt8(ascii: " "))
         buffer.writeString(request.verb)
         let metadata = request.metadata

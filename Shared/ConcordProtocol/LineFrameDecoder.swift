@@ -1,5 +1,11 @@
 import NIOCore
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// One frame off the wire.
 public enum LineFrame: Sendable, Hashable {
     /// A complete line without its LF or CRLF terminator.
@@ -34,11 +40,19 @@ public struct LineFrameDecoder: NIOSingleStepByteToMessageDecoder, Sendable {
             buffer.moveReaderIndex(to: buffer.writerIndex)
             return nil
         }
-        let view = buffer.readableBytesView
-        let searchStart = view.startIndex + self.scanned
-        if let newline = view[searchStart...].firstIndex(of: UInt8(ascii: "\n")) {
-            var length = newline - view.startIndex
-            if length > 0, view[newline - 1] == UInt8(ascii: "\r") {
+        // The offset of the next LF from the reader index, found with memchr: every byte of every
+        // line goes through here, and a byte-by-byte loop over a ByteBufferView was 3% of the
+        // gateway's instructions.
+        let scanned = self.scanned
+        let newline: Int? = buffer.withUnsafeReadableBytes { bytes in
+            guard scanned < bytes.count, let base = bytes.baseAddress,
+                  let hit = memchr(base + scanned, Int32(UInt8(ascii: "\n")), bytes.count - scanned)
+            else { return nil }
+            return base.distance(to: UnsafeRawPointer(hit))
+        }
+        if let newline {
+            var length = newline
+            if length > 0, buffer.getInteger(at: buffer.readerIndex + newline - 1, as: UInt8.self) == UInt8(ascii: "\r") {
                 length -= 1
             }
             self.scanned = 0
@@ -46,14 +60,15 @@ public struct LineFrameDecoder: NIOSingleStepByteToMessageDecoder, Sendable {
                 return self.overflow(&buffer)
             }
             let line = buffer.getSlice(at: buffer.readerIndex, length: length)!
-            buffer.moveReaderIndex(forwardBy: newline - view.startIndex + 1)
+            buffer.moveReaderIndex(forwardBy: newline + 1)
             return .line(line)
         }
-        self.scanned = view.count
+        let count = buffer.readableBytes
+        self.scanned = count
         // Without a terminator the line is already too long once it holds more than the maximum,
         // unless the one extra byte is the CR of a CRLF still to come.
-        let excess = view.count - self.maxLineLength
-        if excess > 1 || (excess == 1 && view.last != UInt8(ascii: "\r")) {
+        let excess = count - self.maxLineLength
+        if excess > 1 || (excess == 1 && buffer.getInteger(at: buffer.writerIndex - 1, as: UInt8.self) != UInt8(ascii: "\r")) {
             return self.overflow(&buffer)
         }
         return nil

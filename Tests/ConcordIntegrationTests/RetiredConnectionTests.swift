@@ -42,8 +42,9 @@ struct RetiredConnectionTests {
             let client = try makeTestClient(port: server.localPort)
             let retired = self.retiredConnection()
             let promise = MultiThreadedEventLoopGroup.singleton.any().makePromise(of: Response.self)
-            var call = OutboundCall(request: Request(id: "caller-2", verb: "ping"), deadline: .now() + .seconds(10), completion: .promise(promise), client: client)
-            call.attempt = 2
+            let call = OutboundCall(
+                request: Request(id: "caller-2", verb: "ping"), deadline: .now() + .seconds(10), completion: .promise(promise), client: client, attempt: 2
+            )
             try retired.writeOutbound(call)
             let error = await #expect(throws: ConcordError.self) { try await promise.futureResult.get() }
             #expect(error?.code == .unavailable)
