@@ -368,7 +368,7 @@ private final class Forwarding {
             return self.finish(.failure(ConcordError(.unavailable, "no replica of \(self.pool.service) can take requests now; retry shortly")))
         }
         var forwarded = self.request
-        forwarded.metadata.deadline = .nanoseconds(remaining.nanoseconds)
+        forwarded.metadata.deadlineMilliseconds = max(1, remaining.nanoseconds / 1_000_000)
         let this = NIOLoopBound(self, eventLoop: self.context.eventLoop)
         let eventLoop = self.context.eventLoop
         client.send(forwarded) { result in

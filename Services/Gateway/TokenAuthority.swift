@@ -5,6 +5,11 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Logging
 import NIOConcurrencyHelpers
 
@@ -37,12 +42,25 @@ enum Role: Int, Comparable, Sendable, CaseIterable, CustomStringConvertible {
     /// (a write) secretariat. The protocol's built-ins (ping, health, ready, hello) need none and
     /// never reach here.
     static func required(for verb: Substring) -> Role {
-        // Runs on every request: bytes, not Characters, and no arrays.
-        let bytes = verb.utf8
-        if bytes.starts(with: "gateway.".utf8) { return .admin }
-        let method = bytes.lastIndex(of: UInt8(ascii: ".")).map { bytes[bytes.index(after: $0)...] } ?? bytes[...]
-        if method.starts(with: "get".utf8) || method.starts(with: "list".utf8)
-            || method.elementsEqual("search".utf8) || method.elementsEqual("attendees".utf8) {
+        // Runs on every request: raw bytes, not Characters, and no arrays.
+        verb.utf8.withContiguousStorageIfAvailable { Self.required(forUTF8: UnsafeRawBufferPointer($0)) }
+            ?? Array(verb.utf8).withUnsafeBytes { Self.required(forUTF8: $0) }
+    }
+
+    private static func required(forUTF8 verb: UnsafeRawBufferPointer) -> Role {
+        func starts(_ bytes: UnsafeRawBufferPointer, with prefix: StaticString) -> Bool {
+            bytes.count >= prefix.utf8CodeUnitCount
+                && memcmp(bytes.baseAddress!, prefix.utf8Start, prefix.utf8CodeUnitCount) == 0
+        }
+        func equals(_ bytes: UnsafeRawBufferPointer, _ word: StaticString) -> Bool {
+            bytes.count == word.utf8CodeUnitCount && starts(bytes, with: word)
+        }
+        guard !verb.isEmpty else { return .secretariat }
+        if starts(verb, with: "gateway.") { return .admin }
+        let methodStart = verb.lastIndex(of: UInt8(ascii: ".")).map { $0 + 1 } ?? 0
+        let method = UnsafeRawBufferPointer(rebasing: verb[methodStart...])
+        if method.isEmpty { return .secretariat }
+        if starts(method, with: "get") || starts(method, with: "list") || equals(method, "search") || equals(method, "attendees") {
             return .reader
         }
         return .secretariat

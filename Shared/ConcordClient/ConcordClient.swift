@@ -112,9 +112,12 @@ public final class ConcordClient: Sendable {
 
     private func send(_ request: Request, completion: CallCompletion) {
         var request = request
-        let budget = request.metadata.deadline ?? self.configuration.defaultDeadline
-        request.metadata.deadline = budget
-        let call = OutboundCall(request: request, deadline: .now() + TimeAmount(budget), completion: completion, client: self)
+        // In whole milliseconds, as the wire carries it (Duration arithmetic costs more per call).
+        if request.metadata.deadlineMilliseconds == nil {
+            request.metadata.deadline = self.configuration.defaultDeadline
+        }
+        let budget = request.metadata.deadlineMilliseconds ?? 1
+        let call = OutboundCall(request: request, deadline: .now() + .milliseconds(budget), completion: completion, client: self)
         switch self.nextConnection() {
         case .use(let channel): self.write(call, on: channel)
         case .wait(let connecting): self.write(call, once: connecting)

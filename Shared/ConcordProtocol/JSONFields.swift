@@ -25,7 +25,7 @@ enum JSONFields {
 
     /// The top-level members of a JSON object whose values are strings. Other members are skipped;
     /// anything malformed ends the scan with what was read so far.
-    static func strings(in bytes: ByteBufferView.SubSequence) -> [String: String] {
+    static func strings(in bytes: some Collection<UInt8>) -> [String: String] {
         var reader = Reader(bytes: Array(bytes))
         var result: [String: String] = [:]
         reader.skipWhitespace()

@@ -14,7 +14,13 @@ public enum LineCodec {
 
     /// Reads one line sent by a client (no terminator).
     public static func parseClientLine(_ line: ByteBuffer) -> ClientLine {
-        var cursor = Cursor(line)
+        // Over the raw bytes: every request passes here, and walking a ByteBufferView costs
+        // several times as much per byte.
+        line.withUnsafeReadableBytes { bytes in Self.parseClientLine(bytes, of: line) }
+    }
+
+    private static func parseClientLine(_ bytes: UnsafeRawBufferPointer, of line: ByteBuffer) -> ClientLine {
+        var cursor = Cursor(bytes)
         cursor.skipSpaces()
         if cursor.atEnd { return .empty }
 
@@ -83,7 +89,12 @@ public enum LineCodec {
 
     /// Reads one line sent by a server (no terminator).
     public static func parseServerLine(_ line: ByteBuffer) throws(ConcordError) -> ServerLine {
-        var cursor = Cursor(line)
+        let parsed = line.withUnsafeReadableBytes { bytes in Result { () throws(ConcordError) in try Self.parseServerLine(bytes, of: line) } }
+        return try parsed.get()
+    }
+
+    private static func parseServerLine(_ bytes: UnsafeRawBufferPointer, of line: ByteBuffer) throws(ConcordError) -> ServerLine {
+        var cursor = Cursor(bytes)
         let id = cursor.string(cursor.token())
         cursor.skipSpaces()
         let kind = cursor.string(cursor.token())
@@ -117,11 +128,13 @@ public enum LineCodec {
 
     /// Reads the request id at the start of a line that could not be framed, if it is a valid id.
     public static func leadingID(_ prefix: ByteBuffer) -> String? {
-        var cursor = Cursor(prefix)
-        cursor.skipSpaces()
-        let range = cursor.token()
-        guard !cursor.atEnd, Self.isValidID(cursor.view[range]) else { return nil }
-        return cursor.string(range)
+        prefix.withUnsafeReadableBytes { bytes in
+            var cursor = Cursor(bytes)
+            cursor.skipSpaces()
+            let range = cursor.token()
+            guard !cursor.atEnd, Self.isValidID(cursor.view[range]) else { return nil }
+            return cursor.string(range)
+        }
     }
 
     // MARK: Writing
@@ -183,7 +196,7 @@ public enum LineCodec {
 
     // MARK: Grammar
 
-    public static func isValidID(_ bytes: ByteBufferView.SubSequence) -> Bool {
+    public static func isValidID(_ bytes: some Collection<UInt8>) -> Bool {
         guard !bytes.isEmpty, bytes.count <= Self.maxIDLength else { return false }
         return bytes.allSatisfy { byte in
             Self.isAlphanumeric(byte) || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")
@@ -191,7 +204,7 @@ public enum LineCodec {
         }
     }
 
-    public static func isValidVerb(_ bytes: ByteBufferView.SubSequence) -> Bool {
+    public static func isValidVerb(_ bytes: some Collection<UInt8>) -> Bool {
         guard !bytes.isEmpty, bytes.count <= Self.maxVerbLength else { return false }
         var atSegmentStart = true
         for byte in bytes {
@@ -207,7 +220,7 @@ public enum LineCodec {
         return !atSegmentStart
     }
 
-    private static func parseMetadata(_ token: ByteBufferView.SubSequence, into metadata: inout Metadata) -> ConcordError? {
+    private static func parseMetadata(_ token: Slice<UnsafeRawBufferPointer>, into metadata: inout Metadata) -> ConcordError? {
         guard let equals = token.firstIndex(of: UInt8(ascii: "=")), equals != token.startIndex else {
             let text = String(decoding: token.prefix(40), as: UTF8.self)
             return ConcordError(.badRequest, "expected key=value metadata or a JSON body starting with '{', got '\(text)'", field: "metadata")
@@ -249,7 +262,7 @@ public enum LineCodec {
         buffer.writeString(value)
     }
 
-    static func isValidUTF8(_ bytes: ByteBufferView.SubSequence) -> Bool {
+    static func isValidUTF8(_ bytes: some Collection<UInt8>) -> Bool {
         if bytes.allSatisfy({ $0 < 0x80 }) { return true }
         return String(validating: bytes, as: UTF8.self) != nil
     }
@@ -263,14 +276,15 @@ public enum LineCodec {
     }
 }
 
-/// A forward-only reader over the bytes of one line.
+/// A forward-only reader over the bytes of one line; offsets are from the line's first byte.
+/// Lives only inside `withUnsafeReadableBytes`.
 struct Cursor {
-    let view: ByteBufferView
+    let view: UnsafeRawBufferPointer
     var index: Int
 
-    init(_ buffer: ByteBuffer) {
-        self.view = buffer.readableBytesView
-        self.index = self.view.startIndex
+    init(_ bytes: UnsafeRawBufferPointer) {
+        self.view = bytes
+        self.index = 0
     }
 
     var atEnd: Bool { self.index >= self.view.endIndex }

@@ -37,6 +37,24 @@ import Testing
         #expect(String(buffer: request.body) == #"{"limit": 10, "q": "Тегеран"}"#)
     }
 
+    @Test func linesAreReadFromTheReaderIndexOn() throws {
+        // Parsing works on the readable bytes of whatever buffer it is given.
+        var buffer = ByteBuffer(string: "junk7 participants.get deadline=50 {\"id\":\"x\"}")
+        buffer.moveReaderIndex(forwardBy: 4)
+        guard case .request(let request) = LineCodec.parseClientLine(buffer) else {
+            Issue.record("not a request")
+            return
+        }
+        #expect(request.id == "7" && request.verb == "participants.get" && request.metadata.deadlineMilliseconds == 50)
+        #expect(String(buffer: request.body) == #"{"id":"x"}"#)
+        var reply = ByteBuffer(string: "junk7 ok {\"a\":1}")
+        reply.moveReaderIndex(forwardBy: 4)
+        #expect(try LineCodec.parseServerLine(reply) == .response(.ok("7", ByteBuffer(string: #"{"a":1}"#))))
+        var bad = ByteBuffer(string: "junk7 err not_found {\"message\":\"no such\",\"field\":\"body.id\"}")
+        bad.moveReaderIndex(forwardBy: 4)
+        #expect(try LineCodec.parseServerLine(bad) == .response(.error("7", ConcordError(.notFound, "no such", field: "body.id"))))
+    }
+
     @Test func writtenRequestParsesBack() throws {
         let original = Request(
             id: "a.b:c_d-1",
