@@ -103,7 +103,7 @@ final class ServicePool: Sendable {
             outgoing.metadata.trace = trace
         }
         let forwarding = Forwarding(
-            pool: self, request: outgoing, deadline: deadline, retrySafe: Self.isRetrySafe(request), context: context, answer: answer
+            pool: self, request: outgoing, deadline: deadline, retrySafe: Self.isRetrySafe(request), eventLoop: context.eventLoop, answer: answer
         )
         forwarding.attempt()
     }
@@ -124,14 +124,19 @@ final class ServicePool: Sendable {
     /// Reads are safe to send twice; so is a write that carries an idempotency key.
     static func isRetrySafe(_ request: Request) -> Bool {
         if request.metadata.idempotencyKey != nil { return true }
-        let verb = request.verb
-        let method = verb.lastIndex(of: ".").map { verb[verb.index(after: $0)...] } ?? verb[...]
-        switch method {
-        case "get", "list", "search", "attendees", "ready", "health", "ping", "hello":
-            return true
-        default:
-            return method.hasPrefix("get") || method.hasPrefix("list")
+        // The methods a reader may call are reads; so are the protocol's built-ins.
+        switch request.verb {
+        case "ready", "health", "ping", "hello": return true
+        default: return Role.required(for: Substring(request.verb)) == .reader
         }
+    }
+
+    /// Logged at debug level with the request's ids: a retry is routine, not a problem.
+    fileprivate func logRetry(_ request: Request, from endpoint: Endpoint, after error: ConcordError) {
+        self.logger.debug("retrying on another replica", metadata: [
+            LogKey.requestID: "\(request.id)", LogKey.verb: "\(request.verb)", LogKey.trace: "\(request.metadata.trace ?? "")",
+            "concord.replica": "\(endpoint)", LogKey.code: "\(error.code)",
+        ])
     }
 
     /// What an answer says about the replica, and whether another replica might do better.
@@ -339,7 +344,7 @@ private final class Forwarding {
     let request: Request
     let deadline: NIODeadline
     let retrySafe: Bool
-    let context: RequestContext
+    let eventLoop: any EventLoop
     let answer: @Sendable (Result<ByteBuffer, ConcordError>) -> Void
     private let start = NIODeadline.now()
     private var tried: Set<Endpoint> = []
@@ -348,14 +353,14 @@ private final class Forwarding {
     private var retries = 0
 
     init(
-        pool: ServicePool, request: Request, deadline: NIODeadline, retrySafe: Bool, context: RequestContext,
+        pool: ServicePool, request: Request, deadline: NIODeadline, retrySafe: Bool, eventLoop: any EventLoop,
         answer: @escaping @Sendable (Result<ByteBuffer, ConcordError>) -> Void
     ) {
         self.pool = pool
         self.request = request
         self.deadline = deadline
         self.retrySafe = retrySafe
-        self.context = context
+        self.eventLoop = eventLoop
         self.answer = answer
     }
 
@@ -369,8 +374,8 @@ private final class Forwarding {
         }
         var forwarded = self.request
         forwarded.metadata.deadlineMilliseconds = max(1, remaining.nanoseconds / 1_000_000)
-        let this = NIOLoopBound(self, eventLoop: self.context.eventLoop)
-        let eventLoop = self.context.eventLoop
+        let this = NIOLoopBound(self, eventLoop: self.eventLoop)
+        let eventLoop = self.eventLoop
         client.send(forwarded) { result in
             if eventLoop.inEventLoop {
                 this.value.answered(by: endpoint, result)
@@ -410,9 +415,7 @@ private final class Forwarding {
             if !notDone { self.holdsRetrySlot = true }
             self.tried.insert(endpoint)
             self.retries += 1
-            self.context.logger.debug("retrying on another replica", metadata: [
-                "concord.replica": "\(endpoint)", LogKey.code: "\(error.code)", LogKey.trace: "\(self.request.metadata.trace ?? "")",
-            ])
+            self.pool.logRetry(self.request, from: endpoint, after: error)
             self.attempt()
         }
     }
