@@ -1,5 +1,5 @@
 import ArgumentParser
-import Crypto
+import ConcordTLS
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -102,10 +102,7 @@ enum TokenFile {
             default: character
             }
         })
-        let hash = SHA256.hash(data: Data(token.utf8)).map { byte in
-            let digits = Array("0123456789abcdef")
-            return String([digits[Int(byte >> 4)], digits[Int(byte & 0x0F)]])
-        }.joined()
+        let hash = TokenHash.of(token)
         var lines = try self.lines(path)
         if lines.isEmpty { lines.append("# Concord gateway tokens: ROLE NAME SHA256-HEX. Written by `concord tokens`.") }
         lines.append("\(role) \(name) \(hash)")

@@ -1,5 +1,5 @@
 import ConcordProtocol
-import Crypto
+import ConcordTLS
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -109,18 +109,6 @@ final class TokenAuthority: Sendable {
         try self.reload(force: true)
     }
 
-    /// SHA-256 in lower-case hex. Runs on every request, so no String(format:) here.
-    static func hash(_ token: String) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var hex = [UInt8]()
-        hex.reserveCapacity(64)
-        for byte in SHA256.hash(data: Array(token.utf8)) {
-            hex.append(digits[Int(byte >> 4)])
-            hex.append(digits[Int(byte & 0x0F)])
-        }
-        return String(decoding: hex, as: UTF8.self)
-    }
-
     /// The grant for a request's `auth` token, or the error to answer with. Failures are logged
     /// with the verb, the reason and a hash prefix, never the token.
     ///
@@ -135,7 +123,7 @@ final class TokenAuthority: Sendable {
         }
         var found = self.state.withLockedValue { $0.recent[token] }
         if found == nil {
-            let hash = Self.hash(token)
+            let hash = TokenHash.of(token)
             found = self.state.withLockedValue { $0.grant(for: token, hash: hash) }
             if found == nil {
                 // Maybe added a moment ago: look at the file now rather than at the next recheck.
@@ -144,7 +132,7 @@ final class TokenAuthority: Sendable {
             }
         }
         guard let grant = found else {
-            let hash = Self.hash(token)
+            let hash = TokenHash.of(token)
             logger().notice("refused: unknown or revoked token", metadata: ["concord.token_hash": "\(hash.prefix(12))"])
             throw ConcordError(.unauthorized, "the token is unknown or was revoked", field: "metadata.auth")
         }

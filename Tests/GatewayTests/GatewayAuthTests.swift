@@ -1,6 +1,7 @@
 import ConcordClient
 import ConcordProtocol
 import ConcordTestSupport
+import ConcordTLS
 import Foundation
 import Logging
 import NIOCore
@@ -18,7 +19,7 @@ struct GatewayAuthTests {
         for role in ["reader", "secretariat", "admin"] {
             let token = "tok-\(role)-\(UUID().uuidString)"
             tokens[role] = token
-            lines.append("\(role) \(role)-holder \(TokenAuthority.hash(token))")
+            lines.append("\(role) \(role)-holder \(TokenHash.of(token))")
         }
         try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
         return tokens
