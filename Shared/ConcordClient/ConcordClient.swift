@@ -117,11 +117,15 @@ public final class ConcordClient: Sendable {
             request.metadata.deadline = self.configuration.defaultDeadline
         }
         let budget = request.metadata.deadlineMilliseconds ?? 1
-        let call = OutboundCall(request: request, deadline: .now() + .milliseconds(budget), completion: completion, client: self)
+        self.dispatch(OutboundCall(request: request, deadline: .now() + .milliseconds(budget), completion: completion, client: self))
+    }
+
+    /// Writes `call` on the open connection, or once the next one is open.
+    private func dispatch(_ call: OutboundCall) {
         switch self.nextConnection() {
         case .use(let channel): self.write(call, on: channel)
         case .wait(let connecting): self.write(call, once: connecting)
-        case .fail: completion.fail(ConcordError(.unavailable, "client for \(self.endpoint) is closed"))
+        case .fail: call.completion.fail(ConcordError(.unavailable, "client for \(self.endpoint) is closed"))
         }
     }
 
@@ -131,12 +135,7 @@ public final class ConcordClient: Sendable {
         guard call.attempt == 1 else {
             return call.completion.fail(ConcordError(.unavailable, "connection to \(self.endpoint) closed before the call was sent"))
         }
-        let call = call.again()
-        switch self.nextConnection() {
-        case .use(let channel): self.write(call, on: channel)
-        case .wait(let connecting): self.write(call, once: connecting)
-        case .fail: call.completion.fail(ConcordError(.unavailable, "client for \(self.endpoint) is closed"))
-        }
+        self.dispatch(call.again())
     }
 
     private func write(_ call: OutboundCall, once connecting: EventLoopFuture<Connection>) {
@@ -152,8 +151,9 @@ public final class ConcordClient: Sendable {
 
     private func write(_ call: OutboundCall, on channel: any Channel) {
         if channel.eventLoop.inEventLoop {
-            // The connection was active a moment ago on this same thread, so its handler is in
-            // the pipeline and answers the call one way or another.
+            // On the connection's own thread an active connection has its handler in the
+            // pipeline, which answers the call one way or another.
+            guard channel.isActive else { return self.resend(call) }
             channel.writeAndFlush(call, promise: nil)
         } else {
             // By the time the write runs on the connection's thread the connection may be gone,
