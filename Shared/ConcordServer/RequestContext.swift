@@ -19,14 +19,10 @@ public struct RequestContext: Sendable {
     /// Carries the request id, verb and trace id as metadata. Built on use: setting logger
     /// metadata re-renders it, which on every request cost more than most handlers.
     public var logger: Logger {
-        Self.logger(self.connectionLogger, requestID: self.requestID, verb: self.verb, trace: self.metadata.trace)
-    }
-
-    static func logger(_ connectionLogger: Logger, requestID: String, verb: String, trace: String?) -> Logger {
-        var logger = connectionLogger
-        logger[metadataKey: LogKey.requestID] = "\(requestID)"
-        logger[metadataKey: LogKey.verb] = "\(verb)"
-        if let trace { logger[metadataKey: LogKey.trace] = "\(trace)" }
+        var logger = self.connectionLogger
+        logger[metadataKey: LogKey.requestID] = "\(self.requestID)"
+        logger[metadataKey: LogKey.verb] = "\(self.verb)"
+        if let trace = self.metadata.trace { logger[metadataKey: LogKey.trace] = "\(trace)" }
         return logger
     }
 }

@@ -330,21 +330,21 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         do {
             return .ok(try await handler(request, context))
         } catch {
-            return Self.outcome(of: error, verb: request.verb, logger: context.logger)
+            return Self.outcome(of: error, request: request, context: context)
         }
     }
 
     /// The answer for a handler's error: its own if it is a ``ConcordError``, else `internal`
     /// (logged here, never shown to the peer).
-    private static func outcome(of error: any Error, verb: String, logger: @autoclosure () -> Logger) -> Response.Outcome {
+    private static func outcome(of error: any Error, request: Request, context: RequestContext) -> Response.Outcome {
         switch error {
         case let error as ConcordError:
             return .error(error)
         case is CancellationError:
             return .error(ConcordError(.unavailable, "request cancelled"))
         default:
-            logger().error("handler failed", metadata: [LogKey.error: "\(error)"])
-            return .error(ConcordError(.internal, "internal error while handling '\(verb)'; the server log has details"))
+            context.logger.error("handler failed", metadata: [LogKey.error: "\(error)"])
+            return .error(ConcordError(.internal, "internal error while handling '\(request.verb)'; the server log has details"))
         }
     }
 
