@@ -1,12 +1,16 @@
 import ConcordProtocol
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// The field rules every record shares. Each returns the normalised value or throws a
 /// `bad_request` that names the field and the rule it broke.
 enum FieldRules {
     /// Trims surrounding whitespace; rejects empty and over-long text.
     static func text(_ value: String, field: String, max: Int = 200) throws(ConcordError) -> String {
-        let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
+        let trimmed = value.trimmingWhitespace()
         guard !trimmed.isEmpty else { throw ConcordError(.badRequest, "\(field) must not be empty", field: field) }
         guard trimmed.count <= max else {
             throw ConcordError(.badRequest, "\(field) is \(trimmed.count) characters long; the most allowed is \(max)", field: field)
@@ -19,13 +23,13 @@ enum FieldRules {
 
     /// Like `text`, but absent or blank becomes nil.
     static func optionalText(_ value: String?, field: String, max: Int = 200) throws(ConcordError) -> String? {
-        guard let value, !value.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { return nil }
+        guard let value, !value.trimmingWhitespace().isEmpty else { return nil }
         return try Self.text(value, field: field, max: max)
     }
 
     /// ISO 3166-1 alpha-2: two letters, stored upper-case.
     static func countryCode(_ value: String, field: String) throws(ConcordError) -> String {
-        let code = value.trimmingCharacters(in: .whitespaces).uppercased()
+        let code = value.trimmingSpaces().uppercased()
         guard code.count == 2, code.unicodeScalars.allSatisfy({ ("A"..."Z").contains($0) }) else {
             throw ConcordError(.badRequest, "\(field) must be an ISO 3166-1 alpha-2 code such as IR or RU, got '\(value)'", field: field)
         }
@@ -34,7 +38,7 @@ enum FieldRules {
 
     /// A lower-case identifier: letters, digits and hyphens, as in `mehdi-dousti`.
     static func slug(_ value: String, field: String, max: Int = 64) throws(ConcordError) -> String {
-        let slug = value.trimmingCharacters(in: .whitespaces)
+        let slug = value.trimmingSpaces()
         let allowed = slug.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" }
         guard !slug.isEmpty, slug.count <= max, allowed, !slug.hasPrefix("-"), !slug.hasSuffix("-") else {
             throw ConcordError(
@@ -48,7 +52,7 @@ enum FieldRules {
 
     /// One of a fixed set of values.
     static func oneOf(_ value: String, _ allowed: [String], field: String) throws(ConcordError) -> String {
-        let normalised = value.trimmingCharacters(in: .whitespaces).lowercased()
+        let normalised = value.trimmingSpaces().lowercased()
         guard allowed.contains(normalised) else {
             throw ConcordError(.badRequest, "\(field) must be one of \(allowed.joined(separator: ", ")); got '\(value)'", field: field)
         }

@@ -1,6 +1,10 @@
 import ConcordProtocol
 import ConcordStorage
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// One page of a list: the items and, when more follow, the cursor that fetches the next page.
 struct Page<Item: Encodable & Sendable>: Encodable, Sendable {

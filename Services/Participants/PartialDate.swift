@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import ConcordProtocol
 
 /// A date known to the year, the month or the day (`2025`, `2025-12`, `2025-12-10`), as public
@@ -50,10 +54,16 @@ struct PartialDate: Sendable, Hashable, Comparable, CustomStringConvertible {
     }
 
     var description: String {
-        var text = String(format: "%04d", self.year)
-        if let month { text += String(format: "-%02d", month) }
-        if let day { text += String(format: "-%02d", day) }
+        var text = Self.zeroPadded(self.year, width: 4)
+        if let month { text += "-" + Self.zeroPadded(month, width: 2) }
+        if let day { text += "-" + Self.zeroPadded(day, width: 2) }
         return text
+    }
+
+    /// `n` in decimal with leading zeros up to `width` digits; years are 1900-2100, so never negative.
+    private static func zeroPadded(_ n: Int, width: Int) -> String {
+        let digits = String(n)
+        return String(repeating: "0", count: max(0, width - digits.count)) + digits
     }
 
     static func < (lhs: PartialDate, rhs: PartialDate) -> Bool {

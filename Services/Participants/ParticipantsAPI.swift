@@ -1,7 +1,11 @@
 import ConcordProtocol
 import ConcordServer
 import ConcordStorage
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Logging
 import NIOCore
 import NIOFoundationCompat
@@ -126,13 +130,13 @@ struct ParticipantsAPI: Sendable {
         }
         var text: String?
         if search {
-            guard case .string(let query)? = body["q"], !query.trimmingCharacters(in: .whitespaces).isEmpty else {
+            guard case .string(let query)? = body["q"], !query.trimmingSpaces().isEmpty else {
                 throw ConcordError(.badRequest, "q is required: the text to search for", field: "q")
             }
             guard query.count <= 200 else {
                 throw ConcordError(.badRequest, "q is \(query.count) characters long; the most allowed is 200", field: "q")
             }
-            text = query.trimmingCharacters(in: .whitespaces)
+            text = query.trimmingSpaces()
         }
         return try await self.store.list(Record.self, filters: filters, text: text, limit: limit, after: cursor)
     }

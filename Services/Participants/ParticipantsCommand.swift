@@ -1,7 +1,11 @@
 import ArgumentParser
 import ConcordServiceRuntime
 import ConcordStorage
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Logging
 
 /// Who takes part: countries, regions, officials, sessions, attendance and region partnerships.

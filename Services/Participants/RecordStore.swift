@@ -1,6 +1,10 @@
 import ConcordProtocol
 import ConcordStorage
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Create, read, update, delete and list for any `StoredRecord`, on either engine. Every write
 /// is one transaction; versions make updates optimistic; references are checked inside the same

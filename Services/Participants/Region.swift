@@ -57,7 +57,7 @@ struct Region: StoredRecord, Equatable {
     func normalised(isNew: Bool) throws(ConcordError) -> Region {
         var record = self
         record.country = try FieldRules.countryCode(self.country, field: "country")
-        record.code = self.code.trimmingCharacters(in: .whitespaces).uppercased()
+        record.code = self.code.trimmingSpaces().uppercased()
         let parts = record.code.split(separator: "-", omittingEmptySubsequences: false)
         let subdivisionOK = parts.count == 2 && (1...3).contains(parts[1].count)
             && parts[1].unicodeScalars.allSatisfy { ("A"..."Z").contains($0) || ("0"..."9").contains($0) }

@@ -1,6 +1,10 @@
 import ConcordProtocol
 import ConcordStorage
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Logging
 
 /// Loads the records under `seeds/participants/` (one JSON array per kind, every record with its

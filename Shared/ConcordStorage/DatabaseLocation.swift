@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Which engine holds a service's data, from one setting:
 /// `sqlite:PATH` (the embedded default) or `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?schema=NAME]`.

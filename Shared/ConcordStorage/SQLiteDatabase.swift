@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -29,7 +33,7 @@ public final class SQLiteDatabase: Database, Sendable {
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {
-            throw StorageError(.configuration, "cannot create the directory for \(path): \(error.localizedDescription)")
+            throw StorageError(.configuration, "cannot create the directory for \(path): \(error)")
         }
         let writer = try await Self.connect(path: path, logger: logger)
         do {
@@ -148,7 +152,7 @@ public final class SQLiteDatabase: Database, Sendable {
 
     /// "UNIQUE constraint failed: regions.code" names the column.
     private static func constraintName(_ message: String) -> String? {
-        message.split(separator: ":", maxSplits: 1).dropFirst().first.map { $0.trimmingCharacters(in: .whitespaces) }
+        message.split(separator: ":", maxSplits: 1).dropFirst().first.map { String($0.drop(while: { $0 == " " })) }
     }
 }
 

@@ -45,7 +45,9 @@ func freshLocation(_ engine: Engine) throws -> DatabaseLocation {
 func databaseArgument(_ location: DatabaseLocation) -> String {
     switch location {
     case .sqlite(let path): "sqlite:\(path)"
-    case .postgres(let pg): "postgres://\(pg.username)@\(pg.host):\(pg.port)/\(pg.database)?schema=\(pg.schema ?? "public")"
+    case .postgres(let pg):
+        "postgres://\(pg.username)\(pg.password.map { ":" + ($0.addingPercentEncoding(withAllowedCharacters: .urlPasswordAllowed) ?? $0) } ?? "")"
+            + "@\(pg.host):\(pg.port)/\(pg.database)?schema=\(pg.schema ?? "public")"
     }
 }
 
