@@ -115,13 +115,24 @@ final class TokenAuthority: Sendable {
     /// `logger` is built only when a refusal is logged: a request's logger costs more to make
     /// than the rest of the check.
     func authorize(token: String?, verb: Substring, logger: @autoclosure () -> Logger) throws(ConcordError) -> Grant {
-        self.reloadIfChanged()
         let needed = Role.required(for: verb)
+        // One lock for the common case: the file was looked at lately and the token is cached.
+        // After a recheck the grant is looked up by hash afresh, as for a token not cached.
+        var found: Grant?
+        let recheck = self.state.withLockedValue { state -> Bool in
+            let now = ContinuousClock.now
+            if now - state.checked >= self.recheckInterval {
+                state.checked = now
+                return true
+            }
+            found = token.flatMap { state.recent[$0] }
+            return false
+        }
+        if recheck { self.reloadKeepingGrantsOnError() }
         guard let token, !token.isEmpty else {
             logger().notice("refused: no token", metadata: ["concord.needs": "\(needed)"])
             throw ConcordError(.unauthorized, "'\(verb)' needs a token with role \(needed) or above: send auth=TOKEN", field: "metadata.auth")
         }
-        var found = self.state.withLockedValue { $0.recent[token] }
         if found == nil {
             let hash = TokenHash.of(token)
             found = self.state.withLockedValue { $0.grant(for: token, hash: hash) }
@@ -145,14 +156,7 @@ final class TokenAuthority: Sendable {
         return grant
     }
 
-    private func reloadIfChanged() {
-        let due = self.state.withLockedValue { state -> Bool in
-            let now = ContinuousClock.now
-            guard now - state.checked >= self.recheckInterval else { return false }
-            state.checked = now
-            return true
-        }
-        guard due else { return }
+    private func reloadKeepingGrantsOnError() {
         do {
             try self.reload(force: false)
         } catch {

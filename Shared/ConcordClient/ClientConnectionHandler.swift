@@ -2,8 +2,7 @@ import ConcordProtocol
 import Logging
 import NIOCore
 import NIOTLS
-
-import NIOConcurrencyHelpers
+import Synchronization
 
 /// Where a call's answer goes: a promise (``ConcordClient/sendFuture(_:)``) or a callback
 /// (``ConcordClient/send(_:completion:)``, which spares a future per call). Completed once.
@@ -70,6 +69,22 @@ struct OutboundCall: Sendable {
 
 /// Multiplexes calls over one connection: gives each a wire id, matches replies by id whatever
 /// their order, fails a call at its deadline, and fails every pending call when the connection ends.
+/// Set once a connection must take no new calls (bye received, closing). Read for every call,
+/// from any thread, so an atomic rather than a lock.
+final class RetiredFlag: Sendable {
+    private let value: Atomic<Bool>
+
+    init(_ isSet: Bool = false) {
+        self.value = Atomic(isSet)
+    }
+
+    var isSet: Bool { self.value.load(ordering: .acquiring) }
+
+    func set() {
+        self.value.store(true, ordering: .releasing)
+    }
+}
+
 final class ClientConnectionHandler: ChannelDuplexHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = OutboundCall
@@ -85,7 +100,9 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
     private var logger: Logger
     /// Lines are split here rather than in a separate decoder handler: one less pipeline hop per read.
     private var framer: LineFramer
-    private var pending: [String: Pending] = [:]
+    /// By wire id, the number whose base-36 form the line carries: an integer key hashes far
+    /// cheaper than the string.
+    private var pending: [UInt64: Pending] = [:]
     private var nextID: UInt64 = 0
     private var output = ByteBuffer()
     private var flushScheduled = false
@@ -94,9 +111,9 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
     private var deadlineTimer = EarliestDeadlineTimer()
 
     /// Set once the connection must take no new calls (bye received, closing); read by the client.
-    let retired: NIOLockedValueBox<Bool>
+    let retired: RetiredFlag
 
-    init(endpoint: String, maxLineLength: Int, logger: Logger, retired: NIOLockedValueBox<Bool>) {
+    init(endpoint: String, maxLineLength: Int, logger: Logger, retired: RetiredFlag) {
         self.endpoint = endpoint
         self.framer = LineFramer(maxLineLength: maxLineLength)
         self.logger = logger
@@ -104,7 +121,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
     }
 
     private func retire() {
-        self.retired.withLockedValue { $0 = true }
+        self.retired.set()
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -120,20 +137,20 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let call = self.unwrapOutboundIn(data)
-        guard context.channel.isActive, !self.retired.withLockedValue({ $0 }) else {
+        guard context.channel.isActive, !self.retired.isSet else {
             // Handed on, not lost: the write itself is done with.
             promise?.succeed()
             call.client.resend(call)
             return
         }
         self.nextID &+= 1
-        let wireID = String(self.nextID, radix: 36)
+        let wireID = self.nextID
         self.pending[wireID] = Pending(completion: call.completion, deadline: call.deadline, callerID: call.request.id)
         if !self.deadlineTimer.covers(call.deadline) {
             let this = NIOLoopBound(self, eventLoop: context.eventLoop)
             self.deadlineTimer.cover(call.deadline, on: context.eventLoop) { this.value.expireOverdue() }
         }
-        LineCodec.write(call.request, id: wireID, into: &self.output)
+        LineCodec.write(call.request, id: String(wireID, radix: 36), into: &self.output)
         promise?.succeed()
     }
 
@@ -178,7 +195,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
         }
         switch parsed {
         case .response(var response):
-            guard let entry = self.pending.removeValue(forKey: response.id) else {
+            guard let wireID = Self.wireID(response.id), let entry = self.pending.removeValue(forKey: wireID) else {
                 if response.id == unsolicitedID, case .error(let error) = response.outcome {
                     self.closeReason = "\(error.code): \(error.message)"
                 }
@@ -204,6 +221,24 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
                 break
             }
         }
+    }
+
+    /// The number behind a wire id exactly as this handler writes them: base 36, lower case, no
+    /// sign or leading zero. Anything else answers no call of ours.
+    static func wireID(_ text: String) -> UInt64? {
+        let digits = text.utf8
+        guard (1...12).contains(digits.count), digits.first != UInt8(ascii: "0") else { return nil }
+        var value: UInt64 = 0
+        for byte in digits {
+            let digit: UInt8
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "z"): digit = byte - UInt8(ascii: "a") + 10
+            default: return nil
+            }
+            value = value * 36 + UInt64(digit)
+        }
+        return value
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {

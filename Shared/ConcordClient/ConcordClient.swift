@@ -46,8 +46,8 @@ public final class ConcordClient: Sendable {
 
     private struct Connection: Sendable {
         var channel: any Channel
-        var retired: NIOLockedValueBox<Bool>
-        var isUsable: Bool { self.channel.isActive && !self.retired.withLockedValue { $0 } }
+        var retired: RetiredFlag
+        var isUsable: Bool { self.channel.isActive && !self.retired.isSet }
     }
 
     private enum State {
@@ -248,7 +248,7 @@ public final class ConcordClient: Sendable {
         let endpoint = self.endpoint
         let logger = self.logger
         let serverName = configuration.serverName ?? (CertificateAuthority.addressBytes(configuration.host) == nil ? configuration.host : nil)
-        let retired = NIOLockedValueBox(false)
+        let retired = RetiredFlag()
         let future = ClientBootstrap(group: self.eventLoopGroup)
             .connectTimeout(TimeAmount(configuration.connectTimeout))
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)

@@ -18,7 +18,7 @@ struct RetiredConnectionTests {
     func retiredConnection() -> EmbeddedChannel {
         var logger = Logger(label: "concord.test")
         logger.logLevel = .critical
-        let handler = ClientConnectionHandler(endpoint: "retired", maxLineLength: 1 << 16, logger: logger, retired: NIOLockedValueBox(true))
+        let handler = ClientConnectionHandler(endpoint: "retired", maxLineLength: 1 << 16, logger: logger, retired: RetiredFlag(true))
         return EmbeddedChannel(handler: handler)
     }
 
