@@ -117,6 +117,7 @@ PIDS+=($!)
 TOKEN=$("$BIN/concord" tokens add --file "$WORK/tokens" --role reader --name bench)
 "$BIN/gateway" --port "$GATEWAY_PORT" --certs "$WORK/certs" --threads "$OUR_THREADS" --log-level warning \
   --tokens "$WORK/tokens" --route "participants=127.0.0.1:$PARTICIPANTS_PORT" >"$WORK/gateway-route.log" 2>&1 &
+ROUTED_GATEWAY=$!
 PIDS+=($!)
 
 cat >"$WORK/nginx.conf" <<NGINX
@@ -141,6 +142,7 @@ stream {
 }
 NGINX
 nginx -p "$WORK" -c "$WORK/nginx.conf" &
+NGINX_MASTER=$!
 PIDS+=($!)
 
 wait_ready "participants, the routed gateway or nginx" "$NGINX_PORT" \
@@ -157,18 +159,46 @@ redis_at() { # connections port
     | awk -F'","' '/"GET"/ { gsub(/"/, "", $2); gsub(/"/, "", $5); print $2, $5 }'
 }
 
+# CPU time (user + system, in clock ticks) of processes so far.
+cpu_ticks() { # pid...
+  local total=0 pid user system
+  for pid in "$@"; do
+    read -r user system < <(awk '{ print $14, $15 }' "/proc/$pid/stat")
+    total=$((total + user + system))
+  done
+  echo "$total"
+}
+CLOCK_TICKS=$(getconf CLK_TCK)
+
+# Runs a load command (its output is rate and p50) and appends the CPU the given processes spent
+# per request meanwhile, in microseconds: CPU time / (rate x wall time), warm-up included.
+with_cpu_per_request() { # "pid..." command...
+  local pids=$1
+  shift
+  local ticks_before start rate p50 ticks_after end
+  ticks_before=$(cpu_ticks $pids)
+  start=$(date +%s.%N)
+  read -r rate p50 < <("$@")
+  end=$(date +%s.%N)
+  ticks_after=$(cpu_ticks $pids)
+  echo "$rate $p50 $(awk -v t=$((ticks_after - ticks_before)) -v hz="$CLOCK_TICKS" -v r="$rate" -v s="$start" -v e="$end" \
+    'BEGIN { printf "%.1f", t / hz * 1e6 / (r * (e - s)) }')"
+}
+NGINX_PROCESSES="$NGINX_MASTER $(pgrep -P "$NGINX_MASTER" | tr '\n' ' ')"
+
 # At c=$CONNECTIONS everything is saturated and p50 is mostly queueing (connections / rate); at
 # c=1 nothing queues and the p50 added is the proxy's own hop.
-printf '\n%-40s %12s %9s %12s %9s %8s %12s\n' "proxy path (depth 1)" "direct/s" "p50 ms" "proxied/s" "p50 ms" "kept" "p50 added"
+printf '\n%-40s %12s %9s %12s %9s %8s %12s %14s\n' "proxy path (depth 1)" "direct/s" "p50 ms" "proxied/s" "p50 ms" "kept" "p50 added" "proxy µs/req"
 for connections in "$CONNECTIONS" 1; do
   read -r direct direct_p50 < <(get_rate "$connections" "$PARTICIPANTS_PORT")
-  read -r via via_p50 < <(get_rate "$connections" "$GATEWAY_PORT" "$TOKEN")
+  read -r via via_p50 via_cpu < <(with_cpu_per_request "$ROUTED_GATEWAY" get_rate "$connections" "$GATEWAY_PORT" "$TOKEN")
   read -r redis_direct redis_direct_p50 < <(redis_at "$connections" "$REDIS_PORT")
-  read -r redis_via redis_via_p50 < <(redis_at "$connections" "$NGINX_PORT")
-  printf '%-40s %12s %9s %12s %9s %8s %12s\n' "concord gateway, participants get, c=$connections" "$direct" "$direct_p50" "$via" "$via_p50" \
-    "$(awk -v a="$via" -v b="$direct" 'BEGIN { printf "%.2f", a / b }')" "$(awk -v a="$via_p50" -v b="$direct_p50" 'BEGIN { printf "%+.3f", a - b }')"
-  printf '%-40s %12s %9s %12s %9s %8s %12s\n' "nginx stream proxy, redis GET, c=$connections" "$redis_direct" "$redis_direct_p50" "$redis_via" "$redis_via_p50" \
-    "$(awk -v a="$redis_via" -v b="$redis_direct" 'BEGIN { printf "%.2f", a / b }')" "$(awk -v a="$redis_via_p50" -v b="$redis_direct_p50" 'BEGIN { printf "%+.3f", a - b }')"
+  read -r redis_via redis_via_p50 redis_via_cpu < <(with_cpu_per_request "$NGINX_PROCESSES" redis_at "$connections" "$NGINX_PORT")
+  printf '%-40s %12s %9s %12s %9s %8s %12s %14s\n' "concord gateway, participants get, c=$connections" "$direct" "$direct_p50" "$via" "$via_p50" \
+    "$(awk -v a="$via" -v b="$direct" 'BEGIN { printf "%.2f", a / b }')" "$(awk -v a="$via_p50" -v b="$direct_p50" 'BEGIN { printf "%+.3f", a - b }')" "$via_cpu"
+  printf '%-40s %12s %9s %12s %9s %8s %12s %14s\n' "nginx stream proxy, redis GET, c=$connections" "$redis_direct" "$redis_direct_p50" "$redis_via" "$redis_via_p50" \
+    "$(awk -v a="$redis_via" -v b="$redis_direct" 'BEGIN { printf "%.2f", a / b }')" "$(awk -v a="$redis_via_p50" -v b="$redis_direct_p50" 'BEGIN { printf "%+.3f", a - b }')" "$redis_via_cpu"
 done
 echo
 echo "kept = proxied/direct throughput; bar (c=$CONNECTIONS): the gateway keeps at least nginx's share, with p50 added no larger than nginx's"
+echo "proxy µs/req = CPU (user + system) the gateway or nginx spent per proxied request during that run"
