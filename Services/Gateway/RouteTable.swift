@@ -64,17 +64,17 @@ struct RouteTable: Sendable {
         // of it and hashing that, for every forwarded request.
         let byName = pools.map { (name: $0.key, pool: $0.value) }
         router.register("gateway.stats") { (_: Empty, context: RequestContext) in
-            _ = try authority?.authorize(token: context.metadata.auth, verb: "gateway.stats", logger: context.logger)
+            _ = try authority?.authorize(token: context.metadata.auth, verb: "gateway.stats", for: context)
             return GatewayStats(pools: pools)
         }
         router.register("gateway.metrics") { (_: Empty, context: RequestContext) in
-            _ = try authority?.authorize(token: context.metadata.auth, verb: "gateway.metrics", logger: context.logger)
+            _ = try authority?.authorize(token: context.metadata.auth, verb: "gateway.metrics", for: context)
             return PrometheusText(text: GatewayStats(pools: pools).prometheus)
         }
         router.setFallback(answering: { request, context, answer in
             do throws(ConcordError) {
                 if let authority {
-                    _ = try authority.authorize(token: request.metadata.auth, verb: Substring(request.verb), logger: context.logger)
+                    _ = try authority.authorize(token: request.metadata.auth, verb: Substring(request.verb), for: context)
                 }
                 let service = request.service
                 guard let pool = byName.first(where: { $0.name == service })?.pool else {
@@ -85,7 +85,7 @@ struct RouteTable: Sendable {
                         field: "verb"
                     )
                 }
-                pool.forward(request, context: context, answer: answer)
+                pool.forward(request, deadline: context.deadline, eventLoop: context.eventLoop, answer: answer)
             } catch {
                 answer(.failure(error))
             }

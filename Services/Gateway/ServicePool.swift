@@ -77,7 +77,12 @@ final class ServicePool: Sendable {
     /// Forwards `request` to a replica and calls `answer` once with the answer's body or the
     /// error to answer. It runs on the caller's event loop without a task or a future:
     /// forwarding is writing to one connection and waiting for a line on another.
-    func forward(_ request: Request, context: RequestContext, answer: @escaping @Sendable (Result<ByteBuffer, ConcordError>) -> Void) {
+    func forward(
+        _ request: Request,
+        deadline: NIODeadline,
+        eventLoop: any EventLoop,
+        answer: @escaping @Sendable (Result<ByteBuffer, ConcordError>) -> Void
+    ) {
         let needsTrace = request.metadata.trace == nil
         let admitted = self.state.withLockedValue { state -> (Bool, trace: String?) in
             guard state.active < self.settings.maxPending else { return (false, nil) }
@@ -91,7 +96,7 @@ final class ServicePool: Sendable {
                 "\(self.service) has \(self.settings.maxPending) requests pending, its bound; retry shortly"
             )))
         }
-        var deadline = context.deadline
+        var deadline = deadline
         if request.metadata.deadlineMilliseconds == nil {
             deadline = min(deadline, .now() + .milliseconds(self.settings.defaultDeadline.wholeMilliseconds))
         }
@@ -103,7 +108,7 @@ final class ServicePool: Sendable {
             outgoing.metadata.trace = trace
         }
         let forwarding = Forwarding(
-            pool: self, request: outgoing, deadline: deadline, retrySafe: Self.isRetrySafe(request), eventLoop: context.eventLoop, answer: answer
+            pool: self, request: outgoing, deadline: deadline, retrySafe: Self.isRetrySafe(request), eventLoop: eventLoop, answer: answer
         )
         forwarding.attempt()
     }
@@ -376,7 +381,7 @@ private final class Forwarding {
         forwarded.metadata.deadlineMilliseconds = max(1, remaining.nanoseconds / 1_000_000)
         let this = NIOLoopBound(self, eventLoop: self.eventLoop)
         let eventLoop = self.eventLoop
-        client.send(forwarded) { result in
+        client.send(consume forwarded) { result in
             if eventLoop.inEventLoop {
                 this.value.answered(by: endpoint, result)
             } else {

@@ -1,4 +1,5 @@
 import ConcordProtocol
+import ConcordServer
 import ConcordTLS
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -112,9 +113,9 @@ final class TokenAuthority: Sendable {
     /// The grant for a request's `auth` token, or the error to answer with. Failures are logged
     /// with the verb, the reason and a hash prefix, never the token.
     ///
-    /// `logger` is built only when a refusal is logged: a request's logger costs more to make
-    /// than the rest of the check.
-    func authorize(token: String?, verb: Substring, logger: @autoclosure () -> Logger) throws(ConcordError) -> Grant {
+    /// The request's logger (`context.logger`) is built only when a refusal is logged: it costs
+    /// more to make than the rest of the check.
+    func authorize(token: String?, verb: Substring, for context: RequestContext) throws(ConcordError) -> Grant {
         let needed = Role.required(for: verb)
         // One lock for the common case: the file was looked at lately and the token is cached.
         // After a recheck the grant is looked up by hash afresh, as for a token not cached.
@@ -130,7 +131,7 @@ final class TokenAuthority: Sendable {
         }
         if recheck { self.reloadKeepingGrantsOnError() }
         guard let token, !token.isEmpty else {
-            logger().notice("refused: no token", metadata: ["concord.needs": "\(needed)"])
+            context.logger.notice("refused: no token", metadata: ["concord.needs": "\(needed)"])
             throw ConcordError(.unauthorized, "'\(verb)' needs a token with role \(needed) or above: send auth=TOKEN", field: "metadata.auth")
         }
         if found == nil {
@@ -144,11 +145,11 @@ final class TokenAuthority: Sendable {
         }
         guard let grant = found else {
             let hash = TokenHash.of(token)
-            logger().notice("refused: unknown or revoked token", metadata: ["concord.token_hash": "\(hash.prefix(12))"])
+            context.logger.notice("refused: unknown or revoked token", metadata: ["concord.token_hash": "\(hash.prefix(12))"])
             throw ConcordError(.unauthorized, "the token is unknown or was revoked", field: "metadata.auth")
         }
         guard grant.role >= needed else {
-            logger().notice("refused: role too low", metadata: [
+            context.logger.notice("refused: role too low", metadata: [
                 "concord.token_name": "\(grant.name)", "concord.role": "\(grant.role)", "concord.needs": "\(needed)",
             ])
             throw ConcordError(.forbidden, "'\(verb)' needs role \(needed); token '\(grant.name)' has role \(grant.role)", field: "metadata.auth")

@@ -53,7 +53,9 @@ struct OutboundCall: Sendable {
         self.storage = Storage(request: request, deadline: deadline, completion: completion, client: client, attempt: attempt)
     }
 
-    var request: Request { self.storage.request }
+    var request: Request {
+        _read { yield self.storage.request }
+    }
     var deadline: NIODeadline { self.storage.deadline }
     var completion: CallCompletion { self.storage.completion }
     /// Where a call goes when it meets a retired connection before being written: it never

@@ -106,12 +106,12 @@ public final class ConcordClient: Sendable {
     /// ``send(_:)`` without a task or a future, for proxies that forward on the event loop:
     /// `completion` is called once, with the answer or a ``ConcordError``, on the connection's
     /// event loop (on another thread if the call never reached a connection).
-    public func send(_ request: Request, completion: @escaping @Sendable (Result<Response, ConcordError>) -> Void) {
+    public func send(_ request: consuming Request, completion: @escaping @Sendable (Result<Response, ConcordError>) -> Void) {
         self.send(request, completion: .callback(completion))
     }
 
-    private func send(_ request: Request, completion: CallCompletion) {
-        var request = request
+    /// Takes the request (`consuming`): a caller that is done with it hands it over without a copy.
+    private func send(_ request: consuming Request, completion: CallCompletion) {
         // In whole milliseconds, as the wire carries it (Duration arithmetic costs more per call).
         if request.metadata.deadlineMilliseconds == nil {
             request.metadata.deadline = self.configuration.defaultDeadline

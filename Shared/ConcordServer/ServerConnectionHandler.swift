@@ -14,8 +14,8 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     typealias OutboundOut = ByteBuffer
 
     private struct Running {
-        /// Tells this request from a later one that reuses its id after it was answered.
-        var serial: UInt64
+        /// The client's id, for the answer.
+        var id: String
         var task: Task<Void, Never>?
         var deadline: NIODeadline
         var budget: Duration
@@ -28,7 +28,9 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     private var context: ChannelHandlerContext?
     private var executor: EventLoopTaskExecutor?
     private var output = ByteBuffer()
-    private var running: [String: Running] = [:]
+    /// By serial, not by the client's id: a number hashes far cheaper than a string, and a serial
+    /// tells a request from a later one that reuses its id after it was answered.
+    private var running: [UInt64: Running] = [:]
     private var inReadBurst = false
     private var flushScheduled = false
     private var pendingRead = false
@@ -237,20 +239,18 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         case .async(let handler):
             let requestContext = self.requestContext(for: request, context: context)
             let this = NIOLoopBound(self, eventLoop: context.eventLoop)
-            let id = request.id
-            let serial = self.register(id, requestContext)
+            let serial = self.register(request.id, requestContext)
             let task = Self.spawn(handler, request, requestContext, serial: serial, on: self.executor, reportingTo: this)
             // The task may already have finished inline; only keep handles for one still running.
-            if self.running[id] != nil {
-                self.running[id]?.task = task
+            if self.running[serial] != nil {
+                self.running[serial]?.task = task
                 self.coverDeadline(requestContext.deadline)
             }
         case .answering(let handler):
             let requestContext = self.requestContext(for: request, context: context)
             let this = NIOLoopBound(self, eventLoop: context.eventLoop)
             let eventLoop = context.eventLoop
-            let id = request.id
-            let serial = self.register(id, requestContext)
+            let serial = self.register(request.id, requestContext)
             handler(request, requestContext) { result in
                 let outcome: Response.Outcome
                 switch result {
@@ -258,12 +258,12 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
                 case .failure(let error): outcome = .error(error)
                 }
                 if eventLoop.inEventLoop {
-                    this.value.finishRunning(id, serial: serial, outcome)
+                    this.value.finishRunning(serial: serial, outcome)
                 } else {
-                    eventLoop.execute { this.value.finishRunning(id, serial: serial, outcome) }
+                    eventLoop.execute { this.value.finishRunning(serial: serial, outcome) }
                 }
             }
-            if self.running[id] != nil {
+            if self.running[serial] != nil {
                 self.coverDeadline(requestContext.deadline)
             }
         }
@@ -271,7 +271,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
 
     private func register(_ id: String, _ context: RequestContext) -> UInt64 {
         self.nextSerial &+= 1
-        self.running[id] = Running(serial: self.nextSerial, deadline: context.deadline, budget: context.budget)
+        self.running[self.nextSerial] = Running(id: id, deadline: context.deadline, budget: context.budget)
         return self.nextSerial
     }
 
@@ -319,9 +319,9 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
             let outcome = await Self.run(handler, request, context)
             let eventLoop = context.eventLoop
             if eventLoop.inEventLoop {
-                this.value.finishRunning(context.requestID, serial: serial, outcome)
+                this.value.finishRunning(serial: serial, outcome)
             } else {
-                eventLoop.execute { this.value.finishRunning(context.requestID, serial: serial, outcome) }
+                eventLoop.execute { this.value.finishRunning(serial: serial, outcome) }
             }
         }
     }
@@ -348,12 +348,10 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         }
     }
 
-    private func finishRunning(_ id: String, serial: UInt64, _ outcome: Response.Outcome) {
-        // Absent when the deadline already answered it or the connection is gone; another serial
-        // when the peer has since reused the id for a new request, which this answer is not for.
-        guard self.running[id]?.serial == serial else { return }
-        self.running.removeValue(forKey: id)
-        self.finish(id, outcome)
+    private func finishRunning(serial: UInt64, _ outcome: Response.Outcome) {
+        // Absent when the deadline already answered it or the connection is gone.
+        guard let running = self.running.removeValue(forKey: serial) else { return }
+        self.finish(running.id, outcome)
     }
 
     /// Answers every request past its deadline with `deadline_exceeded` (cancelling its task),
@@ -361,10 +359,10 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     private func expireOverdue() {
         self.deadlineTimer.fired()
         let (overdue, earliest) = EarliestDeadlineTimer.partition(self.running, now: .now(), deadline: \.deadline)
-        for id in overdue {
-            guard let running = self.running.removeValue(forKey: id) else { continue }
+        for serial in overdue {
+            guard let running = self.running.removeValue(forKey: serial) else { continue }
             running.task?.cancel()
-            self.finish(id, .error(ConcordError(.deadlineExceeded, "no answer within \(running.budget.wholeMilliseconds) ms")))
+            self.finish(running.id, .error(ConcordError(.deadlineExceeded, "no answer within \(running.budget.wholeMilliseconds) ms")))
         }
         if let earliest {
             self.coverDeadline(earliest)
