@@ -171,7 +171,6 @@ let package = Package(
             dependencies: [
                 "ConcordServer", "ConcordStorage", "ConcordServiceRuntime", "ConcordProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -8,7 +8,6 @@ import Foundation
 #endif
 import Logging
 import NIOCore
-import NIOFoundationCompat
 
 /// The participants service's verbs: `participants.<kind>.<create|get|update|delete|list|search>`
 /// for countries, regions, officials, sessions, attendance and partnerships, plus
@@ -145,7 +144,7 @@ struct ParticipantsAPI: Sendable {
 
     static func decodeObject(_ body: ByteBuffer) throws(ConcordError) -> JSONObject {
         do {
-            return try JSONDecoder().decode(JSONObject.self, from: body)
+            return try JSONBody.decode(JSONObject.self, from: body)
         } catch let error as DecodingError {
             throw ConcordError(decoding: error)
         } catch {
