@@ -31,6 +31,7 @@ let package = Package(
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
         .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.13.2"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/swift-otel/swift-w3c-trace-context.git", from: "1.0.0"),
     ],
     targets: [
         // Pure codec: frames, requests, responses, errors. NIOCore, and FoundationEssentials'
@@ -120,6 +121,39 @@ let package = Package(
             path: "Shared/ConcordStorage",
             swiftSettings: swiftSettings
         ),
+        // Field rules every record kind shares: text, codes, slugs, partial dates, vocabularies.
+        .target(
+            name: "ConcordFields",
+            dependencies: ["ConcordProtocol"],
+            path: "Shared/ConcordFields",
+            swiftSettings: swiftSettings
+        ),
+        // The record kit: the record protocol, the store with idempotency and audit trail, the
+        // generic verbs, pages, the one error boundary, the seed loader.
+        .target(
+            name: "ConcordRecords",
+            dependencies: [
+                "ConcordFields", "ConcordProtocol", "ConcordServer", "ConcordStorage", "ConcordTLS",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "W3CTraceContext", package: "swift-w3c-trace-context"),
+            ],
+            path: "Shared/ConcordRecords",
+            swiftSettings: swiftSettings
+        ),
+        // A data service's executable in a few lines: options, storage, migrate, seed, serve.
+        .target(
+            name: "ConcordDataService",
+            dependencies: [
+                "ConcordRecords", "ConcordServer", "ConcordServiceRuntime", "ConcordStorage", "ConcordProtocol",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Shared/ConcordDataService",
+            swiftSettings: swiftSettings
+        ),
         // The load generator behind `concord bench`.
         .target(
             name: "ConcordLoad",
@@ -135,7 +169,11 @@ let package = Package(
         ),
         .target(
             name: "ConcordTestSupport",
-            dependencies: ["ConcordServer", "ConcordClient", "ConcordTLS", "ConcordProtocol"],
+            dependencies: [
+                "ConcordServer", "ConcordClient", "ConcordTLS", "ConcordProtocol", "ConcordStorage", "ConcordRecords",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
             path: "Shared/ConcordTestSupport",
             swiftSettings: swiftSettings
         ),
@@ -156,6 +194,7 @@ let package = Package(
             dependencies: [
                 "ConcordServer", "ConcordClient", "ConcordTLS", "ConcordServiceRuntime", "ConcordProtocol", "ConcordBalancer",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "W3CTraceContext", package: "swift-w3c-trace-context"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -169,11 +208,8 @@ let package = Package(
         .executableTarget(
             name: "Participants",
             dependencies: [
-                "ConcordServer", "ConcordStorage", "ConcordServiceRuntime", "ConcordProtocol",
-                .product(name: "NIOCore", package: "swift-nio"),
+                "ConcordDataService", "ConcordRecords", "ConcordFields", "ConcordServer", "ConcordStorage", "ConcordProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "Services/Participants",
             swiftSettings: swiftSettings
@@ -181,10 +217,17 @@ let package = Package(
         .testTarget(
             name: "ParticipantsTests",
             dependencies: ["Participants", "ConcordStorage", "ConcordTestSupport", "ConcordClient", "ConcordProtocol",
-                           "ConcordTLS",
+                           "ConcordTLS", "ConcordRecords", "ConcordFields", "ConcordServer",
                            .product(name: "Logging", package: "swift-log"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
             path: "Tests/ParticipantsTests",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ConcordStorageTests",
+            dependencies: ["ConcordStorage", "ConcordTestSupport", "ConcordProtocol",
+                           .product(name: "Logging", package: "swift-log")],
+            path: "Tests/ConcordStorageTests",
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -63,34 +63,70 @@ struct RouteTable: Sendable {
         // A handful of services: comparing a verb's prefix with each name beats making a String
         // of it and hashing that, for every forwarded request.
         let byName = pools.map { (name: $0.key, pool: $0.value) }
-        router.register("gateway.stats") { (_: Empty, context: RequestContext) in
-            _ = try authority?.authorize(token: context.metadata.auth, verb: "gateway.stats", for: context)
+        // The gateway's own verbs are reads for its admins.
+        router.register("gateway.stats", kind: .read) { (_: Empty, context: RequestContext) in
+            _ = try authority?.authorize(token: context.metadata.auth, verb: "gateway.stats", needs: .admin, for: context)
             return GatewayStats(pools: pools)
         }
-        router.register("gateway.metrics") { (_: Empty, context: RequestContext) in
-            _ = try authority?.authorize(token: context.metadata.auth, verb: "gateway.metrics", for: context)
+        router.register("gateway.metrics", kind: .read) { (_: Empty, context: RequestContext) in
+            _ = try authority?.authorize(token: context.metadata.auth, verb: "gateway.metrics", needs: .admin, for: context)
             return PrometheusText(text: GatewayStats(pools: pools).prometheus)
         }
         router.setFallback(answering: { request, context, answer in
-            do throws(ConcordError) {
-                if let authority {
-                    _ = try authority.authorize(token: request.metadata.auth, verb: Substring(request.verb), for: context)
-                }
-                let service = request.service
-                guard let pool = byName.first(where: { $0.name == service })?.pool else {
+            let service = request.service
+            guard let pool = byName.first(where: { $0.name == service })?.pool else {
+                do throws(ConcordError) {
+                    // Who may not call anything learns nothing about what is routed.
+                    _ = try authority?.authorize(token: request.metadata.auth, verb: Substring(request.verb), needs: .reader, for: context)
                     let known = pools.keys.sorted().joined(separator: ", ")
                     throw ConcordError(
                         .notFound,
                         "no service behind this gateway serves '\(service)' verbs" + (known.isEmpty ? "" : " (routes: \(known))"),
                         field: "verb"
                     )
+                } catch {
+                    return answer(.failure(error))
                 }
-                pool.forward(request, deadline: context.deadline, eventLoop: context.eventLoop, answer: answer)
-            } catch {
-                answer(.failure(error))
             }
+            if !pool.knowsVerbs {
+                // No replica has said what its verbs are yet (the gateway has just started):
+                // ask one before deciding roles and retries, rather than treat every verb as a
+                // write meanwhile.
+                Task {
+                    await pool.learnVerbs()
+                    // Forwarding lives on the request's event loop.
+                    context.eventLoop.execute {
+                        Self.authorizeAndForward(request, context: context, pool: pool, authority: authority, answer: answer)
+                    }
+                }
+                return
+            }
+            Self.authorizeAndForward(request, context: context, pool: pool, authority: authority, answer: answer)
         })
         return router
+    }
+}
+
+extension RouteTable {
+    /// Checks the token against the role the verb's declared kind needs, then forwards with the
+    /// holder's name and role as the actor.
+    fileprivate static func authorizeAndForward(
+        _ request: Request, context: RequestContext, pool: ServicePool, authority: TokenAuthority?,
+        answer: @escaping @Sendable (Result<ByteBuffer, ConcordError>) -> Void
+    ) {
+        let kind = pool.kind(of: request.verb)
+        var actor: (name: String, role: String)?
+        if let authority {
+            do throws(ConcordError) {
+                let grant = try authority.authorize(
+                    token: request.metadata.auth, verb: Substring(request.verb), needs: Role.required(for: kind), for: context
+                )
+                actor = (grant.name, grant.role.description)
+            } catch {
+                return answer(.failure(error))
+            }
+        }
+        pool.forward(request, kind: kind, actor: actor, deadline: context.deadline, eventLoop: context.eventLoop, answer: answer)
     }
 }
 

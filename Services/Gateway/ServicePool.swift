@@ -6,6 +6,7 @@ import ConcordTLS
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
+import W3CTraceContext
 
 /// How a pool treats its replicas and the requests it forwards.
 struct PoolSettings: Sendable {
@@ -48,6 +49,81 @@ final class ServicePool: Sendable {
 
     private let state: NIOLockedValueBox<State>
 
+    /// What the service says each of its verbs is, merged over its replicas (learned from the
+    /// `verbs` built-in at every health check). Apart from `state`: read on every request.
+    private let catalogue = NIOLockedValueBox(Catalogue())
+
+    struct Catalogue: Sendable {
+        var byReplica: [Endpoint: [String: VerbKind]] = [:]
+        /// The one on-demand lookup in flight, which every request waiting on it shares.
+        var learning: Task<Void, Never>?
+        /// Every replica's verbs; where replicas disagree (a rolling upgrade), write wins.
+        var merged: [String: VerbKind] = [:]
+        var learned: Bool { !self.byReplica.isEmpty }
+
+        mutating func set(_ verbs: [String: VerbKind], from endpoint: Endpoint) {
+            guard self.byReplica[endpoint] != verbs else { return }
+            self.byReplica[endpoint] = verbs
+            self.merged = self.byReplica.values.reduce(into: [:]) { merged, verbs in
+                merged.merge(verbs) { first, second in first == .write || second == .write ? .write : first }
+            }
+        }
+
+        mutating func forget(_ endpoint: Endpoint) {
+            guard self.byReplica.removeValue(forKey: endpoint) != nil else { return }
+            self.merged = self.byReplica.values.reduce(into: [:]) { merged, verbs in
+                merged.merge(verbs) { first, second in first == .write || second == .write ? .write : first }
+            }
+        }
+    }
+
+    /// The kind the service declared for `verb`; a verb it has not declared counts as a write
+    /// (the safe side: it needs a writer's role and is not repeated without an idempotency key).
+    func kind(of verb: String) -> VerbKind {
+        self.catalogue.withLockedValue { $0.merged[verb] } ?? .write
+    }
+
+    /// Whether any replica has said what its verbs are yet.
+    var knowsVerbs: Bool { self.catalogue.withLockedValue { $0.learned } }
+
+    /// Asks replicas for their verbs now (before the first health check has, say), one after
+    /// another until one answers. Concurrent callers share one lookup.
+    func learnVerbs() async {
+        let task = self.catalogue.withLockedValue { state -> Task<Void, Never> in
+            if let learning = state.learning { return learning }
+            let learning = Task { await self.askReplicasForVerbs() }
+            state.learning = learning
+            return learning
+        }
+        await task.value
+        self.catalogue.withLockedValue { $0.learning = nil }
+    }
+
+    private func askReplicasForVerbs() async {
+        var tried: Set<Endpoint> = []
+        while !self.knowsVerbs, let (endpoint, client) = self.pick(excluding: tried) {
+            tried.insert(endpoint)
+            await self.learnVerbs(from: endpoint, client: client)
+            self.finished(endpoint, success: self.catalogue.withLockedValue { $0.byReplica[endpoint] != nil })
+        }
+    }
+
+    private func learnVerbs(from endpoint: Endpoint, client: ConcordClient) async {
+        var metadata = Metadata()
+        metadata.deadline = self.settings.healthTimeout
+        guard let body = try? await client.call("verbs", metadata: metadata),
+              let catalogue = try? JSONBody.decode(VerbCatalogue.self, from: body)
+        else { return }
+        let changed = self.catalogue.withLockedValue { state in
+            let before = state.byReplica[endpoint]
+            state.set(catalogue.verbs, from: endpoint)
+            return before != catalogue.verbs
+        }
+        if changed {
+            self.logger.info("learned the service's verbs", metadata: [LogKey.replica: "\(endpoint)", LogKey.verbs: "\(catalogue.verbs.count)"])
+        }
+    }
+
     init(
         service: String,
         endpoints: [Endpoint],
@@ -77,8 +153,15 @@ final class ServicePool: Sendable {
     /// Forwards `request` to a replica and calls `answer` once with the answer's body or the
     /// error to answer. It runs on the caller's event loop without a task or a future:
     /// forwarding is writing to one connection and waiting for a line on another.
+    ///
+    /// - Parameters:
+    ///   - kind: what the service declared the verb to be; reads may be retried on another replica.
+    ///   - actor: the token holder's name and role, passed on as `actor=` and `role=` (what a
+    ///     client sent under those keys is dropped: only the gateway says who acts).
     func forward(
         _ request: Request,
+        kind: VerbKind,
+        actor: (name: String, role: String)?,
         deadline: NIODeadline,
         eventLoop: any EventLoop,
         answer: @escaping @Sendable (Result<ByteBuffer, ConcordError>) -> Void
@@ -87,7 +170,7 @@ final class ServicePool: Sendable {
         let admitted = self.state.withLockedValue { state -> (Bool, trace: String?) in
             guard state.active < self.settings.maxPending else { return (false, nil) }
             state.active += 1
-            return (true, needsTrace ? Self.newTraceID(using: &state.generator) : nil)
+            return (true, needsTrace ? Self.newTraceParent(using: &state.generator) : nil)
         }
         guard admitted.0 else {
             self.stats.record(.zero, error: .unavailable, retries: 0)
@@ -104,43 +187,36 @@ final class ServicePool: Sendable {
         // without a trace gets one, so the gateway's and the service's logs share it.
         var outgoing = request
         outgoing.metadata.auth = nil
+        outgoing.metadata.actor = actor.map { Principal.encodeForMetadata($0.name) }
+        outgoing.metadata.actorRole = actor?.role
         if let trace = admitted.trace {
             outgoing.metadata.trace = trace
         }
         let forwarding = Forwarding(
-            pool: self, request: outgoing, deadline: deadline, retrySafe: Self.isRetrySafe(request), eventLoop: eventLoop, answer: answer
+            pool: self, request: outgoing, deadline: deadline, retrySafe: Self.isRetrySafe(request, kind: kind),
+            eventLoop: eventLoop, answer: answer
         )
         forwarding.attempt()
     }
 
-    /// 16 random bytes in hex, as W3C trace ids are.
-    static func newTraceID(using generator: inout some RandomNumberGenerator) -> String {
-        let words = (generator.next(), generator.next())
-        return String(unsafeUninitializedCapacity: 32) { bytes in
-            for index in 0..<32 {
-                let word = index < 16 ? words.0 : words.1
-                let digit = UInt8(truncatingIfNeeded: (word >> UInt64(4 * (index % 16))) & 0x0F)
-                bytes[index] = digit < 10 ? UInt8(ascii: "0") + digit : UInt8(ascii: "a") + digit - 10
-            }
-            return 32
-        }
+    /// A new W3C `traceparent` (version 00, sampled), for a request that brought none, so the
+    /// gateway's and the service's logs (and the audit trail) share it.
+    static func newTraceParent(using generator: inout some RandomNumberGenerator) -> String {
+        TraceContext(
+            traceID: .random(using: &generator), spanID: .random(using: &generator), flags: .sampled, state: TraceState()
+        ).traceParentHeaderValue
     }
 
     /// Reads are safe to send twice; so is a write that carries an idempotency key.
-    static func isRetrySafe(_ request: Request) -> Bool {
-        if request.metadata.idempotencyKey != nil { return true }
-        // The methods a reader may call are reads; so are the protocol's built-ins.
-        switch request.verb {
-        case "ready", "health", "ping", "hello": return true
-        default: return Role.required(for: Substring(request.verb)) == .reader
-        }
+    static func isRetrySafe(_ request: Request, kind: VerbKind) -> Bool {
+        request.metadata.idempotencyKey != nil || kind != .write
     }
 
     /// Logged at debug level with the request's ids: a retry is routine, not a problem.
     fileprivate func logRetry(_ request: Request, from endpoint: Endpoint, after error: ConcordError) {
         self.logger.debug("retrying on another replica", metadata: [
             LogKey.requestID: "\(request.id)", LogKey.verb: "\(request.verb)", LogKey.trace: "\(request.metadata.trace ?? "")",
-            "concord.replica": "\(endpoint)", LogKey.code: "\(error.code)",
+            LogKey.replica: "\(endpoint)", LogKey.code: "\(error.code)",
         ])
     }
 
@@ -184,7 +260,7 @@ final class ServicePool: Sendable {
                 return (endpoint, client)
             } catch {
                 // Only a TLS setup error gets here, and it would fail for every replica.
-                self.logger.error("cannot create a client", metadata: ["concord.replica": "\(endpoint)", LogKey.error: "\(error)"])
+                self.logger.error("cannot create a client", metadata: [LogKey.replica: "\(endpoint)", LogKey.error: "\(error)"])
                 _ = state.replicas.finished(endpoint, success: false, now: .now)
                 return nil
             }
@@ -204,7 +280,7 @@ final class ServicePool: Sendable {
     fileprivate func finished(_ endpoint: Endpoint, success: Bool) {
         let (events, closing) = self.state.withLockedValue { state in
             let events = state.replicas.finished(endpoint, success: success, now: .now)
-            return (events, Self.takeRemoved(events, from: &state))
+            return (events, self.takeRemoved(events, from: &state))
         }
         self.log(events)
         Self.close(closing)
@@ -235,10 +311,10 @@ final class ServicePool: Sendable {
         }
         let (added, events, closing) = self.state.withLockedValue { state in
             let update = state.replicas.update(addresses: addresses)
-            return (update.added, update.events, Self.takeRemoved(update.events, from: &state))
+            return (update.added, update.events, self.takeRemoved(update.events, from: &state))
         }
         for endpoint in added {
-            self.logger.info("replica joined", metadata: ["concord.replica": "\(endpoint)"])
+            self.logger.info("replica joined", metadata: [LogKey.replica: "\(endpoint)"])
         }
         self.log(events)
         Self.close(closing)
@@ -256,6 +332,7 @@ final class ServicePool: Sendable {
                     var metadata = Metadata()
                     metadata.deadline = self.settings.healthTimeout
                     let healthy = (try? await client.call("ready", metadata: metadata)) != nil
+                    if healthy { await self.learnVerbs(from: endpoint, client: client) }
                     return (endpoint, healthy)
                 }
             }
@@ -309,9 +386,10 @@ final class ServicePool: Sendable {
 
     // MARK: Helpers
 
-    private static func takeRemoved(_ events: [ReplicaSet<Endpoint>.Event], from state: inout State) -> [ConcordClient] {
+    private func takeRemoved(_ events: [ReplicaSet<Endpoint>.Event], from state: inout State) -> [ConcordClient] {
         events.compactMap { event in
             guard case .removed(let endpoint) = event else { return nil }
+            self.catalogue.withLockedValue { $0.forget(endpoint) }
             return state.clients.removeValue(forKey: endpoint)
         }
     }
@@ -326,16 +404,16 @@ final class ServicePool: Sendable {
             switch event {
             case .ejected(let endpoint, _, let ejections):
                 self.logger.warning("replica ejected after consecutive failures", metadata: [
-                    "concord.replica": "\(endpoint)", "concord.ejections": "\(ejections)",
+                    LogKey.replica: "\(endpoint)", LogKey.ejections: "\(ejections)",
                 ])
             case .readmitted(let endpoint):
-                self.logger.info("replica readmitted", metadata: ["concord.replica": "\(endpoint)"])
+                self.logger.info("replica readmitted", metadata: [LogKey.replica: "\(endpoint)"])
             case .becameUnhealthy(let endpoint):
-                self.logger.warning("replica failed its health checks", metadata: ["concord.replica": "\(endpoint)"])
+                self.logger.warning("replica failed its health checks", metadata: [LogKey.replica: "\(endpoint)"])
             case .becameHealthy(let endpoint):
-                self.logger.info("replica healthy again", metadata: ["concord.replica": "\(endpoint)"])
+                self.logger.info("replica healthy again", metadata: [LogKey.replica: "\(endpoint)"])
             case .removed(let endpoint):
-                self.logger.info("replica drained and removed", metadata: ["concord.replica": "\(endpoint)"])
+                self.logger.info("replica drained and removed", metadata: [LogKey.replica: "\(endpoint)"])
             }
         }
     }

@@ -6,11 +6,6 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Logging
 import NIOConcurrencyHelpers
 
@@ -39,32 +34,14 @@ enum Role: Int, Comparable, Sendable, CaseIterable, CustomStringConvertible {
 
     static func < (lhs: Role, rhs: Role) -> Bool { lhs.rawValue < rhs.rawValue }
 
-    /// The role a verb needs: reads need reader, the gateway's own verbs admin, anything else
-    /// (a write) secretariat. The protocol's built-ins (ping, health, ready, hello) need none and
-    /// never reach here.
-    static func required(for verb: Substring) -> Role {
-        // Runs on every request: raw bytes, not Characters, and no arrays.
-        verb.utf8.withContiguousStorageIfAvailable { Self.required(forUTF8: UnsafeRawBufferPointer($0)) }
-            ?? Array(verb.utf8).withUnsafeBytes { Self.required(forUTF8: $0) }
-    }
-
-    private static func required(forUTF8 verb: UnsafeRawBufferPointer) -> Role {
-        func starts(_ bytes: UnsafeRawBufferPointer, with prefix: StaticString) -> Bool {
-            bytes.count >= prefix.utf8CodeUnitCount
-                && memcmp(bytes.baseAddress!, prefix.utf8Start, prefix.utf8CodeUnitCount) == 0
+    /// The role a verb of `kind` needs: a read needs reader, anything else (a write, or a verb
+    /// the service has not declared) secretariat. The service declares the kind; the gateway
+    /// guesses nothing from a verb's name. Its own verbs need admin, and say so themselves.
+    static func required(for kind: VerbKind) -> Role {
+        switch kind {
+        case .read, .builtin: .reader
+        case .write: .secretariat
         }
-        func equals(_ bytes: UnsafeRawBufferPointer, _ word: StaticString) -> Bool {
-            bytes.count == word.utf8CodeUnitCount && starts(bytes, with: word)
-        }
-        guard !verb.isEmpty else { return .secretariat }
-        if starts(verb, with: "gateway.") { return .admin }
-        let methodStart = verb.lastIndex(of: UInt8(ascii: ".")).map { $0 + 1 } ?? 0
-        let method = UnsafeRawBufferPointer(rebasing: verb[methodStart...])
-        if method.isEmpty { return .secretariat }
-        if starts(method, with: "get") || starts(method, with: "list") || equals(method, "search") || equals(method, "attendees") {
-            return .reader
-        }
-        return .secretariat
     }
 }
 
@@ -115,8 +92,7 @@ final class TokenAuthority: Sendable {
     ///
     /// The request's logger (`context.logger`) is built only when a refusal is logged: it costs
     /// more to make than the rest of the check.
-    func authorize(token: String?, verb: Substring, for context: RequestContext) throws(ConcordError) -> Grant {
-        let needed = Role.required(for: verb)
+    func authorize(token: String?, verb: Substring, needs needed: Role, for context: RequestContext) throws(ConcordError) -> Grant {
         // One lock for the common case: the file was looked at lately and the token is cached.
         // After a recheck the grant is looked up by hash afresh, as for a token not cached.
         var found: Grant?
@@ -131,7 +107,7 @@ final class TokenAuthority: Sendable {
         }
         if recheck { self.reloadKeepingGrantsOnError() }
         guard let token, !token.isEmpty else {
-            context.logger.notice("refused: no token", metadata: ["concord.needs": "\(needed)"])
+            context.logger.notice("refused: no token", metadata: [LogKey.needs: "\(needed)"])
             throw ConcordError(.unauthorized, "'\(verb)' needs a token with role \(needed) or above: send auth=TOKEN", field: "metadata.auth")
         }
         if found == nil {
@@ -145,12 +121,12 @@ final class TokenAuthority: Sendable {
         }
         guard let grant = found else {
             let hash = TokenHash.of(token)
-            context.logger.notice("refused: unknown or revoked token", metadata: ["concord.token_hash": "\(hash.prefix(12))"])
+            context.logger.notice("refused: unknown or revoked token", metadata: [LogKey.tokenHash: "\(hash.prefix(12))"])
             throw ConcordError(.unauthorized, "the token is unknown or was revoked", field: "metadata.auth")
         }
         guard grant.role >= needed else {
             context.logger.notice("refused: role too low", metadata: [
-                "concord.token_name": "\(grant.name)", "concord.role": "\(grant.role)", "concord.needs": "\(needed)",
+                LogKey.tokenName: "\(grant.name)", LogKey.role: "\(grant.role)", LogKey.needs: "\(needed)",
             ])
             throw ConcordError(.forbidden, "'\(verb)' needs role \(needed); token '\(grant.name)' has role \(grant.role)", field: "metadata.auth")
         }
@@ -162,7 +138,7 @@ final class TokenAuthority: Sendable {
             try self.reload(force: false)
         } catch {
             // Keep the grants we had: a half-written file must not lock everyone out.
-            self.logger.error("cannot reload tokens; keeping the previous set", metadata: ["concord.error": "\(error)"])
+            self.logger.error("cannot reload tokens; keeping the previous set", metadata: [LogKey.error: "\(error)"])
         }
     }
 
@@ -175,7 +151,7 @@ final class TokenAuthority: Sendable {
             state.grants = grants
             state.modified = modified
         }
-        self.logger.info("tokens loaded", metadata: ["concord.tokens": "\(grants.count)", "concord.file": "\(self.path)"])
+        self.logger.info("tokens loaded", metadata: [LogKey.tokens: "\(grants.count)", LogKey.file: "\(self.path)"])
     }
 
     static func parse(_ text: String, path: String) throws -> [String: Grant] {

@@ -1,4 +1,6 @@
+import ConcordFields
 import ConcordProtocol
+import ConcordRecords
 import ConcordStorage
 
 /// Who attended which session, in which role. One record per official per session; its id is
@@ -29,7 +31,7 @@ struct Attendance: StoredRecord, Equatable {
     static let keyField = "id"
     static let keyIsInteger = false
     static let filters: [RecordFilter] = [
-        .column("session", isInteger: true), .column("official"), .column("role"), .column("region"),
+        .column("session", isInteger: true), .column("official"), .column("role"), .code("region"),
     ]
 
     var key: SQLValue { .text(self.id ?? "") }
@@ -39,12 +41,12 @@ struct Attendance: StoredRecord, Equatable {
     }
     var searchText: String { [self.official, self.role, self.note ?? ""].joined(separator: " ").lowercased() }
     var references: [OutgoingReference] {
-        var references = [
-            OutgoingReference(field: "session", table: "sessions", keyColumn: "number", noun: "session", value: .integer(self.session)),
-            OutgoingReference(field: "official", table: "officials", keyColumn: "id", noun: "official", value: .text(self.official)),
+        var references: [OutgoingReference] = [
+            .to(CommitteeSession.self, field: "session", .integer(self.session)),
+            .to(Official.self, field: "official", .text(self.official)),
         ]
         if let region {
-            references.append(OutgoingReference(field: "region", table: "regions", keyColumn: "code", noun: "region", value: .text(region)))
+            references.append(.to(Region.self, field: "region", .text(region)))
         }
         return references
     }

@@ -1,4 +1,6 @@
+import ConcordFields
 import ConcordProtocol
+import ConcordRecords
 import ConcordStorage
 
 /// One session of the committee. Co-chairs are the attendees with role `co-chair`; `sessions.get`
@@ -25,8 +27,19 @@ struct CommitteeSession: StoredRecord, Equatable {
     static let noun = "session"
     static let keyField = "number"
     static let keyIsInteger = true
-    static let filters: [RecordFilter] = [.column("hostCountry", "host_country"), .column("year", isInteger: true)]
+    static let filters: [RecordFilter] = [.code("hostCountry", "host_country"), .column("year", isInteger: true)]
     static let referencedBy = [IncomingReference(table: "attendance", column: "session", nouns: "attendance records")]
+    /// Derived on read from attendance; never stored.
+    static let serviceFields: Set<String> = ["coChairs"]
+    static let decoratesOnRead = true
+
+    /// A session shows its co-chairs: the attendees with role `co-chair`.
+    static func decorate(_ session: CommitteeSession, using store: RecordStore) async throws -> CommitteeSession {
+        var session = session
+        let chairs = try await store.all(Attendance.self, where: ["session": .integer(session.number), "role": "co-chair"])
+        session.coChairs = chairs.map(\.official).sorted()
+        return session
+    }
 
     var key: SQLValue { .integer(self.number) }
     var columns: [(String, SQLValue)] {
@@ -34,7 +47,7 @@ struct CommitteeSession: StoredRecord, Equatable {
     }
     var searchText: String { [String(self.number), self.city, self.summary ?? ""].joined(separator: " ").lowercased() }
     var references: [OutgoingReference] {
-        [OutgoingReference(field: "hostCountry", table: "countries", keyColumn: "code", noun: "country", value: .text(self.hostCountry))]
+        [.to(Country.self, field: "hostCountry", .text(self.hostCountry))]
     }
 
     func normalised(isNew: Bool) throws(ConcordError) -> CommitteeSession {

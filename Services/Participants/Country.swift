@@ -1,4 +1,6 @@
+import ConcordFields
 import ConcordProtocol
+import ConcordRecords
 import ConcordStorage
 
 /// A country taking part, by its ISO 3166-1 code.
@@ -25,6 +27,8 @@ struct Country: StoredRecord, Equatable {
         IncomingReference(table: "officials", column: "country", nouns: "officials"),
         IncomingReference(table: "sessions", column: "host_country", nouns: "sessions"),
     ]
+
+    static func normaliseKey(_ text: String) -> String { text.uppercased() }
 
     var key: SQLValue { .text(self.code) }
     var columns: [(String, SQLValue)] { [] }

@@ -1,4 +1,6 @@
+import ConcordFields
 import ConcordProtocol
+import ConcordRecords
 import ConcordStorage
 
 /// A person who takes part: a minister, an ambassador, a governor's representative...
@@ -23,7 +25,7 @@ struct Official: StoredRecord, Equatable {
     static let noun = "official"
     static let keyField = "id"
     static let keyIsInteger = false
-    static let filters: [RecordFilter] = [.column("country"), .column("organisation")]
+    static let filters: [RecordFilter] = [.code("country"), .column("organisation")]
     static let referencedBy = [IncomingReference(table: "attendance", column: "official", nouns: "attendance records")]
 
     var key: SQLValue { .text(self.id ?? "") }
@@ -32,7 +34,7 @@ struct Official: StoredRecord, Equatable {
         [self.id ?? "", self.name, self.localName ?? "", self.title, self.organisation].joined(separator: " ").lowercased()
     }
     var references: [OutgoingReference] {
-        [OutgoingReference(field: "country", table: "countries", keyColumn: "code", noun: "country", value: .text(self.country))]
+        [.to(Country.self, field: "country", .text(self.country))]
     }
 
     func normalised(isNew: Bool) throws(ConcordError) -> Official {

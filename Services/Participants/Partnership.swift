@@ -1,4 +1,6 @@
+import ConcordFields
 import ConcordProtocol
+import ConcordRecords
 import ConcordStorage
 
 /// Two regions that cooperate under an instrument (agreement, memorandum, sister-region ties...).
@@ -24,15 +26,14 @@ struct Partnership: StoredRecord, Equatable {
     static let keyField = "id"
     static let keyIsInteger = false
     static let filters: [RecordFilter] = [
-        RecordFilter(field: "region", condition: "(region_a = ? OR region_b = ?)"),
+        RecordFilter(field: "region", condition: "(region_a = ? OR region_b = ?)", normalise: { $0.uppercased() }),
     ]
 
     var key: SQLValue { .text(self.id ?? "") }
     var columns: [(String, SQLValue)] { [("region_a", .text(self.regionA)), ("region_b", .text(self.regionB))] }
     var searchText: String { [self.regionA, self.regionB, self.instrument, self.note ?? ""].joined(separator: " ").lowercased() }
     var references: [OutgoingReference] {
-        [OutgoingReference(field: "regionA", table: "regions", keyColumn: "code", noun: "region", value: .text(self.regionA)),
-         OutgoingReference(field: "regionB", table: "regions", keyColumn: "code", noun: "region", value: .text(self.regionB))]
+        [.to(Region.self, field: "regionA", .text(self.regionA)), .to(Region.self, field: "regionB", .text(self.regionB))]
     }
 
     func normalised(isNew: Bool) throws(ConcordError) -> Partnership {

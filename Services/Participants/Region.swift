@@ -1,4 +1,6 @@
+import ConcordFields
 import ConcordProtocol
+import ConcordRecords
 import ConcordStorage
 
 /// A first-level subdivision of a country: an Iranian province, a Russian oblast, republic, krai...
@@ -31,7 +33,7 @@ struct Region: StoredRecord, Equatable {
     static let keyField = "code"
     static let keyIsInteger = false
     static let filters: [RecordFilter] = [
-        .column("country"),
+        .code("country"),
         .column("kind"),
         RecordFilter(field: "sector", condition: "sectors LIKE '%|' || ? || '|%'"),
     ]
@@ -40,6 +42,8 @@ struct Region: StoredRecord, Equatable {
         IncomingReference(table: "partnerships", column: "region_b", nouns: "partnerships"),
         IncomingReference(table: "attendance", column: "region", nouns: "attendance records"),
     ]
+
+    static func normaliseKey(_ text: String) -> String { text.uppercased() }
 
     var key: SQLValue { .text(self.code) }
     var columns: [(String, SQLValue)] {
@@ -51,7 +55,7 @@ struct Region: StoredRecord, Equatable {
         ([self.code, self.name, self.capital ?? ""] + (self.localNames ?? [:]).values.sorted()).joined(separator: " ").lowercased()
     }
     var references: [OutgoingReference] {
-        [OutgoingReference(field: "country", table: "countries", keyColumn: "code", noun: "country", value: .text(self.country))]
+        [.to(Country.self, field: "country", .text(self.country))]
     }
 
     func normalised(isNew: Bool) throws(ConcordError) -> Region {

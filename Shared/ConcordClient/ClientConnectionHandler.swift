@@ -192,7 +192,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
         do {
             parsed = try LineCodec.parseServerLine(line)
         } catch {
-            self.logger.debug("unreadable line from server", metadata: ["concord.error": "\(error)"])
+            self.logger.debug("unreadable line from server", metadata: [LogKey.error: "\(error)"])
             return
         }
         switch parsed {

@@ -150,6 +150,8 @@ public enum LineCodec {
         if let trace = metadata.trace { Self.writeEntry(Metadata.Key.trace, trace, into: &buffer) }
         if let key = metadata.idempotencyKey { Self.writeEntry(Metadata.Key.idempotencyKey, key, into: &buffer) }
         if let auth = metadata.auth { Self.writeEntry(Metadata.Key.auth, auth, into: &buffer) }
+        if let actor = metadata.actor { Self.writeEntry(Metadata.Key.actor, actor, into: &buffer) }
+        if let role = metadata.actorRole { Self.writeEntry(Metadata.Key.actorRole, role, into: &buffer) }
         for entry in metadata.extensions { Self.writeEntry(entry.key, entry.value, into: &buffer) }
         buffer.writeInteger(UInt8(ascii: " "))
         var body = request.body
@@ -250,6 +252,8 @@ public enum LineCodec {
         case Metadata.Key.trace: metadata.trace = value
         case Metadata.Key.idempotencyKey: metadata.idempotencyKey = value
         case Metadata.Key.auth: metadata.auth = value
+        case Metadata.Key.actor: metadata.actor = value
+        case Metadata.Key.actorRole: metadata.actorRole = value
         default: metadata.extensions.append(.init(key: key, value: value))
         }
         return nil

@@ -10,6 +10,11 @@ public struct Metadata: Sendable, Hashable {
     public var idempotencyKey: String?
     /// Bearer token a client presents to the gateway.
     public var auth: String?
+    /// Who the gateway acts for: the name of the token's holder (percent-encoded where it is not
+    /// visible ASCII). A service believes it only from the gateway's certificate.
+    public var actor: String?
+    /// The role of that token (reader, secretariat, admin), beside `actor`.
+    public var actorRole: String?
     /// Keys this version does not know, kept in order so proxies pass them on unchanged.
     public var extensions: [Extension]
 
@@ -27,12 +32,16 @@ public struct Metadata: Sendable, Hashable {
         trace: String? = nil,
         idempotencyKey: String? = nil,
         auth: String? = nil,
+        actor: String? = nil,
+        actorRole: String? = nil,
         extensions: [Extension] = []
     ) {
         self.deadlineMilliseconds = deadlineMilliseconds
         self.trace = trace
         self.idempotencyKey = idempotencyKey
         self.auth = auth
+        self.actor = actor
+        self.actorRole = actorRole
         self.extensions = extensions
     }
 
@@ -43,7 +52,7 @@ public struct Metadata: Sendable, Hashable {
 
     public var isEmpty: Bool {
         self.deadlineMilliseconds == nil && self.trace == nil && self.idempotencyKey == nil
-            && self.auth == nil && self.extensions.isEmpty
+            && self.auth == nil && self.actor == nil && self.actorRole == nil && self.extensions.isEmpty
     }
 
     /// Wire keys, fixed by the specification.
@@ -52,5 +61,7 @@ public struct Metadata: Sendable, Hashable {
         public static let trace = "trace"
         public static let idempotencyKey = "idem"
         public static let auth = "auth"
+        public static let actor = "actor"
+        public static let actorRole = "role"
     }
 }

@@ -29,7 +29,7 @@ public final class ConcordServer: Service, Sendable {
 
     public var localPort: Int { self.localAddress.port ?? 0 }
 
-    /// Binds the listener. Built-in verbs (`ping`, `health`, `ready`, `hello`) are added to `router`.
+    /// Binds the listener. Built-in verbs (`ping`, `health`, `ready`, `hello`, `verbs`) are added to `router`.
     ///
     /// - Parameter readiness: answers the `ready` verb; return false while a dependency (a
     ///   database, say) is not usable yet.
@@ -54,7 +54,12 @@ public final class ConcordServer: Service, Sendable {
         router.registerInline("ping") { _ in .ok(pong) }
         router.registerInline("health") { _ in .ok(alive) }
         router.registerInline("hello") { _ in .ok(helloBody) }
-        router.registerRaw("ready") { _, _ in
+        let catalogue = VerbCatalogue(service: configuration.serviceName, verbs: router.catalogue.merging(
+            Router.builtins.map { ($0, VerbKind.builtin) }, uniquingKeysWith: { _, builtin in builtin }
+        ))
+        let verbsBody = (try? Router.encode(catalogue, allocator: ByteBufferAllocator())) ?? Request.emptyBody
+        router.registerInline("verbs") { _ in .ok(verbsBody) }
+        router.registerRaw("ready", kind: .builtin) { _, _ in
             if connections.withLockedValue({ $0.draining }) {
                 throw ConcordError(.unavailable, "shutting down")
             }
@@ -128,7 +133,7 @@ public final class ConcordServer: Service, Sendable {
             state.draining = true
             return Array(state.open.values)
         }
-        self.logger.info("draining", metadata: ["connections": "\(channels.count)"])
+        self.logger.info("draining", metadata: [LogKey.connections: "\(channels.count)"])
         self.serverChannel.channel.close(promise: nil)
         for channel in channels {
             channel.pipeline.fireUserInboundEventTriggered(ConnectionDrainEvent())

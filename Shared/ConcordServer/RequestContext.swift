@@ -1,4 +1,5 @@
 import ConcordProtocol
+import ConcordTLS
 import Logging
 import NIOCore
 
@@ -15,6 +16,12 @@ public struct RequestContext: Sendable {
     let connectionLogger: Logger
     public let eventLoop: any EventLoop
     public let allocator: ByteBufferAllocator
+    /// The certificate identity of the connection's peer; nil without one.
+    public let peer: PeerIdentity?
+
+    /// On whose behalf the request acts: the gateway's `actor` metadata when the peer is the
+    /// gateway, else the peer's own identity.
+    public var actor: Principal { Principal(peer: self.peer, metadata: self.metadata) }
 
     /// Carries the request id, verb and trace id as metadata. Built on use: setting logger
     /// metadata re-renders it, which on every request cost more than most handlers.
@@ -25,16 +32,4 @@ public struct RequestContext: Sendable {
         if let trace = self.metadata.trace { logger[metadataKey: LogKey.trace] = "\(trace)" }
         return logger
     }
-}
-
-/// Metadata keys for logs: one vocabulary across every Concord process.
-public enum LogKey {
-    public static let requestID = "concord.request_id"
-    public static let verb = "concord.verb"
-    public static let trace = "concord.trace"
-    public static let peer = "concord.peer"
-    public static let error = "concord.error"
-    public static let code = "concord.code"
-    public static let address = "concord.address"
-    public static let service = "concord.service"
 }

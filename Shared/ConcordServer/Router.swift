@@ -21,8 +21,17 @@ public struct Router: Sendable {
     enum Route: Sendable {
         /// Answered on the event loop without a task: protocol verbs with no I/O.
         case inline(@Sendable (Request) -> Response.Outcome)
-        case async(RawHandler)
+        case async(RawHandler, VerbKind)
         case answering(AnsweringHandler)
+
+        /// What the verb does; a fallback (a proxy) cannot know, so it counts as a write.
+        var kind: VerbKind {
+            switch self {
+            case .inline: .builtin
+            case .async(_, let kind): kind
+            case .answering: .write
+            }
+        }
     }
 
     private(set) var routes: [String: Route] = [:] {
@@ -43,12 +52,14 @@ public struct Router: Sendable {
     public init() {}
 
     /// Registers a typed handler: the body is decoded as `Input`, the result encoded as JSON.
+    /// `kind` says whether it reads or writes: the gateway's roles and retries follow it.
     public mutating func register<Input: Decodable & Sendable, Output: Encodable & Sendable>(
         _ verb: String,
+        kind: VerbKind,
         input: Input.Type = Input.self,
         _ handler: @escaping @Sendable (Input, RequestContext) async throws -> Output
     ) {
-        self.registerRaw(verb) { request, context in
+        self.registerRaw(verb, kind: kind) { request, context in
             let input = try Self.decode(Input.self, from: request.body)
             let output = try await handler(input, context)
             return try Self.encode(output, allocator: context.allocator)
@@ -56,14 +67,23 @@ public struct Router: Sendable {
     }
 
     /// Registers a handler that works on the raw body bytes.
-    public mutating func registerRaw(_ verb: String, _ handler: @escaping RawHandler) {
+    public mutating func registerRaw(_ verb: String, kind: VerbKind, _ handler: @escaping RawHandler) {
         precondition(LineCodec.isValidVerb(ByteBuffer(string: verb).readableBytesView[...]), "invalid verb '\(verb)'")
-        self.routes[verb] = .async(handler)
+        precondition(kind != .builtin || Self.builtins.contains(verb), "only the protocol's own verbs are built-ins")
+        self.routes[verb] = .async(handler, kind)
     }
 
-    /// Sends every verb without a route of its own to `handler`.
+    /// The protocol's own verbs, which every server answers.
+    public static let builtins: Set<String> = ["ping", "health", "ready", "hello", "verbs"]
+
+    /// Every verb with a route of its own, and its kind.
+    public var catalogue: [String: VerbKind] {
+        self.routes.mapValues(\.kind)
+    }
+
+    /// Sends every verb without a route of its own to `handler`. Such verbs count as writes.
     public mutating func setFallback(_ handler: @escaping RawHandler) {
-        self.fallback = .async(handler)
+        self.fallback = .async(handler, .write)
     }
 
     /// Sends every verb without a route of its own to `handler`, which answers through its

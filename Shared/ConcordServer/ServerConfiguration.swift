@@ -8,6 +8,8 @@ public struct ServerConfiguration: Sendable {
     public var port: Int
     public var tls: TLSIdentity
     public var peerAuthentication: PeerAuthentication
+    /// What each certificate identity may call (authorisation by identity).
+    public var peerPolicy: PeerPolicy
     public var limits: ProtocolLimits
     /// Identity announced in `hello`: the service name and its version.
     public var serviceName: String
@@ -20,6 +22,7 @@ public struct ServerConfiguration: Sendable {
         port: Int = 0,
         tls: TLSIdentity,
         peerAuthentication: PeerAuthentication = .required,
+        peerPolicy: PeerPolicy = .open,
         limits: ProtocolLimits = ProtocolLimits(),
         serviceName: String,
         serviceVersion: String = ConcordServer.version,
@@ -29,6 +32,7 @@ public struct ServerConfiguration: Sendable {
         self.port = port
         self.tls = tls
         self.peerAuthentication = peerAuthentication
+        self.peerPolicy = peerPolicy
         self.limits = limits
         self.serviceName = serviceName
         self.serviceVersion = serviceVersion

@@ -1,4 +1,5 @@
 import ConcordProtocol
+import ConcordTLS
 import Logging
 import NIOCore
 import NIOSSL
@@ -41,6 +42,10 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     private var lingerTimer: Scheduled<Void>?
     private var deadlineTimer = EarliestDeadlineTimer()
     private var nextSerial: UInt64 = 0
+    /// The peer's certificate identity, read once when the handshake completes.
+    private var peer: PeerIdentity?
+    /// What the peer policy lets this peer call.
+    private var access: PeerPolicy.Access
     /// How long a closing connection waits for the peer to close first.
     static let linger: TimeAmount = .seconds(1)
 
@@ -49,6 +54,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         self.logger = logger
         self.machine = ServerConnectionStateMachine(limits: shared.configuration.limits, now: .now())
         self.framer = LineFramer(maxLineLength: shared.configuration.limits.maxLineLength)
+        self.access = shared.configuration.peerPolicy.access(for: nil)
     }
 
     // MARK: Lifecycle
@@ -112,6 +118,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
             self.handshakeTimer?.cancel()
             switch self.machine.handshakeCompleted(negotiatedProtocol: negotiated) {
             case .sendHello:
+                self.identifyPeer(context: context)
                 LineCodec.write(ServerEvent(name: .hello, body: self.shared.helloBody), into: &self.output)
                 self.flushOutput()
             case .refuse(let error):
@@ -126,6 +133,32 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
             }
         }
         context.fireUserInboundEventTriggered(event)
+    }
+
+    /// Reads the peer's identity from its verified certificate (once per connection: parsing a
+    /// certificate costs more than a request) and decides what it may call.
+    private func identifyPeer(context: ChannelHandlerContext) {
+        let certificate = try? context.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self).peerCertificate
+        self.peer = certificate.flatMap { PeerIdentity(certificate: $0) }
+        self.access = self.shared.configuration.peerPolicy.access(for: self.peer)
+        if let peer = self.peer {
+            self.logger[metadataKey: LogKey.identity] = "\(peer)"
+        }
+    }
+
+    /// The refusal for a verb this peer's identity may not call, logged with the identity.
+    private func refusal(for request: Request, kind: VerbKind) -> ConcordError? {
+        guard !self.access.permits(kind) else { return nil }
+        let who = self.peer?.uri ?? "a peer without a Concord identity"
+        let may = self.access == .read ? "read verbs and the protocol's built-ins" : "only the protocol's built-ins (ping, health, ready, hello, verbs)"
+        self.logger.notice("refused by peer policy", metadata: [
+            LogKey.verb: "\(request.verb)", LogKey.requestID: "\(request.id)", LogKey.needs: "\(kind)",
+        ])
+        return ConcordError(
+            .forbidden,
+            "\(who) may call \(may) on \(self.shared.configuration.serviceName); '\(request.verb)' is a \(kind). Call it through the gateway with a token",
+            field: "verb"
+        )
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -231,12 +264,15 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
 
     private func start(_ request: Request, route: Router.Route?) {
         guard let context = self.context else { return }
+        if let route, let refusal = self.refusal(for: request, kind: route.kind) {
+            return self.finish(request.id, .error(refusal))
+        }
         switch route {
         case nil:
             self.finish(request.id, .error(ConcordError(.notFound, "unknown verb '\(request.verb)'", field: "verb")))
         case .inline(let handler):
             self.finish(request.id, handler(request))
-        case .async(let handler):
+        case .async(let handler, _):
             let requestContext = self.requestContext(for: request, context: context)
             let this = NIOLoopBound(self, eventLoop: context.eventLoop)
             let serial = self.register(request.id, requestContext)
@@ -286,7 +322,8 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
             budget: budget,
             connectionLogger: self.logger,
             eventLoop: context.eventLoop,
-            allocator: context.channel.allocator
+            allocator: context.channel.allocator,
+            peer: self.peer
         )
     }
 
@@ -407,7 +444,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
             LineCodec.write(ServerEvent(name: .ping, body: Request.emptyBody), into: &self.output)
             self.flushOutput()
         case .close(let reason):
-            self.logger.debug("closing connection", metadata: ["reason": "\(reason)"])
+            self.logger.debug("closing connection", metadata: [LogKey.reason: "\(reason)"])
             self.sayByeAndClose(reason: reason)
         }
     }

@@ -36,6 +36,12 @@ public struct ServiceOptions: ParsableArguments, Sendable {
     @Option(help: "Client certificates: required or optional (env CONCORD_PEER_AUTH).")
     public var peerAuth: String?
 
+    @Option(
+        name: .customLong("peer-allow"),
+        help: "Widen the peer policy: URI=builtins|read|all for one certificate identity, e.g. spiffe://concord/client/diagnostics=read; repeatable (env CONCORD_PEER_ALLOW, separated by ';')."
+    )
+    public var peerAllow: [String] = []
+
     @Option(help: "Longest accepted line in bytes (env CONCORD_MAX_LINE).")
     public var maxLine: Int?
 
@@ -67,7 +73,10 @@ public struct ServiceOptions: ParsableArguments, Sendable {
         return identity
     }
 
-    public func serverConfiguration(serviceName: String, defaultPort: Int, defaultPeerAuthentication: PeerAuthentication) throws -> ServerConfiguration {
+    /// - Parameter peerPolicy: what each certificate identity may call, before `--peer-allow`.
+    public func serverConfiguration(
+        serviceName: String, defaultPort: Int, defaultPeerAuthentication: PeerAuthentication, peerPolicy: PeerPolicy
+    ) throws -> ServerConfiguration {
         let environment = ProcessInfo.processInfo.environment
         let port = try self.port ?? environment["CONCORD_PORT"].map { text in
             guard let port = Int(text), (0...65535).contains(port) else {
@@ -89,11 +98,21 @@ public struct ServiceOptions: ParsableArguments, Sendable {
         }) {
             limits.maxLineLength = maxLine
         }
+        var policy = peerPolicy
+        let grants = self.peerAllow.isEmpty
+            ? (environment["CONCORD_PEER_ALLOW"] ?? "").split(separator: ";").map { String($0) }.filter { !$0.isEmpty }
+            : self.peerAllow
+        do {
+            policy.grants.merge(try PeerPolicy.grants(parsing: grants)) { _, new in new }
+        } catch {
+            throw ValidationError(error.message)
+        }
         return ServerConfiguration(
             host: self.host,
             port: port,
             tls: try self.tlsIdentity(name: serviceName),
             peerAuthentication: peerAuthentication,
+            peerPolicy: policy,
             limits: limits,
             serviceName: serviceName
         )

@@ -1,3 +1,4 @@
+import ConcordProtocol
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -92,7 +93,7 @@ public final class PostgresDatabase: Database, Sendable {
             return try await Migration.apply(migrations, in: session, now: Date().ISO8601Format())
         }
         for migration in ran {
-            self.logger.info("applied migration", metadata: ["concord.migration": "\(migration.version) \(migration.name)", "concord.database": "\(DatabaseLocation.postgres(self.location))"])
+            self.logger.info("applied migration", metadata: [LogKey.migration: "\(migration.version) \(migration.name)", LogKey.database: "\(DatabaseLocation.postgres(self.location))"])
         }
     }
 

@@ -1,3 +1,4 @@
+import ConcordProtocol
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -116,7 +117,7 @@ public final class SQLiteDatabase: Database, Sendable {
             try await Migration.apply(migrations, in: session, now: Date().ISO8601Format())
         }
         for migration in ran {
-            self.logger.info("applied migration", metadata: ["concord.migration": "\(migration.version) \(migration.name)", "concord.database": "\(self.path)"])
+            self.logger.info("applied migration", metadata: [LogKey.migration: "\(migration.version) \(migration.name)", LogKey.database: "\(self.path)"])
         }
     }
 

@@ -61,16 +61,19 @@ public struct CertificateAuthority: Sendable {
 
     /// Issues a certificate for `name`, valid for two years, usable as TLS server and client.
     ///
-    /// Subject alternative names: `name`, `localhost`, any `extraNames`, and the loopback
-    /// addresses 127.0.0.1 and ::1 plus any `extraAddresses`.
+    /// Subject alternative names: `name`, `localhost`, any `extraNames`, the loopback
+    /// addresses 127.0.0.1 and ::1 plus any `extraAddresses`, and the holder's identity as a URI
+    /// (by default the standard one for `name`: ``PeerIdentity/standard(forCertificateName:)``).
     public func issue(
         name: String,
+        identity: PeerIdentity? = nil,
         extraNames: [String] = [],
         extraAddresses: [String] = [],
         now: Date = Date()
     ) throws -> IssuedIdentity {
         let key = P256.Signing.PrivateKey()
         var alternativeNames: [GeneralName] = ([name, "localhost"] + extraNames).map { .dnsName($0) }
+        alternativeNames.append(.uniformResourceIdentifier((identity ?? .standard(forCertificateName: name)).uri))
         for address in ["127.0.0.1", "::1"] + extraAddresses {
             guard let bytes = Self.addressBytes(address) else {
                 throw TLSSetupError(message: "'\(address)' is not an IPv4 or IPv6 address")

@@ -56,14 +56,15 @@ public final class ServiceProcess: Sendable {
         return child
     }
 
-    /// Polls `ready` until it answers, the process dies, or 60 s pass.
+    /// Polls `ready` (a built-in, which any certificate may call) until it answers, the process
+    /// dies, or 60 s pass.
     private func waitUntilReady() async throws {
         let deadline = ContinuousClock.now + .seconds(60)
         while ContinuousClock.now < deadline {
             guard self.process.isRunning else {
                 throw ProcessFailure("\(self.process.executableURL?.lastPathComponent ?? "process") exited with \(self.process.terminationStatus) before it was ready:\n\(self.log)")
             }
-            if let client = try? self.client(defaultDeadline: .seconds(2)) {
+            if let client = try? self.client(as: "client", defaultDeadline: .seconds(2)) {
                 let answered = (try? await client.call("ready")) != nil
                 await client.close()
                 if answered { return }
@@ -74,11 +75,13 @@ public final class ServiceProcess: Sendable {
         throw ProcessFailure("\(self.process.executableURL?.lastPathComponent ?? "process") was not ready within 60 s:\n\(self.log)")
     }
 
-    /// A client presenting the test `client` certificate.
-    public func client(defaultDeadline: Duration = .seconds(10)) throws -> ConcordClient {
+    /// A client presenting the test certificate named `identity`: by default the gateway's,
+    /// the one peer a data service lets write; `client` (the operator's) may call only the
+    /// protocol's built-ins.
+    public func client(as identity: String = "gateway", defaultDeadline: Duration = .seconds(10)) throws -> ConcordClient {
         try ConcordClient(
             configuration: .init(
-                host: self.host, port: self.port, tls: TestCertificates.identity("client"),
+                host: self.host, port: self.port, tls: TestCertificates.identity(identity),
                 // The test certificates carry the service's name; 127.0.0.2 and up are not in them.
                 serverName: self.process.executableURL?.lastPathComponent,
                 defaultDeadline: defaultDeadline

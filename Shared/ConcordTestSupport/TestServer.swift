@@ -12,6 +12,7 @@ public func withTestServer<T: Sendable>(
     router: Router = Router(),
     limits: ProtocolLimits = ProtocolLimits(),
     peerAuthentication: PeerAuthentication = .required,
+    peerPolicy: PeerPolicy = .open,
     drainTimeout: Duration = .seconds(5),
     serviceName: String = "participants",
     readiness: @escaping @Sendable () async -> Bool = { true },
@@ -24,6 +25,7 @@ public func withTestServer<T: Sendable>(
         port: 0,
         tls: TestCertificates.identity(serviceName),
         peerAuthentication: peerAuthentication,
+        peerPolicy: peerPolicy,
         limits: limits,
         serviceName: serviceName,
         drainTimeout: drainTimeout

@@ -12,14 +12,14 @@ import Testing
 @Suite(.timeLimit(.minutes(1))) struct GatewayForwardingTests {
     @Test func forwardsToTheServiceAndBack() async throws {
         var service = testRouter()
-        service.registerRaw("participants.raw") { request, context in
+        service.registerRaw("participants.raw", kind: .write) { request, context in
             // Byte-for-byte what the client sent, and the deadline passed on (less time spent).
             var body = ByteBuffer(string: #"{"seen":"#)
             body.writeString("\(String(buffer: request.body).debugDescription.count),\"deadline\":\(request.metadata.deadlineMilliseconds ?? -1)}")
             return body
         }
-        service.register("participants.echo") { (input: Echo, _) in input }
-        service.register("participants.fail") { (_: Empty, _) -> Empty in
+        service.register("participants.echo", kind: .write) { (input: Echo, _) in input }
+        service.register("participants.fail", kind: .write) { (_: Empty, _) -> Empty in
             throw ConcordError(.conflict, "version 3 is stale; current is 4", field: "body.version")
         }
         try await withTestServer(router: service, serviceName: "participants") { backend in

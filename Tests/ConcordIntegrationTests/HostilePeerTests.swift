@@ -153,7 +153,7 @@ import Testing
     @Test func inFlightBoundHoldsRequestsBackAndAnswersThemAll() async throws {
         let active = ActiveCounter()
         var router = Router()
-        router.register("test.count") { (_: Empty, _) -> Empty in
+        router.register("test.count", kind: .write) { (_: Empty, _) -> Empty in
             await active.enter()
             try await Task.sleep(for: .milliseconds(20))
             await active.leave()
@@ -206,7 +206,7 @@ import Testing
     @Test func slowReaderIsDisconnected() async throws {
         var router = Router()
         let blob = String(repeating: "z", count: 60_000)
-        router.register("test.blob") { (_: Empty, _) in Echo(text: blob) }
+        router.register("test.blob", kind: .write) { (_: Empty, _) in Echo(text: blob) }
         let limits = ProtocolLimits(maxInFlight: 64, slowReaderTimeout: .milliseconds(300))
         try await withTestServer(router: router, limits: limits) { server in
             // Ask for far more than socket buffers hold, and never read.

@@ -14,8 +14,8 @@ struct RouterTests {
     @Test func registeredVerbsAreFoundAndEveryOtherVerbFallsBack() {
         var router = Router()
         let long = "test." + String(repeating: "x", count: 70)  // over 64 bytes
-        router.registerRaw("test.echo") { _, _ in ByteBuffer() }
-        router.registerRaw(long) { _, _ in ByteBuffer() }
+        router.registerRaw("test.echo", kind: .write) { _, _ in ByteBuffer() }
+        router.registerRaw(long, kind: .write) { _, _ in ByteBuffer() }
         router.setFallback(answering: { _, _, answer in answer(.success(ByteBuffer())) })
 
         #expect(!self.isFallback(router.route(for: "test.echo")))
@@ -29,7 +29,7 @@ struct RouterTests {
 
     @Test func withoutAFallbackAnUnknownVerbHasNoRoute() {
         var router = Router()
-        router.registerRaw("test.echo") { _, _ in ByteBuffer() }
+        router.registerRaw("test.echo", kind: .write) { _, _ in ByteBuffer() }
         #expect(router.route(for: "test.echx") == nil)
         #expect(router.route(for: "other") == nil)
     }

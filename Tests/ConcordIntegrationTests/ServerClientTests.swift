@@ -16,21 +16,21 @@ struct Echo: Codable, Sendable, Equatable {
 /// that hangs (both open `started` once running), and a verb that fails.
 func testRouter(started: Gate? = nil) -> Router {
     var router = Router()
-    router.register("test.slow") { (input: Echo, _) in
+    router.register("test.slow", kind: .write) { (input: Echo, _) in
         await started?.open()
         try await Task.sleep(for: .milliseconds(400))
         return input
     }
-    router.register("test.echo") { (input: Echo, _) in
+    router.register("test.echo", kind: .write) { (input: Echo, _) in
         if let delay = input.delayMs { try await Task.sleep(for: .milliseconds(delay)) }
         return input
     }
-    router.register("test.hang") { (_: Empty, _) -> Empty in
+    router.register("test.hang", kind: .write) { (_: Empty, _) -> Empty in
         await started?.open()
         try await Task.sleep(for: .seconds(3600))
         return Empty()
     }
-    router.register("test.fail") { (_: Empty, _) -> Empty in
+    router.register("test.fail", kind: .write) { (_: Empty, _) -> Empty in
         throw ConcordError(.conflict, "version 3 is stale; current is 4", field: "body.version")
     }
     return router
@@ -198,7 +198,7 @@ actor Gate {
     /// reused the id. The late answer must not be taken for the new request.
     @Test func aLateAnswerIsNotGivenToARequestThatReusedItsID() async throws {
         var router = testRouter()
-        router.register("test.stubborn") { (_: Empty, _: RequestContext) -> Echo in
+        router.register("test.stubborn", kind: .write) { (_: Empty, _: RequestContext) -> Echo in
             // Waits 300 ms whether cancelled or not, without holding the event loop.
             await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
                 DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(300)) { done.resume() }

@@ -61,8 +61,9 @@ struct GatewayAuthTests {
             let kept = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").filter { !$0.hasPrefix("reader ") }
             try await Task.sleep(for: .milliseconds(20))  // a new modification time
             try (kept.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
-            try await Task.sleep(for: .milliseconds(30))
-            #expect(await self.call(client, "participants.get", token: tokens["reader"]) == .unauthorized)
+            try await eventually("the revoked token is refused") {
+                await self.call(client, "participants.get", token: tokens["reader"]) == .unauthorized
+            }
             #expect(await self.call(client, "participants.get", token: tokens["admin"]) == nil)
             await client.close()
         }
@@ -77,12 +78,17 @@ struct GatewayAuthTests {
         try await withGateway(pool) { client in
             _ = try await client.call("participants.get", metadata: Metadata(auth: "secret-token"))
             _ = try await client.call("participants.get", metadata: Metadata(trace: "trace-from-client"))
+            _ = try await client.call("participants.get", metadata: Metadata(actor: "mallory", actorRole: "admin"))
         }
         let metadata = seen.all
-        #expect(metadata.count == 2)
+        #expect(metadata.count == 3)
         #expect(metadata.allSatisfy { $0.auth == nil })
-        #expect(metadata[0].trace?.count == 32)
+        // A W3C traceparent: version 00, a 16-byte trace id, an 8-byte span id, sampled.
+        let parts = metadata[0].trace?.split(separator: "-").map(String.init) ?? []
+        #expect(parts.count == 4 && parts[0] == "00" && parts[1].count == 32 && parts[2].count == 16 && parts[3] == "01", "\(metadata[0].trace ?? "none")")
+        #expect(parts.dropFirst().dropLast().allSatisfy { $0.allSatisfy(\.isHexDigit) })
         #expect(metadata[1].trace == "trace-from-client")
+        #expect(metadata[2].actor == nil && metadata[2].actorRole == nil, "only the gateway says who acts")
         await replica.stop()
     }
 
@@ -93,18 +99,23 @@ struct GatewayAuthTests {
         #expect(grants.values.map(\.role) == [.reader])
     }
 
-    @Test func rolesPerVerb() {
-        #expect(Role.required(for: "participants.regions.get") == .reader)
-        #expect(Role.required(for: "participants.sessions.attendees") == .reader)
-        #expect(Role.required(for: "participants.regions.update") == .secretariat)
-        #expect(Role.required(for: "gateway.stats") == .admin)
-        #expect(Role.required(for: "participants.regions.list") == .reader)
-        #expect(Role.required(for: "participants.regions.search") == .reader)
-        #expect(Role.required(for: "participants.regions.getByCode") == .reader)
-        #expect(Role.required(for: "participants.regions.searchAndDelete") == .secretariat)
-        #expect(Role.required(for: "participants.regions.create") == .secretariat)
-        #expect(Role.required(for: "participants.gateway.get") == .reader, "only the gateway's own verbs are admin")
-        #expect(Role.required(for: "undotted") == .secretariat)
+    @Test func theRoleFollowsTheDeclaredKindNotTheName() {
+        #expect(Role.required(for: .read) == .reader)
+        #expect(Role.required(for: .builtin) == .reader)
+        #expect(Role.required(for: .write) == .secretariat)
+    }
+
+    @Test func aVerbNoReplicaDeclaredIsAWriteAndWriteWinsWhenReplicasDisagree() {
+        var catalogue = ServicePool.Catalogue()
+        let a = Endpoint(host: "127.0.0.1", port: 1)
+        let b = Endpoint(host: "127.0.0.2", port: 1)
+        catalogue.set(["s.x.get": .read, "s.x.peek": .read], from: a)
+        catalogue.set(["s.x.get": .read, "s.x.peek": .write], from: b)
+        #expect(catalogue.merged["s.x.get"] == .read)
+        #expect(catalogue.merged["s.x.peek"] == .write, "a rolling upgrade takes the safe side")
+        #expect(catalogue.merged["s.x.unknown"] == nil)
+        catalogue.forget(b)
+        #expect(catalogue.merged["s.x.peek"] == .read)
     }
 
     @Test func statsAndMetricsCountWhatWasForwarded() async throws {

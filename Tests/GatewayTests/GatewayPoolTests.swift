@@ -27,7 +27,7 @@ final class Replica: Sendable {
         let served = self.served
         let delay = self.delay
         var router = Router()
-        router.register("participants.get") { (_: Empty, context: RequestContext) in
+        router.register("participants.get", kind: .read) { (_: Empty, context: RequestContext) in
             served.withLockedValue { $0 += 1 }
             observe?.record(context.metadata)
             let wait = delay.withLockedValue { $0 }
@@ -36,13 +36,13 @@ final class Replica: Sendable {
         }
         // A write, answered as a replica that is shutting down answers it: not started.
         let refusesWrites = name.hasPrefix("closing")
-        router.register("participants.create") { (_: Empty, _: RequestContext) -> [String: String] in
+        router.register("participants.create", kind: .write) { (_: Empty, _: RequestContext) -> [String: String] in
             if refusesWrites {
                 throw ConcordError(.unavailable, "server is shutting down; the request was not processed", unprocessed: true)
             }
             return ["replica": name]
         }
-        router.register("participants.hang") { (_: Empty, _: RequestContext) -> Empty in
+        router.register("participants.hang", kind: .write) { (_: Empty, _: RequestContext) -> Empty in
             try await Task.sleep(for: .seconds(30))
             return Empty()
         }
@@ -145,6 +145,7 @@ struct GatewayPoolTests {
         let pool = makePool(replicas.map(\.endpoint))
         try await withGateway(pool) { client in
             let failures = NIOLockedValueBox<[String]>([])
+            let servedByBAtStop = NIOLockedValueBox<Int?>(nil)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for index in 0..<600 {
                     group.addTask {
@@ -154,14 +155,19 @@ struct GatewayPoolTests {
                             failures.withLockedValue { $0.append("\(error)") }
                         }
                     }
-                    if index == 200 { await replicas[1].stop() }
+                    if index == 200 {
+                        await replicas[1].stop()
+                        servedByBAtStop.withLockedValue { $0 = replicas[1].served.withLockedValue { $0 } }
+                    }
                 }
                 try await group.waitForAll()
             }
             let failed = failures.withLockedValue { $0 }
             #expect(failed.isEmpty, "\(failed.count) failed, first: \(failed.prefix(3))")
-            let b = pool.status.first { $0.address == replicas[1].endpoint }
-            #expect(b?.failures ?? 0 > 0 || b?.requests ?? 0 < 300, "b stopped taking requests")
+            let served = replicas.map { $0.served.withLockedValue { $0 } }
+            let atStop = servedByBAtStop.withLockedValue { $0 }
+            #expect(served[1] == atStop, "b took no request after it stopped")
+            #expect(served.reduce(0, +) == 600, "every read was served once: \(served)")
         }
         for replica in replicas { await replica.stop() }
     }

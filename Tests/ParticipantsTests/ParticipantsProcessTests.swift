@@ -1,6 +1,8 @@
 import ConcordClient
 import ConcordProtocol
+import ConcordRecords
 import ConcordStorage
+import ConcordTestSupport
 import Foundation
 import NIOConcurrencyHelpers
 import NIOCore

@@ -1,5 +1,6 @@
 import ConcordClient
 import ConcordProtocol
+import ConcordRecords
 import ConcordStorage
 import ConcordTestSupport
 import Foundation
@@ -16,9 +17,9 @@ struct ParticipantsProtocolTests {
         try await withTestDatabase(engine) { database in
             let store = RecordStore(database: database)
             if seeded {
-                _ = try await SeedLoader(store: store, directory: seedsDirectory, logger: quietLogger).load()
+                _ = try await seedLoader(store).load()
             }
-            try await withTestServer(router: ParticipantsAPI(store: store).router()) { server in
+            try await withTestServer(router: Participants.router(store: store)) { server in
                 let client = try makeTestClient(port: server.localPort)
                 do {
                     try await body(client)
@@ -226,7 +227,5 @@ func expectError(
 }
 
 extension JSONValue {
-    var object: JSONObject? { if case .object(let object) = self { object } else { nil } }
     var array: [JSONValue]? { if case .array(let array) = self { array } else { nil } }
-    var string: String? { if case .string(let string) = self { string } else { nil } }
 }

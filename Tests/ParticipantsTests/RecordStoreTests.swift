@@ -1,5 +1,7 @@
 import ConcordProtocol
-@testable import ConcordStorage
+import ConcordRecords
+import ConcordStorage
+import ConcordTestSupport
 import Foundation
 import Testing
 
@@ -9,61 +11,22 @@ import Testing
 @Suite("Record store on both engines")
 struct RecordStoreTests {
     @Test(arguments: Engine.allCases)
-    func migrationsRunOnceEvenWhenRepeated(engine: Engine) async throws {
-        try await withTestDatabase(engine) { database in
-            try await database.migrate(ParticipantsSchema.migrations)
-            let ledger = try await database.read { try await $0.query("SELECT version FROM concord_migrations") }
-            #expect(ledger.count == ParticipantsSchema.migrations.count)
-        }
-    }
-
-    @Test(arguments: Engine.allCases)
-    func replicasStartingTogetherMigrateOnce(engine: Engine) async throws {
-        let location = try freshLocation(engine)
-        let first = try await openDatabase(location, logger: quietLogger)
-        let second = try await openDatabase(location, logger: quietLogger)
-        try await withDatabaseRunning(first) {
-            try await withDatabaseRunning(second) {
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask { try await first.migrate(ParticipantsSchema.migrations) }
-                    group.addTask { try await second.migrate(ParticipantsSchema.migrations) }
-                    try await group.waitForAll()
-                }
-            }
-        }
-        try await withTestDatabase(engine, location: location) { database in
-            let ledger = try await database.read { try await $0.query("SELECT version FROM concord_migrations") }
-            #expect(ledger.count == ParticipantsSchema.migrations.count)
-        }
-    }
-
-    @Test(arguments: Engine.allCases)
-    func aNewerSchemaThanTheProgramIsRefused(engine: Engine) async throws {
-        try await withTestDatabase(engine) { database in
-            try await database.write { session in
-                try await session.query("INSERT INTO concord_migrations (version, name, applied_at) VALUES (99, 'future', 'x')")
-            }
-            await #expect(throws: StorageError.self) { try await database.migrate(ParticipantsSchema.migrations) }
-        }
-    }
-
-    @Test(arguments: Engine.allCases)
     func createGetUpdateDelete(engine: Engine) async throws {
         try await withTestDatabase(engine) { database in
             let store = RecordStore(database: database)
             try await store.createBasics()
-            let created = try await store.create(official("mehdi-dousti", name: "Mehdi Dousti"), verb: "t", idempotencyKey: nil)
+            let created = try await store.create(official("mehdi-dousti", name: "Mehdi Dousti"), context: testWrite)
             #expect(created.version == 1)
             let read = try await store.get(Official.self, key: "mehdi-dousti")
             #expect(read == created)
 
-            let updated = try await store.update(Official.self, key: "mehdi-dousti", expectedVersion: 1, patch: ["title": .string("Minister")])
+            let updated = try await store.update(Official.self, key: "mehdi-dousti", expectedVersion: 1, patch: ["title": .string("Minister")], context: testWrite)
             #expect(updated.version == 2)
             #expect(updated.title == "Minister")
             #expect(updated.name == "Mehdi Dousti")
             #expect(updated.createdAt == created.createdAt)
 
-            try await store.delete(Official.self, key: "mehdi-dousti", expectedVersion: 2)
+            try await store.delete(Official.self, key: "mehdi-dousti", expectedVersion: 2, context: testWrite)
             await #expect(throws: ConcordError(.notFound, "no official mehdi-dousti", field: "id")) {
                 try await store.get(Official.self, key: "mehdi-dousti")
             }
@@ -75,9 +38,9 @@ struct RecordStoreTests {
         try await withTestDatabase(engine) { database in
             let store = RecordStore(database: database)
             try await store.createBasics()
-            _ = try await store.update(Country.self, key: "IR", expectedVersion: 1, patch: ["localName": .string("ایران")])
+            _ = try await store.update(Country.self, key: "IR", expectedVersion: 1, patch: ["localName": .string("ایران")], context: testWrite)
             let error = await #expect(throws: ConcordError.self) {
-                try await store.update(Country.self, key: "IR", expectedVersion: 1, patch: ["name": .string("Persia")])
+                try await store.update(Country.self, key: "IR", expectedVersion: 1, patch: ["name": .string("Persia")], context: testWrite)
             }
             #expect(error?.code == .conflict)
             #expect(error?.field == "version")
@@ -96,7 +59,7 @@ struct RecordStoreTests {
                 for attempt in 0..<8 {
                     group.addTask {
                         do {
-                            _ = try await store.update(Country.self, key: "RU", expectedVersion: 1, patch: ["name": .string("Russia \(attempt)")])
+                            _ = try await store.update(Country.self, key: "RU", expectedVersion: 1, patch: ["name": .string("Russia \(attempt)")], context: testWrite)
                             return true
                         } catch let error as ConcordError where error.code == .conflict {
                             return false
@@ -116,14 +79,14 @@ struct RecordStoreTests {
             let store = RecordStore(database: database)
             try await store.createBasics()
             // No id: the store generates one, and the retry must get the same one back.
-            let first = try await store.create(official(nil), verb: "participants.officials.create", idempotencyKey: "k-1")
-            let retry = try await store.create(official(nil), verb: "participants.officials.create", idempotencyKey: "k-1")
+            let first = try await store.create(official(nil), context: WriteContext(verb: "participants.officials.create", idempotencyKey: "k-1", actor: testWrite.actor))
+            let retry = try await store.create(official(nil), context: WriteContext(verb: "participants.officials.create", idempotencyKey: "k-1", actor: testWrite.actor))
             #expect(first == retry)
             let page = try await store.list(Official.self, filters: [], text: nil, limit: 100, after: nil)
             #expect(page.items.count == 1)
 
             let reuse = await #expect(throws: ConcordError.self) {
-                try await store.create(official(nil, name: "Someone Else"), verb: "participants.officials.create", idempotencyKey: "k-1")
+                try await store.create(official(nil, name: "Someone Else"), context: WriteContext(verb: "participants.officials.create", idempotencyKey: "k-1", actor: testWrite.actor))
             }
             #expect(reuse?.code == .conflict)
             #expect(reuse?.field == "idem")
@@ -137,7 +100,7 @@ struct RecordStoreTests {
             try await store.createBasics()
             let results = try await withThrowingTaskGroup(of: Official.self) { group in
                 for _ in 0..<10 {
-                    group.addTask { try await store.create(official(nil), verb: "v", idempotencyKey: "race") }
+                    group.addTask { try await store.create(official(nil), context: WriteContext(verb: "v", idempotencyKey: "race", actor: testWrite.actor)) }
                 }
                 return try await group.reduce(into: [Official]()) { $0.append($1) }
             }
@@ -152,14 +115,14 @@ struct RecordStoreTests {
             let store = RecordStore(database: database)
             try await store.createBasics()
             let error = await #expect(throws: ConcordError.self) {
-                try await store.delete(Country.self, key: "IR", expectedVersion: nil)
+                try await store.delete(Country.self, key: "IR", expectedVersion: nil, context: testWrite)
             }
             #expect(error?.code == .conflict)
             #expect(error?.message.contains("1 regions") == true)
             #expect(try await store.get(Country.self, key: "IR").code == "IR")
             // Unreferenced: goes.
-            try await store.delete(Region.self, key: "IR-01", expectedVersion: 1)
-            try await store.delete(Country.self, key: "IR", expectedVersion: nil)
+            try await store.delete(Region.self, key: "IR-01", expectedVersion: 1, context: testWrite)
+            try await store.delete(Country.self, key: "IR", expectedVersion: nil, context: testWrite)
         }
     }
 
@@ -169,10 +132,10 @@ struct RecordStoreTests {
             let store = RecordStore(database: database)
             try await store.createBasics()
             await #expect(throws: ConcordError(.badRequest, "unknown country XX", field: "country")) {
-                try await store.create(official("nobody", country: "XX"), verb: "t", idempotencyKey: nil)
+                try await store.create(official("nobody", country: "XX"), context: testWrite)
             }
             await #expect(throws: ConcordError(.badRequest, "unknown session 9", field: "session")) {
-                try await store.create(Attendance(session: 9, official: "nobody", role: "delegate"), verb: "t", idempotencyKey: nil)
+                try await store.create(Attendance(session: 9, official: "nobody", role: "delegate"), context: testWrite)
             }
         }
     }
@@ -203,7 +166,7 @@ struct RecordStoreTests {
             try await store.createBasics()
             let original = (0..<25).map { String(format: "official-%02d", $0 * 2) }
             for id in original {
-                _ = try await store.create(official(id), verb: "t", idempotencyKey: nil)
+                _ = try await store.create(official(id), context: testWrite)
             }
             var seen: [String] = []
             var cursor: SQLValue?
@@ -214,8 +177,8 @@ struct RecordStoreTests {
                 cursor = try page.nextCursor.map { next throws in try Cursor.decode(next, integerKey: false) }
                 // Between pages, insert one record before the cursor and one after it.
                 inserted += 1
-                _ = try await store.create(official(String(format: "official-%02d", inserted * 4 - 3)), verb: "t", idempotencyKey: nil)
-                _ = try await store.create(official("zz-late-\(inserted)"), verb: "t", idempotencyKey: nil)
+                _ = try await store.create(official(String(format: "official-%02d", inserted * 4 - 3)), context: testWrite)
+                _ = try await store.create(official("zz-late-\(inserted)"), context: testWrite)
             } while cursor != nil
             #expect(Set(seen).count == seen.count, "no record appears twice")
             #expect(Set(original).isSubset(of: Set(seen)), "every record present from the start is seen")
@@ -227,7 +190,7 @@ struct RecordStoreTests {
     func filtersAndSearch(engine: Engine) async throws {
         try await withTestDatabase(engine) { database in
             let store = RecordStore(database: database)
-            let outcome = try await SeedLoader(store: store, directory: seedsDirectory, logger: quietLogger).load()
+            let outcome = try await seedLoader(store).load()
             #expect(outcome.created > 0)
             let country = RecordFilter.column("country")
             let russian = try await store.list(Region.self, filters: [(country, "RU")], text: nil, limit: 50, after: nil)
@@ -247,31 +210,22 @@ struct RecordStoreTests {
     func seedsLoadOnceAndAgainChangeNothing(engine: Engine) async throws {
         try await withTestDatabase(engine) { database in
             let store = RecordStore(database: database)
-            let loader = SeedLoader(store: store, directory: seedsDirectory, logger: quietLogger)
+            let loader = seedLoader(store)
             #expect(try await loader.storeIsEmpty())
             let first = try await loader.load()
             let snapshot = try await database.read { try await $0.query("SELECT code, version, updated_at FROM regions ORDER BY code") }
             let second = try await loader.load()
             #expect(first.present == 0)
             #expect(second == SeedLoader.Outcome(created: 0, present: first.created))
-            #expect(try await database.read { try await $0.query("SELECT code, version, updated_at FROM regions ORDER BY code") } == snapshot)
+            let again = try await database.read { try await $0.query("SELECT code, version, updated_at FROM regions ORDER BY code") }
+            #expect(again == snapshot)
 
-            let session = try await store.withCoChairs(try await store.get(CommitteeSession.self, key: 6))
+            let session = try await CommitteeSession.decorate(try await store.get(CommitteeSession.self, key: 6), using: store)
             #expect(session.coChairs == ["mehdi-dousti", "vladimir-ilichev"])
             #expect(session.hostCountry == "RU")
-            let attendees = try await store.attendees(session: 6)
+            let attendees = try await Participants.attendees(of: 6, in: store)
             #expect(attendees.map(\.official.name).sorted() == ["Kazem Jalali", "Mehdi Dousti", "Vladimir Ilichev"])
             #expect(attendees.allSatisfy { $0.attendance.source != nil })
         }
-    }
-}
-
-@Suite("SQLite placeholders")
-struct SQLitePlaceholderTests {
-    @Test func dollarNumbersBecomePositionalOutsideLiterals() {
-        #expect(SQLiteSession.numberedPlaceholders("SELECT a FROM t WHERE b = $2 AND c = $1 AND d = '$3' AND e = $10")
-            == "SELECT a FROM t WHERE b = ?2 AND c = ?1 AND d = '$3' AND e = ?10")
-        #expect(SQLiteSession.numberedPlaceholders("SELECT 'ايران' || $1") == "SELECT 'ايران' || ?1")
-        #expect(SQLiteSession.numberedPlaceholders("SELECT $ FROM t") == "SELECT $ FROM t")
     }
 }

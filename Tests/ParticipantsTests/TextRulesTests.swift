@@ -1,3 +1,4 @@
+import ConcordFields
 import Testing
 
 @testable import Participants

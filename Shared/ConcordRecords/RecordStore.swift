@@ -7,14 +7,15 @@ import Foundation
 #endif
 
 /// Create, read, update, delete and list for any `StoredRecord`, on either engine. Every write
-/// is one transaction; versions make updates optimistic; references are checked inside the same
-/// transaction that writes, so nothing ever points at a missing record.
-struct RecordStore: Sendable {
-    let database: any Database
-    /// Timestamps for createdAt and updatedAt; tests may pin it.
-    var now: @Sendable () -> String = { Date.ISO8601FormatStyle(includingFractionalSeconds: true).format(Date()) }
+/// is one transaction that also writes its audit entry; versions make updates optimistic;
+/// references are checked inside the same transaction that writes, so nothing ever points at a
+/// missing record. All of a data service's SQL lives here and in `AuditTrail`.
+public struct RecordStore: Sendable {
+    public let database: any Database
+    /// Timestamps for createdAt, updatedAt and the audit trail; tests may pin it.
+    public var now: @Sendable () -> String = { Date.ISO8601FormatStyle(includingFractionalSeconds: true).format(Date()) }
 
-    init(database: any Database) {
+    public init(database: any Database) {
         self.database = database
     }
 
@@ -22,7 +23,9 @@ struct RecordStore: Sendable {
 
     /// Creates `input`. With an idempotency key, a retry of the same request returns the first
     /// result and creates nothing; the same key on a different request is a conflict.
-    func create<Record: StoredRecord>(_ input: Record, verb: String, idempotencyKey: String?) async throws -> Record {
+    public func create<Record: StoredRecord>(_ input: Record, context: WriteContext) async throws -> Record {
+        let verb = context.verb
+        let idempotencyKey = context.idempotencyKey
         let request = try Self.canonicalJSON(input)
         var record = try input.normalised(isNew: true)
         record.version = 1
@@ -41,6 +44,10 @@ struct RecordStore: Sendable {
                     throw ConcordError(.conflict, "\(Record.noun) \(Self.show(created.key)) already exists", field: Record.keyField)
                 }
                 try await Self.insert(created, in: session)
+                try await AuditTrail.append(
+                    operation: .create, record: created, before: nil, change: try Self.jsonValue(created.withoutMeta()),
+                    context: context, at: now, in: session
+                )
                 if let idempotencyKey {
                     try await session.query(
                         "INSERT INTO idempotency_keys (key, verb, request, response, created_at) VALUES ($1, $2, $3, $4, $5)",
@@ -80,7 +87,7 @@ struct RecordStore: Sendable {
 
     // MARK: Read
 
-    func get<Record: StoredRecord>(_ type: Record.Type, key: SQLValue) async throws -> Record {
+    public func get<Record: StoredRecord>(_ type: Record.Type, key: SQLValue) async throws -> Record {
         try await self.database.read { session in
             guard let record = try await Self.fetch(Record.self, key: key, in: session) else {
                 throw ConcordError(.notFound, "no \(Record.noun) \(Self.show(key))", field: Record.keyField)
@@ -91,7 +98,7 @@ struct RecordStore: Sendable {
 
     /// The record with `key` as the JSON its get answers: the stored document with version and
     /// timestamps added, without decoding it.
-    func getJSON<Record: StoredRecord>(_ type: Record.Type, key: SQLValue) async throws -> String {
+    public func getJSON<Record: StoredRecord>(_ type: Record.Type, key: SQLValue) async throws -> String {
         let row = try await self.database.read { session in
             try await session.first(
                 "SELECT version, doc, created_at, updated_at FROM \(Record.table) WHERE \(Record.keyField) = $1", [key]
@@ -110,7 +117,7 @@ struct RecordStore: Sendable {
     }
 
     /// One page of records in key order, narrowed by filters and, for search, by text.
-    func list<Record: StoredRecord>(
+    public func list<Record: StoredRecord>(
         _ type: Record.Type,
         filters: [(RecordFilter, SQLValue)],
         text: String?,
@@ -155,8 +162,30 @@ struct RecordStore: Sendable {
 
     /// Applies `patch` (fields to change; null clears an optional field) to the record with
     /// `key`, if its version is still `expectedVersion`.
-    func update<Record: StoredRecord>(
-        _ type: Record.Type, key: SQLValue, expectedVersion: Int64, patch: JSONObject
+    public func update<Record: StoredRecord>(
+        _ type: Record.Type, key: SQLValue, expectedVersion: Int64, patch: JSONObject, context: WriteContext
+    ) async throws -> Record {
+        try await self.change(Record.self, key: key, expectedVersion: expectedVersion, operation: .update, change: .object(patch), context: context) { document in
+            var document = document
+            for (field, value) in patch {
+                if value == .null { document[field] = nil } else { document[field] = value }
+            }
+            return try Self.decodeInput(Record.self, from: document)
+        }
+    }
+
+    /// Rewrites the record with `key` at `expectedVersion` through `transform`, which gets the
+    /// stored document and returns the new record (checked with `normalised`): the one path of
+    /// every change to an existing record, a kind's own verbs included. `change` is what the
+    /// audit trail keeps.
+    public func change<Record: StoredRecord>(
+        _ type: Record.Type,
+        key: SQLValue,
+        expectedVersion: Int64,
+        operation: AuditEntry.Operation = .change,
+        change: JSONValue,
+        context: WriteContext,
+        _ transform: @escaping @Sendable (JSONObject) throws -> Record
     ) async throws -> Record {
         let now = self.now()
         return try await self.database.write { session in
@@ -173,11 +202,8 @@ struct RecordStore: Sendable {
                     field: "version"
                 )
             }
-            var document = try Self.decode(JSONObject.self, json: try row.text("doc"))
-            for (field, value) in patch {
-                if value == .null { document[field] = nil } else { document[field] = value }
-            }
-            var record = try Self.decodeInput(Record.self, from: document).normalised(isNew: false)
+            let document = try Self.decode(JSONObject.self, json: try row.text("doc"))
+            var record = try transform(document).normalised(isNew: false)
             guard record.key == key else {
                 throw ConcordError(.badRequest, "\(Record.keyField) cannot change; create a new \(Record.noun) instead", field: Record.keyField)
             }
@@ -203,6 +229,9 @@ struct RecordStore: Sendable {
             guard !updated.isEmpty else {
                 throw ConcordError(.conflict, "\(Record.noun) \(Self.show(key)) changed meanwhile; read it again and reapply the change", field: "version")
             }
+            try await AuditTrail.append(
+                operation: operation, record: record, before: current, change: change, context: context, at: now, in: session
+            )
             return record
         }
     }
@@ -210,9 +239,10 @@ struct RecordStore: Sendable {
     // MARK: Delete
 
     /// Deletes the record with `key` (at `expectedVersion`, when given), unless something still refers to it.
-    func delete<Record: StoredRecord>(_ type: Record.Type, key: SQLValue, expectedVersion: Int64?) async throws {
+    public func delete<Record: StoredRecord>(_ type: Record.Type, key: SQLValue, expectedVersion: Int64?, context: WriteContext) async throws {
+        let now = self.now()
         try await self.database.write { session in
-            guard let row = try await session.first("SELECT version FROM \(Record.table) WHERE \(Record.keyField) = $1", [key]) else {
+            guard let row = try await session.first("SELECT version, doc FROM \(Record.table) WHERE \(Record.keyField) = $1", [key]) else {
                 throw ConcordError(.notFound, "no \(Record.noun) \(Self.show(key))", field: Record.keyField)
             }
             let current = try row.integer("version")
@@ -234,18 +264,22 @@ struct RecordStore: Sendable {
                 )
             }
             try await session.query("DELETE FROM \(Record.table) WHERE \(Record.keyField) = $1", [key])
+            try await AuditTrail.append(
+                kind: Record.table, key: Self.show(key), operation: .delete, before: current, after: nil,
+                change: .object(try Self.decode(JSONObject.self, json: try row.text("doc"))), context: context, at: now, in: session
+            )
         }
     }
 
     // MARK: Rows
 
-    static func fetch<Record: StoredRecord>(_ type: Record.Type, key: SQLValue, in session: any DatabaseSession) async throws -> Record? {
+    public static func fetch<Record: StoredRecord>(_ type: Record.Type, key: SQLValue, in session: any DatabaseSession) async throws -> Record? {
         try await session.first(
             "SELECT version, doc, created_at, updated_at FROM \(Record.table) WHERE \(Record.keyField) = $1", [key]
         ).map { try Self.record(Record.self, from: $0) }
     }
 
-    static func exists<Record: StoredRecord>(_ type: Record.Type, key: SQLValue, in session: any DatabaseSession) async throws -> Bool {
+    public static func exists<Record: StoredRecord>(_ type: Record.Type, key: SQLValue, in session: any DatabaseSession) async throws -> Bool {
         try await session.first("SELECT 1 AS found FROM \(Record.table) WHERE \(Record.keyField) = $1", [key]) != nil
     }
 
@@ -286,13 +320,13 @@ struct RecordStore: Sendable {
 
     // MARK: JSON
 
-    static func canonicalJSON<Value: Encodable>(_ value: Value) throws -> String {
+    public static func canonicalJSON<Value: Encodable>(_ value: Value) throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return String(decoding: try encoder.encode(value), as: UTF8.self)
     }
 
-    static func decode<Value: Decodable>(_ type: Value.Type, json: String) throws -> Value {
+    public static func decode<Value: Decodable>(_ type: Value.Type, json: String) throws -> Value {
         do {
             return try JSONDecoder().decode(Value.self, from: Data(json.utf8))
         } catch {
@@ -300,8 +334,13 @@ struct RecordStore: Sendable {
         }
     }
 
+    /// A value as the JSON tree the audit trail keeps.
+    static func jsonValue<Value: Encodable>(_ value: Value) throws -> JSONValue {
+        try Self.decode(JSONValue.self, json: try Self.canonicalJSON(value))
+    }
+
     /// Decodes client-supplied fields, naming the field at fault and refusing unknown ones.
-    static func decodeInput<Record: StoredRecord>(_ type: Record.Type, from object: JSONObject) throws(ConcordError) -> Record {
+    public static func decodeInput<Record: StoredRecord>(_ type: Record.Type, from object: JSONObject) throws(ConcordError) -> Record {
         try Self.checkFieldNames(Record.self, in: object)
         do {
             let data = try JSONEncoder().encode(object)
@@ -314,7 +353,7 @@ struct RecordStore: Sendable {
     }
 
     /// Refuses fields the record does not have, so a misspelt field is an error, not silently dropped.
-    static func checkFieldNames<Record: StoredRecord>(_ type: Record.Type, in object: JSONObject) throws(ConcordError) {
+    public static func checkFieldNames<Record: StoredRecord>(_ type: Record.Type, in object: JSONObject) throws(ConcordError) {
         if let field = Set(object.keys).subtracting(Record.fieldNames).sorted().first {
             throw ConcordError(
                 .badRequest,
@@ -324,7 +363,7 @@ struct RecordStore: Sendable {
         }
     }
 
-    static func show(_ key: SQLValue) -> String {
+    public static func show(_ key: SQLValue) -> String {
         switch key {
         case .text(let text): text
         case .integer(let value): String(value)

@@ -7,9 +7,9 @@ import Foundation
 
 /// The field rules every record shares. Each returns the normalised value or throws a
 /// `bad_request` that names the field and the rule it broke.
-enum FieldRules {
+public enum FieldRules {
     /// Trims surrounding whitespace; rejects empty and over-long text.
-    static func text(_ value: String, field: String, max: Int = 200) throws(ConcordError) -> String {
+    public static func text(_ value: String, field: String, max: Int = 200) throws(ConcordError) -> String {
         let trimmed = value.trimmingWhitespace()
         guard !trimmed.isEmpty else { throw ConcordError(.badRequest, "\(field) must not be empty", field: field) }
         guard trimmed.count <= max else {
@@ -22,13 +22,13 @@ enum FieldRules {
     }
 
     /// Like `text`, but absent or blank becomes nil.
-    static func optionalText(_ value: String?, field: String, max: Int = 200) throws(ConcordError) -> String? {
+    public static func optionalText(_ value: String?, field: String, max: Int = 200) throws(ConcordError) -> String? {
         guard let value, !value.trimmingWhitespace().isEmpty else { return nil }
         return try Self.text(value, field: field, max: max)
     }
 
     /// ISO 3166-1 alpha-2: two letters, stored upper-case.
-    static func countryCode(_ value: String, field: String) throws(ConcordError) -> String {
+    public static func countryCode(_ value: String, field: String) throws(ConcordError) -> String {
         let code = value.trimmingSpaces().uppercased()
         guard code.count == 2, code.unicodeScalars.allSatisfy({ ("A"..."Z").contains($0) }) else {
             throw ConcordError(.badRequest, "\(field) must be an ISO 3166-1 alpha-2 code such as IR or RU, got '\(value)'", field: field)
@@ -37,7 +37,7 @@ enum FieldRules {
     }
 
     /// A lower-case identifier: letters, digits and hyphens, as in `mehdi-dousti`.
-    static func slug(_ value: String, field: String, max: Int = 64) throws(ConcordError) -> String {
+    public static func slug(_ value: String, field: String, max: Int = 64) throws(ConcordError) -> String {
         let slug = value.trimmingSpaces()
         let allowed = slug.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" }
         guard !slug.isEmpty, slug.count <= max, allowed, !slug.hasPrefix("-"), !slug.hasSuffix("-") else {
@@ -51,7 +51,7 @@ enum FieldRules {
     }
 
     /// One of a fixed set of values.
-    static func oneOf(_ value: String, _ allowed: [String], field: String) throws(ConcordError) -> String {
+    public static func oneOf(_ value: String, _ allowed: [String], field: String) throws(ConcordError) -> String {
         let normalised = value.trimmingSpaces().lowercased()
         guard allowed.contains(normalised) else {
             throw ConcordError(.badRequest, "\(field) must be one of \(allowed.joined(separator: ", ")); got '\(value)'", field: field)
@@ -60,7 +60,7 @@ enum FieldRules {
     }
 
     /// A short list of distinct slugs, e.g. sectors.
-    static func slugList(_ values: [String], field: String, maxCount: Int = 20) throws(ConcordError) -> [String] {
+    public static func slugList(_ values: [String], field: String, maxCount: Int = 20) throws(ConcordError) -> [String] {
         guard values.count <= maxCount else {
             throw ConcordError(.badRequest, "\(field) has \(values.count) entries; the most allowed is \(maxCount)", field: field)
         }
@@ -74,16 +74,29 @@ enum FieldRules {
 
     /// The slug key of a record that may have its key generated: the caller's, checked, or on
     /// create a new one; an update must name its record.
-    static func slugKey(_ id: String?, isNew: Bool, prefix: String) throws(ConcordError) -> String {
+    public static func slugKey(_ id: String?, isNew: Bool, prefix: String) throws(ConcordError) -> String {
         if let id { return try Self.slug(id, field: "id") }
         guard isNew else { throw ConcordError(.badRequest, "id is required", field: "id") }
         return Self.generatedID(prefix: prefix)
     }
 
     /// A new identifier for records whose caller gave none: a prefix and 12 random base-32 characters.
-    static func generatedID(prefix: String) -> String {
+    public static func generatedID(prefix: String) -> String {
+        prefix + "-" + Self.randomCharacters(12)
+    }
+
+    /// `count` random characters of base 32 without look-alikes (no l, o, 0, 1).
+    public static func randomCharacters(_ count: Int) -> String {
         let alphabet = Array("abcdefghijkmnpqrstuvwxyz23456789")
         var generator = SystemRandomNumberGenerator()
-        return prefix + "-" + String((0..<12).map { _ in alphabet[Int(generator.next(upperBound: UInt32(alphabet.count)))] })
+        return String((0..<count).map { _ in alphabet[Int(generator.next(upperBound: UInt32(alphabet.count)))] })
+    }
+
+    /// One value of a fixed vocabulary given as an enum, e.g. a status or a sector.
+    public static func oneOf<Value: RawRepresentable & CaseIterable>(
+        _ value: String, _ type: Value.Type, field: String
+    ) throws(ConcordError) -> Value where Value.RawValue == String {
+        let text = try Self.oneOf(value, Value.allCases.map(\.rawValue), field: field)
+        return Value(rawValue: text)!
     }
 }

@@ -1,6 +1,6 @@
 /// Any JSON value, for bodies whose shape depends on the verb (keys, patches, filters) and for
 /// merging a patch into a stored document.
-enum JSONValue: Codable, Sendable, Hashable {
+public enum JSONValue: Codable, Sendable, Hashable {
     case null
     case bool(Bool)
     case integer(Int64)
@@ -9,7 +9,7 @@ enum JSONValue: Codable, Sendable, Hashable {
     case array([JSONValue])
     case object([String: JSONValue])
 
-    init(from decoder: any Decoder) throws {
+    public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         if container.decodeNil() {
             self = .null
@@ -28,7 +28,7 @@ enum JSONValue: Codable, Sendable, Hashable {
         }
     }
 
-    func encode(to encoder: any Encoder) throws {
+    public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         switch self {
         case .null: try container.encodeNil()
@@ -42,4 +42,16 @@ enum JSONValue: Codable, Sendable, Hashable {
     }
 }
 
-typealias JSONObject = [String: JSONValue]
+public typealias JSONObject = [String: JSONValue]
+
+extension JSONValue {
+    public var object: JSONObject? {
+        if case .object(let object) = self { return object }
+        return nil
+    }
+
+    public var string: String? {
+        if case .string(let string) = self { return string }
+        return nil
+    }
+}

@@ -1,13 +1,13 @@
 extension String {
     /// Without leading and trailing spaces and tabs (Unicode category Zs and U+0009): what
     /// Foundation's `trimmingCharacters(in: .whitespaces)` removes, without linking Foundation.
-    func trimmingSpaces() -> String {
+    public func trimmingSpaces() -> String {
         self.trimming { $0 == "\t" || $0.properties.generalCategory == .spaceSeparator }
     }
 
     /// Without leading and trailing white space, line breaks included (the Unicode White_Space
     /// property): what `trimmingCharacters(in: .whitespacesAndNewlines)` removes.
-    func trimmingWhitespace() -> String {
+    public func trimmingWhitespace() -> String {
         self.trimming { $0.properties.isWhitespace }
     }
 

@@ -7,14 +7,14 @@ import ConcordProtocol
 
 /// A date known to the year, the month or the day (`2025`, `2025-12`, `2025-12-10`), as public
 /// reporting gives them. Years run 1900 to 2100.
-struct PartialDate: Sendable, Hashable, Comparable, CustomStringConvertible {
-    var year: Int
-    var month: Int?
-    var day: Int?
+public struct PartialDate: Sendable, Hashable, Comparable, CustomStringConvertible {
+    public var year: Int
+    public var month: Int?
+    public var day: Int?
 
-    static let years = 1900...2100
+    public static let years = 1900...2100
 
-    init(parsing text: String, field: String) throws(ConcordError) {
+    public init(parsing text: String, field: String) throws(ConcordError) {
         let parts = text.split(separator: "-", omittingEmptySubsequences: false)
         let wellFormed = (1...3).contains(parts.count)
             && parts[0].count == 4
@@ -45,7 +45,7 @@ struct PartialDate: Sendable, Hashable, Comparable, CustomStringConvertible {
         }
     }
 
-    static func daysIn(month: Int, year: Int) -> Int {
+    public static func daysIn(month: Int, year: Int) -> Int {
         switch month {
         case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
         case 4, 6, 9, 11: 30
@@ -53,7 +53,7 @@ struct PartialDate: Sendable, Hashable, Comparable, CustomStringConvertible {
         }
     }
 
-    var description: String {
+    public var description: String {
         var text = Self.zeroPadded(self.year, width: 4)
         if let month { text += "-" + Self.zeroPadded(month, width: 2) }
         if let day { text += "-" + Self.zeroPadded(day, width: 2) }
@@ -66,12 +66,25 @@ struct PartialDate: Sendable, Hashable, Comparable, CustomStringConvertible {
         return String(repeating: "0", count: max(0, width - digits.count)) + digits
     }
 
-    static func < (lhs: PartialDate, rhs: PartialDate) -> Bool {
+    public static func < (lhs: PartialDate, rhs: PartialDate) -> Bool {
         (lhs.year, lhs.month ?? 0, lhs.day ?? 0) < (rhs.year, rhs.month ?? 0, rhs.day ?? 0)
     }
 
+    /// The last day the date covers: a year ends on 31 December, a month on its last day. A
+    /// partial due date is due at the end of its month or year.
+    public var lastDay: (year: Int, month: Int, day: Int) {
+        let month = self.month ?? 12
+        return (self.year, month, self.day ?? Self.daysIn(month: month, year: self.year))
+    }
+
+    /// `lastDay` as YYYY-MM-DD, which sorts and compares as text.
+    public var lastDayText: String {
+        let (year, month, day) = self.lastDay
+        return Self.zeroPadded(year, width: 4) + "-" + Self.zeroPadded(month, width: 2) + "-" + Self.zeroPadded(day, width: 2)
+    }
+
     /// Normalises an optional date field.
-    static func optional(_ text: String?, field: String) throws(ConcordError) -> String? {
+    public static func optional(_ text: String?, field: String) throws(ConcordError) -> String? {
         guard let text, !text.isEmpty else { return nil }
         return try PartialDate(parsing: text, field: field).description
     }

@@ -1,0 +1,19 @@
+import ConcordRecords
+import ConcordServer
+import ConcordStorage
+
+/// What makes one data service: its name and port, its schema, its kinds in seed order, and its
+/// verbs. The runtime does the rest (options, storage, migrate, seed, serve, shutdown).
+public protocol DataServiceDefinition: Sendable {
+    /// The verb prefix, certificate name and default database file: `participants`.
+    static var name: String { get }
+    static var abstract: String { get }
+    static var defaultPort: Int { get }
+    static var migrations: [Migration] { get }
+    /// Every kind, referenced before referring: the seed order, and the tables that must all
+    /// be empty for seeds to load at start-up.
+    static var kinds: [any StoredRecord.Type] { get }
+    /// The verbs: usually `registerRecordVerbs` for each kind, `registerAuditVerbs`, and the
+    /// service's own.
+    static func router(store: RecordStore) -> Router
+}

@@ -1,0 +1,79 @@
+import ConcordFields
+import ConcordProtocol
+import ConcordStorage
+import NIOCore
+
+/// Reading the common parts of record verbs' bodies, each error naming its field.
+public enum RecordBody {
+    public static let defaultLimit = 50
+    public static let maximumLimit = 500
+
+    public static func decodeObject(_ body: ByteBuffer) throws(ConcordError) -> JSONObject {
+        do {
+            return try JSONBody.decode(JSONObject.self, from: body)
+        } catch let error as DecodingError {
+            throw ConcordError(decoding: error)
+        } catch {
+            throw ConcordError(.badRequest, "body is not a JSON object", field: "body")
+        }
+    }
+
+    /// Refuses fields a verb does not take, naming the first and listing the rest.
+    public static func checkFields(_ body: JSONObject, allowed: Set<String>) throws(ConcordError) {
+        if let field = Set(body.keys).subtracting(allowed).sorted().first {
+            throw ConcordError(.badRequest, "unknown field '\(field)'; this verb takes \(allowed.sorted().joined(separator: ", "))", field: field)
+        }
+    }
+
+    /// The record key the body names, in stored form.
+    public static func key<Record: StoredRecord>(_ type: Record.Type, in body: JSONObject) throws(ConcordError) -> SQLValue {
+        switch body[Record.keyField] {
+        case .integer(let value)? where Record.keyIsInteger:
+            return .integer(value)
+        case .string(let text)? where !Record.keyIsInteger && !text.isEmpty:
+            return .text(Record.normaliseKey(text))
+        case nil, .null?:
+            throw ConcordError(.badRequest, "\(Record.keyField) is required to name the \(Record.noun)", field: Record.keyField)
+        default:
+            throw ConcordError(.badRequest, "\(Record.keyField) must be \(Record.keyIsInteger ? "an integer" : "a non-empty string")", field: Record.keyField)
+        }
+    }
+
+    /// The `version` a write names: required for an update, optional for a delete.
+    public static func version(in body: JSONObject, required: Bool) throws(ConcordError) -> Int64? {
+        switch body["version"] {
+        case .integer(let value)?: return value
+        case nil, .null?:
+            guard !required else {
+                throw ConcordError(.badRequest, "version is required: the version you read, so a stale update is refused", field: "version")
+            }
+            return nil
+        default: throw ConcordError(.badRequest, "version must be an integer", field: "version")
+        }
+    }
+
+    public static func limit(in body: JSONObject) throws(ConcordError) -> Int {
+        switch body["limit"] {
+        case nil, .null?: return Self.defaultLimit
+        case .integer(let value)? where (1...Int64(Self.maximumLimit)).contains(value): return Int(value)
+        default: throw ConcordError(.badRequest, "limit must be an integer from 1 to \(Self.maximumLimit)", field: "limit")
+        }
+    }
+
+    public static func cursor(in body: JSONObject, integerKey: Bool) throws(ConcordError) -> SQLValue? {
+        switch body["cursor"] {
+        case nil, .null?: return nil
+        case .string(let text)?: return try Cursor.decode(text, integerKey: integerKey)
+        default: throw ConcordError(.badRequest, "cursor must be the nextCursor string of the previous page", field: "cursor")
+        }
+    }
+
+    /// An optional string field.
+    public static func string(_ field: String, in body: JSONObject) throws(ConcordError) -> String? {
+        switch body[field] {
+        case nil, .null?: return nil
+        case .string(let text)?: return text
+        default: throw ConcordError(.badRequest, "\(field) must be a string", field: field)
+        }
+    }
+}

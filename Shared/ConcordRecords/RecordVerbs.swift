@@ -1,0 +1,138 @@
+import ConcordFields
+import ConcordProtocol
+import ConcordServer
+import ConcordStorage
+import NIOCore
+
+/// The answer of a delete.
+public struct Deleted: Codable, Sendable {
+    public var deleted: String
+}
+
+extension Router {
+    /// Registers `SERVICE.<table>.<create|get|update|delete|list|search>` for one kind, each
+    /// declared a read or a write, each behind the kit's error boundary.
+    public mutating func registerRecordVerbs<Record: StoredRecord>(_ type: Record.Type, service: String, store: RecordStore) {
+        let prefix = "\(service).\(Record.table)."
+        self.registerRecordVerb(prefix + "create", kind: .write) { body, context in
+            try Self.refuseKeptFields(Record.self, in: body)
+            let input = try RecordStore.decodeInput(Record.self, from: body)
+            return try await store.create(input, context: WriteContext(context))
+        }
+        self.registerRaw(prefix + "get", kind: .read) { request, context in
+            try await WireErrors.boundary(context) {
+                let body = try RecordBody.decodeObject(request.body)
+                try RecordBody.checkFields(body, allowed: [Record.keyField])
+                let key = try RecordBody.key(Record.self, in: body)
+                guard Record.decoratesOnRead else {
+                    // The stored document is the answer: no decode and re-encode on the hot read.
+                    return context.allocator.buffer(string: try await store.getJSON(Record.self, key: key))
+                }
+                let record = try await Record.decorate(try await store.get(Record.self, key: key), using: store)
+                return context.allocator.buffer(string: try RecordStore.canonicalJSON(record))
+            }
+        }
+        self.registerRecordVerb(prefix + "update", kind: .write) { body, context in
+            let key = try RecordBody.key(Record.self, in: body)
+            let version = try RecordBody.version(in: body, required: true)!
+            var patch = body
+            patch["version"] = nil
+            try Self.refuseKeptFields(Record.self, in: patch)
+            try RecordStore.checkFieldNames(Record.self, in: patch)
+            return try await store.update(Record.self, key: key, expectedVersion: version, patch: patch, context: WriteContext(context))
+        }
+        self.registerRecordVerb(prefix + "delete", kind: .write) { body, context in
+            try RecordBody.checkFields(body, allowed: [Record.keyField, "version"])
+            let key = try RecordBody.key(Record.self, in: body)
+            let version = try RecordBody.version(in: body, required: false)
+            try await store.delete(Record.self, key: key, expectedVersion: version, context: WriteContext(context))
+            return Deleted(deleted: RecordStore.show(key))
+        }
+        self.registerRecordVerb(prefix + "list", kind: .read) { body, _ in
+            try await Self.list(Record.self, body: body, search: false, store: store)
+        }
+        self.registerRecordVerb(prefix + "search", kind: .read) { body, _ in
+            try await Self.list(Record.self, body: body, search: true, store: store)
+        }
+    }
+
+    /// Registers `SERVICE.audit.list`: the audit trail, oldest first, by kind, key, actor and time.
+    public mutating func registerAuditVerbs(service: String, store: RecordStore) {
+        self.registerRecordVerb("\(service).audit.list", kind: .read) { body, _ in
+            try RecordBody.checkFields(body, allowed: ["kind", "key", "actor", "from", "to", "limit", "cursor"])
+            var query = AuditQuery(limit: try RecordBody.limit(in: body))
+            query.kind = try RecordBody.string("kind", in: body)
+            query.key = try RecordBody.string("key", in: body)
+            query.actor = try RecordBody.string("actor", in: body)
+            query.from = try RecordBody.string("from", in: body)
+            query.to = try RecordBody.string("to", in: body)
+            if case .text(let after)? = try RecordBody.cursor(in: body, integerKey: false) { query.after = after }
+            return try await store.audit(query)
+        }
+    }
+
+    /// Registers a verb whose body is a JSON object, behind the kit's error boundary: what a
+    /// kind's own verbs (a transition, a progress update) are written with.
+    public mutating func registerRecordVerb<Output: Encodable & Sendable>(
+        _ verb: String,
+        kind: VerbKind,
+        _ handler: @escaping @Sendable (JSONObject, RequestContext) async throws -> Output
+    ) {
+        self.register(verb, kind: kind) { (body: JSONObject, context: RequestContext) in
+            try await WireErrors.boundary(context) { try await handler(body, context) }
+        }
+    }
+
+    private static func refuseKeptFields<Record: StoredRecord>(_ type: Record.Type, in body: JSONObject) throws(ConcordError) {
+        if let field = Record.keptFields.intersection(body.keys).sorted().first {
+            throw ConcordError(.badRequest, "\(field) is kept by the service and cannot be set", field: field)
+        }
+    }
+
+    private static func list<Record: StoredRecord>(_ type: Record.Type, body: JSONObject, search: Bool, store: RecordStore) async throws -> Page<Record> {
+        let known = Record.filters.map(\.field) + ["limit", "cursor"] + (search ? ["q"] : [])
+        try RecordBody.checkFields(body, allowed: Set(known))
+        var filters: [(RecordFilter, SQLValue)] = []
+        for filter in Record.filters {
+            switch body[filter.field] {
+            case nil, .null?: continue
+            case .integer(let value)? where filter.isInteger: filters.append((filter, .integer(value)))
+            case .string(let text)? where !filter.isInteger: filters.append((filter, .text(filter.normalise?(text) ?? text)))
+            default:
+                throw ConcordError(.badRequest, "filter \(filter.field) must be \(filter.isInteger ? "an integer" : "a string")", field: filter.field)
+            }
+        }
+        var text: String?
+        if search {
+            guard case .string(let query)? = body["q"], !query.trimmingSpaces().isEmpty else {
+                throw ConcordError(.badRequest, "q is required: the text to search for", field: "q")
+            }
+            guard query.count <= 200 else {
+                throw ConcordError(.badRequest, "q is \(query.count) characters long; the most allowed is 200", field: "q")
+            }
+            text = query.trimmingSpaces()
+        }
+        return try await store.list(
+            Record.self, filters: filters, text: text, limit: try RecordBody.limit(in: body),
+            after: try RecordBody.cursor(in: body, integerKey: Record.keyIsInteger)
+        )
+    }
+}
+
+extension RecordStore {
+    /// Records of a kind whose filters (by body field, as `list` takes them) equal the values:
+    /// what a kind's hooks and extra verbs read with, so no SQL leaves the store.
+    public func all<Record: StoredRecord>(_ type: Record.Type, where values: [String: SQLValue], limit: Int = RecordBody.maximumLimit) async throws -> [Record] {
+        let filters = try values.sorted { $0.key < $1.key }.map { field, value throws(ConcordError) in
+            guard let filter = Record.filters.first(where: { $0.field == field }) else {
+                throw ConcordError(.internal, "\(Record.noun) has no filter '\(field)'")
+            }
+            return (filter, value)
+        }
+        return try await self.list(Record.self, filters: filters, text: nil, limit: limit, after: nil).items
+    }
+
+    public func exists<Record: StoredRecord>(_ type: Record.Type, key: SQLValue) async throws -> Bool {
+        try await self.database.read { session in try await Self.exists(Record.self, key: key, in: session) }
+    }
+}

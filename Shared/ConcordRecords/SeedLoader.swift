@@ -1,0 +1,96 @@
+import ConcordProtocol
+import ConcordStorage
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import Logging
+
+/// Loads a service's seed files (`DIR/<table>.json`, one JSON array per kind, every record with
+/// its source) kind by kind, in the order their references need. Records already present are
+/// left as they are, so loading twice changes nothing and edits made since are never overwritten.
+public struct SeedLoader: Sendable {
+    public let store: RecordStore
+    public let directory: String
+    /// The kinds, referenced before referring.
+    public let kinds: [any StoredRecord.Type]
+    public let logger: Logger
+
+    public init(store: RecordStore, directory: String, kinds: [any StoredRecord.Type], logger: Logger) {
+        self.store = store
+        self.directory = directory
+        self.kinds = kinds
+        self.logger = logger
+    }
+
+    public struct Outcome: Sendable, Equatable, CustomStringConvertible {
+        public var created = 0
+        public var present = 0
+        public init(created: Int = 0, present: Int = 0) {
+            self.created = created
+            self.present = present
+        }
+        public var description: String { "\(self.created) created, \(self.present) already present" }
+    }
+
+    public func load() async throws -> Outcome {
+        var outcome = Outcome()
+        for kind in self.kinds {
+            try await self.load(kind, into: &outcome)
+        }
+        return outcome
+    }
+
+    /// True when every table of the service is empty: a fresh database.
+    public func storeIsEmpty() async throws -> Bool {
+        for kind in self.kinds {
+            if try await self.store.hasRecords(kind) { return false }
+        }
+        return true
+    }
+
+    private func load<Record: StoredRecord>(_ type: Record.Type, into outcome: inout Outcome) async throws {
+        let path = URL(fileURLWithPath: self.directory).appendingPathComponent("\(Record.table).json").path
+        guard FileManager.default.fileExists(atPath: path) else { return }
+        let objects: [JSONObject]
+        do {
+            objects = try JSONDecoder().decode([JSONObject].self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+        } catch {
+            throw SeedError(path: path, index: nil, message: "is not a JSON array of objects: \(error)")
+        }
+        for (index, object) in objects.enumerated() {
+            do {
+                let record = try RecordStore.decodeInput(Record.self, from: object).normalised(isNew: false)
+                if try await self.store.exists(Record.self, key: record.key) {
+                    outcome.present += 1
+                    continue
+                }
+                _ = try await self.store.create(record, context: .seed)
+                outcome.created += 1
+            } catch let error as ConcordError where error.code == .conflict {
+                // Another replica loaded it between our check and our create.
+                outcome.present += 1
+            } catch let error as ConcordError {
+                throw SeedError(path: path, index: index, message: "\(error.message)" + (error.field.map { " (field \($0))" } ?? ""))
+            }
+        }
+        self.logger.debug("seeds loaded", metadata: [LogKey.seedFile: "\(path)", LogKey.count: "\(objects.count)"])
+    }
+}
+
+public struct SeedError: Error, CustomStringConvertible {
+    public var path: String
+    public var index: Int?
+    public var message: String
+    public var description: String { "\(self.path)" + (self.index.map { " record \($0)" } ?? "") + ": \(self.message)" }
+}
+
+extension RecordStore {
+    /// Whether the kind's table holds any record.
+    public func hasRecords<Record: StoredRecord>(_ type: Record.Type) async throws -> Bool {
+        try await self.database.read { session in
+            try await session.first("SELECT 1 AS found FROM \(Record.table) LIMIT 1") != nil
+        }
+    }
+}

@@ -1,0 +1,127 @@
+import ConcordProtocol
+import ConcordStorage
+
+/// One kind of record a data service keeps: a Codable struct stored whole as a JSON document,
+/// beside the columns it is filtered, joined and referenced by. A kind reads like its spec: key,
+/// columns, search text, references, and one rule per field in `normalised`. What is special
+/// about a kind is a hook here, never a branch in generic code.
+public protocol StoredRecord: Codable, Sendable {
+    associatedtype CodingKeys: CodingKey & CaseIterable & RawRepresentable<String>
+
+    /// Table name, also the verb segment: `participants.<table>.get`.
+    static var table: String { get }
+    /// What one record is called in messages: "region".
+    static var noun: String { get }
+    /// The key's field in JSON and its column.
+    static var keyField: String { get }
+    static var keyIsInteger: Bool { get }
+    /// The filters `list` and `search` accept, by body field.
+    static var filters: [RecordFilter] { get }
+    /// Who points at this kind, so a delete can refuse while references remain.
+    static var referencedBy: [IncomingReference] { get }
+    /// Fields the service keeps (derived on read, or changed only by a verb of their own): a
+    /// create or update that sets one is refused. `version`, `createdAt` and `updatedAt` always are.
+    static var serviceFields: Set<String> { get }
+
+    var version: Int64? { get set }
+    var createdAt: String? { get set }
+    var updatedAt: String? { get set }
+
+    /// The key, once the record is normalised.
+    var key: SQLValue { get }
+    /// The indexed columns besides key, document, version and timestamps.
+    var columns: [(String, SQLValue)] { get }
+    /// Lower-cased text that `search` matches.
+    var searchText: String { get }
+    /// Records this one points at in the same store, which must exist.
+    var references: [OutgoingReference] { get }
+
+    /// Checks every field and returns the record in stored form (trimmed, upper-cased codes...).
+    /// `isNew` is true on create, when a missing generated key may be filled in.
+    func normalised(isNew: Bool) throws(ConcordError) -> Self
+
+    /// A key as a caller wrote it, in stored form (codes are upper-case, say).
+    static func normaliseKey(_ text: String) -> String
+
+    /// Whether `get` must decode and `decorate` the record; else the stored document is the answer.
+    static var decoratesOnRead: Bool { get }
+    /// Adds what is derived on read (a session's co-chairs, from attendance).
+    static func decorate(_ record: Self, using store: RecordStore) async throws -> Self
+}
+
+extension StoredRecord {
+    public static var fieldNames: Set<String> { Set(CodingKeys.allCases.map(\.rawValue)) }
+    public static var referencedBy: [IncomingReference] { [] }
+    public static var serviceFields: Set<String> { [] }
+    public var references: [OutgoingReference] { [] }
+    public static func normaliseKey(_ text: String) -> String { text }
+    public static var decoratesOnRead: Bool { false }
+    public static func decorate(_ record: Self, using store: RecordStore) async throws -> Self { record }
+
+    /// Fields no caller may set: the store's own and the kind's.
+    static var keptFields: Set<String> { Self.serviceFields.union(["version", "createdAt", "updatedAt"]) }
+}
+
+/// A body field that narrows `list` and `search` to rows whose column matches it.
+public struct RecordFilter: Sendable {
+    public var field: String
+    /// SQL with `?` where the value goes, e.g. `country = ?` or `(region_a = ? OR region_b = ?)`.
+    public var condition: String
+    public var isInteger: Bool
+    /// The value as stored (codes upper-case); nil keeps the caller's text.
+    public var normalise: (@Sendable (String) -> String)?
+
+    public init(field: String, condition: String, isInteger: Bool = false, normalise: (@Sendable (String) -> String)? = nil) {
+        self.field = field
+        self.condition = condition
+        self.isInteger = isInteger
+        self.normalise = normalise
+    }
+
+    /// Equality on a column (the field's name unless given).
+    public static func column(
+        _ field: String, _ column: String? = nil, isInteger: Bool = false, normalise: (@Sendable (String) -> String)? = nil
+    ) -> RecordFilter {
+        RecordFilter(field: field, condition: "\(column ?? field) = ?", isInteger: isInteger, normalise: normalise)
+    }
+
+    /// Equality on an upper-cased code column (country, region).
+    public static func code(_ field: String, _ column: String? = nil) -> RecordFilter {
+        .column(field, column, normalise: { $0.uppercased() })
+    }
+}
+
+/// A field that names another record of the same store, which must exist when the write commits.
+public struct OutgoingReference: Sendable {
+    public var field: String
+    public var table: String
+    public var keyColumn: String
+    public var noun: String
+    public var value: SQLValue
+
+    public init(field: String, table: String, keyColumn: String, noun: String, value: SQLValue) {
+        self.field = field
+        self.table = table
+        self.keyColumn = keyColumn
+        self.noun = noun
+        self.value = value
+    }
+
+    /// A reference to `Record` by its key.
+    public static func to<Record: StoredRecord>(_ type: Record.Type, field: String, _ value: SQLValue) -> OutgoingReference {
+        OutgoingReference(field: field, table: Record.table, keyColumn: Record.keyField, noun: Record.noun, value: value)
+    }
+}
+
+public struct IncomingReference: Sendable {
+    public var table: String
+    public var column: String
+    /// Plural, for "country IR is still referenced by 3 regions".
+    public var nouns: String
+
+    public init(table: String, column: String, nouns: String) {
+        self.table = table
+        self.column = column
+        self.nouns = nouns
+    }
+}

@@ -1,0 +1,43 @@
+import ConcordProtocol
+import ConcordServer
+import ConcordStorage
+
+/// The one place where what the store and the field rules throw becomes what the wire says.
+public enum WireErrors {
+    /// Runs `work`, giving its errors their final shape: a validation error names its field by
+    /// where it is in the request (`body.name`, `metadata.idem`); a store failure becomes a
+    /// stable code (`conflict`, `unavailable`, `internal`, logged here with details).
+    public static func boundary<Output: Sendable>(_ context: RequestContext, _ work: () async throws -> Output) async throws -> Output {
+        do {
+            return try await work()
+        } catch let error as ConcordError {
+            throw Self.placed(error)
+        } catch let error as StorageError {
+            throw Self.translate(error, context: context)
+        }
+    }
+
+    /// A field name as the request has it: `metadata.idem` for the idempotency key, else a body field.
+    public static func placed(_ error: ConcordError) -> ConcordError {
+        var error = error
+        if let field = error.field, !field.hasPrefix("body"), !field.hasPrefix("metadata"), field != "verb" {
+            error.field = field == "idem" ? "metadata.idem" : "body." + field
+        }
+        return error
+    }
+
+    static func translate(_ error: StorageError, context: RequestContext) -> ConcordError {
+        switch error.code {
+        case .uniqueViolation:
+            return ConcordError(.conflict, "a record with the same key already exists (\(error.constraint ?? error.message))")
+        case .foreignKeyViolation:
+            return ConcordError(.conflict, "the change would leave a reference to a missing record (\(error.message))")
+        case .unavailable:
+            context.logger.warning("store unavailable", metadata: [LogKey.error: "\(error)"])
+            return ConcordError(.unavailable, "the store is unavailable; retry shortly")
+        default:
+            context.logger.error("store failed", metadata: [LogKey.error: "\(error)"])
+            return ConcordError(.internal, "the store failed while handling '\(context.verb)'; the server log has details")
+        }
+    }
+}
