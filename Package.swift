@@ -135,6 +135,7 @@ let package = Package(
             dependencies: [
                 "ConcordFields", "ConcordProtocol", "ConcordServer", "ConcordStorage", "ConcordTLS",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "W3CTraceContext", package: "swift-w3c-trace-context"),
             ],

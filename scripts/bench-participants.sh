@@ -50,7 +50,8 @@ start postgres "$POSTGRES_PORT" "$CONCORD_TEST_POSTGRES?schema=bench_participant
 
 our_rate() { # port verb body depth
   local line
-  line=$("$BIN/concord" bench --port "$1" --certs "$WORK/certs" -c "$CONNECTIONS" -P "$4" \
+  # The gateway's certificate: a service lets only the gateway's identity call its verbs.
+  line=$("$BIN/concord" bench --port "$1" --certs "$WORK/certs" --identity gateway -c "$CONNECTIONS" -P "$4" \
     --seconds "$SECONDS_PER_RUN" --warmup 1 --verb "$2" --body "$3")
   # A run with errors measured refusals, not the work: stop rather than print it.
   [[ "$line" == *" errors: 0" ]] || { echo "bench-participants: a run had errors: $line" >&2; kill -TERM $$; exit 1; }

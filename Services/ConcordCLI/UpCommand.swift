@@ -46,6 +46,11 @@ struct UpCommand: AsyncParsableCommand {
         if !FileManager.default.fileExists(atPath: certs.appendingPathComponent("ca.pem").path) {
             try CertificateAuthority.initialize(directory: certs)
             say("created a private CA and certificates in \(certs.path)")
+        } else {
+            let upgraded = try CertificateAuthority.upgradeLeaves(in: certs)
+            if !upgraded.isEmpty {
+                say("re-issued \(upgraded.joined(separator: ", ")) with certificate identities (services now authorise by identity)")
+            }
         }
 
         // Tokens for the gateway, and a client config so `concord call` works without flags.

@@ -64,13 +64,15 @@ final class ServicePool: Sendable {
         mutating func set(_ verbs: [String: VerbKind], from endpoint: Endpoint) {
             guard self.byReplica[endpoint] != verbs else { return }
             self.byReplica[endpoint] = verbs
-            self.merged = self.byReplica.values.reduce(into: [:]) { merged, verbs in
-                merged.merge(verbs) { first, second in first == .write || second == .write ? .write : first }
-            }
+            self.merge()
         }
 
         mutating func forget(_ endpoint: Endpoint) {
             guard self.byReplica.removeValue(forKey: endpoint) != nil else { return }
+            self.merge()
+        }
+
+        private mutating func merge() {
             self.merged = self.byReplica.values.reduce(into: [:]) { merged, verbs in
                 merged.merge(verbs) { first, second in first == .write || second == .write ? .write : first }
             }

@@ -99,21 +99,37 @@ public struct RecordStore: Sendable {
     /// The record with `key` as the JSON its get answers: the stored document with version and
     /// timestamps added, without decoding it.
     public func getJSON<Record: StoredRecord>(_ type: Record.Type, key: SQLValue) async throws -> String {
-        let row = try await self.database.read { session in
-            try await session.first(
-                "SELECT version, doc, created_at, updated_at FROM \(Record.table) WHERE \(Record.keyField) = $1", [key]
-            )
-        }
-        guard let row else {
+        guard let json = try await self.getJSON(Record.self, keys: [key])[key] else {
             throw ConcordError(.notFound, "no \(Record.noun) \(Self.show(key))", field: Record.keyField)
         }
-        let document = try row.text("doc")
-        guard document.hasPrefix("{"), document.hasSuffix("}"), document.count > 2 else {
-            throw StorageError(.corrupt, "a stored \(Record.noun) is not a JSON object")
+        return json
+    }
+
+    /// The records with `keys` as their gets answer them, in one query; absent keys are absent.
+    public func getJSON<Record: StoredRecord>(_ type: Record.Type, keys: [SQLValue]) async throws -> [SQLValue: String] {
+        let unique = Array(Set(keys))
+        let placeholders = (1...max(1, unique.count)).map { "$\($0)" }.joined(separator: ", ")
+        let rows = try await self.database.read { session in
+            try await session.query(
+                """
+                SELECT \(Record.keyField) AS record_key, version, doc, created_at, updated_at FROM \(Record.table)
+                WHERE \(Record.keyField) IN (\(placeholders))
+                """,
+                unique
+            )
         }
-        // Timestamps are ISO 8601 and the version an integer: nothing to escape.
-        return String(document.dropLast())
-            + ",\"createdAt\":\"\(try row.text("created_at"))\",\"updatedAt\":\"\(try row.text("updated_at"))\",\"version\":\(try row.integer("version"))}"
+        var found: [SQLValue: String] = [:]
+        found.reserveCapacity(rows.count)
+        for row in rows {
+            let document = try row.text("doc")
+            guard document.hasPrefix("{"), document.hasSuffix("}"), document.utf8.count > 2 else {
+                throw StorageError(.corrupt, "a stored \(Record.noun) is not a JSON object")
+            }
+            // Timestamps are ISO 8601 and the version an integer: nothing to escape.
+            found[row["record_key"]] = String(document.dropLast())
+                + ",\"createdAt\":\"\(try row.text("created_at"))\",\"updatedAt\":\"\(try row.text("updated_at"))\",\"version\":\(try row.integer("version"))}"
+        }
+        return found
     }
 
     /// One page of records in key order, narrowed by filters and, for search, by text.

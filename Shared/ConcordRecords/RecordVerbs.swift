@@ -19,17 +19,32 @@ extension Router {
             let input = try RecordStore.decodeInput(Record.self, from: body)
             return try await store.create(input, context: WriteContext(context))
         }
-        self.registerRaw(prefix + "get", kind: .read) { request, context in
-            try await WireErrors.boundary(context) {
-                let body = try RecordBody.decodeObject(request.body)
-                try RecordBody.checkFields(body, allowed: [Record.keyField])
-                let key = try RecordBody.key(Record.self, in: body)
-                guard Record.decoratesOnRead else {
-                    // The stored document is the answer: no decode and re-encode on the hot read.
-                    return context.allocator.buffer(string: try await store.getJSON(Record.self, key: key))
+        if Record.decoratesOnRead {
+            self.registerRaw(prefix + "get", kind: .read) { request, context in
+                try await WireErrors.boundary(context) {
+                    let key = try KeyBody<Record>.key(in: request.body)
+                    let record = try await Record.decorate(try await store.get(Record.self, key: key), using: store)
+                    return context.allocator.buffer(string: try RecordStore.canonicalJSON(record))
                 }
-                let record = try await Record.decorate(try await store.get(Record.self, key: key), using: store)
-                return context.allocator.buffer(string: try RecordStore.canonicalJSON(record))
+            }
+        } else {
+            // The hot read: no task per request, the stored document as the answer (no decode
+            // and re-encode), and gets that arrive together read in one query.
+            let batcher = GetBatcher<Record>(store: store)
+            self.registerAnswering(prefix + "get", kind: .read) { request, context, answer in
+                let key: SQLValue
+                do throws(ConcordError) {
+                    key = try KeyBody<Record>.key(in: request.body)
+                } catch {
+                    return answer(.failure(WireErrors.placed(error)))
+                }
+                let allocator = context.allocator
+                batcher.get(key) { result in
+                    switch result {
+                    case .success(let json): answer(.success(allocator.buffer(string: json)))
+                    case .failure(let error): answer(.failure(WireErrors.wire(error, context: context)))
+                    }
+                }
             }
         }
         self.registerRecordVerb(prefix + "update", kind: .write) { body, context in

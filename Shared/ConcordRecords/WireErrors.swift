@@ -17,6 +17,18 @@ public enum WireErrors {
         }
     }
 
+    /// Any error as the wire says it: a `ConcordError` placed, a store failure translated,
+    /// anything else `internal` (logged).
+    public static func wire(_ error: any Error, context: RequestContext) -> ConcordError {
+        switch error {
+        case let error as ConcordError: return Self.placed(error)
+        case let error as StorageError: return Self.translate(error, context: context)
+        default:
+            context.logger.error("handler failed", metadata: [LogKey.error: "\(error)"])
+            return ConcordError(.internal, "internal error while handling '\(context.verb)'; the server log has details")
+        }
+    }
+
     /// A field name as the request has it: `metadata.idem` for the idempotency key, else a body field.
     public static func placed(_ error: ConcordError) -> ConcordError {
         var error = error

@@ -22,14 +22,14 @@ public struct Router: Sendable {
         /// Answered on the event loop without a task: protocol verbs with no I/O.
         case inline(@Sendable (Request) -> Response.Outcome)
         case async(RawHandler, VerbKind)
-        case answering(AnsweringHandler)
+        case answering(AnsweringHandler, VerbKind)
 
         /// What the verb does; a fallback (a proxy) cannot know, so it counts as a write.
         var kind: VerbKind {
             switch self {
             case .inline: .builtin
             case .async(_, let kind): kind
-            case .answering: .write
+            case .answering(_, let kind): kind
             }
         }
     }
@@ -89,7 +89,15 @@ public struct Router: Sendable {
     /// Sends every verb without a route of its own to `handler`, which answers through its
     /// callback.
     public mutating func setFallback(answering handler: @escaping AnsweringHandler) {
-        self.fallback = .answering(handler)
+        self.fallback = .answering(handler, .write)
+    }
+
+    /// Registers a handler that answers through its callback, on the connection's event loop
+    /// with no task per request: for verbs whose work is handing the request to something that
+    /// answers later (a proxy, a batch of reads).
+    public mutating func registerAnswering(_ verb: String, kind: VerbKind, _ handler: @escaping AnsweringHandler) {
+        precondition(LineCodec.isValidVerb(ByteBuffer(string: verb).readableBytesView[...]), "invalid verb '\(verb)'")
+        self.routes[verb] = .answering(handler, kind)
     }
 
     mutating func registerInline(_ verb: String, _ handler: @escaping @Sendable (Request) -> Response.Outcome) {

@@ -282,7 +282,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
                 self.running[serial]?.task = task
                 self.coverDeadline(requestContext.deadline)
             }
-        case .answering(let handler):
+        case .answering(let handler, _):
             let requestContext = self.requestContext(for: request, context: context)
             let this = NIOLoopBound(self, eventLoop: context.eventLoop)
             let eventLoop = context.eventLoop

@@ -39,8 +39,8 @@ extension DatabaseSession {
 
 /// Opens the database a location names. The caller runs it as a service.
 ///
-/// Pass the server's event loops as `eventLoopGroup`: PostgreSQL connections then live on the
-/// same threads as the requests that use them, and a query costs no thread hop.
+/// Pass the server's event loops as `eventLoopGroup`: connections then live on the same threads
+/// as the requests that use them, and a query's answer costs no hop between loops.
 public func openDatabase(
     _ location: DatabaseLocation,
     eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
@@ -48,7 +48,7 @@ public func openDatabase(
 ) async throws -> any Database {
     switch location {
     case .sqlite(let path):
-        return try await SQLiteDatabase.open(path: path, logger: logger)
+        return try await SQLiteDatabase.open(path: path, eventLoopGroup: eventLoopGroup, logger: logger)
     case .postgres(let postgres):
         return PostgresDatabase(location: postgres, eventLoopGroup: eventLoopGroup, logger: logger)
     }

@@ -29,14 +29,19 @@ public final class SQLiteDatabase: Database, Sendable {
     }
 
     /// Opens (creating if needed) the file at `path` and its directory.
-    public static func open(path: String, readers readerCount: Int = 2, logger: Logger) async throws -> SQLiteDatabase {
+    ///
+    /// Connections complete their work on `eventLoopGroup`'s loops: pass the server's, so a
+    /// query's answer costs no hop to another loop before the request's task resumes.
+    public static func open(
+        path: String, readers readerCount: Int = 2, eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger
+    ) async throws -> SQLiteDatabase {
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {
             throw StorageError(.configuration, "cannot create the directory for \(path): \(error)")
         }
-        let writer = try await Self.connect(path: path, logger: logger)
+        let writer = try await Self.connect(path: path, eventLoop: eventLoopGroup.any(), logger: logger)
         do {
             // WAL is a property of the file: set once, by the writer, before readers open.
             let mode = try await writer.query("PRAGMA journal_mode=WAL").first?.column("journal_mode")?.string
@@ -45,7 +50,7 @@ public final class SQLiteDatabase: Database, Sendable {
             }
             var readers: [SQLiteConnection] = []
             for _ in 0..<max(1, readerCount) {
-                let reader = try await Self.connect(path: path, logger: logger)
+                let reader = try await Self.connect(path: path, eventLoop: eventLoopGroup.any(), logger: logger)
                 _ = try await reader.query("PRAGMA query_only=ON")
                 readers.append(reader)
             }
@@ -56,10 +61,10 @@ public final class SQLiteDatabase: Database, Sendable {
         }
     }
 
-    private static func connect(path: String, logger: Logger) async throws -> SQLiteConnection {
+    private static func connect(path: String, eventLoop: any EventLoop, logger: Logger) async throws -> SQLiteConnection {
         let connection: SQLiteConnection
         do {
-            connection = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
+            connection = try await SQLiteConnection.open(storage: .file(path: path), threadPool: .singleton, logger: logger, on: eventLoop)
         } catch {
             throw StorageError(.unavailable, "cannot open SQLite database \(path): \(error)")
         }

@@ -135,6 +135,27 @@ public struct CertificateAuthority: Sendable {
         return written
     }
 
+    /// Re-issues, from the authority in `directory`, each standard leaf certificate that carries
+    /// no identity (one written before certificates named their holder), keeping its file name.
+    /// Returns the names re-issued.
+    @discardableResult
+    public static func upgradeLeaves(in directory: URL, identities: [String] = standardIdentities) throws -> [String] {
+        var stale: [String] = []
+        for name in identities {
+            let file = directory.appendingPathComponent("\(name).pem")
+            guard let pem = try? String(contentsOf: file, encoding: .utf8),
+                  let certificate = try? Certificate(pemEncoded: pem)
+            else { continue }
+            if PeerIdentity(certificate: certificate) == nil { stale.append(name) }
+        }
+        guard !stale.isEmpty else { return [] }
+        let authority = try Self.load(from: directory)
+        for name in stale {
+            try authority.issue(name: name).write(to: directory)
+        }
+        return stale
+    }
+
     static func writeFile(_ contents: String, to url: URL, private isPrivate: Bool) throws {
         try Data(contents.utf8).write(to: url, options: .atomic)
         if isPrivate {

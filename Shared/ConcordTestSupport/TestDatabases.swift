@@ -81,11 +81,12 @@ private func dropTestData(_ location: DatabaseLocation, _ database: any Database
 /// Waits until `condition` holds, checking every few milliseconds, and fails once `timeout`
 /// has passed: a test never waits without a bound.
 public func eventually(
-    _ what: String, timeout: Duration = .seconds(10), _ condition: () async throws -> Bool
+    _ what: String, timeout: Duration = .seconds(10), pollEvery interval: Duration = .milliseconds(5),
+    _ condition: () async throws -> Bool
 ) async throws {
     let deadline = ContinuousClock.now + timeout
     while try await !condition() {
         guard ContinuousClock.now < deadline else { throw ProcessFailure("\(what): not within \(timeout)") }
-        try await Task.sleep(for: .milliseconds(5))
+        try await Task.sleep(for: interval)
     }
 }

@@ -6,7 +6,7 @@ import Testing
 
 /// `concord up` runs each service as a child process with posix_spawn (Foundation's Process
 /// would link all of Foundation into the CLI).
-@Suite("Child processes")
+@Suite("Child processes", .timeLimit(.minutes(1)))
 struct ChildProcessTests {
     func temporaryLog() -> String {
         FileManager.default.temporaryDirectory.appendingPathComponent("child-\(UUID().uuidString).log").path

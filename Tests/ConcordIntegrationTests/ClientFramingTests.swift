@@ -5,7 +5,7 @@ import ConcordTestSupport
 import NIOCore
 import Testing
 
-@Suite("Client framing")
+@Suite("Client framing", .timeLimit(.minutes(1)))
 struct ClientFramingTests {
     @Test func repliesSplitAndMergedAcrossReadsAreAllMatched() async throws {
         try await withTestServer(router: testRouter()) { server in

@@ -13,7 +13,7 @@ import Testing
 /// bye, or refused a request as closing) but before the client noticed. Such a call was never
 /// written, so the client sends it once more on a fresh connection, and fails it on a second
 /// refusal rather than leaving it unanswered.
-@Suite("Calls that meet a retired connection")
+@Suite("Calls that meet a retired connection", .timeLimit(.minutes(1)))
 struct RetiredConnectionTests {
     func retiredConnection() -> EmbeddedChannel {
         var logger = Logger(label: "concord.test")

@@ -10,7 +10,7 @@ import Testing
 
 @testable import Gateway
 
-@Suite("Gateway authentication", .serialized)
+@Suite("Gateway authentication", .serialized, .timeLimit(.minutes(1)))
 struct GatewayAuthTests {
     /// A token file with one token per role; returns the tokens by role name.
     func writeTokens(_ path: String) throws -> [String: String] {

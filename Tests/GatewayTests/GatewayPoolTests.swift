@@ -121,7 +121,7 @@ func withGateway(_ pool: ServicePool, _ body: (ConcordClient) async throws -> Vo
     await pool.close()
 }
 
-@Suite("Gateway pools", .serialized)
+@Suite("Gateway pools", .serialized, .timeLimit(.minutes(2)))
 struct GatewayPoolTests {
     @Test func requestsSpreadOverReplicas() async throws {
         let replicas = try await [Replica(name: "a"), Replica(name: "b"), Replica(name: "c")]
@@ -214,7 +214,7 @@ struct GatewayPoolTests {
                     try await group.waitForAll()
                 }
             }
-            while pool.pending < 4 { try await Task.sleep(for: .milliseconds(5)) }
+            try await eventually("four requests pending") { pool.pending >= 4 }
             let started = ContinuousClock.now
             do {
                 _ = try await client.call("participants.get")
@@ -253,7 +253,7 @@ struct GatewayPoolTests {
     }
 }
 
-@Suite("Gateway drain")
+@Suite("Gateway drain", .timeLimit(.minutes(1)))
 struct GatewayDrainTests {
     /// Shutdown stops new connections but lets forwarded requests in flight finish.
     @Test func inFlightForwardsFinishDuringShutdown() async throws {
@@ -279,7 +279,7 @@ struct GatewayDrainTests {
                 return try await group.reduce(into: [Bool]()) { $0.append($1) }
             }
         }
-        while replica.served.withLockedValue({ $0 }) < 10 { try await Task.sleep(for: .milliseconds(5)) }
+        try await eventually("ten requests served") { replica.served.withLockedValue { $0 } >= 10 }
         gateway.beginShutdown()
         let finished = try await answers.value
         #expect(finished.allSatisfy { $0 }, "every forwarded request in flight was answered: \(finished)")
@@ -294,7 +294,7 @@ struct GatewayDrainTests {
     }
 }
 
-@Suite("Gateway process")
+@Suite("Gateway process", .timeLimit(.minutes(2)))
 struct GatewayProcessTests {
     /// The executable's SIGTERM path: requests in flight through the gateway are answered, the
     /// process exits 0, and nobody listens afterwards.
@@ -311,7 +311,7 @@ struct GatewayProcessTests {
                 return await group.reduce(into: [Bool]()) { $0.append($1) }
             }
         }
-        while replica.served.withLockedValue({ $0 }) < 20 { try await Task.sleep(for: .milliseconds(5)) }
+        try await eventually("twenty requests served") { replica.served.withLockedValue { $0 } >= 20 }
         let status = await gateway.terminate()
         let finished = await answers.value
         #expect(finished.count == 20 && finished.allSatisfy { $0 }, "every request in flight at SIGTERM was answered: \(finished)\n\(gateway.log)")
@@ -324,7 +324,7 @@ struct GatewayProcessTests {
     }
 }
 
-@Suite("Gateway retries of requests not started")
+@Suite("Gateway retries of requests not started", .timeLimit(.minutes(1)))
 struct GatewayUnprocessedTests {
     /// A replica shutting down answers `unavailable` with `unprocessed`: the gateway sends the
     /// request to another replica, even a write without an idempotency key, and outside the retry

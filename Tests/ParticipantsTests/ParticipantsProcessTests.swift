@@ -32,8 +32,8 @@ struct ParticipantsProcessTests {
                 }
             }
             // Kill the moment `target` writes are acknowledged; the rest are in flight or unsent.
-            while acknowledged.withLockedValue({ $0.count }) < target {
-                try await Task.sleep(for: .milliseconds(1))
+            try await eventually("\(target) writes acknowledged", timeout: .seconds(60), pollEvery: .milliseconds(1)) {
+                acknowledged.withLockedValue { $0.count } >= target
             }
             await first.kill()
             try await group.waitForAll()

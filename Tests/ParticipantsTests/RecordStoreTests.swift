@@ -8,7 +8,7 @@ import Testing
 @testable import Participants
 
 /// One suite, run on SQLite and on PostgreSQL.
-@Suite("Record store on both engines")
+@Suite("Record store on both engines", .timeLimit(.minutes(2)))
 struct RecordStoreTests {
     @Test(arguments: Engine.allCases)
     func createGetUpdateDelete(engine: Engine) async throws {
