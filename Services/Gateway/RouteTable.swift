@@ -121,7 +121,7 @@ extension RouteTable {
                 let grant = try authority.authorize(
                     token: request.metadata.auth, verb: Substring(request.verb), needs: Role.required(for: kind), for: context
                 )
-                actor = (grant.name, grant.role.description)
+                actor = (grant.metadataName, grant.role.description)
             } catch {
                 return answer(.failure(error))
             }

@@ -158,8 +158,9 @@ final class ServicePool: Sendable {
     ///
     /// - Parameters:
     ///   - kind: what the service declared the verb to be; reads may be retried on another replica.
-    ///   - actor: the token holder's name and role, passed on as `actor=` and `role=` (what a
-    ///     client sent under those keys is dropped: only the gateway says who acts).
+    ///   - actor: the token holder's name (as metadata carries it) and role, passed on as `actor=`
+    ///     and `role=` (what a client sent under those keys is dropped: only the gateway says who
+    ///     acts).
     func forward(
         _ request: Request,
         kind: VerbKind,
@@ -189,7 +190,7 @@ final class ServicePool: Sendable {
         // without a trace gets one, so the gateway's and the service's logs share it.
         var outgoing = request
         outgoing.metadata.auth = nil
-        outgoing.metadata.actor = actor.map { Principal.encodeForMetadata($0.name) }
+        outgoing.metadata.actor = actor?.name
         outgoing.metadata.actorRole = actor?.role
         if let trace = admitted.trace {
             outgoing.metadata.trace = trace

@@ -52,6 +52,14 @@ final class TokenAuthority: Sendable {
     struct Grant: Sendable, Hashable {
         var role: Role
         var name: String
+        /// `name` as `actor=` metadata carries it, encoded once when the file is read.
+        var metadataName: String
+
+        init(role: Role, name: String) {
+            self.role = role
+            self.name = name
+            self.metadataName = Principal.encodeForMetadata(name)
+        }
     }
 
     let path: String

@@ -1,6 +1,8 @@
 import ConcordProtocol
+import ConcordServer
 import ConcordStorage
 import NIOConcurrencyHelpers
+import NIOCore
 
 /// Gets of one kind, read from the store in batches: the gets that arrive while a batch is
 /// being read go together in the next one, one query for up to `maxBatch` keys. A lone get is
@@ -27,8 +29,10 @@ final class GetBatcher<Record: StoredRecord>: Sendable {
         self.maxConcurrentBatches = maxConcurrentBatches
     }
 
-    /// Reads the record with `key` as its get answers it, and calls `answer` once, on any thread.
-    func get(_ key: SQLValue, answer: @escaping Answer) {
+    /// Reads the record with `key` as its get answers it, and calls `answer` once, on any thread
+    /// (on `eventLoop` when this get starts the batch: its reads run there, so the answers of a
+    /// batch need no hop to another thread when their connections live on that loop too).
+    func get(_ key: SQLValue, on eventLoop: any EventLoop, answer: @escaping Answer) {
         let startsABatch = self.state.withLockedValue { state -> Bool in
             state.waiting.append((key, answer))
             guard state.running < self.maxConcurrentBatches else { return false }
@@ -36,7 +40,7 @@ final class GetBatcher<Record: StoredRecord>: Sendable {
             return true
         }
         if startsABatch {
-            Task { await self.readWhileWaiting() }
+            Task(executorPreference: EventLoopTaskExecutor(eventLoop: eventLoop)) { await self.readWhileWaiting() }
         }
     }
 

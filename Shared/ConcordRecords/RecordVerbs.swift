@@ -39,7 +39,7 @@ extension Router {
                     return answer(.failure(WireErrors.placed(error)))
                 }
                 let allocator = context.allocator
-                batcher.get(key) { result in
+                batcher.get(key, on: context.eventLoop) { result in
                     switch result {
                     case .success(let json): answer(.success(allocator.buffer(string: json)))
                     case .failure(let error): answer(.failure(WireErrors.wire(error, context: context)))
