@@ -142,6 +142,24 @@ let package = Package(
             path: "Shared/ConcordRecords",
             swiftSettings: swiftSettings
         ),
+        // The replicas of one service as a caller sees them: balancing, health checks, outlier
+        // ejection, retries within a budget, verb kinds learned from the service. The gateway
+        // forwards through it; a service calls another through it.
+        .target(
+            name: "ConcordPool",
+            dependencies: [
+                "ConcordBalancer", "ConcordClient", "ConcordProtocol", "ConcordServer", "ConcordTLS",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "W3CTraceContext", package: "swift-w3c-trace-context"),
+            ],
+            path: "Shared/ConcordPool",
+            swiftSettings: swiftSettings
+        ),
         // A data service's executable in a few lines: options, storage, migrate, seed, serve.
         .target(
             name: "ConcordDataService",
@@ -194,8 +212,8 @@ let package = Package(
             name: "Gateway",
             dependencies: [
                 "ConcordServer", "ConcordClient", "ConcordTLS", "ConcordServiceRuntime", "ConcordProtocol", "ConcordBalancer",
+                "ConcordPool",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
-                .product(name: "W3CTraceContext", package: "swift-w3c-trace-context"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -233,7 +251,7 @@ let package = Package(
         ),
         .testTarget(
             name: "GatewayTests",
-            dependencies: ["Gateway", "ConcordBalancer", "ConcordTestSupport", "ConcordServer", "ConcordClient", "ConcordProtocol",
+            dependencies: ["Gateway", "ConcordPool", "ConcordBalancer", "ConcordTestSupport", "ConcordServer", "ConcordClient", "ConcordProtocol",
                            "ConcordLoad",
                            "ConcordTLS",
                            .product(name: "NIOCore", package: "swift-nio"),
@@ -261,7 +279,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ConcordIntegrationTests",
-            dependencies: ["ConcordTestSupport", "ConcordServer", "ConcordClient", "ConcordTLS", "ConcordProtocol", "Gateway",
+            dependencies: ["ConcordTestSupport", "ConcordServer", "ConcordClient", "ConcordTLS", "ConcordProtocol", "Gateway", "ConcordPool",
                            .product(name: "NIOSSL", package: "swift-nio-ssl"),
                            .product(name: "X509", package: "swift-certificates"),
                            .product(name: "NIOPosix", package: "swift-nio"),

@@ -4,6 +4,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import ConcordPool
 import ConcordClient
 import ConcordProtocol
 import ConcordServer

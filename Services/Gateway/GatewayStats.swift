@@ -1,3 +1,4 @@
+import ConcordPool
 import ConcordBalancer
 
 /// The answer of `gateway.stats`: per route, what was forwarded and how each replica stands.

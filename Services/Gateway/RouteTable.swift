@@ -1,4 +1,5 @@
 import ArgumentParser
+import ConcordPool
 import ConcordProtocol
 import ConcordServer
 import ConcordTLS
@@ -44,7 +45,12 @@ struct RouteTable: Sendable {
                 throw ValidationError("route '\(spec)' must look like participants=127.0.0.1:7401[,127.0.0.2:7401] or participants=participants:7401")
             }
             guard pools[parts[0]] == nil else { throw ValidationError("route for '\(parts[0])' is given twice") }
-            let endpoints = try parts[1].split(separator: ",").map { try Endpoint(parsing: $0, in: spec) }
+            let endpoints: [Endpoint]
+            do {
+                endpoints = try parts[1].split(separator: ",").map { text throws(EndpointError) in try Endpoint(parsing: text, in: "route \(spec)") }
+            } catch {
+                throw ValidationError(error.message)
+            }
             guard !endpoints.isEmpty else { throw ValidationError("route '\(spec)' names no endpoint") }
             pools[parts[0]] = ServicePool(
                 service: parts[0], endpoints: endpoints, settings: settings, identity: identity,

@@ -6,6 +6,7 @@ import Logging
 import NIOCore
 import Testing
 
+@testable import ConcordPool
 @testable import Gateway
 
 /// The gateway forwards by verb prefix over mutual TLS, body bytes untouched, with the deadline.

@@ -9,6 +9,7 @@ import NIOCore
 import NIOFoundationCompat
 import Testing
 
+@testable import ConcordPool
 @testable import Gateway
 
 /// The audit trail as a secretariat sees it: a write through the gateway is recorded with the

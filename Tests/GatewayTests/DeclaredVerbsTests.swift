@@ -9,6 +9,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import Testing
 
+@testable import ConcordPool
 @testable import Gateway
 
 /// The gateway learns what each verb is from the service (`verbs`), not from its name: a new

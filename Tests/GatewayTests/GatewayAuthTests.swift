@@ -8,6 +8,7 @@ import NIOCore
 import NIOFoundationCompat
 import Testing
 
+@testable import ConcordPool
 @testable import Gateway
 
 @Suite("Gateway authentication", .serialized, .timeLimit(.minutes(1)))

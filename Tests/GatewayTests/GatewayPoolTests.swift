@@ -11,6 +11,7 @@ import NIOCore
 import NIOPosix
 import Testing
 
+@testable import ConcordPool
 @testable import Gateway
 
 /// A replica: a real protocol server (TLS, the participants certificate) on a loopback address,

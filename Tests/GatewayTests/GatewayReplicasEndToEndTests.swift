@@ -7,6 +7,7 @@ import Logging
 import NIOCore
 import Testing
 
+@testable import ConcordPool
 @testable import Gateway
 
 /// Real participants processes behind a real gateway, loaded by the load tool.

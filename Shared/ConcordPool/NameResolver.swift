@@ -10,19 +10,24 @@ import Glibc
 
 /// Turns a service's configured endpoints into replica addresses. A name that resolves to
 /// several addresses (as `docker compose --scale` presents replicas) is several replicas.
-protocol NameResolver: Sendable {
+public protocol NameResolver: Sendable {
     func resolve(_ host: String) async throws -> [String]
 }
 
-struct ResolutionError: Error, CustomStringConvertible {
-    var host: String
-    var reason: String
-    var description: String { "cannot resolve '\(self.host)': \(self.reason)" }
+public struct ResolutionError: Error, CustomStringConvertible {
+    public var host: String
+    public var reason: String
+    public init(host: String, reason: String) {
+        self.host = host
+        self.reason = reason
+    }
+    public var description: String { "cannot resolve '\(self.host)': \(self.reason)" }
 }
 
 /// The system resolver (getaddrinfo, which reads /etc/hosts and DNS), run off the event loops.
-struct SystemResolver: NameResolver {
-    func resolve(_ host: String) async throws -> [String] {
+public struct SystemResolver: NameResolver {
+    public init() {}
+    public func resolve(_ host: String) async throws -> [String] {
         try await NIOThreadPool.singleton.runIfActive {
             var hints = addrinfo()
             hints.ai_socktype = Int32(SOCK_STREAM.rawValue)

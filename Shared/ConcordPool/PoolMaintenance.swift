@@ -4,11 +4,16 @@ import ServiceLifecycle
 /// Keeps every pool current while the gateway runs: resolves names at start and every
 /// `resolveInterval`, health-checks replicas every `healthInterval`. On shutdown (after the
 /// server has drained, as it comes first in the group's reverse order) it closes the pools.
-struct PoolMaintenance: Service {
+public struct PoolMaintenance: Service {
     let pools: [ServicePool]
     let logger: Logger
 
-    func run() async throws {
+    public init(pools: [ServicePool], logger: Logger) {
+        self.pools = pools
+        self.logger = logger
+    }
+
+    public func run() async throws {
         guard !self.pools.isEmpty else {
             // Nothing to maintain, but a service that returns early would stop the gateway.
             try? await gracefulShutdown()

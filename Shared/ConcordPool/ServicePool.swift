@@ -9,28 +9,30 @@ import NIOCore
 import W3CTraceContext
 
 /// How a pool treats its replicas and the requests it forwards.
-struct PoolSettings: Sendable {
+public struct PoolSettings: Sendable {
+    public init() {}
+
     /// Requests in flight to this service beyond which callers get `unavailable` at once.
-    var maxPending = 1024
-    var retryBudget = RetryBudget()
+    public var maxPending = 1024
+    public var retryBudget = RetryBudget()
     /// The deadline of a request that brings none.
-    var defaultDeadline: Duration = .seconds(10)
+    public var defaultDeadline: Duration = .seconds(10)
     /// Envoy's default connect timeout.
-    var connectTimeout: Duration = .seconds(5)
-    var healthInterval: Duration = .seconds(2)
-    var healthTimeout: Duration = .seconds(1)
-    var resolveInterval: Duration = .seconds(5)
-    var policy = ReplicaSet<Endpoint>.Policy()
+    public var connectTimeout: Duration = .seconds(5)
+    public var healthInterval: Duration = .seconds(2)
+    public var healthTimeout: Duration = .seconds(1)
+    public var resolveInterval: Duration = .seconds(5)
+    public var policy = ReplicaSet<Endpoint>.Policy()
 }
 
 /// The replicas of one service behind the gateway: one multiplexed mutual-TLS connection per
 /// replica, least outstanding requests over two random choices, passive outlier ejection and
 /// active health checks, retries of safe requests on another replica within a budget, and a
 /// bound on pending requests. Bodies pass through as bytes.
-final class ServicePool: Sendable {
-    let service: String
-    let configured: [Endpoint]
-    let settings: PoolSettings
+public final class ServicePool: Sendable {
+    public let service: String
+    public let configured: [Endpoint]
+    public let settings: PoolSettings
     private let identity: TLSIdentity
     private let resolver: any NameResolver
     private let eventLoopGroup: any EventLoopGroup
@@ -81,16 +83,16 @@ final class ServicePool: Sendable {
 
     /// The kind the service declared for `verb`; a verb it has not declared counts as a write
     /// (the safe side: it needs a writer's role and is not repeated without an idempotency key).
-    func kind(of verb: String) -> VerbKind {
+    public func kind(of verb: String) -> VerbKind {
         self.catalogue.withLockedValue { $0.merged[verb] } ?? .write
     }
 
     /// Whether any replica has said what its verbs are yet.
-    var knowsVerbs: Bool { self.catalogue.withLockedValue { $0.learned } }
+    public var knowsVerbs: Bool { self.catalogue.withLockedValue { $0.learned } }
 
     /// Asks replicas for their verbs now (before the first health check has, say), one after
     /// another until one answers. Concurrent callers share one lookup.
-    func learnVerbs() async {
+    public func learnVerbs() async {
         let task = self.catalogue.withLockedValue { state -> Task<Void, Never> in
             if let learning = state.learning { return learning }
             let learning = Task { await self.askReplicasForVerbs() }
@@ -126,7 +128,7 @@ final class ServicePool: Sendable {
         }
     }
 
-    init(
+    public init(
         service: String,
         endpoints: [Endpoint],
         settings: PoolSettings,
@@ -150,7 +152,7 @@ final class ServicePool: Sendable {
 
     // MARK: Forwarding
 
-    let stats = RouteStats()
+    public let stats = RouteStats()
 
     /// Forwards `request` to a replica and calls `answer` once with the answer's body or the
     /// error to answer. It runs on the caller's event loop without a task or a future:
@@ -161,7 +163,7 @@ final class ServicePool: Sendable {
     ///   - actor: the token holder's name (as metadata carries it) and role, passed on as `actor=`
     ///     and `role=` (what a client sent under those keys is dropped: only the gateway says who
     ///     acts).
-    func forward(
+    public func forward(
         _ request: Request,
         kind: VerbKind,
         actor: (name: String, role: String)?,
@@ -200,6 +202,27 @@ final class ServicePool: Sendable {
             eventLoop: eventLoop, answer: answer
         )
         forwarding.attempt()
+    }
+
+    /// Calls `verb` on a replica as the gateway forwards a request: a replica chosen by least
+    /// outstanding requests, retried on another when the verb is a read (or `metadata` has an
+    /// idempotency key), within `deadline`. For a service that calls another (agreements
+    /// checking references in participants).
+    public func call(
+        _ verb: String, body: ByteBuffer, metadata: Metadata = Metadata(), deadline: Duration
+    ) async throws(ConcordError) -> ByteBuffer {
+        if !self.knowsVerbs { await self.learnVerbs() }
+        let eventLoop = self.eventLoopGroup.any()
+        let request = Request(id: "call", verb: verb, metadata: metadata, body: body)
+        let kind = self.kind(of: verb)
+        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<ByteBuffer, ConcordError>, Never>) in
+            eventLoop.execute {
+                self.forward(request, kind: kind, actor: nil, deadline: .now() + TimeAmount(deadline), eventLoop: eventLoop) { result in
+                    continuation.resume(returning: result)
+                }
+            }
+        }
+        return try result.get()
     }
 
     /// A new W3C `traceparent` (version 00, sampled), for a request that brought none, so the
@@ -300,7 +323,7 @@ final class ServicePool: Sendable {
     // MARK: Maintenance
 
     /// Re-resolves names: new addresses become replicas, vanished ones drain.
-    func refresh() async {
+    public func refresh() async {
         var addresses = self.configured.filter(\.isAddressLiteral)
         for endpoint in self.configured where !endpoint.isAddressLiteral {
             do {
@@ -324,7 +347,7 @@ final class ServicePool: Sendable {
     }
 
     /// Asks every replica `ready`; readmits ejected replicas whose time is up.
-    func checkHealth() async {
+    public func checkHealth() async {
         let targets = self.state.withLockedValue { state in
             state.replicas.replicas.filter { !$0.isDraining }.map(\.address)
         }
@@ -371,7 +394,7 @@ final class ServicePool: Sendable {
     }
 
     /// Closes every connection; later requests get `unavailable`.
-    func close() async {
+    public func close() async {
         let clients = self.state.withLockedValue { state in
             state.isClosed = true
             defer { state.clients = [:] }
@@ -381,11 +404,11 @@ final class ServicePool: Sendable {
     }
 
     /// Replicas as the stats verb shows them.
-    var status: [ReplicaSet<Endpoint>.Replica] {
+    public var status: [ReplicaSet<Endpoint>.Replica] {
         self.state.withLockedValue { $0.replicas.replicas }
     }
 
-    var pending: Int { self.state.withLockedValue { $0.active } }
+    public var pending: Int { self.state.withLockedValue { $0.active } }
 
     // MARK: Helpers
 

@@ -4,15 +4,17 @@ import NIOConcurrencyHelpers
 
 /// What one route has seen since the gateway started: requests, errors by code, retries, and
 /// latency (microseconds, HDR histogram) as the gateway measured it, forwarding included.
-final class RouteStats: Sendable {
-    struct Snapshot: Codable, Sendable {
-        var requests: Int
-        var errors: [String: Int]
-        var retries: Int
-        var p50Milliseconds: Double
-        var p90Milliseconds: Double
-        var p99Milliseconds: Double
+public final class RouteStats: Sendable {
+    public struct Snapshot: Codable, Sendable {
+        public var requests: Int
+        public var errors: [String: Int]
+        public var retries: Int
+        public var p50Milliseconds: Double
+        public var p90Milliseconds: Double
+        public var p99Milliseconds: Double
     }
+
+    public init() {}
 
     private struct State {
         var requests = 0
@@ -23,7 +25,7 @@ final class RouteStats: Sendable {
 
     private let state = NIOLockedValueBox(State())
 
-    func record(_ duration: Duration, error: ErrorCode?, retries: Int) {
+    public func record(_ duration: Duration, error: ErrorCode?, retries: Int) {
         let (seconds, attoseconds) = duration.components
         let microseconds = UInt64(max(0, seconds * 1_000_000 + attoseconds / 1_000_000_000_000))
         self.state.withLockedValue { state in
@@ -34,7 +36,7 @@ final class RouteStats: Sendable {
         }
     }
 
-    var snapshot: Snapshot {
+    public var snapshot: Snapshot {
         self.state.withLockedValue { state in
             Snapshot(
                 requests: state.requests,
