@@ -12,11 +12,25 @@ import Foundation
 /// missing record. All of a data service's SQL lives here and in `AuditTrail`.
 public struct RecordStore: Sendable {
     public let database: any Database
+    /// Checks references to other services' records before a write; nil: the kinds have none.
+    public var remote: (any RemoteReferenceChecker)?
     /// Timestamps for createdAt, updatedAt and the audit trail; tests may pin it.
     public var now: @Sendable () -> String = { Date.ISO8601FormatStyle(includingFractionalSeconds: true).format(Date()) }
 
-    public init(database: any Database) {
+    public init(database: any Database, remote: (any RemoteReferenceChecker)? = nil) {
         self.database = database
+        self.remote = remote
+    }
+
+    /// Asks the other services that what `record` names there exists: before the transaction,
+    /// so no lock is held across the network.
+    private func checkRemoteReferences<Record: StoredRecord>(of record: Record) async throws {
+        let references = record.remoteReferences
+        guard !references.isEmpty else { return }
+        guard let remote = self.remote else {
+            throw ConcordError(.internal, "\(Record.noun) refers to records of another service, and this store cannot ask it")
+        }
+        try await remote.check(references)
     }
 
     // MARK: Create
@@ -33,6 +47,7 @@ public struct RecordStore: Sendable {
         record.createdAt = now
         record.updatedAt = now
         let created = record
+        try await self.checkRemoteReferences(of: created)
         do {
             return try await self.database.write { session in
                 if let idempotencyKey,
@@ -48,6 +63,7 @@ public struct RecordStore: Sendable {
                     operation: .create, record: created, before: nil, change: try Self.jsonValue(created.withoutMeta()),
                     context: context, at: now, in: session
                 )
+                try await Record.afterWrite(old: nil, new: created, in: RecordTransaction(session: session, context: context, now: now))
                 if let idempotencyKey {
                     try await session.query(
                         "INSERT INTO idempotency_keys (key, verb, request, response, created_at) VALUES ($1, $2, $3, $4, $5)",
@@ -140,6 +156,35 @@ public struct RecordStore: Sendable {
         limit: Int,
         after cursor: SQLValue?
     ) async throws -> Page<Record> {
+        var filters = filters
+        if let text {
+            filters.append((RecordFilter(field: "q", condition: "search LIKE ? ESCAPE '\\'"), .text("%" + Self.escapeLike(text.lowercased()) + "%")))
+        }
+        if let cursor {
+            filters.append((RecordFilter(field: "cursor", condition: "\(Record.keyField) > ?"), cursor))
+        }
+        let final = filters
+        let records = try await self.database.read { session in
+            try await Self.select(Record.self, filters: final, order: nil, limit: limit + 1, in: session)
+        }
+        let items = Array(records.prefix(limit))
+        let nextCursor = records.count > limit ? items.last.map { Cursor.encode($0.key) } : nil
+        return Page(items: items, nextCursor: nextCursor)
+    }
+
+    /// Records narrowed by filters, in the kind's declared `order` (key order without one), at
+    /// most `limit`: what a kind's own read verbs (overdue actions, say) are made of.
+    public func select<Record: StoredRecord>(
+        _ type: Record.Type, filters: [(RecordFilter, SQLValue)], order: RecordOrder?, limit: Int
+    ) async throws -> [Record] {
+        try await self.database.read { session in
+            try await Self.select(Record.self, filters: filters, order: order, limit: limit, in: session)
+        }
+    }
+
+    static func select<Record: StoredRecord>(
+        _ type: Record.Type, filters: [(RecordFilter, SQLValue)], order: RecordOrder?, limit: Int, in session: any DatabaseSession
+    ) async throws -> [Record] {
         var conditions: [String] = []
         var binds: [SQLValue] = []
         for (filter, value) in filters {
@@ -154,24 +199,25 @@ public struct RecordStore: Sendable {
             }
             conditions.append(condition)
         }
-        if let text {
-            binds.append(.text("%" + Self.escapeLike(text.lowercased()) + "%"))
-            conditions.append("search LIKE $\(binds.count) ESCAPE '\\'")
-        }
-        if let cursor {
-            binds.append(cursor)
-            conditions.append("\(Record.keyField) > $\(binds.count)")
-        }
         let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-        let sql = """
-            SELECT version, doc, created_at, updated_at FROM \(Record.table) \(whereClause)
-            ORDER BY \(Record.keyField) LIMIT \(limit + 1)
+        let rows = try await session.query(
             """
-        let finalBinds = binds
-        let rows = try await self.database.read { session in try await session.query(sql, finalBinds) }
-        let items = try rows.prefix(limit).map { row in try Self.record(Record.self, from: row) }
-        let nextCursor = rows.count > limit ? items.last.map { Cursor.encode($0.key) } : nil
-        return Page(items: items, nextCursor: nextCursor)
+            SELECT version, doc, created_at, updated_at FROM \(Record.table) \(whereClause)
+            ORDER BY \(order?.columns ?? Record.keyField) LIMIT \(limit)
+            """,
+            binds
+        )
+        return try rows.map { row in try Self.record(Record.self, from: row) }
+    }
+
+    /// Filters by body field, as `list` takes them.
+    static func filters<Record: StoredRecord>(_ type: Record.Type, _ values: [String: SQLValue]) throws(ConcordError) -> [(RecordFilter, SQLValue)] {
+        try values.sorted { $0.key < $1.key }.map { field, value throws(ConcordError) in
+            guard let filter = Record.filters.first(where: { $0.field == field }) else {
+                throw ConcordError(.internal, "\(Record.noun) has no filter '\(field)'")
+            }
+            return (filter, value)
+        }
     }
 
     // MARK: Update
@@ -203,52 +249,67 @@ public struct RecordStore: Sendable {
         context: WriteContext,
         _ transform: @escaping @Sendable (JSONObject) throws -> Record
     ) async throws -> Record {
+        // Read and check outside the transaction (another service may be asked about
+        // references); the write then commits only if the version is still the one read.
+        guard let row = try await self.database.read({ session in
+            try await session.first("SELECT version, doc, created_at, updated_at FROM \(Record.table) WHERE \(Record.keyField) = $1", [key])
+        }) else {
+            throw ConcordError(.notFound, "no \(Record.noun) \(Self.show(key))", field: Record.keyField)
+        }
+        let current = try row.integer("version")
+        guard current == expectedVersion else {
+            throw ConcordError(
+                .conflict,
+                "\(Record.noun) \(Self.show(key)) is at version \(current), not \(expectedVersion); read it again and reapply the change",
+                field: "version"
+            )
+        }
+        let old = try Self.record(Record.self, from: row)
+        var record = try transform(try Self.decode(JSONObject.self, json: try row.text("doc"))).normalised(isNew: false)
+        guard record.key == key else {
+            throw ConcordError(.badRequest, "\(Record.keyField) cannot change; create a new \(Record.noun) instead", field: Record.keyField)
+        }
+        try await self.checkRemoteReferences(of: record)
         let now = self.now()
+        record.version = current + 1
+        record.createdAt = try row.text("created_at")
+        record.updatedAt = now
+        let written = record
         return try await self.database.write { session in
-            guard let row = try await session.first(
-                "SELECT version, doc, created_at FROM \(Record.table) WHERE \(Record.keyField) = $1", [key]
-            ) else {
-                throw ConcordError(.notFound, "no \(Record.noun) \(Self.show(key))", field: Record.keyField)
-            }
-            let current = try row.integer("version")
-            guard current == expectedVersion else {
-                throw ConcordError(
-                    .conflict,
-                    "\(Record.noun) \(Self.show(key)) is at version \(current), not \(expectedVersion); read it again and reapply the change",
-                    field: "version"
-                )
-            }
-            let document = try Self.decode(JSONObject.self, json: try row.text("doc"))
-            var record = try transform(document).normalised(isNew: false)
-            guard record.key == key else {
-                throw ConcordError(.badRequest, "\(Record.keyField) cannot change; create a new \(Record.noun) instead", field: Record.keyField)
-            }
-            try await Self.checkReferences(of: record, in: session)
-            record.version = current + 1
-            record.createdAt = try row.text("created_at")
-            record.updatedAt = now
-            var assignments = ["version = $1", "doc = $2", "search = $3", "updated_at = $4"]
-            var binds: [SQLValue] = [.integer(current + 1), .text(try Self.canonicalJSON(record.withoutMeta())), .text(record.searchText), .text(now)]
-            for (column, value) in record.columns {
-                binds.append(value)
-                assignments.append("\(column) = $\(binds.count)")
-            }
-            binds.append(key)
-            binds.append(.integer(current))
-            let updated = try await session.query(
-                """
-                UPDATE \(Record.table) SET \(assignments.joined(separator: ", "))
-                WHERE \(Record.keyField) = $\(binds.count - 1) AND version = $\(binds.count) RETURNING version
-                """,
-                binds
-            )
-            guard !updated.isEmpty else {
-                throw ConcordError(.conflict, "\(Record.noun) \(Self.show(key)) changed meanwhile; read it again and reapply the change", field: "version")
-            }
+            try await Self.checkReferences(of: written, in: session)
+            try await Self.write(written, over: current, in: session)
             try await AuditTrail.append(
-                operation: operation, record: record, before: current, change: change, context: context, at: now, in: session
+                operation: operation, record: written, before: current, change: change, context: context, at: now, in: session
             )
-            return record
+            try await Record.afterWrite(old: old, new: written, in: RecordTransaction(session: session, context: context, now: now))
+            return written
+        }
+    }
+
+    /// Replaces the stored record with `record` if it is still at `version`; else a conflict.
+    static func write<Record: StoredRecord>(_ record: Record, over version: Int64, in session: any DatabaseSession) async throws {
+        var assignments = ["version = $1", "doc = $2", "search = $3", "updated_at = $4"]
+        var binds: [SQLValue] = [
+            .integer(record.version ?? version + 1), .text(try Self.canonicalJSON(record.withoutMeta())), .text(record.searchText),
+            .text(record.updatedAt ?? ""),
+        ]
+        for (column, value) in record.columns {
+            binds.append(value)
+            assignments.append("\(column) = $\(binds.count)")
+        }
+        binds.append(record.key)
+        binds.append(.integer(version))
+        let updated = try await session.query(
+            """
+            UPDATE \(Record.table) SET \(assignments.joined(separator: ", "))
+            WHERE \(Record.keyField) = $\(binds.count - 1) AND version = $\(binds.count) RETURNING version
+            """,
+            binds
+        )
+        guard !updated.isEmpty else {
+            throw ConcordError(
+                .conflict, "\(Record.noun) \(Self.show(record.key)) changed meanwhile; read it again and reapply the change", field: "version"
+            )
         }
     }
 
@@ -279,11 +340,13 @@ public struct RecordStore: Sendable {
                     field: Record.keyField
                 )
             }
+            let old = try Self.decode(Record.self, json: try row.text("doc"))
             try await session.query("DELETE FROM \(Record.table) WHERE \(Record.keyField) = $1", [key])
             try await AuditTrail.append(
                 kind: Record.table, key: Self.show(key), operation: .delete, before: current, after: nil,
                 change: .object(try Self.decode(JSONObject.self, json: try row.text("doc"))), context: context, at: now, in: session
             )
+            try await Record.afterWrite(old: old, new: nil, in: RecordTransaction(session: session, context: context, now: now))
         }
     }
 

@@ -53,6 +53,9 @@ extension Router {
             var patch = body
             patch["version"] = nil
             try Self.refuseKeptFields(Record.self, in: patch)
+            if let field = Record.fixedAfterCreate.intersection(patch.keys).sorted().first {
+                throw ConcordError(.badRequest, "\(field) of a \(Record.noun) changes only through its own verb, not update", field: field)
+            }
             try RecordStore.checkFieldNames(Record.self, in: patch)
             return try await store.update(Record.self, key: key, expectedVersion: version, patch: patch, context: WriteContext(context))
         }
@@ -138,13 +141,7 @@ extension RecordStore {
     /// Records of a kind whose filters (by body field, as `list` takes them) equal the values:
     /// what a kind's hooks and extra verbs read with, so no SQL leaves the store.
     public func all<Record: StoredRecord>(_ type: Record.Type, where values: [String: SQLValue], limit: Int = RecordBody.maximumLimit) async throws -> [Record] {
-        let filters = try values.sorted { $0.key < $1.key }.map { field, value throws(ConcordError) in
-            guard let filter = Record.filters.first(where: { $0.field == field }) else {
-                throw ConcordError(.internal, "\(Record.noun) has no filter '\(field)'")
-            }
-            return (filter, value)
-        }
-        return try await self.list(Record.self, filters: filters, text: nil, limit: limit, after: nil).items
+        try await self.select(Record.self, filters: try Self.filters(Record.self, values), order: nil, limit: limit)
     }
 
     public func exists<Record: StoredRecord>(_ type: Record.Type, key: SQLValue) async throws -> Bool {

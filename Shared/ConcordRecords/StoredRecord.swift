@@ -22,6 +22,9 @@ public protocol StoredRecord: Codable, Sendable {
     /// Fields the service keeps (derived on read, or changed only by a verb of their own): a
     /// create or update that sets one is refused. `version`, `createdAt` and `updatedAt` always are.
     static var serviceFields: Set<String> { get }
+    /// Fields a create sets and only a kind's own verb changes afterwards (an instrument's
+    /// `status`, moved by `transition`): an update that sets one is refused.
+    static var fixedAfterCreate: Set<String> { get }
 
     var version: Int64? { get set }
     var createdAt: String? { get set }
@@ -35,6 +38,9 @@ public protocol StoredRecord: Codable, Sendable {
     var searchText: String { get }
     /// Records this one points at in the same store, which must exist.
     var references: [OutgoingReference] { get }
+    /// Records of another service this one points at, which must exist when the write commits
+    /// (checked over the protocol by the store's `RemoteReferenceChecker`).
+    var remoteReferences: [RemoteReference] { get }
 
     /// Checks every field and returns the record in stored form (trimmed, upper-cased codes...).
     /// `isNew` is true on create, when a missing generated key may be filled in.
@@ -47,13 +53,21 @@ public protocol StoredRecord: Codable, Sendable {
     static var decoratesOnRead: Bool { get }
     /// Adds what is derived on read (a session's co-chairs, from attendance).
     static func decorate(_ record: Self, using store: RecordStore) async throws -> Self
+
+    /// Runs inside the transaction of every write of this kind, after the record is written
+    /// (`new` nil: deleted; `old` nil: created): what other records follow from it (a parent
+    /// action's progress rolled up from its children). A throw rolls the whole write back.
+    static func afterWrite(old: Self?, new: Self?, in transaction: RecordTransaction) async throws
 }
 
 extension StoredRecord {
     public static var fieldNames: Set<String> { Set(CodingKeys.allCases.map(\.rawValue)) }
     public static var referencedBy: [IncomingReference] { [] }
     public static var serviceFields: Set<String> { [] }
+    public static var fixedAfterCreate: Set<String> { [] }
     public var references: [OutgoingReference] { [] }
+    public var remoteReferences: [RemoteReference] { [] }
+    public static func afterWrite(old: Self?, new: Self?, in transaction: RecordTransaction) async throws {}
     public static func normaliseKey(_ text: String) -> String { text }
     public static var decoratesOnRead: Bool { false }
     public static func decorate(_ record: Self, using store: RecordStore) async throws -> Self { record }
@@ -123,5 +137,41 @@ public struct IncomingReference: Sendable {
         self.table = table
         self.column = column
         self.nouns = nouns
+    }
+}
+
+/// A reference to a record another service keeps: `participants.officials` `mehdi-dousti`.
+public struct RemoteReference: Sendable, Hashable {
+    /// The body field that names it, for the error.
+    public var field: String
+    public var service: String
+    /// The kind's verb segment there (`officials`) and its key field (`id`).
+    public var kind: String
+    public var keyField: String
+    public var key: SQLValue
+    public var noun: String
+
+    public init(field: String, service: String, kind: String, keyField: String, key: SQLValue, noun: String) {
+        self.field = field
+        self.service = service
+        self.kind = kind
+        self.keyField = keyField
+        self.key = key
+        self.noun = noun
+    }
+}
+
+/// Checks that remote references exist, by asking the service that keeps them.
+public protocol RemoteReferenceChecker: Sendable {
+    /// Throws `bad_request` naming the field of the first reference that does not exist, or
+    /// `unavailable` naming the service when it cannot be asked in time.
+    func check(_ references: [RemoteReference]) async throws(ConcordError)
+}
+
+/// An order for `RecordStore.select`: columns of the kind's table, declared by the kind.
+public struct RecordOrder: Sendable {
+    let columns: String
+    public init(columns: String) {
+        self.columns = columns
     }
 }
