@@ -15,6 +15,7 @@ let package = Package(
         .executable(name: "concord", targets: ["ConcordCLI"]),
         .executable(name: "gateway", targets: ["Gateway"]),
         .executable(name: "participants", targets: ["Participants"]),
+        .executable(name: "agreements", targets: ["Agreements"]),
         .library(name: "ConcordProtocol", targets: ["ConcordProtocol"]),
         .library(name: "ConcordServer", targets: ["ConcordServer"]),
         .library(name: "ConcordClient", targets: ["ConcordClient"]),
@@ -164,7 +165,7 @@ let package = Package(
         .target(
             name: "ConcordDataService",
             dependencies: [
-                "ConcordRecords", "ConcordServer", "ConcordServiceRuntime", "ConcordStorage", "ConcordProtocol",
+                "ConcordRecords", "ConcordServer", "ConcordServiceRuntime", "ConcordStorage", "ConcordProtocol", "ConcordPool", "ConcordTLS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -231,6 +232,25 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Services/Participants",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "Agreements",
+            dependencies: [
+                "ConcordDataService", "ConcordRecords", "ConcordFields", "ConcordServer", "ConcordStorage", "ConcordProtocol",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Services/Agreements",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "AgreementsTests",
+            dependencies: ["Agreements", "Participants", "ConcordDataService", "ConcordPool", "ConcordStorage", "ConcordTestSupport",
+                           "ConcordClient", "ConcordProtocol", "ConcordTLS", "ConcordRecords", "ConcordFields", "ConcordServer",
+                           .product(name: "Logging", package: "swift-log"),
+                           .product(name: "NIOCore", package: "swift-nio"),
+                           .product(name: "NIOPosix", package: "swift-nio")],
+            path: "Tests/AgreementsTests",
             swiftSettings: swiftSettings
         ),
         .testTarget(

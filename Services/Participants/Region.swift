@@ -61,32 +61,13 @@ struct Region: StoredRecord, Equatable {
     func normalised(isNew: Bool) throws(ConcordError) -> Region {
         var record = self
         record.country = try FieldRules.countryCode(self.country, field: "country")
-        record.code = self.code.trimmingSpaces().uppercased()
-        let parts = record.code.split(separator: "-", omittingEmptySubsequences: false)
-        let subdivisionOK = parts.count == 2 && (1...3).contains(parts[1].count)
-            && parts[1].unicodeScalars.allSatisfy { ("A"..."Z").contains($0) || ("0"..."9").contains($0) }
-        guard subdivisionOK else {
-            throw ConcordError(.badRequest, "code must be an ISO 3166-2 code such as IR-01 or RU-AST; got '\(self.code)'", field: "code")
-        }
-        guard parts[0] == record.country else {
+        record.code = try FieldRules.regionCode(self.code, field: "code")
+        guard record.code.hasPrefix(record.country + "-") else {
             throw ConcordError(.badRequest, "code \(record.code) does not belong to country \(record.country)", field: "code")
         }
         record.kind = try FieldRules.oneOf(self.kind, Self.kinds, field: "kind")
         record.name = try FieldRules.text(self.name, field: "name")
-        if let names = self.localNames {
-            guard names.count <= 5 else {
-                throw ConcordError(.badRequest, "localNames has \(names.count) entries; the most allowed is 5", field: "localNames")
-            }
-            var normalisedNames: [String: String] = [:]
-            for (language, name) in names {
-                let languageOK = (2...3).contains(language.count) && language.unicodeScalars.allSatisfy { ("a"..."z").contains($0) }
-                guard languageOK else {
-                    throw ConcordError(.badRequest, "localNames keys must be ISO 639 language codes such as fa or ru; got '\(language)'", field: "localNames")
-                }
-                normalisedNames[language] = try FieldRules.text(name, field: "localNames.\(language)")
-            }
-            record.localNames = normalisedNames.isEmpty ? nil : normalisedNames
-        }
+        record.localNames = try FieldRules.localNames(self.localNames, field: "localNames")
         record.capital = try FieldRules.optionalText(self.capital, field: "capital")
         record.sectors = try self.sectors.map { sectors throws(ConcordError) in try FieldRules.slugList(sectors, field: "sectors") }
         record.profile = try FieldRules.optionalText(self.profile, field: "profile", max: 2000)

@@ -1,3 +1,4 @@
+import ConcordPool
 import ConcordProtocol
 import ConcordRecords
 import ConcordServer
@@ -12,23 +13,30 @@ public struct DataService<Definition: DataServiceDefinition>: Service {
     let database: any Database
     let configuration: ServerConfiguration
     let seedsDirectory: String?
+    let peers: [String: ServicePool]
     let eventLoopGroup: any EventLoopGroup
     let logger: Logger
 
-    public init(database: any Database, configuration: ServerConfiguration, seedsDirectory: String?, eventLoopGroup: any EventLoopGroup, logger: Logger) {
+    public init(
+        database: any Database, configuration: ServerConfiguration, seedsDirectory: String?, peers: [String: ServicePool] = [:],
+        eventLoopGroup: any EventLoopGroup, logger: Logger
+    ) {
         self.database = database
         self.configuration = configuration
         self.seedsDirectory = seedsDirectory
+        self.peers = peers
         self.eventLoopGroup = eventLoopGroup
         self.logger = logger
     }
 
     public func run() async throws {
         try await self.database.migrate(Definition.migrations)
-        let store = RecordStore(database: self.database)
+        let store = RecordStore(database: self.database, remote: self.peers.isEmpty ? nil : PoolReferenceChecker(pools: self.peers))
         if let seedsDirectory {
             let loader = SeedLoader(store: store, directory: seedsDirectory, kinds: Definition.kinds, logger: self.logger)
             if try await loader.storeIsEmpty() {
+                // Seeds name records of the peers, which are checked: wait for them to be up.
+                try await self.waitForPeers(timeout: .seconds(60))
                 let outcome = try await loader.load()
                 self.logger.info("loaded seeds into an empty store", metadata: [LogKey.seeds: "\(seedsDirectory)", LogKey.outcome: "\(outcome)"])
             }
@@ -43,5 +51,18 @@ public struct DataService<Definition: DataServiceDefinition>: Service {
             logger: self.logger
         )
         try await server.run()
+    }
+
+    private func waitForPeers(timeout: Duration) async throws {
+        let deadline = ContinuousClock.now + timeout
+        for (name, pool) in self.peers.sorted(by: { $0.key < $1.key }) {
+            while (try? await pool.call("ready", body: ByteBuffer(string: "{}"), deadline: .seconds(1))) == nil {
+                guard ContinuousClock.now < deadline else {
+                    throw ConcordError(.unavailable, "\(name) was not ready within \(timeout), so the seeds (which name its records) cannot be checked")
+                }
+                self.logger.info("waiting for a peer before loading seeds", metadata: [LogKey.service: "\(name)"])
+                try await Task.sleep(for: .milliseconds(500))
+            }
+        }
     }
 }

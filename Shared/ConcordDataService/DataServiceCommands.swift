@@ -1,10 +1,12 @@
 import ArgumentParser
+import ConcordPool
 import ConcordProtocol
 import ConcordRecords
 import ConcordServer
 import ConcordServiceRuntime
 import ConcordStorage
 import Logging
+import ServiceLifecycle
 
 /// `SERVICE serve` (the default): the data service on its port, until SIGTERM.
 public struct DataServe<Definition: DataServiceDefinition>: AsyncParsableCommand {
@@ -14,6 +16,7 @@ public struct DataServe<Definition: DataServiceDefinition>: AsyncParsableCommand
 
     @OptionGroup var service: ServiceOptions
     @OptionGroup var storage: StorageOptions
+    @OptionGroup var peers: PeerOptions
 
     public init() {}
 
@@ -27,16 +30,22 @@ public struct DataServe<Definition: DataServiceDefinition>: AsyncParsableCommand
             peerPolicy: .dataService
         )
         let eventLoopGroup = try self.service.makeEventLoopGroup()
+        let pools = try self.peers.pools(
+            needed: Definition.peers, identity: configuration.tls, eventLoopGroup: eventLoopGroup, logger: logger
+        )
         let database = try await openDatabase(location, eventLoopGroup: eventLoopGroup, logger: logger)
         logger.info("store opened", metadata: [LogKey.database: "\(location)"])
         let service = DataService<Definition>(
             database: database,
             configuration: configuration,
             seedsDirectory: self.storage.seedsDirectory,
+            peers: pools,
             eventLoopGroup: eventLoopGroup,
             logger: logger
         )
-        try await runUntilTerminated([database, service], logger: logger)
+        // Stopped in reverse: the service first, then the peer pools, then the database.
+        let maintenance: [any Service] = pools.isEmpty ? [] : [PoolMaintenance(pools: Array(pools.values), logger: logger)]
+        try await runUntilTerminated([database] + maintenance + [service], logger: logger)
     }
 }
 
@@ -50,24 +59,28 @@ public struct DataSeed<Definition: DataServiceDefinition>: AsyncParsableCommand 
     }
 
     @OptionGroup var storage: StorageOptions
-
-    @Option(help: "trace, debug, info, notice, warning, error or critical.")
-    var logLevel: String = "warning"
+    @OptionGroup var peers: PeerOptions
+    @OptionGroup var service: ServiceOptions
 
     public init() {}
 
     public func run() async throws {
-        var logger = Logger(label: "concord.\(Definition.name)")
-        logger.logLevel = Logger.Level(rawValue: self.logLevel) ?? .warning
+        let logger = try self.service.makeLogger(label: "concord.\(Definition.name)")
         guard let seeds = self.storage.seedsDirectory else {
             throw ValidationError("--seeds DIR is required, e.g. --seeds seeds/\(Definition.name)")
         }
+        let pools = try self.peers.pools(
+            needed: Definition.peers, identity: try self.service.tlsIdentity(name: Definition.name),
+            eventLoopGroup: try self.service.makeEventLoopGroup(), logger: logger
+        )
         let database = try await openDatabase(try self.storage.location(service: Definition.name), logger: logger)
         let outcome = try await withDatabaseRunning(database) {
             try await database.migrate(Definition.migrations)
-            let loader = SeedLoader(store: RecordStore(database: database), directory: seeds, kinds: Definition.kinds, logger: logger)
+            let store = RecordStore(database: database, remote: pools.isEmpty ? nil : PoolReferenceChecker(pools: pools))
+            let loader = SeedLoader(store: store, directory: seeds, kinds: Definition.kinds, logger: logger)
             return try await loader.load()
         }
+        for pool in pools.values { await pool.close() }
         print("seeds from \(seeds): \(outcome)")
     }
 }

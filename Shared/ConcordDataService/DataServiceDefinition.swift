@@ -13,7 +13,14 @@ public protocol DataServiceDefinition: Sendable {
     /// Every kind, referenced before referring: the seed order, and the tables that must all
     /// be empty for seeds to load at start-up.
     static var kinds: [any StoredRecord.Type] { get }
+    /// Services whose records this one's kinds name (their remote references): each is reached
+    /// through a replica pool given by `--peer NAME=HOST:PORT`.
+    static var peers: [String] { get }
     /// The verbs: usually `registerRecordVerbs` for each kind, `registerAuditVerbs`, and the
     /// service's own.
     static func router(store: RecordStore) -> Router
+}
+
+extension DataServiceDefinition {
+    public static var peers: [String] { [] }
 }

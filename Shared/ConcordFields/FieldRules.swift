@@ -36,6 +36,20 @@ public enum FieldRules {
         return code
     }
 
+    /// ISO 3166-2: a country code, a hyphen and one to three letters or digits (`IR-01`,
+    /// `RU-AST`), stored upper-case.
+    public static func regionCode(_ value: String, field: String) throws(ConcordError) -> String {
+        let code = value.trimmingSpaces().uppercased()
+        let parts = code.split(separator: "-", omittingEmptySubsequences: false)
+        let wellFormed = parts.count == 2 && parts[0].count == 2 && (1...3).contains(parts[1].count)
+            && parts[0].unicodeScalars.allSatisfy { ("A"..."Z").contains($0) }
+            && parts[1].unicodeScalars.allSatisfy { ("A"..."Z").contains($0) || ("0"..."9").contains($0) }
+        guard wellFormed else {
+            throw ConcordError(.badRequest, "\(field) must be an ISO 3166-2 code such as IR-01 or RU-AST; got '\(value)'", field: field)
+        }
+        return code
+    }
+
     /// A lower-case identifier: letters, digits and hyphens, as in `mehdi-dousti`.
     public static func slug(_ value: String, field: String, max: Int = 64) throws(ConcordError) -> String {
         let slug = value.trimmingSpaces()
@@ -90,6 +104,39 @@ public enum FieldRules {
         let alphabet = Array("abcdefghijkmnpqrstuvwxyz23456789")
         var generator = SystemRandomNumberGenerator()
         return String((0..<count).map { _ in alphabet[Int(generator.next(upperBound: UInt32(alphabet.count)))] })
+    }
+
+    /// Names or titles by ISO 639 language code (`{"fa": "گیلان"}`), at most five; nil or empty
+    /// is nil.
+    public static func localNames(_ names: [String: String]?, field: String, max: Int = 200) throws(ConcordError) -> [String: String]? {
+        guard let names else { return nil }
+        guard names.count <= 5 else {
+            throw ConcordError(.badRequest, "\(field) has \(names.count) entries; the most allowed is 5", field: field)
+        }
+        var normalised: [String: String] = [:]
+        for (language, name) in names {
+            let languageOK = (2...3).contains(language.count) && language.unicodeScalars.allSatisfy { ("a"..."z").contains($0) }
+            guard languageOK else {
+                throw ConcordError(.badRequest, "\(field) keys must be ISO 639 language codes such as fa or ru; got '\(language)'", field: field)
+            }
+            normalised[language] = try Self.text(name, field: "\(field).\(language)", max: max)
+        }
+        return normalised.isEmpty ? nil : normalised
+    }
+
+    /// An exact decimal as text: an optional minus, digits, an optional fraction (`-12.50`);
+    /// at most 30 characters. Money and measures are kept as text so no binary floating point
+    /// touches them.
+    public static func decimal(_ value: String, field: String) throws(ConcordError) -> String {
+        let text = value.trimmingSpaces()
+        let body = text.hasPrefix("-") ? text.dropFirst() : Substring(text)
+        let parts = body.split(separator: ".", omittingEmptySubsequences: false)
+        let wellFormed = !body.isEmpty && text.count <= 30 && (1...2).contains(parts.count)
+            && parts.allSatisfy { !$0.isEmpty && $0.unicodeScalars.allSatisfy { ("0"..."9").contains($0) } }
+        guard wellFormed else {
+            throw ConcordError(.badRequest, "\(field) must be a decimal number as text, such as \"3300000000\" or \"8.2\"; got '\(value)'", field: field)
+        }
+        return text
     }
 
     /// One value of a fixed vocabulary given as an enum, e.g. a status or a sector.

@@ -1,0 +1,199 @@
+import ConcordFields
+import ConcordProtocol
+import ConcordRecords
+import ConcordServer
+import ConcordStorage
+
+/// The agreements service's own verbs: moving an instrument's status, recording an action's
+/// progress, and the follow-up questions (what is overdue, where a session's items stand).
+struct FollowUp: Sendable {
+    let store: RecordStore
+    let today: @Sendable () -> String
+
+    // MARK: Writes
+
+    /// `agreements.instruments.transition {id, version, to, date, note?, source?, force?}`.
+    func transition(_ body: JSONObject, context: RequestContext) async throws -> Instrument {
+        try RecordBody.checkFields(body, allowed: ["id", "version", "to", "date", "note", "source", "force"])
+        let key = try RecordBody.key(Instrument.self, in: body)
+        let version = try RecordBody.version(in: body, required: true)!
+        guard let toText = try RecordBody.string("to", in: body) else {
+            throw ConcordError(.badRequest, "to is required: the status to move to", field: "to")
+        }
+        let target = try FieldRules.oneOf(toText, InstrumentStatus.self, field: "to")
+        guard let dateText = try RecordBody.string("date", in: body) else {
+            throw ConcordError(.badRequest, "date is required: when the move happened (YYYY, YYYY-MM or YYYY-MM-DD)", field: "date")
+        }
+        let date = try PartialDate(parsing: dateText, field: "date").description
+        let note = try FieldRules.optionalText(try RecordBody.string("note", in: body), field: "note", max: 2000)
+        let source = try FieldRules.optionalText(try RecordBody.string("source", in: body), field: "source", max: 1000)
+        let force: Bool
+        switch body["force"] {
+        case nil, .null?: force = false
+        case .bool(let value)?: force = value
+        default: throw ConcordError(.badRequest, "force must be true or false", field: "force")
+        }
+        let write = WriteContext(context)
+        if force, write.actor.role != "admin" {
+            throw ConcordError(.forbidden, "only an admin may move an instrument outside its workflow (force)", field: "force")
+        }
+        let at = self.store.now()
+        var change = body
+        change["version"] = nil
+        return try await self.store.change(Instrument.self, key: key, expectedVersion: version, change: .object(change), context: write) { document in
+            var instrument = try RecordStore.decodeInput(Instrument.self, from: document)
+            let current = try FieldRules.oneOf(instrument.status, InstrumentStatus.self, field: "status")
+            let decision = current.move(to: target, force: force)
+            if case .refused(let reason) = decision {
+                throw ConcordError(.badRequest, reason, field: "to")
+            }
+            instrument.status = target.rawValue
+            switch target {
+            case .signed where instrument.signed == nil: instrument.signed = date
+            case .inForce where instrument.inForce == nil: instrument.inForce = date
+            case .proposed where instrument.proposed == nil: instrument.proposed = date
+            default: break
+            }
+            instrument.history = (instrument.history ?? []) + [Instrument.Transition(
+                from: current.rawValue, to: target.rawValue, date: date, note: note, source: source,
+                by: write.actor.name, at: at, forced: decision == .forced ? true : nil
+            )]
+            return instrument
+        }
+    }
+
+    /// `agreements.actions.progress {id, version, progress, date, status?, note?, source?}`:
+    /// appends a dated update to the action's timeline.
+    func progress(_ body: JSONObject, context: RequestContext) async throws -> Action {
+        try RecordBody.checkFields(body, allowed: ["id", "version", "progress", "date", "status", "note", "source"])
+        let key = try RecordBody.key(Action.self, in: body)
+        let version = try RecordBody.version(in: body, required: true)!
+        guard case .integer(let progress)? = body["progress"], (0...100).contains(progress) else {
+            throw ConcordError(.badRequest, "progress is required: a percentage from 0 to 100", field: "progress")
+        }
+        guard let dateText = try RecordBody.string("date", in: body) else {
+            throw ConcordError(.badRequest, "date is required: when the progress was reported", field: "date")
+        }
+        let date = try PartialDate(parsing: dateText, field: "date").description
+        let status = try (try RecordBody.string("status", in: body)).map { text throws(ConcordError) in
+            try FieldRules.oneOf(text, Action.Status.self, field: "status").rawValue
+        }
+        let note = try FieldRules.optionalText(try RecordBody.string("note", in: body), field: "note", max: 2000)
+        let source = try FieldRules.optionalText(try RecordBody.string("source", in: body), field: "source", max: 1000)
+        let children = try await self.store.all(Action.self, where: ["parent": key], limit: 1)
+        guard children.isEmpty else {
+            throw ConcordError(
+                .badRequest, "the progress of action \(RecordStore.show(key)) is rolled up from its child actions; record progress on them",
+                field: "id"
+            )
+        }
+        let write = WriteContext(context)
+        var change = body
+        change["version"] = nil
+        return try await self.store.change(Action.self, key: key, expectedVersion: version, change: .object(change), context: write) { document in
+            var action = try RecordStore.decodeInput(Action.self, from: document)
+            action.progress = Int(progress)
+            if let status { action.status = status }
+            action.timeline = (action.timeline ?? []) + [Action.ProgressUpdate(
+                date: date, progress: Int(progress), status: status, note: note, source: source, by: write.actor.name
+            )]
+            return action
+        }
+    }
+
+    // MARK: Reads
+
+    struct Overdue: Encodable, Sendable {
+        var asOf: String
+        var items: [Action]
+    }
+
+    /// `agreements.actions.overdue {asOf?, owner?, sector?, limit?}`: actions whose due date
+    /// has passed (a partial date is due at the end of its month or year) and that are neither
+    /// done nor cancelled, oldest first.
+    func overdue(_ body: JSONObject) async throws -> Overdue {
+        try RecordBody.checkFields(body, allowed: ["asOf", "owner", "sector", "limit"])
+        let asOf = try self.asOf(body)
+        let limit = try RecordBody.limit(in: body)
+        var filters: [(RecordFilter, SQLValue)] = [(Action.overdueOn, .text(asOf))]
+        if let owner = try RecordBody.string("owner", in: body) {
+            let filter = Action.filters.first { $0.field == "owner" }!
+            filters.append((filter, .text(filter.normalise?(owner) ?? owner)))
+        }
+        guard let sectorText = try RecordBody.string("sector", in: body) else {
+            return Overdue(asOf: asOf, items: try await self.store.select(Action.self, filters: filters, order: Action.oldestDueFirst, limit: limit))
+        }
+        let sector = try FieldRules.oneOf(sectorText, Instrument.Sector.self, field: "sector").rawValue
+        let instruments = Set(try await self.store.all(Instrument.self, where: ["sector": .text(sector)]).compactMap(\.id))
+        let candidates = try await self.store.select(Action.self, filters: filters, order: Action.oldestDueFirst, limit: 5_000)
+        return Overdue(asOf: asOf, items: Array(candidates.filter { $0.instrument.map(instruments.contains) ?? false }.prefix(limit)))
+    }
+
+    struct SessionItem: Encodable, Sendable {
+        var instrument: Instrument
+        var openActions: [Action]
+        var overdueActions: [Action]
+        var blockingObstacles: [Obstacle]
+    }
+
+    struct SessionFollowUp: Encodable, Sendable {
+        var session: Int64
+        var asOf: String
+        var items: [SessionItem]
+        /// Actions the session decided that belong to no instrument.
+        var sessionActions: [Action]
+        /// Obstacles raised at the session.
+        var obstacles: [Obstacle]
+    }
+
+    /// `agreements.followup {session, asOf?}`: what session N proposed or agreed, and where each
+    /// item stands now.
+    func followUp(_ body: JSONObject) async throws -> SessionFollowUp {
+        try RecordBody.checkFields(body, allowed: ["session", "asOf"])
+        guard case .integer(let session)? = body["session"] else {
+            throw ConcordError(.badRequest, "session is required: the session's number, e.g. 6", field: "session")
+        }
+        let asOf = try self.asOf(body)
+        let instruments = try await self.store.all(Instrument.self, where: ["session": .integer(session)])
+        let raised = try await self.store.all(Obstacle.self, where: ["session": .integer(session)])
+        var obstaclesByID: [String: Obstacle] = [:]
+        var items: [SessionItem] = []
+        for instrument in instruments {
+            let id = instrument.id ?? ""
+            let actions = try await self.store.all(Action.self, where: ["instrument": .text(id)])
+            let open = actions.filter { ![Action.Status.done.rawValue, Action.Status.cancelled.rawValue].contains($0.status) }
+            let overdue = open.filter { ($0.dueBy ?? "9999") < asOf }
+            var blocking = try await self.store.all(Obstacle.self, where: ["instrument": .text(id)])
+            for obstacleID in Set(open.flatMap { $0.obstacles ?? [] }) where !blocking.contains(where: { $0.id == obstacleID }) {
+                if let obstacle = try await self.obstacle(obstacleID, cache: &obstaclesByID) { blocking.append(obstacle) }
+            }
+            items.append(SessionItem(
+                instrument: instrument, openActions: open, overdueActions: overdue,
+                blockingObstacles: blocking.filter { $0.status != Obstacle.Status.resolved.rawValue }
+            ))
+        }
+        let sessionActions = try await self.store.all(Action.self, where: ["session": .integer(session)]).filter { $0.instrument == nil }
+        return SessionFollowUp(session: session, asOf: asOf, items: items, sessionActions: sessionActions, obstacles: raised)
+    }
+
+    private func obstacle(_ id: String, cache: inout [String: Obstacle]) async throws -> Obstacle? {
+        if let known = cache[id] { return known }
+        do {
+            let found = try await self.store.get(Obstacle.self, key: .text(id))
+            cache[id] = found
+            return found
+        } catch let error as ConcordError where error.code == .notFound {
+            return nil
+        }
+    }
+
+    /// The day overdue is counted on: `asOf` (a full date) or today.
+    private func asOf(_ body: JSONObject) throws(ConcordError) -> String {
+        guard let text = try RecordBody.string("asOf", in: body) else { return self.today() }
+        let date = try PartialDate(parsing: text, field: "asOf")
+        guard date.day != nil else {
+            throw ConcordError(.badRequest, "asOf must be a full date, YYYY-MM-DD; got '\(text)'", field: "asOf")
+        }
+        return date.description
+    }
+}
