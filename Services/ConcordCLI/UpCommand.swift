@@ -32,6 +32,9 @@ struct UpCommand: AsyncParsableCommand {
     @Option(help: "Participants service port (loopback; callers use the gateway).")
     var participantsPort: Int = 7401
 
+    @Option(help: "Agreements service port (loopback; callers use the gateway).")
+    var agreementsPort: Int = 7402
+
     @Option(help: "Seed files for the participants store, loaded when it is empty (default: seeds/participants, looked for here and beside the executable).")
     var seeds: String?
 
@@ -71,12 +74,23 @@ struct UpCommand: AsyncParsableCommand {
         } else {
             say("no seeds/participants directory found; the participants store starts empty (pass --seeds DIR)")
         }
+        // Agreements checks the records it names in participants, as the agreements identity.
+        var agreements = [
+            "--port", "\(self.agreementsPort)", "--certs", certs.path,
+            "--database", "sqlite:" + data.appendingPathComponent("agreements.sqlite").path,
+            "--peer", "participants=127.0.0.1:\(self.participantsPort)",
+        ]
+        if let seeds = Self.defaultSeeds(for: "agreements") {
+            agreements += ["--seeds", seeds]
+        }
         // Services first, the gateway last: it is stopped first, before the services behind it.
         let children = [
             Child(name: "participants", port: self.participantsPort, arguments: participants),
+            Child(name: "agreements", port: self.agreementsPort, arguments: agreements),
             Child(name: "gateway", port: self.port, arguments: [
                 "--port", "\(self.port)", "--certs", certs.path, "--tokens", tokens.path,
                 "--route", "participants=127.0.0.1:\(self.participantsPort)",
+                "--route", "agreements=127.0.0.1:\(self.agreementsPort)",
             ]),
         ]
         let supervisor = Supervisor(logs: logs)
@@ -100,6 +114,8 @@ struct UpCommand: AsyncParsableCommand {
 
         Call it (address, certificates and token come from \(clientConfig.path)):
           concord attendees 6
+          concord followup 6
+          concord actions --overdue
           concord call participants.regions.list '{"country":"IR"}'
           openssl s_client -connect 127.0.0.1:\(self.port) -alpn \(ConcordProtocolVersion.alpn) -CAfile \(certs.path)/ca.pem \\
               -cert \(certs.path)/client.pem -key \(certs.path)/client-key.pem -quiet

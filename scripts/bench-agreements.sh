@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# The agreements service under its heaviest read: `agreements.actions.overdue` over 100,000
+# synthetic actions (scripts/synthetic-actions.py; every record says it is synthetic), and
+# get-by-id beside ping on the same process, as scripts/bench-participants.sh measures it.
+#
+#   scripts/bench-agreements.sh            # ACTIONS=100000 SECONDS_PER_RUN=5 CONNECTIONS=50
+#
+# SQLite (the embedded default), one event loop (THREADS=1). The synthetic store is seeded with
+# `agreements seed`, one transaction per record (about two minutes for 100,000).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+ACTIONS=${ACTIONS:-100000}
+SECONDS_PER_RUN=${SECONDS_PER_RUN:-5}
+CONNECTIONS=${CONNECTIONS:-50}
+THREADS=${THREADS:-1}
+PARTICIPANTS_PORT=${PARTICIPANTS_PORT:-17421}
+AGREEMENTS_PORT=${AGREEMENTS_PORT:-17422}
+
+echo "building release binaries..."
+BIN=$(scripts/build-release 2>/dev/null) || { echo "build failed: run scripts/build-release" >&2; exit 1; }
+
+WORK=$(mktemp -d)
+PIDS=()
+cleanup() {
+  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+"$BIN/concord" certs init "$WORK/certs" >/dev/null
+wait_ready() { # name port
+  for _ in $(seq 1 300); do
+    "$BIN/concord" call --port "$2" --certs "$WORK/certs" ready >/dev/null 2>&1 && return 0
+    sleep 0.2
+  done
+  echo "$1 did not start:"; cat "$WORK/$1.log"; exit 1
+}
+
+"$BIN/participants" --port "$PARTICIPANTS_PORT" --certs "$WORK/certs" --log-level warning \
+  --database "sqlite:$WORK/participants.sqlite" --seeds seeds/participants >"$WORK/participants.log" 2>&1 &
+PIDS+=($!)
+wait_ready participants "$PARTICIPANTS_PORT"
+
+echo "seeding $ACTIONS synthetic actions (labelled synthetic in every record)..."
+mkdir -p "$WORK/synthetic"
+scripts/synthetic-actions.py "$ACTIONS" 1 >"$WORK/synthetic/actions.json"
+start=$(date +%s)
+"$BIN/agreements" seed --database "sqlite:$WORK/agreements.sqlite" --seeds "$WORK/synthetic" \
+  --peer "participants=127.0.0.1:$PARTICIPANTS_PORT" --certs "$WORK/certs" --log-level warning
+echo "  seeded in $(( $(date +%s) - start )) s"
+
+"$BIN/agreements" --port "$AGREEMENTS_PORT" --certs "$WORK/certs" --threads "$THREADS" --log-level warning \
+  --database "sqlite:$WORK/agreements.sqlite" --peer "participants=127.0.0.1:$PARTICIPANTS_PORT" >"$WORK/agreements.log" 2>&1 &
+PIDS+=($!)
+wait_ready agreements "$AGREEMENTS_PORT"
+
+run() { # connections depth verb body
+  local line
+  line=$("$BIN/concord" bench --port "$AGREEMENTS_PORT" --certs "$WORK/certs" --identity gateway -c "$1" -P "$2" \
+    --seconds "$SECONDS_PER_RUN" --warmup 1 --verb "$3" --body "$4")
+  [[ "$line" == *" errors: 0" ]] || { echo "bench-agreements: a run had errors: $line" >&2; kill -TERM $$; exit 1; }
+  sed -E 's/.*requests\/s: ([0-9.]+) +p50: ([0-9.]+) ms.*/\1 \2/' <<<"$line"
+}
+
+overdue='{"asOf":"2026-12-01"}'
+count=$("$BIN/concord" call --port "$AGREEMENTS_PORT" --certs "$WORK/certs" --identity gateway agreements.actions.overdue '{"asOf":"2026-12-01","limit":500}' \
+  | python3 -c 'import json, sys; print(len(json.load(sys.stdin)["items"]))')
+printf '\n%-44s %12s %9s\n' "agreements.actions.overdue, $ACTIONS actions" "req/s" "p50 ms"
+for connections in 1 10; do
+  read -r rate p50 < <(run "$connections" 1 agreements.actions.overdue "$overdue")
+  printf '%-44s %12s %9s\n' "c=$connections (page of 50, oldest first)" "$rate" "$p50"
+done
+echo "  (a full page: $count of the first 500 are overdue on 2026-12-01; bar: p50 under 5 ms)"
+
+get='{"id":"synthetic-004242"}'
+printf '\n%-34s %12s %9s %12s %9s %7s\n' "agreements (c=$CONNECTIONS, $THREADS loop)" "get req/s" "p50 ms" "ping req/s" "p50 ms" "get/ping"
+for depth in 1 16; do
+  read -r get_rate get_p50 < <(run "$CONNECTIONS" "$depth" agreements.actions.get "$get")
+  read -r ping_rate ping_p50 < <(run "$CONNECTIONS" "$depth" ping '{}')
+  ratio=$(awk -v a="$get_rate" -v b="$ping_rate" 'BEGIN { printf "%.2f", a / b }')
+  printf '%-34s %12s %9s %12s %9s %7s\n' "sqlite, depth $depth" "$get_rate" "$get_p50" "$ping_rate" "$ping_p50" "$ratio"
+done
