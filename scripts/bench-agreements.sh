@@ -17,17 +17,7 @@ THREADS=${THREADS:-1}
 PARTICIPANTS_PORT=${PARTICIPANTS_PORT:-17421}
 AGREEMENTS_PORT=${AGREEMENTS_PORT:-17422}
 
-echo "building release binaries..."
-BIN=$(scripts/build-release 2>/dev/null) || { echo "build failed: run scripts/build-release" >&2; exit 1; }
-
-WORK=$(mktemp -d)
-PIDS=()
-cleanup() {
-  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+source scripts/bench-common.sh
 
 "$BIN/concord" certs init "$WORK/certs" >/dev/null
 wait_ready() { # name port

@@ -21,17 +21,7 @@ SQLITE_PORT=${SQLITE_PORT:-17411}
 POSTGRES_PORT=${POSTGRES_PORT:-17412}
 THREADS=${THREADS:-1}
 
-echo "building release binaries..."
-BIN=$(scripts/build-release 2>/dev/null) || { echo "build failed: run scripts/build-release" >&2; exit 1; }
-
-WORK=$(mktemp -d)
-PIDS=()
-cleanup() {
-  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+source scripts/bench-common.sh
 
 "$BIN/concord" certs init "$WORK/certs" >/dev/null
 

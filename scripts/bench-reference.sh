@@ -28,17 +28,7 @@ NGINX_PORT=${NGINX_PORT:-16391}
 PARTICIPANTS_PORT=${PARTICIPANTS_PORT:-17401}
 GATEWAY_PORT=${GATEWAY_PORT:-17402}
 
-echo "building release binaries..."
-BIN=$(scripts/build-release 2>/dev/null) || { echo "build failed: run scripts/build-release" >&2; exit 1; }
-
-WORK=$(mktemp -d)
-PIDS=()
-cleanup() {
-  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+source scripts/bench-common.sh
 
 "$BIN/concord" certs init "$WORK/certs" >/dev/null
 
