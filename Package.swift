@@ -16,6 +16,7 @@ let package = Package(
         .executable(name: "gateway", targets: ["Gateway"]),
         .executable(name: "participants", targets: ["Participants"]),
         .executable(name: "agreements", targets: ["Agreements"]),
+        .executable(name: "trade-metrics", targets: ["TradeMetrics"]),
         .library(name: "ConcordProtocol", targets: ["ConcordProtocol"]),
         .library(name: "ConcordServer", targets: ["ConcordServer"]),
         .library(name: "ConcordClient", targets: ["ConcordClient"]),
@@ -191,8 +192,10 @@ let package = Package(
             name: "ConcordTestSupport",
             dependencies: [
                 "ConcordServer", "ConcordClient", "ConcordTLS", "ConcordProtocol", "ConcordStorage", "ConcordRecords",
+                "ConcordDataService", "ConcordPool",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             path: "Shared/ConcordTestSupport",
             swiftSettings: swiftSettings
@@ -241,6 +244,25 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Services/Agreements",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "TradeMetrics",
+            dependencies: [
+                "ConcordDataService", "ConcordRecords", "ConcordFields", "ConcordServer", "ConcordStorage", "ConcordProtocol",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Services/TradeMetrics",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TradeMetricsTests",
+            dependencies: ["TradeMetrics", "Participants", "ConcordDataService", "ConcordPool", "ConcordStorage", "ConcordTestSupport",
+                           "ConcordClient", "ConcordProtocol", "ConcordTLS", "ConcordRecords", "ConcordFields", "ConcordServer",
+                           .product(name: "Logging", package: "swift-log"),
+                           .product(name: "NIOCore", package: "swift-nio"),
+                           .product(name: "NIOPosix", package: "swift-nio")],
+            path: "Tests/TradeMetricsTests",
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -21,10 +21,11 @@ public struct DataServe<Definition: DataServiceDefinition>: AsyncParsableCommand
     public init() {}
 
     public func run() async throws {
-        let logger = try self.service.makeLogger(label: "concord.\(Definition.name)")
-        let location = try self.storage.location(service: Definition.name)
+        let logger = try self.service.makeLogger(label: "concord.\(Definition.certificateName)")
+        let location = try self.storage.location(service: Definition.certificateName)
         let configuration = try self.service.serverConfiguration(
             serviceName: Definition.name,
+            certificateName: Definition.certificateName,
             defaultPort: Definition.defaultPort,
             defaultPeerAuthentication: .required,
             peerPolicy: .dataService
@@ -65,15 +66,15 @@ public struct DataSeed<Definition: DataServiceDefinition>: AsyncParsableCommand 
     public init() {}
 
     public func run() async throws {
-        let logger = try self.service.makeLogger(label: "concord.\(Definition.name)")
+        let logger = try self.service.makeLogger(label: "concord.\(Definition.certificateName)")
         guard let seeds = self.storage.seedsDirectory else {
-            throw ValidationError("--seeds DIR is required, e.g. --seeds seeds/\(Definition.name)")
+            throw ValidationError("--seeds DIR is required, e.g. --seeds seeds/\(Definition.certificateName)")
         }
         let pools = try self.peers.pools(
-            needed: Definition.peers, identity: try self.service.tlsIdentity(name: Definition.name),
+            needed: Definition.peers, identity: try self.service.tlsIdentity(name: Definition.certificateName),
             eventLoopGroup: try self.service.makeEventLoopGroup(), logger: logger
         )
-        let database = try await openDatabase(try self.storage.location(service: Definition.name), logger: logger)
+        let database = try await openDatabase(try self.storage.location(service: Definition.certificateName), logger: logger)
         let outcome = try await withDatabaseRunning(database) {
             try await database.migrate(Definition.migrations)
             let store = RecordStore(database: database, remote: pools.isEmpty ? nil : PoolReferenceChecker(pools: pools))
@@ -89,7 +90,7 @@ extension DataServiceDefinition {
     /// The command line of a data service's executable: `serve` (the default) and `seed`.
     public static var commandConfiguration: CommandConfiguration {
         CommandConfiguration(
-            commandName: Self.name,
+            commandName: Self.certificateName,
             abstract: Self.abstract,
             subcommands: [DataServe<Self>.self, DataSeed<Self>.self],
             defaultSubcommand: DataServe<Self>.self

@@ -5,8 +5,11 @@ import ConcordStorage
 /// What makes one data service: its name and port, its schema, its kinds in seed order, and its
 /// verbs. The runtime does the rest (options, storage, migrate, seed, serve, shutdown).
 public protocol DataServiceDefinition: Sendable {
-    /// The verb prefix, certificate name and default database file: `participants`.
+    /// The verb prefix and the name in `hello`: `participants`.
     static var name: String { get }
+    /// The name of its certificate files and its identity (`service/NAME`), and of its default
+    /// database file; by default `name`.
+    static var certificateName: String { get }
     static var abstract: String { get }
     static var defaultPort: Int { get }
     static var migrations: [Migration] { get }
@@ -23,4 +26,5 @@ public protocol DataServiceDefinition: Sendable {
 
 extension DataServiceDefinition {
     public static var peers: [String] { [] }
+    public static var certificateName: String { Self.name }
 }

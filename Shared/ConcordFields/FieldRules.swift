@@ -139,6 +139,21 @@ public enum FieldRules {
         return text
     }
 
+    /// Text made into a key part: lower-case letters and digits, other runs as one hyphen
+    /// ("UN Comtrade" is `un-comtrade`).
+    public static func slugish(_ text: String) -> String {
+        var result = ""
+        for scalar in text.lowercased().unicodeScalars {
+            if ("a"..."z").contains(scalar) || ("0"..."9").contains(scalar) {
+                result.unicodeScalars.append(scalar)
+            } else if !result.isEmpty, !result.hasSuffix("-") {
+                result += "-"
+            }
+        }
+        while result.hasSuffix("-") { result.removeLast() }
+        return result
+    }
+
     /// One value of a fixed vocabulary given as an enum, e.g. a status or a sector.
     public static func oneOf<Value: RawRepresentable & CaseIterable>(
         _ value: String, _ type: Value.Type, field: String

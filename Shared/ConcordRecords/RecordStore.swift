@@ -24,7 +24,7 @@ public struct RecordStore: Sendable {
 
     /// Asks the other services that what `record` names there exists: before the transaction,
     /// so no lock is held across the network.
-    private func checkRemoteReferences<Record: StoredRecord>(of record: Record) async throws {
+    func checkRemoteReferences<Record: StoredRecord>(of record: Record) async throws {
         let references = record.remoteReferences
         guard !references.isEmpty else { return }
         guard let remote = self.remote else {
@@ -210,8 +210,8 @@ public struct RecordStore: Sendable {
         return try rows.map { row in try Self.record(Record.self, from: row) }
     }
 
-    /// Filters by body field, as `list` takes them.
-    static func filters<Record: StoredRecord>(_ type: Record.Type, _ values: [String: SQLValue]) throws(ConcordError) -> [(RecordFilter, SQLValue)] {
+    /// Filters by body field, as `list` takes them: for a kind's own reads.
+    public static func filters<Record: StoredRecord>(_ type: Record.Type, _ values: [String: SQLValue]) throws(ConcordError) -> [(RecordFilter, SQLValue)] {
         try values.sorted { $0.key < $1.key }.map { field, value throws(ConcordError) in
             guard let filter = Record.filters.first(where: { $0.field == field }) else {
                 throw ConcordError(.internal, "\(Record.noun) has no filter '\(field)'")
@@ -370,7 +370,7 @@ public struct RecordStore: Sendable {
         return record
     }
 
-    private static func insert<Record: StoredRecord>(_ record: Record, in session: any DatabaseSession) async throws {
+    static func insert<Record: StoredRecord>(_ record: Record, in session: any DatabaseSession) async throws {
         var columns = [Record.keyField, "version", "doc", "search", "created_at", "updated_at"]
         var binds: [SQLValue] = [
             record.key, .integer(record.version ?? 1), .text(try Self.canonicalJSON(record.withoutMeta())),
@@ -386,7 +386,7 @@ public struct RecordStore: Sendable {
         )
     }
 
-    private static func checkReferences<Record: StoredRecord>(of record: Record, in session: any DatabaseSession) async throws {
+    static func checkReferences<Record: StoredRecord>(of record: Record, in session: any DatabaseSession) async throws {
         for reference in record.references {
             let found = try await session.first(
                 "SELECT 1 AS found FROM \(reference.table) WHERE \(reference.keyColumn) = $1", [reference.value]

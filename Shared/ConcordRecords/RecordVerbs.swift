@@ -12,8 +12,10 @@ public struct Deleted: Codable, Sendable {
 extension Router {
     /// Registers `SERVICE.<table>.<create|get|update|delete|list|search>` for one kind, each
     /// declared a read or a write, each behind the kit's error boundary.
-    public mutating func registerRecordVerbs<Record: StoredRecord>(_ type: Record.Type, service: String, store: RecordStore) {
-        let prefix = "\(service).\(Record.table)."
+    /// `segment` names the kind in verbs when its table's name would read badly there
+    /// (`trade.stated.*` for the `stated_figures` table).
+    public mutating func registerRecordVerbs<Record: StoredRecord>(_ type: Record.Type, service: String, store: RecordStore, segment: String? = nil) {
+        let prefix = "\(service).\(segment ?? Record.table)."
         self.registerRecordVerb(prefix + "create", kind: .write) { body, context in
             try Self.refuseKeptFields(Record.self, in: body)
             let input = try RecordStore.decodeInput(Record.self, from: body)

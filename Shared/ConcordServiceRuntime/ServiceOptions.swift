@@ -75,7 +75,8 @@ public struct ServiceOptions: ParsableArguments, Sendable {
 
     /// - Parameter peerPolicy: what each certificate identity may call, before `--peer-allow`.
     public func serverConfiguration(
-        serviceName: String, defaultPort: Int, defaultPeerAuthentication: PeerAuthentication, peerPolicy: PeerPolicy
+        serviceName: String, certificateName: String? = nil, defaultPort: Int, defaultPeerAuthentication: PeerAuthentication,
+        peerPolicy: PeerPolicy
     ) throws -> ServerConfiguration {
         let environment = ProcessInfo.processInfo.environment
         let port = try self.port ?? environment["CONCORD_PORT"].map { text in
@@ -110,7 +111,7 @@ public struct ServiceOptions: ParsableArguments, Sendable {
         return ServerConfiguration(
             host: self.host,
             port: port,
-            tls: try self.tlsIdentity(name: serviceName),
+            tls: try self.tlsIdentity(name: certificateName ?? serviceName),
             peerAuthentication: peerAuthentication,
             peerPolicy: policy,
             limits: limits,

@@ -23,6 +23,10 @@ public struct CertificateAuthority: Sendable {
     public let certificate: Certificate
     private let privateKey: P256.Signing.PrivateKey
 
+    /// Names a standard identity answers to besides its own: the gateway's route for
+    /// trade-metrics is `trade` (its verbs' prefix), and it checks that name.
+    static let aliases = ["trade-metrics": ["trade"]]
+
     /// Makes a new authority, valid for ten years.
     public static func make(commonName: String = "Concord private CA", now: Date = Date()) throws -> CertificateAuthority {
         let key = P256.Signing.PrivateKey()
@@ -72,7 +76,7 @@ public struct CertificateAuthority: Sendable {
         now: Date = Date()
     ) throws -> IssuedIdentity {
         let key = P256.Signing.PrivateKey()
-        var alternativeNames: [GeneralName] = ([name, "localhost"] + extraNames).map { .dnsName($0) }
+        var alternativeNames: [GeneralName] = ([name, "localhost"] + (Self.aliases[name] ?? []) + extraNames).map { .dnsName($0) }
         alternativeNames.append(.uniformResourceIdentifier((identity ?? .standard(forCertificateName: name)).uri))
         for address in ["127.0.0.1", "::1"] + extraAddresses {
             guard let bytes = Self.addressBytes(address) else {

@@ -19,8 +19,14 @@ public struct RecordContract: Sendable {
     public var filter: String
     /// Text that `search` finds the created record by.
     public var search: String
+    /// The kind as the audit trail names it (its table), when the verbs name it otherwise.
+    public var auditKind: String?
 
-    public init(service: String, table: String, keyField: String, key: JSONValue, create: String, patch: String, filter: String, search: String) {
+    public init(
+        service: String, table: String, keyField: String, key: JSONValue, create: String, patch: String, filter: String, search: String,
+        auditKind: String? = nil
+    ) {
+        self.auditKind = auditKind
         self.service = service
         self.table = table
         self.keyField = keyField
@@ -121,7 +127,7 @@ public func checkRecordContracts(_ contracts: [RecordContract], client: ConcordC
         case .integer(let value): String(value)
         default: "\(contract.key)"
         }
-        switch await call("\(contract.service).audit.list", json(["kind": .string(contract.table), "key": .string(keyText)])) {
+        switch await call("\(contract.service).audit.list", json(["kind": .string(contract.auditKind ?? contract.table), "key": .string(keyText)])) {
         case .success(let page):
             guard case .array(let items)? = page["items"] else { problems.append("audit of \(p): no items"); break }
             let operations = items.compactMap { $0.object?["operation"]?.string }

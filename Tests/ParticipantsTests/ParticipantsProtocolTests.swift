@@ -200,6 +200,4 @@ func expectError(
     }
 }
 
-extension JSONValue {
-    var array: [JSONValue]? { if case .array(let array) = self { array } else { nil } }
-}
+

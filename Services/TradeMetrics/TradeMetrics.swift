@@ -1,0 +1,48 @@
+import ConcordDataService
+import ConcordProtocol
+import ConcordRecords
+import ConcordServer
+import ConcordStorage
+
+/// How trade between the two countries and their regions is going: observations in UN
+/// Comtrade's model, every revision kept, and figures officials stated, kept beside them.
+enum TradeMetrics: DataServiceDefinition {
+    static let name = "trade"
+    static let certificateName = "trade-metrics"
+    static let abstract = "Concord's trade-metrics service: Comtrade-model observations and their revisions, growth, mirror data, stated figures."
+    static let defaultPort = 7403
+    static let peers = ["participants"]
+    static let kinds: [any StoredRecord.Type] = [Observation.self, StatedFigure.self]
+
+    static func router(store: RecordStore) -> Router {
+        var router = Router()
+        router.registerRecordVerbs(Observation.self, service: Self.name, store: store)
+        router.registerRecordVerbs(StatedFigure.self, service: Self.name, store: store, segment: "stated")
+        router.registerAuditVerbs(service: Self.name, store: store)
+        let questions = TradeQuestions(store: store)
+        router.registerRecordVerb("trade.observations.import", kind: .write) { body, context in
+            try await questions.importRows(body, context: context)
+        }
+        router.registerRecordVerb("trade.growth", kind: .read) { body, _ in try await questions.growth(body) }
+        router.registerRecordVerb("trade.series", kind: .read) { body, _ in try await questions.series(body) }
+        router.registerRecordVerb("trade.mirror", kind: .read) { body, _ in try await questions.mirror(body) }
+        return router
+    }
+
+    static let migrations: [Migration] = [
+        Migration(version: 1, name: "trade", statements: [
+            """
+            CREATE TABLE observations (id TEXT PRIMARY KEY, reporter TEXT NOT NULL, partner TEXT NOT NULL, flow TEXT NOT NULL,
+                commodity TEXT NOT NULL, frequency TEXT NOT NULL, period TEXT NOT NULL, source_key TEXT NOT NULL,
+                published TEXT NOT NULL, value_milli BIGINT NOT NULL, synthetic BIGINT NOT NULL, \(RecordSchema.common))
+            """,
+            // A series' periods and their revisions, in order.
+            "CREATE INDEX observations_by_series ON observations (reporter, partner, commodity, frequency, period, flow, source_key, published)",
+            """
+            CREATE TABLE stated_figures (id TEXT PRIMARY KEY, pair TEXT NOT NULL, span TEXT NOT NULL, session BIGINT,
+                \(RecordSchema.common))
+            """,
+            "CREATE INDEX stated_by_pair ON stated_figures (pair, span, id)",
+        ] + RecordSchema.kitTables),
+    ]
+}

@@ -1,0 +1,315 @@
+import ConcordFields
+import ConcordProtocol
+import ConcordRecords
+import ConcordServer
+import ConcordStorage
+
+/// The reads trade-metrics answers (series, growth, mirror) and its bulk import. Every figure
+/// is summed from observations as exact thousandths of a USD; the latest revision of each
+/// figure counts, or the latest published on or before `asPublishedOn`; figures of different
+/// sources are never added together.
+struct TradeQuestions: Sendable {
+    let store: RecordStore
+    static let maximumImportRows = 2000
+
+    // MARK: Import
+
+    /// `trade.observations.import {rows}`: all or nothing, idempotent by each row's key.
+    func importRows(_ body: JSONObject, context: RequestContext) async throws -> ImportOutcome {
+        try RecordBody.checkFields(body, allowed: ["rows"])
+        guard case .array(let rows)? = body["rows"], !rows.isEmpty else {
+            throw ConcordError(.badRequest, "rows is required: a list of observations", field: "rows")
+        }
+        guard rows.count <= Self.maximumImportRows else {
+            throw ConcordError(.tooLarge, "rows has \(rows.count) observations; send at most \(Self.maximumImportRows) a batch", field: "rows")
+        }
+        var observations: [Observation] = []
+        for (index, row) in rows.enumerated() {
+            guard case .object(let object) = row else {
+                throw ConcordError(.badRequest, "row \(index) is not an object", field: "rows[\(index)]")
+            }
+            do {
+                observations.append(try RecordStore.decodeInput(Observation.self, from: object))
+            } catch {
+                throw ConcordError(.badRequest, "row \(index): \(error.message)", field: "rows[\(index)]." + (error.field ?? "").replacingBodyPrefix())
+            }
+        }
+        return try await self.store.importAll(observations, context: WriteContext(context))
+    }
+
+    // MARK: Reads
+
+    struct Span: Encodable, Sendable {
+        var from: String
+        var to: String
+        var value: String?
+        var monthsCovered: [String]
+        var monthsMissing: [String]
+    }
+
+    struct Computed: Encodable, Sendable {
+        var source: String
+        var current: Span
+        var base: Span
+        /// Percent, one decimal; nil without base data.
+        var changePercent: String?
+        /// Both spans have every month.
+        var complete: Bool
+        var synthetic: Bool
+    }
+
+    struct Growth: Encodable, Sendable {
+        var reporter: String
+        var partner: String
+        var flow: String
+        var commodity: String
+        var asPublishedOn: String?
+        var computed: [Computed]
+        var stated: [StatedFigure]
+        var note: String?
+    }
+
+    /// `trade.growth {reporter, partner, flow, commodity?, from, to, baseFrom?, baseTo?, asPublishedOn?, source?}`.
+    func growth(_ body: JSONObject) async throws -> Growth {
+        try RecordBody.checkFields(body, allowed: ["reporter", "partner", "flow", "commodity", "from", "to", "baseFrom", "baseTo", "asPublishedOn", "source"])
+        let query = try Query(body)
+        let current = try Self.months(query.from, query.to)
+        let baseFrom = try (try RecordBody.string("baseFrom", in: body)).map { text throws(ConcordError) in try TradeCodes.month(text, field: "baseFrom") }
+            ?? Self.yearEarlier(query.from)
+        let baseTo = try (try RecordBody.string("baseTo", in: body)).map { text throws(ConcordError) in try TradeCodes.month(text, field: "baseTo") }
+            ?? Self.yearEarlier(query.to)
+        let base = try Self.months(baseFrom, baseTo)
+        let observations = try await self.latest(query, from: min(current.first!, base.first!), to: max(current.last!, base.last!))
+        var computed: [Computed] = []
+        for (source, rows) in Dictionary(grouping: observations, by: \.source).sorted(by: { $0.key < $1.key }) {
+            let now = Self.span(current, rows, flows: query.flows)
+            let then = Self.span(base, rows, flows: query.flows)
+            computed.append(Computed(
+                source: source, current: now.span, base: then.span,
+                changePercent: then.span.monthsCovered.isEmpty || now.span.monthsCovered.isEmpty ? nil : Milli.percentChange(from: then.milli, to: now.milli),
+                complete: now.span.monthsMissing.isEmpty && then.span.monthsMissing.isEmpty,
+                synthetic: rows.contains { $0.synthetic == true }
+            ))
+        }
+        let span = Self.dash(query.from) + "/" + Self.dash(query.to)
+        let stated = try await self.store.all(StatedFigure.self, where: ["pair": .text(StatedFigure.pair(query.reporter, query.partner)), "span": .text(span)])
+            .filter { $0.measure == "growth" && $0.baseFrom == Self.dash(baseFrom) && $0.baseTo == Self.dash(baseTo) }
+        var notes: [String] = []
+        if computed.isEmpty { notes.append("no observations for this series in these spans; nothing is computed") }
+        if computed.contains(where: { !$0.complete }) { notes.append("growth over incomplete data: see monthsMissing") }
+        if computed.contains(where: \.synthetic) { notes.append("computed from synthetic observations, not facts") }
+        return Growth(
+            reporter: query.reporter, partner: query.partner, flow: query.flowName, commodity: query.commodity,
+            asPublishedOn: query.asPublishedOn, computed: computed, stated: stated, note: notes.isEmpty ? nil : notes.joined(separator: "; ")
+        )
+    }
+
+    struct Point: Encodable, Sendable {
+        var period: String
+        var value: String
+        var source: String
+        var published: String
+        var revisions: Int
+        var synthetic: Bool
+    }
+
+    /// `trade.series {reporter, partner, flow, commodity?, from, to, asPublishedOn?, source?}`:
+    /// the monthly points, latest revision each.
+    func series(_ body: JSONObject) async throws -> [Point] {
+        try RecordBody.checkFields(body, allowed: ["reporter", "partner", "flow", "commodity", "from", "to", "asPublishedOn", "source"])
+        let query = try Query(body)
+        guard query.flows.count == 1 else {
+            throw ConcordError(.badRequest, "a series is one flow: X, M, RX or RM", field: "flow")
+        }
+        let all = try await self.observations(query, from: query.from, to: query.to)
+        var revisions: [String: Int] = [:]
+        for row in all { revisions[row.period + "|" + row.source, default: 0] += 1 }
+        return Self.latestOnly(all).map { row in
+            Point(
+                period: row.period, value: row.primaryValue, source: row.source, published: row.published,
+                revisions: revisions[row.period + "|" + row.source] ?? 1, synthetic: row.synthetic == true
+            )
+        }
+    }
+
+    struct MirrorSide: Encodable, Sendable {
+        var reporter: String
+        var partner: String
+        var flow: String
+        var value: String?
+        var monthsCovered: [String]
+        var monthsMissing: [String]
+    }
+
+    struct MirrorComparison: Encodable, Sendable {
+        var source: String
+        var exports: MirrorSide
+        var imports: MirrorSide
+        /// imports - exports, USD.
+        var gap: String?
+        /// imports / exports.
+        var ratio: String?
+        var synthetic: Bool
+    }
+
+    struct Mirror: Encodable, Sendable {
+        var comparisons: [MirrorComparison]
+        var usualMargin: String
+    }
+
+    /// `trade.mirror {a, b, from, to, commodity?, asPublishedOn?, source?}`: A's reported
+    /// exports to B against B's reported imports from A.
+    func mirror(_ body: JSONObject) async throws -> Mirror {
+        try RecordBody.checkFields(body, allowed: ["a", "b", "from", "to", "commodity", "asPublishedOn", "source"])
+        guard let a = try RecordBody.string("a", in: body), let b = try RecordBody.string("b", in: body) else {
+            throw ConcordError(.badRequest, "a and b are required: the exporter and the importer, e.g. RU and IR", field: "a")
+        }
+        var exportsBody = body
+        exportsBody["a"] = nil
+        exportsBody["b"] = nil
+        exportsBody["reporter"] = .string(a)
+        exportsBody["partner"] = .string(b)
+        exportsBody["flow"] = .string("X")
+        var importsBody = exportsBody
+        importsBody["reporter"] = .string(b)
+        importsBody["partner"] = .string(a)
+        importsBody["flow"] = .string("M")
+        let exportsQuery = try Query(exportsBody)
+        let importsQuery = try Query(importsBody)
+        let months = try Self.months(exportsQuery.from, exportsQuery.to)
+        let exported = Dictionary(grouping: try await self.latest(exportsQuery, from: exportsQuery.from, to: exportsQuery.to), by: \.source)
+        let imported = Dictionary(grouping: try await self.latest(importsQuery, from: importsQuery.from, to: importsQuery.to), by: \.source)
+        var comparisons: [MirrorComparison] = []
+        for source in Set(exported.keys).union(imported.keys).sorted() {
+            let x = Self.span(months, exported[source] ?? [], flows: ["X"])
+            let m = Self.span(months, imported[source] ?? [], flows: ["M"])
+            let both = !x.span.monthsCovered.isEmpty && !m.span.monthsCovered.isEmpty
+            comparisons.append(MirrorComparison(
+                source: source,
+                exports: MirrorSide(reporter: exportsQuery.reporter, partner: exportsQuery.partner, flow: "X", value: x.span.value,
+                                    monthsCovered: x.span.monthsCovered, monthsMissing: x.span.monthsMissing),
+                imports: MirrorSide(reporter: importsQuery.reporter, partner: importsQuery.partner, flow: "M", value: m.span.value,
+                                    monthsCovered: m.span.monthsCovered, monthsMissing: m.span.monthsMissing),
+                gap: both ? Milli.format(m.milli - x.milli) : nil,
+                ratio: both ? Milli.ratio(m.milli, x.milli) : nil,
+                synthetic: (exported[source] ?? []).contains { $0.synthetic == true } || (imported[source] ?? []).contains { $0.synthetic == true }
+            ))
+        }
+        return Mirror(
+            comparisons: comparisons,
+            usualMargin: "imports are valued CIF and exports FOB, so imports usually exceed the partner's exports; IMF DOTS uses a CIF/FOB factor of 1.06, and mirror figures commonly differ by 10-20% (timing, transit, classification)"
+        )
+    }
+
+    // MARK: Helpers
+
+    /// What a read asks for, checked.
+    struct Query {
+        var reporter: String
+        var partner: String
+        var flows: [String]
+        var flowName: String
+        var commodity: String
+        var from: String
+        var to: String
+        var asPublishedOn: String?
+        var source: String?
+
+        init(_ body: JSONObject) throws(ConcordError) {
+            guard let reporter = try RecordBody.string("reporter", in: body), let partner = try RecordBody.string("partner", in: body) else {
+                throw ConcordError(.badRequest, "reporter and partner are required, e.g. RU and IR", field: "reporter")
+            }
+            self.reporter = try TradeCodes.area(reporter, field: "reporter", worldAllowed: false)
+            self.partner = try TradeCodes.area(partner, field: "partner", worldAllowed: true)
+            let flow = try FieldRules.oneOf(try RecordBody.string("flow", in: body) ?? "total", ["x", "m", "rx", "rm", "total"], field: "flow")
+            self.flows = flow == "total" ? ["X", "M"] : [flow.uppercased()]
+            self.flowName = flow == "total" ? "total" : flow.uppercased()
+            self.commodity = try TradeCodes.commodity(try RecordBody.string("commodity", in: body), field: "commodity")
+            guard let from = try RecordBody.string("from", in: body), let to = try RecordBody.string("to", in: body) else {
+                throw ConcordError(.badRequest, "from and to are required: the span's first and last months, YYYY-MM", field: "from")
+            }
+            self.from = try TradeCodes.month(from, field: "from")
+            self.to = try TradeCodes.month(to, field: "to")
+            guard self.from <= self.to else { throw ConcordError(.badRequest, "to is before from", field: "to") }
+            self.asPublishedOn = try (try RecordBody.string("asPublishedOn", in: body)).map { text throws(ConcordError) in
+                try PartialDate(parsing: text, field: "asPublishedOn").lastDayText
+            }
+            self.source = try RecordBody.string("source", in: body)
+        }
+    }
+
+    /// Monthly observations of the query's series in a span of periods, every revision.
+    private func observations(_ query: Query, from: String, to: String) async throws -> [Observation] {
+        var filters: [(RecordFilter, SQLValue)] = try RecordStore.filters(Observation.self, [
+            "reporter": .text(query.reporter), "partner": .text(query.partner), "commodity": .text(query.commodity), "frequency": "M",
+        ])
+        filters.append((Observation.periodFrom, .text(from)))
+        filters.append((Observation.periodTo, .text(to)))
+        if let asPublishedOn = query.asPublishedOn { filters.append((Observation.publishedBy, .text(asPublishedOn))) }
+        if let source = query.source {
+            filters.append((Observation.filters.first { $0.field == "source" }!, .text(source.lowercased())))
+        }
+        return try await self.store.select(Observation.self, filters: filters, order: Observation.byPeriod, limit: 100_000)
+            .filter { query.flows.contains($0.flow) }
+    }
+
+    private func latest(_ query: Query, from: String, to: String) async throws -> [Observation] {
+        Self.latestOnly(try await self.observations(query, from: from, to: to))
+    }
+
+    /// The last published revision of each (source, flow, period).
+    static func latestOnly(_ rows: [Observation]) -> [Observation] {
+        var latest: [String: Observation] = [:]
+        for row in rows {
+            let key = row.source + "|" + row.flow + "|" + row.period
+            if let known = latest[key], known.published >= row.published { continue }
+            latest[key] = row
+        }
+        return latest.values.sorted { ($0.period, $0.source, $0.flow) < ($1.period, $1.source, $1.flow) }
+    }
+
+    /// Sums a span's months; a month counts only when every flow asked for is there.
+    static func span(_ months: [String], _ rows: [Observation], flows: [String]) -> (span: Span, milli: Int64) {
+        var covered: [String] = []
+        var missing: [String] = []
+        var total: Int64 = 0
+        for month in months {
+            let values = flows.map { flow in rows.first { $0.period == month && $0.flow == flow } }
+            if values.allSatisfy({ $0 != nil }) {
+                covered.append(Self.dash(month))
+                total += values.compactMap { $0 }.map { Milli.parse($0.primaryValue) ?? 0 }.reduce(0, +)
+            } else {
+                missing.append(Self.dash(month))
+            }
+        }
+        let span = Span(
+            from: Self.dash(months.first ?? ""), to: Self.dash(months.last ?? ""),
+            value: covered.isEmpty ? nil : Milli.format(total), monthsCovered: covered, monthsMissing: missing
+        )
+        return (span, total)
+    }
+
+    /// Every YYYYMM from `from` to `to`; at most ten years.
+    static func months(_ from: String, _ to: String) throws(ConcordError) -> [String] {
+        var months: [String] = []
+        var year = Int(from.prefix(4))!
+        var month = Int(from.suffix(2))!
+        while true {
+            let text = String(year) + (month < 10 ? "0" : "") + String(month)
+            guard text <= to else { break }
+            months.append(text)
+            guard months.count <= 120 else { throw ConcordError(.badRequest, "a span covers at most 120 months", field: "to") }
+            month += 1
+            if month > 12 { month = 1; year += 1 }
+        }
+        return months
+    }
+
+    static func yearEarlier(_ month: String) -> String { String(Int(month.prefix(4))! - 1) + month.suffix(2) }
+    static func dash(_ month: String) -> String { month.count == 6 ? month.prefix(4) + "-" + month.suffix(2) : month }
+}
+
+extension String {
+    /// A field path without its `body.` prefix, to nest it under a row.
+    fileprivate func replacingBodyPrefix() -> String { self.hasPrefix("body.") ? String(self.dropFirst(5)) : self }
+}

@@ -1,0 +1,141 @@
+import ConcordClient
+import ConcordDataService
+import ConcordPool
+import ConcordProtocol
+import ConcordRecords
+import ConcordServer
+import ConcordStorage
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+
+/// A data service as a test runs it: its store (seeded or not), a real server with real TLS,
+/// and, for a service that names another's records, real replicas of that peer over a seeded
+/// store, reached through a replica pool with the service's own certificate.
+public struct ServiceHarness: Sendable {
+    /// A data service by its parts: what `DataServiceDefinition` gives, handed over by the test
+    /// (executable targets are not libraries, so this module cannot name them).
+    public struct Service: Sendable {
+        public var name: String
+        public var certificateName: String
+        public var migrations: [Migration]
+        public var kinds: [any StoredRecord.Type]
+        public var seeds: String?
+        public var router: @Sendable (RecordStore) -> Router
+
+        public init(
+            name: String, certificateName: String? = nil, migrations: [Migration], kinds: [any StoredRecord.Type], seeds: String?,
+            router: @escaping @Sendable (RecordStore) -> Router
+        ) {
+            self.name = name
+            self.certificateName = certificateName ?? name
+            self.migrations = migrations
+            self.kinds = kinds
+            self.seeds = seeds
+            self.router = router
+        }
+    }
+
+    /// A replica of the peer: a real server with the data-service peer policy.
+    public final class Replica: Sendable {
+        public let server: ConcordServer
+        private let task: Task<Void, any Error>
+
+        init(_ peer: Service, store: RecordStore) async throws {
+            self.server = try await ConcordServer.bind(
+                configuration: ServerConfiguration(
+                    tls: TestCertificates.identity(peer.certificateName), peerPolicy: .dataService, serviceName: peer.name,
+                    drainTimeout: .milliseconds(200)
+                ),
+                router: peer.router(store),
+                logger: quietLogger
+            )
+            let server = self.server
+            self.task = Task { try await server.run() }
+        }
+
+        public var endpoint: Endpoint { Endpoint(host: "127.0.0.1", port: self.server.localPort) }
+
+        public func stop() async {
+            self.server.beginShutdown()
+            _ = try? await self.task.value
+        }
+    }
+
+    public let client: ConcordClient
+    public let store: RecordStore
+    public let replicas: [Replica]
+    public let pool: ServicePool
+
+    public static func with(
+        _ engine: Engine, service: Service, peer: Service, replicas replicaCount: Int = 1, seeded: Bool = true,
+        identity: String = "gateway", _ body: (ServiceHarness) async throws -> Void
+    ) async throws {
+        try await withTestDatabase(engine, migrations: peer.migrations, location: try freshLocation(engine, name: peer.certificateName)) { peerDatabase in
+            let peerStore = RecordStore(database: peerDatabase)
+            if let seeds = peer.seeds {
+                _ = try await SeedLoader(store: peerStore, directory: seeds, kinds: peer.kinds, logger: quietLogger).load()
+            }
+            var replicas: [Replica] = []
+            for _ in 0..<replicaCount { replicas.append(try await Replica(peer, store: peerStore)) }
+            var settings = PoolSettings()
+            settings.connectTimeout = .seconds(1)
+            let pool = ServicePool(
+                service: peer.name, endpoints: replicas.map(\.endpoint), settings: settings,
+                identity: TestCertificates.identity(service.certificateName), resolver: SystemResolver(),
+                eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: quietLogger
+            )
+            do {
+                try await withTestDatabase(engine, migrations: service.migrations) { database in
+                    let store = RecordStore(database: database, remote: PoolReferenceChecker(pools: [peer.name: pool], deadline: .seconds(2)))
+                    if seeded, let seeds = service.seeds {
+                        _ = try await SeedLoader(store: store, directory: seeds, kinds: service.kinds, logger: quietLogger).load()
+                    }
+                    try await withTestServer(router: service.router(store), serviceName: service.certificateName) { server in
+                        let client = try makeTestClient(port: server.localPort, identity: identity, serverName: service.certificateName)
+                        do {
+                            try await body(ServiceHarness(client: client, store: store, replicas: replicas, pool: pool))
+                        } catch {
+                            await client.close()
+                            throw error
+                        }
+                        await client.close()
+                    }
+                }
+            } catch {
+                for replica in replicas { await replica.stop() }
+                await pool.close()
+                throw error
+            }
+            for replica in replicas { await replica.stop() }
+            await pool.close()
+        }
+    }
+
+    /// Calls `verb` with a JSON body and decodes the answer as a JSON object.
+    public func call(_ verb: String, _ body: String, metadata: Metadata = Metadata()) async throws -> JSONObject {
+        let answer = try await self.client.call(verb, body: ByteBuffer(string: body), metadata: metadata)
+        return try JSONDecoder().decode(JSONObject.self, from: Data(answer.readableBytesView))
+    }
+
+    /// The error a call gets; nil when it succeeds.
+    public func error(_ verb: String, _ body: String, metadata: Metadata = Metadata()) async -> ConcordError? {
+        do {
+            _ = try await self.client.call(verb, body: ByteBuffer(string: body), metadata: metadata)
+            return nil
+        } catch {
+            return error
+        }
+    }
+}
+
+extension JSONValue {
+    public var array: [JSONValue]? { if case .array(let array) = self { array } else { nil } }
+    public var integer: Int64? { if case .integer(let value) = self { value } else { nil } }
+}
+
+/// The repository's root, from a file in Tests/TARGET/.
+public func repositoryRoot(_ file: String = #filePath) -> URL {
+    URL(fileURLWithPath: file).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+}

@@ -1,0 +1,151 @@
+import ConcordProtocol
+import ConcordRecords
+import ConcordTestSupport
+import Foundation
+import Testing
+
+@testable import Participants
+@testable import TradeMetrics
+
+@Suite("Trade metrics over the protocol", .serialized, .timeLimit(.minutes(3)))
+struct TradeMetricsTests {
+    static let participants = ServiceHarness.Service(
+        name: "participants", migrations: Participants.migrations, kinds: Participants.kinds,
+        seeds: repositoryRoot().appendingPathComponent("seeds/participants").path, router: { Participants.router(store: $0) }
+    )
+    static let trade = ServiceHarness.Service(
+        name: "trade", certificateName: "trade-metrics", migrations: TradeMetrics.migrations, kinds: TradeMetrics.kinds,
+        seeds: repositoryRoot().appendingPathComponent("seeds/trade-metrics").path, router: { TradeMetrics.router(store: $0) }
+    )
+
+    func with(_ engine: Engine, _ body: (ServiceHarness) async throws -> Void) async throws {
+        try await ServiceHarness.with(engine, service: Self.trade, peer: Self.participants, body)
+    }
+
+    /// A monthly observation row, labelled synthetic: no figure here is a fact.
+    static func row(_ reporter: String, _ partner: String, _ flow: String, _ period: String, _ value: String, published: String = "2025-11-01") -> String {
+        #"{"reporter":"\#(reporter)","partner":"\#(partner)","flow":"\#(flow)","period":"\#(period)","primaryValue":"\#(value)","source":"Test source","published":"\#(published)","synthetic":true}"#
+    }
+
+    /// Nine months of two years, Russia's exports and imports with Iran; 2024 months at 100.1 and
+    /// 200.2 each, 2025 at 110.11 and 210.21: exact sums, and a growth of known value.
+    static func twoYears(skipping: Set<String> = []) -> String {
+        var rows: [String] = []
+        for year in ["2024", "2025"] {
+            for month in 1...9 {
+                let period = year + (month < 10 ? "0" : "") + String(month)
+                guard !skipping.contains(period) else { continue }
+                rows.append(Self.row("RU", "IR", "X", period, year == "2024" ? "100.1" : "110.11"))
+                rows.append(Self.row("RU", "IR", "M", period, year == "2024" ? "200.2" : "210.21"))
+            }
+        }
+        return #"{"rows":[\#(rows.joined(separator: ","))]}"#
+    }
+
+    @Test(arguments: Engine.allCases)
+    func growthBesideTheStatedFigureWithExactSums(engine: Engine) async throws {
+        try await self.with(engine) { env in
+            let imported = try await env.call("trade.observations.import", Self.twoYears())
+            #expect(imported["created"] == .integer(36))
+            let growth = try await env.call("trade.growth", #"{"reporter":"RU","partner":"IR","flow":"total","from":"2025-01","to":"2025-09"}"#)
+            let computed = try #require(growth["computed"]?.array?.first?.object)
+            // 9 x (110.11 + 210.21) = 2882.88; 9 x (100.1 + 200.2) = 2702.7; +6.66...% -> 6.7.
+            #expect(computed["current"]?.object?["value"] == .string("2882.88"))
+            #expect(computed["base"]?.object?["value"] == .string("2702.7"))
+            #expect(computed["changePercent"] == .string("6.7"))
+            #expect(computed["complete"] == .bool(true))
+            #expect(computed["synthetic"] == .bool(true))
+            #expect((growth["note"]?.string ?? "").contains("synthetic"))
+            let stated = try #require(growth["stated"]?.array?.first?.object)
+            #expect(stated["value"] == .string("8.2"))
+            #expect(stated["statedBy"] == .string("vladimir-ilichev"))
+        }
+    }
+
+    @Test(arguments: Engine.allCases)
+    func missingMonthsAreNamedAndNoDataInventsNothing(engine: Engine) async throws {
+        try await self.with(engine) { env in
+            let nothing = try await env.call("trade.growth", #"{"reporter":"RU","partner":"IR","from":"2025-01","to":"2025-09"}"#)
+            #expect(nothing["computed"]?.array?.isEmpty == true)
+            #expect((nothing["note"]?.string ?? "").contains("no observations"))
+            #expect(nothing["stated"]?.array?.count == 1, "the stated figure is still shown")
+
+            _ = try await env.call("trade.observations.import", Self.twoYears(skipping: ["202503", "202407"]))
+            let growth = try await env.call("trade.growth", #"{"reporter":"RU","partner":"IR","from":"2025-01","to":"2025-09"}"#)
+            let computed = try #require(growth["computed"]?.array?.first?.object)
+            #expect(computed["current"]?.object?["monthsMissing"] == .array([.string("2025-03")]))
+            #expect(computed["base"]?.object?["monthsMissing"] == .array([.string("2024-07")]))
+            #expect(computed["complete"] == .bool(false))
+            #expect((growth["note"]?.string ?? "").contains("incomplete"))
+        }
+    }
+
+    @Test(arguments: Engine.allCases)
+    func revisionsAreKeptAndAsPublishedOnAnswersAsThen(engine: Engine) async throws {
+        try await self.with(engine) { env in
+            _ = try await env.call("trade.observations.import", #"{"rows":[\#(Self.row("IR", "RU", "M", "202501", "1000", published: "2025-03-01"))]}"#)
+            _ = try await env.call("trade.observations.import", #"{"rows":[\#(Self.row("IR", "RU", "M", "202501", "1200.5", published: "2025-06-01"))]}"#)
+            let latest = try await env.call("trade.growth", #"{"reporter":"IR","partner":"RU","flow":"M","from":"2025-01","to":"2025-01","baseFrom":"2025-01","baseTo":"2025-01"}"#)
+            #expect(latest["computed"]?.array?.first?.object?["current"]?.object?["value"] == .string("1200.5"))
+            let then = try await env.call("trade.growth", #"{"reporter":"IR","partner":"RU","flow":"M","from":"2025-01","to":"2025-01","baseFrom":"2025-01","baseTo":"2025-01","asPublishedOn":"2025-04-30"}"#)
+            #expect(then["computed"]?.array?.first?.object?["current"]?.object?["value"] == .string("1000"))
+            let all = try await env.call("trade.observations.list", #"{"reporter":"IR","partner":"RU","period":"202501"}"#)
+            #expect(all["items"]?.array?.count == 2, "both revisions are kept")
+        }
+    }
+
+    @Test(arguments: Engine.allCases)
+    func mirrorComparesBothSidesReports(engine: Engine) async throws {
+        try await self.with(engine) { env in
+            let rows = (1...3).flatMap { month in
+                [Self.row("RU", "IR", "X", "20250\(month)", "100"), Self.row("IR", "RU", "M", "20250\(month)", "108")]
+            }
+            _ = try await env.call("trade.observations.import", #"{"rows":[\#(rows.joined(separator: ","))]}"#)
+            let mirror = try await env.call("trade.mirror", #"{"a":"RU","b":"IR","from":"2025-01","to":"2025-03"}"#)
+            let comparison = try #require(mirror["comparisons"]?.array?.first?.object)
+            #expect(comparison["exports"]?.object?["value"] == .string("300"))
+            #expect(comparison["imports"]?.object?["value"] == .string("324"))
+            #expect(comparison["gap"] == .string("24"))
+            #expect(comparison["ratio"] == .string("1.080"))
+            #expect((mirror["usualMargin"]?.string ?? "").contains("1.06"))
+        }
+    }
+
+    @Test(arguments: Engine.allCases)
+    func anImportIsAllOrNothingAndIdempotent(engine: Engine) async throws {
+        try await self.with(engine) { env in
+            let bad = #"{"rows":[\#(Self.row("RU", "IR", "X", "202501", "5")),\#(Self.row("RU", "XX", "X", "202501", "5"))]}"#
+            let refused = await env.error("trade.observations.import", bad)
+            #expect(refused?.code == .badRequest)
+            #expect(refused?.field == "body.rows[1].partner", "\(String(describing: refused))")
+            let none = try await env.call("trade.observations.list", "{}")
+            #expect(none["items"]?.array?.isEmpty == true, "nothing of a refused batch is imported")
+
+            let batch = Self.twoYears()
+            let first = try await env.call("trade.observations.import", batch)
+            let again = try await env.call("trade.observations.import", batch)
+            #expect(first["created"] == .integer(36))
+            #expect(again["created"] == .integer(0) && again["present"] == .integer(36), "a batch sent again writes nothing twice")
+            let changed = await env.error("trade.observations.import", #"{"rows":[\#(Self.row("RU", "IR", "X", "202501", "999"))]}"#)
+            #expect(changed?.code == .conflict, "the same key with another value: a revision needs its own publication date")
+        }
+    }
+
+    @Test(arguments: Engine.allCases)
+    func theKitsContractHoldsForEveryKind(engine: Engine) async throws {
+        try await self.with(engine) { env in
+            try await checkRecordContracts([
+                RecordContract(
+                    service: "trade", table: "observations", keyField: "id", key: .string("IR~RU~X~27~202502~un-comtrade~2025-05-02"),
+                    create: #"{"reporter":"ir","partner":"RU","flow":"X","commodity":"27","period":"202502","primaryValue":"12.5","source":"UN Comtrade","published":"2025-05-02","synthetic":true}"#,
+                    patch: #"{"note":"synthetic test row"}"#, filter: #"{"reporter":"IR","commodity":"27"}"#, search: "un comtrade"
+                ),
+                RecordContract(
+                    service: "trade", table: "stated", keyField: "id", key: .string("test-stated"),
+                    create: #"{"id":"test-stated","measure":"value","value":"4000000000","unit":"usd","reporter":"IR","partner":"RU","flow":"total","from":"2023-01","to":"2023-12","source":"test"}"#,
+                    patch: #"{"note":"a test figure"}"#, filter: #"{"pair":"RU|IR"}"#, search: "test figure", auditKind: "stated_figures"
+                ),
+            ], client: env.client)
+        }
+    }
+}
