@@ -35,6 +35,9 @@ struct UpCommand: AsyncParsableCommand {
     @Option(help: "Agreements service port (loopback; callers use the gateway).")
     var agreementsPort: Int = 7402
 
+    @Option(help: "Trade-metrics service port (loopback; callers use the gateway, at trade.*).")
+    var tradePort: Int = 7403
+
     @Option(help: "Seed files for the participants store, loaded when it is empty (default: seeds/participants, looked for here and beside the executable).")
     var seeds: String?
 
@@ -83,14 +86,24 @@ struct UpCommand: AsyncParsableCommand {
         if let seeds = Self.defaultSeeds(for: "agreements") {
             agreements += ["--seeds", seeds]
         }
+        var trade = [
+            "--port", "\(self.tradePort)", "--certs", certs.path,
+            "--database", "sqlite:" + data.appendingPathComponent("trade-metrics.sqlite").path,
+            "--peer", "participants=127.0.0.1:\(self.participantsPort)",
+        ]
+        if let seeds = Self.defaultSeeds(for: "trade-metrics") {
+            trade += ["--seeds", seeds]
+        }
         // Services first, the gateway last: it is stopped first, before the services behind it.
         let children = [
             Child(name: "participants", port: self.participantsPort, arguments: participants),
             Child(name: "agreements", port: self.agreementsPort, arguments: agreements),
+            Child(name: "trade-metrics", port: self.tradePort, arguments: trade),
             Child(name: "gateway", port: self.port, arguments: [
                 "--port", "\(self.port)", "--certs", certs.path, "--tokens", tokens.path,
                 "--route", "participants=127.0.0.1:\(self.participantsPort)",
                 "--route", "agreements=127.0.0.1:\(self.agreementsPort)",
+                "--route", "trade=127.0.0.1:\(self.tradePort)",
             ]),
         ]
         let supervisor = Supervisor(logs: logs)
@@ -116,6 +129,7 @@ struct UpCommand: AsyncParsableCommand {
           concord attendees 6
           concord followup 6
           concord actions --overdue
+          concord trade growth --reporter RU --partner IR --from 2025-01 --to 2025-09
           concord call participants.regions.list '{"country":"IR"}'
           openssl s_client -connect 127.0.0.1:\(self.port) -alpn \(ConcordProtocolVersion.alpn) -CAfile \(certs.path)/ca.pem \\
               -cert \(certs.path)/client.pem -key \(certs.path)/client-key.pem -quiet

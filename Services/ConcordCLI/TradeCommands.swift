@@ -1,0 +1,71 @@
+import ArgumentParser
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import NIOCore
+
+/// `concord trade ...`: questions about trade, through the gateway.
+struct TradeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "trade", abstract: "Trade between the regions: growth against a stated figure, mirror data.",
+        subcommands: [Growth.self, Mirror.self]
+    )
+
+    /// The options a trade question shares.
+    struct Span: ParsableArguments {
+        @Option(help: "First month, YYYY-MM.")
+        var from: String
+        @Option(help: "Last month, YYYY-MM.")
+        var to: String
+        @Option(help: "Answer as the sources had published it on this day (YYYY-MM-DD).")
+        var asPublishedOn: String?
+        @Option(help: "TOTAL (default) or an HS code of 2, 4 or 6 digits.")
+        var commodity: String?
+    }
+
+    struct Growth: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "A span against a base span (by default the same months a year earlier), beside the figures stated about it.")
+        @OptionGroup var endpoint: EndpointOptions
+        @OptionGroup var span: Span
+        @Option(help: "Reporter: ISO 3166-1 code (or 3166-2 region), e.g. RU.")
+        var reporter: String
+        @Option(help: "Partner, e.g. IR; W0 for the world.")
+        var partner: String
+        @Option(help: "X (exports), M (imports), or total.")
+        var flow: String = "total"
+        @Option(help: "First month of the base span (default: a year before --from).")
+        var baseFrom: String?
+        @Option(help: "Last month of the base span (default: a year before --to).")
+        var baseTo: String?
+
+        func run() async throws {
+            let fields: [String: String?] = [
+                "reporter": self.reporter, "partner": self.partner, "flow": self.flow, "from": self.span.from, "to": self.span.to,
+                "baseFrom": self.baseFrom, "baseTo": self.baseTo, "asPublishedOn": self.span.asPublishedOn, "commodity": self.span.commodity,
+            ]
+            let body = String(decoding: try JSONEncoder().encode(fields.compactMapValues { $0 }), as: UTF8.self)
+            print(String(buffer: try await callAndReport(self.endpoint, "trade.growth", body: body)))
+        }
+    }
+
+    struct Mirror: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "A's reported exports to B against B's reported imports from A.")
+        @OptionGroup var endpoint: EndpointOptions
+        @OptionGroup var span: Span
+        @Option(help: "The exporter, e.g. RU.")
+        var a: String
+        @Option(help: "The importer, e.g. IR.")
+        var b: String
+
+        func run() async throws {
+            let fields: [String: String?] = [
+                "a": self.a, "b": self.b, "from": self.span.from, "to": self.span.to, "asPublishedOn": self.span.asPublishedOn,
+                "commodity": self.span.commodity,
+            ]
+            let body = String(decoding: try JSONEncoder().encode(fields.compactMapValues { $0 }), as: UTF8.self)
+            print(String(buffer: try await callAndReport(self.endpoint, "trade.mirror", body: body)))
+        }
+    }
+}
