@@ -34,6 +34,7 @@ let package = Package(
         .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.13.2"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         .package(url: "https://github.com/swift-otel/swift-w3c-trace-context.git", from: "1.0.0"),
+        .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
     ],
     targets: [
         // Pure codec: frames, requests, responses, errors. NIOCore, and FoundationEssentials'
@@ -175,6 +176,14 @@ let package = Package(
             path: "Shared/ConcordDataService",
             swiftSettings: swiftSettings
         ),
+        // Trade's vocabularies: ISO 3166 from Debian's iso-codes, Comtrade's flows, commodities,
+        // periods, and exact money. Shared by trade-metrics and the CLI's importer.
+        .target(
+            name: "ConcordTradeCodes",
+            dependencies: ["ConcordFields", "ConcordProtocol"],
+            path: "Shared/ConcordTradeCodes",
+            swiftSettings: swiftSettings
+        ),
         // The load generator behind `concord bench`.
         .target(
             name: "ConcordLoad",
@@ -203,7 +212,8 @@ let package = Package(
         .executableTarget(
             name: "ConcordCLI",
             dependencies: [
-                "ConcordClient", "ConcordTLS", "ConcordLoad", "ConcordProtocol",
+                "ConcordClient", "ConcordTLS", "ConcordLoad", "ConcordProtocol", "ConcordTradeCodes", "ConcordBalancer",
+                .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -250,6 +260,7 @@ let package = Package(
             name: "TradeMetrics",
             dependencies: [
                 "ConcordDataService", "ConcordRecords", "ConcordFields", "ConcordServer", "ConcordStorage", "ConcordProtocol",
+                "ConcordTradeCodes",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Services/TradeMetrics",

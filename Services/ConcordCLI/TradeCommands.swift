@@ -9,8 +9,8 @@ import NIOCore
 /// `concord trade ...`: questions about trade, through the gateway.
 struct TradeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "trade", abstract: "Trade between the regions: growth against a stated figure, mirror data.",
-        subcommands: [Growth.self, Mirror.self]
+        commandName: "trade", abstract: "Trade between the regions: growth against a stated figure, mirror data, Comtrade import.",
+        subcommands: [Growth.self, Mirror.self, TradeImportCommand.self, TradeSynthCommand.self]
     )
 
     /// The options a trade question shares.

@@ -1,5 +1,6 @@
 import ConcordFields
 import ConcordProtocol
+import ConcordTradeCodes
 import ConcordRecords
 import ConcordServer
 import ConcordStorage

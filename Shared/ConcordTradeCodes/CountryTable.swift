@@ -2,8 +2,8 @@
 // (/usr/share/iso-codes/json/iso_3166-1.json, 249 countries). Do not edit by hand.
 
 /// ISO 3166-1: alpha-2, alpha-3, numeric (M49 for countries) and name.
-enum CountryTable {
-    static let entries: [(alpha2: String, alpha3: String, numeric: Int, name: String)] = [
+public enum CountryTable {
+    public static let entries: [(alpha2: String, alpha3: String, numeric: Int, name: String)] = [
         ("AD", "AND", 20, "Andorra"),
         ("AE", "ARE", 784, "United Arab Emirates"),
         ("AF", "AFG", 4, "Afghanistan"),

@@ -3,21 +3,21 @@ import ConcordProtocol
 
 /// The codes an observation uses, checked against ISO 3166 (CountryTable, from Debian's
 /// iso-codes) and UN Comtrade's vocabularies.
-enum TradeCodes {
-    static let alpha2 = Set(CountryTable.entries.map(\.alpha2))
-    static let byAlpha3 = Dictionary(uniqueKeysWithValues: CountryTable.entries.map { ($0.alpha3, $0.alpha2) })
-    static let byNumeric = Dictionary(uniqueKeysWithValues: CountryTable.entries.map { ($0.numeric, $0.alpha2) })
+public enum TradeCodes {
+    public static let alpha2 = Set(CountryTable.entries.map(\.alpha2))
+    public static let byAlpha3 = Dictionary(uniqueKeysWithValues: CountryTable.entries.map { ($0.alpha3, $0.alpha2) })
+    public static let byNumeric = Dictionary(uniqueKeysWithValues: CountryTable.entries.map { ($0.numeric, $0.alpha2) })
     /// Comtrade's partner "World" (code 0).
-    static let world = "W0"
+    public static let world = "W0"
 
     /// Comtrade's flows: imports, exports, re-imports, re-exports (re-flows are within M and X).
-    enum Flow: String, CaseIterable {
+    public enum Flow: String, CaseIterable, Sendable {
         case imports = "M", exports = "X", reImports = "RM", reExports = "RX"
     }
 
     /// A reporter or partner: an ISO 3166-1 alpha-2 country, an ISO 3166-2 region (where a
     /// source reports by region), or, for a partner, `W0` (the world).
-    static func area(_ value: String, field: String, worldAllowed: Bool) throws(ConcordError) -> String {
+    public static func area(_ value: String, field: String, worldAllowed: Bool) throws(ConcordError) -> String {
         let code = value.trimmingSpaces().uppercased()
         if worldAllowed, code == Self.world { return code }
         if code.count == 2 {
@@ -34,7 +34,7 @@ enum TradeCodes {
     }
 
     /// `TOTAL`, or an HS code of 2, 4 or 6 digits.
-    static func commodity(_ value: String?, field: String) throws(ConcordError) -> String {
+    public static func commodity(_ value: String?, field: String) throws(ConcordError) -> String {
         let code = (value ?? "TOTAL").trimmingSpaces().uppercased()
         if code == "TOTAL" { return code }
         guard [2, 4, 6].contains(code.count), code.unicodeScalars.allSatisfy({ ("0"..."9").contains($0) }) else {
@@ -45,7 +45,7 @@ enum TradeCodes {
 
     /// A period as Comtrade writes it: YYYY (annual) or YYYYMM (monthly); returns it with its
     /// frequency.
-    static func period(_ value: String, field: String) throws(ConcordError) -> (period: String, frequency: String) {
+    public static func period(_ value: String, field: String) throws(ConcordError) -> (period: String, frequency: String) {
         let text = value.trimmingSpaces()
         let digits = text.unicodeScalars.allSatisfy { ("0"..."9").contains($0) }
         if digits, text.count == 4, let year = Int(text), PartialDate.years.contains(year) { return (text, "A") }
@@ -57,7 +57,7 @@ enum TradeCodes {
     }
 
     /// `YYYY-MM` (a span's month, as people write it) to `YYYYMM`.
-    static func month(_ value: String, field: String) throws(ConcordError) -> String {
+    public static func month(_ value: String, field: String) throws(ConcordError) -> String {
         let date = try PartialDate(parsing: value, field: field)
         guard let month = date.month, date.day == nil else {
             throw ConcordError(.badRequest, "\(field) must be a month, YYYY-MM; got '\(value)'", field: field)
@@ -68,8 +68,8 @@ enum TradeCodes {
 
 /// Money and measures as exact integers of thousandths: "3300000000.5" is 3300000000500.
 /// No binary floating point touches a stored value or a sum.
-enum Milli {
-    static func parse(_ decimal: String) -> Int64? {
+public enum Milli {
+    public static func parse(_ decimal: String) -> Int64? {
         var text = Substring(decimal)
         let negative = text.hasPrefix("-")
         if negative { text = text.dropFirst() }
@@ -86,7 +86,7 @@ enum Milli {
     }
 
     /// Thousandths back to a decimal with no trailing zeros: 3300000000500 is "3300000000.5".
-    static func format(_ milli: Int64) -> String {
+    public static func format(_ milli: Int64) -> String {
         let negative = milli < 0
         let magnitude = milli.magnitude
         var text = String(magnitude / 1000)
@@ -99,7 +99,7 @@ enum Milli {
 
     /// The change from `base` to `current` in percent, rounded half away from zero to one
     /// decimal: exact integer arithmetic.
-    static func percentChange(from base: Int64, to current: Int64) -> String? {
+    public static func percentChange(from base: Int64, to current: Int64) -> String? {
         guard base != 0 else { return nil }
         let tenths = (Int128(current) - Int128(base)) * 1000
         var quotient = tenths / Int128(base)
@@ -111,7 +111,7 @@ enum Milli {
     }
 
     /// `a / b` to three decimals, rounded half up (both positive).
-    static func ratio(_ a: Int64, _ b: Int64) -> String? {
+    public static func ratio(_ a: Int64, _ b: Int64) -> String? {
         guard b > 0, a >= 0 else { return nil }
         let scaled = (Int128(a) * 1000 + Int128(b) / 2) / Int128(b)
         var fraction = String(scaled % 1000)

@@ -1,0 +1,134 @@
+/// A streaming CSV reader (RFC 4180): fields separated by commas, records by LF or CRLF, quoted
+/// fields with `""` for a quote and line breaks inside, a UTF-8 byte order mark skipped. Bytes
+/// go in as they are read; records come out with the line they started on. Memory is bounded by
+/// one record.
+///
+/// Hand-written rather than yaslab/CSV.swift (the listed streaming reader): that one reads
+/// through Foundation's InputStream, and the CLI links FoundationEssentials only (docker/README.md
+/// says why). It is also the hot path of a 10-million-row import.
+struct CSVReader {
+    struct Record {
+        var fields: [String]
+        /// The line the record starts on, from 1.
+        var line: Int
+    }
+
+    struct Failure: Error, CustomStringConvertible {
+        var line: Int
+        var reason: String
+        var description: String { "line \(self.line): \(self.reason)" }
+    }
+
+    static let maxFieldBytes = 64 * 1024
+    static let maxFields = 256
+
+    private var fields: [String] = []
+    private var field: [UInt8] = []
+    private var inQuotes = false
+    /// Just read a quote inside a quoted field: the next byte says whether it closed the field.
+    private var quotePending = false
+    private var afterCR = false
+    private var line = 1
+    private var recordLine = 1
+    private var atStart = true
+    private var bomBytes = 0
+    private var recordHasContent = false
+
+    /// Feeds `bytes`, calling `emit` for every record they complete.
+    mutating func feed(_ bytes: some Sequence<UInt8>, emit: (Record) throws -> Void) throws {
+        for byte in bytes {
+            if self.atStart {
+                // EF BB BF at the very start is a byte order mark, not data.
+                let bom: [UInt8] = [0xEF, 0xBB, 0xBF]
+                if byte == bom[self.bomBytes] {
+                    self.bomBytes += 1
+                    if self.bomBytes == 3 { self.atStart = false }
+                    continue
+                }
+                self.atStart = false
+                if self.bomBytes > 0 {
+                    self.field.append(contentsOf: bom.prefix(self.bomBytes))
+                    self.recordHasContent = true
+                }
+            }
+            try self.consume(byte, emit: emit)
+        }
+    }
+
+    /// The end of the input: the last record, if it had no line break after it.
+    mutating func finish(emit: (Record) throws -> Void) throws {
+        if self.inQuotes, !self.quotePending {
+            throw Failure(line: self.recordLine, reason: "a quoted field is not closed before the end of the file")
+        }
+        self.quotePending = false
+        self.inQuotes = false
+        if self.recordHasContent || !self.fields.isEmpty {
+            try self.endRecord(emit: emit)
+        }
+    }
+
+    private mutating func consume(_ byte: UInt8, emit: (Record) throws -> Void) throws {
+        let quote = UInt8(ascii: "\""), comma = UInt8(ascii: ","), newline = UInt8(ascii: "\n"), carriage = UInt8(ascii: "\r")
+        if self.afterCR {
+            self.afterCR = false
+            if byte == newline { return }
+        }
+        if self.inQuotes {
+            if self.quotePending {
+                self.quotePending = false
+                if byte == quote {
+                    try self.append(quote)
+                    return
+                }
+                self.inQuotes = false
+                // Falls through: the byte after a closing quote is read as outside quotes.
+            } else if byte == quote {
+                self.quotePending = true
+                return
+            } else {
+                if byte == newline { self.line += 1 }
+                try self.append(byte)
+                return
+            }
+        }
+        switch byte {
+        case comma:
+            try self.endField()
+        case newline, carriage:
+            if byte == carriage { self.afterCR = true }
+            if self.recordHasContent || !self.fields.isEmpty { try self.endRecord(emit: emit) }
+            self.line += 1
+            self.recordLine = self.line
+        case quote where self.field.isEmpty:
+            self.inQuotes = true
+            self.recordHasContent = true
+        default:
+            try self.append(byte)
+        }
+    }
+
+    private mutating func append(_ byte: UInt8) throws {
+        guard self.field.count < Self.maxFieldBytes else {
+            throw Failure(line: self.recordLine, reason: "a field is longer than \(Self.maxFieldBytes) bytes")
+        }
+        self.field.append(byte)
+        self.recordHasContent = true
+    }
+
+    private mutating func endField() throws {
+        guard self.fields.count < Self.maxFields else {
+            throw Failure(line: self.recordLine, reason: "more than \(Self.maxFields) fields")
+        }
+        self.fields.append(String(decoding: self.field, as: UTF8.self))
+        self.field.removeAll(keepingCapacity: true)
+        self.recordHasContent = true
+    }
+
+    private mutating func endRecord(emit: (Record) throws -> Void) throws {
+        try self.endField()
+        let record = Record(fields: self.fields, line: self.recordLine)
+        self.fields.removeAll(keepingCapacity: true)
+        self.recordHasContent = false
+        try emit(record)
+    }
+}

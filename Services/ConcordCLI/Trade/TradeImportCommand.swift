@@ -1,0 +1,208 @@
+import ArgumentParser
+import ConcordClient
+import ConcordProtocol
+#if canImport(Glibc)
+import Glibc
+#endif
+import NIOCore
+
+/// `concord trade import FILE.csv[.gz]`: UN Comtrade's CSV into trade-metrics, through the
+/// gateway. The whole file is checked first; a file with bad rows imports nothing unless
+/// `--skip-invalid`. Then it is sent in batches, each all or nothing and idempotent by row, so
+/// an interrupted import run again duplicates nothing.
+struct TradeImportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Import a Comtrade bulk or API CSV (or .csv.gz) into trade-metrics.",
+        discussion: """
+            Columns are read by name (refYear, refMonth, period, freqCode, reporterCode/reporterISO, partnerCode/partnerISO, \
+            partner2Code, flowCode, classificationCode, cmdCode, customsCode, motCode, primaryValue, cifvalue, fobvalue, netWgt, \
+            qty, qtyUnitAbbr, isEstimated, synthetic). Only rows with partner2 = world, mode of transport = all and customs \
+            procedure = all are kept (unless --keep-breakdowns): the breakdowns repeat the same trade.
+            """
+    )
+
+    @OptionGroup var endpoint: EndpointOptions
+    @Argument(help: "The CSV file, or .csv.gz.")
+    var file: String
+    @Option(help: "Who published the figures (default: UN Comtrade).")
+    var source: String = "UN Comtrade"
+    @Option(help: "The day the source published them, YYYY-MM-DD: revisions are told apart by it.")
+    var published: String
+    @Flag(help: "Import the valid rows of a file with bad rows, and list the rows skipped.")
+    var skipInvalid = false
+    @Flag(help: "Keep rows broken down by second partner, mode of transport or customs procedure.")
+    var keepBreakdowns = false
+    @Option(help: "Rows per request (at most 2000).")
+    var batch: Int = 2000
+
+    func validate() throws {
+        guard (1...2000).contains(self.batch) else { throw ValidationError("--batch must be from 1 to 2000") }
+        let parts = self.published.split(separator: "-")
+        guard parts.count == 3, parts.allSatisfy({ $0.allSatisfy(\.isNumber) }) else {
+            throw ValidationError("--published must be a day, YYYY-MM-DD: when the source published the figures")
+        }
+    }
+
+    struct Problem {
+        var line: Int
+        var column: String
+        var reason: String
+    }
+
+    func run() async throws {
+        let interactive = isatty(STDERR_FILENO) == 1
+        // 1. Check every row; import nothing from a file with bad rows.
+        var problems: [Problem] = []
+        var valid = 0
+        var breakdowns = 0
+        try await self.readRows { line, outcome in
+            switch outcome {
+            case .success(.observation): valid += 1
+            case .success(.breakdown): breakdowns += 1
+            case .failure(let problem): problems.append(Problem(line: line, column: problem.column, reason: problem.reason))
+            }
+        }
+        complain("\(self.file): \(valid) rows to import, \(breakdowns) breakdown rows left out, \(problems.count) bad rows")
+        if !problems.isEmpty {
+            for problem in problems.prefix(50) { complain("  line \(problem.line), column \(problem.column): \(problem.reason)") }
+            if problems.count > 50 { complain("  ... and \(problems.count - 50) more") }
+            guard self.skipInvalid else {
+                complain("nothing was imported; fix the rows, or pass --skip-invalid to import the others")
+                throw ExitCode(2)
+            }
+        }
+        // 2. Send them in batches.
+        let client = try self.endpoint.makeClient()
+        let progress = Progress(total: valid, interactive: interactive)
+        var rows: [String] = []
+        var created = 0
+        var present = 0
+        func send() async throws {
+            guard !rows.isEmpty else { return }
+            let body = "{\"rows\":[" + rows.joined(separator: ",") + "]}"
+            let metadata = Metadata(deadlineMilliseconds: 60_000, auth: self.endpoint.resolvedToken)
+            let answer: ByteBuffer
+            do {
+                answer = try await client.call("trade.observations.import", body: ByteBuffer(string: body), metadata: metadata)
+            } catch {
+                await client.close()
+                progress.finish()
+                complain("error \(error.code): \(error.message)\(error.field.map { " (field: \($0))" } ?? "")")
+                complain("\(created + present) rows were imported before this batch; run the same command again to continue (nothing is imported twice)")
+                throw ExitCode(2)
+            }
+            let outcome = try JSONBody.decode(ImportOutcome.self, from: answer)
+            created += outcome.created
+            present += outcome.present
+            progress.advance(by: rows.count)
+            rows.removeAll(keepingCapacity: true)
+        }
+        // Streamed: at most one batch of rows and one chunk of the file are held at a time.
+        try await self.readRows { _, outcome in
+            guard case .success(.observation(let row)) = outcome else { return }
+            rows.append(Self.json(row))
+            if rows.count == self.batch { try await send() }
+        }
+        try await send()
+        await client.close()
+        progress.finish()
+        print("imported \(created) new observations, \(present) already present (\(valid) rows sent)")
+        if self.skipInvalid, !problems.isEmpty {
+            print("skipped \(problems.count) bad rows: lines " + problems.map { String($0.line) }.joined(separator: ", "))
+        }
+    }
+
+    /// Reads the file's rows, each as an observation, a breakdown, or a problem, chunk by chunk.
+    private func readRows(_ body: (Int, Result<ComtradeRow.Outcome, ComtradeProblem>) async throws -> Void) async throws {
+        var chunks = try FileChunks(path: self.file)
+        var reader = CSVReader()
+        var columns: ComtradeColumns?
+        var records: [CSVReader.Record] = []
+        func process() async throws {
+            for record in records {
+                guard let known = columns else {
+                    do {
+                        columns = try ComtradeColumns(header: record.fields)
+                    } catch {
+                        throw ValidationError("\(self.file) line \(record.line): \(error.reason)")
+                    }
+                    continue
+                }
+                do {
+                    let outcome = try ComtradeRow.read(
+                        record.fields, columns: known, source: self.source, published: self.published, keepBreakdowns: self.keepBreakdowns
+                    )
+                    try await body(record.line, .success(outcome))
+                } catch let problem as ComtradeProblem {
+                    try await body(record.line, .failure(problem))
+                }
+            }
+            records.removeAll(keepingCapacity: true)
+        }
+        do {
+            try await chunks.forEach { chunk in
+                try reader.feed(chunk.readableBytesView) { records.append($0) }
+                try await process()
+            }
+            try reader.finish { records.append($0) }
+            try await process()
+        } catch let failure as CSVReader.Failure {
+            throw ValidationError("\(self.file) \(failure)")
+        }
+        if columns == nil { throw ValidationError("\(self.file) is empty: no header row") }
+    }
+
+    static func json(_ row: [String: ComtradeRow.JSONFieldValue]) -> String {
+        var buffer = ByteBuffer(string: "{")
+        for (index, (key, value)) in row.sorted(by: { $0.key < $1.key }).enumerated() {
+            if index > 0 { buffer.writeString(",") }
+            JSONString.write(key, into: &buffer)
+            buffer.writeString(":")
+            switch value {
+            case .text(let text): JSONString.write(text, into: &buffer)
+            case .flag(let flag): buffer.writeString(flag ? "true" : "false")
+            }
+        }
+        buffer.writeString("}")
+        return String(buffer: buffer)
+    }
+}
+
+/// What an import batch did.
+struct ImportOutcome: Decodable {
+    var created: Int
+    var present: Int
+}
+
+/// A progress line on a terminal: rows, rows per second, time left. Nothing when not a terminal.
+final class Progress {
+    let total: Int
+    let interactive: Bool
+    private var done = 0
+    private let start = ContinuousClock.now
+    private var lastDrawn = ContinuousClock.now - .seconds(1)
+
+    init(total: Int, interactive: Bool) {
+        self.total = total
+        self.interactive = interactive
+    }
+
+    func advance(by count: Int) {
+        self.done += count
+        let now = ContinuousClock.now
+        guard self.interactive, now - self.lastDrawn >= .milliseconds(100) || self.done == self.total else { return }
+        self.lastDrawn = now
+        let seconds = max(0.001, Double((now - self.start).components.attoseconds) / 1e18 + Double((now - self.start).components.seconds))
+        let rate = Double(self.done) / seconds
+        let left = rate > 0 ? Int(Double(self.total - self.done) / rate) : 0
+        let width = 30
+        let filled = self.total == 0 ? width : width * self.done / self.total
+        let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
+        writeAll("\r[\(bar)] \(self.done)/\(self.total) rows  \(Int(rate)) rows/s  \(left / 60)m\(left % 60)s left ", to: STDERR_FILENO)
+    }
+
+    func finish() {
+        if self.interactive, self.done > 0 { writeAll("\n", to: STDERR_FILENO) }
+    }
+}

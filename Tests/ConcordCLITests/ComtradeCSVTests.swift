@@ -1,0 +1,86 @@
+import Testing
+
+@testable import ConcordCLI
+
+/// The Comtrade CSV reader: RFC 4180 details, and rows mapped to observations or refused with
+/// the column and reason.
+@Suite("Comtrade CSV")
+struct ComtradeCSVTests {
+    func records(_ text: String, chunk: Int = .max) throws -> [CSVReader.Record] {
+        var reader = CSVReader()
+        var records: [CSVReader.Record] = []
+        let bytes = Array(text.utf8)
+        var start = 0
+        while start < bytes.count {
+            let end = min(bytes.count, start + chunk)
+            try reader.feed(bytes[start..<end]) { records.append($0) }
+            start = end
+        }
+        try reader.finish { records.append($0) }
+        return records
+    }
+
+    @Test func quotedFieldsBOMCRLFAndEmptyValues() throws {
+        let text = "\u{FEFF}a,b,c\r\n\"x, \"\"quoted\"\"\",,\"two\r\nlines\"\r\n\r\nlast,1,2"
+        for chunk in [1, 2, 3, 7, .max] {
+            let records = try self.records(text, chunk: chunk)
+            #expect(records.map(\.fields) == [["a", "b", "c"], ["x, \"quoted\"", "", "two\r\nlines"], ["last", "1", "2"]], "chunk \(chunk)")
+            #expect(records.map(\.line) == [1, 2, 5], "a record's line is where it starts; blank lines are skipped")
+        }
+    }
+
+    @Test func anUnclosedQuoteNamesItsLine() {
+        #expect(throws: CSVReader.Failure.self) { try self.records("a,b\n1,\"open\n2,3\n") }
+    }
+
+    func row(_ line: String, header: String = "period,reporterISO,partnerISO,partner2Code,motCode,customsCode,flowCode,cmdCode,primaryValue") throws -> ComtradeRow.Outcome {
+        let columns = try ComtradeColumns(header: try self.records(header)[0].fields)
+        return try ComtradeRow.read(try self.records(line)[0].fields, columns: columns, source: "UN Comtrade", published: "2026-01-01", keepBreakdowns: false)
+    }
+
+    @Test func rowsMapToObservations() throws {
+        guard case .observation(let row) = try self.row("202501,RUS,IRN,0,0,C00,X,TOTAL,1.2345E9") else {
+            Issue.record("not an observation")
+            return
+        }
+        guard case .text(let reporter)? = row["reporter"], case .text(let partner)? = row["partner"],
+              case .text(let value)? = row["primaryValue"] else {
+            Issue.record("fields missing: \(row)")
+            return
+        }
+        #expect(reporter == "RU" && partner == "IR")
+        #expect(value == "1234500000", "scientific notation becomes an exact decimal")
+        guard case .observation(let world) = try self.row("2025,RUS,W00,0,0,C00,M,27,99999999999999.5") else {
+            Issue.record("not an observation")
+            return
+        }
+        if case .text(let partner)? = world["partner"] { #expect(partner == "W0") }
+        if case .text(let big)? = world["primaryValue"] { #expect(big == "99999999999999.5", "huge numbers stay exact") }
+    }
+
+    @Test func breakdownsAreLeftOut() throws {
+        for line in ["202501,RUS,IRN,4,0,C00,X,TOTAL,1", "202501,RUS,IRN,0,2100,C00,X,TOTAL,1", "202501,RUS,IRN,0,0,C01,X,TOTAL,1"] {
+            guard case .breakdown = try self.row(line) else {
+                Issue.record("kept a breakdown: \(line)")
+                continue
+            }
+        }
+    }
+
+    @Test(arguments: [
+        ("202501,XYZ,IRN,0,0,C00,X,TOTAL,1", "reporterISO"), ("202513,RUS,IRN,0,0,C00,X,TOTAL,1", "period"),
+        ("202501,RUS,IRN,0,0,C00,Z,TOTAL,1", "flowCode"), ("202501,RUS,IRN,0,0,C00,X,123,1", "cmdCode"),
+        ("202501,RUS,IRN,0,0,C00,X,TOTAL,", "primaryValue"), ("202501,RUS,IRN,0,0,C00,X,TOTAL,1.23456", "primaryValue"),
+        ("202501,RUS,IRN,0,0,C00,X,TOTAL,abc", "primaryValue"),
+    ])
+    func badRowsNameTheirColumn(line: String, column: String) {
+        do {
+            _ = try self.row(line)
+            Issue.record("accepted: \(line)")
+        } catch let error as ComtradeProblem {
+            #expect(error.column == column, "\(line): \(error.column) \(error.reason)")
+        } catch {
+            Issue.record("\(line): \(error)")
+        }
+    }
+}
