@@ -26,6 +26,7 @@ enum TradeMetrics: DataServiceDefinition {
         router.registerRecordVerb("trade.growth", kind: .read) { body, _ in try await questions.growth(body) }
         router.registerRecordVerb("trade.series", kind: .read) { body, _ in try await questions.series(body) }
         router.registerRecordVerb("trade.mirror", kind: .read) { body, _ in try await questions.mirror(body) }
+        router.registerRecordVerb("trade.top", kind: .read) { body, _ in try await questions.top(body) }
         return router
     }
 

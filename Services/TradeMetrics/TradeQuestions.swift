@@ -202,6 +202,74 @@ struct TradeQuestions: Sendable {
         )
     }
 
+    struct Commodity: Encodable, Sendable {
+        var commodity: String
+        var value: String
+        /// Of the total, in percent to one decimal.
+        var sharePercent: String?
+    }
+
+    struct Top: Encodable, Sendable {
+        var source: String
+        var total: String
+        /// Whether the total is the source's own TOTAL figure or the sum of the codes listed.
+        var totalIs: String
+        var commodities: [Commodity]
+        var synthetic: Bool
+    }
+
+    /// `trade.top {reporter, partner, flow, from, to, digits: 2|4|6, limit?, asPublishedOn?, source?}`:
+    /// the largest commodities at one HS level over a span, with their shares.
+    func top(_ body: JSONObject) async throws -> [Top] {
+        try RecordBody.checkFields(body, allowed: ["reporter", "partner", "flow", "from", "to", "digits", "limit", "asPublishedOn", "source"])
+        var queryBody = body
+        queryBody["digits"] = nil
+        queryBody["limit"] = nil
+        let query = try Query(queryBody)
+        guard query.flows.count == 1 else { throw ConcordError(.badRequest, "top commodities are of one flow: X or M", field: "flow") }
+        guard case .integer(let digits)? = body["digits"], [2, 4, 6].contains(digits) else {
+            throw ConcordError(.badRequest, "digits is required: the HS level, 2, 4 or 6", field: "digits")
+        }
+        let limit = try RecordBody.limit(in: body)
+        var filters: [(RecordFilter, SQLValue)] = try RecordStore.filters(Observation.self, [
+            "reporter": .text(query.reporter), "partner": .text(query.partner), "flow": .text(query.flows[0]), "frequency": "M",
+        ])
+        filters.append((Observation.periodFrom, .text(query.from)))
+        filters.append((Observation.periodTo, .text(query.to)))
+        if let asPublishedOn = query.asPublishedOn { filters.append((Observation.publishedBy, .text(asPublishedOn))) }
+        let rows = try await self.store.select(Observation.self, filters: filters, order: Observation.byPeriod, limit: 1_000_000)
+        var latest: [String: Observation] = [:]
+        for row in rows where query.source.map({ row.source.lowercased() == $0.lowercased() }) ?? true {
+            let key = row.source + "|" + (row.commodity ?? "TOTAL") + "|" + row.period
+            if let known = latest[key], known.published >= row.published { continue }
+            latest[key] = row
+        }
+        var answers: [Top] = []
+        for (source, observations) in Dictionary(grouping: latest.values, by: \.source).sorted(by: { $0.key < $1.key }) {
+            var sums: [String: Int64] = [:]
+            var reportedTotal: Int64 = 0
+            var hasTotal = false
+            for observation in observations {
+                let value = Milli.parse(observation.primaryValue) ?? 0
+                let commodity = observation.commodity ?? "TOTAL"
+                if commodity == "TOTAL" {
+                    reportedTotal += value
+                    hasTotal = true
+                } else if commodity.count == digits {
+                    sums[commodity, default: 0] += value
+                }
+            }
+            let total = hasTotal ? reportedTotal : sums.values.reduce(0, +)
+            let ranked = sums.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.prefix(limit)
+            answers.append(Top(
+                source: source, total: Milli.format(total), totalIs: hasTotal ? "the source's TOTAL" : "the sum of the codes listed",
+                commodities: ranked.map { Commodity(commodity: $0.key, value: Milli.format($0.value), sharePercent: Milli.share($0.value, of: total)) },
+                synthetic: observations.contains { $0.synthetic == true }
+            ))
+        }
+        return answers
+    }
+
     // MARK: Helpers
 
     /// What a read asks for, checked.

@@ -110,6 +110,13 @@ public enum Milli {
         return (negative ? "-" : "") + String(magnitude / 10) + "." + String(magnitude % 10)
     }
 
+    /// `part` of `whole` in percent to one decimal, rounded half up (both non-negative).
+    public static func share(_ part: Int64, of whole: Int64) -> String? {
+        guard whole > 0, part >= 0 else { return nil }
+        let tenths = (Int128(part) * 1000 + Int128(whole) / 2) / Int128(whole)
+        return String(tenths / 10) + "." + String(tenths % 10)
+    }
+
     /// `a / b` to three decimals, rounded half up (both positive).
     public static func ratio(_ a: Int64, _ b: Int64) -> String? {
         guard b > 0, a >= 0 else { return nil }

@@ -112,6 +112,24 @@ struct TradeMetricsTests {
     }
 
     @Test(arguments: Engine.allCases)
+    func topCommoditiesWithShares(engine: Engine) async throws {
+        try await self.with(engine) { env in
+            func row(_ commodity: String, _ value: String) -> String {
+                #"{"reporter":"IR","partner":"RU","flow":"X","commodity":"\#(commodity)","period":"202501","primaryValue":"\#(value)","source":"Test source","published":"2025-03-01","synthetic":true}"#
+            }
+            let rows = [row("TOTAL", "1000"), row("08", "400"), row("27", "250.5"), row("0802", "300"), row("03", "0.25")]
+            _ = try await env.call("trade.observations.import", #"{"rows":[\#(rows.joined(separator: ","))]}"#)
+            let answer = try await env.client.call("trade.top", body: .init(string: #"{"reporter":"IR","partner":"RU","flow":"X","from":"2025-01","to":"2025-01","digits":2,"limit":2}"#))
+            let tops = try JSONDecoder().decode([JSONObject].self, from: Data(answer.readableBytesView))
+            let top = try #require(tops.first)
+            #expect(top["total"] == .string("1000"))
+            let commodities = (top["commodities"]?.array ?? []).compactMap(\.object)
+            #expect(commodities.map { $0["commodity"] } == [.string("08"), .string("27")], "HS 2 only, largest first, at most the limit")
+            #expect(commodities.map { $0["sharePercent"] } == [.string("40.0"), .string("25.1")])
+        }
+    }
+
+    @Test(arguments: Engine.allCases)
     func anImportIsAllOrNothingAndIdempotent(engine: Engine) async throws {
         try await self.with(engine) { env in
             let bad = #"{"rows":[\#(Self.row("RU", "IR", "X", "202501", "5")),\#(Self.row("RU", "XX", "X", "202501", "5"))]}"#
