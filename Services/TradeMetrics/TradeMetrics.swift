@@ -20,8 +20,11 @@ enum TradeMetrics: DataServiceDefinition {
         router.registerRecordVerbs(StatedFigure.self, service: Self.name, store: store, segment: "stated")
         router.registerAuditVerbs(service: Self.name, store: store)
         let questions = TradeQuestions(store: store)
-        router.registerRecordVerb("trade.observations.import", kind: .write) { body, context in
-            try await questions.importRows(body, context: context)
+        router.registerRaw("trade.observations.import", kind: .write) { request, context in
+            try await WireErrors.boundary(context) {
+                let outcome = try await questions.importRows(request.body, context: context)
+                return context.allocator.buffer(string: "{\"created\":\(outcome.created),\"present\":\(outcome.present)}")
+            }
         }
         router.registerRecordVerb("trade.growth", kind: .read) { body, _ in try await questions.growth(body) }
         router.registerRecordVerb("trade.series", kind: .read) { body, _ in try await questions.series(body) }

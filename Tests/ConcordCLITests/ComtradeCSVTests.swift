@@ -71,7 +71,7 @@ struct ComtradeCSVTests {
         ("202501,XYZ,IRN,0,0,C00,X,TOTAL,1", "reporterISO"), ("202513,RUS,IRN,0,0,C00,X,TOTAL,1", "period"),
         ("202501,RUS,IRN,0,0,C00,Z,TOTAL,1", "flowCode"), ("202501,RUS,IRN,0,0,C00,X,123,1", "cmdCode"),
         ("202501,RUS,IRN,0,0,C00,X,TOTAL,", "primaryValue"), ("202501,RUS,IRN,0,0,C00,X,TOTAL,1.23456", "primaryValue"),
-        ("202501,RUS,IRN,0,0,C00,X,TOTAL,abc", "primaryValue"),
+        ("202501,RUS,IRN,0,0,C00,X,TOTAL,abc", "primaryValue"), ("202501,RUS,RUS,0,0,C00,X,TOTAL,1", "partnerISO"),
     ])
     func badRowsNameTheirColumn(line: String, column: String) {
         do {

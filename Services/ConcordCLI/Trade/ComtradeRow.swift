@@ -76,6 +76,9 @@ enum ComtradeRow {
         var row: [String: JSONFieldValue] = ["source": .text(source), "published": .text(published)]
         row["reporter"] = .text(try Self.area(iso: value("reporterISO"), code: value("reporterCode"), column: "reporter", worldAllowed: false))
         row["partner"] = .text(try Self.area(iso: value("partnerISO"), code: value("partnerCode"), column: "partner", worldAllowed: true))
+        if case .text(let reporter)? = row["reporter"], case .text(let partner)? = row["partner"], reporter == partner {
+            throw ComtradeProblem(column: "partnerISO", reason: "the partner is the reporter itself (\(partner))")
+        }
         let flow = (value("flowCode") ?? "").uppercased()
         guard TradeCodes.Flow(rawValue: flow) != nil else {
             throw ComtradeProblem(column: "flowCode", reason: "'\(flow)' is not a flow this service keeps (M, X, RM, RX)")

@@ -38,7 +38,8 @@ struct TradeSynthCommand: ParsableCommand {
         var series = 0
         while written < self.rows {
             let reporter = countries[series % countries.count]
-            let partner = countries[(series / countries.count + 1 + series % 7) % countries.count]
+            // Never the reporter itself: an offset of 1 to count - 1 places along the table.
+            let partner = countries[(series + 1 + (series / countries.count) % (countries.count - 1)) % countries.count]
             let flow = series % 2 == 0 ? "X" : "M"
             let chapter = (series / 2) % self.commodities + 1
             let commodity = chapter < 10 ? "0\(chapter)" : "\(chapter)"
