@@ -74,6 +74,8 @@ public struct DataSeed<Definition: DataServiceDefinition>: AsyncParsableCommand 
             needed: Definition.peers, identity: try self.service.tlsIdentity(name: Definition.certificateName),
             eventLoopGroup: try self.service.makeEventLoopGroup(), logger: logger
         )
+        // Names (a compose service, say) become replicas when resolved.
+        for pool in pools.values { await pool.refresh() }
         let database = try await openDatabase(try self.storage.location(service: Definition.certificateName), logger: logger)
         let outcome = try await withDatabaseRunning(database) {
             try await database.migrate(Definition.migrations)
