@@ -60,6 +60,8 @@ struct Observation: StoredRecord, Equatable {
     static let periodFrom = RecordFilter(field: "periodFrom", condition: "period >= ?")
     static let periodTo = RecordFilter(field: "periodTo", condition: "period <= ?")
     static let publishedBy = RecordFilter(field: "asPublishedOn", condition: "published <= ?")
+    /// Reporters that are regions of a country: `IR` matches IR-01, IR-02...
+    static let regionsOf = RecordFilter(field: "regionsOf", condition: "reporter LIKE ? || '-%'")
     static let byPeriod = RecordOrder(columns: "period, source_key, published, id")
 
     var key: SQLValue { .text(self.id ?? "") }

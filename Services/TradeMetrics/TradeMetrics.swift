@@ -30,6 +30,7 @@ enum TradeMetrics: DataServiceDefinition {
         router.registerRecordVerb("trade.series", kind: .read) { body, _ in try await questions.series(body) }
         router.registerRecordVerb("trade.mirror", kind: .read) { body, _ in try await questions.mirror(body) }
         router.registerRecordVerb("trade.top", kind: .read) { body, _ in try await questions.top(body) }
+        router.registerRecordVerb("trade.regions", kind: .read) { body, _ in try await questions.regions(body) }
         return router
     }
 

@@ -301,6 +301,61 @@ struct TradeQuestions: Sendable {
         return answers
     }
 
+    struct RegionFigure: Encodable, Sendable {
+        var region: String
+        var source: String
+        var span: Span
+        var synthetic: Bool
+    }
+
+    struct Regions: Encodable, Sendable {
+        var country: String
+        var partner: String
+        var flow: String
+        var regions: [RegionFigure]
+        /// Why the regions are not added up into the country.
+        var note: String
+    }
+
+    /// `trade.regions {country, partner, flow, commodity?, from, to, asPublishedOn?}`: each
+    /// region of `country` that a source reports for, side by side. They are never added into
+    /// the country's figure: a source that reports by region may not cover every region, and the
+    /// country's own figure comes from its customs.
+    func regions(_ body: JSONObject) async throws -> Regions {
+        try RecordBody.checkFields(body, allowed: ["country", "partner", "flow", "commodity", "from", "to", "asPublishedOn"])
+        guard let countryText = try RecordBody.string("country", in: body) else {
+            throw ConcordError(.badRequest, "country is required, e.g. IR", field: "country")
+        }
+        let country = try FieldRules.countryCode(countryText, field: "country")
+        var queryBody = body
+        queryBody["country"] = nil
+        queryBody["reporter"] = .string(country)
+        let query = try Query(queryBody)
+        var filters: [(RecordFilter, SQLValue)] = try RecordStore.filters(Observation.self, [
+            "partner": .text(query.partner), "commodity": .text(query.commodity), "frequency": "M",
+        ])
+        filters.append((Observation.regionsOf, .text(country)))
+        filters.append((Observation.periodFrom, .text(query.from)))
+        filters.append((Observation.periodTo, .text(query.to)))
+        if let asPublishedOn = query.asPublishedOn { filters.append((Observation.publishedBy, .text(asPublishedOn))) }
+        let rows = try await self.store.select(Observation.self, filters: filters, order: Observation.byPeriod, limit: 100_000)
+            .filter { query.flows.contains($0.flow) }
+        let months = try Self.months(query.from, query.to)
+        var figures: [RegionFigure] = []
+        for (region, regionRows) in Dictionary(grouping: rows, by: \.reporter).sorted(by: { $0.key < $1.key }) {
+            for (source, sourceRows) in Dictionary(grouping: Self.latestOnly(regionRows), by: \.source).sorted(by: { $0.key < $1.key }) {
+                figures.append(RegionFigure(
+                    region: region, source: source, span: Self.span(months, sourceRows, flows: query.flows).span,
+                    synthetic: sourceRows.contains { $0.synthetic == true }
+                ))
+            }
+        }
+        return Regions(
+            country: country, partner: query.partner, flow: query.flowName, regions: figures,
+            note: "each region as its source reports it; regions are not added into the country's figure, which its customs report separately"
+        )
+    }
+
     // MARK: Helpers
 
     /// What a read asks for, checked.

@@ -130,6 +130,21 @@ struct TradeMetricsTests {
     }
 
     @Test(arguments: Engine.allCases)
+    func regionsStandBesideTheirCountryNotInsideIt(engine: Engine) async throws {
+        try await self.with(engine) { env in
+            let rows = [Self.row("IR-01", "RU", "X", "202501", "10.5"), Self.row("IR-02", "RU", "X", "202501", "20"),
+                        Self.row("IR", "RU", "X", "202501", "1000"), Self.row("RU-AST", "IR", "M", "202501", "7")]
+            _ = try await env.call("trade.observations.import", #"{"rows":[\#(rows.joined(separator: ","))]}"#)
+            let answer = try await env.call("trade.regions", #"{"country":"IR","partner":"RU","flow":"X","from":"2025-01","to":"2025-01"}"#)
+            let regions = (answer["regions"]?.array ?? []).compactMap(\.object)
+            #expect(regions.map { $0["region"] } == [.string("IR-01"), .string("IR-02")], "the country's own figure is not a region")
+            #expect(regions.map { $0["span"]?.object?["value"] } == [.string("10.5"), .string("20")])
+            let country = try await env.call("trade.growth", #"{"reporter":"IR","partner":"RU","flow":"X","from":"2025-01","to":"2025-01","baseFrom":"2025-01","baseTo":"2025-01"}"#)
+            #expect(country["computed"]?.array?.first?.object?["current"]?.object?["value"] == .string("1000"), "regions are never added into the country")
+        }
+    }
+
+    @Test(arguments: Engine.allCases)
     func anImportIsAllOrNothingAndIdempotent(engine: Engine) async throws {
         try await self.with(engine) { env in
             let bad = #"{"rows":[\#(Self.row("RU", "IR", "X", "202501", "5")),\#(Self.row("RU", "XX", "X", "202501", "5"))]}"#
