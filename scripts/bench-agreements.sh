@@ -20,13 +20,6 @@ AGREEMENTS_PORT=${AGREEMENTS_PORT:-17422}
 source scripts/bench-common.sh
 
 "$BIN/concord" certs init "$WORK/certs" >/dev/null
-wait_ready() { # name port
-  for _ in $(seq 1 300); do
-    "$BIN/concord" call --port "$2" --certs "$WORK/certs" ready >/dev/null 2>&1 && return 0
-    sleep 0.2
-  done
-  echo "$1 did not start:"; cat "$WORK/$1.log"; exit 1
-}
 
 "$BIN/participants" --port "$PARTICIPANTS_PORT" --certs "$WORK/certs" --log-level warning \
   --database "sqlite:$WORK/participants.sqlite" --seeds seeds/participants >"$WORK/participants.log" 2>&1 &

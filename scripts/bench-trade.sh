@@ -18,13 +18,6 @@ TRADE_PORT=${TRADE_PORT:-17433}
 source scripts/bench-common.sh
 
 "$BIN/concord" certs init "$WORK/certs" >/dev/null
-wait_ready() { # name port
-  for _ in $(seq 1 300); do
-    "$BIN/concord" call --port "$2" --certs "$WORK/certs" ready >/dev/null 2>&1 && return 0
-    sleep 0.2
-  done
-  echo "$1 did not start:"; cat "$WORK/$1.log"; exit 1
-}
 peak_kb() { awk '/^VmHWM:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
 
 echo "writing $ROWS synthetic Comtrade rows..."

@@ -262,15 +262,12 @@ struct TradeQuestions: Sendable {
             throw ConcordError(.badRequest, "digits is required: the HS level, 2, 4 or 6", field: "digits")
         }
         let limit = try RecordBody.limit(in: body)
-        var filters: [(RecordFilter, SQLValue)] = try RecordStore.filters(Observation.self, [
-            "reporter": .text(query.reporter), "partner": .text(query.partner), "flow": .text(query.flows[0]), "frequency": "M",
-        ])
-        filters.append((Observation.periodFrom, .text(query.from)))
-        filters.append((Observation.periodTo, .text(query.to)))
-        if let asPublishedOn = query.asPublishedOn { filters.append((Observation.publishedBy, .text(asPublishedOn))) }
-        let rows = try await self.store.select(Observation.self, filters: filters, order: Observation.byPeriod, limit: 1_000_000)
+        let rows = try await self.monthly(
+            query, equal: ["reporter": .text(query.reporter), "partner": .text(query.partner), "flow": .text(query.flows[0])],
+            from: query.from, to: query.to
+        )
         var latest: [String: Observation] = [:]
-        for row in rows where query.source.map({ row.source.lowercased() == $0.lowercased() }) ?? true {
+        for row in rows {
             let key = row.source + "|" + (row.commodity ?? "TOTAL") + "|" + row.period
             if let known = latest[key], known.published >= row.published { continue }
             latest[key] = row
@@ -331,15 +328,10 @@ struct TradeQuestions: Sendable {
         queryBody["country"] = nil
         queryBody["reporter"] = .string(country)
         let query = try Query(queryBody)
-        var filters: [(RecordFilter, SQLValue)] = try RecordStore.filters(Observation.self, [
-            "partner": .text(query.partner), "commodity": .text(query.commodity), "frequency": "M",
-        ])
-        filters.append((Observation.regionsOf, .text(country)))
-        filters.append((Observation.periodFrom, .text(query.from)))
-        filters.append((Observation.periodTo, .text(query.to)))
-        if let asPublishedOn = query.asPublishedOn { filters.append((Observation.publishedBy, .text(asPublishedOn))) }
-        let rows = try await self.store.select(Observation.self, filters: filters, order: Observation.byPeriod, limit: 100_000)
-            .filter { query.flows.contains($0.flow) }
+        let rows = try await self.monthly(
+            query, equal: ["partner": .text(query.partner), "commodity": .text(query.commodity)],
+            also: [(Observation.regionsOf, .text(country))], from: query.from, to: query.to
+        ).filter { query.flows.contains($0.flow) }
         let months = try Self.months(query.from, query.to)
         var figures: [RegionFigure] = []
         for (region, regionRows) in Dictionary(grouping: rows, by: \.reporter).sorted(by: { $0.key < $1.key }) {
@@ -395,17 +387,25 @@ struct TradeQuestions: Sendable {
 
     /// Monthly observations of the query's series in a span of periods, every revision.
     private func observations(_ query: Query, from: String, to: String) async throws -> [Observation] {
-        var filters: [(RecordFilter, SQLValue)] = try RecordStore.filters(Observation.self, [
-            "reporter": .text(query.reporter), "partner": .text(query.partner), "commodity": .text(query.commodity), "frequency": "M",
-        ])
+        try await self.monthly(
+            query, equal: ["reporter": .text(query.reporter), "partner": .text(query.partner), "commodity": .text(query.commodity)],
+            from: from, to: to
+        ).filter { query.flows.contains($0.flow) }
+    }
+
+    /// Monthly observations, every revision, in period order: those whose filters `equal` the
+    /// values, matching `also`, in the span, published by the query's day and of its source.
+    private func monthly(
+        _ query: Query, equal: [String: SQLValue], also: [(RecordFilter, SQLValue)] = [], from: String, to: String
+    ) async throws -> [Observation] {
+        var filters = try RecordStore.filters(Observation.self, equal.merging(["frequency": "M"]) { $1 }) + also
         filters.append((Observation.periodFrom, .text(from)))
         filters.append((Observation.periodTo, .text(to)))
         if let asPublishedOn = query.asPublishedOn { filters.append((Observation.publishedBy, .text(asPublishedOn))) }
         if let source = query.source {
             filters.append((Observation.filters.first { $0.field == "source" }!, .text(source.lowercased())))
         }
-        return try await self.store.select(Observation.self, filters: filters, order: Observation.byPeriod, limit: 100_000)
-            .filter { query.flows.contains($0.flow) }
+        return try await self.store.select(Observation.self, filters: filters, order: Observation.byPeriod, limit: 1_000_000)
     }
 
     private func latest(_ query: Query, from: String, to: String) async throws -> [Observation] {
