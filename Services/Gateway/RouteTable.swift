@@ -78,6 +78,19 @@ struct RouteTable: Sendable {
             _ = try authority?.authorize(token: context.metadata.auth, verb: "gateway.metrics", needs: .admin, for: context)
             return PrometheusText(text: GatewayStats(pools: pools).prometheus)
         }
+        // Combined verbs: reads for any reader; each part goes to its service as the token's holder.
+        let briefs = Briefs(pools: pools)
+        let combined: [(String, @Sendable (Briefs, Request, RequestContext, (name: String, role: String)?) async throws -> ByteBuffer)] = [
+            ("brief.session", { try await $0.session($1, context: $2, actor: $3) }),
+            ("brief.region", { try await $0.region($1, context: $2, actor: $3) }),
+            ("brief.followup", { try await $0.followUp($1, context: $2, actor: $3) }),
+        ]
+        for (verb, handler) in combined {
+            router.registerRaw(verb, kind: .read) { request, context in
+                let grant = try authority?.authorize(token: request.metadata.auth, verb: Substring(verb), needs: .reader, for: context)
+                return try await handler(briefs, request, context, grant.map { ($0.metadataName, $0.role.description) })
+            }
+        }
         router.setFallback(answering: { request, context, answer in
             let service = request.service
             guard let pool = byName.first(where: { $0.name == service })?.pool else {

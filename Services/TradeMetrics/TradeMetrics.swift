@@ -31,6 +31,7 @@ enum TradeMetrics: DataServiceDefinition {
         router.registerRecordVerb("trade.mirror", kind: .read) { body, _ in try await questions.mirror(body) }
         router.registerRecordVerb("trade.top", kind: .read) { body, _ in try await questions.top(body) }
         router.registerRecordVerb("trade.regions", kind: .read) { body, _ in try await questions.regions(body) }
+        router.registerRecordVerb("trade.headline", kind: .read) { body, _ in try await questions.headline(body) }
         return router
     }
 

@@ -136,6 +136,34 @@ struct TradeQuestions: Sendable {
         )
     }
 
+    struct Headline: Encodable, Sendable {
+        var stated: StatedFigure
+        /// The growth over the same spans, computed from the data; nil for a stated value.
+        var computed: Growth?
+    }
+
+    /// `trade.headline {session}`: every figure stated at a session, each beside what the data
+    /// say about the same spans.
+    func headline(_ body: JSONObject) async throws -> [Headline] {
+        try RecordBody.checkFields(body, allowed: ["session"])
+        guard case .integer(let session)? = body["session"] else {
+            throw ConcordError(.badRequest, "session is required: the session's number, e.g. 6", field: "session")
+        }
+        var headlines: [Headline] = []
+        for stated in try await self.store.all(StatedFigure.self, where: ["session": .integer(session)]) {
+            guard stated.measure == StatedFigure.Measure.growth.rawValue, let baseFrom = stated.baseFrom, let baseTo = stated.baseTo else {
+                headlines.append(Headline(stated: stated, computed: nil))
+                continue
+            }
+            let growth = try await self.growth([
+                "reporter": .string(stated.reporter), "partner": .string(stated.partner), "flow": .string(stated.flow),
+                "from": .string(stated.from), "to": .string(stated.to), "baseFrom": .string(baseFrom), "baseTo": .string(baseTo),
+            ])
+            headlines.append(Headline(stated: stated, computed: growth))
+        }
+        return headlines
+    }
+
     struct Point: Encodable, Sendable {
         var period: String
         var value: String

@@ -208,8 +208,11 @@ public final class ServicePool: Sendable {
     /// outstanding requests, retried on another when the verb is a read (or `metadata` has an
     /// idempotency key), within `deadline`. For a service that calls another (agreements
     /// checking references in participants).
+    ///
+    /// `actor`: the name (as metadata carries it) and role of who the call acts for, as the
+    /// gateway passes a token's holder on.
     public func call(
-        _ verb: String, body: ByteBuffer, metadata: Metadata = Metadata(), deadline: Duration
+        _ verb: String, body: ByteBuffer, metadata: Metadata = Metadata(), actor: (name: String, role: String)? = nil, deadline: Duration
     ) async throws(ConcordError) -> ByteBuffer {
         if !self.knowsVerbs { await self.learnVerbs() }
         let eventLoop = self.eventLoopGroup.any()
@@ -217,7 +220,7 @@ public final class ServicePool: Sendable {
         let kind = self.kind(of: verb)
         let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<ByteBuffer, ConcordError>, Never>) in
             eventLoop.execute {
-                self.forward(request, kind: kind, actor: nil, deadline: .now() + TimeAmount(deadline), eventLoop: eventLoop) { result in
+                self.forward(request, kind: kind, actor: actor, deadline: .now() + TimeAmount(deadline), eventLoop: eventLoop) { result in
                     continuation.resume(returning: result)
                 }
             }
@@ -460,6 +463,8 @@ private final class Forwarding {
     /// One budget slot per request, however many retries it makes, released when it ends.
     private var holdsRetrySlot = false
     private var retries = 0
+    /// What the last replica tried said: the answer when no other replica is left to try.
+    private var lastError: ConcordError?
 
     init(
         pool: ServicePool, request: Request, deadline: NIODeadline, retrySafe: Bool, eventLoop: any EventLoop,
@@ -479,7 +484,7 @@ private final class Forwarding {
             return self.finish(.failure(ConcordError(.deadlineExceeded, "the deadline passed before \(self.pool.service) answered")))
         }
         guard let (endpoint, client) = self.pool.pick(excluding: self.tried) else {
-            return self.finish(.failure(ConcordError(.unavailable, "no replica of \(self.pool.service) can take requests now; retry shortly")))
+            return self.finish(.failure(self.lastError ?? ConcordError(.unavailable, "no replica of \(self.pool.service) can take requests now; retry shortly")))
         }
         var forwarded = self.request
         forwarded.metadata.deadlineMilliseconds = max(1, remaining.nanoseconds / 1_000_000)
@@ -523,6 +528,7 @@ private final class Forwarding {
             }
             if !notDone { self.holdsRetrySlot = true }
             self.tried.insert(endpoint)
+            self.lastError = error
             self.retries += 1
             self.pool.logRetry(self.request, from: endpoint, after: error)
             self.attempt()

@@ -1,0 +1,223 @@
+import ConcordPool
+import ConcordProtocol
+import ConcordServer
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import NIOCore
+
+/// The verbs the gateway answers by combining services: `brief.session`, `brief.region` and
+/// `brief.followup`. Each asks its services in parallel, within what is left of the request's
+/// deadline, as the token's holder and under the request's trace; the answer holds each part as
+/// its service answered it (bodies stay bytes), and `missing` names every part that failed or
+/// was late, with its service and error. It never waits past the deadline.
+struct Briefs: Sendable {
+    let pools: [String: ServicePool]
+
+    /// One question to one service.
+    struct Part: Sendable {
+        var name: String
+        var service: String
+        var verb: String
+        var body: String
+    }
+
+    struct Missing: Encodable, Sendable, Error {
+        var part: String
+        var service: String
+        var code: String
+        var message: String
+    }
+
+    /// Time kept back from each part's deadline so the combined answer is written before the
+    /// request's own deadline fires.
+    static let margin: Duration = .milliseconds(50)
+
+    /// Asks every part at once; returns each part's answer body, or why it is missing. Returns
+    /// at the deadline at the latest: a part still out then is missing as `deadline_exceeded`
+    /// (its call goes on and its answer is dropped).
+    func ask(
+        _ parts: [Part], context: RequestContext, actor: (name: String, role: String)?
+    ) async -> (answers: [String: ByteBuffer], missing: [Missing]) {
+        let until = context.deadline - TimeAmount(Self.margin)
+        let metadata = Metadata(trace: context.metadata.trace)
+        let pools = self.pools
+        enum Event: Sendable {
+            case answered(String, Result<ByteBuffer, Missing>)
+            case deadline
+        }
+        let (events, continuation) = AsyncStream.makeStream(of: Event.self)
+        var calls: [Task<Void, Never>] = []
+        for part in parts {
+            calls.append(Task {
+                guard let pool = pools[part.service] else {
+                    continuation.yield(.answered(part.name, .failure(Missing(
+                        part: part.name, service: part.service, code: ErrorCode.unavailable.wire,
+                        message: "no route to \(part.service) behind this gateway"
+                    ))))
+                    return
+                }
+                let remaining = Duration.nanoseconds((until - .now()).nanoseconds)
+                do throws(ConcordError) {
+                    guard remaining > .zero else { throw ConcordError(.deadlineExceeded, "no time left before the deadline") }
+                    let body = try await pool.call(part.verb, body: ByteBuffer(string: part.body), metadata: metadata, actor: actor, deadline: remaining)
+                    continuation.yield(.answered(part.name, .success(body)))
+                } catch {
+                    continuation.yield(.answered(part.name, .failure(Missing(
+                        part: part.name, service: part.service, code: error.code.wire, message: error.message
+                    ))))
+                }
+            })
+        }
+        let timer = Task {
+            try? await Task.sleep(for: .nanoseconds(max(0, (until - .now()).nanoseconds)))
+            continuation.yield(.deadline)
+        }
+        var answers: [String: ByteBuffer] = [:]
+        var missing: [Missing] = []
+        var pending = Set(parts.map(\.name))
+        for await event in events {
+            switch event {
+            case .answered(let name, let result):
+                guard pending.remove(name) != nil else { continue }
+                switch result {
+                case .success(let body): answers[name] = body
+                case .failure(let failure): missing.append(failure)
+                }
+            case .deadline:
+                for part in parts where pending.contains(part.name) {
+                    missing.append(Missing(part: part.name, service: part.service, code: ErrorCode.deadlineExceeded.wire,
+                                           message: "\(part.service) did not answer \(part.verb) before the deadline"))
+                }
+                pending.removeAll()
+            }
+            if pending.isEmpty { break }
+        }
+        timer.cancel()
+        continuation.finish()
+        _ = calls
+        return (answers, missing.sorted { $0.part < $1.part })
+    }
+
+    /// `{"<part>": <its answer>, ..., "missing": [...]}` with `fields` first; a missing part is null.
+    static func compose(
+        fields: [(String, String)], parts: [Part], answers: [String: ByteBuffer], missing: [Missing], allocator: ByteBufferAllocator
+    ) throws -> ByteBuffer {
+        var out = allocator.buffer(capacity: 4096)
+        out.writeString("{")
+        var first = true
+        func key(_ name: String) {
+            if !first { out.writeString(",") }
+            first = false
+            JSONString.write(name, into: &out)
+            out.writeString(":")
+        }
+        for (name, json) in fields {
+            key(name)
+            out.writeString(json)
+        }
+        for part in parts {
+            key(part.name)
+            if var body = answers[part.name] { out.writeBuffer(&body) } else { out.writeString("null") }
+        }
+        key("missing")
+        var list = try JSONBody.encode(missing)
+        out.writeBuffer(&list)
+        out.writeString("}")
+        return out
+    }
+
+    // MARK: The briefs
+
+    /// `brief.session {number}`: the session, its co-chairs and attendees; what it proposed or
+    /// agreed and where each item stands, with open and overdue actions and blocking obstacles;
+    /// and every figure stated there beside what the data say.
+    func session(_ request: Request, context: RequestContext, actor: (name: String, role: String)?) async throws -> ByteBuffer {
+        struct Body: Decodable { var number: Int }
+        let number = try Self.decode(Body.self, request.body, example: #"{"number":6}"#).number
+        let parts = [
+            Part(name: "session", service: "participants", verb: "participants.sessions.get", body: #"{"number":\#(number)}"#),
+            Part(name: "attendees", service: "participants", verb: "participants.sessions.attendees", body: #"{"number":\#(number)}"#),
+            Part(name: "followup", service: "agreements", verb: "agreements.followup", body: #"{"session":\#(number)}"#),
+            Part(name: "trade", service: "trade", verb: "trade.headline", body: #"{"session":\#(number)}"#),
+        ]
+        let (answers, missing) = await self.ask(parts, context: context, actor: actor)
+        return try Self.compose(fields: [("brief", "\"session\""), ("number", String(number))], parts: parts, answers: answers,
+                                missing: missing, allocator: context.allocator)
+    }
+
+    /// `brief.region {code}`: the region, its partnerships, the instruments it is a party to,
+    /// the actions it owns (overdue first), and its trade where a source reports it.
+    func region(_ request: Request, context: RequestContext, actor: (name: String, role: String)?) async throws -> ByteBuffer {
+        struct Body: Decodable { var code: String }
+        let code = try Self.decode(Body.self, request.body, example: #"{"code":"IR-01"}"#).code.uppercased()
+        guard code.count <= 10, code.unicodeScalars.allSatisfy({ ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "-" }) else {
+            throw ConcordError(.badRequest, "code must be an ISO 3166-2 code such as IR-01; got '\(code)'", field: "body.code")
+        }
+        let owner = "region:\(code.lowercased())"
+        let parts = [
+            Part(name: "region", service: "participants", verb: "participants.regions.get", body: #"{"code":"\#(code)"}"#),
+            Part(name: "partnerships", service: "participants", verb: "participants.partnerships.list", body: #"{"region":"\#(code)"}"#),
+            Part(name: "instruments", service: "agreements", verb: "agreements.instruments.list", body: #"{"party":"region:\#(code)","limit":500}"#),
+            Part(name: "overdueActions", service: "agreements", verb: "agreements.actions.overdue", body: #"{"owner":"\#(owner)","limit":500}"#),
+            Part(name: "actions", service: "agreements", verb: "agreements.actions.list", body: #"{"owner":"\#(owner)","limit":500}"#),
+            Part(name: "trade", service: "trade", verb: "trade.observations.list", body: #"{"reporter":"\#(code)","limit":500}"#),
+        ]
+        let (answers, missing) = await self.ask(parts, context: context, actor: actor)
+        var codeJSON = ByteBuffer()
+        JSONString.write(code, into: &codeJSON)
+        return try Self.compose(fields: [("brief", "\"region\""), ("code", String(buffer: codeJSON))], parts: parts, answers: answers,
+                                missing: missing, allocator: context.allocator)
+    }
+
+    /// `brief.followup {asOf?}`: everything overdue across sessions, grouped by owner, and the
+    /// obstacles blocking the most actions.
+    func followUp(_ request: Request, context: RequestContext, actor: (name: String, role: String)?) async throws -> ByteBuffer {
+        struct Body: Decodable { var asOf: String? }
+        let asOf = try Self.decode(Body.self, request.body, example: #"{"asOf":"2026-12-01"}"#).asOf
+        if let asOf, asOf.utf8.count != 10 || !asOf.utf8.allSatisfy({ $0 == UInt8(ascii: "-") || (48...57).contains($0) }) {
+            throw ConcordError(.badRequest, "asOf must be a date, YYYY-MM-DD; got '\(asOf)'", field: "body.asOf")
+        }
+        let overdueBody = asOf.map { #"{"asOf":"\#($0)","limit":500}"# } ?? #"{"limit":500}"#
+        let parts = [
+            Part(name: "overdue", service: "agreements", verb: "agreements.actions.overdue", body: overdueBody),
+            Part(name: "obstacles", service: "agreements", verb: "agreements.obstacles.list", body: #"{"limit":500}"#),
+        ]
+        let (answers, missing) = await self.ask(parts, context: context, actor: actor)
+        struct Action: Codable { var id: String; var title: String; var owner: [String: String]; var due: String?; var status: String; var obstacles: [String]? }
+        struct Overdue: Decodable { var asOf: String; var items: [Action] }
+        struct Obstacle: Codable { var id: String; var title: String; var status: String }
+        struct Obstacles: Decodable { var items: [Obstacle] }
+        struct Owner: Encodable { var owner: String; var actions: [Action] }
+        struct Blocking: Encodable { var obstacle: Obstacle; var blockedActions: Int }
+        struct Answer: Encodable { var brief = "followup"; var asOf: String?; var byOwner: [Owner]?; var blockingMost: [Blocking]?; var missing: [Missing] }
+        var answer = Answer(asOf: asOf, missing: missing)
+        if let body = answers["overdue"], let overdue = try? JSONBody.decode(Overdue.self, from: body) {
+            answer.asOf = overdue.asOf
+            let grouped = Dictionary(grouping: overdue.items) { action in action.owner.sorted { $0.key < $1.key }.map { "\($0.key):\($0.value)" }.joined() }
+            answer.byOwner = grouped.map { Owner(owner: $0.key, actions: $0.value) }.sorted { ($0.actions.count, $1.owner) > ($1.actions.count, $0.owner) }
+            if let body = answers["obstacles"], let obstacles = try? JSONBody.decode(Obstacles.self, from: body) {
+                var counts: [String: Int] = [:]
+                for action in overdue.items { for id in action.obstacles ?? [] { counts[id, default: 0] += 1 } }
+                answer.blockingMost = obstacles.items.filter { $0.status != "resolved" }
+                    .map { Blocking(obstacle: $0, blockedActions: counts[$0.id] ?? 0) }
+                    .sorted { ($0.blockedActions, $1.obstacle.id) > ($1.blockedActions, $0.obstacle.id) }
+            }
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return try JSONBody.encode(answer, using: encoder, allocator: context.allocator)
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, _ body: ByteBuffer, example: String) throws -> T {
+        do {
+            return try JSONBody.decode(T.self, from: body)
+        } catch let error as DecodingError {
+            throw ConcordError(decoding: error)
+        } catch {
+            throw ConcordError(.badRequest, "body must look like \(example)", field: "body")
+        }
+    }
+}

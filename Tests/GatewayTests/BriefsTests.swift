@@ -1,0 +1,125 @@
+import ConcordClient
+import ConcordPool
+import ConcordProtocol
+import ConcordServer
+import ConcordTestSupport
+import Foundation
+import Logging
+import NIOCore
+import NIOFoundationCompat
+import Testing
+
+@testable import Gateway
+
+/// The combined verbs: every part asked at once, within the request's deadline, with what the
+/// other services gave when one is down, late or failing.
+@Suite("Briefs", .serialized, .timeLimit(.minutes(1)))
+struct BriefsTests {
+    /// A real protocol server for `service` (its certificate, TLS), answering `verbs` after `delay`.
+    final class FakeService: Sendable {
+        let server: ConcordServer
+        private let task: Task<Void, any Error>
+
+        init(certificate: String, name: String, verbs: [String: String], delay: Duration = .zero, failing: Bool = false) async throws {
+            var router = Router()
+            for (verb, answer) in verbs {
+                router.registerRaw(verb, kind: .read) { _, _ in
+                    if delay > .zero { try await Task.sleep(for: delay) }
+                    if failing { throw ConcordError(.unavailable, "\(name) cannot reach its store") }
+                    return ByteBuffer(string: answer)
+                }
+            }
+            var logger = Logger(label: "test")
+            logger.logLevel = .critical
+            self.server = try await ConcordServer.bind(
+                configuration: ServerConfiguration(tls: TestCertificates.identity(certificate), serviceName: name, drainTimeout: .milliseconds(100)),
+                router: router, logger: logger
+            )
+            let server = self.server
+            self.task = Task { try await server.run() }
+        }
+
+        var endpoint: Endpoint { Endpoint(host: "127.0.0.1", port: self.server.localPort) }
+
+        func stop() async {
+            self.server.beginShutdown()
+            _ = try? await self.task.value
+        }
+    }
+
+    static func pool(_ service: String, _ endpoints: [Endpoint]) -> ServicePool {
+        var settings = PoolSettings()
+        settings.connectTimeout = .milliseconds(500)
+        return ServicePool(
+            service: service, endpoints: endpoints, settings: settings, identity: TestCertificates.identity("gateway"),
+            resolver: SystemResolver(), eventLoopGroup: .singletonMultiThreadedEventLoopGroup, logger: quietLogger
+        )
+    }
+
+    @Test func aBriefAnswersWithinItsDeadlineWithWhatTheOthersGave() async throws {
+        let participants = try await FakeService(certificate: "participants", name: "participants", verbs: [
+            "participants.sessions.get": #"{"number":6,"coChairs":["mehdi-dousti","vladimir-ilichev"]}"#,
+            "participants.sessions.attendees": #"[{"official":{"id":"mehdi-dousti"}}]"#,
+        ])
+        let agreements = try await FakeService(
+            certificate: "agreements", name: "agreements", verbs: ["agreements.followup": #"{"items":[]}"#], delay: .seconds(5)
+        )
+        let trade = try await FakeService(certificate: "trade-metrics", name: "trade", verbs: ["trade.headline": "[]"], failing: true)
+        let pools = [
+            "participants": Self.pool("participants", [participants.endpoint]),
+            "agreements": Self.pool("agreements", [agreements.endpoint]),
+            "trade": Self.pool("trade", [trade.endpoint]),
+        ]
+        try await withTestServer(router: RouteTable(pools: pools).router(authority: nil), peerAuthentication: .optional, serviceName: "gateway") { server in
+            let client = try makeTestClient(port: server.localPort)
+            let start = ContinuousClock.now
+            let answer = try await client.call("brief.session", body: ByteBuffer(string: #"{"number":6}"#), metadata: Metadata(deadlineMilliseconds: 800))
+            let elapsed = ContinuousClock.now - start
+            #expect(elapsed < .milliseconds(1500), "answered within the deadline, not after the slow service: \(elapsed)")
+            let brief = try JSONSerialization.jsonObject(with: Data(buffer: answer)) as? [String: Any]
+            #expect((brief?["session"] as? [String: Any])?["coChairs"] as? [String] == ["mehdi-dousti", "vladimir-ilichev"])
+            #expect(brief?["followup"] is NSNull)
+            let missing = (brief?["missing"] as? [[String: Any]]) ?? []
+            #expect(missing.map { $0["part"] as? String } == ["followup", "trade"])
+            #expect(missing.first?["code"] as? String == "deadline_exceeded", "\(missing)")
+            #expect(missing.last?["code"] as? String == "unavailable")
+            #expect((missing.last?["message"] as? String)?.contains("cannot reach its store") == true)
+            await client.close()
+        }
+        for pool in pools.values { await pool.close() }
+        await participants.stop()
+        await agreements.stop()
+        await trade.stop()
+    }
+
+    @Test func aServiceThatIsDownIsNamedAsMissing() async throws {
+        let agreements = try await FakeService(certificate: "agreements", name: "agreements", verbs: [
+            "agreements.actions.overdue": #"{"asOf":"2026-06-30","items":[{"id":"a","title":"A","owner":{"official":"kazem-jalali"},"status":"planned","obstacles":["legal-frameworks"]}]}"#,
+            "agreements.obstacles.list": #"{"items":[{"id":"legal-frameworks","title":"Legal frameworks","status":"open"}]}"#,
+        ])
+        let nobody = Endpoint(host: "127.0.0.1", port: try freeLoopbackPort())
+        let pools = [
+            "agreements": Self.pool("agreements", [agreements.endpoint]),
+            "participants": Self.pool("participants", [nobody]),
+        ]
+        try await withTestServer(router: RouteTable(pools: pools).router(authority: nil), peerAuthentication: .optional, serviceName: "gateway") { server in
+            let client = try makeTestClient(port: server.localPort)
+            let region = try JSONSerialization.jsonObject(
+                with: Data(buffer: try await client.call("brief.region", body: ByteBuffer(string: #"{"code":"IR-01"}"#), metadata: Metadata(deadlineMilliseconds: 2000)))
+            ) as? [String: Any]
+            let missing = ((region?["missing"] as? [[String: Any]]) ?? []).map { "\($0["part"] ?? "")/\($0["code"] ?? "")" }
+            #expect(missing.contains("region/unavailable") && missing.contains("partnerships/unavailable"), "\(missing)")
+            #expect(missing.contains("trade/unavailable"), "no route to trade: \(missing)")
+            let followUp = try JSONSerialization.jsonObject(
+                with: Data(buffer: try await client.call("brief.followup", body: ByteBuffer(string: "{}")))
+            ) as? [String: Any]
+            let owners = (followUp?["byOwner"] as? [[String: Any]]) ?? []
+            #expect(owners.first?["owner"] as? String == "official:kazem-jalali")
+            let blocking = (followUp?["blockingMost"] as? [[String: Any]]) ?? []
+            #expect(blocking.first?["blockedActions"] as? Int == 1)
+            await client.close()
+        }
+        for pool in pools.values { await pool.close() }
+        await agreements.stop()
+    }
+}
