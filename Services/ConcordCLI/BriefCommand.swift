@@ -1,4 +1,8 @@
 import ArgumentParser
+import ConcordProtocol
+#if canImport(Glibc)
+import Glibc
+#endif
 import NIOCore
 
 /// `concord brief ...`: the gateway's combined answers, one call each.
@@ -13,9 +17,16 @@ struct BriefCommand: AsyncParsableCommand {
         @OptionGroup var endpoint: EndpointOptions
         @Argument(help: "The session's number, e.g. 6.")
         var number: Int
+        @Flag(help: "JSON, as programs want it (the default when standard output is not a terminal).")
+        var json = false
 
         func run() async throws {
-            print(String(buffer: try await callAndReport(self.endpoint, "brief.session", body: #"{"number":\#(self.number)}"#)))
+            let answer = try await callAndReport(self.endpoint, "brief.session", body: #"{"number":\#(self.number)}"#)
+            guard !self.json, isatty(STDOUT_FILENO) == 1, let brief = try? JSONBody.decode(SessionBrief.self, from: answer) else {
+                print(String(buffer: answer))
+                return
+            }
+            print(brief.render(width: terminalWidth()))
         }
     }
 
@@ -47,4 +58,11 @@ struct BriefCommand: AsyncParsableCommand {
             print(String(buffer: try await callAndReport(self.endpoint, "brief.followup", body: body)))
         }
     }
+}
+
+/// The terminal's width in columns (80 when it cannot be told).
+func terminalWidth() -> Int {
+    var size = winsize()
+    guard ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 else { return 80 }
+    return Int(size.ws_col)
 }
