@@ -19,14 +19,49 @@ struct BriefCommand: AsyncParsableCommand {
         var number: Int
         @Flag(help: "JSON, as programs want it (the default when standard output is not a terminal).")
         var json = false
+        @Option(help: "Also write the brief as one self-contained HTML page to this file.")
+        var html: String?
 
         func run() async throws {
             let answer = try await callAndReport(self.endpoint, "brief.session", body: #"{"number":\#(self.number)}"#)
+            if let html = self.html {
+                let brief = try JSONBody.decode(SessionBrief.self, from: answer)
+                let page = BriefHTML.render(brief, months: try await self.months(for: brief))
+                try writeFile(html, page)
+                complain("wrote \(html)")
+                if !self.json, isatty(STDOUT_FILENO) != 1 { return }
+            }
             guard !self.json, isatty(STDOUT_FILENO) == 1, let brief = try? JSONBody.decode(SessionBrief.self, from: answer) else {
                 print(String(buffer: answer))
                 return
             }
             print(brief.render(width: terminalWidth()))
+        }
+
+        /// The monthly figures behind the first stated growth: its pair's exports and imports (or
+        /// the one flow it is about) over the span and the base span, month by month.
+        func months(for brief: SessionBrief) async throws -> [BriefHTML.Month] {
+            guard let stated = brief.trade?.first?.stated, let baseFrom = stated.baseFrom, let baseTo = stated.baseTo else { return [] }
+            struct Point: Decodable { var period: String; var value: String }
+            func series(_ from: String, _ to: String) async throws -> [String: Double] {
+                var sums: [String: Double] = [:]
+                for flow in stated.flowList {
+                    let body = #"{"reporter":"\#(stated.reporter)","partner":"\#(stated.partner)","flow":"\#(flow)","from":"\#(from)","to":"\#(to)"}"#
+                    let points = try JSONBody.decode([Point].self, from: try await callAndReport(self.endpoint, "trade.series", body: body))
+                    for point in points { sums[point.period, default: 0] += Double(point.value) ?? 0 }
+                }
+                return sums
+            }
+            let current = try await series(stated.from, stated.to)
+            let base = try await series(baseFrom, baseTo)
+            let currentMonths = monthsBetween(stated.from, stated.to)
+            let baseMonths = monthsBetween(baseFrom, baseTo)
+            return currentMonths.enumerated().map { index, month in
+                BriefHTML.Month(
+                    label: String(month.suffix(2)), current: current[month],
+                    base: index < baseMonths.count ? base[baseMonths[index]] : nil
+                )
+            }
         }
     }
 
@@ -65,4 +100,31 @@ func terminalWidth() -> Int {
     var size = winsize()
     guard ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 else { return 80 }
     return Int(size.ws_col)
+}
+
+extension SessionBrief.Stated {
+    /// The flows the figure is about: total is exports and imports.
+    var flowList: [String] { self.flow == "total" ? ["X", "M"] : [self.flow] }
+}
+
+/// Every YYYYMM from YYYY-MM `from` to `to`.
+func monthsBetween(_ from: String, _ to: String) -> [String] {
+    guard var year = Int(from.prefix(4)), var month = Int(from.suffix(2)), let lastYear = Int(to.prefix(4)), let lastMonth = Int(to.suffix(2)) else {
+        return []
+    }
+    var months: [String] = []
+    while (year, month) <= (lastYear, lastMonth), months.count < 240 {
+        months.append(String(year) + (month < 10 ? "0" : "") + String(month))
+        month += 1
+        if month > 12 { month = 1; year += 1 }
+    }
+    return months
+}
+
+/// Writes `text` to `path`, replacing it.
+func writeFile(_ path: String, _ text: String) throws {
+    let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    guard descriptor >= 0 else { throw ValidationError("cannot write \(path): \(String(cString: strerror(errno)))") }
+    defer { close(descriptor) }
+    writeAll(text, to: descriptor)
 }

@@ -79,6 +79,7 @@ struct SessionBrief: Decodable {
     }
 
     struct Stated: Decodable {
+        var flow: String
         var measure: String
         var value: String
         var unit: String

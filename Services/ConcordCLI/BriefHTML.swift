@@ -1,0 +1,178 @@
+/// `brief session N --html FILE`: one self-contained HTML page (no network, no external
+/// assets): the session, co-chairs and attendees, items with status chips, actions with
+/// progress bars and overdue marks, obstacles, and an inline SVG chart of monthly trade over the
+/// two spans with the stated figure beside the computed one. It prints well, reads on a phone,
+/// and lays Persian and Russian out in their own direction (`dir="auto"`).
+///
+/// Written by hand rather than with JohnSundell/Plot (the listed HTML library): Plot needs
+/// Foundation, and the CLI links FoundationEssentials only (docker/README.md says why); the page
+/// is small and every text goes through `escape`.
+enum BriefHTML {
+    /// One month of the chart: the current span's value and the base span's, in USD.
+    struct Month {
+        var label: String
+        var current: Double?
+        var base: Double?
+    }
+
+    static func escape(_ text: String) -> String {
+        var out = ""
+        out.reserveCapacity(text.utf8.count)
+        for character in text {
+            switch character {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&#39;"
+            default: out.append(character)
+            }
+        }
+        return out
+    }
+
+    static func render(_ brief: SessionBrief, months: [Month]) -> String {
+        var body = ""
+        let session = brief.session
+        let title = "Session \(session?.number ?? brief.number)" + (session?.startDate.map { ", \($0)" } ?? "")
+            + (session?.city.map { ", \($0)" } ?? "")
+        body += "<header><h1>\(escape(title))</h1>"
+        if let attendees = brief.attendees {
+            let chairs = attendees.filter { $0.attendance.role == "co-chair" }
+            body += "<p class=\"chairs\">Co-chairs: " + chairs.map { "<span class=\"person\" dir=\"auto\">\(escape($0.official.name))</span>" }.joined(separator: " · ") + "</p>"
+            let others = attendees.filter { $0.attendance.role != "co-chair" }
+            if !others.isEmpty {
+                body += "<ul class=\"attendees\">" + others.map {
+                    "<li><span class=\"role\">\(escape($0.attendance.role))</span> <span dir=\"auto\">\(escape($0.official.name))</span>"
+                        + ($0.official.title.map { ", " + escape($0) } ?? "") + "</li>"
+                }.joined() + "</ul>"
+            }
+        }
+        body += "</header>"
+        if let followup = brief.followup {
+            body += "<section><h2>Items proposed or agreed <small>as of \(escape(followup.asOf))</small></h2>"
+            for item in followup.items {
+                body += "<article class=\"item\"><h3><span class=\"chip status-\(escape(item.instrument.status))\">\(escape(item.instrument.status))</span> "
+                    + "<span dir=\"auto\">\(escape(item.instrument.title))</span> <small>\(escape(item.instrument.kind))</small></h3>"
+                let overdue = Set(item.overdueActions.map(\.id))
+                let actions = item.overdueActions + item.openActions.filter { !overdue.contains($0.id) }
+                if !actions.isEmpty { body += "<ul class=\"actions\">" + actions.map { action(of: $0, overdue: overdue.contains($0.id)) }.joined() + "</ul>" }
+                for obstacle in item.blockingObstacles {
+                    body += "<p class=\"blocked\">Blocked by: \(escape(obstacle.title))</p>"
+                }
+                body += "</article>"
+            }
+            if !followup.sessionActions.isEmpty {
+                body += "<h3>Actions of the session</h3><ul class=\"actions\">" + followup.sessionActions.map { action(of: $0, overdue: false) }.joined() + "</ul>"
+            }
+            body += "</section><section><h2>Obstacles raised</h2><ul class=\"obstacles\">"
+            body += followup.obstacles.map {
+                "<li><span class=\"chip obstacle-\(escape($0.status))\">\(escape($0.status))</span> \(escape($0.title)) <small>\(escape($0.category))</small></li>"
+            }.joined()
+            body += "</ul></section>"
+        }
+        if let trade = brief.trade {
+            body += "<section><h2>Trade</h2>"
+            if trade.isEmpty { body += "<p>No figure was stated at this session.</p>" }
+            for headline in trade {
+                let stated = headline.stated
+                let unit = stated.unit == "percent" ? "%" : " USD"
+                let sign = stated.measure == "growth" && !stated.value.hasPrefix("-") ? "+" : ""
+                body += "<p class=\"stated\">Stated: <strong>\(sign)\(escape(stated.value))\(unit)</strong>, \(escape(stated.reporter))–\(escape(stated.partner)), "
+                    + "\(escape(stated.from))..\(escape(stated.to))" + (stated.baseFrom.map { " against \(escape($0))..\(escape(stated.baseTo ?? ""))" } ?? "")
+                    + (stated.statedBy.map { ", by \(escape($0))" } ?? "") + "</p>"
+                if let growth = headline.computed {
+                    if growth.computed.isEmpty { body += "<p class=\"computed\">Computed: no observations for these months.</p>" }
+                    for computed in growth.computed {
+                        let change = computed.changePercent.map { ($0.hasPrefix("-") ? "" : "+") + $0 + "%" } ?? "not computable"
+                        body += "<p class=\"computed\">Computed: <strong>\(escape(change))</strong> (\(escape(computed.source))): "
+                            + "\(escape(SessionBrief.grouped(computed.current.value ?? "-"))) against \(escape(SessionBrief.grouped(computed.base.value ?? "-"))) USD"
+                            + (computed.synthetic ? " <span class=\"chip synthetic\">synthetic data</span>" : "") + "</p>"
+                        let missing = computed.current.monthsMissing + computed.base.monthsMissing
+                        if !missing.isEmpty { body += "<p class=\"missing\">Months missing: \(escape(missing.joined(separator: ", ")))</p>" }
+                    }
+                    body += chart(
+                        months, spans: ("\(stated.from)..\(stated.to)", "\(stated.baseFrom ?? "")..\(stated.baseTo ?? "")"),
+                        stated: "\(sign)\(stated.value)\(unit) stated", computed: growth.computed.first?.changePercent
+                    )
+                }
+            }
+            body += "</section>"
+        }
+        if !brief.missing.isEmpty {
+            body += "<section class=\"missing-parts\"><h2>Missing from this brief</h2><ul>"
+                + brief.missing.map { "<li>\(escape($0.part)) (\(escape($0.service))): \(escape($0.code)): \(escape($0.message))</li>" }.joined() + "</ul></section>"
+        }
+        return """
+            <!DOCTYPE html>
+            <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+            <title>\(escape(title)) — Concord brief</title>
+            <style>\(Self.style)</style></head>
+            <body><main>\(body)<footer>Concord brief, generated from the secretariat's records; every figure carries its source in the records.</footer></main></body></html>
+            """
+    }
+
+    static func action(of action: SessionBrief.Action, overdue: Bool) -> String {
+        let progress = max(0, min(100, action.progress ?? 0))
+        return "<li class=\"action\(overdue ? " overdue" : "")\">" + (overdue ? "<span class=\"chip late\">overdue</span> " : "")
+            + "<span dir=\"auto\">\(escape(action.title))</span>"
+            + " <small>\(escape(SessionBrief.owner(action.owner)))" + (action.due.map { ", due \(escape($0))" } ?? ", no due date") + "</small>"
+            + "<span class=\"bar\" role=\"progressbar\" aria-valuenow=\"\(progress)\" aria-valuemin=\"0\" aria-valuemax=\"100\"><span style=\"width:\(progress)%\"></span></span>"
+            + "<small>\(progress)%</small></li>"
+    }
+
+    /// Two lines: the current span's months and the base span's, month by month.
+    static func chart(_ months: [Month], spans: (current: String, base: String), stated: String, computed: String?) -> String {
+        guard !months.isEmpty else { return "" }
+        let values = months.flatMap { [$0.current, $0.base] }.compactMap { $0 }
+        guard let top = values.max(), top > 0 else { return "<p class=\"computed\">No monthly data to chart.</p>" }
+        // The legend has its own band above the plot, so no line runs under it.
+        let width = 640.0, height = 260.0, left = 56.0, bottom = 28.0, plotTop = 40.0
+        let plotWidth = width - left - 12, plotHeight = height - bottom - plotTop
+        func x(_ index: Int) -> Double { left + (months.count == 1 ? plotWidth / 2 : plotWidth * Double(index) / Double(months.count - 1)) }
+        func y(_ value: Double) -> Double { plotTop + plotHeight * (1 - value / top) }
+        func line(_ pick: (Month) -> Double?, cls: String) -> String {
+            let points = months.enumerated().compactMap { index, month in pick(month).map { "\(x(index)),\(y($0))" } }
+            return "<polyline class=\"\(cls)\" fill=\"none\" points=\"\(points.joined(separator: " "))\"/>"
+                + months.enumerated().compactMap { index, month in pick(month).map { "<circle class=\"\(cls)\" cx=\"\(x(index))\" cy=\"\(y($0))\" r=\"3\"/>" } }.joined()
+        }
+        var svg = "<figure><svg viewBox=\"0 0 \(Int(width)) \(Int(height))\" role=\"img\" aria-label=\"Monthly trade, the span against the base span\">"
+        svg += "<line class=\"axis\" x1=\"\(left)\" y1=\"\(plotTop + plotHeight)\" x2=\"\(width - 12)\" y2=\"\(plotTop + plotHeight)\"/>"
+        svg += "<text class=\"tick\" x=\"\(left - 6)\" y=\"\(plotTop + 4)\" text-anchor=\"end\">\(escape(Self.short(top)))</text>"
+        svg += "<text class=\"tick\" x=\"\(left - 6)\" y=\"\(plotTop + plotHeight)\" text-anchor=\"end\">0</text>"
+        for (index, month) in months.enumerated() {
+            svg += "<text class=\"tick\" x=\"\(x(index))\" y=\"\(height - 8)\" text-anchor=\"middle\">\(escape(month.label))</text>"
+        }
+        svg += line({ $0.base }, cls: "base") + line({ $0.current }, cls: "current")
+        svg += "<text class=\"legend current\" x=\"\(left)\" y=\"18\">● \(escape(spans.current))</text>"
+        svg += "<text class=\"legend base\" x=\"\(left + 140)\" y=\"18\">● \(escape(spans.base))</text>"
+        svg += "<text class=\"legend stated\" x=\"\(width - 12)\" y=\"18\" text-anchor=\"end\">\(escape(stated))"
+            + (computed.map { " · computed \($0.hasPrefix("-") ? "" : "+")\(escape($0))%" } ?? "") + "</text>"
+        svg += "</svg><figcaption>Monthly trade (USD), month by month: the span and the base span.</figcaption></figure>"
+        return svg
+    }
+
+    static func short(_ value: Double) -> String {
+        if value >= 1e9 { return "\(Int((value / 1e8).rounded()) / 10).\(Int((value / 1e8).rounded()) % 10) bn" }
+        if value >= 1e6 { return "\(Int((value / 1e5).rounded()) / 10).\(Int((value / 1e5).rounded()) % 10) m" }
+        return String(Int(value))
+    }
+
+    static let style = """
+        :root{--ink:#1d2733;--muted:#5b6776;--line:#d6dde6;--accent:#1f6feb;--late:#b42318;--ok:#1a7f37}
+        *{box-sizing:border-box}body{margin:0;font:16px/1.5 system-ui,"Noto Sans","DejaVu Sans",sans-serif;color:var(--ink);background:#fff}
+        main{max-width:60rem;margin:0 auto;padding:1rem}h1{font-size:1.6rem;margin:.2rem 0}h2{font-size:1.2rem;border-bottom:1px solid var(--line);padding-bottom:.2rem;margin-top:1.6rem}
+        h3{font-size:1rem;margin:.8rem 0 .3rem}small{color:var(--muted)}ul{padding-left:1.1rem}.chairs{font-size:1.1rem}.person{font-weight:600}
+        .role{color:var(--muted);text-transform:capitalize}.chip{display:inline-block;border-radius:1rem;padding:0 .55rem;font-size:.8rem;border:1px solid var(--line);background:#f3f6f9}
+        .status-in-force,.status-signed,.status-completed{background:#e6f4ea;border-color:#a8d5b5}.status-proposed,.status-under-negotiation,.status-recorded{background:#eef4ff;border-color:#b6cdf5}
+        .status-withdrawn,.status-rejected,.status-terminated,.status-suspended,.status-expired{background:#f6f6f6}.late,.obstacle-open{background:#fdecea;border-color:#f2b8b5;color:var(--late)}
+        .synthetic{background:#fff4e5;border-color:#f5c98a}.action{margin:.35rem 0}.overdue{color:var(--late)}
+        .bar{display:inline-block;vertical-align:middle;width:6rem;height:.55rem;margin:0 .4rem;border-radius:.3rem;background:#e8edf2;overflow:hidden}.bar span{display:block;height:100%;background:var(--accent)}
+        .overdue .bar span{background:var(--late)}.blocked{color:var(--late);margin:.2rem 0 .2rem 1.1rem}.missing{color:var(--late)}
+        figure{margin:1rem 0}svg{width:100%;height:auto;border:1px solid var(--line);border-radius:.4rem}polyline{stroke-width:2.5}polyline.current{stroke:var(--accent)}polyline.base{stroke:#9aa5b1}
+        circle.current{fill:var(--accent)}circle.base{fill:#9aa5b1}.axis{stroke:var(--line)}.tick{font-size:11px;fill:var(--muted)}.legend{font-size:12px}.legend.current{fill:var(--accent)}.legend.base{fill:#6b7785}.legend.stated{fill:var(--ink);font-weight:600}
+        figcaption{font-size:.85rem;color:var(--muted)}footer{margin-top:2rem;font-size:.8rem;color:var(--muted)}
+        @media (max-width:40rem){body{font-size:15px}.bar{width:4rem}}
+        @media print{main{max-width:none;padding:0}.chip{border-color:#999}a{color:inherit}section{break-inside:avoid}svg{border:none}}
+        """
+}
