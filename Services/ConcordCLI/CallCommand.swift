@@ -29,9 +29,16 @@ struct CallCommand: AsyncParsableCommand {
     @Option(help: "Idempotency key for a write that may be retried.")
     var idempotencyKey: String?
 
+    @OptionGroup var output: OutputOptions
+
     func run() async throws {
         let answer = try await callAndReport(self.endpoint, self.verb, body: self.body, deadline: self.deadline, idempotencyKey: self.idempotencyKey)
-        print(String(buffer: answer))
+        // Indented on a terminal; the answer's own bytes otherwise.
+        self.output.print(answer) { value, _ in
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            return (try? String(decoding: encoder.encode(value), as: UTF8.self)) ?? String(buffer: answer)
+        }
     }
 }
 

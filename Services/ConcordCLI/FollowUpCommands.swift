@@ -4,6 +4,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import ConcordProtocol
 import NIOCore
 
 /// A JSON object body from the options that were given.
@@ -28,10 +29,16 @@ struct InstrumentsCommand: AsyncParsableCommand {
     var session: Int?
     @Option(help: "transport, agriculture, banking-and-finance, trade, ...")
     var sector: String?
+    @OptionGroup var output: OutputOptions
 
     func run() async throws {
         let request = try body(["status": self.status, "sector": self.sector], integers: ["session": self.session])
-        print(String(buffer: try await callAndReport(self.endpoint, "agreements.instruments.list", body: request)))
+        self.output.print(try await callAndReport(self.endpoint, "agreements.instruments.list", body: request)) { answer, width in
+            Table.render(["Status", "Kind", "Signed", "In force", "Title"], answer.rows.map { row in
+                [row[path: "status"]?.cell ?? "", row[path: "kind"]?.cell ?? "", row[path: "signed"]?.cell ?? "",
+                 row[path: "inForce"]?.cell ?? "", row[path: "title"]?.cell ?? ""]
+            }, width: width)
+        }
     }
 }
 
@@ -46,13 +53,22 @@ struct ActionsCommand: AsyncParsableCommand {
     @Option(help: "With --overdue: count on this day (YYYY-MM-DD) instead of today.")
     var asOf: String?
 
+    @OptionGroup var output: OutputOptions
+
     func run() async throws {
+        let answer: ByteBuffer
         if self.overdue {
-            let request = try body(["owner": self.owner, "asOf": self.asOf])
-            print(String(buffer: try await callAndReport(self.endpoint, "agreements.actions.overdue", body: request)))
+            answer = try await callAndReport(self.endpoint, "agreements.actions.overdue", body: try body(["owner": self.owner, "asOf": self.asOf]))
         } else {
             guard self.asOf == nil else { throw ValidationError("--as-of goes with --overdue") }
-            print(String(buffer: try await callAndReport(self.endpoint, "agreements.actions.list", body: try body(["owner": self.owner]))))
+            answer = try await callAndReport(self.endpoint, "agreements.actions.list", body: try body(["owner": self.owner]))
+        }
+        self.output.print(answer) { answer, width in
+            let table = Table.render(["Due", "Status", "Done", "Owner", "Title"], answer.rows.map { row in
+                [row[path: "due"]?.cell ?? "-", row[path: "status"]?.cell ?? "", "\(row[path: "progress"]?.cell ?? "0")%",
+                 row[path: "owner"]?.object?.values.first?.cell ?? "", row[path: "title"]?.cell ?? ""]
+            }, width: width)
+            return (answer[path: "asOf"].map { "Overdue on \($0.cell), oldest first\n" } ?? "") + table
         }
     }
 }
@@ -65,10 +81,16 @@ struct ObstaclesCommand: AsyncParsableCommand {
     var status: String?
     @Option(help: "banking-and-payments, legal-framework, standards-and-certification, customs, ...")
     var category: String?
+    @OptionGroup var output: OutputOptions
 
     func run() async throws {
         let request = try body(["status": self.status, "category": self.category])
-        print(String(buffer: try await callAndReport(self.endpoint, "agreements.obstacles.list", body: request)))
+        self.output.print(try await callAndReport(self.endpoint, "agreements.obstacles.list", body: request)) { answer, width in
+            Table.render(["Status", "Category", "Raised at", "Title"], answer.rows.map { row in
+                [row[path: "status"]?.cell ?? "", row[path: "category"]?.cell ?? "",
+                 row[path: "raisedAt.session"].map { "session \($0.cell)" } ?? "", row[path: "title"]?.cell ?? ""]
+            }, width: width)
+        }
     }
 }
 
@@ -80,9 +102,26 @@ struct FollowUpCommand: AsyncParsableCommand {
     var session: Int
     @Option(help: "Count overdue on this day (YYYY-MM-DD) instead of today.")
     var asOf: String?
+    @OptionGroup var output: OutputOptions
 
     func run() async throws {
         let request = try body(["asOf": self.asOf], integers: ["session": self.session])
-        print(String(buffer: try await callAndReport(self.endpoint, "agreements.followup", body: request)))
+        self.output.print(try await callAndReport(self.endpoint, "agreements.followup", body: request)) { answer, width in
+            var rows: [[String]] = []
+            for item in answer[path: "items"]?.rows ?? [] {
+                let overdue = (item[path: "overdueActions"]?.rows ?? []).count
+                let open = (item[path: "openActions"]?.rows ?? []).count
+                let blocked = (item[path: "blockingObstacles"]?.rows ?? []).compactMap { $0[path: "title"]?.cell }
+                rows.append([item[path: "instrument.status"]?.cell ?? "", "\(open)", "\(overdue)",
+                             (item[path: "instrument.title"]?.cell ?? "") + (blocked.isEmpty ? "" : " — blocked by " + blocked.joined(separator: ", "))])
+            }
+            for action in answer[path: "sessionActions"]?.rows ?? [] {
+                rows.append(["action: " + (action[path: "status"]?.cell ?? ""), "", "", action[path: "title"]?.cell ?? ""])
+            }
+            let obstacles = (answer[path: "obstacles"]?.rows ?? []).map { "  [\($0[path: "status"]?.cell ?? "")] \($0[path: "title"]?.cell ?? "")" }
+            return "Session \(self.session), as of \(answer[path: "asOf"]?.cell ?? "")\n"
+                + Table.render(["Status", "Open", "Overdue", "Item"], rows, width: width)
+                + (obstacles.isEmpty ? "" : "\n\nObstacles raised\n" + obstacles.joined(separator: "\n"))
+        }
     }
 }

@@ -4,6 +4,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import ConcordProtocol
 import NIOCore
 
 /// `concord trade ...`: questions about trade, through the gateway.
@@ -39,6 +40,7 @@ struct TradeCommand: AsyncParsableCommand {
         var baseFrom: String?
         @Option(help: "Last month of the base span (default: a year before --to).")
         var baseTo: String?
+        @OptionGroup var output: OutputOptions
 
         func run() async throws {
             let fields: [String: String?] = [
@@ -46,7 +48,24 @@ struct TradeCommand: AsyncParsableCommand {
                 "baseFrom": self.baseFrom, "baseTo": self.baseTo, "asPublishedOn": self.span.asPublishedOn, "commodity": self.span.commodity,
             ]
             let body = String(decoding: try JSONEncoder().encode(fields.compactMapValues { $0 }), as: UTF8.self)
-            print(String(buffer: try await callAndReport(self.endpoint, "trade.growth", body: body)))
+            self.output.print(try await callAndReport(self.endpoint, "trade.growth", body: body)) { answer, _ in
+                var out = "\(self.reporter)–\(self.partner), \(answer[path: "flow"]?.cell ?? ""), \(self.span.from)..\(self.span.to)\n"
+                let computed = answer[path: "computed"]?.rows ?? []
+                if computed.isEmpty { out += "Computed: no observations for these months\n" }
+                for row in computed {
+                    let change = row[path: "changePercent"]?.cell.nonEmpty.map { ($0.hasPrefix("-") ? "" : "+") + $0 + "%" } ?? "not computable"
+                    out += "Computed: \(change) (\(row[path: "source"]?.cell ?? "")): \(Table.grouped(row[path: "current.value"]?.cell ?? "-")) against "
+                        + "\(Table.grouped(row[path: "base.value"]?.cell ?? "-")) USD" + (row[path: "synthetic"] == .bool(true) ? " — SYNTHETIC data" : "") + "\n"
+                    let missing = (row[path: "current.monthsMissing"]?.rows ?? []) + (row[path: "base.monthsMissing"]?.rows ?? [])
+                    if !missing.isEmpty { out += "  months missing: " + missing.map(\.cell).joined(separator: ", ") + "\n" }
+                }
+                for stated in answer[path: "stated"]?.rows ?? [] {
+                    out += "Stated:   \(stated[path: "value"]?.cell ?? "")\(stated[path: "unit"] == .string("percent") ? "%" : " USD")"
+                        + " by \(stated[path: "statedBy"]?.cell ?? "?") — \(stated[path: "source"]?.cell ?? "")\n"
+                }
+                if let note = answer[path: "note"]?.cell, !note.isEmpty { out += "Note: \(note)\n" }
+                return String(out.dropLast())
+            }
         }
     }
 
@@ -68,4 +87,8 @@ struct TradeCommand: AsyncParsableCommand {
             print(String(buffer: try await callAndReport(self.endpoint, "trade.mirror", body: body)))
         }
     }
+}
+
+extension String {
+    fileprivate var nonEmpty: String? { self.isEmpty ? nil : self }
 }

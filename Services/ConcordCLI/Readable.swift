@@ -1,0 +1,140 @@
+import ArgumentParser
+import ConcordProtocol
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
+import NIOCore
+
+/// How a read command prints: a table or a report for a person on a terminal, JSON for
+/// programs (`--json`, and whenever standard output is not a terminal).
+struct OutputOptions: ParsableArguments {
+    @Flag(help: "Print the answer as JSON (the default when standard output is not a terminal).")
+    var json = false
+
+    var forPeople: Bool { !self.json && isatty(STDOUT_FILENO) == 1 }
+
+    /// Prints `answer`: `people` renders it from its JSON when a person reads, else the JSON.
+    func print(_ answer: ByteBuffer, people: (JSONValue, Int) -> String) {
+        guard self.forPeople, let value = try? JSONBody.decode(JSONValue.self, from: answer) else {
+            Swift.print(String(buffer: answer))
+            return
+        }
+        Swift.print(people(value, terminalWidth()))
+    }
+}
+
+extension JSONValue {
+    /// The value at a dotted path (`official.name`), or nil.
+    subscript(path path: String) -> JSONValue? {
+        var value: JSONValue? = self
+        for key in path.split(separator: ".") {
+            guard case .object(let object)? = value else { return nil }
+            value = object[String(key)]
+        }
+        return value
+    }
+
+    /// The value as a person reads it in a cell: text as is, numbers grouped, lists joined.
+    var cell: String {
+        switch self {
+        case .null: ""
+        case .bool(let flag): flag ? "yes" : "no"
+        case .integer(let value): value >= 10_000 || value <= -10_000 ? Table.grouped(String(value)) : String(value)
+        case .number(let value): String(value)
+        case .string(let text): text
+        case .array(let items): items.map(\.cell).joined(separator: ", ")
+        case .object(let object): object.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value.cell)" }.joined(separator: ", ")
+        }
+    }
+
+    /// `items` of a page, or the array itself.
+    var rows: [JSONValue] {
+        switch self {
+        case .array(let items): items
+        case .object(let object): if case .array(let items)? = object["items"] { items } else { [] }
+        default: []
+        }
+    }
+}
+
+/// Columns that line up whatever the script (Persian, Russian, Latin), with the last column
+/// wrapped to the terminal's width.
+enum Table {
+    /// Columns a character takes: none for combining marks and format characters (Persian's
+    /// zero-width non-joiner), one otherwise.
+    static func width(_ text: String) -> Int {
+        text.unicodeScalars.reduce(0) { count, scalar in
+            switch scalar.properties.generalCategory {
+            case .nonspacingMark, .enclosingMark, .format, .control: count
+            default: count + 1
+            }
+        }
+    }
+
+    static func render(_ headers: [String], _ rows: [[String]], width: Int) -> String {
+        guard !rows.isEmpty else { return "(none)" }
+        let rows = rows.map { row in row.map { $0.replacingNewlines() } }
+        var widths = headers.map(Self.width)
+        for row in rows {
+            for (index, cell) in row.enumerated() where index < widths.count - 1 { widths[index] = max(widths[index], Self.width(cell)) }
+        }
+        let fixed = widths.dropLast().reduce(0, +) + 2 * (widths.count - 1)
+        let last = max(20, width - fixed - 1)
+        widths[widths.count - 1] = min(last, max(Self.width(headers.last ?? ""), rows.map { Self.width($0.last ?? "") }.max() ?? 0))
+        func line(_ cells: [String]) -> [String] {
+            let wrapped = Self.wrap(cells.last ?? "", widths[widths.count - 1])
+            return wrapped.enumerated().map { index, part in
+                let head = cells.dropLast().enumerated().map { column, cell in
+                    Self.pad(index == 0 ? cell : "", widths[column])
+                }
+                return (head + [part]).joined(separator: "  ")
+            }
+        }
+        var out = line(headers)
+        out.append(widths.map { String(repeating: "─", count: $0) }.joined(separator: "  "))
+        for row in rows { out += line(row) }
+        return out.joined(separator: "\n")
+    }
+
+    static func pad(_ text: String, _ width: Int) -> String {
+        text + String(repeating: " ", count: max(0, width - Self.width(text)))
+    }
+
+    /// Words into lines of at most `width` columns; a word longer than that is cut.
+    static func wrap(_ text: String, _ width: Int) -> [String] {
+        var lines: [String] = []
+        var current = ""
+        for word in text.split(separator: " ", omittingEmptySubsequences: true).map(String.init) {
+            var word = word
+            while Self.width(word) > width {
+                if !current.isEmpty { lines.append(current); current = "" }
+                lines.append(String(word.prefix(width)))
+                word = String(word.dropFirst(width))
+            }
+            if current.isEmpty {
+                current = word
+            } else if Self.width(current) + 1 + Self.width(word) <= width {
+                current += " " + word
+            } else {
+                lines.append(current)
+                current = word
+            }
+        }
+        if !current.isEmpty || lines.isEmpty { lines.append(current) }
+        return lines
+    }
+
+    /// 3509020800.72 as 3,509,020,800.72.
+    static func grouped(_ decimal: String) -> String { SessionBrief.grouped(decimal) }
+}
+
+extension String {
+    fileprivate func replacingNewlines() -> String {
+        String(self.map { $0 == "\n" || $0 == "\r" ? " " : $0 })
+    }
+}
