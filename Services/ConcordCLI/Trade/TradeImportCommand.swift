@@ -44,6 +44,9 @@ struct TradeImportCommand: AsyncParsableCommand {
         }
     }
 
+    /// Bytes of rows a request carries at most, well under the default 1 MiB line.
+    static let maxBatchBytes = 768 * 1024
+
     struct Problem {
         var line: Int
         var column: String
@@ -99,10 +102,22 @@ struct TradeImportCommand: AsyncParsableCommand {
             rows.removeAll(keepingCapacity: true)
         }
         // Streamed: at most one batch of rows and one chunk of the file are held at a time.
+        // A batch is also bounded in bytes: a line longer than the gateway's limit (1 MiB by
+        // default) would be refused and the connection closed.
+        var bytes = 0
         try await self.readRows { _, outcome in
             guard case .success(.observation(let row)) = outcome else { return }
-            rows.append(Self.json(row))
-            if rows.count == self.batch { try await send() }
+            let json = Self.json(row)
+            if !rows.isEmpty, bytes + json.utf8.count + 1 > Self.maxBatchBytes {
+                try await send()
+                bytes = 0
+            }
+            rows.append(json)
+            bytes += json.utf8.count + 1
+            if rows.count == self.batch {
+                try await send()
+                bytes = 0
+            }
         }
         try await send()
         await client.close()
