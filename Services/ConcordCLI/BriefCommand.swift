@@ -70,12 +70,45 @@ struct BriefCommand: AsyncParsableCommand {
         @OptionGroup var endpoint: EndpointOptions
         @Argument(help: "ISO 3166-2 code, e.g. RU-AST.")
         var code: String
+        @OptionGroup var output: OutputOptions
 
         func run() async throws {
             guard self.code.utf8.allSatisfy({ $0 == UInt8(ascii: "-") || (48...57).contains($0) || (65...90).contains($0) || (97...122).contains($0) }) else {
                 throw ValidationError("the code is an ISO 3166-2 code such as RU-AST")
             }
-            print(String(buffer: try await callAndReport(self.endpoint, "brief.region", body: #"{"code":"\#(self.code)"}"#)))
+            self.output.print(try await callAndReport(self.endpoint, "brief.region", body: #"{"code":"\#(self.code)"}"#)) { brief, width in
+                var out: [String] = []
+                let region = brief[path: "region"]
+                let names = (region?[path: "localNames"]?.object ?? [:]).sorted { $0.key < $1.key }.map(\.value.cell).joined(separator: " / ")
+                out.append("\(region?[path: "name"]?.cell ?? self.code.uppercased()) (\(brief[path: "code"]?.cell ?? ""))" + (names.isEmpty ? "" : "  \(names)"))
+                if let capital = region?[path: "capital"]?.cell, !capital.isEmpty { out.append("Capital: \(capital)") }
+                out.append("")
+                out.append("Partnerships")
+                out.append(Table.render(["Since", "With", "Instrument"], (brief[path: "partnerships"]?.rows ?? []).map { row in
+                    let other = row[path: "regionA"]?.cell == brief[path: "code"]?.cell ? row[path: "regionB"]?.cell : row[path: "regionA"]?.cell
+                    return [row[path: "since"]?.cell ?? "-", other ?? "", row[path: "instrument"]?.cell ?? ""]
+                }, width: width))
+                out.append("")
+                out.append("Instruments it is a party to")
+                out.append(Table.render(["Status", "Kind", "Title"], (brief[path: "instruments"]?.rows ?? []).map { row in
+                    [row[path: "status"]?.cell ?? "", row[path: "kind"]?.cell ?? "", row[path: "title"]?.cell ?? ""]
+                }, width: width))
+                out.append("")
+                out.append("Actions it owns (overdue first)")
+                let overdue = brief[path: "overdueActions"]?.rows ?? []
+                let overdueIDs = Set(overdue.compactMap { $0[path: "id"]?.cell })
+                let others = (brief[path: "actions"]?.rows ?? []).filter { !overdueIDs.contains($0[path: "id"]?.cell ?? "") }
+                out.append(Table.render(["", "Due", "Status", "Title"], (overdue.map { ("OVERDUE", $0) } + others.map { ("", $0) }).map { mark, row in
+                    [mark, row[path: "due"]?.cell ?? "-", row[path: "status"]?.cell ?? "", row[path: "title"]?.cell ?? ""]
+                }, width: width))
+                let trade = brief[path: "trade"]?.rows ?? []
+                out.append("")
+                out.append(trade.isEmpty ? "Trade: no source reports this region" : "Trade: \(trade.count) observations reported for this region")
+                for missing in brief[path: "missing"]?.rows ?? [] {
+                    out.append("Missing: \(missing[path: "part"]?.cell ?? "") (\(missing[path: "service"]?.cell ?? "")): \(missing[path: "message"]?.cell ?? "")")
+                }
+                return out.joined(separator: "\n")
+            }
         }
     }
 
@@ -84,13 +117,32 @@ struct BriefCommand: AsyncParsableCommand {
         @OptionGroup var endpoint: EndpointOptions
         @Option(help: "Count overdue on this day (YYYY-MM-DD) instead of today.")
         var asOf: String?
+        @OptionGroup var output: OutputOptions
 
         func run() async throws {
             if let asOf = self.asOf, !asOf.utf8.allSatisfy({ $0 == UInt8(ascii: "-") || (48...57).contains($0) }) {
                 throw ValidationError("--as-of is a day, YYYY-MM-DD")
             }
             let body = self.asOf.map { #"{"asOf":"\#($0)"}"# } ?? "{}"
-            print(String(buffer: try await callAndReport(self.endpoint, "brief.followup", body: body)))
+            self.output.print(try await callAndReport(self.endpoint, "brief.followup", body: body)) { brief, width in
+                var out = ["Overdue on \(brief[path: "asOf"]?.cell ?? "today"), by owner"]
+                var rows: [[String]] = []
+                for owner in brief[path: "byOwner"]?.rows ?? [] {
+                    for (index, action) in (owner[path: "actions"]?.rows ?? []).enumerated() {
+                        rows.append([index == 0 ? owner[path: "owner"]?.cell ?? "" : "", action[path: "due"]?.cell ?? "-", action[path: "title"]?.cell ?? ""])
+                    }
+                }
+                out.append(Table.render(["Owner", "Due", "Action"], rows, width: width))
+                out.append("")
+                out.append("Open obstacles, by the overdue actions they block")
+                out.append(Table.render(["Blocks", "Obstacle"], (brief[path: "blockingMost"]?.rows ?? []).map { row in
+                    [row[path: "blockedActions"]?.cell ?? "0", row[path: "obstacle.title"]?.cell ?? ""]
+                }, width: width))
+                for missing in brief[path: "missing"]?.rows ?? [] {
+                    out.append("Missing: \(missing[path: "part"]?.cell ?? "") (\(missing[path: "service"]?.cell ?? "")): \(missing[path: "message"]?.cell ?? "")")
+                }
+                return out.joined(separator: "\n")
+            }
         }
     }
 }
