@@ -92,6 +92,26 @@ struct BriefsTests {
         await trade.stop()
     }
 
+    @Test func eachBriefAnswersWithMissingWhenItsServiceIsDown() async throws {
+        let nobody = Endpoint(host: "127.0.0.1", port: try freeLoopbackPort())
+        let pools = ["participants": Self.pool("participants", [nobody]), "agreements": Self.pool("agreements", [nobody]),
+                     "trade": Self.pool("trade", [nobody])]
+        try await withTestServer(router: RouteTable(pools: pools).router(authority: nil), peerAuthentication: .optional, serviceName: "gateway") { server in
+            let client = try makeTestClient(port: server.localPort)
+            for (verb, body, parts) in [("brief.session", #"{"number":6}"#, 4), ("brief.region", #"{"code":"IR-01"}"#, 6), ("brief.followup", "{}", 2)] {
+                let start = ContinuousClock.now
+                let answer = try await client.call(verb, body: ByteBuffer(string: body), metadata: Metadata(deadlineMilliseconds: 3000))
+                #expect(ContinuousClock.now - start < .seconds(3), "\(verb) within its deadline")
+                let brief = try JSONSerialization.jsonObject(with: Data(buffer: answer)) as? [String: Any]
+                let missing = (brief?["missing"] as? [[String: Any]]) ?? []
+                #expect(missing.count == parts, "\(verb): every part is named missing: \(missing)")
+                #expect(missing.allSatisfy { $0["code"] as? String == "unavailable" }, "\(verb): \(missing)")
+            }
+            await client.close()
+        }
+        for pool in pools.values { await pool.close() }
+    }
+
     @Test func aServiceThatIsDownIsNamedAsMissing() async throws {
         let agreements = try await FakeService(certificate: "agreements", name: "agreements", verbs: [
             "agreements.actions.overdue": #"{"asOf":"2026-06-30","items":[{"id":"a","title":"A","owner":{"official":"kazem-jalali"},"status":"planned","obstacles":["legal-frameworks"]}]}"#,
