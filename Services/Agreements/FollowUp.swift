@@ -134,6 +134,8 @@ struct FollowUp: Sendable {
         var openActions: [Action]
         var overdueActions: [Action]
         var blockingObstacles: [Obstacle]
+        /// Its indicators; those bound to a trade series the gateway's brief checks against data.
+        var indicators: [Indicator]
     }
 
     struct SessionFollowUp: Encodable, Sendable {
@@ -169,7 +171,8 @@ struct FollowUp: Sendable {
             }
             items.append(SessionItem(
                 instrument: instrument, openActions: open, overdueActions: overdue,
-                blockingObstacles: blocking.filter { $0.status != Obstacle.Status.resolved.rawValue }
+                blockingObstacles: blocking.filter { $0.status != Obstacle.Status.resolved.rawValue },
+                indicators: try await self.store.all(Indicator.self, where: ["instrument": .text(id)])
             ))
         }
         let sessionActions = try await self.store.all(Action.self, where: ["session": .integer(session)]).filter { $0.instrument == nil }

@@ -99,6 +99,10 @@ enum BriefHTML {
             }
             body += "</section>"
         }
+        if let indicators = brief.indicators, !indicators.isEmpty {
+            body += "<section><h2>Indicators bound to trade data</h2><ul class=\"indicators\">"
+                + brief.indicatorLines().map { "<li>\(escape($0))</li>" }.joined() + "</ul></section>"
+        }
         if !brief.missing.isEmpty {
             body += "<section class=\"missing-parts\"><h2>Missing from this brief</h2><ul>"
                 + brief.missing.map { "<li>\(escape($0.part)) (\(escape($0.service))): \(escape($0.code)): \(escape($0.message))</li>" }.joined() + "</ul></section>"

@@ -110,7 +110,15 @@ struct SessionBrief: Decodable {
         var message: String
     }
 
+    struct Indicator: Decodable {
+        struct Value: Decodable { var value: String; var date: String }
+        struct Inner: Decodable { var title: String; var measure: String; var baseline: Value?; var target: Value? }
+        var indicator: Inner
+        var actual: Growth?
+    }
+
     var number: Int
+    var indicators: [Indicator]?
     var session: Session?
     var attendees: [Attendee]?
     var followup: FollowUp?
@@ -182,12 +190,31 @@ struct SessionBrief: Decodable {
                 }
             }
         }
+        if let indicators, !indicators.isEmpty {
+            out.append("")
+            out.append("Indicators bound to trade data")
+            for line in self.indicatorLines() { out.append("  " + line) }
+        }
         if !self.missing.isEmpty {
             out.append("")
             out.append("Missing from this brief")
             for missing in self.missing { out.append("  \(missing.part) (\(missing.service)): \(missing.code): \(missing.message)") }
         }
         return out.joined(separator: "\n")
+    }
+
+    /// Each bound indicator: its target beside the actual trade-metrics computes.
+    func indicatorLines() -> [String] {
+        (self.indicators ?? []).map { bound in
+            let indicator = bound.indicator
+            var line = "\(indicator.title): target \(indicator.target.map { "\(Self.grouped($0.value)) \(indicator.measure) by \($0.date)" } ?? "-")"
+                + (indicator.baseline.map { " (baseline \(Self.grouped($0.value)) in \($0.date))" } ?? "")
+            guard let computed = bound.actual?.computed.first else { return line + "; actual: no observations" }
+            let change = computed.changePercent.map { ($0.hasPrefix("-") ? "" : "+") + $0 + "%" }
+            line += "; actual: \(Self.grouped(computed.current.value ?? "-")) USD" + (change.map { " (\($0) on the baseline period)" } ?? "")
+            if !computed.current.monthsMissing.isEmpty { line += ", \(computed.current.monthsMissing.count) months missing" }
+            return line + (computed.synthetic ? ", SYNTHETIC data" : "")
+        }
     }
 
     static func owner(_ owner: [String: String]) -> String {

@@ -144,8 +144,59 @@ struct Briefs: Sendable {
             Part(name: "trade", service: "trade", verb: "trade.headline", body: #"{"session":\#(number)}"#),
         ]
         let (answers, missing) = await self.ask(parts, context: context, actor: actor)
-        return try Self.compose(fields: [("brief", "\"session\""), ("number", String(number))], parts: parts, answers: answers,
-                                missing: missing, allocator: context.allocator)
+        // Indicators bound to a trade series: their target beside what trade-metrics computes,
+        // asked once the follow-up has named them, within what is left of the deadline.
+        let bound = answers["followup"].map(Self.boundIndicators) ?? []
+        var fields = [("brief", "\"session\""), ("number", String(number))]
+        var allMissing = missing
+        if !bound.isEmpty {
+            let checks = bound.map { indicator in
+                Part(name: indicator.id, service: "trade", verb: "trade.growth", body: indicator.growthBody)
+            }
+            let (computed, stillMissing) = await self.ask(checks, context: context, actor: actor)
+            allMissing += stillMissing.map { Missing(part: "indicator \($0.part)", service: $0.service, code: $0.code, message: $0.message) }
+            var list = "["
+            for (index, indicator) in bound.enumerated() {
+                if index > 0 { list += "," }
+                list += "{\"indicator\":\(indicator.json),\"actual\":" + (computed[indicator.id].map { String(buffer: $0) } ?? "null") + "}"
+            }
+            fields.append(("indicators", list + "]"))
+        }
+        return try Self.compose(fields: fields, parts: parts, answers: answers, missing: allMissing, allocator: context.allocator)
+    }
+
+    /// An indicator of the follow-up that names a trade series and a target.
+    struct BoundIndicator {
+        var id: String
+        var json: String
+        var growthBody: String
+    }
+
+    /// The indicators in a follow-up answer that are bound to a trade series, each with the
+    /// `trade.growth` question that checks its target: the target's period against the
+    /// baseline's (whole years when the dates are years).
+    static func boundIndicators(_ followup: ByteBuffer) -> [BoundIndicator] {
+        struct Value: Codable { var value: String; var date: String }
+        struct Series: Codable { var reporter: String; var partner: String; var flow: String; var commodity: String? }
+        struct Indicator: Codable { var id: String; var title: String; var measure: String; var baseline: Value?; var target: Value?; var series: Series? }
+        struct Item: Decodable { var indicators: [Indicator]? }
+        struct FollowUp: Decodable { var items: [Item] }
+        guard let decoded = try? JSONBody.decode(FollowUp.self, from: followup) else { return [] }
+        func span(_ date: String) -> (String, String) {
+            date.count == 4 ? (date + "-01", date + "-12") : (String(date.prefix(7)), String(date.prefix(7)))
+        }
+        return decoded.items.flatMap { $0.indicators ?? [] }.compactMap { indicator in
+            guard let series = indicator.series, let target = indicator.target, let baseline = indicator.baseline else { return nil }
+            let (from, to) = span(target.date)
+            let (baseFrom, baseTo) = span(baseline.date)
+            let flow = series.flow == "TOTAL" ? "total" : series.flow
+            var body = #"{"reporter":"\#(series.reporter)","partner":"\#(series.partner)","flow":"\#(flow)","from":"\#(from)","to":"\#(to)","baseFrom":"\#(baseFrom)","baseTo":"\#(baseTo)""#
+            if let commodity = series.commodity { body += #","commodity":"\#(commodity)""# }
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            guard let json = try? encoder.encode(indicator) else { return nil }
+            return BoundIndicator(id: indicator.id, json: String(decoding: json, as: UTF8.self), growthBody: body + "}")
+        }
     }
 
     /// `brief.region {code}`: the region, its partnerships, the instruments it is a party to,

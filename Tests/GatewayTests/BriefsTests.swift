@@ -92,6 +92,40 @@ struct BriefsTests {
         await trade.stop()
     }
 
+    @Test func anIndicatorBoundToATradeSeriesShowsItsTargetBesideTheActual() async throws {
+        let participants = try await FakeService(certificate: "participants", name: "participants", verbs: [
+            "participants.sessions.get": #"{"number":6}"#, "participants.sessions.attendees": "[]",
+        ])
+        let indicator = #"{"id":"turnover","title":"Bilateral turnover","measure":"USD","ascending":true,"baseline":{"value":"4000000000","date":"2024"},"target":{"value":"5000000000","date":"2026"},"series":{"reporter":"RU","partner":"IR","flow":"TOTAL"}}"#
+        let agreements = try await FakeService(certificate: "agreements", name: "agreements", verbs: [
+            "agreements.followup": #"{"session":6,"asOf":"2026-06-30","items":[{"instrument":{"id":"x"},"openActions":[],"overdueActions":[],"blockingObstacles":[],"indicators":[\#(indicator)]}],"sessionActions":[],"obstacles":[]}"#,
+        ])
+        let trade = try await FakeService(certificate: "trade-metrics", name: "trade", verbs: [
+            "trade.headline": "[]",
+            "trade.growth": #"{"computed":[{"source":"Test","current":{"from":"2026-01","to":"2026-12","value":"4400000000","monthsCovered":[],"monthsMissing":[]},"base":{"from":"2024-01","to":"2024-12","value":"4000000000","monthsCovered":[],"monthsMissing":[]},"changePercent":"10.0","complete":true,"synthetic":true}],"stated":[]}"#,
+        ])
+        let pools = [
+            "participants": Self.pool("participants", [participants.endpoint]), "agreements": Self.pool("agreements", [agreements.endpoint]),
+            "trade": Self.pool("trade", [trade.endpoint]),
+        ]
+        try await withTestServer(router: RouteTable(pools: pools).router(authority: nil), peerAuthentication: .optional, serviceName: "gateway") { server in
+            let client = try makeTestClient(port: server.localPort)
+            let brief = try JSONSerialization.jsonObject(
+                with: Data(buffer: try await client.call("brief.session", body: ByteBuffer(string: #"{"number":6}"#)))
+            ) as? [String: Any]
+            let indicators = (brief?["indicators"] as? [[String: Any]]) ?? []
+            #expect((indicators.first?["indicator"] as? [String: Any])?["id"] as? String == "turnover")
+            let actual = (indicators.first?["actual"] as? [String: Any])?["computed"] as? [[String: Any]]
+            #expect(actual?.first?["changePercent"] as? String == "10.0")
+            #expect((brief?["missing"] as? [Any])?.isEmpty == true)
+            await client.close()
+        }
+        for pool in pools.values { await pool.close() }
+        await participants.stop()
+        await agreements.stop()
+        await trade.stop()
+    }
+
     @Test func eachBriefAnswersWithMissingWhenItsServiceIsDown() async throws {
         let nobody = Endpoint(host: "127.0.0.1", port: try freeLoopbackPort())
         let pools = ["participants": Self.pool("participants", [nobody]), "agreements": Self.pool("agreements", [nobody]),
