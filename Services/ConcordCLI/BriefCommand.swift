@@ -71,12 +71,19 @@ struct BriefCommand: AsyncParsableCommand {
         @Argument(help: "ISO 3166-2 code, e.g. RU-AST.")
         var code: String
         @OptionGroup var output: OutputOptions
+        @Option(help: "Also write the brief as one self-contained HTML page to this file.")
+        var html: String?
 
         func run() async throws {
             guard self.code.utf8.allSatisfy({ $0 == UInt8(ascii: "-") || (48...57).contains($0) || (65...90).contains($0) || (97...122).contains($0) }) else {
                 throw ValidationError("the code is an ISO 3166-2 code such as RU-AST")
             }
-            self.output.print(try await callAndReport(self.endpoint, "brief.region", body: #"{"code":"\#(self.code)"}"#)) { brief, width in
+            let answer = try await callAndReport(self.endpoint, "brief.region", body: #"{"code":"\#(self.code)"}"#)
+            if let html = self.html {
+                try writeFile(html, BriefHTML.render(region: try JSONBody.decode(JSONValue.self, from: answer)))
+                complain("wrote \(html)")
+            }
+            self.output.print(answer) { brief, width in
                 var out: [String] = []
                 let region = brief[path: "region"]
                 let names = (region?[path: "localNames"]?.object ?? [:]).sorted { $0.key < $1.key }.map(\.value.cell).joined(separator: " / ")

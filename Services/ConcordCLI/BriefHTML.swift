@@ -1,3 +1,5 @@
+import ConcordProtocol
+
 /// `brief session N --html FILE`: one self-contained HTML page (no network, no external
 /// assets): the session, co-chairs and attendees, items with status chips, actions with
 /// progress bars and overdue marks, obstacles, and an inline SVG chart of monthly trade over the
@@ -107,13 +109,63 @@ enum BriefHTML {
             body += "<section class=\"missing-parts\"><h2>Missing from this brief</h2><ul>"
                 + brief.missing.map { "<li>\(escape($0.part)) (\(escape($0.service))): \(escape($0.code)): \(escape($0.message))</li>" }.joined() + "</ul></section>"
         }
-        return """
-            <!DOCTYPE html>
-            <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-            <title>\(escape(title)) — Concord brief</title>
-            <style>\(Self.style)</style></head>
-            <body><main>\(body)<footer>Concord brief, generated from the secretariat's records; every figure carries its source in the records.</footer></main></body></html>
-            """
+        return Self.page(title: title, body: body)
+    }
+
+    /// `brief region CODE --html FILE`: the region, its partnerships, instruments and actions
+    /// (overdue first) and how much trade a source reports for it, from the brief's JSON.
+    static func render(region brief: JSONValue) -> String {
+        let region = brief[path: "region"]
+        let code = brief[path: "code"]?.cell ?? ""
+        let title = (region?[path: "name"]?.cell).map { "\($0) (\(code))" } ?? code
+        var body = "<header><h1 dir=\"auto\">\(escape(title))</h1>"
+        let names = (region?[path: "localNames"]?.object ?? [:]).sorted { $0.key < $1.key }
+        if !names.isEmpty {
+            body += "<p>" + names.map { "<span lang=\"\(escape($0.key))\" dir=\"auto\">\(escape($0.value.cell))</span>" }.joined(separator: " · ") + "</p>"
+        }
+        if let capital = region?[path: "capital"]?.cell, !capital.isEmpty { body += "<p>Capital: \(escape(capital))</p>" }
+        body += "</header><section><h2>Partnerships</h2><ul>"
+        if (brief[path: "partnerships"]?.rows ?? []).isEmpty { body += "<li>None recorded.</li>" }
+        for row in brief[path: "partnerships"]?.rows ?? [] {
+            let other = row[path: "regionA"]?.cell == code ? row[path: "regionB"]?.cell : row[path: "regionA"]?.cell
+            body += "<li>\(escape(other ?? "")) — \(escape(row[path: "instrument"]?.cell ?? ""))" + (row[path: "since"].map { ", since \(escape($0.cell))" } ?? "") + "</li>"
+        }
+        body += "</ul></section><section><h2>Instruments it is a party to</h2><ul>"
+        if (brief[path: "instruments"]?.rows ?? []).isEmpty { body += "<li>None recorded.</li>" }
+        for row in brief[path: "instruments"]?.rows ?? [] {
+            let status = escape(row[path: "status"]?.cell ?? "")
+            body += "<li><span class=\"chip status-\(status)\">\(status)</span> <span dir=\"auto\">\(escape(row[path: "title"]?.cell ?? ""))</span></li>"
+        }
+        body += "</ul></section><section><h2>Actions it owns</h2><ul class=\"actions\">"
+        let overdue = brief[path: "overdueActions"]?.rows ?? []
+        let overdueIDs = Set(overdue.compactMap { $0[path: "id"]?.cell })
+        let others = (brief[path: "actions"]?.rows ?? []).filter { !overdueIDs.contains($0[path: "id"]?.cell ?? "") }
+        if overdue.isEmpty, others.isEmpty { body += "<li>None recorded.</li>" }
+        for (row, late) in overdue.map({ ($0, true) }) + others.map({ ($0, false) }) {
+            let progress = max(0, min(100, Int(row[path: "progress"]?.cell ?? "0") ?? 0))
+            body += "<li class=\"action\(late ? " overdue" : "")\">" + (late ? "<span class=\"chip late\">overdue</span> " : "")
+                + "<span dir=\"auto\">\(escape(row[path: "title"]?.cell ?? ""))</span> <small>"
+                + (row[path: "due"].map { "due \(escape($0.cell))" } ?? "no due date") + "</small>"
+                + "<span class=\"bar\" role=\"progressbar\" aria-valuenow=\"\(progress)\" aria-valuemin=\"0\" aria-valuemax=\"100\">"
+                + "<span style=\"width:\(progress)%\"></span></span><small>\(progress)%</small></li>"
+        }
+        let trade = brief[path: "trade"]?.rows ?? []
+        body += "</ul></section><section><h2>Trade</h2><p>"
+            + (trade.isEmpty ? "No source reports trade for this region." : "\(trade.count) observations reported for this region.") + "</p></section>"
+        let missing = brief[path: "missing"]?.rows ?? []
+        if !missing.isEmpty {
+            body += "<section class=\"missing-parts\"><h2>Missing from this brief</h2><ul>"
+                + missing.map { "<li>\(escape($0[path: "part"]?.cell ?? "")) (\(escape($0[path: "service"]?.cell ?? ""))): \(escape($0[path: "message"]?.cell ?? ""))</li>" }.joined()
+                + "</ul></section>"
+        }
+        return Self.page(title: title, body: body)
+    }
+
+    /// The page around a brief's body: one file, its style inline, nothing fetched.
+    static func page(title: String, body: String) -> String {
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+            + "<title>\(escape(title)) — Concord brief</title><style>\(Self.style)</style></head><body><main>\(body)"
+            + "<footer>Concord brief, generated from the secretariat's records; every figure carries its source in the records.</footer></main></body></html>\n"
     }
 
     static func action(of action: SessionBrief.Action, overdue: Bool) -> String {
