@@ -64,6 +64,11 @@ extension JSONValue {
 
 /// Columns that line up whatever the script (Persian, Russian, Latin), with the last column
 /// wrapped to the terminal's width.
+///
+/// Written here rather than with ordo-one/TextTable (the listed table library): TextTable imports
+/// Foundation in every file, and the CLI links FoundationEssentials only (docker/README.md says
+/// why); it also measures text in Characters, which puts Persian's zero-width non-joiner and
+/// combining marks out of line.
 enum Table {
     /// Columns a character takes: none for combining marks and format characters (Persian's
     /// zero-width non-joiner), one otherwise.
