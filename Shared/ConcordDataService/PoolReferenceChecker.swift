@@ -21,36 +21,27 @@ public struct PoolReferenceChecker: RemoteReferenceChecker {
         var seen: Set<RemoteReference> = []
         for reference in references where seen.insert(reference).inserted {
             guard let pool = self.pools[reference.service] else {
-                throw ConcordError(.unavailable, "\(reference.service) is not configured here, so \(reference.noun) \(Self.show(reference.key)) cannot be checked; nothing was written")
+                throw ConcordError(.unavailable, "\(reference.service) is not configured here, so \(reference.noun) \(RecordStore.show(reference.key)) cannot be checked; nothing was written")
             }
             let body: String
             switch reference.key {
             case .integer(let value): body = "{\"\(reference.keyField)\":\(value)}"
             default:
                 var buffer = ByteBuffer(string: "{\"\(reference.keyField)\":")
-                JSONString.write(Self.show(reference.key), into: &buffer)
+                JSONString.write(RecordStore.show(reference.key), into: &buffer)
                 buffer.writeString("}")
                 body = String(buffer: buffer)
             }
             do {
                 _ = try await pool.call("\(reference.service).\(reference.kind).get", body: ByteBuffer(string: body), deadline: self.deadline)
             } catch where error.code == .notFound {
-                throw ConcordError(.badRequest, "unknown \(reference.noun) \(Self.show(reference.key)) (\(reference.service) has none)", field: reference.field)
+                throw ConcordError(.badRequest, "unknown \(reference.noun) \(RecordStore.show(reference.key)) (\(reference.service) has none)", field: reference.field)
             } catch {
                 throw ConcordError(
                     .unavailable,
-                    "\(reference.service) could not be asked whether \(reference.noun) \(Self.show(reference.key)) exists (\(error.code): \(error.message)); nothing was written, retry shortly"
+                    "\(reference.service) could not be asked whether \(reference.noun) \(RecordStore.show(reference.key)) exists (\(error.code): \(error.message)); nothing was written, retry shortly"
                 )
             }
-        }
-    }
-
-    static func show(_ key: SQLValue) -> String {
-        switch key {
-        case .text(let text): text
-        case .integer(let value): String(value)
-        case .real(let value): String(value)
-        case .null: "(none)"
         }
     }
 }
