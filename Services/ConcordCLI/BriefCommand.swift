@@ -1,5 +1,6 @@
 import ArgumentParser
 import ConcordProtocol
+import ConcordTradeCodes
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -168,16 +169,7 @@ extension SessionBrief.Stated {
 
 /// Every YYYYMM from YYYY-MM `from` to `to`.
 func monthsBetween(_ from: String, _ to: String) -> [String] {
-    guard var year = Int(from.prefix(4)), var month = Int(from.suffix(2)), let lastYear = Int(to.prefix(4)), let lastMonth = Int(to.suffix(2)) else {
-        return []
-    }
-    var months: [String] = []
-    while (year, month) <= (lastYear, lastMonth), months.count < 240 {
-        months.append(String(year) + (month < 10 ? "0" : "") + String(month))
-        month += 1
-        if month > 12 { month = 1; year += 1 }
-    }
-    return months
+    TradeCodes.months(from: from.filter { $0 != "-" }, to: to.filter { $0 != "-" }, limit: 240) ?? []
 }
 
 /// Writes `text` to `path`, replacing it.

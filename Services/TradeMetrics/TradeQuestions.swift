@@ -474,16 +474,8 @@ struct TradeQuestions: Sendable {
 
     /// Every YYYYMM from `from` to `to`; at most ten years.
     static func months(_ from: String, _ to: String) throws(ConcordError) -> [String] {
-        var months: [String] = []
-        var year = Int(from.prefix(4))!
-        var month = Int(from.suffix(2))!
-        while true {
-            let text = String(year) + (month < 10 ? "0" : "") + String(month)
-            guard text <= to else { break }
-            months.append(text)
-            guard months.count <= 120 else { throw ConcordError(.badRequest, "a span covers at most 120 months", field: "to") }
-            month += 1
-            if month > 12 { month = 1; year += 1 }
+        guard let months = TradeCodes.months(from: from, to: to, limit: 120) else {
+            throw ConcordError(.badRequest, "a span covers at most 120 months", field: "to")
         }
         return months
     }

@@ -56,6 +56,21 @@ public enum TradeCodes {
         throw ConcordError(.badRequest, "\(field) must be YYYY or YYYYMM, as Comtrade writes periods; got '\(value)'", field: field)
     }
 
+    /// Every month (YYYYMM) from `from` to `to` (both YYYYMM); nil when there are more than
+    /// `limit` of them.
+    public static func months(from: String, to: String, limit: Int) -> [String]? {
+        guard var year = Int(from.prefix(4)), var month = Int(from.suffix(2)) else { return [] }
+        var months: [String] = []
+        while true {
+            let text = String(year) + (month < 10 ? "0" : "") + String(month)
+            guard text <= to else { return months }
+            guard months.count < limit else { return nil }
+            months.append(text)
+            month += 1
+            if month > 12 { month = 1; year += 1 }
+        }
+    }
+
     /// `YYYY-MM` (a span's month, as people write it) to `YYYYMM`.
     public static func month(_ value: String, field: String) throws(ConcordError) -> String {
         let date = try PartialDate(parsing: value, field: field)
