@@ -268,7 +268,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TradeMetricsTests",
-            dependencies: ["TradeMetrics", "Participants", "ConcordDataService", "ConcordPool", "ConcordStorage", "ConcordTestSupport",
+            dependencies: ["TradeMetrics", "Participants", "ConcordDataService", "ConcordTradeCodes", "ConcordPool", "ConcordStorage", "ConcordTestSupport",
                            "ConcordClient", "ConcordProtocol", "ConcordTLS", "ConcordRecords", "ConcordFields", "ConcordServer",
                            .product(name: "Logging", package: "swift-log"),
                            .product(name: "NIOCore", package: "swift-nio"),

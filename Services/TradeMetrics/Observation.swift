@@ -3,6 +3,7 @@ import ConcordProtocol
 import ConcordTradeCodes
 import ConcordRecords
 import ConcordStorage
+import NIOConcurrencyHelpers
 
 /// One trade figure in UN Comtrade's model: a reporter's imports or exports with a partner, of
 /// a commodity, in a period, as one source published it on one day. A revision of a figure is
@@ -63,8 +64,72 @@ struct Observation: StoredRecord, Equatable {
     /// Reporters that are regions of a country: `IR` matches IR-01, IR-02...
     static let regionsOf = RecordFilter(field: "regionsOf", condition: "reporter LIKE ? || '-%'")
     static let byPeriod = RecordOrder(columns: "period, source_key, published, id")
+    /// Keys from a prefix on: with `keyBefore`, a range of the key's index. Every read names
+    /// one, since the key is the only index a series is read by.
+    static let keyFrom = RecordFilter(field: "keyFrom", condition: "id >= ?")
+    static let keyBefore = RecordFilter(field: "keyBefore", condition: "id < ?")
+
+    /// The range of keys that begin with `prefix`: every byte of a key is below 0x7F.
+    static func keys(startingWith prefix: String) -> [(RecordFilter, SQLValue)] {
+        [(Self.keyFrom, .text(prefix)), (Self.keyBefore, .text(prefix + "\u{7F}"))]
+    }
 
     var key: SQLValue { .text(self.id ?? "") }
+
+    /// A single write moves the generation on, so the totals held in memory reload.
+    static func afterWrite(old: Observation?, new: Observation?, in transaction: RecordTransaction) async throws {
+        _ = try await SeriesTotals.bump(in: transaction)
+    }
+
+    /// An observation from a row of a table body (`TableBody`); `columns` are checked field
+    /// names. Required fields may be missing here: `normalised` names them.
+    init(row: [TableBody.Cell], columns: [CodingKeys], index: Int) throws(ConcordError) {
+        self.init(reporter: "", partner: "", flow: "", period: "", primaryValue: "", source: "", published: "")
+        for (cell, column) in zip(row, columns) {
+            var field: String { "rows[\(index)].\(column.rawValue)" }
+            switch (column, cell) {
+            case (_, .null): continue
+            case (.estimate, .flag(let flag)): self.estimate = flag
+            case (.synthetic, .flag(let flag)): self.synthetic = flag
+            case (.estimate, _), (.synthetic, _):
+                throw ConcordError(.badRequest, "\(field) must be true, false or null", field: field)
+            case (.version, _), (.createdAt, _), (.updatedAt, _):
+                throw ConcordError(.badRequest, "\(field) is kept by the service; leave it out", field: field)
+            case (_, .flag):
+                throw ConcordError(.badRequest, "\(field) must be text", field: field)
+            case (_, .text(let text)):
+                switch column {
+                case .reporter: self.reporter = text
+                case .partner: self.partner = text
+                case .flow: self.flow = text
+                case .classification: self.classification = text
+                case .commodity: self.commodity = text
+                case .period: self.period = text
+                case .primaryValue: self.primaryValue = text
+                case .cifValue: self.cifValue = text
+                case .fobValue: self.fobValue = text
+                case .netWeightKg: self.netWeightKg = text
+                case .quantity: self.quantity = text
+                case .quantityUnit: self.quantityUnit = text
+                case .source: self.source = text
+                case .published: self.published = text
+                case .note: self.note = text
+                case .id: self.id = text
+                case .estimate, .synthetic, .version, .createdAt, .updatedAt: break
+                }
+            }
+        }
+    }
+
+    init(reporter: String, partner: String, flow: String, period: String, primaryValue: String, source: String, published: String) {
+        self.reporter = reporter
+        self.partner = partner
+        self.flow = flow
+        self.period = period
+        self.primaryValue = primaryValue
+        self.source = source
+        self.published = published
+    }
     var frequency: String { self.period.count == 4 ? "A" : "M" }
     var columns: [(String, SQLValue)] {
         [("reporter", .text(self.reporter)), ("partner", .text(self.partner)), ("flow", .text(self.flow)),
@@ -81,7 +146,10 @@ struct Observation: StoredRecord, Equatable {
         guard record.partner != record.reporter else {
             throw ConcordError(.badRequest, "partner must differ from reporter (\(record.reporter))", field: "partner")
         }
-        record.flow = try FieldRules.oneOf(self.flow.lowercased(), TradeCodes.Flow.allCases.map { $0.rawValue.lowercased() }, field: "flow").uppercased()
+        guard let flow = TradeCodes.Flow(rawValue: self.flow.trimmingSpaces().uppercased()) else {
+            throw ConcordError(.badRequest, "flow must be one of x, m, rx, rm (Comtrade's flow codes); got '\(self.flow)'", field: "flow")
+        }
+        record.flow = flow.rawValue
         record.classification = try FieldRules.optionalText(self.classification, field: "classification", max: 8)?.uppercased()
         record.commodity = try TradeCodes.commodity(self.commodity, field: "commodity")
         record.period = try TradeCodes.period(self.period, field: "period").period
@@ -92,14 +160,14 @@ struct Observation: StoredRecord, Equatable {
         record.quantity = try self.quantity.map { value throws(ConcordError) in try FieldRules.decimal(value, field: "quantity") }
         record.quantityUnit = try FieldRules.optionalText(self.quantityUnit, field: "quantityUnit", max: 20)
         record.source = try FieldRules.text(self.source, field: "source", max: 200)
-        let published = try PartialDate(parsing: self.published, field: "published")
-        guard published.day != nil else {
-            throw ConcordError(.badRequest, "published must be a full date, YYYY-MM-DD: the day the source published the figure", field: "published")
-        }
-        record.published = published.description
+        record.published = try Self.day(self.published, field: "published")
         record.note = try FieldRules.optionalText(self.note, field: "note", max: 1000)
-        let derived = [record.reporter, record.partner, record.flow, record.commodity ?? "TOTAL", record.period,
-                       FieldRules.slugish(record.source), record.published].joined(separator: "~")
+        var derived = record.reporter
+        derived.reserveCapacity(64)
+        for part in [record.partner, record.flow, record.commodity ?? "TOTAL", record.period, Self.sourceSlug(record.source), record.published] {
+            derived += "~"
+            derived += part
+        }
         if let id = self.id, id != derived {
             throw ConcordError(.badRequest, "id of an observation is REPORTER~PARTNER~FLOW~COMMODITY~PERIOD~SOURCE~PUBLISHED (\(derived)); got '\(id)'", field: "id")
         }
@@ -107,8 +175,110 @@ struct Observation: StoredRecord, Equatable {
         return record
     }
 
+    /// The document by hand, in `JSONEncoder`'s sorted-keys form: an import writes millions of
+    /// them, and the encoder cost as much as the rest of a row's checks. Text with control
+    /// characters (which the encoder escapes its own way) takes the encoder's path.
+    /// `ObservationDocumentTests` checks the two agree.
+    func document() throws -> String {
+        let texts: [String?] = [self.cifValue, self.classification, self.commodity, self.flow, self.fobValue, self.id, self.netWeightKg,
+                                self.note, self.partner, self.period, self.primaryValue, self.published, self.quantity,
+                                self.quantityUnit, self.reporter, self.source]
+        guard texts.allSatisfy({ $0?.utf8.allSatisfy { $0 >= 0x20 } ?? true }) else {
+            return try RecordStore.canonicalJSON(self.withoutMeta())
+        }
+        var json: [UInt8] = [UInt8(ascii: "{")]
+        json.reserveCapacity(512)
+        func key(_ key: StaticString) {
+            if json.count > 1 { json.append(UInt8(ascii: ",")) }
+            json.append(UInt8(ascii: "\""))
+            json.append(contentsOf: UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount))
+            json.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: ":")])
+        }
+        func add(_ name: StaticString, _ value: String?) {
+            guard let value else { return }
+            key(name)
+            json.append(UInt8(ascii: "\""))
+            for byte in value.utf8 {
+                if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { json.append(UInt8(ascii: "\\")) }
+                json.append(byte)
+            }
+            json.append(UInt8(ascii: "\""))
+        }
+        func add(_ name: StaticString, _ flag: Bool?) {
+            guard let flag else { return }
+            key(name)
+            let word: StaticString = flag ? "true" : "false"
+            json.append(contentsOf: UnsafeBufferPointer(start: word.utf8Start, count: word.utf8CodeUnitCount))
+        }
+        add("cifValue", self.cifValue)
+        add("classification", self.classification)
+        add("commodity", self.commodity)
+        add("estimate", self.estimate)
+        add("flow", self.flow)
+        add("fobValue", self.fobValue)
+        add("id", self.id)
+        add("netWeightKg", self.netWeightKg)
+        add("note", self.note)
+        add("partner", self.partner)
+        add("period", self.period)
+        add("primaryValue", self.primaryValue)
+        add("published", self.published)
+        add("quantity", self.quantity)
+        add("quantityUnit", self.quantityUnit)
+        add("reporter", self.reporter)
+        add("source", self.source)
+        add("synthetic", self.synthetic)
+        json.append(UInt8(ascii: "}"))
+        return String(decoding: json, as: UTF8.self)
+    }
+
+    /// A full date, YYYY-MM-DD; the last one read is remembered, since a whole import shares it.
+    private static func day(_ text: String, field: String) throws(ConcordError) -> String {
+        if Self.lastDay.withLockedValue({ $0 == text }) { return text }
+        let date = try PartialDate(parsing: text, field: field)
+        guard date.day != nil else {
+            throw ConcordError(.badRequest, "\(field) must be a full date, YYYY-MM-DD: the day the source published the figure", field: field)
+        }
+        let day = date.description
+        if day == text { Self.lastDay.withLockedValue { $0 = text } }
+        return day
+    }
+
+    private static let lastDay = NIOLockedValueBox("")
+
+    /// The source as a key part; the last one is remembered, since a whole import shares it.
+    private static func sourceSlug(_ source: String) -> String {
+        if let slug = Self.lastSource.withLockedValue({ $0.source == source ? $0.slug : nil }) { return slug }
+        let slug = FieldRules.slugish(source)
+        Self.lastSource.withLockedValue { $0 = (source, slug) }
+        return slug
+    }
+
+    private static let lastSource = NIOLockedValueBox((source: "", slug: ""))
+
+    /// Whether `text` is already what `money` returns: digits without a leading zero (or "0"),
+    /// then perhaps a point and one to three digits, the last not zero; at most 18 digits in all.
+    private static func isCanonicalAmount(_ text: String) -> Bool {
+        let utf8 = text.utf8
+        guard let first = utf8.first, utf8.count <= 19 else { return false }
+        var point = -1
+        for (index, byte) in utf8.enumerated() {
+            if byte == UInt8(ascii: ".") {
+                guard point < 0, index > 0 else { return false }
+                point = index
+            } else if !(UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) {
+                return false
+            }
+        }
+        if first == UInt8(ascii: "0"), utf8.count > 1, point != 1 { return false }
+        guard point >= 0 else { return true }
+        let decimals = utf8.count - point - 1
+        return (1...3).contains(decimals) && utf8.last != UInt8(ascii: "0")
+    }
+
     /// A non-negative USD amount with at most three decimals, exact.
     private static func money(_ value: String, field: String) throws(ConcordError) -> String {
+        if Self.isCanonicalAmount(value) { return value }
         let text = try FieldRules.decimal(value, field: field)
         guard !text.hasPrefix("-"), let milli = Milli.parse(text), milli >= 0 else {
             throw ConcordError(.badRequest, "\(field) must be a non-negative amount in USD with at most three decimals; got '\(value)'", field: field)

@@ -12,7 +12,12 @@ import NIOCore
 /// sources are never added together.
 struct TradeQuestions: Sendable {
     let store: RecordStore
-    static let maximumImportRows = 2000
+    let totals: SeriesTotals
+    /// Rows a batch may carry: in table form (`TableBody`) 10,000 rows of a Comtrade file are
+    /// about 1 MB, the line the protocol allows.
+    static let maximumImportRows = 10_000
+    /// The fields a row must have.
+    static let requiredColumns: [Observation.CodingKeys] = [.reporter, .partner, .flow, .period, .primaryValue, .source, .published]
 
     // MARK: Import
 
@@ -39,15 +44,54 @@ struct TradeQuestions: Sendable {
         }
     }
 
-    /// `trade.observations.import {rows}`: all or nothing, idempotent by each row's key.
+    /// `trade.observations.import`: all or nothing, idempotent by each row's key. The body is a
+    /// table, `{"columns": [...], "rows": [[...], ...]}` (what `concord trade import` sends), or
+    /// a list of observations, `{"rows": [{...}, ...]}`.
     func importRows(_ body: ByteBuffer, context: RequestContext) async throws -> ImportOutcome {
+        // Reading ten thousand rows is CPU work: off the event loop, as `importAll` does its checks.
+        let observations = try await Task.detached(priority: .medium) {
+            TableBody.looksLikeTable(body) ? try Self.tableRows(body) : try Self.objectRows(body)
+        }.value
+        let (outcome, (generation, created)) = try await self.store.importAll(observations, context: WriteContext(context)) { transaction, created in
+            (try await SeriesTotals.bump(in: transaction), created)
+        }
+        self.totals.apply(created, generation: generation)
+        return outcome
+    }
+
+    private static func tableRows(_ body: ByteBuffer) throws(ConcordError) -> [Observation] {
+        let table = try TableBody.decode(body, maximumRows: Self.maximumImportRows)
+        var columns: [Observation.CodingKeys] = []
+        for (index, name) in table.columns.enumerated() {
+            guard let column = Observation.CodingKeys(rawValue: name) else {
+                throw ConcordError(
+                    .badRequest,
+                    "columns[\(index)]: unknown field '\(name)'; known fields: \(Observation.fieldNames.sorted().joined(separator: ", "))",
+                    field: "columns[\(index)]"
+                )
+            }
+            columns.append(column)
+        }
+        if let missing = Self.requiredColumns.first(where: { !columns.contains($0) }) {
+            throw ConcordError(.badRequest, "columns must include \(missing.rawValue)", field: "columns")
+        }
+        guard !table.rows.isEmpty else { throw ConcordError(.badRequest, "rows is required: a list of observations", field: "rows") }
+        var observations: [Observation] = []
+        observations.reserveCapacity(table.rows.count)
+        for (index, row) in table.rows.enumerated() {
+            observations.append(try Observation(row: row, columns: columns, index: index))
+        }
+        return observations
+    }
+
+    private static func objectRows(_ body: ByteBuffer) throws -> [Observation] {
         let shape: ImportBody<FieldNames>
         do {
             shape = try JSONBody.decode(ImportBody<FieldNames>.self, from: body)
         } catch let error as DecodingError {
             throw ConcordError(decoding: error)
         } catch {
-            throw ConcordError(.badRequest, "body must be {\"rows\": [observations]}", field: "body")
+            throw ConcordError(.badRequest, "body must be {\"columns\": [field names], \"rows\": [[values]]} or {\"rows\": [observations]}", field: "body")
         }
         guard !shape.rows.isEmpty else {
             throw ConcordError(.badRequest, "rows is required: a list of observations", field: "rows")
@@ -55,18 +99,17 @@ struct TradeQuestions: Sendable {
         guard shape.rows.count <= Self.maximumImportRows else {
             throw ConcordError(.tooLarge, "rows has \(shape.rows.count) observations; send at most \(Self.maximumImportRows) a batch", field: "rows")
         }
+        let known = Observation.fieldNames
         for (index, row) in shape.rows.enumerated() {
-            if let field = Set(row.names).subtracting(Observation.fieldNames).sorted().first {
+            if let field = Set(row.names).subtracting(known).sorted().first {
                 throw ConcordError(.badRequest, "row \(index): unknown field '\(field)'", field: "rows[\(index)].\(field)")
             }
         }
-        let observations: [Observation]
         do {
-            observations = try JSONBody.decode(ImportBody<Observation>.self, from: body).rows
+            return try JSONBody.decode(ImportBody<Observation>.self, from: body).rows
         } catch let error as DecodingError {
             throw ConcordError(decoding: error)
         }
-        return try await self.store.importAll(observations, context: WriteContext(context))
     }
 
     // MARK: Reads
@@ -292,7 +335,7 @@ struct TradeQuestions: Sendable {
         let limit = try RecordBody.limit(in: body)
         let rows = try await self.monthly(
             query, equal: ["reporter": .text(query.reporter), "partner": .text(query.partner), "flow": .text(query.flows[0])],
-            from: query.from, to: query.to
+            keyPrefix: [query.reporter, query.partner, query.flows[0]].joined(separator: "~") + "~", from: query.from, to: query.to
         )
         var latest: [String: Observation] = [:]
         for row in rows {
@@ -358,7 +401,7 @@ struct TradeQuestions: Sendable {
         let query = try Query(queryBody)
         let rows = try await self.monthly(
             query, equal: ["partner": .text(query.partner), "commodity": .text(query.commodity)],
-            also: [(Observation.regionsOf, .text(country))], from: query.from, to: query.to
+            also: [(Observation.regionsOf, .text(country))], keyPrefix: country + "-", from: query.from, to: query.to
         ).filter { query.flows.contains($0.flow) }
         let months = try Self.months(query.from, query.to)
         var figures: [RegionFigure] = []
@@ -413,20 +456,27 @@ struct TradeQuestions: Sendable {
         }
     }
 
-    /// Monthly observations of the query's series in a span of periods, every revision.
+    /// Monthly observations of the query's series in a span of periods, every revision: one
+    /// range of the key a flow.
     private func observations(_ query: Query, from: String, to: String) async throws -> [Observation] {
-        try await self.monthly(
-            query, equal: ["reporter": .text(query.reporter), "partner": .text(query.partner), "commodity": .text(query.commodity)],
-            from: from, to: to
-        ).filter { query.flows.contains($0.flow) }
+        var rows: [Observation] = []
+        for flow in query.flows {
+            rows += try await self.monthly(
+                query, equal: ["reporter": .text(query.reporter), "partner": .text(query.partner), "flow": .text(flow), "commodity": .text(query.commodity)],
+                keyPrefix: [query.reporter, query.partner, flow, query.commodity].joined(separator: "~") + "~", from: from, to: to
+            )
+        }
+        return rows.sorted { ($0.period, $0.source.lowercased(), $0.published, $0.id ?? "") < ($1.period, $1.source.lowercased(), $1.published, $1.id ?? "") }
     }
 
-    /// Monthly observations, every revision, in period order: those whose filters `equal` the
-    /// values, matching `also`, in the span, published by the query's day and of its source.
+    /// Monthly observations, every revision, in period order: those whose keys begin with
+    /// `keyPrefix`, whose filters `equal` the values, matching `also`, in the span, published
+    /// by the query's day and of its source.
     private func monthly(
-        _ query: Query, equal: [String: SQLValue], also: [(RecordFilter, SQLValue)] = [], from: String, to: String
+        _ query: Query, equal: [String: SQLValue], also: [(RecordFilter, SQLValue)] = [], keyPrefix: String, from: String, to: String
     ) async throws -> [Observation] {
         var filters = try RecordStore.filters(Observation.self, equal.merging(["frequency": "M"]) { $1 }) + also
+        filters += Observation.keys(startingWith: keyPrefix)
         filters.append((Observation.periodFrom, .text(from)))
         filters.append((Observation.periodTo, .text(to)))
         if let asPublishedOn = query.asPublishedOn { filters.append((Observation.publishedBy, .text(asPublishedOn))) }

@@ -12,6 +12,8 @@ public enum FieldRules {
     public static func text(_ value: String, field: String, max: Int = 200) throws(ConcordError) -> String {
         let trimmed = value.trimmingWhitespace()
         guard !trimmed.isEmpty else { throw ConcordError(.badRequest, "\(field) must not be empty", field: field) }
+        // Printable ASCII, the common case, needs neither a grapheme count nor a look at categories.
+        if trimmed.utf8.count <= max, trimmed.utf8.allSatisfy({ (0x20...0x7E).contains($0) }) { return trimmed }
         guard trimmed.count <= max else {
             throw ConcordError(.badRequest, "\(field) is \(trimmed.count) characters long; the most allowed is \(max)", field: field)
         }
@@ -129,6 +131,7 @@ public enum FieldRules {
     /// touches them.
     public static func decimal(_ value: String, field: String) throws(ConcordError) -> String {
         let text = value.trimmingSpaces()
+        if Self.isPlainDecimal(text.utf8) { return text }
         let body = text.hasPrefix("-") ? text.dropFirst() : Substring(text)
         let parts = body.split(separator: ".", omittingEmptySubsequences: false)
         let wellFormed = !body.isEmpty && text.count <= 30 && (1...2).contains(parts.count)
@@ -139,9 +142,43 @@ public enum FieldRules {
         return text
     }
 
+    /// `-?[0-9]+(\.[0-9]+)?`, at most 30 bytes: what `decimal` accepts, read as bytes.
+    public static func isPlainDecimal(_ utf8: String.UTF8View) -> Bool {
+        guard utf8.count <= 30 else { return false }
+        var digitsBefore = 0
+        var digitsAfter = 0
+        var point = false
+        for (index, byte) in utf8.enumerated() {
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"):
+                if point { digitsAfter += 1 } else { digitsBefore += 1 }
+            case UInt8(ascii: "-") where index == 0:
+                continue
+            case UInt8(ascii: ".") where !point:
+                point = true
+            default:
+                return false
+            }
+        }
+        return digitsBefore > 0 && (!point || digitsAfter > 0)
+    }
+
     /// Text made into a key part: lower-case letters and digits, other runs as one hyphen
     /// ("UN Comtrade" is `un-comtrade`).
     public static func slugish(_ text: String) -> String {
+        if text.utf8.allSatisfy({ $0 < 0x80 }) {
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(text.utf8.count)
+            for byte in text.utf8 {
+                switch byte {
+                case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"): bytes.append(byte)
+                case UInt8(ascii: "A")...UInt8(ascii: "Z"): bytes.append(byte + 32)
+                default: if let last = bytes.last, last != UInt8(ascii: "-") { bytes.append(UInt8(ascii: "-")) }
+                }
+            }
+            while bytes.last == UInt8(ascii: "-") { bytes.removeLast() }
+            return String(decoding: bytes, as: UTF8.self)
+        }
         var result = ""
         for scalar in text.lowercased().unicodeScalars {
             if ("a"..."z").contains(scalar) || ("0"..."9").contains(scalar) {

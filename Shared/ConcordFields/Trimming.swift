@@ -12,6 +12,10 @@ extension String {
     }
 
     private func trimming(_ isTrimmed: (Unicode.Scalar) -> Bool) -> String {
+        // The common case, read in two bytes: visible ASCII at both ends, nothing to trim.
+        if let first = self.utf8.first, let last = self.utf8.last, (0x21...0x7E).contains(first), (0x21...0x7E).contains(last) {
+            return self
+        }
         let scalars = self.unicodeScalars
         guard let first = scalars.firstIndex(where: { !isTrimmed($0) }) else { return "" }
         let last = scalars.lastIndex(where: { !isTrimmed($0) })!

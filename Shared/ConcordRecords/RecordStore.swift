@@ -290,7 +290,7 @@ public struct RecordStore: Sendable {
     static func write<Record: StoredRecord>(_ record: Record, over version: Int64, in session: any DatabaseSession) async throws {
         var assignments = ["version = $1", "doc = $2", "search = $3", "updated_at = $4"]
         var binds: [SQLValue] = [
-            .integer(record.version ?? version + 1), .text(try Self.canonicalJSON(record.withoutMeta())), .text(record.searchText),
+            .integer(record.version ?? version + 1), .text(try record.document()), .text(record.searchText),
             .text(record.updatedAt ?? ""),
         ]
         for (column, value) in record.columns {
@@ -373,7 +373,7 @@ public struct RecordStore: Sendable {
     static func insert<Record: StoredRecord>(_ record: Record, in session: any DatabaseSession) async throws {
         var columns = [Record.keyField, "version", "doc", "search", "created_at", "updated_at"]
         var binds: [SQLValue] = [
-            record.key, .integer(record.version ?? 1), .text(try Self.canonicalJSON(record.withoutMeta())),
+            record.key, .integer(record.version ?? 1), .text(try record.document()),
             .text(record.searchText), .text(record.createdAt ?? ""), .text(record.updatedAt ?? ""),
         ]
         for (column, value) in record.columns {
@@ -463,7 +463,7 @@ public struct RecordStore: Sendable {
 
 extension StoredRecord {
     /// The document as stored: version and timestamps live in their own columns.
-    func withoutMeta() -> Self {
+    public func withoutMeta() -> Self {
         var copy = self
         copy.version = nil
         copy.createdAt = nil

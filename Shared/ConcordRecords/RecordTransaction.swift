@@ -8,6 +8,12 @@ public struct RecordTransaction: Sendable {
     public let context: WriteContext
     let now: String
 
+    /// Runs a statement of the kind's own (a rollup beside its table) in this transaction.
+    @discardableResult
+    public func query(_ sql: String, _ binds: [SQLValue] = []) async throws -> [SQLRow] {
+        try await self.session.query(sql, binds)
+    }
+
     /// The record with `key`, as committed so far in this transaction.
     public func get<Record: StoredRecord>(_ type: Record.Type, key: SQLValue) async throws -> Record? {
         try await RecordStore.fetch(Record.self, key: key, in: self.session)

@@ -42,6 +42,11 @@ public protocol StoredRecord: Codable, Sendable {
     /// (checked over the protocol by the store's `RemoteReferenceChecker`).
     var remoteReferences: [RemoteReference] { get }
 
+    /// The stored document: the record without version and timestamps, as canonical JSON
+    /// (sorted keys, absent fields left out). A kind written in bulk may write it by hand; it
+    /// must equal `RecordStore.canonicalJSON(withoutMeta())` byte for byte.
+    func document() throws -> String
+
     /// Checks every field and returns the record in stored form (trimmed, upper-cased codes...).
     /// `isNew` is true on create, when a missing generated key may be filled in.
     func normalised(isNew: Bool) throws(ConcordError) -> Self
@@ -68,6 +73,7 @@ extension StoredRecord {
     public var references: [OutgoingReference] { [] }
     public var remoteReferences: [RemoteReference] { [] }
     public static func afterWrite(old: Self?, new: Self?, in transaction: RecordTransaction) async throws {}
+    public func document() throws -> String { try RecordStore.canonicalJSON(self.withoutMeta()) }
     public static func normaliseKey(_ text: String) -> String { text }
     public static var decoratesOnRead: Bool { false }
     public static func decorate(_ record: Self, using store: RecordStore) async throws -> Self { record }

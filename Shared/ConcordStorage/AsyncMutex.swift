@@ -1,10 +1,12 @@
 /// A first-come, first-served lock for async code: one holder at a time, waiters queue in order.
 /// Used where one connection must be held across several awaits (an SQLite write transaction).
-actor AsyncMutex {
+public actor AsyncMutex {
     private var isLocked = false
     private var waiters: [CheckedContinuation<Void, Never>] = []
 
-    func withLock<Result: Sendable>(_ work: @Sendable () async throws -> Result) async throws -> Result {
+    public init() {}
+
+    public func withLock<Result: Sendable>(_ work: @Sendable () async throws -> Result) async throws -> Result {
         await self.lock()
         do {
             let result = try await work()

@@ -3,12 +3,26 @@
 public struct Migration: Sendable, Hashable {
     public var version: Int
     public var name: String
+    /// What runs on either engine, unless the engine has its own below.
     public var statements: [String]
+    /// PostgreSQL's own statements, where a step needs what only one engine has (SQLite's
+    /// `WITHOUT ROWID`, PostgreSQL's `COLLATE "C"`).
+    public var postgresStatements: [String]?
 
-    public init(version: Int, name: String, statements: [String]) {
+    /// The SQL an engine speaks, where migrations differ.
+    public enum Dialect: Sendable {
+        case sqlite, postgres
+    }
+
+    public init(version: Int, name: String, statements: [String], postgresStatements: [String]? = nil) {
         self.version = version
         self.name = name
         self.statements = statements
+        self.postgresStatements = postgresStatements
+    }
+
+    public func statements(for dialect: Dialect) -> [String] {
+        dialect == .postgres ? self.postgresStatements ?? self.statements : self.statements
     }
 }
 
@@ -22,7 +36,7 @@ extension Migration {
         """
 
     /// Applies what the ledger in `session` does not have yet; the caller holds the migration lock.
-    static func apply(_ migrations: [Migration], in session: any DatabaseSession, now: String) async throws -> [Migration] {
+    static func apply(_ migrations: [Migration], in session: any DatabaseSession, dialect: Dialect, now: String) async throws -> [Migration] {
         let sorted = migrations.sorted { $0.version < $1.version }
         for (index, migration) in sorted.enumerated() where migration.version != index + 1 {
             throw StorageError(.migration, "migration versions must run 1, 2, 3...; found \(migration.version) at position \(index + 1)")
@@ -34,7 +48,7 @@ extension Migration {
         }
         var ran: [Migration] = []
         for migration in sorted where !applied.contains(Int64(migration.version)) {
-            for statement in migration.statements {
+            for statement in migration.statements(for: dialect) {
                 try await session.query(statement)
             }
             try await session.query(

@@ -90,7 +90,7 @@ public final class PostgresDatabase: Database, Sendable {
             if let schema {
                 try await session.query("CREATE SCHEMA IF NOT EXISTS \(schema)")
             }
-            return try await Migration.apply(migrations, in: session, now: Date().ISO8601Format())
+            return try await Migration.apply(migrations, in: session, dialect: .postgres, now: Date().ISO8601Format())
         }
         for migration in ran {
             self.logger.info("applied migration", metadata: [LogKey.migration: "\(migration.version) \(migration.name)", LogKey.database: "\(DatabaseLocation.postgres(self.location))"])

@@ -119,7 +119,7 @@ public final class SQLiteDatabase: Database, Sendable {
         // BEGIN IMMEDIATE in `write` is the lock: a second process waits (busy_timeout), then
         // finds the ledger up to date.
         let ran = try await self.write { session in
-            try await Migration.apply(migrations, in: session, now: Date().ISO8601Format())
+            try await Migration.apply(migrations, in: session, dialect: .sqlite, now: Date().ISO8601Format())
         }
         for migration in ran {
             self.logger.info("applied migration", metadata: [LogKey.migration: "\(migration.version) \(migration.name)", LogKey.database: "\(self.path)"])

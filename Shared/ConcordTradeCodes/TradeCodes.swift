@@ -18,6 +18,10 @@ public enum TradeCodes {
     /// A reporter or partner: an ISO 3166-1 alpha-2 country, an ISO 3166-2 region (where a
     /// source reports by region), or, for a partner, `W0` (the world).
     public static func area(_ value: String, field: String, worldAllowed: Bool) throws(ConcordError) -> String {
+        // The common case: two upper-case letters, a known country.
+        if value.utf8.count == 2, value.utf8.allSatisfy({ (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) }), Self.alpha2.contains(value) {
+            return value
+        }
         let code = value.trimmingSpaces().uppercased()
         if worldAllowed, code == Self.world { return code }
         if code.count == 2 {
@@ -46,6 +50,13 @@ public enum TradeCodes {
     /// A period as Comtrade writes it: YYYY (annual) or YYYYMM (monthly); returns it with its
     /// frequency.
     public static func period(_ value: String, field: String) throws(ConcordError) -> (period: String, frequency: String) {
+        // The common case, read as bytes: YYYYMM, a month of a year in range.
+        if value.utf8.count == 6, value.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }) {
+            let digits = value.utf8.map { Int($0 - UInt8(ascii: "0")) }
+            let year = digits[0] * 1000 + digits[1] * 100 + digits[2] * 10 + digits[3]
+            let month = digits[4] * 10 + digits[5]
+            if PartialDate.years.contains(year), (1...12).contains(month) { return (value, "M") }
+        }
         let text = value.trimmingSpaces()
         let digits = text.unicodeScalars.allSatisfy { ("0"..."9").contains($0) }
         if digits, text.count == 4, let year = Int(text), PartialDate.years.contains(year) { return (text, "A") }
@@ -85,31 +96,59 @@ public enum TradeCodes {
 /// No binary floating point touches a stored value or a sum.
 public enum Milli {
     public static func parse(_ decimal: String) -> Int64? {
-        var text = Substring(decimal)
-        let negative = text.hasPrefix("-")
-        if negative { text = text.dropFirst() }
-        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        guard (1...2).contains(parts.count), let whole = Int64(parts[0]) else { return nil }
-        var fraction = parts.count == 2 ? String(parts[1]) : ""
-        guard fraction.count <= 3 else { return nil }
-        while fraction.count < 3 { fraction += "0" }
-        guard let thousandths = Int64(fraction) else { return nil }
+        var utf8 = decimal.utf8[...]
+        let negative = utf8.first == UInt8(ascii: "-")
+        if negative { utf8 = utf8.dropFirst() }
+        var whole: Int64 = 0
+        var fraction: Int64 = 0
+        var wholeDigits = 0
+        var fractionDigits = 0
+        var point = false
+        for byte in utf8 {
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"):
+                let digit = Int64(byte - UInt8(ascii: "0"))
+                if point {
+                    fractionDigits += 1
+                    guard fractionDigits <= 3 else { return nil }
+                    fraction = fraction * 10 + digit
+                } else {
+                    wholeDigits += 1
+                    let (times, overflow) = whole.multipliedReportingOverflow(by: 10)
+                    guard !overflow, case let (sum, carry) = times.addingReportingOverflow(digit), !carry else { return nil }
+                    whole = sum
+                }
+            case UInt8(ascii: ".") where !point:
+                point = true
+            default:
+                return nil
+            }
+        }
+        guard wholeDigits > 0 else { return nil }
+        while fractionDigits < 3 {
+            fraction *= 10
+            fractionDigits += 1
+        }
         let (scaled, overflow) = whole.multipliedReportingOverflow(by: 1000)
-        guard !overflow else { return nil }
-        let value = scaled + thousandths
+        guard !overflow, case let (value, carry) = scaled.addingReportingOverflow(fraction), !carry else { return nil }
         return negative ? -value : value
     }
 
     /// Thousandths back to a decimal with no trailing zeros: 3300000000500 is "3300000000.5".
     public static func format(_ milli: Int64) -> String {
-        let negative = milli < 0
         let magnitude = milli.magnitude
-        var text = String(magnitude / 1000)
-        var fraction = String(magnitude % 1000)
-        while fraction.count < 3 { fraction = "0" + fraction }
-        while fraction.hasSuffix("0") { fraction.removeLast() }
-        if !fraction.isEmpty { text += "." + fraction }
-        return (negative ? "-" : "") + text
+        var text = milli < 0 ? "-" + String(magnitude / 1000) : String(magnitude / 1000)
+        var fraction = Int(magnitude % 1000)
+        guard fraction != 0 else { return text }
+        var digits = 3
+        while fraction % 10 == 0 {
+            fraction /= 10
+            digits -= 1
+        }
+        text += "."
+        let written = String(fraction)
+        if written.utf8.count < digits { text += String(repeating: "0", count: digits - written.utf8.count) }
+        return text + written
     }
 
     /// The change from `base` to `current` in percent, rounded half away from zero to one

@@ -1,9 +1,25 @@
+import ConcordProtocol
 import Testing
 
 @testable import ConcordCLI
 
 /// The Comtrade CSV reader: RFC 4180 details, and rows mapped to observations or refused with
 /// the column and reason.
+extension ComtradeRow.Outcome {
+    enum Named {
+        case observation([String: TableBody.Cell])
+        case breakdown
+    }
+
+    /// The row's values by field name.
+    var named: Named {
+        switch self {
+        case .observation(let cells): .observation(Dictionary(uniqueKeysWithValues: zip(ComtradeRow.columns, cells)))
+        case .breakdown: .breakdown
+        }
+    }
+}
+
 @Suite("Comtrade CSV")
 struct ComtradeCSVTests {
     func records(_ text: String, chunk: Int = .max) throws -> [CSVReader.Record] {
@@ -39,7 +55,7 @@ struct ComtradeCSVTests {
     }
 
     @Test func rowsMapToObservations() throws {
-        guard case .observation(let row) = try self.row("202501,RUS,IRN,0,0,C00,X,TOTAL,1.2345E9") else {
+        guard case .observation(let row) = try self.row("202501,RUS,IRN,0,0,C00,X,TOTAL,1.2345E9").named else {
             Issue.record("not an observation")
             return
         }
@@ -50,7 +66,7 @@ struct ComtradeCSVTests {
         }
         #expect(reporter == "RU" && partner == "IR")
         #expect(value == "1234500000", "scientific notation becomes an exact decimal")
-        guard case .observation(let world) = try self.row("2025,RUS,W00,0,0,C00,M,27,99999999999999.5") else {
+        guard case .observation(let world) = try self.row("2025,RUS,W00,0,0,C00,M,27,99999999999999.5").named else {
             Issue.record("not an observation")
             return
         }

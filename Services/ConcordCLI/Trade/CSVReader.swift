@@ -36,6 +36,45 @@ struct CSVReader {
 
     /// Feeds `bytes`, calling `emit` for every record they complete.
     mutating func feed(_ bytes: some Sequence<UInt8>, emit: (Record) throws -> Void) throws {
+        let done: Bool? = try bytes.withContiguousStorageIfAvailable { buffer in
+            try self.feedContiguous(buffer, emit: emit)
+            return true
+        }
+        if done == nil { try self.feedBytes(bytes, emit: emit) }
+    }
+
+    /// The same, over contiguous bytes: the run of plain bytes up to the next comma, line
+    /// break or quote (most of a file) is copied at once rather than a byte at a time.
+    private mutating func feedContiguous(_ buffer: UnsafeBufferPointer<UInt8>, emit: (Record) throws -> Void) throws {
+        let quote = UInt8(ascii: "\""), comma = UInt8(ascii: ","), newline = UInt8(ascii: "\n"), carriage = UInt8(ascii: "\r")
+        var index = 0
+        while index < buffer.count {
+            if self.atStart || self.afterCR || self.inQuotes {
+                try self.feedBytes(CollectionOfOne(buffer[index]), emit: emit)
+                index += 1
+                continue
+            }
+            let start = index
+            while index < buffer.count {
+                let byte = buffer[index]
+                if byte == comma || byte == newline || byte == carriage || byte == quote { break }
+                index += 1
+            }
+            if index > start {
+                guard self.field.count + (index - start) <= Self.maxFieldBytes else {
+                    throw Failure(line: self.recordLine, reason: "a field is longer than \(Self.maxFieldBytes) bytes")
+                }
+                self.field.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[start..<index]))
+                self.recordHasContent = true
+            }
+            if index < buffer.count {
+                try self.consume(buffer[index], emit: emit)
+                index += 1
+            }
+        }
+    }
+
+    private mutating func feedBytes(_ bytes: some Sequence<UInt8>, emit: (Record) throws -> Void) throws {
         for byte in bytes {
             if self.atStart {
                 // EF BB BF at the very start is a byte order mark, not data.

@@ -1,5 +1,6 @@
 import ConcordFields
 import ConcordProtocol
+
 import ConcordTradeCodes
 
 /// A row of UN Comtrade's bulk or API CSV, read by its header's column names, as the
@@ -8,6 +9,9 @@ import ConcordTradeCodes
 /// procedure): summing the breakdowns too counts the same trade several times over.
 struct ComtradeColumns {
     let index: [String: Int]
+    /// The positions of the columns every row reads, looked up once.
+    let partner2Code, motCode, customsCode, reporterISO, reporterCode, partnerISO, partnerCode, flowCode, period, refYear, refMonth,
+        freqCode, cmdCode, classificationCode, primaryValue, cifvalue, fobvalue, netWgt, qty, qtyUnitAbbr, isEstimated, synthetic: Int?
 
     /// The columns this reader understands; any others are ignored.
     static let known = [
@@ -36,10 +40,17 @@ struct ComtradeColumns {
             throw ComtradeProblem(column: "partnerISO", reason: "the header has neither partnerISO nor partnerCode")
         }
         self.index = index
+        (self.partner2Code, self.motCode, self.customsCode) = (index["partner2Code"], index["motCode"], index["customsCode"])
+        (self.reporterISO, self.reporterCode, self.partnerISO, self.partnerCode) = (index["reporterISO"], index["reporterCode"], index["partnerISO"], index["partnerCode"])
+        (self.flowCode, self.period, self.refYear, self.refMonth, self.freqCode) = (index["flowCode"], index["period"], index["refYear"], index["refMonth"], index["freqCode"])
+        (self.cmdCode, self.classificationCode) = (index["cmdCode"], index["classificationCode"])
+        (self.primaryValue, self.cifvalue, self.fobvalue, self.netWgt, self.qty) = (index["primaryValue"], index["cifvalue"], index["fobvalue"], index["netWgt"], index["qty"])
+        (self.qtyUnitAbbr, self.isEstimated, self.synthetic) = (index["qtyUnitAbbr"], index["isEstimated"], index["synthetic"])
     }
 
-    func value(_ column: String, in fields: [String]) -> String? {
-        guard let position = self.index[column], position < fields.count else { return nil }
+    /// A row's value in the column at `position`, trimmed; nil when absent or empty.
+    func value(_ position: Int?, in fields: [String]) -> String? {
+        guard let position, position < fields.count else { return nil }
         let text = fields[position].trimmingSpaces()
         return text.isEmpty ? nil : text
     }
@@ -53,69 +64,77 @@ struct ComtradeProblem: Error {
 enum ComtradeRow {
     /// What became of one row.
     enum Outcome {
-        case observation([String: JSONFieldValue])
+        /// The row's values in `columns` order.
+        case observation([TableBody.Cell])
         /// A breakdown row (second partner, mode of transport or customs procedure), left out.
         case breakdown
     }
 
-    /// A JSON value as the import body writes it.
-    enum JSONFieldValue {
-        case text(String)
-        case flag(Bool)
-    }
+    /// The fields `trade.observations.import` is sent, in the order each row's values come.
+    static let columns = [
+        "reporter", "partner", "flow", "period", "commodity", "classification", "primaryValue", "cifValue", "fobValue", "netWeightKg",
+        "quantity", "quantityUnit", "estimate", "synthetic", "source", "published",
+    ]
 
     static func read(
         _ fields: [String], columns: ComtradeColumns, source: String, published: String, keepBreakdowns: Bool
     ) throws(ComtradeProblem) -> Outcome {
-        func value(_ column: String) -> String? { columns.value(column, in: fields) }
+        func value(_ position: Int?) -> String? { columns.value(position, in: fields) }
+        func cell(_ text: String?) -> TableBody.Cell { text.map { .text($0) } ?? .null }
         if !keepBreakdowns {
-            if let partner2 = value("partner2Code"), partner2 != "0" { return .breakdown }
-            if let mode = value("motCode"), mode != "0" { return .breakdown }
-            if let customs = value("customsCode"), customs.uppercased() != "C00" { return .breakdown }
+            if let partner2 = value(columns.partner2Code), partner2 != "0" { return .breakdown }
+            if let mode = value(columns.motCode), mode != "0" { return .breakdown }
+            if let customs = value(columns.customsCode), customs != "C00", customs.uppercased() != "C00" { return .breakdown }
         }
-        var row: [String: JSONFieldValue] = ["source": .text(source), "published": .text(published)]
-        row["reporter"] = .text(try Self.area(iso: value("reporterISO"), code: value("reporterCode"), column: "reporter", worldAllowed: false))
-        row["partner"] = .text(try Self.area(iso: value("partnerISO"), code: value("partnerCode"), column: "partner", worldAllowed: true))
-        if case .text(let reporter)? = row["reporter"], case .text(let partner)? = row["partner"], reporter == partner {
+        let reporter = try Self.area(iso: value(columns.reporterISO), code: value(columns.reporterCode), column: "reporter", worldAllowed: false)
+        let partner = try Self.area(iso: value(columns.partnerISO), code: value(columns.partnerCode), column: "partner", worldAllowed: true)
+        if reporter == partner {
             throw ComtradeProblem(column: "partnerISO", reason: "the partner is the reporter itself (\(partner))")
         }
-        let flow = (value("flowCode") ?? "").uppercased()
+        let flow = (value(columns.flowCode) ?? "").uppercased()
         guard TradeCodes.Flow(rawValue: flow) != nil else {
             throw ComtradeProblem(column: "flowCode", reason: "'\(flow)' is not a flow this service keeps (M, X, RM, RX)")
         }
-        row["flow"] = .text(flow)
-        let period: String
-        if let text = value("period") {
+        var period: String
+        if let text = value(columns.period) {
             period = text
-        } else if let year = value("refYear") {
-            let month = value("refMonth").flatMap { Int($0) }.flatMap { $0 >= 1 && $0 <= 12 ? $0 : nil }
-            let frequency = value("freqCode")?.uppercased() ?? (month == nil ? "A" : "M")
+        } else if let year = value(columns.refYear) {
+            let month = value(columns.refMonth).flatMap { Int($0) }.flatMap { $0 >= 1 && $0 <= 12 ? $0 : nil }
+            let frequency = value(columns.freqCode)?.uppercased() ?? (month == nil ? "A" : "M")
             period = frequency == "M" ? year + (month.map { $0 < 10 ? "0\($0)" : "\($0)" } ?? "") : year
         } else {
             throw ComtradeProblem(column: "period", reason: "no period and no refYear")
         }
+        let commodity: String
         do {
-            row["period"] = .text(try TradeCodes.period(period, field: "period").period)
-            row["commodity"] = .text(try TradeCodes.commodity(value("cmdCode"), field: "cmdCode"))
+            period = try TradeCodes.period(period, field: "period").period
+            commodity = try TradeCodes.commodity(value(columns.cmdCode), field: "cmdCode")
         } catch {
             throw ComtradeProblem(column: error.field ?? "period", reason: error.message)
         }
-        if let classification = value("classificationCode") { row["classification"] = .text(classification) }
-        for (column, field) in [("primaryValue", "primaryValue"), ("cifvalue", "cifValue"), ("fobvalue", "fobValue"), ("netWgt", "netWeightKg"), ("qty", "quantity")] {
-            guard let text = value(column) else {
+        var amounts: [TableBody.Cell] = []
+        for (position, column) in [(columns.primaryValue, "primaryValue"), (columns.cifvalue, "cifvalue"), (columns.fobvalue, "fobvalue"), (columns.netWgt, "netWgt"), (columns.qty, "qty")] {
+            guard let text = value(position) else {
                 if column == "primaryValue" { throw ComtradeProblem(column: column, reason: "is empty") }
+                amounts.append(.null)
                 continue
             }
             let plain = Self.plainDecimal(text)
             guard let plain, Milli.parse(plain) != nil || column == "netWgt" || column == "qty" else {
                 throw ComtradeProblem(column: column, reason: "'\(text)' is not a number this service keeps exactly (at most three decimals)")
             }
-            row[field] = .text(plain)
+            amounts.append(.text(plain))
         }
-        if let unit = value("qtyUnitAbbr"), unit.uppercased() != "N/A" { row["quantityUnit"] = .text(unit) }
-        if let estimated = value("isEstimated") { row["estimate"] = .flag(["true", "1"].contains(estimated.lowercased())) }
-        if let synthetic = value("synthetic") { row["synthetic"] = .flag(["true", "1"].contains(synthetic.lowercased())) }
-        return .observation(row)
+        let unit = value(columns.qtyUnitAbbr).flatMap { $0.uppercased() == "N/A" ? nil : $0 }
+        func flag(_ position: Int?) -> TableBody.Cell {
+            guard let text = value(position) else { return .null }
+            return .flag(text == "true" || text == "1" || text.lowercased() == "true")
+        }
+        return .observation([
+            .text(reporter), .text(partner), .text(flow), .text(period), .text(commodity), cell(value(columns.classificationCode)),
+            amounts[0], amounts[1], amounts[2], amounts[3], amounts[4], cell(unit), flag(columns.isEstimated), flag(columns.synthetic),
+            .text(source), .text(published),
+        ])
     }
 
     /// ISO alpha-3 (IRN) or M49 (364) to alpha-2; partner code 0 or W00 is the world.
@@ -131,6 +150,7 @@ enum ComtradeRow {
 
     /// A number as Comtrade writes it (`1234.5`, `1.2345E9`) as a plain decimal, or nil.
     static func plainDecimal(_ text: String) -> String? {
+        if FieldRules.isPlainDecimal(text.utf8) { return text }
         let upper = text.uppercased()
         guard let e = upper.firstIndex(of: "E") else {
             return (try? FieldRules.decimal(text, field: "value"))

@@ -33,11 +33,11 @@ struct TradeImportCommand: AsyncParsableCommand {
     var skipInvalid = false
     @Flag(help: "Keep rows broken down by second partner, mode of transport or customs procedure.")
     var keepBreakdowns = false
-    @Option(help: "Rows per request (at most 2000).")
-    var batch: Int = 2000
+    @Option(help: "Rows per request (at most 10000).")
+    var batch: Int = 10_000
 
     func validate() throws {
-        guard (1...2000).contains(self.batch) else { throw ValidationError("--batch must be from 1 to 2000") }
+        guard (1...10_000).contains(self.batch) else { throw ValidationError("--batch must be from 1 to 10000") }
         let parts = self.published.split(separator: "-")
         guard parts.count == 3, parts.allSatisfy({ $0.allSatisfy(\.isNumber) }) else {
             throw ValidationError("--published must be a day, YYYY-MM-DD: when the source published the figures")
@@ -45,7 +45,7 @@ struct TradeImportCommand: AsyncParsableCommand {
     }
 
     /// Bytes of rows a request carries at most, well under the default 1 MiB line.
-    static let maxBatchBytes = 768 * 1024
+    static let maxBatchBytes = 960 * 1024
 
     struct Problem {
         var line: Int
@@ -75,51 +75,71 @@ struct TradeImportCommand: AsyncParsableCommand {
                 throw ExitCode(2)
             }
         }
-        // 2. Send them in batches.
+        // 2. Send them in batches, up to six at a time: the service writes one while the next ones are read
+        // and sent. Each batch is all or nothing and idempotent, so the order they commit in
+        // does not matter, and a run stopped half-way is run again to finish.
         let client = try self.endpoint.makeClient()
         let progress = Progress(total: valid, interactive: interactive)
-        var rows: [String] = []
+        let metadata = Metadata(deadlineMilliseconds: 120_000, auth: self.endpoint.resolvedToken)
         var created = 0
         var present = 0
-        func send() async throws {
-            guard !rows.isEmpty else { return }
-            let body = "{\"rows\":[" + rows.joined(separator: ",") + "]}"
-            let metadata = Metadata(deadlineMilliseconds: 60_000, auth: self.endpoint.resolvedToken)
-            let answer: ByteBuffer
-            do {
-                answer = try await client.call("trade.observations.import", body: ByteBuffer(string: body), metadata: metadata)
-            } catch {
-                await client.close()
-                progress.finish()
-                complain("error \(error.code): \(error.message)\(error.field.map { " (field: \($0))" } ?? "")")
-                complain("\(created + present) rows were imported before this batch; run the same command again to continue (nothing is imported twice)")
-                throw ExitCode(2)
+        var inFlight: [(rows: Int, task: Task<ByteBuffer, any Error>)] = []
+        func settle(keeping: Int) async throws {
+            while inFlight.count > keeping {
+                let (count, task) = inFlight.removeFirst()
+                let answer: ByteBuffer
+                do {
+                    answer = try await task.value
+                } catch {
+                    for other in inFlight { _ = try? await other.task.value }
+                    await client.close()
+                    progress.finish()
+                    let failure = error as? ConcordError ?? ConcordError(.unavailable, "\(error)")
+                    complain("error \(failure.code): \(failure.message)\(failure.field.map { " (field: \($0))" } ?? "")")
+                    complain("\(created + present) rows were imported before this batch; run the same command again to continue (nothing is imported twice)")
+                    throw ExitCode(2)
+                }
+                let outcome = try JSONBody.decode(ImportOutcome.self, from: answer)
+                created += outcome.created
+                present += outcome.present
+                progress.advance(by: count)
             }
-            let outcome = try JSONBody.decode(ImportOutcome.self, from: answer)
-            created += outcome.created
-            present += outcome.present
-            progress.advance(by: rows.count)
-            rows.removeAll(keepingCapacity: true)
         }
-        // Streamed: at most one batch of rows and one chunk of the file are held at a time.
-        // A batch is also bounded in bytes: a line longer than the gateway's limit (1 MiB by
-        // default) would be refused and the connection closed.
-        var bytes = 0
+        // Streamed: at most a few batches and one chunk of the file are held at a time. A batch
+        // is bounded in bytes too: a line longer than the gateway's limit (1 MiB by default)
+        // would be refused and the connection closed.
+        var body = ByteBuffer()
+        var rows = 0
+        func startBody() {
+            body.clear()
+            TableBody.writeHead(columns: ComtradeRow.columns, into: &body)
+            rows = 0
+        }
+        func send() async throws {
+            guard rows > 0 else { return }
+            TableBody.writeTail(into: &body)
+            let request = body
+            inFlight.append((rows, Task { try await client.call("trade.observations.import", body: request, metadata: metadata) }))
+            try await settle(keeping: 5)
+            startBody()
+        }
+        startBody()
+        let batchSize = self.batch
         try await self.readRows { _, outcome in
             guard case .success(.observation(let row)) = outcome else { return }
-            let json = Self.json(row)
-            if !rows.isEmpty, bytes + json.utf8.count + 1 > Self.maxBatchBytes {
+            let before = body.writerIndex
+            if rows > 0 { body.writeInteger(UInt8(ascii: ",")) }
+            TableBody.write(row: row, into: &body)
+            if rows > 0, body.readableBytes > Self.maxBatchBytes {
+                body.moveWriterIndex(to: before)
                 try await send()
-                bytes = 0
+                TableBody.write(row: row, into: &body)
             }
-            rows.append(json)
-            bytes += json.utf8.count + 1
-            if rows.count == self.batch {
-                try await send()
-                bytes = 0
-            }
+            rows += 1
+            if rows == batchSize { try await send() }
         }
         try await send()
+        try await settle(keeping: 0)
         await client.close()
         progress.finish()
         print("imported \(created) new observations, \(present) already present (\(valid) rows sent)")
@@ -130,6 +150,8 @@ struct TradeImportCommand: AsyncParsableCommand {
 
     /// Reads the file's rows, each as an observation, a breakdown, or a problem, chunk by chunk.
     private func readRows(_ body: (Int, Result<ComtradeRow.Outcome, ComtradeProblem>) async throws -> Void) async throws {
+        // Read once: an option's wrapper costs a lookup on every access, and this runs a row at a time.
+        let (source, published, keepBreakdowns) = (self.source, self.published, self.keepBreakdowns)
         var chunks = try FileChunks(path: self.file)
         var reader = CSVReader()
         var columns: ComtradeColumns?
@@ -145,9 +167,7 @@ struct TradeImportCommand: AsyncParsableCommand {
                     continue
                 }
                 do {
-                    let outcome = try ComtradeRow.read(
-                        record.fields, columns: known, source: self.source, published: self.published, keepBreakdowns: self.keepBreakdowns
-                    )
+                    let outcome = try ComtradeRow.read(record.fields, columns: known, source: source, published: published, keepBreakdowns: keepBreakdowns)
                     try await body(record.line, .success(outcome))
                 } catch let problem as ComtradeProblem {
                     try await body(record.line, .failure(problem))
@@ -166,21 +186,6 @@ struct TradeImportCommand: AsyncParsableCommand {
             throw ValidationError("\(self.file) \(failure)")
         }
         if columns == nil { throw ValidationError("\(self.file) is empty: no header row") }
-    }
-
-    static func json(_ row: [String: ComtradeRow.JSONFieldValue]) -> String {
-        var buffer = ByteBuffer(string: "{")
-        for (index, (key, value)) in row.sorted(by: { $0.key < $1.key }).enumerated() {
-            if index > 0 { buffer.writeString(",") }
-            JSONString.write(key, into: &buffer)
-            buffer.writeString(":")
-            switch value {
-            case .text(let text): JSONString.write(text, into: &buffer)
-            case .flag(let flag): buffer.writeString(flag ? "true" : "false")
-            }
-        }
-        buffer.writeString("}")
-        return String(buffer: buffer)
     }
 }
 

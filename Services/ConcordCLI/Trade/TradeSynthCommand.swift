@@ -20,7 +20,7 @@ struct TradeSynthCommand: ParsableCommand {
     var seed: UInt64 = 1
     @Option(help: "Months, ending December 2025.")
     var months: Int = 24
-    @Option(help: "Commodities per series (HS 2-digit chapters), besides none for TOTAL.")
+    @Option(help: "HS chapters per series and month, besides the TOTAL row they sum to.")
     var commodities: Int = 5
 
     func validate() throws {
@@ -33,25 +33,37 @@ struct TradeSynthCommand: ParsableCommand {
         var generator = SplitMix64(seed: self.seed)
         let countries = CountryTable.entries
         var out = "freqCode,refYear,refMonth,period,reporterCode,reporterISO,partnerCode,partnerISO,partner2Code,flowCode,classificationCode,cmdCode,customsCode,motCode,primaryValue,netWgt,qtyUnitAbbr,isAggregate,synthetic\n"
-        // Series (reporter, partner, flow, commodity) in turn, each for every month, until N rows.
+        // Series (reporter, partner, flow) in turn, each distinct, for every month: a TOTAL row
+        // and one row per chapter, the chapters summing to the TOTAL (as a customs report does).
+        let seriesCount = countries.count * (countries.count - 1) * 2
         var written = 0
         var series = 0
+        var chapterCents = [Int](repeating: 0, count: self.commodities)
         while written < self.rows {
-            let reporter = countries[series % countries.count]
-            // Never the reporter itself: an offset of 1 to count - 1 places along the table.
-            let partner = countries[(series + 1 + (series / countries.count) % (countries.count - 1)) % countries.count]
+            guard series < seriesCount else {
+                throw ValidationError("--rows \(self.rows) needs more than the \(seriesCount) distinct series the country table gives")
+            }
+            // Pairs in an order that spreads reporters: flow fastest, then reporter, then the partner's offset.
             let flow = series % 2 == 0 ? "X" : "M"
-            let chapter = (series / 2) % self.commodities + 1
-            let commodity = chapter < 10 ? "0\(chapter)" : "\(chapter)"
+            let reporterIndex = (series / 2) % countries.count
+            let offset = 1 + (series / 2 / countries.count)
+            let reporter = countries[reporterIndex]
+            let partner = countries[(reporterIndex + offset) % countries.count]
             for index in 0..<self.months where written < self.rows {
                 let monthIndex = 2025 * 12 + 11 - (self.months - 1 - index)
                 let year = monthIndex / 12
                 let month = monthIndex % 12 + 1
-                let cents = 1_000_000 + Int(generator.next() % 900_000_000)
-                let value = "\(cents / 100).\(cents % 100 < 10 ? "0" : "")\(cents % 100)"
+                let period = "\(year)\(month < 10 ? "0" : "")\(month)"
+                let prefix = "M,\(year),\(month),\(period),\(reporter.numeric),\(reporter.alpha3),\(partner.numeric),\(partner.alpha3),0,\(flow),H6,"
+                for chapter in 0..<self.commodities { chapterCents[chapter] = 100_000 + Int(generator.next() % 90_000_000) }
                 let weight = Int(generator.next() % 5_000_000)
-                out += "M,\(year),\(month),\(year)\(month < 10 ? "0" : "")\(month),\(reporter.numeric),\(reporter.alpha3),\(partner.numeric),\(partner.alpha3),0,\(flow),H6,\(commodity),C00,0,\(value),\(weight),kg,false,true\n"
+                out += prefix + "TOTAL,C00,0,\(Self.usd(chapterCents.reduce(0, +))),\(weight),kg,true,true\n"
                 written += 1
+                for chapter in 0..<self.commodities where written < self.rows {
+                    let code = chapter + 1 < 10 ? "0\(chapter + 1)" : "\(chapter + 1)"
+                    out += prefix + "\(code),C00,0,\(Self.usd(chapterCents[chapter])),\(weight / self.commodities),kg,false,true\n"
+                    written += 1
+                }
                 if out.utf8.count > 1 << 20 {
                     writeAll(out, to: STDOUT_FILENO)
                     out = ""
@@ -61,4 +73,7 @@ struct TradeSynthCommand: ParsableCommand {
         }
         writeAll(out, to: STDOUT_FILENO)
     }
+
+    /// Cents as USD with two decimals.
+    static func usd(_ cents: Int) -> String { "\(cents / 100).\(cents % 100 < 10 ? "0" : "")\(cents % 100)" }
 }

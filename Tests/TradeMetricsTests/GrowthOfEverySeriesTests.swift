@@ -1,0 +1,138 @@
+import ConcordProtocol
+import ConcordRecords
+import ConcordTestSupport
+import ConcordTradeCodes
+import Foundation
+import Testing
+
+@testable import TradeMetrics
+
+/// Imports in table form, and growth of every series at once from the totals kept in memory.
+@Suite("Growth of every series", .serialized, .timeLimit(.minutes(3)))
+struct GrowthOfEverySeriesTests {
+    static let columns = #"["reporter","partner","flow","period","commodity","primaryValue","source","published","synthetic"]"#
+
+    /// A table body of synthetic monthly rows: (reporter, partner, flow, commodity, period, value).
+    static func table(_ rows: [(String, String, String, String, String, String)], published: String = "2025-11-01") -> String {
+        let cells = rows.map { #"["\#($0.0)","\#($0.1)","\#($0.2)","\#($0.4)","\#($0.3)","\#($0.5)","Test source","\#(published)",true]"# }
+        return #"{"columns":\#(Self.columns),"rows":[\#(cells.joined(separator: ","))]}"#
+    }
+
+    /// Nine months of 2024 and 2025 for a series, each month at one value a year.
+    static func months(_ reporter: String, _ partner: String, _ flow: String, _ then: String, _ now: String, skipping: Set<String> = [])
+        -> [(String, String, String, String, String, String)] {
+        var rows: [(String, String, String, String, String, String)] = []
+        for year in ["2024", "2025"] {
+            for month in 1...9 {
+                let period = year + "0" + String(month)
+                guard !skipping.contains(period) else { continue }
+                rows.append((reporter, partner, flow, "TOTAL", period, year == "2024" ? then : now))
+            }
+        }
+        return rows
+    }
+
+    func with(_ engine: Engine, _ body: (ServiceHarness) async throws -> Void) async throws {
+        try await ServiceHarness.with(engine, service: TradeMetricsTests.trade, peer: TradeMetricsTests.participants, body)
+    }
+
+    @Test(arguments: Engine.allCases)
+    func everySeriesRankedWithItsMissingMonths(engine: Engine) async throws {
+        try await self.with(engine) { env in
+            let rows = Self.months("RU", "IR", "X", "100", "150") + Self.months("IR", "RU", "M", "200", "180")
+                + Self.months("AZ", "RU", "X", "100", "100", skipping: ["202503"])
+                + [("RU", "IR", "X", "27", "202501", "99999")]
+            let imported = try await env.call("trade.observations.import", Self.table(rows))
+            #expect(imported["created"] == .integer(Int64(rows.count)))
+
+            let all = try await env.call("trade.growth.all", #"{"from":"2025-01","to":"2025-09"}"#)
+            #expect(all["series"] == .integer(3))
+            #expect(all["complete"] == .integer(2))
+            #expect(all["baseFrom"] == .string("2024-01") && all["baseTo"] == .string("2024-09"), "the base is the same months a year earlier")
+            let ranked = (all["rows"]?.array ?? []).compactMap(\.object)
+            try #require(ranked.count == 3)
+            // RU->IR +50%; IR->RU -10%; AZ->RU 800 against 900, -11.1%, 2025-03 missing.
+            #expect(ranked.map { $0["reporter"] } == [.string("RU"), .string("IR"), .string("AZ")])
+            #expect(ranked.map { $0["changePercent"] } == [.string("50.0"), .string("-10.0"), .string("-11.1")])
+            #expect(ranked[0]["current"] == .string("1350") && ranked[0]["base"] == .string("900"), "a chapter's row is not added into the TOTAL")
+            #expect(ranked[2]["monthsMissing"] == .array([.string("2025-03")]))
+            #expect(all["synthetic"] == .bool(true))
+            #expect((all["note"]?.string ?? "").contains("synthetic"))
+
+            let declining = try await env.call("trade.growth.all", #"{"from":"2025-01","to":"2025-09","order":"decline","limit":1}"#)
+            #expect(declining["rows"]?.array?.first?.object?["reporter"] == .string("AZ"))
+            #expect(declining["next"] == .integer(1))
+            let exports = try await env.call("trade.growth.all", #"{"from":"2025-01","to":"2025-09","flow":"M"}"#)
+            #expect(exports["series"] == .integer(1))
+
+            // A revision written alone moves the store's generation: the totals reload and count it.
+            _ = try await env.call(
+                "trade.observations.create",
+                #"{"reporter":"IR","partner":"RU","flow":"M","period":"202501","primaryValue":"380","source":"Test source","published":"2025-12-01","synthetic":true}"#
+            )
+            let revised = try await env.call("trade.growth.all", #"{"from":"2025-01","to":"2025-09","order":"series"}"#)
+            let revisedRows = (revised["rows"]?.array ?? []).compactMap(\.object)
+            let iran = try #require(revisedRows.first { $0["reporter"] == .string("IR") })
+            #expect(iran["current"] == .string("1820"), "8 x 180 + 380, the later revision of January")
+        }
+    }
+
+    @Test(arguments: Engine.allCases)
+    func aTableWithABadRowImportsNothing(engine: Engine) async throws {
+        try await self.with(engine) { env in
+            let bad = Self.table([("RU", "IR", "X", "TOTAL", "202501", "5"), ("RU", "XX", "X", "TOTAL", "202501", "5")])
+            let refused = await env.error("trade.observations.import", bad)
+            #expect(refused?.code == .badRequest)
+            #expect(refused?.field == "body.rows[1].partner", "\(String(describing: refused))")
+            let unknown = await env.error("trade.observations.import", #"{"columns":["reporter","colour"],"rows":[["RU","red"]]}"#)
+            #expect(unknown?.field == "body.columns[1]", "\(String(describing: unknown))")
+            let missing = await env.error("trade.observations.import", #"{"columns":["reporter"],"rows":[["RU"]]}"#)
+            #expect(missing?.field == "body.columns", "\(String(describing: missing))")
+            let none = try await env.call("trade.observations.list", "{}")
+            #expect(none["items"]?.array?.isEmpty == true, "nothing of a refused batch is imported")
+            let growth = try await env.call("trade.growth.all", #"{"from":"2025-01","to":"2025-09"}"#)
+            #expect(growth["series"] == .integer(0))
+        }
+    }
+}
+
+/// The hand-written document of an observation is the encoder's, byte for byte.
+@Suite("Observation documents")
+struct ObservationDocumentTests {
+    @Test func theHandWrittenDocumentIsTheEncoders() throws {
+        var full = Observation(reporter: "RU", partner: "IR", flow: "X", period: "202501", primaryValue: "12.5", source: "UN \"Comtrade\" \\ Россия / ایران", published: "2025-03-01")
+        full.classification = "H6"
+        full.commodity = "27"
+        full.cifValue = "13"
+        full.fobValue = "12"
+        full.netWeightKg = "1000.25"
+        full.quantity = "3"
+        full.quantityUnit = "kg"
+        full.estimate = false
+        full.synthetic = true
+        full.note = "a note with é and 😀"
+        full.id = "RU~IR~X~27~202501~un-comtrade~2025-03-01"
+        var bare = Observation(reporter: "IR-01", partner: "W0", flow: "M", period: "2025", primaryValue: "0", source: "s", published: "2025-01-01")
+        bare.version = 3
+        bare.createdAt = "2025-01-01T00:00:00Z"
+        var control = bare
+        control.note = "tab\there, bell \u{7}"
+        for observation in [full, bare, control] {
+            #expect(try observation.document() == RecordStore.canonicalJSON(observation.withoutMeta()))
+        }
+    }
+
+    @Test func moneyIsExact() {
+        #expect(Milli.parse("3300000000.5") == 3_300_000_000_500)
+        #expect(Milli.parse("-0.001") == -1)
+        #expect(Milli.parse("7.") == 7000)
+        #expect(Milli.parse("9223372036854775.807") == Int64.max)
+        for bad in ["", "-", ".5", "1.2345", "9223372036854775.808", "99999999999999999999", "1e5", "+1", "1,5", " 1"] {
+            #expect(Milli.parse(bad) == nil, "\(bad)")
+        }
+        for (milli, text) in [(Int64(3_300_000_000_500), "3300000000.5"), (-1, "-0.001"), (1050, "1.05"), (0, "0"), (-1000, "-1"), (10, "0.01")] {
+            #expect(Milli.format(milli) == text)
+            #expect(Milli.parse(text) == milli)
+        }
+    }
+}
