@@ -75,7 +75,7 @@ struct TradeImportCommand: AsyncParsableCommand {
                 throw ExitCode(2)
             }
         }
-        // 2. Send them in batches, up to six at a time: the service writes one while the next ones are read
+        // 2. Send them in batches, up to four at a time: the service writes one while the next ones are read
         // and sent. Each batch is all or nothing and idempotent, so the order they commit in
         // does not matter, and a run stopped half-way is run again to finish.
         let client = try self.endpoint.makeClient()
@@ -120,7 +120,7 @@ struct TradeImportCommand: AsyncParsableCommand {
             TableBody.writeTail(into: &body)
             let request = body
             inFlight.append((rows, Task { try await client.call("trade.observations.import", body: request, metadata: metadata) }))
-            try await settle(keeping: 5)
+            try await settle(keeping: 3)
             startBody()
         }
         startBody()
