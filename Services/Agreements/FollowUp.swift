@@ -158,33 +158,41 @@ struct FollowUp: Sendable {
         let asOf = try self.asOf(body)
         let instruments = try await self.store.all(Instrument.self, where: ["session": .integer(session)])
         let raised = try await self.store.all(Obstacle.self, where: ["session": .integer(session)])
-        var obstaclesByID: [String: Obstacle] = [:]
-        var items: [SessionItem] = []
-        for instrument in instruments {
-            let id = instrument.id ?? ""
-            let actions = try await self.store.all(Action.self, where: ["instrument": .text(id)])
-            let open = actions.filter { ![Action.Status.done.rawValue, Action.Status.cancelled.rawValue].contains($0.status) }
-            let overdue = open.filter { ($0.dueBy ?? "9999") < asOf }
-            var blocking = try await self.store.all(Obstacle.self, where: ["instrument": .text(id)])
-            for obstacleID in Set(open.flatMap { $0.obstacles ?? [] }) where !blocking.contains(where: { $0.id == obstacleID }) {
-                if let obstacle = try await self.obstacle(obstacleID, cache: &obstaclesByID) { blocking.append(obstacle) }
+        // Each instrument's actions, obstacles and indicators are asked together, and the
+        // instruments side by side: a session's follow-up is a few dozen small reads.
+        let store = self.store
+        let items = try await withThrowingTaskGroup(of: (Int, SessionItem).self) { group in
+            for (position, instrument) in instruments.enumerated() {
+                group.addTask {
+                    let id = instrument.id ?? ""
+                    async let actionsRead = store.all(Action.self, where: ["instrument": .text(id)])
+                    async let obstaclesRead = store.all(Obstacle.self, where: ["instrument": .text(id)])
+                    async let indicatorsRead = store.all(Indicator.self, where: ["instrument": .text(id)])
+                    let actions = try await actionsRead
+                    let open = actions.filter { ![Action.Status.done.rawValue, Action.Status.cancelled.rawValue].contains($0.status) }
+                    let overdue = open.filter { ($0.dueBy ?? "9999") < asOf }
+                    var blocking = try await obstaclesRead
+                    for obstacleID in Set(open.flatMap { $0.obstacles ?? [] }).sorted() where !blocking.contains(where: { $0.id == obstacleID }) {
+                        if let obstacle = try await Self.obstacle(obstacleID, in: store) { blocking.append(obstacle) }
+                    }
+                    return (position, SessionItem(
+                        instrument: instrument, openActions: open, overdueActions: overdue,
+                        blockingObstacles: blocking.filter { $0.status != Obstacle.Status.resolved.rawValue },
+                        indicators: try await indicatorsRead
+                    ))
+                }
             }
-            items.append(SessionItem(
-                instrument: instrument, openActions: open, overdueActions: overdue,
-                blockingObstacles: blocking.filter { $0.status != Obstacle.Status.resolved.rawValue },
-                indicators: try await self.store.all(Indicator.self, where: ["instrument": .text(id)])
-            ))
+            var items: [(Int, SessionItem)] = []
+            for try await item in group { items.append(item) }
+            return items.sorted { $0.0 < $1.0 }.map(\.1)
         }
         let sessionActions = try await self.store.all(Action.self, where: ["session": .integer(session)]).filter { $0.instrument == nil }
         return SessionFollowUp(session: session, asOf: asOf, items: items, sessionActions: sessionActions, obstacles: raised)
     }
 
-    private func obstacle(_ id: String, cache: inout [String: Obstacle]) async throws -> Obstacle? {
-        if let known = cache[id] { return known }
+    private static func obstacle(_ id: String, in store: RecordStore) async throws -> Obstacle? {
         do {
-            let found = try await self.store.get(Obstacle.self, key: .text(id))
-            cache[id] = found
-            return found
+            return try await store.get(Obstacle.self, key: .text(id))
         } catch let error as ConcordError where error.code == .notFound {
             return nil
         }

@@ -24,6 +24,14 @@ enum Participants: DataServiceDefinition {
             try RecordBody.checkFields(body, allowed: ["number"])
             return try await Self.attendees(of: try RecordBody.key(CommitteeSession.self, in: body), in: store)
         }
+        // What a brief needs of a session in one answer rather than two.
+        router.registerRecordVerb("participants.sessions.overview", kind: .read) { body, _ in
+            try RecordBody.checkFields(body, allowed: ["number"])
+            let key = try RecordBody.key(CommitteeSession.self, in: body)
+            async let attendees = Self.attendees(of: key, in: store)
+            let session = try await CommitteeSession.decorate(try await store.get(CommitteeSession.self, key: key), using: store)
+            return SessionOverview(session: session, attendees: try await attendees)
+        }
         return router
     }
 
@@ -33,11 +41,18 @@ enum Participants: DataServiceDefinition {
             throw ConcordError(.notFound, "no session \(RecordStore.show(session))", field: "number")
         }
         let attendance = try await store.all(Attendance.self, where: ["session": session])
-        var attendees: [Attendee] = []
-        for record in attendance.sorted(by: { ($0.role, $0.official) < ($1.role, $1.official) }) {
-            attendees.append(Attendee(attendance: record, official: try await store.get(Official.self, key: .text(record.official))))
+            .sorted(by: { ($0.role, $0.official) < ($1.role, $1.official) })
+        // Asked together, the officials' gets are read in one query (the store batches gets that
+        // arrive at once) rather than one after another.
+        let officials = try await withThrowingTaskGroup(of: (Int, Official).self) { group in
+            for (index, record) in attendance.enumerated() {
+                group.addTask { (index, try await store.get(Official.self, key: .text(record.official))) }
+            }
+            var found: [Int: Official] = [:]
+            for try await (index, official) in group { found[index] = official }
+            return found
         }
-        return attendees
+        return attendance.enumerated().map { index, record in Attendee(attendance: record, official: officials[index]!) }
     }
 
     /// Each kind's table, keyed and indexed for its filters and references; foreign keys back
@@ -79,6 +94,12 @@ enum Participants: DataServiceDefinition {
 }
 
 /// An attendance record with the official it names.
+/// `participants.sessions.overview`: a session (with its co-chairs) and everyone who attended.
+struct SessionOverview: Encodable, Sendable {
+    var session: CommitteeSession
+    var attendees: [Attendee]
+}
+
 struct Attendee: Codable, Sendable {
     var attendance: Attendance
     var official: Official

@@ -335,7 +335,8 @@ struct TradeQuestions: Sendable {
         let limit = try RecordBody.limit(in: body)
         let rows = try await self.monthly(
             query, equal: ["reporter": .text(query.reporter), "partner": .text(query.partner), "flow": .text(query.flows[0])],
-            keyPrefix: [query.reporter, query.partner, query.flows[0]].joined(separator: "~") + "~", from: query.from, to: query.to
+            also: Observation.keys(startingWith: [query.reporter, query.partner, query.flows[0]].joined(separator: "~") + "~"),
+            from: query.from, to: query.to
         )
         var latest: [String: Observation] = [:]
         for row in rows {
@@ -401,7 +402,7 @@ struct TradeQuestions: Sendable {
         let query = try Query(queryBody)
         let rows = try await self.monthly(
             query, equal: ["partner": .text(query.partner), "commodity": .text(query.commodity)],
-            also: [(Observation.regionsOf, .text(country))], keyPrefix: country + "-", from: query.from, to: query.to
+            also: [(Observation.regionsOf, .text(country))] + Observation.keys(startingWith: country + "-"), from: query.from, to: query.to
         ).filter { query.flows.contains($0.flow) }
         let months = try Self.months(query.from, query.to)
         var figures: [RegionFigure] = []
@@ -456,27 +457,27 @@ struct TradeQuestions: Sendable {
         }
     }
 
-    /// Monthly observations of the query's series in a span of periods, every revision: one
-    /// range of the key a flow.
+    /// Monthly observations of the query's series in a span of periods, every revision, read
+    /// as one range of the key: from the first flow's prefix to the last's (`M` to `X` passes
+    /// over `RM` and `RX`, left out after).
     private func observations(_ query: Query, from: String, to: String) async throws -> [Observation] {
-        var rows: [Observation] = []
-        for flow in query.flows {
-            rows += try await self.monthly(
-                query, equal: ["reporter": .text(query.reporter), "partner": .text(query.partner), "flow": .text(flow), "commodity": .text(query.commodity)],
-                keyPrefix: [query.reporter, query.partner, flow, query.commodity].joined(separator: "~") + "~", from: from, to: to
-            )
-        }
-        return rows.sorted { ($0.period, $0.source.lowercased(), $0.published, $0.id ?? "") < ($1.period, $1.source.lowercased(), $1.published, $1.id ?? "") }
+        let flows = query.flows.sorted()
+        let prefix = [query.reporter, query.partner].joined(separator: "~") + "~"
+        var filters = Observation.keys(startingWith: prefix + flows.first! + "~" + query.commodity + "~")
+        filters[1].1 = .text(prefix + flows.last! + "~" + query.commodity + "~\u{7F}")
+        return try await self.monthly(
+            query, equal: ["reporter": .text(query.reporter), "partner": .text(query.partner), "commodity": .text(query.commodity)],
+            also: filters, from: from, to: to
+        ).filter { query.flows.contains($0.flow) }
     }
 
-    /// Monthly observations, every revision, in period order: those whose keys begin with
-    /// `keyPrefix`, whose filters `equal` the values, matching `also`, in the span, published
-    /// by the query's day and of its source.
+    /// Monthly observations, every revision, in period order: those whose filters `equal` the
+    /// values, matching `also` (which names a range of the key: the only index), in the span,
+    /// published by the query's day and of its source.
     private func monthly(
-        _ query: Query, equal: [String: SQLValue], also: [(RecordFilter, SQLValue)] = [], keyPrefix: String, from: String, to: String
+        _ query: Query, equal: [String: SQLValue], also: [(RecordFilter, SQLValue)], from: String, to: String
     ) async throws -> [Observation] {
         var filters = try RecordStore.filters(Observation.self, equal.merging(["frequency": "M"]) { $1 }) + also
-        filters += Observation.keys(startingWith: keyPrefix)
         filters.append((Observation.periodFrom, .text(from)))
         filters.append((Observation.periodTo, .text(to)))
         if let asPublishedOn = query.asPublishedOn { filters.append((Observation.publishedBy, .text(asPublishedOn))) }

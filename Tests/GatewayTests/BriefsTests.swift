@@ -58,8 +58,8 @@ struct BriefsTests {
 
     @Test func aBriefAnswersWithinItsDeadlineWithWhatTheOthersGave() async throws {
         let participants = try await FakeService(certificate: "participants", name: "participants", verbs: [
-            "participants.sessions.get": #"{"number":6,"coChairs":["mehdi-dousti","vladimir-ilichev"]}"#,
-            "participants.sessions.attendees": #"[{"official":{"id":"mehdi-dousti"}}]"#,
+            "participants.sessions.overview":
+                #"{"session":{"number":6,"coChairs":["mehdi-dousti","vladimir-ilichev"]},"attendees":[{"official":{"id":"mehdi-dousti"}}]}"#,
         ])
         let agreements = try await FakeService(
             certificate: "agreements", name: "agreements", verbs: ["agreements.followup": #"{"items":[]}"#], delay: .seconds(5)
@@ -73,9 +73,11 @@ struct BriefsTests {
         try await withTestServer(router: RouteTable(pools: pools).router(authority: nil), peerAuthentication: .optional, serviceName: "gateway") { server in
             let client = try makeTestClient(port: server.localPort)
             let start = ContinuousClock.now
-            let answer = try await client.call("brief.session", body: ByteBuffer(string: #"{"number":6}"#), metadata: Metadata(deadlineMilliseconds: 800))
+            // The gateway answers 100 ms before the deadline; 1.5 s leaves room for a loaded
+            // machine (with 800 ms, the answer once came after the caller had given up).
+            let answer = try await client.call("brief.session", body: ByteBuffer(string: #"{"number":6}"#), metadata: Metadata(deadlineMilliseconds: 1500))
             let elapsed = ContinuousClock.now - start
-            #expect(elapsed < .milliseconds(1500), "answered within the deadline, not after the slow service: \(elapsed)")
+            #expect(elapsed < .milliseconds(2500), "answered within the deadline, not after the 5 s service: \(elapsed)")
             let brief = try JSONSerialization.jsonObject(with: Data(buffer: answer)) as? [String: Any]
             #expect((brief?["session"] as? [String: Any])?["coChairs"] as? [String] == ["mehdi-dousti", "vladimir-ilichev"])
             #expect(brief?["followup"] is NSNull)
@@ -94,7 +96,7 @@ struct BriefsTests {
 
     @Test func anIndicatorBoundToATradeSeriesShowsItsTargetBesideTheActual() async throws {
         let participants = try await FakeService(certificate: "participants", name: "participants", verbs: [
-            "participants.sessions.get": #"{"number":6}"#, "participants.sessions.attendees": "[]",
+            "participants.sessions.overview": #"{"session":{"number":6},"attendees":[]}"#,
         ])
         let indicator = #"{"id":"turnover","title":"Bilateral turnover","measure":"USD","ascending":true,"baseline":{"value":"4000000000","date":"2024"},"target":{"value":"5000000000","date":"2026"},"series":{"reporter":"RU","partner":"IR","flow":"TOTAL"}}"#
         let agreements = try await FakeService(certificate: "agreements", name: "agreements", verbs: [
@@ -132,7 +134,7 @@ struct BriefsTests {
                      "trade": Self.pool("trade", [nobody])]
         try await withTestServer(router: RouteTable(pools: pools).router(authority: nil), peerAuthentication: .optional, serviceName: "gateway") { server in
             let client = try makeTestClient(port: server.localPort)
-            for (verb, body, parts) in [("brief.session", #"{"number":6}"#, 4), ("brief.region", #"{"code":"IR-01"}"#, 6), ("brief.followup", "{}", 2)] {
+            for (verb, body, parts) in [("brief.session", #"{"number":6}"#, 3), ("brief.region", #"{"code":"IR-01"}"#, 6), ("brief.followup", "{}", 2)] {
                 let start = ContinuousClock.now
                 let answer = try await client.call(verb, body: ByteBuffer(string: body), metadata: Metadata(deadlineMilliseconds: 3000))
                 #expect(ContinuousClock.now - start < .seconds(3), "\(verb) within its deadline")
@@ -140,6 +142,9 @@ struct BriefsTests {
                 let missing = (brief?["missing"] as? [[String: Any]]) ?? []
                 #expect(missing.count == parts, "\(verb): every part is named missing: \(missing)")
                 #expect(missing.allSatisfy { $0["code"] as? String == "unavailable" }, "\(verb): \(missing)")
+                if verb == "brief.session" {
+                    #expect(brief?["session"] is NSNull && brief?["attendees"] is NSNull, "the fields of a missing part are null")
+                }
             }
             await client.close()
         }
