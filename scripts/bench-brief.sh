@@ -15,7 +15,7 @@ PIDS+=($!)
 for _ in $(seq 1 300); do grep -q "Concord is up" "$WORK/up.log" 2>/dev/null && break; sleep 0.2; done
 grep -q "Concord is up" "$WORK/up.log" || { cat "$WORK/up.log"; exit 1; }
 "$BIN/concord" trade import Tests/Fixtures/comtrade-sample.csv --published 2026-11-30 --config "$WORK/home/client.json" >/dev/null 2>&1
-TOKEN=$("$BIN/concord" tokens add --file "$WORK/home/tokens" --role reader --name bench)
+TOKEN=$("$BIN/concord" tokens add --file "$WORK/home/tokens" --role reader --name bench --rate unlimited --concurrency unlimited)
 
 p50() { # verb body
   local line

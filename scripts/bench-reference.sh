@@ -104,7 +104,7 @@ echo "ratio = concord/redis (server threads: concord $OUR_THREADS, redis 1); bar
 "$BIN/participants" --port "$PARTICIPANTS_PORT" --certs "$WORK/certs" --threads "$OUR_THREADS" --log-level warning \
   --database "sqlite:$WORK/participants.sqlite" --seeds seeds/participants >"$WORK/participants.log" 2>&1 &
 PIDS+=($!)
-TOKEN=$("$BIN/concord" tokens add --file "$WORK/tokens" --role reader --name bench)
+TOKEN=$("$BIN/concord" tokens add --file "$WORK/tokens" --role reader --name bench --rate unlimited --concurrency unlimited)
 "$BIN/gateway" --port "$GATEWAY_PORT" --certs "$WORK/certs" --threads "$OUR_THREADS" --log-level warning \
   --tokens "$WORK/tokens" --route "participants=127.0.0.1:$PARTICIPANTS_PORT" >"$WORK/gateway-route.log" 2>&1 &
 ROUTED_GATEWAY=$!

@@ -11,7 +11,7 @@ import Glibc
 import Darwin
 #endif
 
-/// Manages the gateway's token file: lines `ROLE NAME SHA256-HEX`. The gateway re-reads the
+/// Manages the gateway's token file: lines `ROLE NAME SHA256-HEX [rate=N] [concurrency=N]`. The gateway re-reads the
 /// file when it changes, so adding and revoking need no restart. Only hashes are stored; a new
 /// token is printed once.
 struct TokensCommand: ParsableCommand {
@@ -34,8 +34,18 @@ struct TokensCommand: ParsableCommand {
         var role: String
         @Option(help: "Who holds it (letters, digits, - _ .); used to revoke it and in logs.")
         var name: String
+        @Option(help: "Requests a second it may make at each gateway replica, or 'unlimited' (default: its role's).")
+        var rate: String?
+        @Option(help: "Requests it may have in flight at each gateway replica, or 'unlimited' (default: its role's).")
+        var concurrency: String?
 
         func validate() throws {
+            if let rate = self.rate, rate != "unlimited", !(Double(rate).map { $0 > 0 && $0.isFinite } ?? false) {
+                throw ValidationError("--rate must be a positive number of requests a second, or 'unlimited'; got '\(rate)'")
+            }
+            if let concurrency = self.concurrency, concurrency != "unlimited", !(Int(concurrency).map { $0 > 0 } ?? false) {
+                throw ValidationError("--concurrency must be a positive whole number, or 'unlimited'; got '\(concurrency)'")
+            }
             guard ["reader", "secretariat", "admin"].contains(self.role) else {
                 throw ValidationError("role must be reader, secretariat or admin; got '\(self.role)'")
             }
@@ -46,7 +56,8 @@ struct TokensCommand: ParsableCommand {
         }
 
         func run() throws {
-            let token = try TokenFile.add(role: self.role, name: self.name, path: self.file.file)
+            let limits = [self.rate.map { "rate=\($0)" }, self.concurrency.map { "concurrency=\($0)" }].compactMap { $0 }
+            let token = try TokenFile.add(role: self.role, name: self.name, limits: limits, path: self.file.file)
             print(token)
         }
     }
@@ -83,13 +94,13 @@ enum TokenFile {
         guard FileManager.default.fileExists(atPath: path) else { return [] }
         return try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").compactMap { line in
             let fields = line.split(whereSeparator: \.isWhitespace)
-            guard !line.hasPrefix("#"), fields.count == 3 else { return nil }
+            guard !line.hasPrefix("#"), fields.count >= 3 else { return nil }
             return Entry(role: String(fields[0]), name: String(fields[1]), hash: String(fields[2]))
         }
     }
 
     /// Appends a new token's hash and returns the token.
-    static func add(role: String, name: String, path: String) throws -> String {
+    static func add(role: String, name: String, limits: [String] = [], path: String) throws -> String {
         var bytes = [UInt8](repeating: 0, count: 24)
         var generator = SystemRandomNumberGenerator()
         for index in bytes.indices { bytes[index] = generator.next() }
@@ -104,8 +115,8 @@ enum TokenFile {
         })
         let hash = TokenHash.of(token)
         var lines = try self.lines(path)
-        if lines.isEmpty { lines.append("# Concord gateway tokens: ROLE NAME SHA256-HEX. Written by `concord tokens`.") }
-        lines.append("\(role) \(name) \(hash)")
+        if lines.isEmpty { lines.append("# Concord gateway tokens: ROLE NAME SHA256-HEX [rate=N] [concurrency=N]. Written by `concord tokens`.") }
+        lines.append(([role, name, hash] + limits).joined(separator: " "))
         try self.write(lines, to: path)
         return token
     }
@@ -114,7 +125,7 @@ enum TokenFile {
         let lines = try self.lines(path)
         let kept = lines.filter { line in
             let fields = line.split(whereSeparator: \.isWhitespace)
-            return line.hasPrefix("#") || fields.count != 3 || fields[1] != name
+            return line.hasPrefix("#") || fields.count < 3 || fields[1] != name
         }
         try self.write(kept, to: path)
         return lines.count - kept.count

@@ -16,6 +16,8 @@ import NIOPosix
 /// bodies are forwarded as the bytes received.
 struct RouteTable: Sendable {
     let pools: [String: ServicePool]
+    /// Each token's rate and concurrency at this replica.
+    let limiter = TokenLimiter()
 
     static func fromEnvironment() -> [String] {
         (ProcessInfo.processInfo.environment["CONCORD_ROUTES"] ?? "")
@@ -69,6 +71,7 @@ struct RouteTable: Sendable {
         // A handful of services: comparing a verb's prefix with each name beats making a String
         // of it and hashing that, for every forwarded request.
         let byName = pools.map { (name: $0.key, pool: $0.value) }
+        let limiter = self.limiter
         // The gateway's own verbs are reads for its admins.
         router.register("gateway.stats", kind: .read) { (_: Empty, context: RequestContext) in
             _ = try authority?.authorize(token: context.metadata.auth, verb: "gateway.stats", needs: .admin, for: context)
@@ -88,6 +91,8 @@ struct RouteTable: Sendable {
         for (verb, handler) in combined {
             router.registerRaw(verb, kind: .read) { request, context in
                 let grant = try authority?.authorize(token: request.metadata.auth, verb: Substring(verb), needs: .reader, for: context)
+                if let grant { try limiter.admit(grant) }
+                defer { if let grant { limiter.finish(grant) } }
                 return try await handler(briefs, request, context, grant.map { ($0.metadataName, $0.role.description) })
             }
         }
@@ -115,12 +120,12 @@ struct RouteTable: Sendable {
                     await pool.learnVerbs()
                     // Forwarding lives on the request's event loop.
                     context.eventLoop.execute {
-                        Self.authorizeAndForward(request, context: context, pool: pool, authority: authority, answer: answer)
+                        Self.authorizeAndForward(request, context: context, pool: pool, authority: authority, limiter: limiter, answer: answer)
                     }
                 }
                 return
             }
-            Self.authorizeAndForward(request, context: context, pool: pool, authority: authority, answer: answer)
+            Self.authorizeAndForward(request, context: context, pool: pool, authority: authority, limiter: limiter, answer: answer)
         })
         return router
     }
@@ -130,22 +135,26 @@ extension RouteTable {
     /// Checks the token against the role the verb's declared kind needs, then forwards with the
     /// holder's name and role as the actor.
     fileprivate static func authorizeAndForward(
-        _ request: Request, context: RequestContext, pool: ServicePool, authority: TokenAuthority?,
+        _ request: Request, context: RequestContext, pool: ServicePool, authority: TokenAuthority?, limiter: TokenLimiter,
         answer: @escaping @Sendable (Result<ByteBuffer, ConcordError>) -> Void
     ) {
         let kind = pool.kind(of: request.verb)
-        var actor: (name: String, role: String)?
-        if let authority {
-            do throws(ConcordError) {
-                let grant = try authority.authorize(
-                    token: request.metadata.auth, verb: Substring(request.verb), needs: Role.required(for: kind), for: context
-                )
-                actor = (grant.metadataName, grant.role.description)
-            } catch {
-                return answer(.failure(error))
-            }
+        guard let authority else {
+            return pool.forward(request, kind: kind, actor: nil, deadline: context.deadline, eventLoop: context.eventLoop, answer: answer)
         }
-        pool.forward(request, kind: kind, actor: actor, deadline: context.deadline, eventLoop: context.eventLoop, answer: answer)
+        let grant: TokenAuthority.Grant
+        do throws(ConcordError) {
+            grant = try authority.authorize(token: request.metadata.auth, verb: Substring(request.verb), needs: Role.required(for: kind), for: context)
+            try limiter.admit(grant)
+        } catch {
+            return answer(.failure(error))
+        }
+        pool.forward(
+            request, kind: kind, actor: (grant.metadataName, grant.role.description), deadline: context.deadline, eventLoop: context.eventLoop
+        ) { result in
+            limiter.finish(grant)
+            answer(result)
+        }
     }
 }
 

@@ -45,7 +45,8 @@ enum Role: Int, Comparable, Sendable, CaseIterable, CustomStringConvertible {
     }
 }
 
-/// Tokens and their roles, from a file of lines `ROLE NAME SHA256-HEX` (`#` starts a comment).
+/// Tokens and their roles, from a file of lines `ROLE NAME SHA256-HEX [rate=N] [concurrency=N]`
+/// (`#` starts a comment; the limits override the role's, `TokenLimit`).
 /// Only hashes are stored. The file is re-read when it changes, so removing a line revokes a
 /// token without a restart.
 final class TokenAuthority: Sendable {
@@ -54,11 +55,14 @@ final class TokenAuthority: Sendable {
         var name: String
         /// `name` as `actor=` metadata carries it, encoded once when the file is read.
         var metadataName: String
+        /// The role's rate and concurrency, or the line's own.
+        var limit: TokenLimit
 
-        init(role: Role, name: String) {
+        init(role: Role, name: String, limit: TokenLimit? = nil) {
             self.role = role
             self.name = name
             self.metadataName = Principal.encodeForMetadata(name)
+            self.limit = limit ?? TokenLimit.defaults(for: role)
         }
     }
 
@@ -168,11 +172,23 @@ final class TokenAuthority: Sendable {
             let line = rawLine.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
             let fields = line.split(whereSeparator: \.isWhitespace)
             if fields.isEmpty { continue }
-            guard fields.count == 3, let role = Role(name: String(fields[0])), fields[2].count == 64,
+            guard fields.count >= 3, let role = Role(name: String(fields[0])), fields[2].count == 64,
                   fields[2].allSatisfy(\.isHexDigit) else {
-                throw TokenFileError(path: path, line: number + 1, reason: "expected 'ROLE NAME SHA256-HEX' with ROLE reader, secretariat or admin")
+                throw TokenFileError(
+                    path: path, line: number + 1,
+                    reason: "expected 'ROLE NAME SHA256-HEX [rate=N] [concurrency=N]' with ROLE reader, secretariat or admin"
+                )
             }
-            grants[fields[2].lowercased()] = Grant(role: role, name: String(fields[1]))
+            let limit: TokenLimit
+            do {
+                limit = try TokenLimit.defaults(for: role).overridden(by: Array(fields.dropFirst(3)))
+            } catch {
+                throw TokenFileError(
+                    path: path, line: number + 1,
+                    reason: "'\(error.setting)' is not a limit: write rate=N (requests a second) or concurrency=N, N a positive number or 'unlimited'"
+                )
+            }
+            grants[fields[2].lowercased()] = Grant(role: role, name: String(fields[1]), limit: limit)
         }
         return grants
     }

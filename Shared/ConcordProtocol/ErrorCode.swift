@@ -9,6 +9,7 @@ public struct ErrorCode: Hashable, Sendable, CustomStringConvertible {
         case notFound = "not_found"
         case conflict
         case tooLarge = "too_large"
+        case rateLimited = "rate_limited"
         case unavailable
         case deadlineExceeded = "deadline_exceeded"
         case `internal`
@@ -29,6 +30,9 @@ public struct ErrorCode: Hashable, Sendable, CustomStringConvertible {
     public static let conflict = ErrorCode(.conflict)
     /// A line or a body over the advertised limit. The connection is closed after this reply.
     public static let tooLarge = ErrorCode(.tooLarge)
+    /// The caller (a token at the gateway) is over its request rate or its concurrency cap; the
+    /// request was not done. `retryAfterMs` says when to try again.
+    public static let rateLimited = ErrorCode(.rateLimited)
     /// The server is shutting down, overloaded, or cannot reach what it depends on. Retry elsewhere or later.
     public static let unavailable = ErrorCode(.unavailable)
     /// The request's deadline passed before an answer was ready.
@@ -59,12 +63,15 @@ public struct ConcordError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The server did not start the request (its connection was closing or draining): sending it
     /// again, to any server and whatever the verb, cannot do anything twice.
     public var unprocessed: Bool
+    /// For `rate_limited`: milliseconds until a request would be admitted.
+    public var retryAfterMs: Int64?
 
-    public init(_ code: ErrorCode, _ message: String, field: String? = nil, unprocessed: Bool = false) {
+    public init(_ code: ErrorCode, _ message: String, field: String? = nil, unprocessed: Bool = false, retryAfterMs: Int64? = nil) {
         self.code = code
         self.message = message
         self.field = field
         self.unprocessed = unprocessed
+        self.retryAfterMs = retryAfterMs
     }
 
     public var description: String {

@@ -29,8 +29,9 @@ enum JSONFields {
         buffer.writeInteger(UInt8(ascii: "\""))
     }
 
-    /// The top-level members of a JSON object whose values are strings. Other members are skipped;
-    /// anything malformed ends the scan with what was read so far.
+    /// The top-level members of a JSON object whose values are strings, booleans or whole
+    /// numbers, each as its text. Other members are skipped; anything malformed ends the scan
+    /// with what was read so far.
     static func strings(in bytes: some Collection<UInt8>) -> [String: String] {
         var reader = Reader(bytes: Array(bytes))
         var result: [String: String] = [:]
@@ -47,6 +48,8 @@ enum JSONFields {
                 result[key] = value
             } else if let literal = reader.readBooleanLiteral() {
                 result[key] = literal
+            } else if let number = reader.readWholeNumber() {
+                result[key] = number
             } else if !reader.skipValue() {
                 return result
             }
@@ -71,6 +74,20 @@ enum JSONFields {
                 }
             }
             return nil
+        }
+
+        /// Digits, perhaps after a minus, ending where the value ends; nil (consuming nothing) for
+        /// anything else, a fraction or an exponent included.
+        mutating func readWholeNumber() -> String? {
+            var end = self.index
+            if end < self.bytes.count, self.bytes[end] == UInt8(ascii: "-") { end += 1 }
+            let digits = end
+            while end < self.bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(self.bytes[end]) { end += 1 }
+            guard end > digits, end - digits <= 18 else { return nil }
+            if end < self.bytes.count, ![UInt8(ascii: ","), UInt8(ascii: "}"), 0x20, 0x09, 0x0A, 0x0D].contains(self.bytes[end]) { return nil }
+            let text = String(decoding: self.bytes[self.index..<end], as: UTF8.self)
+            self.index = end
+            return text
         }
 
         mutating func consume(_ byte: UInt8) -> Bool {

@@ -114,7 +114,10 @@ public enum LineCodec {
                 throw ConcordError(.badRequest, "unknown error code '\(codeText)'")
             }
             let fields = JSONFields.strings(in: cursor.view[cursor.rest()])
-            let error = ConcordError(code, fields["message"] ?? "", field: fields["field"], unprocessed: fields["unprocessed"] == "true")
+            let error = ConcordError(
+                code, fields["message"] ?? "", field: fields["field"], unprocessed: fields["unprocessed"] == "true",
+                retryAfterMs: fields["retryAfterMs"].flatMap { Int64($0) }
+            )
             return .response(.error(id, error))
         default:
             guard id == unsolicitedID else {
@@ -176,6 +179,9 @@ public enum LineCodec {
             }
             if error.unprocessed {
                 buffer.writeString(",\"unprocessed\":true")
+            }
+            if let retryAfterMs = error.retryAfterMs {
+                buffer.writeString(",\"retryAfterMs\":\(retryAfterMs)")
             }
             buffer.writeInteger(UInt8(ascii: "}"))
         }

@@ -35,6 +35,10 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     private var inReadBurst = false
     private var flushScheduled = false
     private var pendingRead = false
+    /// After a `rate_limited` answer, the connection is not read from until then: a client that
+    /// ignores `retryAfterMs` waits on TCP instead of spending the server's CPU on refusals.
+    private var holdReadsUntil: NIODeadline?
+    private var holdTimer: Scheduled<Void>?
     private var pumping = false
     private var handshakeTimer: Scheduled<Void>?
     private var slowReaderTimer: Scheduled<Void>?
@@ -82,6 +86,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         self.slowReaderTimer?.cancel()
         self.ticker?.cancel()
         self.lingerTimer?.cancel()
+        self.holdTimer?.cancel()
         self.deadlineTimer.cancel()
         for (_, running) in self.running {
             running.task?.cancel()
@@ -219,10 +224,33 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     // MARK: Outbound flow control
 
     func read(context: ChannelHandlerContext) {
-        if self.machine.wantsToRead, context.channel.isWritable {
+        if self.machine.wantsToRead, context.channel.isWritable, !self.isHoldingReads {
             context.read()
         } else {
             self.pendingRead = true
+        }
+    }
+
+    private var isHoldingReads: Bool {
+        guard let until = self.holdReadsUntil else { return false }
+        if until > .now() { return true }
+        self.holdReadsUntil = nil
+        return false
+    }
+
+    /// Holds reads for the retry time of a `rate_limited` answer: at least 25 ms (what is
+    /// already read is still answered, so a client pipelining refused requests gets a few of
+    /// them back each hold; with 1 ms holds a flood of refusals still took a core), at most 100.
+    private func holdReads(forMilliseconds milliseconds: Int64) {
+        guard let context = self.context else { return }
+        let until = NIODeadline.now() + .milliseconds(min(100, max(25, milliseconds)))
+        guard self.holdReadsUntil.map({ $0 < until }) ?? true else { return }
+        self.holdReadsUntil = until
+        self.holdTimer?.cancel()
+        let this = NIOLoopBound(self, eventLoop: context.eventLoop)
+        self.holdTimer = context.eventLoop.scheduleTask(deadline: until) {
+            this.value.holdTimer = nil
+            this.value.resumeReadingIfWanted()
         }
     }
 
@@ -251,7 +279,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     }
 
     private func resumeReadingIfWanted() {
-        guard self.pendingRead, self.machine.wantsToRead, let context = self.context, context.channel.isWritable else { return }
+        guard self.pendingRead, self.machine.wantsToRead, !self.isHoldingReads, let context = self.context, context.channel.isWritable else { return }
         self.pendingRead = false
         context.read()
     }
@@ -408,6 +436,9 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
 
     private func finish(_ id: String, _ outcome: Response.Outcome) {
         guard self.context != nil, self.machine.answersRequests else { return }
+        if case .error(let error) = outcome, error.code == .rateLimited {
+            self.holdReads(forMilliseconds: error.retryAfterMs ?? 1)
+        }
         LineCodec.write(Response(id: id, outcome: outcome), into: &self.output)
         self.scheduleFlush()
         self.machine.requestCompleted(id: id, now: .now())

@@ -75,6 +75,7 @@ import Testing
             Response.error("8", ConcordError(.notFound, "no session 9 with \"quotes\"\nand a newline", field: "body.id")),
             Response.error("*", ConcordError(.tooLarge, "line too long")),
             Response.error("9", ConcordError(.unavailable, "server is shutting down", unprocessed: true)),
+            Response.error("10", ConcordError(.rateLimited, "token 'bench' is over 200 requests a second", field: "metadata.auth", retryAfterMs: 5)),
         ] {
             var buffer = ByteBuffer()
             LineCodec.write(response, into: &buffer)
@@ -140,7 +141,8 @@ import Testing
 
     @Test func errorCodesAreStable() {
         #expect(ErrorCode.all.map(\.wire) == [
-            "bad_request", "unauthorized", "forbidden", "not_found", "conflict", "too_large", "unavailable", "deadline_exceeded", "internal",
+            "bad_request", "unauthorized", "forbidden", "not_found", "conflict", "too_large", "rate_limited", "unavailable",
+            "deadline_exceeded", "internal",
         ])
         for code in ErrorCode.all { #expect(ErrorCode(wire: code.wire) == code) }
         #expect(ErrorCode(wire: "teapot") == nil)
