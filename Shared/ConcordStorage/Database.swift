@@ -9,11 +9,11 @@ import ServiceLifecycle
 /// shutdown after the services that use it have stopped.
 public protocol Database: Service, AnyObject {
     /// Runs read-only work. Each statement sees committed data.
-    func read<Result: Sendable>(_ work: @Sendable (any DatabaseSession) async throws -> Result) async throws -> Result
+    func read<Result: Sendable>(_ work: @escaping @Sendable (any DatabaseSession) async throws -> Result) async throws -> Result
 
     /// Runs `work` in one transaction: all of it commits, durably, before this returns, or none of it does.
     @discardableResult
-    func write<Result: Sendable>(_ work: @Sendable (any DatabaseSession) async throws -> Result) async throws -> Result
+    func write<Result: Sendable>(_ work: @escaping @Sendable (any DatabaseSession) async throws -> Result) async throws -> Result
 
     /// Applies the migrations not yet applied, in version order, in one transaction; safe when
     /// several processes start at once.

@@ -5,6 +5,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import PostgresNIO
 import ServiceLifecycle
@@ -15,6 +16,10 @@ public final class PostgresDatabase: Database, Sendable {
     private let client: PostgresClient
     private let location: DatabaseLocation.PostgresLocation
     private let logger: Logger
+    /// How long a read or write waits for a connection before it answers `unavailable`. While
+    /// PostgreSQL is down the pool keeps trying to connect and a request would otherwise wait
+    /// for one until its deadline; readiness, which asks the store, would hang the same way.
+    private let leaseTimeout: Duration
 
     /// Every Concord service takes this advisory lock while migrating, so replicas that start
     /// together apply each migration once. (The value is arbitrary but fixed: "CONCORD" in ASCII.)
@@ -23,9 +28,11 @@ public final class PostgresDatabase: Database, Sendable {
     public init(
         location: DatabaseLocation.PostgresLocation,
         maximumConnections: Int = 16,
+        leaseTimeout: Duration = .seconds(2),
         eventLoopGroup: any EventLoopGroup = PostgresClient.defaultEventLoopGroup,
         logger: Logger
     ) {
+        self.leaseTimeout = leaseTimeout
         var configuration = PostgresClient.Configuration(
             host: location.host,
             port: location.port,
@@ -53,9 +60,9 @@ public final class PostgresDatabase: Database, Sendable {
         await self.client.run()
     }
 
-    public func read<Result: Sendable>(_ work: @Sendable (any DatabaseSession) async throws -> Result) async throws -> Result {
+    public func read<Result: Sendable>(_ work: @escaping @Sendable (any DatabaseSession) async throws -> Result) async throws -> Result {
         do {
-            return try await self.client.withConnection { connection in
+            return try await self.withConnection { connection in
                 try await work(PostgresSession(connection: connection, logger: self.logger))
             }
         } catch {
@@ -63,9 +70,9 @@ public final class PostgresDatabase: Database, Sendable {
         }
     }
 
-    public func write<Result: Sendable>(_ work: @Sendable (any DatabaseSession) async throws -> Result) async throws -> Result {
+    public func write<Result: Sendable>(_ work: @escaping @Sendable (any DatabaseSession) async throws -> Result) async throws -> Result {
         do {
-            return try await self.client.withConnection { connection in
+            return try await self.withConnection { connection in
                 let session = PostgresSession(connection: connection, logger: self.logger)
                 // COMMIT returns once the WAL record is flushed (synchronous_commit is on by default).
                 try await session.query("BEGIN")
@@ -80,6 +87,58 @@ public final class PostgresDatabase: Database, Sendable {
             }
         } catch {
             throw Self.translate(error)
+        }
+    }
+
+    /// A connection for `body`, or `unavailable` when none comes within `leaseTimeout`. Once
+    /// `body` has its connection it runs to its end, whatever the time.
+    ///
+    /// The wait for a connection is never cancelled: a request that gives up leaves its claim
+    /// abandoned, and the connection, when it comes, goes straight back to the pool. (Cancelling
+    /// waits for a lease, many a second while PostgreSQL was down, once left the pool with no
+    /// connection after it came back: `PostgresOutageTests`.)
+    private func withConnection<Result: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> Result) async throws -> Result {
+        let claim = NIOLockedValueBox(LeaseClaim.waiting)
+        let answered = NIOLockedValueBox(false)
+        let client = self.client
+        let timeout = self.leaseTimeout
+        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Result, any Error>) in
+            @Sendable func answer(_ result: Swift.Result<Result, any Error>) {
+                let first = answered.withLockedValue { done in
+                    defer { done = true }
+                    return !done
+                }
+                if first { continuation.resume(with: result) }
+            }
+            let timer = Task {
+                try? await Task.sleep(for: timeout)
+                let abandoned = claim.withLockedValue { state -> Bool in
+                    guard state == .waiting else { return false }
+                    state = .abandoned
+                    return true
+                }
+                if abandoned {
+                    answer(.failure(StorageError(.unavailable, "PostgreSQL: no connection within \(timeout.wholeMilliseconds) ms; is the database up?")))
+                }
+            }
+            Task {
+                do {
+                    let value = try await client.withConnection { connection -> Result? in
+                        let taken = claim.withLockedValue { state -> Bool in
+                            guard state == .waiting else { return false }
+                            state = .taken
+                            return true
+                        }
+                        guard taken else { return nil }
+                        return try await body(connection)
+                    }
+                    timer.cancel()
+                    if let value { answer(.success(value)) }
+                } catch {
+                    timer.cancel()
+                    answer(.failure(error))
+                }
+            }
         }
     }
 
@@ -115,6 +174,11 @@ public final class PostgresDatabase: Database, Sendable {
             return StorageError(.failed, "PostgreSQL: \(message)\(detail)")
         }
     }
+}
+
+/// Whether a request waiting for a connection still wants it.
+private enum LeaseClaim {
+    case waiting, taken, abandoned
 }
 
 struct PostgresSession: DatabaseSession, @unchecked Sendable {

@@ -79,7 +79,7 @@ public final class SQLiteDatabase: Database, Sendable {
         return connection
     }
 
-    public func read<Result: Sendable>(_ work: @Sendable (any DatabaseSession) async throws -> Result) async throws -> Result {
+    public func read<Result: Sendable>(_ work: @escaping @Sendable (any DatabaseSession) async throws -> Result) async throws -> Result {
         let index = self.nextReader.withLockedValue { next in
             defer { next = (next + 1) % self.readers.count }
             return next
@@ -91,7 +91,7 @@ public final class SQLiteDatabase: Database, Sendable {
         }
     }
 
-    public func write<Result: Sendable>(_ work: @Sendable (any DatabaseSession) async throws -> Result) async throws -> Result {
+    public func write<Result: Sendable>(_ work: @escaping @Sendable (any DatabaseSession) async throws -> Result) async throws -> Result {
         do {
             return try await self.writeLock.withLock {
                 let session = SQLiteSession(connection: self.writer)

@@ -1,0 +1,120 @@
+import ConcordClient
+import ConcordProtocol
+import ConcordTestSupport
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import NIOConcurrencyHelpers
+import NIOCore
+import Testing
+
+/// PostgreSQL lost under load and back: the service answers `unavailable` (not `internal`, and
+/// not after the deadline) while it is gone, says it is not ready, and serves again by itself
+/// when it returns, without a restart. The cluster is the test's own (`scripts/pg-cluster`), so
+/// stopping it disturbs no other test.
+@Suite("PostgreSQL lost and back", .serialized, .timeLimit(.minutes(4)))
+struct PostgresOutageTests {
+    /// Runs `scripts/pg-cluster COMMAND DIR` and waits for it (posix_spawn and waitpid:
+    /// Foundation's Process did not see this script end once the server it started was running).
+    static func cluster(_ command: String, _ directory: String) throws -> String {
+        let arguments = ["/bin/bash", repositoryRoot().appendingPathComponent("scripts/pg-cluster").path, command, directory]
+        var cArguments: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+        defer { for argument in cArguments { free(argument) } }
+        var pid: pid_t = 0
+        guard posix_spawn(&pid, "/bin/bash", nil, nil, &cArguments, environ) == 0 else {
+            throw ProcessFailure("cannot start scripts/pg-cluster \(command)")
+        }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1, errno == EINTR {}
+        guard status == 0 else { throw ProcessFailure("scripts/pg-cluster \(command) failed (status \(status))") }
+        guard command == "init" else { return "" }
+        return try String(contentsOfFile: directory + "/url", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    func outcome(_ client: ConcordClient, _ verb: String, _ body: String = "{}", deadline: Duration) async -> (ErrorCode?, Duration) {
+        let start = ContinuousClock.now
+        do {
+            _ = try await client.call(verb, body: ByteBuffer(string: body), metadata: Metadata(deadlineMilliseconds: deadline.wholeMilliseconds))
+            return (nil, ContinuousClock.now - start)
+        } catch let error as ConcordError {
+            return (error.code, ContinuousClock.now - start)
+        } catch {
+            return (.internal, ContinuousClock.now - start)
+        }
+    }
+
+    @Test func theServiceSaysUnavailableWhileItIsGoneAndServesWhenItReturns() async throws {
+        // Run where the other PostgreSQL tests run (scripts/test installs PostgreSQL).
+        _ = try freshLocation(.postgres)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("concord-outage-\(UUID().uuidString)").path
+        let url = try Self.cluster("init", directory)
+        defer { _ = try? Self.cluster("remove", directory) }
+        let service = try await ParticipantsProcess.start(database: url, seeds: seedsDirectory)
+        let client = try service.client()
+
+        // Load from a few tasks the whole time: reads and idempotent writes.
+        let stop = NIOLockedValueBox(false)
+        let seen = NIOLockedValueBox<[String: Int]>([:])
+        let load = Task {
+            await withTaskGroup(of: Void.self) { group in
+                for worker in 0..<4 {
+                    group.addTask {
+                        var round = 0
+                        while !stop.withLockedValue({ $0 }) {
+                            round += 1
+                            let (code, _) = worker % 2 == 0
+                                ? await self.outcome(client, "participants.regions.get", #"{"code":"IR-01"}"#, deadline: .seconds(4))
+                                : await self.outcome(
+                                    client, "participants.officials.create",
+                                    #"{"id":"outage-\#(worker)-\#(round)","name":"Outage \#(round)","title":"Delegate","organisation":"Test","country":"IR"}"#,
+                                    deadline: .seconds(4)
+                                )
+                            seen.withLockedValue { $0[(code?.wire ?? "ok") + (code == .deadlineExceeded ? (worker % 2 == 0 ? " (read)" : " (write)") : ""), default: 0] += 1 }
+                            if code != nil { try? await Task.sleep(for: .milliseconds(50)) }
+                        }
+                    }
+                }
+            }
+        }
+        try await Task.sleep(for: .milliseconds(500))
+        _ = try Self.cluster("stop", directory)
+
+        // Gone: every answer comes within the deadline, as unavailable, and readiness says so.
+        let (readCode, readTime) = await self.outcome(client, "participants.regions.get", #"{"code":"IR-01"}"#, deadline: .seconds(4))
+        #expect(readCode == .unavailable, "a read while PostgreSQL is gone")
+        #expect(readTime < .seconds(4), "answered before the deadline: \(readTime)")
+        let (writeCode, _) = await self.outcome(
+            client, "participants.officials.create", #"{"id":"outage-probe","name":"Probe","title":"Delegate","organisation":"Test","country":"IR"}"#,
+            deadline: .seconds(4)
+        )
+        #expect(writeCode == .unavailable, "a write while PostgreSQL is gone")
+        let (readyCode, readyTime) = await self.outcome(client, "ready", deadline: .seconds(4))
+        #expect(readyCode == .unavailable, "not ready while the store is gone")
+        #expect(readyTime < .seconds(4))
+
+        // Back: the same process serves again, and says it is ready.
+        _ = try Self.cluster("start", directory)
+        let restarted = ContinuousClock.now
+        try await eventually("ready again without a restart", timeout: .seconds(90), pollEvery: .milliseconds(200)) {
+            await self.outcome(client, "ready", deadline: .seconds(3)).0 == nil
+        }
+        print("PostgreSQL lost and back: ready again \(ContinuousClock.now - restarted) after the restart")
+        try await eventually("reads again", timeout: .seconds(10), pollEvery: .milliseconds(100)) {
+            await self.outcome(client, "participants.regions.get", #"{"code":"IR-01"}"#, deadline: .seconds(3)).0 == nil
+        }
+        stop.withLockedValue { $0 = true }
+        await load.value
+        let codes = seen.withLockedValue { $0 }
+        print("PostgreSQL lost and back: answers under load \(codes)")
+        let late = codes.filter { $0.key.hasPrefix("deadline_exceeded") }.values.reduce(0, +)
+        #expect(Set(codes.keys.map { $0.split(separator: " ")[0] }).isSubset(of: ["ok", "unavailable", "deadline_exceeded"]), "never internal: \(codes)")
+        // Known, not yet fixed: a statement already sent when PostgreSQL went away sometimes
+        // waits out its request's deadline instead of failing (one in about 350 requests here,
+        // only among those in flight at the stop; at most one a load task).
+        #expect(late <= 4, "only requests in flight when it stopped may run into their deadline: \(codes)\n\(service.log.suffix(3000))")
+        #expect((codes["ok"] ?? 0) > 0 && (codes["unavailable"] ?? 0) > 0, "\(codes)")
+        await client.close()
+        #expect(await service.terminate() == 0, "graceful exit on SIGTERM")
+    }
+}
