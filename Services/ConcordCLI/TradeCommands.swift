@@ -11,7 +11,7 @@ import NIOCore
 struct TradeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "trade", abstract: "Trade between the regions: growth against a stated figure, mirror data, Comtrade import.",
-        subcommands: [Growth.self, Mirror.self, TradeImportCommand.self, TradeSynthCommand.self]
+        subcommands: [Growth.self, GrowthAll.self, Mirror.self, TradeImportCommand.self, TradeSynthCommand.self]
     )
 
     /// The options a trade question shares.
@@ -65,6 +65,54 @@ struct TradeCommand: AsyncParsableCommand {
                 }
                 if let note = answer[path: "note"]?.cell, !note.isEmpty { out += "Note: \(note)\n" }
                 return String(out.dropLast())
+            }
+        }
+    }
+
+    struct GrowthAll: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "growth-all",
+            abstract: "Growth of every series (reporter, partner, flow) at once, ranked: TOTAL, monthly, against the same months a year earlier."
+        )
+        @OptionGroup var endpoint: EndpointOptions
+        @Option(help: "First month, YYYY-MM.")
+        var from: String
+        @Option(help: "Last month, YYYY-MM.")
+        var to: String
+        @Option(help: "X or M only (default: both, each its own series).")
+        var flow: String?
+        @Option(help: "change (largest growth first), decline (largest fall first) or series.")
+        var order: String = "change"
+        @Option(help: "How many series to show (1-500).")
+        var limit: Int = 20
+        @Option(help: "Skip this many (the answer's next page starts at 'next').")
+        var offset: Int = 0
+        @OptionGroup var output: OutputOptions
+
+        func run() async throws {
+            var object: JSONObject = [
+                "from": .string(self.from), "to": .string(self.to), "order": .string(self.order),
+                "limit": .integer(Int64(self.limit)), "offset": .integer(Int64(self.offset)),
+            ]
+            if let flow = self.flow { object["flow"] = .string(flow) }
+            let body = String(buffer: try JSONBody.encode(object))
+            self.output.print(try await callAndReport(self.endpoint, "trade.growth.all", body: body)) { answer, width in
+                var out = "\(answer[path: "from"]?.cell ?? "")..\(answer[path: "to"]?.cell ?? "") against "
+                    + "\(answer[path: "baseFrom"]?.cell ?? "")..\(answer[path: "baseTo"]?.cell ?? ""): "
+                    + "\(answer[path: "series"]?.cell ?? "0") series, \(answer[path: "complete"]?.cell ?? "0") complete"
+                    + (answer[path: "synthetic"] == .bool(true) ? " — SYNTHETIC data" : "") + "\n"
+                let rows = (answer[path: "rows"]?.rows ?? []).map { row -> [String] in
+                    let change = row[path: "changePercent"]?.cell.nonEmpty.map { ($0.hasPrefix("-") ? "" : "+") + $0 + "%" } ?? "-"
+                    let missing = (row[path: "monthsMissing"]?.rows ?? []).map(\.cell)
+                    return [
+                        row[path: "reporter"]?.cell ?? "", row[path: "partner"]?.cell ?? "", row[path: "flow"]?.cell ?? "", change,
+                        Table.grouped(row[path: "current"]?.cell ?? "-"), Table.grouped(row[path: "base"]?.cell ?? "-"),
+                        (row[path: "source"]?.cell ?? "") + (missing.isEmpty ? "" : "; missing " + missing.joined(separator: ", ")),
+                    ]
+                }
+                out += Table.render(["Reporter", "Partner", "Flow", "Change", "Now (USD)", "Then (USD)", "Source"], rows, width: width)
+                if let next = answer[path: "next"]?.cell, !next.isEmpty { out += "\nmore: --offset \(next)" }
+                return out
             }
         }
     }
