@@ -36,9 +36,13 @@ struct CommitteeSession: StoredRecord, Equatable {
     /// A session shows its co-chairs: the attendees with role `co-chair`.
     static func decorate(_ session: CommitteeSession, using store: RecordStore) async throws -> CommitteeSession {
         var session = session
-        let chairs = try await store.all(Attendance.self, where: ["session": .integer(session.number), "role": "co-chair"])
-        session.coChairs = chairs.map(\.official).sorted()
+        session.coChairs = Self.coChairs(among: try await store.all(Attendance.self, where: ["session": .integer(session.number), "role": "co-chair"]))
         return session
+    }
+
+    /// The co-chairs among a session's attendance, in order.
+    static func coChairs(among attendance: [Attendance]) -> [String] {
+        attendance.filter { $0.role == "co-chair" }.map(\.official).sorted()
     }
 
     var key: SQLValue { .integer(self.number) }

@@ -29,8 +29,11 @@ enum Participants: DataServiceDefinition {
             try RecordBody.checkFields(body, allowed: ["number"])
             let key = try RecordBody.key(CommitteeSession.self, in: body)
             async let attendees = Self.attendees(of: key, in: store)
-            let session = try await CommitteeSession.decorate(try await store.get(CommitteeSession.self, key: key), using: store)
-            return SessionOverview(session: session, attendees: try await attendees)
+            var session = try await store.get(CommitteeSession.self, key: key)
+            let everyone = try await attendees
+            // The co-chairs from the attendance just read, rather than reading it again.
+            session.coChairs = CommitteeSession.coChairs(among: everyone.map(\.attendance))
+            return SessionOverview(session: session, attendees: everyone)
         }
         return router
     }

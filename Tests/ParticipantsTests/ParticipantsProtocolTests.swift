@@ -61,6 +61,11 @@ struct ParticipantsProtocolTests {
             #expect(decoded.count == 3, "the seeded three; the contract's attendance record is deleted again")
             let session = try await call(client, "participants.sessions.get", #"{"number":6}"#)
             #expect(session["coChairs"] == .array([.string("mehdi-dousti"), .string("vladimir-ilichev")]))
+            // The overview: the same session and the same attendees, in one answer.
+            let overview = try await call(client, "participants.sessions.overview", #"{"number":6}"#)
+            #expect(overview["session"]?.object?["coChairs"] == session["coChairs"])
+            #expect(overview["attendees"]?.array?.count == 3)
+            await expectError(client, "participants.sessions.overview", #"{"number":99}"#, .notFound, field: "body.number")
         }
     }
 
