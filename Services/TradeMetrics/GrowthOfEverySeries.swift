@@ -49,9 +49,7 @@ extension TradeQuestions {
             throw ConcordError(.badRequest, "from and to are required: the span's first and last months, YYYY-MM", field: "from")
         }
         guard from <= to else { throw ConcordError(.badRequest, "to is before from", field: "to") }
-        let baseFrom = try month("baseFrom") ?? Self.yearEarlier(from)
-        let baseTo = try month("baseTo") ?? Self.yearEarlier(to)
-        guard baseFrom <= baseTo else { throw ConcordError(.badRequest, "baseTo is before baseFrom", field: "baseTo") }
+        let (baseFrom, baseTo) = try Self.baseSpan(body, from: from, to: to)
         let current = try Self.months(from, to).map(SeriesTotals.number)
         let base = try Self.months(baseFrom, baseTo).map(SeriesTotals.number)
         let flow = try (try RecordBody.string("flow", in: body)).map { text throws(ConcordError) in

@@ -149,10 +149,7 @@ struct TradeQuestions: Sendable {
         try RecordBody.checkFields(body, allowed: ["reporter", "partner", "flow", "commodity", "from", "to", "baseFrom", "baseTo", "asPublishedOn", "source"])
         let query = try Query(body)
         let current = try Self.months(query.from, query.to)
-        let baseFrom = try (try RecordBody.string("baseFrom", in: body)).map { text throws(ConcordError) in try TradeCodes.month(text, field: "baseFrom") }
-            ?? Self.yearEarlier(query.from)
-        let baseTo = try (try RecordBody.string("baseTo", in: body)).map { text throws(ConcordError) in try TradeCodes.month(text, field: "baseTo") }
-            ?? Self.yearEarlier(query.to)
+        let (baseFrom, baseTo) = try Self.baseSpan(body, from: query.from, to: query.to)
         let base = try Self.months(baseFrom, baseTo)
         let observations = try await self.latest(query, from: min(current.first!, base.first!), to: max(current.last!, base.last!))
         var computed: [Computed] = []
@@ -529,6 +526,18 @@ struct TradeQuestions: Sendable {
             throw ConcordError(.badRequest, "a span covers at most 120 months", field: "to")
         }
         return months
+    }
+
+    /// A growth's base span: `baseFrom` and `baseTo` (YYYY-MM) as the body gives them, else the
+    /// same months a year before `from` and `to`; it must not end before it begins.
+    static func baseSpan(_ body: JSONObject, from: String, to: String) throws(ConcordError) -> (from: String, to: String) {
+        func month(_ field: String) throws(ConcordError) -> String? {
+            try (try RecordBody.string(field, in: body)).map { text throws(ConcordError) in try TradeCodes.month(text, field: field) }
+        }
+        let baseFrom = try month("baseFrom") ?? Self.yearEarlier(from)
+        let baseTo = try month("baseTo") ?? Self.yearEarlier(to)
+        guard baseFrom <= baseTo else { throw ConcordError(.badRequest, "baseTo is before baseFrom", field: "baseTo") }
+        return (baseFrom, baseTo)
     }
 
     static func yearEarlier(_ month: String) -> String { String(Int(month.prefix(4))! - 1) + month.suffix(2) }

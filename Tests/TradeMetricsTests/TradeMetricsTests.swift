@@ -77,6 +77,14 @@ struct TradeMetricsTests {
             #expect(computed["base"]?.object?["monthsMissing"] == .array([.string("2024-07")]))
             #expect(computed["complete"] == .bool(false))
             #expect((growth["note"]?.string ?? "").contains("incomplete"))
+
+            // A base span that ends before it begins is refused (it once stopped the service).
+            let span = #""from":"2025-01","to":"2025-09","baseFrom":"2024-09","baseTo":"2024-01""#
+            for (verb, body) in [("trade.growth", #"{"reporter":"RU","partner":"IR",\#(span)}"#), ("trade.growth.all", "{\(span)}")] {
+                let backwards = await env.error(verb, body)
+                #expect(backwards?.code == .badRequest && backwards?.field == "body.baseTo", "\(verb): \(String(describing: backwards))")
+            }
+            #expect(try await env.call("ping", "{}")["pong"] == .bool(true), "the service is still up")
         }
     }
 
