@@ -84,7 +84,7 @@ enum ComtradeRow {
         if !keepBreakdowns {
             if let partner2 = value(columns.partner2Code), partner2 != "0" { return .breakdown }
             if let mode = value(columns.motCode), mode != "0" { return .breakdown }
-            if let customs = value(columns.customsCode), customs != "C00", customs.uppercased() != "C00" { return .breakdown }
+            if let customs = value(columns.customsCode), customs.uppercased() != "C00" { return .breakdown }
         }
         let reporter = try Self.area(iso: value(columns.reporterISO), code: value(columns.reporterCode), column: "reporter", worldAllowed: false)
         let partner = try Self.area(iso: value(columns.partnerISO), code: value(columns.partnerCode), column: "partner", worldAllowed: true)
@@ -128,7 +128,7 @@ enum ComtradeRow {
         let unit = value(columns.qtyUnitAbbr).flatMap { $0.uppercased() == "N/A" ? nil : $0 }
         func flag(_ position: Int?) -> TableBody.Cell {
             guard let text = value(position) else { return .null }
-            return .flag(text == "true" || text == "1" || text.lowercased() == "true")
+            return .flag(["true", "1"].contains(text.lowercased()))
         }
         return .observation([
             .text(reporter), .text(partner), .text(flow), .text(period), .text(commodity), cell(value(columns.classificationCode)),
