@@ -55,6 +55,8 @@ let package = Package(
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "Shared/ConcordTLS",
             swiftSettings: swiftSettings
@@ -70,6 +72,7 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOTLS", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "X509", package: "swift-certificates"),
             ],
             path: "Shared/ConcordServer",
             swiftSettings: swiftSettings
@@ -92,7 +95,7 @@ let package = Package(
         .target(
             name: "ConcordServiceRuntime",
             dependencies: [
-                "ConcordServer", "ConcordTLS", "ConcordProtocol",
+                "ConcordServer", "ConcordClient", "ConcordTLS", "ConcordProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -11,12 +11,24 @@ import ConcordServer
 import ConcordServiceRuntime
 import Logging
 
-/// The front door: clients call every service through it.
+/// The front door: clients call every service through it. `serve` (the default), and the probes
+/// `health` and `ready` its image's HEALTHCHECK and Kubernetes run.
 @main
-struct GatewayCommand: AsyncParsableCommand {
+struct GatewayCommand: AsyncParsableCommand, ProbedService {
     static let configuration = CommandConfiguration(
         commandName: "gateway",
-        abstract: "Concord's gateway: routes protocol requests by verb prefix to the services behind it."
+        abstract: "Concord's gateway: routes protocol requests by verb prefix to the services behind it.",
+        subcommands: [GatewayServe.self, HealthProbe<GatewayCommand>.self, ReadyProbe<GatewayCommand>.self],
+        defaultSubcommand: GatewayServe.self
+    )
+    static let certificateName = "gateway"
+    static let defaultPort = 7400
+}
+
+struct GatewayServe: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Route protocol requests by verb prefix to the services behind it (the default)."
     )
 
     @OptionGroup var service: ServiceOptions
@@ -76,7 +88,7 @@ struct GatewayCommand: AsyncParsableCommand {
         // Clients authorise with tokens here, not with their certificates' identities.
         let configuration = try self.service.serverConfiguration(
             serviceName: "gateway",
-            defaultPort: 7400,
+            defaultPort: GatewayCommand.defaultPort,
             defaultPeerAuthentication: .optional,
             peerPolicy: .open
         )

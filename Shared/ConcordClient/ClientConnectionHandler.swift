@@ -110,6 +110,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
     private var flushScheduled = false
     private var context: ChannelHandlerContext?
     private var closeReason: String?
+    private var refusal: ConcordError?
     private var deadlineTimer = EarliestDeadlineTimer()
 
     /// Set once the connection must take no new calls (bye received, closing); read by the client.
@@ -200,6 +201,9 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
             guard let wireID = Self.wireID(response.id), let entry = self.pending.removeValue(forKey: wireID) else {
                 if response.id == unsolicitedID, case .error(let error) = response.outcome {
                     self.closeReason = "\(error.code): \(error.message)"
+                    // The server refused this client's credentials (a revoked certificate): no other
+                    // replica or retry will take them, so calls fail with that code, not `unavailable`.
+                    if error.code == .unauthorized { self.refusal = error }
                 }
                 return
             }
@@ -207,6 +211,8 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
             if case .error(let error) = response.outcome, error.unprocessed {
                 // The server is closing this connection: later calls go on a new one.
                 self.retire()
+                // It refused this client's certificate: that, not the closing, is the answer.
+                if let refusal = self.refusal { response.outcome = .error(self.refused(refusal)) }
             }
             entry.completion.succeed(response)
         case .event(let event):
@@ -283,7 +289,12 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
         }
     }
 
+    private func refused(_ refusal: ConcordError) -> ConcordError {
+        ConcordError(.unauthorized, "\(self.endpoint) refused this client: \(refusal.message)")
+    }
+
     private func connectionError() -> ConcordError {
-        ConcordError(.unavailable, "connection to \(self.endpoint) closed" + (self.closeReason.map { ": \($0)" } ?? ""))
+        if let refusal = self.refusal { return self.refused(refusal) }
+        return ConcordError(.unavailable, "connection to \(self.endpoint) closed" + (self.closeReason.map { ": \($0)" } ?? ""))
     }
 }

@@ -58,7 +58,8 @@ public final class ConcordClient: Sendable {
     }
 
     public let configuration: Configuration
-    private let sslContext: NIOSSLContext
+    /// Rebuilt from the files when they change (certificate rotation); each new connection takes the current one.
+    private let tls: ReloadingTLSContext
     private let eventLoopGroup: any EventLoopGroup
     private let state = NIOLockedValueBox(State.idle)
     private let logger: Logger
@@ -71,7 +72,7 @@ public final class ConcordClient: Sendable {
         logger: Logger = Logger(label: "concord.client")
     ) throws {
         self.configuration = configuration
-        self.sslContext = try NIOSSLContext(configuration: ConcordTLSConfiguration.client(identity: configuration.tls))
+        self.tls = try ReloadingTLSContext.client(configuration.tls)
         self.eventLoopGroup = eventLoopGroup
         self.logger = logger
     }
@@ -244,7 +245,7 @@ public final class ConcordClient: Sendable {
 
     private func connect() -> EventLoopFuture<Connection> {
         let configuration = self.configuration
-        let sslContext = self.sslContext
+        let sslContext = self.tls.current()
         let endpoint = self.endpoint
         let logger = self.logger
         let serverName = configuration.serverName ?? (CertificateAuthority.addressBytes(configuration.host) == nil ? configuration.host : nil)

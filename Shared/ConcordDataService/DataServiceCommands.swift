@@ -89,13 +89,20 @@ public struct DataSeed<Definition: DataServiceDefinition>: AsyncParsableCommand 
 }
 
 extension DataServiceDefinition {
-    /// The command line of a data service's executable: `serve` (the default) and `seed`.
+    /// The command line of a data service's executable: `serve` (the default), `seed`, and the
+    /// probes `health` and `ready` its image's HEALTHCHECK and Kubernetes run.
     public static var commandConfiguration: CommandConfiguration {
         CommandConfiguration(
             commandName: Self.certificateName,
             abstract: Self.abstract,
-            subcommands: [DataServe<Self>.self, DataSeed<Self>.self],
+            subcommands: [DataServe<Self>.self, DataSeed<Self>.self, HealthProbe<Probed<Self>>.self, ReadyProbe<Probed<Self>>.self],
             defaultSubcommand: DataServe<Self>.self
         )
     }
+}
+
+/// A data service as its probes see it.
+public enum Probed<Definition: DataServiceDefinition>: ProbedService {
+    public static var certificateName: String { Definition.certificateName }
+    public static var defaultPort: Int { Definition.defaultPort }
 }

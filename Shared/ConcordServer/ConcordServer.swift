@@ -40,9 +40,8 @@ public final class ConcordServer: Service, Sendable {
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         logger: Logger
     ) async throws -> ConcordServer {
-        let sslContext = try NIOSSLContext(
-            configuration: ConcordTLSConfiguration.server(identity: configuration.tls, peerAuthentication: configuration.peerAuthentication)
-        )
+        // Rebuilt from the files when they change (certificate rotation); each connection takes the current one.
+        let tls = try ReloadingTLSContext.server(configuration.tls, peerAuthentication: configuration.peerAuthentication)
         let connections = NIOLockedValueBox(Connections())
         var logger = logger
         logger[metadataKey: LogKey.service] = "\(configuration.serviceName)"
@@ -68,7 +67,7 @@ public final class ConcordServer: Service, Sendable {
             }
             return ByteBuffer(string: #"{"status":"ready"}"#)
         }
-        let shared = ServerShared(configuration: configuration, router: router, helloBody: helloBody)
+        let shared = ServerShared(configuration: configuration, router: router, helloBody: helloBody, tls: tls)
         let connectionLogger = logger
 
         let channel = try await ServerBootstrap(group: eventLoopGroup)
@@ -80,7 +79,7 @@ public final class ConcordServer: Service, Sendable {
             .bind(host: configuration.host, port: configuration.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandlers([
-                        NIOSSLServerHandler(context: sslContext),
+                        NIOSSLServerHandler(context: tls.current()),
                         ServerConnectionHandler(shared: shared, logger: connectionLogger),
                     ])
                     return channel

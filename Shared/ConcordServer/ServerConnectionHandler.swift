@@ -4,6 +4,7 @@ import Logging
 import NIOCore
 import NIOSSL
 import NIOTLS
+import X509
 
 /// Serves one connection: parses lines, runs the state machine's decisions, writes replies.
 ///
@@ -121,9 +122,9 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if case .handshakeCompleted(let negotiated) = event as? TLSUserEvent {
             self.handshakeTimer?.cancel()
-            switch self.machine.handshakeCompleted(negotiatedProtocol: negotiated) {
+            let refusal = self.identifyPeer(context: context)
+            switch self.machine.handshakeCompleted(negotiatedProtocol: negotiated, peerRefusal: refusal) {
             case .sendHello:
-                self.identifyPeer(context: context)
                 LineCodec.write(ServerEvent(name: .hello, body: self.shared.helloBody), into: &self.output)
                 self.flushOutput()
             case .refuse(let error):
@@ -141,14 +142,27 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     }
 
     /// Reads the peer's identity from its verified certificate (once per connection: parsing a
-    /// certificate costs more than a request) and decides what it may call.
-    private func identifyPeer(context: ChannelHandlerContext) {
-        let certificate = try? context.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self).peerCertificate
-        self.peer = certificate.flatMap { PeerIdentity(certificate: $0) }
+    /// certificate costs more than a request) and decides what it may call. Returns why the
+    /// connection is refused when the certificate is on the revocation list.
+    private func identifyPeer(context: ChannelHandlerContext) -> ConcordError? {
+        guard let certificate = try? context.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self).peerCertificate,
+              let parsed = try? Certificate(derEncoded: certificate.toDERBytes())
+        else {
+            self.access = self.shared.configuration.peerPolicy.access(for: nil)
+            return nil
+        }
+        self.peer = PeerIdentity(certificate: parsed)
         self.access = self.shared.configuration.peerPolicy.access(for: self.peer)
         if let peer = self.peer {
             self.logger[metadataKey: LogKey.identity] = "\(peer)"
         }
+        let serial = ReloadingTLSContext.serial(of: parsed)
+        guard self.shared.tls.isRevoked(serial: serial) else { return nil }
+        self.access = .builtins
+        return ConcordError(
+            .unauthorized,
+            "the certificate \(self.peer?.uri ?? "presented") (serial \(serial)) is revoked; use the one `concord certs rotate` issued in its place"
+        )
     }
 
     /// The refusal for a verb this peer's identity may not call, logged with the identity.

@@ -51,11 +51,17 @@ struct ServerConnectionStateMachine {
         case none
     }
 
-    mutating func handshakeCompleted(negotiatedProtocol: String?) -> HandshakeAction {
+    /// - Parameter peerRefusal: why the peer's certificate is not accepted although TLS verified
+    ///   it (it is revoked), or nil.
+    mutating func handshakeCompleted(negotiatedProtocol: String?, peerRefusal: ConcordError? = nil) -> HandshakeAction {
         guard self.phase == .handshaking else { return .none }
         guard negotiatedProtocol == ConcordProtocolVersion.alpn else {
             self.phase = .closing
             return .refuse(ConcordError(.badRequest, "ALPN '\(ConcordProtocolVersion.alpn)' is required (openssl s_client -alpn \(ConcordProtocolVersion.alpn))"))
+        }
+        if let peerRefusal {
+            self.phase = .closing
+            return .refuse(peerRefusal)
         }
         self.phase = .open
         return .sendHello

@@ -4,6 +4,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import ConcordTLS
 import NIOCore
 
 /// What every connection of one server reads and never changes.
@@ -12,11 +13,14 @@ struct ServerShared: Sendable {
     let router: Router
     /// The body of the `hello` event and verb: identity, version and limits.
     let helloBody: ByteBuffer
+    /// The server's TLS identity and the revocation list it checks peers against.
+    let tls: ReloadingTLSContext
 
-    init(configuration: ServerConfiguration, router: Router, helloBody: ByteBuffer) {
+    init(configuration: ServerConfiguration, router: Router, helloBody: ByteBuffer, tls: ReloadingTLSContext) {
         self.configuration = configuration
         self.router = router
         self.helloBody = helloBody
+        self.tls = tls
     }
 
     /// The `hello` body for a configuration: identity, version and limits.

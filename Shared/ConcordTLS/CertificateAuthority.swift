@@ -21,7 +21,7 @@ public struct CertificateAuthority: Sendable {
     public static let standardIdentities = ["participants", "agreements", "trade-metrics", "gateway", "client"]
 
     public let certificate: Certificate
-    private let privateKey: P256.Signing.PrivateKey
+    let privateKey: P256.Signing.PrivateKey
 
     /// Names a standard identity answers to besides its own: the gateway's route for
     /// trade-metrics is `trade` (its verbs' prefix), and it checks that name.

@@ -11,11 +11,14 @@ public struct TLSIdentity: Sendable, Hashable {
     public var caPath: String
     public var certificatePath: String?
     public var keyPath: String?
+    /// Serials of certificates no longer accepted from peers (``RevocationList``); nil for none.
+    public var revocationPath: String?
 
-    public init(caPath: String, certificatePath: String? = nil, keyPath: String? = nil) {
+    public init(caPath: String, certificatePath: String? = nil, keyPath: String? = nil, revocationPath: String? = nil) {
         self.caPath = caPath
         self.certificatePath = certificatePath
         self.keyPath = keyPath
+        self.revocationPath = revocationPath
     }
 
     /// The standard file names in a directory written by `concord certs init`.
@@ -24,7 +27,8 @@ public struct TLSIdentity: Sendable, Hashable {
         return TLSIdentity(
             caPath: base.appendingPathComponent("ca.pem").path,
             certificatePath: name.map { base.appendingPathComponent("\($0).pem").path },
-            keyPath: name.map { base.appendingPathComponent("\($0)-key.pem").path }
+            keyPath: name.map { base.appendingPathComponent("\($0)-key.pem").path },
+            revocationPath: base.appendingPathComponent("revoked").path
         )
     }
 }
