@@ -12,7 +12,7 @@ import X509
 /// without a restart.
 ///
 /// Every new connection asks for ``current()``, which compares the files' fingerprints (device,
-/// inode, size and modification time: one `stat` each) with those the context was built from and
+/// inode, size, modification and change times: one `stat` each) with those the context was built from and
 /// rebuilds it when one moved. Connections already open keep the context they started with.
 /// A rebuild that fails (a certificate written before its key, a half-copied file) keeps the
 /// previous context and is tried again at the next connection, so a rotation never leaves a
@@ -185,6 +185,9 @@ public final class ReloadingTLSContext: Sendable {
         var size: Int64
         var modifiedSeconds: Int64
         var modifiedNanoseconds: Int64
+        /// Changed by chown and chmod too: a key made readable after a failed rebuild is noticed.
+        var changedSeconds: Int64
+        var changedNanoseconds: Int64
     }
 
     /// One `stat` per file (following symbolic links, so a Kubernetes Secret's swapped `..data`
@@ -195,13 +198,14 @@ public final class ReloadingTLSContext: Sendable {
             var info = stat()
             guard stat(path, &info) == 0 else { return nil }
             #if canImport(Darwin)
-            let modified = info.st_mtimespec
+            let (modified, changed) = (info.st_mtimespec, info.st_ctimespec)
             #else
-            let modified = info.st_mtim
+            let (modified, changed) = (info.st_mtim, info.st_ctim)
             #endif
             return FileFingerprint(
                 device: UInt64(info.st_dev), inode: UInt64(info.st_ino), size: Int64(info.st_size),
-                modifiedSeconds: Int64(modified.tv_sec), modifiedNanoseconds: Int64(modified.tv_nsec)
+                modifiedSeconds: Int64(modified.tv_sec), modifiedNanoseconds: Int64(modified.tv_nsec),
+                changedSeconds: Int64(changed.tv_sec), changedNanoseconds: Int64(changed.tv_nsec)
             )
         }
     }
