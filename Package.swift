@@ -14,9 +14,9 @@ let package = Package(
     products: [
         .executable(name: "concord", targets: ["ConcordCLI"]),
         .executable(name: "gateway", targets: ["Gateway"]),
-        .executable(name: "participants", targets: ["Participants"]),
-        .executable(name: "agreements", targets: ["Agreements"]),
-        .executable(name: "trade-metrics", targets: ["TradeMetrics"]),
+        .executable(name: "participants", targets: ["ParticipantsExecutable"]),
+        .executable(name: "agreements", targets: ["AgreementsExecutable"]),
+        .executable(name: "trade-metrics", targets: ["TradeMetricsExecutable"]),
         .library(name: "ConcordProtocol", targets: ["ConcordProtocol"]),
         .library(name: "ConcordServer", targets: ["ConcordServer"]),
         .library(name: "ConcordClient", targets: ["ConcordClient"]),
@@ -187,6 +187,14 @@ let package = Package(
             path: "Shared/ConcordTradeCodes",
             swiftSettings: swiftSettings
         ),
+        // UN Comtrade's CSV as `concord trade import` reads it: a streaming RFC 4180 reader and the
+        // mapping of a row to an observation.
+        .target(
+            name: "ConcordComtrade",
+            dependencies: ["ConcordFields", "ConcordProtocol", "ConcordTradeCodes"],
+            path: "Shared/ConcordComtrade",
+            swiftSettings: swiftSettings
+        ),
         // The load generator behind `concord bench`.
         .target(
             name: "ConcordLoad",
@@ -215,8 +223,10 @@ let package = Package(
         .executableTarget(
             name: "ConcordCLI",
             dependencies: [
-                "ConcordClient", "ConcordTLS", "ConcordLoad", "ConcordProtocol", "ConcordTradeCodes", "ConcordBalancer",
+                "ConcordClient", "ConcordTLS", "ConcordLoad", "ConcordProtocol", "ConcordTradeCodes", "ConcordBalancer", "ConcordComtrade",
                 .product(name: "CompressNIO", package: "compress-nio"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -241,7 +251,8 @@ let package = Package(
             path: "Services/Gateway",
             swiftSettings: swiftSettings
         ),
-        .executableTarget(
+        // The participants service's records and verbs; its executable is ParticipantsExecutable.
+        .target(
             name: "Participants",
             dependencies: [
                 "ConcordDataService", "ConcordRecords", "ConcordFields", "ConcordServer", "ConcordStorage", "ConcordProtocol",
@@ -250,7 +261,8 @@ let package = Package(
             path: "Services/Participants",
             swiftSettings: swiftSettings
         ),
-        .executableTarget(
+        // The agreements service's records and verbs; its executable is AgreementsExecutable.
+        .target(
             name: "Agreements",
             dependencies: [
                 "ConcordDataService", "ConcordRecords", "ConcordFields", "ConcordServer", "ConcordStorage", "ConcordProtocol",
@@ -259,7 +271,8 @@ let package = Package(
             path: "Services/Agreements",
             swiftSettings: swiftSettings
         ),
-        .executableTarget(
+        // The trade-metrics service's records and verbs; its executable is TradeMetricsExecutable.
+        .target(
             name: "TradeMetrics",
             dependencies: [
                 "ConcordDataService", "ConcordRecords", "ConcordFields", "ConcordServer", "ConcordStorage", "ConcordProtocol",
@@ -267,6 +280,24 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Services/TradeMetrics",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "ParticipantsExecutable",
+            dependencies: ["Participants", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Services/Executables/participants",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "AgreementsExecutable",
+            dependencies: ["Agreements", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Services/Executables/agreements",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "TradeMetricsExecutable",
+            dependencies: ["TradeMetrics", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Services/Executables/trade-metrics",
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -319,7 +350,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ConcordCLITests",
-            dependencies: ["ConcordCLI", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["ConcordCLI", "ConcordComtrade", .product(name: "Crypto", package: "swift-crypto")],
             path: "Tests/ConcordCLITests",
             swiftSettings: swiftSettings
         ),
@@ -350,3 +381,24 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// libFuzzer targets (scripts/fuzz), in the package only when CONCORD_FUZZ=1: they are built with
+// `-sanitize=fuzzer,address` for every module, and libFuzzer supplies `main`, so an ordinary build
+// could not link them. Each lives in Tests/Fuzz/NAME with its seed corpus in Tests/Fuzz/corpus/NAME.
+if Context.environment["CONCORD_FUZZ"] == "1" {
+    let fuzzTargets: [(name: String, dependencies: [Target.Dependency])] = [
+        ("FuzzLineProtocol", ["ConcordProtocol", .product(name: "NIOCore", package: "swift-nio")]),
+        ("FuzzRecords", ["Participants", "Agreements", "TradeMetrics", "ConcordRecords", "ConcordProtocol",
+                         .product(name: "NIOCore", package: "swift-nio")]),
+        ("FuzzComtrade", ["ConcordComtrade", "ConcordProtocol", .product(name: "NIOCore", package: "swift-nio")]),
+    ]
+    for target in fuzzTargets {
+        package.targets.append(.executableTarget(
+            name: target.name,
+            dependencies: target.dependencies,
+            path: "Tests/Fuzz/\(target.name)",
+            swiftSettings: swiftSettings + [.unsafeFlags(["-parse-as-library"])]
+        ))
+        package.products.append(.executable(name: target.name, targets: [target.name]))
+    }
+}

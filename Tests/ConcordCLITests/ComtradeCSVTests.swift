@@ -1,7 +1,7 @@
 import ConcordProtocol
 import Testing
 
-@testable import ConcordCLI
+@testable import ConcordComtrade
 
 /// The Comtrade CSV reader: RFC 4180 details, and rows mapped to observations or refused with
 /// the column and reason.

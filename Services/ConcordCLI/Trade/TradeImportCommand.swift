@@ -1,5 +1,6 @@
 import ArgumentParser
 import ConcordClient
+import ConcordComtrade
 import ConcordProtocol
 #if canImport(Glibc)
 import Glibc

@@ -6,21 +6,23 @@
 /// Hand-written rather than yaslab/CSV.swift (the listed streaming reader): that one reads
 /// through Foundation's InputStream, and the CLI links FoundationEssentials only (docker/README.md
 /// says why). It is also the hot path of a 10-million-row import.
-struct CSVReader {
-    struct Record {
-        var fields: [String]
+public struct CSVReader {
+    public struct Record: Sendable {
+        public var fields: [String]
         /// The line the record starts on, from 1.
-        var line: Int
+        public var line: Int
     }
 
-    struct Failure: Error, CustomStringConvertible {
-        var line: Int
-        var reason: String
-        var description: String { "line \(self.line): \(self.reason)" }
+    public struct Failure: Error, CustomStringConvertible {
+        public var line: Int
+        public var reason: String
+        public var description: String { "line \(self.line): \(self.reason)" }
     }
 
-    static let maxFieldBytes = 64 * 1024
-    static let maxFields = 256
+    public static let maxFieldBytes = 64 * 1024
+    public static let maxFields = 256
+
+    public init() {}
 
     private var fields: [String] = []
     private var field: [UInt8] = []
@@ -35,7 +37,7 @@ struct CSVReader {
     private var recordHasContent = false
 
     /// Feeds `bytes`, calling `emit` for every record they complete.
-    mutating func feed(_ bytes: some Sequence<UInt8>, emit: (Record) throws -> Void) throws {
+    public mutating func feed(_ bytes: some Sequence<UInt8>, emit: (Record) throws -> Void) throws {
         let done: Bool? = try bytes.withContiguousStorageIfAvailable { buffer in
             try self.feedContiguous(buffer, emit: emit)
             return true
@@ -95,7 +97,7 @@ struct CSVReader {
     }
 
     /// The end of the input: the last record, if it had no line break after it.
-    mutating func finish(emit: (Record) throws -> Void) throws {
+    public mutating func finish(emit: (Record) throws -> Void) throws {
         if self.inQuotes, !self.quotePending {
             throw Failure(line: self.recordLine, reason: "a quoted field is not closed before the end of the file")
         }

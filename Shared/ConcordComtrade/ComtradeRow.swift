@@ -7,21 +7,21 @@ import ConcordTradeCodes
 /// observation `trade.observations.import` takes. By default only rows that are not broken down
 /// further are kept (second partner the world, every mode of transport, every customs
 /// procedure): summing the breakdowns too counts the same trade several times over.
-struct ComtradeColumns {
-    let index: [String: Int]
+public struct ComtradeColumns: Sendable {
+    public let index: [String: Int]
     /// The positions of the columns every row reads, looked up once.
     let partner2Code, motCode, customsCode, reporterISO, reporterCode, partnerISO, partnerCode, flowCode, period, refYear, refMonth,
         freqCode, cmdCode, classificationCode, primaryValue, cifvalue, fobvalue, netWgt, qty, qtyUnitAbbr, isEstimated, synthetic: Int?
 
     /// The columns this reader understands; any others are ignored.
-    static let known = [
+    public static let known = [
         "typeCode", "freqCode", "refPeriodId", "refYear", "refMonth", "period", "reporterCode", "reporterISO", "reporterDesc",
         "flowCode", "flowDesc", "partnerCode", "partnerISO", "partnerDesc", "partner2Code", "partner2ISO", "classificationCode",
         "cmdCode", "cmdDesc", "aggrLevel", "customsCode", "motCode", "qtyUnitAbbr", "qty", "netWgt", "grossWgt", "cifvalue",
         "fobvalue", "primaryValue", "isReported", "isAggregate", "isEstimated", "synthetic",
     ]
 
-    init(header: [String]) throws(ComtradeProblem) {
+    public init(header: [String]) throws(ComtradeProblem) {
         var index: [String: Int] = [:]
         for (position, name) in header.enumerated() {
             let trimmed = name.trimmingSpaces()
@@ -49,21 +49,21 @@ struct ComtradeColumns {
     }
 
     /// A row's value in the column at `position`, trimmed; nil when absent or empty.
-    func value(_ position: Int?, in fields: [String]) -> String? {
+    public func value(_ position: Int?, in fields: [String]) -> String? {
         guard let position, position < fields.count else { return nil }
         let text = fields[position].trimmingSpaces()
         return text.isEmpty ? nil : text
     }
 }
 
-struct ComtradeProblem: Error {
-    var column: String
-    var reason: String
+public struct ComtradeProblem: Error, Sendable {
+    public var column: String
+    public var reason: String
 }
 
-enum ComtradeRow {
+public enum ComtradeRow {
     /// What became of one row.
-    enum Outcome {
+    public enum Outcome {
         /// The row's values in `columns` order.
         case observation([TableBody.Cell])
         /// A breakdown row (second partner, mode of transport or customs procedure), left out.
@@ -71,12 +71,12 @@ enum ComtradeRow {
     }
 
     /// The fields `trade.observations.import` is sent, in the order each row's values come.
-    static let columns = [
+    public static let columns = [
         "reporter", "partner", "flow", "period", "commodity", "classification", "primaryValue", "cifValue", "fobValue", "netWeightKg",
         "quantity", "quantityUnit", "estimate", "synthetic", "source", "published",
     ]
 
-    static func read(
+    public static func read(
         _ fields: [String], columns: ComtradeColumns, source: String, published: String, keepBreakdowns: Bool
     ) throws(ComtradeProblem) -> Outcome {
         func value(_ position: Int?) -> String? { columns.value(position, in: fields) }
@@ -138,7 +138,7 @@ enum ComtradeRow {
     }
 
     /// ISO alpha-3 (IRN) or M49 (364) to alpha-2; partner code 0 or W00 is the world.
-    static func area(iso: String?, code: String?, column: String, worldAllowed: Bool) throws(ComtradeProblem) -> String {
+    public static func area(iso: String?, code: String?, column: String, worldAllowed: Bool) throws(ComtradeProblem) -> String {
         if worldAllowed, code == "0" || iso?.uppercased() == "W00" || iso?.uppercased() == "WLD" { return TradeCodes.world }
         if let iso = iso?.uppercased() {
             if iso.count == 3, let alpha2 = TradeCodes.byAlpha3[iso] { return alpha2 }
@@ -149,7 +149,7 @@ enum ComtradeRow {
     }
 
     /// A number as Comtrade writes it (`1234.5`, `1.2345E9`) as a plain decimal, or nil.
-    static func plainDecimal(_ text: String) -> String? {
+    public static func plainDecimal(_ text: String) -> String? {
         if FieldRules.isPlainDecimal(text.utf8) { return text }
         let upper = text.uppercased()
         guard let e = upper.firstIndex(of: "E") else {

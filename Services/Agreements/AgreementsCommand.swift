@@ -1,7 +1,0 @@
-import ArgumentParser
-import ConcordDataService
-
-@main
-struct AgreementsCommand: AsyncParsableCommand {
-    static let configuration = Agreements.commandConfiguration
-}

@@ -1,0 +1,7 @@
+import ArgumentParser
+import Agreements
+
+@main
+struct AgreementsCommand: AsyncParsableCommand {
+    static let configuration = AgreementsService.commandConfiguration
+}

@@ -1,0 +1,7 @@
+import ArgumentParser
+import Participants
+
+@main
+struct ParticipantsCommand: AsyncParsableCommand {
+    static let configuration = ParticipantsService.commandConfiguration
+}

@@ -1,7 +1,0 @@
-import ArgumentParser
-import ConcordDataService
-
-@main
-struct ParticipantsCommand: AsyncParsableCommand {
-    static let configuration = Participants.commandConfiguration
-}
