@@ -123,7 +123,7 @@ struct SoakLoadCommand: AsyncParsableCommand {
     static let partners = ["IR", "CN", "TR", "IN", "KZ", "BY", "AM", "AZ", "UZ", "TM", "KG", "TJ", "AE", "EG", "SA", "IQ", "SY", "PK", "AF", "GE"]
     static let months = (0..<100).map { index in
         let year = 2001 + index / 12, month = index % 12 + 1
-        return "\(year)-\(month < 10 ? "0" : "")\(month)"
+        return "\(year)\(month < 10 ? "0" : "")\(month)" // as Comtrade writes a month: YYYYMM
     }
 
     static func seriesKey(_ index: Int) -> (partner: String, flow: String, commodity: String) {
@@ -217,6 +217,7 @@ struct SoakContext: Sendable {
             return .success(String(buffer: answer))
         } catch {
             self.stats.record(phase: phase, latency: ContinuousClock.now - start, error: error.code.description, second: self.second(start))
+            self.stats.example(of: error, verb: verb)
             return .failure(error)
         }
     }
@@ -281,6 +282,8 @@ final class SoakStats: Sendable {
         var actions: [String] = []
         var series: [Int] = []
         var unresolved: [String: String] = [:]
+        /// The first error of each code, with its verb: what the counts are made of.
+        var examples: [String: String] = [:]
     }
 
     private let state = NIOLockedValueBox(State())
@@ -299,6 +302,12 @@ final class SoakStats: Sendable {
                 state.errorsBySecond[second, default: [:]][error, default: 0] += 1
                 state.phaseBySecond[second] = phase
             }
+        }
+    }
+
+    func example(of error: ConcordError, verb: String) {
+        self.state.withLockedValue { state in
+            if state.examples[error.code.description] == nil { state.examples[error.code.description] = "\(verb): \(error.message)" }
         }
     }
 
@@ -327,6 +336,9 @@ final class SoakStats: Sendable {
             )
         }
         lines.append("requests: \(total)")
+        for (code, example) in state.examples.sorted(by: { $0.key < $1.key }) {
+            lines.append("first \(code): \(example.prefix(200))")
+        }
         lines.append("acknowledged writes: \(verdict.actions) action creates, \(verdict.series) series imports of \(SoakLoadCommand.months.count) months")
         lines.append("writes never acknowledged (given up, so not required to exist): \(state.unresolved.count)")
         lines.append("acknowledged but missing: \(verdict.missingActions.count + verdict.incompleteSeries.count); doubled: \(verdict.doubledActions.count)")
