@@ -84,29 +84,36 @@ public struct CertificateAuthority: Sendable {
             }
             alternativeNames.append(.ipAddress(ASN1OctetString(contentBytes: bytes[...])))
         }
-        let certificate = try Certificate(
+        let subject = try DistinguishedName {
+            OrganizationName("Concord")
+            CommonName(name)
+        }
+        let certificate = try self.signLeaf(key: key, subject: subject, alternativeNames: SubjectAlternativeNames(alternativeNames), now: now)
+        return IssuedIdentity(name: name, certificate: certificate, privateKey: key)
+    }
+
+    /// A leaf certificate for `key`, valid for two years from `now`, usable as TLS server and
+    /// client: what ``issue(name:identity:extraNames:extraAddresses:now:)`` and rotation sign.
+    func signLeaf(key: P256.Signing.PrivateKey, subject: DistinguishedName, alternativeNames: SubjectAlternativeNames, now: Date) throws -> Certificate {
+        try Certificate(
             version: .v3,
             serialNumber: Certificate.SerialNumber(),
             publicKey: .init(key.publicKey),
             notValidBefore: now.addingTimeInterval(-300),
             notValidAfter: now.addingTimeInterval(2 * 365 * 86_400),
             issuer: self.certificate.subject,
-            subject: try DistinguishedName {
-                OrganizationName("Concord")
-                CommonName(name)
-            },
+            subject: subject,
             signatureAlgorithm: .ecdsaWithSHA256,
             extensions: try Certificate.Extensions {
                 Critical(BasicConstraints.notCertificateAuthority)
                 Critical(KeyUsage(digitalSignature: true))
                 try ExtendedKeyUsage([.serverAuth, .clientAuth])
-                SubjectAlternativeNames(alternativeNames)
+                alternativeNames
                 SubjectKeyIdentifier(hash: .init(key.publicKey))
                 AuthorityKeyIdentifier(keyIdentifier: try self.certificate.extensions.subjectKeyIdentifier?.keyIdentifier)
             },
             issuerPrivateKey: .init(self.privateKey)
         )
-        return IssuedIdentity(name: name, certificate: certificate, privateKey: key)
     }
 
     /// Writes `ca.pem` and `ca-key.pem` (mode 0600) into `directory`.

@@ -122,25 +122,7 @@ extension CertificateAuthority {
         let key = P256.Signing.PrivateKey()
         let alternativeNames = try previous.extensions.subjectAlternativeNames
             ?? SubjectAlternativeNames([.dnsName(name), .uniformResourceIdentifier(PeerIdentity.standard(forCertificateName: name).uri)])
-        let certificate = try Certificate(
-            version: .v3,
-            serialNumber: Certificate.SerialNumber(),
-            publicKey: .init(key.publicKey),
-            notValidBefore: now.addingTimeInterval(-300),
-            notValidAfter: now.addingTimeInterval(2 * 365 * 86_400),
-            issuer: self.certificate.subject,
-            subject: previous.subject,
-            signatureAlgorithm: .ecdsaWithSHA256,
-            extensions: try Certificate.Extensions {
-                Critical(BasicConstraints.notCertificateAuthority)
-                Critical(KeyUsage(digitalSignature: true))
-                try ExtendedKeyUsage([.serverAuth, .clientAuth])
-                alternativeNames
-                SubjectKeyIdentifier(hash: .init(key.publicKey))
-                AuthorityKeyIdentifier(keyIdentifier: try self.certificate.extensions.subjectKeyIdentifier?.keyIdentifier)
-            },
-            issuerPrivateKey: .init(self.privateKey)
-        )
+        let certificate = try self.signLeaf(key: key, subject: previous.subject, alternativeNames: alternativeNames, now: now)
         return IssuedIdentity(name: name, certificate: certificate, privateKey: key)
     }
 
