@@ -15,8 +15,8 @@ import X509
 /// inode, size, modification and change times: one `stat` each) with those the context was built from and
 /// rebuilds it when one moved. Connections already open keep the context they started with.
 /// A rebuild that fails (a certificate written before its key, a half-copied file) keeps the
-/// previous context and is tried again at the next connection, so a rotation never leaves a
-/// process without an identity. SIGHUP forces a rebuild of every context (``reloadAll()``).
+/// previous context and is tried again once the files change again (or on SIGHUP), so a
+/// rotation never leaves a process without an identity. SIGHUP forces a rebuild of every context (``reloadAll()``).
 ///
 /// Contexts are shared per identity and role within a process (``server(_:peerAuthentication:)``,
 /// ``client(_:)``): every client of one pool uses one context.
