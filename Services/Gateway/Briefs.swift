@@ -208,13 +208,18 @@ struct Briefs: Sendable {
     /// The indicators in a follow-up answer that are bound to a trade series, each with the
     /// `trade.growth` question that checks its target: the target's period against the
     /// baseline's (whole years when the dates are years).
+    static let seriesKey = Array(#""series""#.utf8)
+
     static func boundIndicators(_ followup: ByteBuffer) -> [BoundIndicator] {
         struct Value: Codable { var value: String; var date: String }
         struct Series: Codable { var reporter: String; var partner: String; var flow: String; var commodity: String? }
         struct Indicator: Codable { var id: String; var title: String; var measure: String; var baseline: Value?; var target: Value?; var series: Series? }
         struct Item: Decodable { var indicators: [Indicator]? }
         struct FollowUp: Decodable { var items: [Item] }
-        guard let decoded = try? JSONBody.decode(FollowUp.self, from: followup) else { return [] }
+        // Most follow-ups bind no indicator to a series: they are not decoded at all, since the
+        // brief waits on this before it can answer.
+        guard followup.readableBytesView.firstRange(of: Self.seriesKey) != nil,
+              let decoded = try? JSONBody.decode(FollowUp.self, from: followup) else { return [] }
         func span(_ date: String) -> (String, String) {
             date.count == 4 ? (date + "-01", date + "-12") : (String(date.prefix(7)), String(date.prefix(7)))
         }

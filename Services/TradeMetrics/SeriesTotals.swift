@@ -42,8 +42,17 @@ final class SeriesTotals: Sendable {
         var generation: Int64?
         var index: [Key: Int] = [:]
         var series: [Series] = []
-        /// Imports committed after `generation + 1`, waiting for the ones before them.
-        var pending: [Int64: [Observation]] = [:]
+        /// Imports committed after `generation + 1`, waiting for the ones before them: only their
+        /// monthly TOTALs, a few bytes each. (The observations themselves were held before: up to
+        /// 64 imports of documents, while another replica's commits left gaps never filled.)
+        var pending: [Int64: [Entry]] = [:]
+    }
+
+    /// One monthly TOTAL of an import, as the totals hold it.
+    struct Entry: Sendable {
+        var key: Key
+        var source: String
+        var month: Month
     }
 
     private let state = NIOLockedValueBox(State())
@@ -66,9 +75,10 @@ final class SeriesTotals: Sendable {
 
     /// After an import committed as `generation`: its rows join the totals, in commit order.
     func apply(_ created: [Observation], generation: Int64) {
+        let entries = Self.entries(created)
         self.state.withLockedValue { state in
             guard let held = state.generation, generation > held else { return }
-            state.pending[generation] = created
+            state.pending[generation] = entries
             while let next = state.pending.removeValue(forKey: state.generation! + 1) {
                 Self.add(next, to: &state)
                 state.generation! += 1
@@ -148,14 +158,23 @@ final class SeriesTotals: Sendable {
         }
     }
 
-    private static func add(_ observations: [Observation], to state: inout State) {
-        for observation in observations where observation.commodity == "TOTAL" && observation.period.utf8.count == 6 {
-            let key = Key(reporter: observation.reporter, partner: observation.partner, flow: observation.flow, sourceKey: observation.source.lowercased())
-            let month = Month(
-                period: Self.number(observation.period), published: Self.number(observation.published),
-                milli: Milli.parse(observation.primaryValue) ?? 0, synthetic: observation.synthetic == true
+    /// The monthly TOTALs among `observations`.
+    private static func entries(_ observations: [Observation]) -> [Entry] {
+        observations.lazy.filter { $0.commodity == "TOTAL" && $0.period.utf8.count == 6 }.map { observation in
+            Entry(
+                key: Key(reporter: observation.reporter, partner: observation.partner, flow: observation.flow, sourceKey: observation.source.lowercased()),
+                source: observation.source,
+                month: Month(
+                    period: Self.number(observation.period), published: Self.number(observation.published),
+                    milli: Milli.parse(observation.primaryValue) ?? 0, synthetic: observation.synthetic == true
+                )
             )
-            Self.add(month, to: key, source: observation.source, in: &state)
+        }
+    }
+
+    private static func add(_ entries: [Entry], to state: inout State) {
+        for entry in entries {
+            Self.add(entry.month, to: entry.key, source: entry.source, in: &state)
         }
     }
 

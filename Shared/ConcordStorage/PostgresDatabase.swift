@@ -20,6 +20,14 @@ public final class PostgresDatabase: Database, Sendable {
     /// PostgreSQL is down the pool keeps trying to connect and a request would otherwise wait
     /// for one until its deadline; readiness, which asks the store, would hang the same way.
     private let leaseTimeout: Duration
+    /// The wait for a connection once one has not come within `leaseTimeout`, until one comes
+    /// again: while PostgreSQL is away every request fails fast, rather than each waiting the
+    /// whole timeout. (A write that checks a reference on another service waits twice, there
+    /// and here; at 2 s each, actions created during an outage in the soak ran past their
+    /// 5 s deadline instead of answering `unavailable`.)
+    private let failingLeaseTimeout: Duration
+    /// Whether the last wait for a connection ran out (and none has come since).
+    private let leasesFailing = NIOLockedValueBox(false)
 
     /// Every Concord service takes this advisory lock while migrating, so replicas that start
     /// together apply each migration once. (The value is arbitrary but fixed: "CONCORD" in ASCII.)
@@ -29,10 +37,12 @@ public final class PostgresDatabase: Database, Sendable {
         location: DatabaseLocation.PostgresLocation,
         maximumConnections: Int = 16,
         leaseTimeout: Duration = .seconds(2),
+        failingLeaseTimeout: Duration = .milliseconds(200),
         eventLoopGroup: any EventLoopGroup = PostgresClient.defaultEventLoopGroup,
         logger: Logger
     ) {
         self.leaseTimeout = leaseTimeout
+        self.failingLeaseTimeout = failingLeaseTimeout
         var configuration = PostgresClient.Configuration(
             host: location.host,
             port: location.port,
@@ -90,8 +100,9 @@ public final class PostgresDatabase: Database, Sendable {
         }
     }
 
-    /// A connection for `body`, or `unavailable` when none comes within `leaseTimeout`. Once
-    /// `body` has its connection it runs to its end, whatever the time.
+    /// A connection for `body`, or `unavailable` when none comes within `leaseTimeout` (or
+    /// `failingLeaseTimeout`, while the last wait ran out). Once `body` has its connection it
+    /// runs to its end, whatever the time.
     ///
     /// The wait for a connection is never cancelled: a request that gives up leaves its claim
     /// abandoned, and the connection, when it comes, goes straight back to the pool. (Cancelling
@@ -101,7 +112,8 @@ public final class PostgresDatabase: Database, Sendable {
         let claim = NIOLockedValueBox(LeaseClaim.waiting)
         let answered = NIOLockedValueBox(false)
         let client = self.client
-        let timeout = self.leaseTimeout
+        let failing = self.leasesFailing
+        let timeout = failing.withLockedValue { $0 } ? self.failingLeaseTimeout : self.leaseTimeout
         return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Result, any Error>) in
             @Sendable func answer(_ result: Swift.Result<Result, any Error>) {
                 let first = answered.withLockedValue { done in
@@ -118,6 +130,7 @@ public final class PostgresDatabase: Database, Sendable {
                     return true
                 }
                 if abandoned {
+                    failing.withLockedValue { $0 = true }
                     answer(.failure(StorageError(.unavailable, "PostgreSQL: no connection within \(timeout.wholeMilliseconds) ms; is the database up?")))
                 }
             }
@@ -130,6 +143,7 @@ public final class PostgresDatabase: Database, Sendable {
                             return true
                         }
                         guard taken else { return nil }
+                        failing.withLockedValue { $0 = false }
                         return try await body(connection)
                     }
                     timer.cancel()
