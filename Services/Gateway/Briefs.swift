@@ -42,67 +42,90 @@ struct Briefs: Sendable {
     /// Asks every part at once; returns each part's answer body, or why it is missing. Returns
     /// at the deadline at the latest: a part still out then is missing as `deadline_exceeded`
     /// (its call goes on and its answer is dropped).
+    ///
+    /// The calls are forwarded and gathered on the request's event loop, as the gateway forwards
+    /// a single request: no task a part and no stream, which cost a brief more than its own work.
     func ask(
         _ parts: [Part], context: RequestContext, actor: (name: String, role: String)?
     ) async -> (answers: [String: ByteBuffer], missing: [Missing]) {
+        guard !parts.isEmpty else { return ([:], []) }
         let until = context.deadline - TimeAmount(Self.margin)
         let metadata = Metadata(trace: context.metadata.trace)
         let pools = self.pools
-        enum Event: Sendable {
-            case answered(String, Result<ByteBuffer, Missing>)
-            case deadline
-        }
-        let (events, continuation) = AsyncStream.makeStream(of: Event.self)
-        var calls: [Task<Void, Never>] = []
-        for part in parts {
-            calls.append(Task {
-                guard let pool = pools[part.service] else {
-                    continuation.yield(.answered(part.name, .failure(Missing(
-                        part: part.name, service: part.service, code: ErrorCode.unavailable.wire,
-                        message: "no route to \(part.service) behind this gateway"
-                    ))))
-                    return
+        let eventLoop = context.eventLoop
+        return await withCheckedContinuation { continuation in
+            eventLoop.execute {
+                let gathering = NIOLoopBound(Gathering(parts: parts, continuation: continuation), eventLoop: eventLoop)
+                let timer = eventLoop.scheduleTask(deadline: until) { gathering.value.deadlinePassed() }
+                gathering.value.timer = timer
+                for part in parts {
+                    guard let pool = pools[part.service] else {
+                        gathering.value.answered(part.name, .failure(Missing(
+                            part: part.name, service: part.service, code: ErrorCode.unavailable.wire,
+                            message: "no route to \(part.service) behind this gateway"
+                        )))
+                        continue
+                    }
+                    guard until > .now() else {
+                        gathering.value.answered(part.name, .failure(Missing(
+                            part: part.name, service: part.service, code: ErrorCode.deadlineExceeded.wire, message: "no time left before the deadline"
+                        )))
+                        continue
+                    }
+                    // Every part is a read (a brief writes nothing): another replica may be asked.
+                    let request = Request(id: "brief", verb: part.verb, metadata: metadata, body: ByteBuffer(string: part.body))
+                    pool.forward(request, kind: .read, actor: actor, deadline: until, eventLoop: eventLoop) { result in
+                        // Forwarding answers on the loop it was given.
+                        eventLoop.assertInEventLoop()
+                        gathering.value.answered(part.name, result.mapError { error in
+                            Missing(part: part.name, service: part.service, code: error.code.wire, message: error.message)
+                        })
+                    }
                 }
-                let remaining = Duration.nanoseconds((until - .now()).nanoseconds)
-                do throws(ConcordError) {
-                    guard remaining > .zero else { throw ConcordError(.deadlineExceeded, "no time left before the deadline") }
-                    let body = try await pool.call(part.verb, body: ByteBuffer(string: part.body), metadata: metadata, actor: actor, deadline: remaining)
-                    continuation.yield(.answered(part.name, .success(body)))
-                } catch {
-                    continuation.yield(.answered(part.name, .failure(Missing(
-                        part: part.name, service: part.service, code: error.code.wire, message: error.message
-                    ))))
-                }
-            })
+            }
         }
-        let timer = Task {
-            try? await Task.sleep(for: .nanoseconds(max(0, (until - .now()).nanoseconds)))
-            continuation.yield(.deadline)
-        }
+    }
+
+    /// The answers of one `ask` as they come, on the request's event loop; resumes its caller
+    /// once, when every part has answered or the deadline has passed.
+    private final class Gathering {
+        let parts: [Part]
+        var pending: Set<String>
         var answers: [String: ByteBuffer] = [:]
         var missing: [Missing] = []
-        var pending = Set(parts.map(\.name))
-        for await event in events {
-            switch event {
-            case .answered(let name, let result):
-                guard pending.remove(name) != nil else { continue }
-                switch result {
-                case .success(let body): answers[name] = body
-                case .failure(let failure): missing.append(failure)
-                }
-            case .deadline:
-                for part in parts where pending.contains(part.name) {
-                    missing.append(Missing(part: part.name, service: part.service, code: ErrorCode.deadlineExceeded.wire,
-                                           message: "\(part.service) did not answer \(part.verb) before the deadline"))
-                }
-                pending.removeAll()
-            }
-            if pending.isEmpty { break }
+        var continuation: CheckedContinuation<(answers: [String: ByteBuffer], missing: [Missing]), Never>?
+        var timer: Scheduled<Void>?
+
+        init(parts: [Part], continuation: CheckedContinuation<(answers: [String: ByteBuffer], missing: [Missing]), Never>) {
+            self.parts = parts
+            self.pending = Set(parts.map(\.name))
+            self.continuation = continuation
         }
-        timer.cancel()
-        continuation.finish()
-        _ = calls
-        return (answers, missing.sorted { $0.part < $1.part })
+
+        func answered(_ name: String, _ result: Result<ByteBuffer, Missing>) {
+            guard self.pending.remove(name) != nil else { return }
+            switch result {
+            case .success(let body): self.answers[name] = body
+            case .failure(let failure): self.missing.append(failure)
+            }
+            if self.pending.isEmpty { self.finish() }
+        }
+
+        func deadlinePassed() {
+            for part in self.parts where self.pending.contains(part.name) {
+                self.missing.append(Missing(part: part.name, service: part.service, code: ErrorCode.deadlineExceeded.wire,
+                                            message: "\(part.service) did not answer \(part.verb) before the deadline"))
+            }
+            self.pending.removeAll()
+            self.finish()
+        }
+
+        private func finish() {
+            self.timer?.cancel()
+            self.timer = nil
+            self.continuation?.resume(returning: (self.answers, self.missing.sorted { $0.part < $1.part }))
+            self.continuation = nil
+        }
     }
 
     /// `{"<part>": <its answer>, ..., "missing": [...]}` with `fields` first; a missing part is null.
