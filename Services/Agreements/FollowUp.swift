@@ -156,39 +156,57 @@ struct FollowUp: Sendable {
             throw ConcordError(.badRequest, "session is required: the session's number, e.g. 6", field: "session")
         }
         let asOf = try self.asOf(body)
-        let instruments = try await self.store.all(Instrument.self, where: ["session": .integer(session)])
-        let raised = try await self.store.all(Obstacle.self, where: ["session": .integer(session)])
-        // Each instrument's actions, obstacles and indicators are asked together, and the
-        // instruments side by side: a session's follow-up is a few dozen small reads.
+        // Six reads side by side, whatever the number of instruments: the session's instruments,
+        // the obstacles raised there, its actions, and the actions, obstacles and indicators of
+        // all its instruments at once (asked an instrument at a time, these were three reads an
+        // instrument, and their hops to the database's threads most of this verb's CPU).
         let store = self.store
-        let items = try await withThrowingTaskGroup(of: (Int, SessionItem).self) { group in
-            for (position, instrument) in instruments.enumerated() {
-                group.addTask {
-                    let id = instrument.id ?? ""
-                    async let actionsRead = store.all(Action.self, where: ["instrument": .text(id)])
-                    async let obstaclesRead = store.all(Obstacle.self, where: ["instrument": .text(id)])
-                    async let indicatorsRead = store.all(Indicator.self, where: ["instrument": .text(id)])
-                    let actions = try await actionsRead
-                    let open = actions.filter { ![Action.Status.done.rawValue, Action.Status.cancelled.rawValue].contains($0.status) }
-                    let overdue = open.filter { ($0.dueBy ?? "9999") < asOf }
-                    var blocking = try await obstaclesRead
-                    for obstacleID in Set(open.flatMap { $0.obstacles ?? [] }).sorted() where !blocking.contains(where: { $0.id == obstacleID }) {
-                        if let obstacle = try await Self.obstacle(obstacleID, in: store) { blocking.append(obstacle) }
-                    }
-                    return (position, SessionItem(
-                        instrument: instrument, openActions: open, overdueActions: overdue,
-                        blockingObstacles: blocking.filter { $0.status != Obstacle.Status.resolved.rawValue },
-                        indicators: try await indicatorsRead
-                    ))
-                }
+        let ofItsInstruments: [(RecordFilter, SQLValue)] = [(Self.ofSessionInstruments, .integer(session))]
+        let obstaclesOfItsInstruments: [(RecordFilter, SQLValue)] = [(Self.affectingSessionInstruments, .integer(session))]
+        async let instrumentsRead = store.all(Instrument.self, where: ["session": .integer(session)])
+        async let raisedRead = store.all(Obstacle.self, where: ["session": .integer(session)])
+        async let sessionActionsRead = store.all(Action.self, where: ["session": .integer(session)])
+        async let actionsRead = store.select(Action.self, filters: ofItsInstruments, order: nil, limit: Self.allOfASession)
+        async let obstaclesRead = store.select(Obstacle.self, filters: obstaclesOfItsInstruments, order: nil, limit: Self.allOfASession)
+        async let indicatorsRead = store.select(Indicator.self, filters: ofItsInstruments, order: nil, limit: Self.allOfASession)
+        let instruments = try await instrumentsRead
+        let raised = try await raisedRead
+        let actionsByInstrument = Dictionary(grouping: try await actionsRead) { $0.instrument ?? "" }
+        let obstaclesOfInstruments = try await obstaclesRead
+        let indicatorsByInstrument = Dictionary(grouping: try await indicatorsRead) { $0.instrument ?? "" }
+        var items: [SessionItem] = []
+        for instrument in instruments {
+            let id = instrument.id ?? ""
+            let actions = actionsByInstrument[id] ?? []
+            let open = actions.filter { ![Action.Status.done.rawValue, Action.Status.cancelled.rawValue].contains($0.status) }
+            let overdue = open.filter { ($0.dueBy ?? "9999") < asOf }
+            var blocking = obstaclesOfInstruments.filter { $0.affects?.instruments?.contains(id) ?? false }
+            for obstacleID in Set(open.flatMap { $0.obstacles ?? [] }).sorted() where !blocking.contains(where: { $0.id == obstacleID }) {
+                if let obstacle = try await Self.obstacle(obstacleID, in: store) { blocking.append(obstacle) }
             }
-            var items: [(Int, SessionItem)] = []
-            for try await item in group { items.append(item) }
-            return items.sorted { $0.0 < $1.0 }.map(\.1)
+            items.append(SessionItem(
+                instrument: instrument, openActions: open, overdueActions: overdue,
+                blockingObstacles: blocking.filter { $0.status != Obstacle.Status.resolved.rawValue },
+                indicators: indicatorsByInstrument[id] ?? []
+            ))
         }
-        let sessionActions = try await self.store.all(Action.self, where: ["session": .integer(session)]).filter { $0.instrument == nil }
+        let sessionActions = try await sessionActionsRead.filter { $0.instrument == nil }
         return SessionFollowUp(session: session, asOf: asOf, items: items, sessionActions: sessionActions, obstacles: raised)
     }
+
+    /// Rows whose instrument was proposed or agreed at session `?`.
+    static let ofSessionInstruments = RecordFilter(
+        field: "session", condition: "instrument IN (SELECT id FROM instruments WHERE session = ?)", isInteger: true
+    )
+    /// Obstacles affecting an instrument of session `?`.
+    static let affectingSessionInstruments = RecordFilter(
+        field: "session",
+        condition: "EXISTS (SELECT 1 FROM instruments WHERE instruments.session = ? AND affected_instruments LIKE '%|' || instruments.id || '|%')",
+        isInteger: true
+    )
+    /// Enough for every row of a session's instruments (an instrument's were read up to
+    /// `RecordBody.maximumLimit` each before).
+    static let allOfASession = 100_000
 
     private static func obstacle(_ id: String, in store: RecordStore) async throws -> Obstacle? {
         do {

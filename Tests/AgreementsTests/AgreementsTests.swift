@@ -176,9 +176,15 @@ struct AgreementsTests {
         }
     }
 
-    @Test func followUpOfTheSixthSessionShowsTheSeededItems() async throws {
-        try await AgreementsHarness.with(.sqlite) { env in
+    @Test(arguments: Engine.allCases)
+    func followUpOfTheSixthSessionShowsTheSeededItems(engine: Engine) async throws {
+        try await AgreementsHarness.with(engine) { env in
             _ = try await env.call("agreements.actions.create", #"{"id":"secretariat-terms","title":"Draft the secretariat's terms","instrument":"permanent-secretariat","owner":{"official":"mehdi-dousti"},"due":"2026-03","status":"in-progress","obstacles":["legal-frameworks"]}"#)
+            // Read for all of the session's instruments at once: an obstacle found by what it
+            // affects, an indicator, and a done action (not open), each under its own instrument.
+            _ = try await env.call("agreements.obstacles.create", #"{"id":"review-data-gaps","category":"other","status":"open","title":"Data gaps","affects":{"instruments":["session-6-sector-review"]}}"#)
+            _ = try await env.call("agreements.indicators.create", #"{"id":"secretariat-staffed","title":"Secretariat staffed","instrument":"permanent-secretariat","measure":"posts filled","ascending":true,"target":{"value":"5","date":"2026"}}"#)
+            _ = try await env.call("agreements.actions.create", #"{"id":"review-kickoff","title":"Hold the review's first meeting","instrument":"session-6-sector-review","owner":{"official":"mehdi-dousti"},"status":"done"}"#)
             let followUp = try await env.call("agreements.followup", #"{"session":6}"#)
             let items = followUp["items"]?.array ?? []
             let ids = items.compactMap { $0.object?["instrument"]?.object?["id"]?.string }
@@ -188,6 +194,12 @@ struct AgreementsTests {
             #expect(proposal?["instrument"]?.object?["status"] == .string("proposed"))
             #expect(proposal?["overdueActions"]?.array?.count == 1, "due end of March 2026, counted on \(AgreementsHarness.today)")
             #expect(proposal?["blockingObstacles"]?.array?.first?.object?["id"] == .string("legal-frameworks"))
+            #expect((proposal?["indicators"]?.array ?? []).compactMap { $0.object?["id"]?.string } == ["secretariat-staffed"])
+            let review = items.first { $0.object?["instrument"]?.object?["id"] == .string("session-6-sector-review") }?.object
+            #expect((review?["blockingObstacles"]?.array ?? []).compactMap { $0.object?["id"]?.string } == ["review-data-gaps"])
+            #expect(review?["indicators"]?.array?.isEmpty == true)
+            #expect(review?["openActions"]?.array?.isEmpty == true, "a done action is not open")
+            #expect(proposal?["openActions"]?.array?.count == 1)
             let obstacles = (followUp["obstacles"]?.array ?? []).compactMap { $0.object?["title"]?.string }
             #expect(Set(obstacles) == ["Monetary and banking relations", "Legal frameworks", "Standards"])
             let embassy = (followUp["sessionActions"]?.array ?? []).compactMap { $0.object?["id"]?.string }

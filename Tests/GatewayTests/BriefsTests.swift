@@ -94,6 +94,16 @@ struct BriefsTests {
         await trade.stop()
     }
 
+    @Test func aFollowUpIsSearchedForSeriesByItsBytes() {
+        let key = Briefs.seriesKey
+        #expect(Briefs.contains(key, in: ByteBuffer(string: #"{"a":1,"series":{}}"#)))
+        #expect(Briefs.contains(key, in: ByteBuffer(string: #""series""#)), "the whole buffer")
+        #expect(Briefs.contains(key, in: ByteBuffer(string: #"x""series""#)), "after a partial match, at the end")
+        #expect(!Briefs.contains(key, in: ByteBuffer(string: #"{"serie":1,"seriesX":2}"#)))
+        #expect(!Briefs.contains(key, in: ByteBuffer(string: #""serie"#)), "shorter than the key")
+        #expect(!Briefs.contains(key, in: ByteBuffer()))
+    }
+
     @Test func anIndicatorBoundToATradeSeriesShowsItsTargetBesideTheActual() async throws {
         let participants = try await FakeService(certificate: "participants", name: "participants", verbs: [
             "participants.sessions.overview": #"{"session":{"number":6},"attendees":[]}"#,
