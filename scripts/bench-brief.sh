@@ -2,7 +2,7 @@
 # The fan-out of `brief.session` is parallel: its p50 against the slowest single call it makes,
 # each measured through the gateway with a reader's token, in one run (bar: at most 1.5 times).
 #
-#   scripts/bench-brief.sh              # SECONDS_PER_RUN=4 ROUNDS=3
+#   scripts/bench-brief.sh              # SECONDS_PER_RUN=4 ROUNDS=5
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_PER_RUN=${SECONDS_PER_RUN:-4}
@@ -26,7 +26,7 @@ p50() { # verb body
 }
 # Rounds alternate the single calls and the brief, so that both see the same machine; each
 # figure printed is the median of its rounds' p50s.
-ROUNDS=${ROUNDS:-3}
+ROUNDS=${ROUNDS:-5}
 calls=('participants.sessions.overview|{"number":6}' 'agreements.followup|{"session":6}' 'trade.headline|{"session":6}'
        'brief.session|{"number":6}')
 declare -A runs
