@@ -25,6 +25,8 @@ public final class PostgresDatabase: Database, Sendable {
     /// Whether a wait for a connection has run out with none come since, and whether a probe's
     /// claim is still waiting.
     private let leases = NIOLockedValueBox(LeaseHealth())
+    /// The bodies running on a connection, watched for the connection closing under them.
+    private let running = RunningBodies()
 
     /// Every Concord service takes this advisory lock while migrating, so replicas that start
     /// together apply each migration once. (The value is arbitrary but fixed: "CONCORD" in ASCII.)
@@ -69,7 +71,7 @@ public final class PostgresDatabase: Database, Sendable {
 
     public func read<Result: Sendable>(_ work: @escaping @Sendable (any DatabaseSession) async throws -> Result) async throws -> Result {
         do {
-            return try await self.withConnection { connection in
+            return try await self.withConnection { connection, _ in
                 try await work(PostgresSession(connection: connection, logger: self.logger))
             }
         } catch {
@@ -79,12 +81,13 @@ public final class PostgresDatabase: Database, Sendable {
 
     public func write<Result: Sendable>(_ work: @escaping @Sendable (any DatabaseSession) async throws -> Result) async throws -> Result {
         do {
-            return try await self.withConnection { connection in
+            return try await self.withConnection { connection, committing in
                 let session = PostgresSession(connection: connection, logger: self.logger)
                 // COMMIT returns once the WAL record is flushed (synchronous_commit is on by default).
                 try await session.query("BEGIN")
                 do {
                     let result = try await work(session)
+                    committing()
                     try await session.query("COMMIT")
                     return result
                 } catch {
@@ -112,7 +115,17 @@ public final class PostgresDatabase: Database, Sendable {
     /// waiting 2 s made an action create, which also waits on participants for its reference
     /// check, run past its 5 s deadline; and with a claim a request, a service's memory rose
     /// by 4 MB during a 20 s outage.)
-    private func withConnection<Result: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> Result) async throws -> Result {
+    ///
+    /// A connection that closes while `body` runs on it sometimes leaves the statement waiting
+    /// for ever (PostgresNIO 1.33: seen when PostgreSQL stops, the connection closed and the
+    /// query unanswered seconds later). `RunningBodies` watches for that: a body whose connection
+    /// has been closed for half a second is answered `unavailable`, and what it was doing is left
+    /// behind. That is true of a read, and of a write before it sent COMMIT: a transaction not
+    /// committed when its connection ends is rolled back. A write whose COMMIT was sent is left
+    /// to its deadline, since whether it committed is unknown (`body` calls `committing` first).
+    private func withConnection<Result: Sendable>(
+        _ body: @escaping @Sendable (PostgresConnection, _ committing: @escaping @Sendable () -> Void) async throws -> Result
+    ) async throws -> Result {
         let leases = self.leases
         let probing: Bool
         switch leases.withLockedValue({ $0.admit() }) {
@@ -124,6 +137,7 @@ public final class PostgresDatabase: Database, Sendable {
         let claim = NIOLockedValueBox(LeaseClaim.waiting)
         let answered = NIOLockedValueBox(false)
         let client = self.client
+        let running = self.running
         let timeout = probing ? self.probeTimeout : self.leaseTimeout
         return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Result, any Error>) in
             @Sendable func answer(_ result: Swift.Result<Result, any Error>) {
@@ -155,7 +169,12 @@ public final class PostgresDatabase: Database, Sendable {
                         }
                         leases.withLockedValue { $0.failing = false }
                         guard taken else { return nil }
-                        return try await body(connection)
+                        let committing = NIOLockedValueBox(false)
+                        let watched = running.add(connection: connection, committing: committing) {
+                            answer(.failure(StorageError(.unavailable, "PostgreSQL: the connection closed while the statement ran; nothing was committed")))
+                        }
+                        defer { running.remove(watched) }
+                        return try await body(connection) { committing.withLockedValue { $0 = true } }
                     }
                     timer.cancel()
                     if probing { leases.withLockedValue { $0.probing = false } }
@@ -199,6 +218,64 @@ public final class PostgresDatabase: Database, Sendable {
             return StorageError(.unavailable, "PostgreSQL: \(message)")
         default:
             return StorageError(.failed, "PostgreSQL: \(message)\(detail)")
+        }
+    }
+}
+
+/// The bodies running on a connection. While any runs, a sweep every 250 ms looks at their
+/// connections; one closed at two sweeps in a row, whose body has not sent COMMIT, is failed.
+final class RunningBodies: Sendable {
+    private struct Entry {
+        let connection: PostgresConnection
+        let committing: NIOLockedValueBox<Bool>
+        let fail: @Sendable () -> Void
+        var closedSeen = false
+    }
+
+    private struct State {
+        var next = 0
+        var entries: [Int: Entry] = [:]
+        var sweeping = false
+    }
+
+    private let state = NIOLockedValueBox(State())
+
+    func add(connection: PostgresConnection, committing: NIOLockedValueBox<Bool>, fail: @escaping @Sendable () -> Void) -> Int {
+        let (id, startSweeping) = self.state.withLockedValue { state -> (Int, Bool) in
+            state.next += 1
+            state.entries[state.next] = Entry(connection: connection, committing: committing, fail: fail)
+            defer { state.sweeping = true }
+            return (state.next, !state.sweeping)
+        }
+        if startSweeping { Task { await self.sweep() } }
+        return id
+    }
+
+    func remove(_ id: Int) {
+        _ = self.state.withLockedValue { $0.entries.removeValue(forKey: id) }
+    }
+
+    private func sweep() async {
+        while true {
+            try? await Task.sleep(for: .milliseconds(250))
+            let failing = self.state.withLockedValue { state -> [@Sendable () -> Void]? in
+                guard !state.entries.isEmpty else {
+                    state.sweeping = false
+                    return nil
+                }
+                var failing: [@Sendable () -> Void] = []
+                for (id, entry) in state.entries where entry.connection.isClosed {
+                    if entry.closedSeen, !entry.committing.withLockedValue({ $0 }) {
+                        failing.append(entry.fail)
+                        state.entries[id] = nil
+                    } else {
+                        state.entries[id]?.closedSeen = true
+                    }
+                }
+                return failing
+            }
+            guard let failing else { return }
+            for fail in failing { fail() }
         }
     }
 }

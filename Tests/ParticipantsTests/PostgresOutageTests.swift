@@ -81,8 +81,8 @@ struct PostgresOutageTests {
         _ = try Self.cluster("stop", directory)
 
         // Gone: answers come within the deadline, as unavailable, and readiness says so. The
-        // first ones may meet the known defect below (a statement sent on a connection as it
-        // died waits out its deadline), so each is asked until it answers (at most 20 s).
+        // first ones may be a write whose COMMIT was in flight at the stop (see below), so each
+        // is asked until it answers (at most 20 s).
         try await eventually("a read answers unavailable before its deadline", timeout: .seconds(20), pollEvery: .milliseconds(10)) {
             let (code, time) = await self.outcome(client, "participants.regions.get", #"{"code":"IR-01"}"#, deadline: .seconds(4))
             return code == .unavailable && time < .seconds(4)
@@ -121,10 +121,14 @@ struct PostgresOutageTests {
         print("PostgreSQL lost and back: answers under load \(codes)")
         let late = codes.filter { $0.key.hasPrefix("deadline_exceeded") }.values.reduce(0, +)
         #expect(Set(codes.keys.map { $0.split(separator: " ")[0] }).isSubset(of: ["ok", "unavailable", "deadline_exceeded"]), "never internal: \(codes)")
-        // Known, not yet fixed: a statement sent on a connection as PostgreSQL went away
-        // sometimes waits out its request's deadline instead of failing (one in about 350
-        // requests here). At most one a pooled connection (16).
-        #expect(late <= 16, "only requests caught at the stop may run into their deadline: \(codes)\n\(service.log.suffix(3000))")
+        // A statement on a connection as PostgreSQL went away sometimes waits for ever (the
+        // connection closed, the query unanswered). The store answers reads so caught
+        // `unavailable` (they ran into their deadline in 2 of 11 runs before it watched for
+        // this, in none of 29 after), and writes that had not sent COMMIT. A write may still run
+        // into its deadline (3 of 29 runs; whether each was in COMMIT, which must be left to its
+        // deadline, is not yet known): at most one a pooled connection (16).
+        #expect(codes["deadline_exceeded (read)"] == nil, "no read waits out its deadline: \(codes)\n\(service.log.suffix(3000))")
+        #expect(late <= 16, "only writes caught at the stop may run into their deadline: \(codes)\n\(service.log.suffix(3000))")
         #expect((codes["ok"] ?? 0) > 0 && (codes["unavailable"] ?? 0) > 0, "\(codes)")
         await client.close()
         #expect(await service.terminate() == 0, "graceful exit on SIGTERM")
