@@ -169,21 +169,20 @@ public final class PostgresDatabase: Database, Sendable {
                         }
                         leases.withLockedValue { $0.failing = false }
                         guard taken else { return nil }
-                        let committing = NIOLockedValueBox(false)
-                        let watched = running.add(connection: connection, committing: committing) {
+                        let watched = running.add(connection) {
                             answer(.failure(StorageError(.unavailable, "PostgreSQL: the connection closed while the statement ran; nothing was committed")))
                         }
                         defer { running.remove(watched) }
-                        return try await body(connection) { committing.withLockedValue { $0 = true } }
+                        return try await body(connection) { running.committing(watched) }
                     }
                     timer.cancel()
-                    if probing { leases.withLockedValue { $0.probing = false } }
                     if let value { answer(.success(value)) }
                 } catch {
                     timer.cancel()
-                    if probing { leases.withLockedValue { $0.probing = false } }
                     answer(.failure(error))
                 }
+                // The pool has answered this claim: another request may probe.
+                if probing { leases.withLockedValue { $0.probing = false } }
             }
         }
     }
@@ -227,8 +226,8 @@ public final class PostgresDatabase: Database, Sendable {
 final class RunningBodies: Sendable {
     private struct Entry {
         let connection: PostgresConnection
-        let committing: NIOLockedValueBox<Bool>
         let fail: @Sendable () -> Void
+        var committing = false
         var closedSeen = false
     }
 
@@ -240,15 +239,20 @@ final class RunningBodies: Sendable {
 
     private let state = NIOLockedValueBox(State())
 
-    func add(connection: PostgresConnection, committing: NIOLockedValueBox<Bool>, fail: @escaping @Sendable () -> Void) -> Int {
+    func add(_ connection: PostgresConnection, fail: @escaping @Sendable () -> Void) -> Int {
         let (id, startSweeping) = self.state.withLockedValue { state -> (Int, Bool) in
             state.next += 1
-            state.entries[state.next] = Entry(connection: connection, committing: committing, fail: fail)
+            state.entries[state.next] = Entry(connection: connection, fail: fail)
             defer { state.sweeping = true }
             return (state.next, !state.sweeping)
         }
         if startSweeping { Task { await self.sweep() } }
         return id
+    }
+
+    /// The body `id` is about to send COMMIT: whether it commits can no longer be told.
+    func committing(_ id: Int) {
+        self.state.withLockedValue { $0.entries[id]?.committing = true }
     }
 
     func remove(_ id: Int) {
@@ -265,7 +269,7 @@ final class RunningBodies: Sendable {
                 }
                 var failing: [@Sendable () -> Void] = []
                 for (id, entry) in state.entries where entry.connection.isClosed {
-                    if entry.closedSeen, !entry.committing.withLockedValue({ $0 }) {
+                    if entry.closedSeen, !entry.committing {
                         failing.append(entry.fail)
                         state.entries[id] = nil
                     } else {
