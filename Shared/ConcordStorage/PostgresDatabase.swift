@@ -120,9 +120,10 @@ public final class PostgresDatabase: Database, Sendable {
     /// for ever (PostgresNIO 1.33: seen when PostgreSQL stops, the connection closed and the
     /// query unanswered seconds later). `RunningBodies` watches for that: a body whose connection
     /// has been closed for half a second is answered `unavailable`, and what it was doing is left
-    /// behind. That is true of a read, and of a write before it sent COMMIT: a transaction not
-    /// committed when its connection ends is rolled back. A write whose COMMIT was sent is left
-    /// to its deadline, since whether it committed is unknown (`body` calls `committing` first).
+    /// behind. A read, or a write before it sent COMMIT, did nothing: a transaction not committed
+    /// when its connection ends is rolled back. A write whose COMMIT was sent may or may not have
+    /// committed (`body` calls `committing` first): its answer says so, and that sending it again
+    /// with the same idempotency key is safe. Either way the caller hears before its deadline.
     private func withConnection<Result: Sendable>(
         _ body: @escaping @Sendable (PostgresConnection, _ committing: @escaping @Sendable () -> Void) async throws -> Result
     ) async throws -> Result {
@@ -138,6 +139,7 @@ public final class PostgresDatabase: Database, Sendable {
         let answered = NIOLockedValueBox(false)
         let client = self.client
         let running = self.running
+        let logger = self.logger
         let timeout = probing ? self.probeTimeout : self.leaseTimeout
         return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Result, any Error>) in
             @Sendable func answer(_ result: Swift.Result<Result, any Error>) {
@@ -169,8 +171,14 @@ public final class PostgresDatabase: Database, Sendable {
                         }
                         leases.withLockedValue { $0.failing = false }
                         guard taken else { return nil }
-                        let watched = running.add(connection) {
-                            answer(.failure(StorageError(.unavailable, "PostgreSQL: the connection closed while the statement ran; nothing was committed")))
+                        let watched = running.add(connection) { committing in
+                            logger.warning("PostgreSQL connection closed under a running \(committing ? "COMMIT" : "statement"); answered unavailable")
+                            answer(.failure(StorageError(
+                                .unavailable,
+                                committing
+                                    ? "PostgreSQL: the connection closed during COMMIT; whether the write was saved is unknown: send it again with the same idempotency key"
+                                    : "PostgreSQL: the connection closed while the statement ran; nothing was committed"
+                            )))
                         }
                         defer { running.remove(watched) }
                         return try await body(connection) { running.committing(watched) }
@@ -222,11 +230,12 @@ public final class PostgresDatabase: Database, Sendable {
 }
 
 /// The bodies running on a connection. While any runs, a sweep every 250 ms looks at their
-/// connections; one closed at two sweeps in a row, whose body has not sent COMMIT, is failed.
+/// connections; one closed at two sweeps in a row is failed, told whether its body had sent
+/// COMMIT.
 final class RunningBodies: Sendable {
     private struct Entry {
         let connection: PostgresConnection
-        let fail: @Sendable () -> Void
+        let fail: @Sendable (_ committing: Bool) -> Void
         var committing = false
         var closedSeen = false
     }
@@ -239,7 +248,7 @@ final class RunningBodies: Sendable {
 
     private let state = NIOLockedValueBox(State())
 
-    func add(_ connection: PostgresConnection, fail: @escaping @Sendable () -> Void) -> Int {
+    func add(_ connection: PostgresConnection, fail: @escaping @Sendable (_ committing: Bool) -> Void) -> Int {
         let (id, startSweeping) = self.state.withLockedValue { state -> (Int, Bool) in
             state.next += 1
             state.entries[state.next] = Entry(connection: connection, fail: fail)
@@ -250,7 +259,8 @@ final class RunningBodies: Sendable {
         return id
     }
 
-    /// The body `id` is about to send COMMIT: whether it commits can no longer be told.
+    /// The body `id` is about to send COMMIT: from now on whether it committed cannot be told
+    /// if its connection closes.
     func committing(_ id: Int) {
         self.state.withLockedValue { $0.entries[id]?.committing = true }
     }
@@ -269,8 +279,8 @@ final class RunningBodies: Sendable {
                 }
                 var failing: [@Sendable () -> Void] = []
                 for (id, entry) in state.entries where entry.connection.isClosed {
-                    if entry.closedSeen, !entry.committing {
-                        failing.append(entry.fail)
+                    if entry.closedSeen {
+                        failing.append { [committing = entry.committing] in entry.fail(committing) }
                         state.entries[id] = nil
                     } else {
                         state.entries[id]?.closedSeen = true

@@ -169,6 +169,20 @@ struct TradeMetricsTests {
             #expect(again["created"] == .integer(0) && again["present"] == .integer(36), "a batch sent again writes nothing twice")
             let changed = await env.error("trade.observations.import", #"{"rows":[\#(Self.row("RU", "IR", "X", "202501", "999"))]}"#)
             #expect(changed?.code == .conflict, "the same key with another value: a revision needs its own publication date")
+
+            // Part there already, part new: the new rows are created, the others counted present,
+            // and the totals count each row once.
+            let mixed = [Self.row("RU", "IR", "X", "202510", "1"), Self.row("RU", "IR", "X", "202501", "110.11"), Self.row("RU", "IR", "X", "202511", "2")]
+            let partly = try await env.call("trade.observations.import", #"{"rows":[\#(mixed.joined(separator: ","))]}"#)
+            #expect(partly["created"] == .integer(2) && partly["present"] == .integer(1), "\(partly)")
+            let growth = try await env.call("trade.growth", #"{"reporter":"RU","partner":"IR","flow":"X","from":"2025-01","to":"2025-11","baseFrom":"2024-01","baseTo":"2024-11"}"#)
+            #expect(growth["computed"]?.array?.first?.object?["current"]?.object?["value"] == .string("993.99"), "9 x 110.11 + 1 + 2: \(growth)")
+            // New rows beside a conflicting one: the batch is refused whole, new rows included.
+            let refusedMixed = [Self.row("RU", "IR", "X", "202512", "3"), Self.row("RU", "IR", "X", "202502", "5")]
+            let conflict = await env.error("trade.observations.import", #"{"rows":[\#(refusedMixed.joined(separator: ","))]}"#)
+            #expect(conflict?.code == .conflict && conflict?.field == "body.rows[1]", "\(String(describing: conflict))")
+            let december = try await env.call("trade.observations.list", #"{"period":"202512"}"#)
+            #expect(december["items"]?.array?.isEmpty == true, "nothing of a batch refused for a conflict is imported")
         }
     }
 
