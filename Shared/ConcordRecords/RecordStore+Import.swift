@@ -40,11 +40,10 @@ extension RecordStore {
             // the keys it inserted: a fresh import is done in one statement per chunk, with no
             // lookup. A key that was there must hold the same figure, else the batch is a
             // conflict; those few are looked up after.
-            let columns = batch.first.map(Self.columns(of:)) ?? []
             var skipped: [Int] = []
             for chunk in prepared.chunks {
                 let returned = try await session.query(
-                    Self.insertStatement(table: Record.table, columns: columns, rows: chunk.rows.count, key: Record.keyField), chunk.binds
+                    Self.insertStatement(table: Record.table, columns: prepared.columns, rows: chunk.rows.count, key: Record.keyField), chunk.binds
                 )
                 guard returned.count != chunk.rows.count else { continue }
                 let inserted = Set(returned.map { $0["record_key"] })
@@ -68,8 +67,7 @@ extension RecordStore {
                 let existing = Set(skipped)
                 fresh = batch.indices.filter { !existing.contains($0) }.map { batch[$0] }
             }
-            let present = skipped
-            var change: JSONObject = ["created": .integer(Int64(fresh.count)), "present": .integer(Int64(present.count))]
+            var change: JSONObject = ["created": .integer(Int64(fresh.count)), "present": .integer(Int64(skipped.count))]
             if let first = fresh.first, let last = fresh.last {
                 change["firstCreated"] = .string(Self.show(first.key))
                 change["lastCreated"] = .string(Self.show(last.key))
@@ -79,7 +77,7 @@ extension RecordStore {
                 change: .object(change), context: context, at: now, in: session
             )
             let extra = try await within(RecordTransaction(session: session, context: context, now: now), fresh)
-            return (ImportOutcome(created: fresh.count, present: present.count), extra)
+            return (ImportOutcome(created: fresh.count, present: skipped.count), extra)
         }
     }
 }
@@ -123,10 +121,12 @@ extension RecordStore {
         return sql
     }
 
-    /// A batch checked and encoded: records in stored form, their documents, and their values
-    /// in `columns(of:)` order, as the binds of one insert statement a chunk of rows.
+    /// A batch checked and encoded: records in stored form, their documents, the columns they
+    /// are inserted into, and their values in that order, as the binds of one insert statement
+    /// a chunk of rows.
     struct Prepared<Record: StoredRecord>: Sendable {
         var records: [Record] = []
+        var columns: [String] = []
         var documents: [String] = []
         var chunks: [(rows: Range<Int>, binds: [SQLValue])] = []
     }
@@ -136,7 +136,8 @@ extension RecordStore {
         prepared.records.reserveCapacity(inputs.count)
         prepared.documents.reserveCapacity(inputs.count)
         // SQLite allows 32,766 binds a statement, PostgreSQL 65,535.
-        let perStatement = inputs.first.map { max(1, min(500, 30_000 / Self.columns(of: $0).count)) } ?? 1
+        prepared.columns = inputs.first.map(Self.columns(of:)) ?? []
+        let perStatement = max(1, min(500, 30_000 / max(1, prepared.columns.count)))
         var binds: [SQLValue] = []
         var chunkStart = 0
         var seen: Set<SQLValue> = []
