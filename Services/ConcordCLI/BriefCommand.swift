@@ -45,13 +45,17 @@ struct BriefCommand: AsyncParsableCommand {
             guard let stated = brief.trade?.first?.stated, let baseFrom = stated.baseFrom, let baseTo = stated.baseTo else { return [] }
             struct Point: Decodable { var period: String; var value: String }
             func series(_ from: String, _ to: String) async throws -> [String: Double] {
-                var sums: [String: Double] = [:]
+                // A month counts only with every flow, as trade.growth counts it: half a month is a gap.
+                var sums: [String: (value: Double, flows: Int)] = [:]
                 for flow in stated.flowList {
                     let body = #"{"reporter":"\#(stated.reporter)","partner":"\#(stated.partner)","flow":"\#(flow)","from":"\#(from)","to":"\#(to)"}"#
                     let points = try JSONBody.decode([Point].self, from: try await callAndReport(self.endpoint, "trade.series", body: body))
-                    for point in points { sums[point.period, default: 0] += Double(point.value) ?? 0 }
+                    for point in points {
+                        sums[point.period, default: (0, 0)].value += Double(point.value) ?? 0
+                        sums[point.period, default: (0, 0)].flows += 1
+                    }
                 }
-                return sums
+                return sums.compactMapValues { $0.flows == stated.flowList.count ? $0.value : nil }
             }
             let current = try await series(stated.from, stated.to)
             let base = try await series(baseFrom, baseTo)

@@ -86,16 +86,15 @@ enum BriefHTML {
                 if let growth = headline.computed {
                     if growth.computed.isEmpty { body += "<p class=\"computed\">Computed: no observations for these months.</p>" }
                     for computed in growth.computed {
-                        let change = computed.changePercent.map { ($0.hasPrefix("-") ? "" : "+") + $0 + "%" } ?? "not computable"
-                        body += "<p class=\"computed\">Computed: <strong>\(escape(change))</strong> (\(escape(computed.source))): "
-                            + "\(escape(SessionBrief.grouped(computed.current.value ?? "-"))) against \(escape(SessionBrief.grouped(computed.base.value ?? "-"))) USD"
+                        body += "<p class=\"computed\">Computed: <strong>\(escape(GrowthWords.headline(computed)))</strong> (\(escape(computed.source)))"
+                            + (GrowthWords.sums(computed).map { ": " + escape($0) } ?? "")
                             + (computed.synthetic ? " <span class=\"chip synthetic\">synthetic data</span>" : "") + "</p>"
-                        let missing = computed.current.monthsMissing + computed.base.monthsMissing
-                        if !missing.isEmpty { body += "<p class=\"missing\">Months missing: \(escape(missing.joined(separator: ", ")))</p>" }
+                        if let beside = GrowthWords.besideStated(computed) { body += "<p class=\"missing\">\(escape(beside))</p>" }
+                        if let gaps = GrowthWords.leftOut(computed) { body += "<p class=\"missing\">\(escape(gaps))</p>" }
                     }
                     body += chart(
                         months, spans: ("\(stated.from)..\(stated.to)", "\(stated.baseFrom ?? "")..\(stated.baseTo ?? "")"),
-                        stated: "\(sign)\(stated.value)\(unit) stated", computed: growth.computed.first?.changePercent
+                        stated: "\(sign)\(stated.value)\(unit) stated", computed: growth.computed.first.map(GrowthWords.headline)
                     )
                 }
             }
@@ -177,19 +176,26 @@ enum BriefHTML {
             + "<small>\(progress)%</small></li>"
     }
 
-    /// Two lines: the current span's months and the base span's, month by month.
+    /// Two lines: the current span's months and the base span's, month by month; `computed` is
+    /// the computed figure as it reads (like for like, when it is).
     static func chart(_ months: [Month], spans: (current: String, base: String), stated: String, computed: String?) -> String {
         guard !months.isEmpty else { return "" }
         let values = months.flatMap { [$0.current, $0.base] }.compactMap { $0 }
         guard let top = values.max(), top > 0 else { return "<p class=\"computed\">No monthly data to chart.</p>" }
-        // The legend has its own band above the plot, so no line runs under it.
-        let width = 640.0, height = 260.0, left = 56.0, bottom = 28.0, plotTop = 40.0
+        // The legend has its own band above the plot, two rows (the spans; the figures), so no
+        // line runs under it and a long like-for-like figure does not run into the spans.
+        let width = 640.0, height = 276.0, left = 56.0, bottom = 28.0, plotTop = 56.0
         let plotWidth = width - left - 12, plotHeight = height - bottom - plotTop
         func x(_ index: Int) -> Double { left + (months.count == 1 ? plotWidth / 2 : plotWidth * Double(index) / Double(months.count - 1)) }
         func y(_ value: Double) -> Double { plotTop + plotHeight * (1 - value / top) }
+        // A month without data breaks the line: the gap shows, rather than a zero or a slope
+        // drawn across it.
         func line(_ pick: (Month) -> Double?, cls: String) -> String {
-            let points = months.enumerated().compactMap { index, month in pick(month).map { "\(x(index)),\(y($0))" } }
-            return "<polyline class=\"\(cls)\" fill=\"none\" points=\"\(points.joined(separator: " "))\"/>"
+            var runs: [[String]] = [[]]
+            for (index, month) in months.enumerated() {
+                if let value = pick(month) { runs[runs.count - 1].append("\(x(index)),\(y(value))") } else if !runs[runs.count - 1].isEmpty { runs.append([]) }
+            }
+            return runs.filter { $0.count > 1 }.map { "<polyline class=\"\(cls)\" fill=\"none\" points=\"\($0.joined(separator: " "))\"/>" }.joined()
                 + months.enumerated().compactMap { index, month in pick(month).map { "<circle class=\"\(cls)\" cx=\"\(x(index))\" cy=\"\(y($0))\" r=\"3\"/>" } }.joined()
         }
         var svg = "<figure><svg viewBox=\"0 0 \(Int(width)) \(Int(height))\" role=\"img\" aria-label=\"Monthly trade, the span against the base span\">"
@@ -202,8 +208,8 @@ enum BriefHTML {
         svg += line({ $0.base }, cls: "base") + line({ $0.current }, cls: "current")
         svg += "<text class=\"legend current\" x=\"\(left)\" y=\"18\">● \(escape(spans.current))</text>"
         svg += "<text class=\"legend base\" x=\"\(left + 140)\" y=\"18\">● \(escape(spans.base))</text>"
-        svg += "<text class=\"legend stated\" x=\"\(width - 12)\" y=\"18\" text-anchor=\"end\">\(escape(stated))"
-            + (computed.map { " · computed \($0.hasPrefix("-") ? "" : "+")\(escape($0))%" } ?? "") + "</text>"
+        svg += "<text class=\"legend stated\" x=\"\(left)\" y=\"38\">\(escape(stated))"
+            + (computed.map { " · computed \(escape($0))" } ?? "") + "</text>"
         svg += "</svg><figcaption>Monthly trade (USD), month by month: the span and the base span.</figcaption></figure>"
         return svg
     }

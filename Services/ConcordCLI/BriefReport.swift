@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import ConcordTradeCodes
 import NIOCore
 
 /// `brief.session` as a person reads it on a terminal: the session, its co-chairs and
@@ -62,22 +63,6 @@ struct SessionBrief: Decodable {
         var obstacles: [Obstacle]
     }
 
-    struct Span: Decodable {
-        var from: String
-        var to: String
-        var value: String?
-        var monthsMissing: [String]
-    }
-
-    struct Computed: Decodable {
-        var source: String
-        var current: Span
-        var base: Span
-        var changePercent: String?
-        var complete: Bool
-        var synthetic: Bool
-    }
-
     struct Stated: Decodable {
         var flow: String
         var measure: String
@@ -94,7 +79,7 @@ struct SessionBrief: Decodable {
     }
 
     struct Growth: Decodable {
-        var computed: [Computed]
+        var computed: [GrowthFigure]
         var note: String?
     }
 
@@ -182,11 +167,10 @@ struct SessionBrief: Decodable {
                     out.append("  Computed: no observations for these months")
                 }
                 for computed in growth.computed {
-                    let change = computed.changePercent.map { ($0.hasPrefix("-") ? "" : "+") + $0 + "%" } ?? "not computable"
-                    out.append("  Computed: \(change) (\(computed.source)): \(Self.grouped(computed.current.value ?? "-")) against \(Self.grouped(computed.base.value ?? "-")) USD"
+                    out.append("  Computed: \(GrowthWords.headline(computed)) (\(computed.source))" + (GrowthWords.sums(computed).map { ": " + $0 } ?? "")
                         + (computed.synthetic ? " — SYNTHETIC data" : ""))
-                    let missing = computed.current.monthsMissing + computed.base.monthsMissing
-                    if !missing.isEmpty { out.append("            months missing: " + missing.joined(separator: ", ")) }
+                    if let beside = GrowthWords.besideStated(computed) { out.append("            " + beside) }
+                    if let gaps = GrowthWords.leftOut(computed) { out.append("            " + gaps) }
                 }
             }
         }
@@ -200,7 +184,7 @@ struct SessionBrief: Decodable {
             out.append("Missing from this brief")
             for missing in self.missing { out.append("  \(missing.part) (\(missing.service)): \(missing.code): \(missing.message)") }
         }
-        return out.joined(separator: "\n")
+        return Table.wrapLines(out, width: width)
     }
 
     /// Each bound indicator: its target beside the actual trade-metrics computes.
@@ -210,8 +194,12 @@ struct SessionBrief: Decodable {
             var line = "\(indicator.title): target \(indicator.target.map { "\(Self.grouped($0.value)) \(indicator.measure) by \($0.date)" } ?? "-")"
                 + (indicator.baseline.map { " (baseline \(Self.grouped($0.value)) in \($0.date))" } ?? "")
             guard let computed = bound.actual?.computed.first else { return line + "; actual: no observations" }
-            let change = computed.changePercent.map { ($0.hasPrefix("-") ? "" : "+") + $0 + "%" }
-            line += "; actual: \(Self.grouped(computed.current.value ?? "-")) USD" + (change.map { " (\($0) on the baseline period)" } ?? "")
+            line += "; actual: \(Self.grouped(computed.current.value ?? "-")) USD"
+            switch computed.basis {
+            case .wholeSpan: line += GrowthWords.change(computed).map { " (\($0) on the baseline period)" } ?? ""
+            case .likeForLike: line += " (\(GrowthWords.headline(computed)), on the baseline period)"
+            case .none: line += " (\(GrowthWords.headline(computed)))"
+            }
             if !computed.current.monthsMissing.isEmpty { line += ", \(computed.current.monthsMissing.count) months missing" }
             return line + (computed.synthetic ? ", SYNTHETIC data" : "")
         }

@@ -26,6 +26,15 @@ struct OutputOptions: ParsableArguments {
         }
         Swift.print(people(value, terminalWidth()))
     }
+
+    /// Prints `answer`: `people` renders it decoded as `T` when a person reads, else the JSON.
+    func print<T: Decodable>(_ answer: ByteBuffer, as type: T.Type, people: (T, Int) -> String) {
+        guard self.forPeople, let value = try? JSONBody.decode(T.self, from: answer) else {
+            Swift.print(String(buffer: answer))
+            return
+        }
+        Swift.print(people(value, terminalWidth()))
+    }
 }
 
 extension JSONValue {
@@ -136,6 +145,39 @@ enum Table {
 
     /// 3509020800.72 as 3,509,020,800.72.
     static func grouped(_ decimal: String) -> String { SessionBrief.grouped(decimal) }
+
+    /// Lines of a report, each wrapped at word boundaries to `width` columns; a wrapped line goes
+    /// on under its own indent and two spaces more. A line of a table passes as it is.
+    static func wrapLines(_ lines: [String], width: Int) -> String {
+        lines.flatMap { text -> [String] in
+            text.split(separator: "\n", omittingEmptySubsequences: false).flatMap { line -> [String] in
+                guard Self.width(String(line)) > width else { return [String(line)] }
+                let indent = String(line.prefix { $0 == " " })
+                let parts = Self.wrap(String(line), max(20, width - indent.count - 2))
+                return parts.enumerated().map { $0.offset == 0 ? indent + $0.element : indent + "  " + $0.element }
+            }
+        }.joined(separator: "\n")
+    }
+}
+
+/// Months as a person reads a list of them: runs of consecutive months as one range,
+/// "2024-01..2024-09, 2025-03".
+enum MonthRanges {
+    static func text(_ months: [String]) -> String {
+        func index(_ month: String) -> Int? {
+            guard month.utf8.count == 7, let year = Int(month.prefix(4)), let number = Int(month.suffix(2)) else { return nil }
+            return year * 12 + number
+        }
+        var runs: [(first: String, last: String, end: Int)] = []
+        for month in months {
+            if let at = index(month), let last = runs.last, last.end + 1 == at {
+                runs[runs.count - 1] = (last.first, month, at)
+            } else {
+                runs.append((month, month, index(month) ?? Int.min))
+            }
+        }
+        return runs.map { $0.first == $0.last ? $0.first : "\($0.first)..\($0.last)" }.joined(separator: ", ")
+    }
 }
 
 extension String {

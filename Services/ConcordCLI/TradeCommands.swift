@@ -5,6 +5,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import ConcordProtocol
+import ConcordTradeCodes
 import NIOCore
 
 /// `concord trade ...`: questions about trade, through the gateway.
@@ -48,24 +49,28 @@ struct TradeCommand: AsyncParsableCommand {
                 "baseFrom": self.baseFrom, "baseTo": self.baseTo, "asPublishedOn": self.span.asPublishedOn, "commodity": self.span.commodity,
             ]
             let body = String(decoding: try JSONEncoder().encode(fields.compactMapValues { $0 }), as: UTF8.self)
-            self.output.print(try await callAndReport(self.endpoint, "trade.growth", body: body)) { answer, _ in
-                var out = "\(self.reporter)–\(self.partner), \(answer[path: "flow"]?.cell ?? ""), \(self.span.from)..\(self.span.to)\n"
-                let computed = answer[path: "computed"]?.rows ?? []
-                if computed.isEmpty { out += "Computed: no observations for these months\n" }
-                for row in computed {
-                    let change = row[path: "changePercent"]?.cell.nonEmpty.map { ($0.hasPrefix("-") ? "" : "+") + $0 + "%" } ?? "not computable"
-                    out += "Computed: \(change) (\(row[path: "source"]?.cell ?? "")): \(Table.grouped(row[path: "current.value"]?.cell ?? "-")) against "
-                        + "\(Table.grouped(row[path: "base.value"]?.cell ?? "-")) USD" + (row[path: "synthetic"] == .bool(true) ? " — SYNTHETIC data" : "") + "\n"
-                    let missing = (row[path: "current.monthsMissing"]?.rows ?? []) + (row[path: "base.monthsMissing"]?.rows ?? [])
-                    if !missing.isEmpty { out += "  months missing: " + missing.map(\.cell).joined(separator: ", ") + "\n" }
+            self.output.print(try await callAndReport(self.endpoint, "trade.growth", body: body), as: GrowthAnswer.self) { answer, width in
+                var out = ["\(self.reporter)–\(self.partner), \(answer.flow), \(self.span.from)..\(self.span.to)"]
+                if answer.computed.isEmpty { out.append("Computed: no observations for these months") }
+                for figure in answer.computed {
+                    out.append("Computed: \(GrowthWords.headline(figure)) (\(figure.source))" + (GrowthWords.sums(figure).map { ": " + $0 } ?? "")
+                        + (figure.synthetic ? " — SYNTHETIC data" : ""))
+                    if let gaps = GrowthWords.leftOut(figure) { out.append("  " + gaps) }
                 }
-                for stated in answer[path: "stated"]?.rows ?? [] {
-                    out += "Stated:   \(stated[path: "value"]?.cell ?? "")\(stated[path: "unit"] == .string("percent") ? "%" : " USD")"
-                        + " by \(stated[path: "statedBy"]?.cell ?? "?") — \(stated[path: "source"]?.cell ?? "")\n"
+                for stated in answer.stated {
+                    out.append("Stated:   \(stated.value)\(stated.unit == "percent" ? "%" : " USD") by \(stated.statedBy ?? "?") — \(stated.source)")
+                    if let beside = answer.computed.first.flatMap(GrowthWords.besideStated) { out.append("  " + beside) }
                 }
-                if let note = answer[path: "note"]?.cell, !note.isEmpty { out += "Note: \(note)\n" }
-                return String(out.dropLast())
+                if let note = answer.note, !note.isEmpty { out.append("Note: \(note)") }
+                return Table.wrapLines(out, width: width)
             }
+        }
+
+        struct GrowthAnswer: Decodable {
+            var flow: String
+            var computed: [GrowthFigure]
+            var stated: [SessionBrief.Stated]
+            var note: String?
         }
     }
 
@@ -101,17 +106,39 @@ struct TradeCommand: AsyncParsableCommand {
                     + "\(answer[path: "baseFrom"]?.cell ?? "")..\(answer[path: "baseTo"]?.cell ?? ""): "
                     + "\(answer[path: "series"]?.cell ?? "0") series, \(answer[path: "complete"]?.cell ?? "0") complete"
                     + (answer[path: "synthetic"] == .bool(true) ? " — SYNTHETIC data" : "") + "\n"
-                let rows = (answer[path: "rows"]?.rows ?? []).map { row -> [String] in
-                    let change = row[path: "changePercent"]?.cell.nonEmpty.map { ($0.hasPrefix("-") ? "" : "+") + $0 + "%" } ?? "-"
+                // One column names the series, so that the table fits 80 columns.
+                func cells(_ row: JSONValue, change: String, why: String? = nil) -> [String] {
                     let missing = (row[path: "monthsMissing"]?.rows ?? []).map(\.cell)
+                    let series = "\(row[path: "reporter"]?.cell ?? "")→\(row[path: "partner"]?.cell ?? "") \(row[path: "flow"]?.cell ?? "")"
+                    let notes = [row[path: "source"]?.cell ?? "", why ?? "", missing.isEmpty ? "" : "missing " + MonthRanges.text(missing)]
                     return [
-                        row[path: "reporter"]?.cell ?? "", row[path: "partner"]?.cell ?? "", row[path: "flow"]?.cell ?? "", change,
-                        Table.grouped(row[path: "current"]?.cell ?? "-"), Table.grouped(row[path: "base"]?.cell ?? "-"),
-                        (row[path: "source"]?.cell ?? "") + (missing.isEmpty ? "" : "; missing " + missing.joined(separator: ", ")),
+                        series, change,
+                        Table.grouped(row[path: "comparedCurrent"]?.cell.nonEmpty ?? row[path: "current"]?.cell.nonEmpty ?? "-"),
+                        Table.grouped(row[path: "comparedBase"]?.cell.nonEmpty ?? row[path: "base"]?.cell.nonEmpty ?? "-"),
+                        notes.filter { !$0.isEmpty }.joined(separator: "; "),
                     ]
                 }
-                out += Table.render(["Reporter", "Partner", "Flow", "Change", "Now (USD)", "Then (USD)", "Source"], rows, width: width)
+                let rows = (answer[path: "rows"]?.rows ?? []).map { row -> [String] in
+                    var change = row[path: "changePercent"]?.cell.nonEmpty.map { ($0.hasPrefix("-") ? "" : "+") + $0 + "%" } ?? "-"
+                    if row[path: "basis"] == .string(GrowthBasis.likeForLike.rawValue) {
+                        change += " (\(row[path: "monthsCompared"]?.cell ?? "?")/\(row[path: "monthsAsked"]?.cell ?? "?") mo.)"
+                    }
+                    return cells(row, change: change)
+                }
+                let headers = ["Series", "Change", "Now (USD)", "Then (USD)", "Source, months missing"]
+                out += Table.render(headers, rows, width: width)
                 if let next = answer[path: "next"]?.cell, !next.isEmpty { out += "\nmore: --offset \(next)" }
+                if rows.contains(where: { $0[1].hasSuffix("mo.)") }) {
+                    out += "\n(n/m mo.): like for like, over the n of m months both spans have"
+                }
+                let apart = answer[path: "apart"]?.rows ?? []
+                if !apart.isEmpty {
+                    out += "\n\nNot ranked, no figure: \(answer[path: "apartCount"]?.cell ?? "0") series\n"
+                    out += Table.render(headers, apart.map { row in
+                        let reason: NoFigureReason? = row[path: "reason"].flatMap { if case .string(let code) = $0 { NoFigureReason(rawValue: code) } else { nil } }
+                        return cells(row, change: "-", why: GrowthWords.reason(reason))
+                    }, width: width)
+                }
                 return out
             }
         }
@@ -125,6 +152,7 @@ struct TradeCommand: AsyncParsableCommand {
         var a: String
         @Option(help: "The importer, e.g. IR.")
         var b: String
+        @OptionGroup var output: OutputOptions
 
         func run() async throws {
             let fields: [String: String?] = [
@@ -132,7 +160,32 @@ struct TradeCommand: AsyncParsableCommand {
                 "commodity": self.span.commodity,
             ]
             let body = String(decoding: try JSONEncoder().encode(fields.compactMapValues { $0 }), as: UTF8.self)
-            print(String(buffer: try await callAndReport(self.endpoint, "trade.mirror", body: body)))
+            self.output.print(try await callAndReport(self.endpoint, "trade.mirror", body: body), as: MirrorAnswer.self) { answer, width in
+                var out = ["\(self.a)'s exports to \(self.b) against \(self.b)'s imports from \(self.a), \(self.span.from)..\(self.span.to)"]
+                if answer.comparisons.isEmpty { out.append("No observations for these months.") }
+                for figure in answer.comparisons {
+                    out.append("")
+                    out.append("\(figure.source)" + (figure.synthetic ? " — SYNTHETIC data" : "")
+                        + ": \(figure.monthsCompared.count) of \(figure.monthsAsked) months reported by both sides")
+                    let rows = [
+                        ["\(self.a)'s exports to \(self.b) (FOB)", Table.grouped(figure.exports.valueCompared ?? "-")],
+                        ["\(self.b)'s imports from \(self.a) (CIF)", Table.grouped(figure.imports.valueCompared ?? "-")],
+                        ["Gap, imports − exports", figure.gap.map(Table.grouped) ?? "-"],
+                        ["Ratio, imports / exports", figure.ratio ?? "-"],
+                    ]
+                    out.append(Table.render(["Over the months compared", "USD"], rows, width: width))
+                    if !figure.onlyExports.isEmpty { out.append("Only \(self.a) reported: " + MonthRanges.text(figure.onlyExports)) }
+                    if !figure.onlyImports.isEmpty { out.append("Only \(self.b) reported: " + MonthRanges.text(figure.onlyImports)) }
+                }
+                out.append("")
+                out.append(answer.usualMargin)
+                return Table.wrapLines(out, width: width)
+            }
+        }
+
+        struct MirrorAnswer: Decodable {
+            var comparisons: [MirrorFigure]
+            var usualMargin: String
         }
     }
 }

@@ -4,19 +4,29 @@ import ConcordRecords
 import ConcordTradeCodes
 
 /// `trade.growth.all`: growth of every series (reporter, partner, flow, source) at once, over
-/// the monthly TOTALs that `SeriesTotals` keeps, ranked, a page at a time. Each series' span is
-/// summed only over the months it has; the months missing are named, and a series missing any is
-/// not complete. Spans and ranking are exact: no binary floating point.
+/// the monthly TOTALs that `SeriesTotals` keeps, ranked, a page at a time. Each series is ranked
+/// like for like: over the months both its spans have (see `LikeForLike`), its whole spans only
+/// when both are complete. A series compared over fewer months than asked says so; one with no
+/// month in common is listed apart, not ranked. Sums and ranking are exact: no binary floating
+/// point.
 extension TradeQuestions {
     struct SeriesGrowth: Encodable, Sendable {
         var reporter: String
         var partner: String
         var flow: String
         var source: String
+        /// Each span's sum over the months it has.
         var current: String?
         var base: String?
+        /// The sums the change is computed from: over the months compared.
+        var comparedCurrent: String?
+        var comparedBase: String?
+        var basis: GrowthBasis
         var changePercent: String?
+        var monthsCompared: Int
+        var monthsAsked: Int
         var monthsMissing: [String]
+        var reason: NoFigureReason?
         var synthetic: Bool
     }
 
@@ -29,8 +39,14 @@ extension TradeQuestions {
         var series: Int
         /// Of them, those with every month of both spans.
         var complete: Int
+        /// Of them, those with a figure, ranked in `rows`; the others are `apart`.
+        var ranked: Int
         var order: String
         var rows: [SeriesGrowth]
+        /// Series with no figure (no month in common, or a zero base), by reporter, partner and
+        /// flow: at most `limit` of them.
+        var apart: [SeriesGrowth]
+        var apartCount: Int
         /// The `offset` of the next page, if there is one.
         var next: Int?
         var synthetic: Bool
@@ -70,78 +86,115 @@ extension TradeQuestions {
 
         struct Figure {
             var series: Int
-            var current: Int64
-            var base: Int64
-            var currentMonths: Int
-            var baseMonths: Int
-            var synthetic: Bool
+            var current: Int64 = 0
+            var base: Int64 = 0
+            var currentMonths = 0
+            var baseMonths = 0
+            var comparedCurrent: Int64 = 0
+            var comparedBase: Int64 = 0
+            var compared = 0
+            var synthetic = false
+            var basis = GrowthBasis.none
+            var reason: NoFigureReason?
         }
         let all = try await self.totals.current()
         let currentRange = current.first!...current.last!
         let baseRange = base.first!...base.last!
+        let aligned = current.count == base.count
+        func index(_ period: Int32, from first: Int32) -> Int {
+            Int(period / 100 - first / 100) * 12 + Int(period % 100 - first % 100)
+        }
+        // Each span's months with data in the series at hand, by index into the span.
+        var currentValues = [Int64?](repeating: nil, count: current.count)
+        var baseValues = [Int64?](repeating: nil, count: base.count)
         var figures: [Figure] = []
         figures.reserveCapacity(all.count)
         for (position, series) in all.enumerated() {
             if let flow, series.key.flow != flow { continue }
             if let source, series.key.sourceKey != source { continue }
-            var figure = Figure(series: position, current: 0, base: 0, currentMonths: 0, baseMonths: 0, synthetic: false)
+            var figure = Figure(series: position)
             for month in series.months {
                 if currentRange.contains(month.period) {
+                    currentValues[index(month.period, from: current[0])] = month.milli
                     figure.current += month.milli
                     figure.currentMonths += 1
                     figure.synthetic = figure.synthetic || month.synthetic
                 }
                 if baseRange.contains(month.period) {
+                    baseValues[index(month.period, from: base[0])] = month.milli
                     figure.base += month.milli
                     figure.baseMonths += 1
                     figure.synthetic = figure.synthetic || month.synthetic
                 }
             }
-            if figure.currentMonths + figure.baseMonths > 0 { figures.append(figure) }
+            guard figure.currentMonths + figure.baseMonths > 0 else { continue }
+            if figure.currentMonths == current.count && figure.baseMonths == base.count {
+                (figure.comparedCurrent, figure.comparedBase, figure.compared, figure.basis) = (figure.current, figure.base, current.count, .wholeSpan)
+            } else if !aligned {
+                figure.reason = .spansDifferInLength
+            } else {
+                for month in 0..<current.count {
+                    guard let now = currentValues[month], let then = baseValues[month] else { continue }
+                    figure.comparedCurrent += now
+                    figure.comparedBase += then
+                    figure.compared += 1
+                }
+                if figure.compared > 0 { figure.basis = .likeForLike } else { figure.reason = .noCommonMonth }
+            }
+            if figure.basis != .none, figure.comparedBase == 0 {
+                figure.basis = .none
+                figure.reason = .zeroBase
+            }
+            for month in series.months {
+                if currentRange.contains(month.period) { currentValues[index(month.period, from: current[0])] = nil }
+                if baseRange.contains(month.period) { baseValues[index(month.period, from: base[0])] = nil }
+            }
+            figures.append(figure)
         }
         let complete = figures.count { $0.currentMonths == current.count && $0.baseMonths == base.count }
-        // Growth is current / base; compared exactly as cross products. Series without a base
-        // or a current figure rank last.
+        var apart = figures.filter { $0.basis == .none }
+        figures.removeAll { $0.basis == .none }
+        func bySeries(_ a: Figure, _ b: Figure) -> Bool {
+            (all[a.series].key.reporter, all[a.series].key.partner, all[a.series].key.flow, all[a.series].key.sourceKey)
+                < (all[b.series].key.reporter, all[b.series].key.partner, all[b.series].key.flow, all[b.series].key.sourceKey)
+        }
+        // Growth is compared current / compared base; compared exactly as cross products.
         func ranked(_ a: Figure, _ b: Figure) -> Bool {
-            let aHas = a.base > 0 && a.currentMonths > 0
-            let bHas = b.base > 0 && b.currentMonths > 0
-            if aHas != bHas { return aHas }
-            if aHas {
-                let left = Int128(a.current) * Int128(b.base)
-                let right = Int128(b.current) * Int128(a.base)
-                if left != right { return order == "decline" ? left < right : left > right }
-            }
+            let left = Int128(a.comparedCurrent) * Int128(b.comparedBase)
+            let right = Int128(b.comparedCurrent) * Int128(a.comparedBase)
+            if left != right { return order == "decline" ? left < right : left > right }
             return a.series < b.series
         }
-        switch order {
-        case "series":
-            figures.sort { (all[$0.series].key.reporter, all[$0.series].key.partner, all[$0.series].key.flow, all[$0.series].key.sourceKey)
-                < (all[$1.series].key.reporter, all[$1.series].key.partner, all[$1.series].key.flow, all[$1.series].key.sourceKey) }
-        default:
-            figures.sort(by: ranked)
-        }
-        let page = figures.dropFirst(offset).prefix(limit)
-        let rows = page.map { figure in
+        figures.sort(by: order == "series" ? bySeries : ranked)
+        apart.sort(by: bySeries)
+        func row(_ figure: Figure) -> SeriesGrowth {
             let series = all[figure.series]
             var missing: [String] = []
             if figure.currentMonths < current.count || figure.baseMonths < base.count {
                 let have = Set(series.months.map(\.period))
                 missing = (base + current).filter { !have.contains($0) }.map { Self.dash(String($0)) }
             }
+            let compared = figure.basis != .none
             return SeriesGrowth(
                 reporter: series.key.reporter, partner: series.key.partner, flow: series.key.flow, source: series.source,
                 current: figure.currentMonths > 0 ? Milli.format(figure.current) : nil,
                 base: figure.baseMonths > 0 ? Milli.format(figure.base) : nil,
-                changePercent: figure.currentMonths > 0 && figure.baseMonths > 0 ? Milli.percentChange(from: figure.base, to: figure.current) : nil,
-                monthsMissing: missing, synthetic: figure.synthetic
+                comparedCurrent: compared ? Milli.format(figure.comparedCurrent) : nil,
+                comparedBase: compared ? Milli.format(figure.comparedBase) : nil,
+                basis: figure.basis,
+                changePercent: compared ? Milli.percentChange(from: figure.comparedBase, to: figure.comparedCurrent) : nil,
+                monthsCompared: figure.compared, monthsAsked: current.count, monthsMissing: missing, reason: figure.reason, synthetic: figure.synthetic
             )
         }
-        let synthetic = figures.contains(where: \.synthetic)
-        var note = "TOTAL commodity, monthly, latest revision of each month; a series missing months is summed over the months it has and names the others"
+        let rows = figures.dropFirst(offset).prefix(limit).map(row)
+        let synthetic = figures.contains(where: \.synthetic) || apart.contains(where: \.synthetic)
+        var note = "TOTAL commodity, monthly, latest revision of each month; a series missing a month in either span is compared like for like, "
+            + "over the months both spans have (monthsCompared of monthsAsked); a series with no month in common is listed apart"
         if synthetic { note += "; computed from synthetic observations, not facts" }
         return EverySeries(
             from: Self.dash(from), to: Self.dash(to), baseFrom: Self.dash(baseFrom), baseTo: Self.dash(baseTo),
-            series: figures.count, complete: complete, order: order, rows: Array(rows),
+            series: figures.count + apart.count, complete: complete, ranked: figures.count, order: order, rows: Array(rows),
+            apart: apart.prefix(limit).map(row), apartCount: apart.count,
             next: offset + rows.count < figures.count ? offset + rows.count : nil, synthetic: synthetic, note: note
         )
     }

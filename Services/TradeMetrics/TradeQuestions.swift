@@ -114,24 +114,7 @@ struct TradeQuestions: Sendable {
 
     // MARK: Reads
 
-    struct Span: Encodable, Sendable {
-        var from: String
-        var to: String
-        var value: String?
-        var monthsCovered: [String]
-        var monthsMissing: [String]
-    }
-
-    struct Computed: Encodable, Sendable {
-        var source: String
-        var current: Span
-        var base: Span
-        /// Percent, one decimal; nil without base data.
-        var changePercent: String?
-        /// Both spans have every month.
-        var complete: Bool
-        var synthetic: Bool
-    }
+    typealias Span = GrowthFigure.Span
 
     struct Growth: Encodable, Sendable {
         var reporter: String
@@ -139,7 +122,7 @@ struct TradeQuestions: Sendable {
         var flow: String
         var commodity: String
         var asPublishedOn: String?
-        var computed: [Computed]
+        var computed: [GrowthFigure]
         var stated: [StatedFigure]
         var note: String?
     }
@@ -152,15 +135,11 @@ struct TradeQuestions: Sendable {
         let (baseFrom, baseTo) = try Self.baseSpan(body, from: query.from, to: query.to)
         let base = try Self.months(baseFrom, baseTo)
         let observations = try await self.latest(query, from: min(current.first!, base.first!), to: max(current.last!, base.last!))
-        var computed: [Computed] = []
+        var computed: [GrowthFigure] = []
         for (source, rows) in Dictionary(grouping: observations, by: \.source).sorted(by: { $0.key < $1.key }) {
-            let now = Self.span(current, rows, flows: query.flows)
-            let then = Self.span(base, rows, flows: query.flows)
-            computed.append(Computed(
-                source: source, current: now.span, base: then.span,
-                changePercent: then.span.monthsCovered.isEmpty || now.span.monthsCovered.isEmpty ? nil : Milli.percentChange(from: then.milli, to: now.milli),
-                complete: now.span.monthsMissing.isEmpty && then.span.monthsMissing.isEmpty,
-                synthetic: rows.contains { $0.synthetic == true }
+            let sums = Self.monthSums(rows, flows: query.flows)
+            computed.append(GrowthFigure(
+                source: source, currentMonths: current, baseMonths: base, synthetic: rows.contains { $0.synthetic == true }, value: { sums[$0] }
             ))
         }
         let span = Self.dash(query.from) + "/" + Self.dash(query.to)
@@ -168,7 +147,12 @@ struct TradeQuestions: Sendable {
             .filter { $0.measure == "growth" && $0.baseFrom == Self.dash(baseFrom) && $0.baseTo == Self.dash(baseTo) }
         var notes: [String] = []
         if computed.isEmpty { notes.append("no observations for this series in these spans; nothing is computed") }
-        if computed.contains(where: { !$0.complete }) { notes.append("growth over incomplete data: see monthsMissing") }
+        if let partial = computed.first(where: { $0.basis == .likeForLike }) {
+            notes.append("like for like over \(partial.monthsCompared) of \(partial.monthsAsked) months: a month missing in either span is left out of both (see leftOut)")
+        }
+        if let none = computed.first(where: { $0.basis == .none }), let reason = none.reason {
+            notes.append("no figure for \(none.source): \(Self.explain(reason))")
+        }
         if computed.contains(where: \.synthetic) { notes.append("computed from synthetic observations, not facts") }
         return Growth(
             reporter: query.reporter, partner: query.partner, flow: query.flowName, commodity: query.commodity,
@@ -232,28 +216,8 @@ struct TradeQuestions: Sendable {
         }
     }
 
-    struct MirrorSide: Encodable, Sendable {
-        var reporter: String
-        var partner: String
-        var flow: String
-        var value: String?
-        var monthsCovered: [String]
-        var monthsMissing: [String]
-    }
-
-    struct MirrorComparison: Encodable, Sendable {
-        var source: String
-        var exports: MirrorSide
-        var imports: MirrorSide
-        /// imports - exports, USD.
-        var gap: String?
-        /// imports / exports.
-        var ratio: String?
-        var synthetic: Bool
-    }
-
     struct Mirror: Encodable, Sendable {
-        var comparisons: [MirrorComparison]
+        var comparisons: [MirrorFigure]
         var usualMargin: String
     }
 
@@ -279,25 +243,19 @@ struct TradeQuestions: Sendable {
         let months = try Self.months(exportsQuery.from, exportsQuery.to)
         let exported = Dictionary(grouping: try await self.latest(exportsQuery, from: exportsQuery.from, to: exportsQuery.to), by: \.source)
         let imported = Dictionary(grouping: try await self.latest(importsQuery, from: importsQuery.from, to: importsQuery.to), by: \.source)
-        var comparisons: [MirrorComparison] = []
+        var comparisons: [MirrorFigure] = []
         for source in Set(exported.keys).union(imported.keys).sorted() {
-            let x = Self.span(months, exported[source] ?? [], flows: ["X"])
-            let m = Self.span(months, imported[source] ?? [], flows: ["M"])
-            let both = !x.span.monthsCovered.isEmpty && !m.span.monthsCovered.isEmpty
-            comparisons.append(MirrorComparison(
-                source: source,
-                exports: MirrorSide(reporter: exportsQuery.reporter, partner: exportsQuery.partner, flow: "X", value: x.span.value,
-                                    monthsCovered: x.span.monthsCovered, monthsMissing: x.span.monthsMissing),
-                imports: MirrorSide(reporter: importsQuery.reporter, partner: importsQuery.partner, flow: "M", value: m.span.value,
-                                    monthsCovered: m.span.monthsCovered, monthsMissing: m.span.monthsMissing),
-                gap: both ? Milli.format(m.milli - x.milli) : nil,
-                ratio: both ? Milli.ratio(m.milli, x.milli) : nil,
-                synthetic: (exported[source] ?? []).contains { $0.synthetic == true } || (imported[source] ?? []).contains { $0.synthetic == true }
+            let x = Self.monthSums(exported[source] ?? [], flows: ["X"])
+            let m = Self.monthSums(imported[source] ?? [], flows: ["M"])
+            comparisons.append(MirrorFigure(
+                source: source, months: months, exporter: (exportsQuery.reporter, exportsQuery.partner), importer: (importsQuery.reporter, importsQuery.partner),
+                synthetic: (exported[source] ?? []).contains { $0.synthetic == true } || (imported[source] ?? []).contains { $0.synthetic == true },
+                exported: { x[$0] }, imported: { m[$0] }
             ))
         }
         return Mirror(
             comparisons: comparisons,
-            usualMargin: "imports are valued CIF and exports FOB, so imports usually exceed the partner's exports; IMF DOTS uses a CIF/FOB factor of 1.06, and mirror figures commonly differ by 10-20% (timing, transit, classification)"
+            usualMargin: "gap and ratio are over the months both sides reported (monthsCompared); imports are valued CIF and exports FOB, so imports usually exceed the partner's exports; IMF DOTS uses a CIF/FOB factor of 1.06, and mirror figures commonly differ by 10-20% (timing, transit, classification)"
         )
     }
 
@@ -497,6 +455,26 @@ struct TradeQuestions: Sendable {
             latest[key] = row
         }
         return latest.values.sorted { ($0.period, $0.source, $0.flow) < ($1.period, $1.source, $1.flow) }
+    }
+
+    /// Each month's sum over `flows`, for the months that have every one of them (the rows are
+    /// the latest revision of each flow and month).
+    static func monthSums(_ rows: [Observation], flows: [String]) -> [String: Int64] {
+        var sums: [String: (milli: Int64, flows: Int)] = [:]
+        for row in rows where flows.contains(row.flow) {
+            sums[row.period, default: (0, 0)].milli += Milli.parse(row.primaryValue) ?? 0
+            sums[row.period, default: (0, 0)].flows += 1
+        }
+        return sums.compactMapValues { $0.flows == flows.count ? $0.milli : nil }
+    }
+
+    /// Why no growth figure was given, in words.
+    static func explain(_ reason: NoFigureReason) -> String {
+        switch reason {
+        case .noCommonMonth: "no month has data in both spans"
+        case .spansDifferInLength: "the spans differ in length and a month is missing, so no month can be set against its pair"
+        case .zeroBase: "the base is zero, so a change in percent is undefined"
+        }
     }
 
     /// Sums a span's months; a month counts only when every flow asked for is there.

@@ -99,7 +99,7 @@ struct AgreementsTests {
             let byOwner = try await env.call("agreements.actions.overdue", #"{"asOf":"2026-04-01","owner":"official:kazem-jalali","limit":2}"#)
             #expect((byOwner["items"]?.array ?? []).count == 2)
             let nobody = try await env.call("agreements.actions.overdue", #"{"asOf":"2026-04-01","owner":"mehdi-dousti"}"#)
-            #expect((nobody["items"]?.array ?? []).isEmpty)
+            #expect(nobody["items"]?.array?.isEmpty == true)
             let partial = await env.error("agreements.actions.overdue", #"{"asOf":"2026-04"}"#)
             #expect(partial?.field == "body.asOf")
         }
