@@ -189,6 +189,18 @@ let package = Package(
         ),
         // UN Comtrade's CSV as `concord trade import` reads it: a streaming RFC 4180 reader and the
         // mapping of a row to an observation.
+        // Catalogs, dates, numbers and plurals for people, in Persian, Russian and English. It
+        // links FoundationInternationalization (about 39 MB): the CLI and the console use it,
+        // never the gateway or the data services.
+        .target(
+            name: "ConcordWords",
+            dependencies: [.product(name: "Logging", package: "swift-log")],
+            path: "Shared/ConcordWords",
+            swiftSettings: swiftSettings,
+            // Plural rules are ICU's, from the toolchain's own copy that FoundationInternationalization
+            // links (its C functions carry a swift_ prefix); nothing else is linked.
+            linkerSettings: [.linkedLibrary("_FoundationICU")]
+        ),
         .target(
             name: "ConcordComtrade",
             dependencies: ["ConcordFields", "ConcordProtocol", "ConcordTradeCodes"],
@@ -223,7 +235,7 @@ let package = Package(
         .executableTarget(
             name: "ConcordCLI",
             dependencies: [
-                "ConcordClient", "ConcordTLS", "ConcordLoad", "ConcordProtocol", "ConcordTradeCodes", "ConcordBalancer", "ConcordComtrade",
+                "ConcordClient", "ConcordTLS", "ConcordLoad", "ConcordProtocol", "ConcordTradeCodes", "ConcordBalancer", "ConcordComtrade", "ConcordWords",
                 .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -308,6 +320,12 @@ let package = Package(
                            .product(name: "NIOCore", package: "swift-nio"),
                            .product(name: "NIOPosix", package: "swift-nio")],
             path: "Tests/TradeMetricsTests",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ConcordWordsTests",
+            dependencies: ["ConcordWords", "Agreements", "Participants", "ConcordTestSupport"],
+            path: "Tests/ConcordWordsTests",
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,6 +1,7 @@
 import ArgumentParser
 import ConcordProtocol
 import ConcordTradeCodes
+import ConcordWords
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -22,12 +23,14 @@ struct BriefCommand: AsyncParsableCommand {
         var json = false
         @Option(help: "Also write the brief as one self-contained HTML page to this file.")
         var html: String?
+        @OptionGroup var language: LanguageOptions
 
         func run() async throws {
+            let words = self.language.words
             let answer = try await callAndReport(self.endpoint, "brief.session", body: #"{"number":\#(self.number)}"#)
             if let html = self.html {
                 let brief = try JSONBody.decode(SessionBrief.self, from: answer)
-                let page = BriefHTML.render(brief, months: try await self.months(for: brief))
+                let page = BriefHTML(words: words).render(brief, months: try await self.months(for: brief))
                 try writeFile(html, page)
                 complain("wrote \(html)")
                 if !self.json, isatty(STDOUT_FILENO) != 1 { return }
@@ -36,7 +39,7 @@ struct BriefCommand: AsyncParsableCommand {
                 print(String(buffer: answer))
                 return
             }
-            print(brief.render(width: terminalWidth()))
+            print(brief.render(width: terminalWidth(), words: words))
         }
 
         /// The monthly figures behind the first stated growth: its pair's exports and imports (or
@@ -85,39 +88,40 @@ struct BriefCommand: AsyncParsableCommand {
             }
             let answer = try await callAndReport(self.endpoint, "brief.region", body: #"{"code":"\#(self.code)"}"#)
             if let html = self.html {
-                try writeFile(html, BriefHTML.render(region: try JSONBody.decode(JSONValue.self, from: answer)))
+                try writeFile(html, BriefHTML(words: self.output.words).render(region: try JSONBody.decode(JSONValue.self, from: answer)))
                 complain("wrote \(html)")
             }
+            let words = self.output.words
             self.output.print(answer) { brief, width in
                 var out: [String] = []
                 let region = brief[path: "region"]
                 let names = (region?[path: "localNames"]?.object ?? [:]).sorted { $0.key < $1.key }.map(\.value.cell).joined(separator: " / ")
                 out.append("\(region?[path: "name"]?.cell ?? self.code.uppercased()) (\(brief[path: "code"]?.cell ?? ""))" + (names.isEmpty ? "" : "  \(names)"))
-                if let capital = region?[path: "capital"]?.cell, !capital.isEmpty { out.append("Capital: \(capital)") }
+                if let capital = region?[path: "capital"]?.cell, !capital.isEmpty { out.append(words(.capital, capital)) }
                 out.append("")
-                out.append("Partnerships")
-                out.append(Table.render(["Since", "With", "Instrument"], (brief[path: "partnerships"]?.rows ?? []).map { row in
+                out.append(words(.partnerships))
+                out.append(Table.render([words(.colSince), words(.colWith), words(.colInstrument)], (brief[path: "partnerships"]?.rows ?? []).map { row in
                     let other = row[path: "regionA"]?.cell == brief[path: "code"]?.cell ? row[path: "regionB"]?.cell : row[path: "regionA"]?.cell
-                    return [row[path: "since"]?.cell ?? "-", other ?? "", row[path: "instrument"]?.cell ?? ""]
-                }, width: width))
+                    return [row[path: "since"].map { words.date($0.cell) } ?? "-", other ?? "", row[path: "instrument"]?.cell ?? ""]
+                }, width: width, words: words))
                 out.append("")
-                out.append("Instruments it is a party to")
-                out.append(Table.render(["Status", "Kind", "Title"], (brief[path: "instruments"]?.rows ?? []).map { row in
-                    [row[path: "status"]?.cell ?? "", row[path: "kind"]?.cell ?? "", row[path: "title"]?.cell ?? ""]
-                }, width: width))
+                out.append(words(.instrumentsParty))
+                out.append(Table.render([words(.colStatus), words(.colKind), words(.colTitle)], (brief[path: "instruments"]?.rows ?? []).map { row in
+                    [words.label(.instrumentStatus, row[path: "status"]?.cell ?? ""), words.label(.instrumentKind, row[path: "kind"]?.cell ?? ""), row[path: "title"]?.cell ?? ""]
+                }, width: width, words: words))
                 out.append("")
-                out.append("Actions it owns (overdue first)")
+                out.append(words(.actionsOwnedOverdueFirst))
                 let overdue = brief[path: "overdueActions"]?.rows ?? []
                 let overdueIDs = Set(overdue.compactMap { $0[path: "id"]?.cell })
                 let others = (brief[path: "actions"]?.rows ?? []).filter { !overdueIDs.contains($0[path: "id"]?.cell ?? "") }
-                out.append(Table.render(["", "Due", "Status", "Title"], (overdue.map { ("OVERDUE", $0) } + others.map { ("", $0) }).map { mark, row in
-                    [mark, row[path: "due"]?.cell ?? "-", row[path: "status"]?.cell ?? "", row[path: "title"]?.cell ?? ""]
-                }, width: width))
+                out.append(Table.render(["", words(.colDue), words(.colStatus), words(.colTitle)], (overdue.map { (words(.overdueUpper), $0) } + others.map { ("", $0) }).map { mark, row in
+                    [mark, row[path: "due"].map { words.date($0.cell) } ?? "-", words.label(.actionStatus, row[path: "status"]?.cell ?? ""), row[path: "title"]?.cell ?? ""]
+                }, width: width, words: words))
                 let trade = brief[path: "trade"]?.rows ?? []
                 out.append("")
-                out.append(trade.isEmpty ? "Trade: no source reports this region" : "Trade: \(trade.count) observations reported for this region")
+                out.append(trade.isEmpty ? words(.tradeNoSource) : words.plural(.tradeObservations, trade.count))
                 for missing in brief[path: "missing"]?.rows ?? [] {
-                    out.append("Missing: \(missing[path: "part"]?.cell ?? "") (\(missing[path: "service"]?.cell ?? "")): \(missing[path: "message"]?.cell ?? "")")
+                    out.append(words(.missingPart, "\(missing[path: "part"]?.cell ?? "") (\(missing[path: "service"]?.cell ?? "")): \(missing[path: "message"]?.cell ?? "")"))
                 }
                 return out.joined(separator: "\n")
             }
@@ -136,22 +140,25 @@ struct BriefCommand: AsyncParsableCommand {
                 throw ValidationError("--as-of is a day, YYYY-MM-DD")
             }
             let body = self.asOf.map { #"{"asOf":"\#($0)"}"# } ?? "{}"
+            let words = self.output.words
             self.output.print(try await callAndReport(self.endpoint, "brief.followup", body: body)) { brief, width in
-                var out = ["Overdue on \(brief[path: "asOf"]?.cell ?? "today"), by owner"]
+                var out = [words(.overdueByOwner, brief[path: "asOf"].map { words.date($0.cell) } ?? words(.today))]
                 var rows: [[String]] = []
                 for owner in brief[path: "byOwner"]?.rows ?? [] {
-                    for (index, action) in (owner[path: "actions"]?.rows ?? []).enumerated() {
-                        rows.append([index == 0 ? owner[path: "owner"]?.cell ?? "" : "", action[path: "due"]?.cell ?? "-", action[path: "title"]?.cell ?? ""])
+                    let actions = owner[path: "actions"]?.rows ?? []
+                    for (index, action) in actions.enumerated() {
+                        let who = (owner[path: "owner"]?.cell ?? "") + " (" + words.plural(.actionsCount, actions.count) + ")"
+                        rows.append([index == 0 ? who : "", action[path: "due"].map { words.date($0.cell) } ?? "-", action[path: "title"]?.cell ?? ""])
                     }
                 }
-                out.append(Table.render(["Owner", "Due", "Action"], rows, width: width))
+                out.append(Table.render([words(.colOwner), words(.colDue), words(.colAction)], rows, width: width, words: words))
                 out.append("")
-                out.append("Open obstacles, by the overdue actions they block")
-                out.append(Table.render(["Blocks", "Obstacle"], (brief[path: "blockingMost"]?.rows ?? []).map { row in
-                    [row[path: "blockedActions"]?.cell ?? "0", row[path: "obstacle.title"]?.cell ?? ""]
-                }, width: width))
+                out.append(words(.openObstaclesBlocking))
+                out.append(Table.render([words(.colBlocks), words(.colObstacle)], (brief[path: "blockingMost"]?.rows ?? []).map { row in
+                    [words.number(row[path: "blockedActions"]?.cell ?? "0"), row[path: "obstacle.title"]?.cell ?? ""]
+                }, width: width, words: words))
                 for missing in brief[path: "missing"]?.rows ?? [] {
-                    out.append("Missing: \(missing[path: "part"]?.cell ?? "") (\(missing[path: "service"]?.cell ?? "")): \(missing[path: "message"]?.cell ?? "")")
+                    out.append(words(.missingPart, "\(missing[path: "part"]?.cell ?? "") (\(missing[path: "service"]?.cell ?? "")): \(missing[path: "message"]?.cell ?? "")"))
                 }
                 return out.joined(separator: "\n")
             }
@@ -169,6 +176,19 @@ func terminalWidth() -> Int {
 extension SessionBrief.Stated {
     /// The flows the figure is about: total is exports and imports.
     var flowList: [String] { self.flow == "total" ? ["X", "M"] : [self.flow] }
+
+    /// The figure as stated: +8.2% for a growth, 3,300,000,000 USD for a value.
+    func figure(_ words: Words) -> String {
+        if self.unit == "percent" { return words.percent(self.value, signed: self.measure == "growth") }
+        return words.number(self.value) + " " + words(.usd)
+    }
+
+    /// The span and, for a growth, its base span.
+    func spans(_ words: Words) -> String {
+        let span = words.span(self.from, self.to)
+        guard let baseFrom = self.baseFrom else { return span }
+        return words(.spanAgainst, span, words.span(baseFrom, self.baseTo ?? ""))
+    }
 }
 
 /// Every YYYYMM from YYYY-MM `from` to `to`.

@@ -4,6 +4,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import ConcordTradeCodes
+import ConcordWords
 import NIOCore
 
 /// `brief.session` as a person reads it on a terminal: the session, its co-chairs and
@@ -21,7 +22,15 @@ struct SessionBrief: Decodable {
 
     struct Attendee: Decodable {
         struct Attendance: Decodable { var role: String }
-        struct Official: Decodable { var id: String?; var name: String; var title: String? }
+        struct Official: Decodable {
+            var id: String?
+            var name: String
+            var localNames: [String: String]?
+            var title: String?
+
+            /// The name in the reader's language where the record has it.
+            func name(in language: Language) -> String { self.localNames?[language.rawValue] ?? self.name }
+        }
         var attendance: Attendance
         var official: Official
     }
@@ -39,7 +48,11 @@ struct SessionBrief: Decodable {
         var id: String
         var kind: String
         var title: String
+        var localTitles: [String: String]?
         var status: String
+
+        /// The title in the reader's language where the record has it.
+        func title(in language: Language) -> String { self.localTitles?[language.rawValue] ?? self.title }
     }
 
     struct Obstacle: Decodable {
@@ -110,98 +123,110 @@ struct SessionBrief: Decodable {
     var trade: [Headline]?
     var missing: [Missing]
 
-    /// The report, lines for a terminal `width` wide.
-    func render(width: Int) -> String {
+    /// An official the brief names by id (a stated figure's speaker), by name in the reader's
+    /// language when the session's attendees include them; else the id.
+    func official(_ id: String, _ language: Language) -> String {
+        self.attendees?.first { $0.official.id == id }?.official.name(in: language) ?? id
+    }
+
+    /// The report, lines for a terminal `width` wide, in the language of `words`.
+    func render(width: Int, words: Words = Words(.en)) -> String {
         var out: [String] = []
         let rule = String(repeating: "─", count: max(20, min(width, 100)))
+        let growth = GrowthWords(words: words)
+        let comma = words.language == .fa ? "، " : ", "
         if let session {
             let place = [session.city, session.hostCountry.map { "(\($0))" }].compactMap { $0 }.joined(separator: " ")
-            out.append("Session \(session.number)" + (session.startDate.map { ", \($0)" } ?? "") + (place.isEmpty ? "" : ", \(place)"))
+            out.append(words(.session, words.integer(session.number)) + (session.startDate.map { comma + words.date($0, withGregorian: true) } ?? "")
+                + (place.isEmpty ? "" : comma + place))
         } else {
-            out.append("Session \(self.number)")
+            out.append(words(.session, words.integer(self.number)))
         }
         out.append(rule)
         if let attendees {
             let chairs = attendees.filter { $0.attendance.role == "co-chair" }
-            out.append("Co-chairs   " + chairs.map { $0.official.name }.joined(separator: " · "))
+            out.append(Self.pad(words(.coChairs), 12) + chairs.map { $0.official.name(in: words.language) }.joined(separator: " · "))
             for attendee in attendees where attendee.attendance.role != "co-chair" {
-                out.append(Self.pad(attendee.attendance.role.capitalized, 12) + attendee.official.name + (attendee.official.title.map { ", \($0)" } ?? ""))
+                let role = words.language == .en ? attendee.attendance.role.capitalized : words.label(.attendanceRole, attendee.attendance.role).capitalizedFirst
+                out.append(Self.pad(role, 12) + attendee.official.name(in: words.language) + (attendee.official.title.map { comma + $0 } ?? ""))
             }
         }
         if let followup {
             out.append("")
-            out.append("Items proposed or agreed (as of \(followup.asOf))")
+            out.append(words(.itemsAgreed) + " (" + words(.asOf, words.date(followup.asOf)) + ")")
             for item in followup.items {
-                out.append("  [\(item.instrument.status)] \(item.instrument.title) (\(item.instrument.kind))")
+                out.append("  [\(words.label(.instrumentStatus, item.instrument.status))] \(item.instrument.title(in: words.language)) (\(words.label(.instrumentKind, item.instrument.kind)))")
                 for action in item.overdueActions {
-                    out.append("      OVERDUE  \(action.title), due \(action.due ?? "-"), \(action.progress ?? 0)%, \(Self.owner(action.owner))")
+                    out.append("      \(words(.overdueUpper))  \(action.title)\(comma)\(words(.dueOn, action.due.map { words.date($0) } ?? "-"))\(comma)"
+                        + "\(words.percent(String(action.progress ?? 0), signed: false))\(comma)\(Self.owner(action.owner))")
                 }
                 for action in item.openActions where !item.overdueActions.contains(where: { $0.id == action.id }) {
-                    out.append("      open     \(action.title)" + (action.due.map { ", due \($0)" } ?? "") + ", \(action.progress ?? 0)%, \(Self.owner(action.owner))")
+                    out.append("      \(Self.pad(words(.openLabel), 8)) \(action.title)" + (action.due.map { comma + words(.dueOn, words.date($0)) } ?? "")
+                        + "\(comma)\(words.percent(String(action.progress ?? 0), signed: false))\(comma)\(Self.owner(action.owner))")
                 }
                 for obstacle in item.blockingObstacles {
-                    out.append("      blocked by \(obstacle.title)")
+                    out.append("      " + words(.blockedByLower, obstacle.title))
                 }
             }
             for action in followup.sessionActions {
-                out.append("  [action: \(action.status)] \(action.title), \(Self.owner(action.owner))" + (action.due.map { ", due \($0)" } ?? ", no due date"))
+                out.append("  [\(words(.actionWithStatus, words.label(.actionStatus, action.status)))] \(action.title)\(comma)\(Self.owner(action.owner))"
+                    + comma + (action.due.map { words(.dueOn, words.date($0)) } ?? words(.noDueDate)))
             }
             out.append("")
-            out.append("Obstacles raised")
+            out.append(words(.obstaclesRaised))
             for obstacle in followup.obstacles {
-                out.append("  [\(obstacle.status)] \(obstacle.title) (\(obstacle.category))")
+                out.append("  [\(words.label(.obstacleStatus, obstacle.status))] \(obstacle.title) (\(words.label(.obstacleCategory, obstacle.category)))")
             }
         }
         if let trade {
             out.append("")
-            out.append("Trade")
-            if trade.isEmpty { out.append("  no figure was stated at this session") }
+            out.append(words(.trade))
+            if trade.isEmpty { out.append("  " + words(.noFigureStated)) }
             for headline in trade {
                 let stated = headline.stated
-                let unit = stated.unit == "percent" ? "%" : " USD"
-                let sign = stated.measure == "growth" && !stated.value.hasPrefix("-") ? "+" : ""
-                out.append("  Stated:   \(sign)\(stated.value)\(unit), \(stated.reporter)–\(stated.partner), \(stated.from)..\(stated.to)"
-                    + (stated.baseFrom.map { " against \($0)..\(stated.baseTo ?? "")" } ?? "") + (stated.statedBy.map { ", by \($0)" } ?? ""))
-                guard let growth = headline.computed else { continue }
-                if growth.computed.isEmpty {
-                    out.append("  Computed: no observations for these months")
+                out.append("  " + words(.statedLine, stated.figure(words), "\(stated.reporter)–\(stated.partner)", stated.spans(words))
+                    + (stated.statedBy.map { comma + words(.byWhom, self.official($0, words.language)) } ?? ""))
+                guard let answer = headline.computed else { continue }
+                if answer.computed.isEmpty {
+                    out.append("  \(words(.computedLabel)): \(words(.noObservations))")
                 }
-                for computed in growth.computed {
-                    out.append("  Computed: \(GrowthWords.headline(computed)) (\(computed.source))" + (GrowthWords.sums(computed).map { ": " + $0 } ?? "")
-                        + (computed.synthetic ? " — SYNTHETIC data" : ""))
-                    if let beside = GrowthWords.besideStated(computed) { out.append("            " + beside) }
-                    if let gaps = GrowthWords.leftOut(computed) { out.append("            " + gaps) }
+                for computed in answer.computed {
+                    out.append("  \(words(.computedLabel)): \(growth.headline(computed)) (\(computed.source))" + (growth.sums(computed).map { ": " + $0 } ?? "")
+                        + (computed.synthetic ? words(.syntheticMark) : ""))
+                    if let beside = growth.besideStated(computed) { out.append("            " + beside) }
+                    if let gaps = growth.leftOut(computed) { out.append("            " + gaps) }
                 }
             }
         }
         if let indicators, !indicators.isEmpty {
             out.append("")
-            out.append("Indicators bound to trade data")
-            for line in self.indicatorLines() { out.append("  " + line) }
+            out.append(words(.indicatorsBound))
+            for line in self.indicatorLines(words) { out.append("  " + line) }
         }
         if !self.missing.isEmpty {
             out.append("")
-            out.append("Missing from this brief")
+            out.append(words(.missingFromBrief))
             for missing in self.missing { out.append("  \(missing.part) (\(missing.service)): \(missing.code): \(missing.message)") }
         }
         return Table.wrapLines(out, width: width)
     }
 
     /// Each bound indicator: its target beside the actual trade-metrics computes.
-    func indicatorLines() -> [String] {
-        (self.indicators ?? []).map { bound in
+    func indicatorLines(_ words: Words = Words(.en)) -> [String] {
+        let growth = GrowthWords(words: words)
+        return (self.indicators ?? []).map { bound in
             let indicator = bound.indicator
-            var line = "\(indicator.title): target \(indicator.target.map { "\(Self.grouped($0.value)) \(indicator.measure) by \($0.date)" } ?? "-")"
-                + (indicator.baseline.map { " (baseline \(Self.grouped($0.value)) in \($0.date))" } ?? "")
-            guard let computed = bound.actual?.computed.first else { return line + "; actual: no observations" }
-            line += "; actual: \(Self.grouped(computed.current.value ?? "-")) USD"
+            var line = "\(indicator.title): " + words(.indicatorTarget, indicator.target.map { words(.indicatorTargetBy, words.number($0.value), indicator.measure, words.date($0.date)) } ?? "-")
+                + (indicator.baseline.map { " (" + words(.indicatorBaseline, words.number($0.value), words.date($0.date)) + ")" } ?? "")
+            guard let computed = bound.actual?.computed.first else { return line + "; " + words(.indicatorNoActual) }
+            line += "; " + words(.indicatorActual, words.number(computed.current.value ?? "-"))
             switch computed.basis {
-            case .wholeSpan: line += GrowthWords.change(computed).map { " (\($0) on the baseline period)" } ?? ""
-            case .likeForLike: line += " (\(GrowthWords.headline(computed)), on the baseline period)"
-            case .none: line += " (\(GrowthWords.headline(computed)))"
+            case .wholeSpan: line += growth.change(computed).map { " (" + words(.onBaselinePeriod, $0) + ")" } ?? ""
+            case .likeForLike: line += " (" + words(.onBaselinePeriod, growth.headline(computed)) + ")"
+            case .none: line += " (\(growth.headline(computed)))"
             }
-            if !computed.current.monthsMissing.isEmpty { line += ", \(computed.current.monthsMissing.count) months missing" }
-            return line + (computed.synthetic ? ", SYNTHETIC data" : "")
+            if !computed.current.monthsMissing.isEmpty { line += ", " + words.plural(.monthsMissingCount, computed.current.monthsMissing.count) }
+            return line + (computed.synthetic ? ", " + words(.synthetic) : "")
         }
     }
 
@@ -228,4 +253,9 @@ struct SessionBrief: Decodable {
         }
         return (negative ? "-" : "") + groups.joined(separator: ",") + (parts.count > 1 ? "." + parts[1] : "")
     }
+}
+
+extension String {
+    /// The first letter in capitals, the rest as it is: "посол" as "Посол".
+    var capitalizedFirst: String { self.prefix(1).uppercased() + self.dropFirst() }
 }

@@ -5,6 +5,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import ConcordProtocol
+import ConcordWords
 import NIOCore
 
 /// A JSON object body from the options that were given.
@@ -21,6 +22,11 @@ private func body(_ fields: [String: String?], integers: [String: Int?] = [:]) t
 
 /// What was agreed: instruments, their status and parties.
 struct InstrumentsCommand: AsyncParsableCommand {
+    /// An instrument's title in the reader's language where the record has it (`localTitles`).
+    static func title(_ row: JSONValue, _ language: Language) -> String {
+        row[path: "localTitles.\(language.rawValue)"]?.cell ?? row[path: "title"]?.cell ?? ""
+    }
+
     static let configuration = CommandConfiguration(commandName: "agreements", abstract: "List agreements (instruments), optionally by status, session or sector.")
     @OptionGroup var endpoint: EndpointOptions
     @Option(help: "proposed, under-negotiation, signed, in-force, ... (docs/agreements.md).")
@@ -33,11 +39,12 @@ struct InstrumentsCommand: AsyncParsableCommand {
 
     func run() async throws {
         let request = try body(["status": self.status, "sector": self.sector], integers: ["session": self.session])
+        let words = self.output.words
         self.output.print(try await callAndReport(self.endpoint, "agreements.instruments.list", body: request)) { answer, width in
-            Table.render(["Status", "Kind", "Signed", "In force", "Title"], answer.rows.map { row in
-                [row[path: "status"]?.cell ?? "", row[path: "kind"]?.cell ?? "", row[path: "signed"]?.cell ?? "",
-                 row[path: "inForce"]?.cell ?? "", row[path: "title"]?.cell ?? ""]
-            }, width: width)
+            Table.render([words(.colStatus), words(.colKind), words(.colSigned), words(.colInForce), words(.colTitle)], answer.rows.map { row in
+                [words.label(.instrumentStatus, row[path: "status"]?.cell ?? ""), words.label(.instrumentKind, row[path: "kind"]?.cell ?? ""),
+                 row[path: "signed"].map { words.date($0.cell) } ?? "", row[path: "inForce"].map { words.date($0.cell) } ?? "", Self.title(row, words.language)]
+            }, width: width, words: words)
         }
     }
 }
@@ -63,12 +70,14 @@ struct ActionsCommand: AsyncParsableCommand {
             guard self.asOf == nil else { throw ValidationError("--as-of goes with --overdue") }
             answer = try await callAndReport(self.endpoint, "agreements.actions.list", body: try body(["owner": self.owner]))
         }
+        let words = self.output.words
         self.output.print(answer) { answer, width in
-            let table = Table.render(["Due", "Status", "Done", "Owner", "Title"], answer.rows.map { row in
-                [row[path: "due"]?.cell ?? "-", row[path: "status"]?.cell ?? "", "\(row[path: "progress"]?.cell ?? "0")%",
+            let table = Table.render([words(.colDue), words(.colStatus), words(.colDone), words(.colOwner), words(.colTitle)], answer.rows.map { row in
+                [row[path: "due"].map { words.date($0.cell) } ?? "-", words.label(.actionStatus, row[path: "status"]?.cell ?? ""),
+                 words.percent(row[path: "progress"]?.cell ?? "0", signed: false),
                  row[path: "owner"]?.object?.values.first?.cell ?? "", row[path: "title"]?.cell ?? ""]
-            }, width: width)
-            return (answer[path: "asOf"].map { "Overdue on \($0.cell), oldest first\n" } ?? "") + table
+            }, width: width, words: words)
+            return (answer[path: "asOf"].map { words(.overdueOn, words.date($0.cell)) + "\n" } ?? "") + table
         }
     }
 }
@@ -85,11 +94,12 @@ struct ObstaclesCommand: AsyncParsableCommand {
 
     func run() async throws {
         let request = try body(["status": self.status, "category": self.category])
+        let words = self.output.words
         self.output.print(try await callAndReport(self.endpoint, "agreements.obstacles.list", body: request)) { answer, width in
-            Table.render(["Status", "Category", "Raised at", "Title"], answer.rows.map { row in
-                [row[path: "status"]?.cell ?? "", row[path: "category"]?.cell ?? "",
-                 row[path: "raisedAt.session"].map { "session \($0.cell)" } ?? "", row[path: "title"]?.cell ?? ""]
-            }, width: width)
+            Table.render([words(.colStatus), words(.colCategory), words(.colRaisedAt), words(.colTitle)], answer.rows.map { row in
+                [words.label(.obstacleStatus, row[path: "status"]?.cell ?? ""), words.label(.obstacleCategory, row[path: "category"]?.cell ?? ""),
+                 row[path: "raisedAt.session"].map { words(.atSession, words.number($0.cell)) } ?? "", row[path: "title"]?.cell ?? ""]
+            }, width: width, words: words)
         }
     }
 }
@@ -106,22 +116,26 @@ struct FollowUpCommand: AsyncParsableCommand {
 
     func run() async throws {
         let request = try body(["asOf": self.asOf], integers: ["session": self.session])
+        let words = self.output.words
         self.output.print(try await callAndReport(self.endpoint, "agreements.followup", body: request)) { answer, width in
             var rows: [[String]] = []
             for item in answer[path: "items"]?.rows ?? [] {
                 let overdue = (item[path: "overdueActions"]?.rows ?? []).count
                 let open = (item[path: "openActions"]?.rows ?? []).count
                 let blocked = (item[path: "blockingObstacles"]?.rows ?? []).compactMap { $0[path: "title"]?.cell }
-                rows.append([item[path: "instrument.status"]?.cell ?? "", "\(open)", "\(overdue)",
-                             (item[path: "instrument.title"]?.cell ?? "") + (blocked.isEmpty ? "" : " — blocked by " + blocked.joined(separator: ", "))])
+                rows.append([words.label(.instrumentStatus, item[path: "instrument.status"]?.cell ?? ""), words.integer(open), words.integer(overdue),
+                             InstrumentsCommand.title(item[path: "instrument"] ?? .null, words.language)
+                                + (blocked.isEmpty ? "" : words(.blockedByList, blocked.joined(separator: ", ")))])
             }
             for action in answer[path: "sessionActions"]?.rows ?? [] {
-                rows.append(["action: " + (action[path: "status"]?.cell ?? ""), "", "", action[path: "title"]?.cell ?? ""])
+                rows.append([words(.actionWithStatus, words.label(.actionStatus, action[path: "status"]?.cell ?? "")), "", "", action[path: "title"]?.cell ?? ""])
             }
-            let obstacles = (answer[path: "obstacles"]?.rows ?? []).map { "  [\($0[path: "status"]?.cell ?? "")] \($0[path: "title"]?.cell ?? "")" }
-            return "Session \(self.session), as of \(answer[path: "asOf"]?.cell ?? "")\n"
-                + Table.render(["Status", "Open", "Overdue", "Item"], rows, width: width)
-                + (obstacles.isEmpty ? "" : "\n\nObstacles raised\n" + obstacles.joined(separator: "\n"))
+            let obstacles = (answer[path: "obstacles"]?.rows ?? []).map {
+                "  [\(words.label(.obstacleStatus, $0[path: "status"]?.cell ?? ""))] \($0[path: "title"]?.cell ?? "")"
+            }
+            return words(.sessionAsOf, words.integer(self.session), answer[path: "asOf"].map { words.date($0.cell) } ?? "") + "\n"
+                + Table.render([words(.colStatus), words(.colOpen), words(.colOverdue), words(.colItem)], rows, width: width, words: words)
+                + (obstacles.isEmpty ? "" : "\n\n" + words(.obstaclesRaised) + "\n" + obstacles.joined(separator: "\n"))
         }
     }
 }

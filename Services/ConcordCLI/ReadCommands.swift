@@ -4,6 +4,8 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import ConcordProtocol
+import ConcordWords
 import NIOCore
 
 /// Friendly reads for the questions asked most; each is one `call` through the gateway.
@@ -13,11 +15,12 @@ struct SessionsCommand: AsyncParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() async throws {
+        let words = self.output.words
         self.output.print(try await callAndReport(self.endpoint, "participants.sessions.list", body: "{}")) { answer, width in
-            Table.render(["Session", "Date", "Place", "Host", "Summary"], answer.rows.map { row in
-                [row[path: "number"]?.cell ?? "", row[path: "startDate"]?.cell ?? "", row[path: "city"]?.cell ?? "",
+            Table.render([words(.colSession), words(.colDate), words(.colPlace), words(.colHost), words(.colSummary)], answer.rows.map { row in
+                [words.number(row[path: "number"]?.cell ?? ""), row[path: "startDate"].map { words.date($0.cell) } ?? "", row[path: "city"]?.cell ?? "",
                  row[path: "hostCountry"]?.cell ?? "", row[path: "summary"]?.cell ?? ""]
-            }, width: width)
+            }, width: width, words: words)
         }
     }
 }
@@ -30,11 +33,13 @@ struct AttendeesCommand: AsyncParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() async throws {
+        let words = self.output.words
         self.output.print(try await callAndReport(self.endpoint, "participants.sessions.attendees", body: #"{"number":\#(self.number)}"#)) { answer, width in
-            Table.render(["Role", "Name", "Local name", "Title"], answer.rows.map { row in
-                [row[path: "attendance.role"]?.cell ?? "", row[path: "official.name"]?.cell ?? "", row[path: "official.localName"]?.cell ?? "",
-                 row[path: "official.title"]?.cell ?? ""]
-            }, width: width)
+            Table.render([words(.colRole), words(.colName), words(.colLocalName), words(.colPosition)], answer.rows.map { row in
+                let names = PersonNames(row[path: "official"], language: words.language)
+                return [words.label(.attendanceRole, row[path: "attendance.role"]?.cell ?? ""), names.shown, names.others,
+                        row[path: "official.title"]?.cell ?? ""]
+            }, width: width, words: words)
         }
     }
 }
@@ -48,12 +53,32 @@ struct RegionsCommand: AsyncParsableCommand {
 
     func run() async throws {
         let body = String(decoding: try JSONEncoder().encode(self.country.map { ["country": $0] } ?? [:]), as: UTF8.self)
+        let words = self.output.words
         self.output.print(try await callAndReport(self.endpoint, "participants.regions.list", body: body)) { answer, width in
-            Table.render(["Code", "Kind", "Name", "Local names", "Capital"], answer.rows.map { row in
-                [row[path: "code"]?.cell ?? "", row[path: "kind"]?.cell ?? "", row[path: "name"]?.cell ?? "",
-                 (row[path: "localNames"]?.object ?? [:]).sorted { $0.key < $1.key }.map(\.value.cell).joined(separator: " / "),
-                 row[path: "capital"]?.cell ?? ""]
-            }, width: width)
+            Table.render([words(.colCode), words(.colKind), words(.colName), words(.colLocalNames), words(.colCapital)], answer.rows.map { row in
+                let names = PersonNames(row, language: words.language)
+                return [row[path: "code"]?.cell ?? "", words.label(.regionKind, row[path: "kind"]?.cell ?? ""), names.shown, names.others,
+                        row[path: "capital"]?.cell ?? ""]
+            }, width: width, words: words)
         }
+    }
+}
+
+/// A record's name in the reader's language where it has one (`localNames`, or the older single
+/// `localName`), and its other forms beside it.
+struct PersonNames {
+    var shown: String
+    var others: String
+
+    init(_ record: JSONValue?, language: Language) {
+        let name = record?[path: "name"]?.cell ?? ""
+        var forms = (record?[path: "localNames"]?.object ?? [:]).mapValues(\.cell)
+        if forms.isEmpty, let local = record?[path: "localName"]?.cell, !local.isEmpty { forms["local"] = local }
+        let localized = forms[language.rawValue]
+        let shown = localized ?? name
+        var rest: [String] = localized == nil ? [] : [name]
+        for (key, value) in forms.sorted(by: { $0.key < $1.key }) where key != language.rawValue { rest.append(value) }
+        self.shown = shown
+        self.others = rest.filter { $0 != shown }.joined(separator: " / ")
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import ConcordProtocol
+import ConcordWords
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -10,11 +11,34 @@ import Glibc
 #endif
 import NIOCore
 
+/// The language a command writes in for people: `--lang`, else CONCORD_LANG, else the locale
+/// (LC_ALL, LANG), else English. JSON never changes with it: codes stay codes.
+struct LanguageOptions: ParsableArguments {
+    @Option(help: "The language to write in for people: fa, ru or en (default: CONCORD_LANG, else the locale, else en).")
+    var lang: String?
+
+    func validate() throws {
+        do {
+            _ = try Language.choose(flag: self.lang, environment: ProcessInfo.processInfo.environment)
+        } catch {
+            throw ValidationError(error.description)
+        }
+    }
+
+    var words: Words {
+        Words((try? Language.choose(flag: self.lang, environment: ProcessInfo.processInfo.environment)) ?? .en)
+    }
+}
+
 /// How a read command prints: a table or a report for a person on a terminal, JSON for
 /// programs (`--json`, and whenever standard output is not a terminal).
 struct OutputOptions: ParsableArguments {
     @Flag(help: "Print the answer as JSON (the default when standard output is not a terminal).")
     var json = false
+    @OptionGroup var language: LanguageOptions
+
+    /// The words of the language asked for.
+    var words: Words { self.language.words }
 
     var forPeople: Bool { !self.json && isatty(STDOUT_FILENO) == 1 }
 
@@ -90,8 +114,8 @@ enum Table {
         }
     }
 
-    static func render(_ headers: [String], _ rows: [[String]], width: Int) -> String {
-        guard !rows.isEmpty else { return "(none)" }
+    static func render(_ headers: [String], _ rows: [[String]], width: Int, words: Words = Words(.en)) -> String {
+        guard !rows.isEmpty else { return words(.none) }
         let rows = rows.map { row in row.map { $0.replacingNewlines() } }
         var widths = headers.map(Self.width)
         for row in rows {
@@ -163,7 +187,7 @@ enum Table {
 /// Months as a person reads a list of them: runs of consecutive months as one range,
 /// "2024-01..2024-09, 2025-03".
 enum MonthRanges {
-    static func text(_ months: [String]) -> String {
+    static func text(_ months: [String], _ words: Words = Words(.en)) -> String {
         func index(_ month: String) -> Int? {
             guard month.utf8.count == 7, let year = Int(month.prefix(4)), let number = Int(month.suffix(2)) else { return nil }
             return year * 12 + number
@@ -176,7 +200,7 @@ enum MonthRanges {
                 runs.append((month, month, index(month) ?? Int.min))
             }
         }
-        return runs.map { $0.first == $0.last ? $0.first : "\($0.first)..\($0.last)" }.joined(separator: ", ")
+        return runs.map { $0.first == $0.last ? words.date($0.first) : words.span($0.first, $0.last) }.joined(separator: ", ")
     }
 }
 

@@ -6,6 +6,7 @@ import Foundation
 #endif
 import ConcordProtocol
 import ConcordTradeCodes
+import ConcordWords
 import NIOCore
 
 /// `concord trade ...`: questions about trade, through the gateway.
@@ -49,19 +50,24 @@ struct TradeCommand: AsyncParsableCommand {
                 "baseFrom": self.baseFrom, "baseTo": self.baseTo, "asPublishedOn": self.span.asPublishedOn, "commodity": self.span.commodity,
             ]
             let body = String(decoding: try JSONEncoder().encode(fields.compactMapValues { $0 }), as: UTF8.self)
+            let words = self.output.words
+            let growth = GrowthWords(words: words)
             self.output.print(try await callAndReport(self.endpoint, "trade.growth", body: body), as: GrowthAnswer.self) { answer, width in
-                var out = ["\(self.reporter)–\(self.partner), \(answer.flow), \(self.span.from)..\(self.span.to)"]
-                if answer.computed.isEmpty { out.append("Computed: no observations for these months") }
+                let comma = words.language == .fa ? "، " : ", "
+                var out = ["\(self.reporter)–\(self.partner)\(comma)\(words.language == .en ? answer.flow : words.label(.flow, answer.flow))\(comma)"
+                    + words.span(self.span.from, self.span.to)]
+                if answer.computed.isEmpty { out.append("\(words(.computedLabel)): \(words(.noObservations))") }
                 for figure in answer.computed {
-                    out.append("Computed: \(GrowthWords.headline(figure)) (\(figure.source))" + (GrowthWords.sums(figure).map { ": " + $0 } ?? "")
-                        + (figure.synthetic ? " — SYNTHETIC data" : ""))
-                    if let gaps = GrowthWords.leftOut(figure) { out.append("  " + gaps) }
+                    out.append("\(words(.computedLabel)): \(growth.headline(figure)) (\(figure.source))" + (growth.sums(figure).map { ": " + $0 } ?? "")
+                        + (figure.synthetic ? words(.syntheticMark) : ""))
+                    if let gaps = growth.leftOut(figure) { out.append("  " + gaps) }
                 }
                 for stated in answer.stated {
-                    out.append("Stated:   \(stated.value)\(stated.unit == "percent" ? "%" : " USD") by \(stated.statedBy ?? "?") — \(stated.source)")
-                    if let beside = answer.computed.first.flatMap(GrowthWords.besideStated) { out.append("  " + beside) }
+                    out.append(words(.statedBySource, stated.figure(words), stated.statedBy ?? "?", stated.source))
+                    if let beside = answer.computed.first.flatMap(growth.besideStated) { out.append("  " + beside) }
                 }
-                if let note = answer.note, !note.isEmpty { out.append("Note: \(note)") }
+                // The service's note is English prose; the lines above already say it in words.
+                if words.language == .en, let note = answer.note, !note.isEmpty { out.append(words(.noteLine, note)) }
                 return Table.wrapLines(out, width: width)
             }
         }
@@ -101,43 +107,44 @@ struct TradeCommand: AsyncParsableCommand {
             ]
             if let flow = self.flow { object["flow"] = .string(flow) }
             let body = String(buffer: try JSONBody.encode(object))
+            let words = self.output.words
             self.output.print(try await callAndReport(self.endpoint, "trade.growth.all", body: body)) { answer, width in
-                var out = "\(answer[path: "from"]?.cell ?? "")..\(answer[path: "to"]?.cell ?? "") against "
-                    + "\(answer[path: "baseFrom"]?.cell ?? "")..\(answer[path: "baseTo"]?.cell ?? ""): "
-                    + "\(answer[path: "series"]?.cell ?? "0") series, \(answer[path: "complete"]?.cell ?? "0") complete"
-                    + (answer[path: "synthetic"] == .bool(true) ? " — SYNTHETIC data" : "") + "\n"
+                func text(_ path: String) -> String { answer[path: path]?.cell ?? "" }
+                var out = words(.growthAllHeader, words.span(text("from"), text("to")), words.span(text("baseFrom"), text("baseTo")),
+                                words.number(text("series")), words.number(text("complete")))
+                    + (answer[path: "synthetic"] == .bool(true) ? words(.syntheticMark) : "") + "\n"
                 // One column names the series, so that the table fits 80 columns.
                 func cells(_ row: JSONValue, change: String, why: String? = nil) -> [String] {
                     let missing = (row[path: "monthsMissing"]?.rows ?? []).map(\.cell)
                     let series = "\(row[path: "reporter"]?.cell ?? "")→\(row[path: "partner"]?.cell ?? "") \(row[path: "flow"]?.cell ?? "")"
-                    let notes = [row[path: "source"]?.cell ?? "", why ?? "", missing.isEmpty ? "" : "missing " + MonthRanges.text(missing)]
+                    let notes = [row[path: "source"]?.cell ?? "", why ?? "", missing.isEmpty ? "" : words(.missingMonths, MonthRanges.text(missing, words))]
                     return [
                         series, change,
-                        Table.grouped(row[path: "comparedCurrent"]?.cell.nonEmpty ?? row[path: "current"]?.cell.nonEmpty ?? "-"),
-                        Table.grouped(row[path: "comparedBase"]?.cell.nonEmpty ?? row[path: "base"]?.cell.nonEmpty ?? "-"),
+                        words.number(row[path: "comparedCurrent"]?.cell.nonEmpty ?? row[path: "current"]?.cell.nonEmpty ?? "-"),
+                        words.number(row[path: "comparedBase"]?.cell.nonEmpty ?? row[path: "base"]?.cell.nonEmpty ?? "-"),
                         notes.filter { !$0.isEmpty }.joined(separator: "; "),
                     ]
                 }
                 let rows = (answer[path: "rows"]?.rows ?? []).map { row -> [String] in
-                    var change = row[path: "changePercent"]?.cell.nonEmpty.map { ($0.hasPrefix("-") ? "" : "+") + $0 + "%" } ?? "-"
+                    var change = row[path: "changePercent"]?.cell.nonEmpty.map { words.percent($0) } ?? "-"
                     if row[path: "basis"] == .string(GrowthBasis.likeForLike.rawValue) {
-                        change += " (\(row[path: "monthsCompared"]?.cell ?? "?")/\(row[path: "monthsAsked"]?.cell ?? "?") mo.)"
+                        change += " (" + words(.monthsShort, words.number(row[path: "monthsCompared"]?.cell ?? "?"), words.number(row[path: "monthsAsked"]?.cell ?? "?")) + ")"
                     }
                     return cells(row, change: change)
                 }
-                let headers = ["Series", "Change", "Now (USD)", "Then (USD)", "Source, months missing"]
-                out += Table.render(headers, rows, width: width)
-                if let next = answer[path: "next"]?.cell, !next.isEmpty { out += "\nmore: --offset \(next)" }
-                if rows.contains(where: { $0[1].hasSuffix("mo.)") }) {
-                    out += "\n(n/m mo.): like for like, over the n of m months both spans have"
+                let headers = [words(.colSeries), words(.colChange), words(.colNow), words(.colThen), words(.colSourceMissing)]
+                out += Table.render(headers, rows, width: width, words: words)
+                if let next = answer[path: "next"]?.cell, !next.isEmpty { out += "\n" + words(.morePages, next) }
+                if (answer[path: "rows"]?.rows ?? []).contains(where: { $0[path: "basis"] == .string(GrowthBasis.likeForLike.rawValue) }) {
+                    out += "\n" + words(.monthsShortLegend, words(.monthsShort, "n", "m"))
                 }
                 let apart = answer[path: "apart"]?.rows ?? []
                 if !apart.isEmpty {
-                    out += "\n\nNot ranked, no figure: \(answer[path: "apartCount"]?.cell ?? "0") series\n"
+                    out += "\n\n" + words(.notRanked, words.number(answer[path: "apartCount"]?.cell ?? "0")) + "\n"
                     out += Table.render(headers, apart.map { row in
                         let reason: NoFigureReason? = row[path: "reason"].flatMap { if case .string(let code) = $0 { NoFigureReason(rawValue: code) } else { nil } }
-                        return cells(row, change: "-", why: GrowthWords.reason(reason))
-                    }, width: width)
+                        return cells(row, change: "-", why: GrowthWords(words: words).reason(reason))
+                    }, width: width, words: words)
                 }
                 return out
             }
@@ -160,25 +167,26 @@ struct TradeCommand: AsyncParsableCommand {
                 "commodity": self.span.commodity,
             ]
             let body = String(decoding: try JSONEncoder().encode(fields.compactMapValues { $0 }), as: UTF8.self)
+            let words = self.output.words
             self.output.print(try await callAndReport(self.endpoint, "trade.mirror", body: body), as: MirrorAnswer.self) { answer, width in
-                var out = ["\(self.a)'s exports to \(self.b) against \(self.b)'s imports from \(self.a), \(self.span.from)..\(self.span.to)"]
-                if answer.comparisons.isEmpty { out.append("No observations for these months.") }
+                var out = [words(.mirrorHeader, self.a, self.b, words.span(self.span.from, self.span.to))]
+                if answer.comparisons.isEmpty { out.append(words(.noObservationsMonths)) }
                 for figure in answer.comparisons {
                     out.append("")
-                    out.append("\(figure.source)" + (figure.synthetic ? " — SYNTHETIC data" : "")
-                        + ": \(figure.monthsCompared.count) of \(figure.monthsAsked) months reported by both sides")
+                    out.append(words(.mirrorBoth, figure.source + (figure.synthetic ? words(.syntheticMark) : ""),
+                                     words.integer(figure.monthsCompared.count), words.integer(figure.monthsAsked)))
                     let rows = [
-                        ["\(self.a)'s exports to \(self.b) (FOB)", Table.grouped(figure.exports.valueCompared ?? "-")],
-                        ["\(self.b)'s imports from \(self.a) (CIF)", Table.grouped(figure.imports.valueCompared ?? "-")],
-                        ["Gap, imports − exports", figure.gap.map(Table.grouped) ?? "-"],
-                        ["Ratio, imports / exports", figure.ratio ?? "-"],
+                        [words(.mirrorExports, self.a, self.b), words.number(figure.exports.valueCompared ?? "-")],
+                        [words(.mirrorImports, self.b, self.a), words.number(figure.imports.valueCompared ?? "-")],
+                        [words(.mirrorGap), figure.gap.map(words.number) ?? "-"],
+                        [words(.mirrorRatio), figure.ratio.map(words.number) ?? "-"],
                     ]
-                    out.append(Table.render(["Over the months compared", "USD"], rows, width: width))
-                    if !figure.onlyExports.isEmpty { out.append("Only \(self.a) reported: " + MonthRanges.text(figure.onlyExports)) }
-                    if !figure.onlyImports.isEmpty { out.append("Only \(self.b) reported: " + MonthRanges.text(figure.onlyImports)) }
+                    out.append(Table.render([words(.mirrorOverCompared), words(.usd)], rows, width: width, words: words))
+                    if !figure.onlyExports.isEmpty { out.append(words(.mirrorOnly, self.a, MonthRanges.text(figure.onlyExports, words))) }
+                    if !figure.onlyImports.isEmpty { out.append(words(.mirrorOnly, self.b, MonthRanges.text(figure.onlyImports, words))) }
                 }
                 out.append("")
-                out.append(answer.usualMargin)
+                out.append(words(.mirrorMargin))
                 return Table.wrapLines(out, width: width)
             }
         }

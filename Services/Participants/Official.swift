@@ -9,6 +9,8 @@ struct Official: StoredRecord, Equatable {
     var id: String?
     var name: String
     var localName: String?
+    /// The name as each language writes it, by language code: {"fa": "مهدی دوستی", "ru": "..."}.
+    var localNames: [String: String]?
     var title: String
     var organisation: String
     var country: String
@@ -18,7 +20,7 @@ struct Official: StoredRecord, Equatable {
     var updatedAt: String?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case id, name, localName, title, organisation, country, source, version, createdAt, updatedAt
+        case id, name, localName, localNames, title, organisation, country, source, version, createdAt, updatedAt
     }
 
     static let table = "officials"
@@ -31,7 +33,8 @@ struct Official: StoredRecord, Equatable {
     var key: SQLValue { .text(self.id ?? "") }
     var columns: [(String, SQLValue)] { [("country", .text(self.country)), ("organisation", .text(self.organisation))] }
     var searchText: String {
-        [self.id ?? "", self.name, self.localName ?? "", self.title, self.organisation].joined(separator: " ").lowercased()
+        ([self.id ?? "", self.name, self.localName ?? "", self.title, self.organisation] + (self.localNames ?? [:]).values.sorted())
+            .joined(separator: " ").lowercased()
     }
     var references: [OutgoingReference] {
         [.to(Country.self, field: "country", .text(self.country))]
@@ -42,6 +45,7 @@ struct Official: StoredRecord, Equatable {
         record.id = try FieldRules.slugKey(self.id, isNew: isNew, prefix: "official")
         record.name = try FieldRules.text(self.name, field: "name")
         record.localName = try FieldRules.optionalText(self.localName, field: "localName")
+        record.localNames = try FieldRules.localNames(self.localNames, field: "localNames")
         record.title = try FieldRules.text(self.title, field: "title", max: 300)
         record.organisation = try FieldRules.text(self.organisation, field: "organisation", max: 300)
         record.country = try FieldRules.countryCode(self.country, field: "country")
