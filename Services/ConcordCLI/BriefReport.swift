@@ -239,20 +239,7 @@ struct SessionBrief: Decodable {
     }
 
     /// 3509020800.72 as 3,509,020,800.72.
-    static func grouped(_ decimal: String) -> String {
-        let parts = decimal.split(separator: ".", maxSplits: 1)
-        var whole = String(parts.first ?? "")
-        let negative = whole.hasPrefix("-")
-        if negative { whole.removeFirst() }
-        var groups: [Substring] = []
-        var end = whole.endIndex
-        while end > whole.startIndex {
-            let start = whole.index(end, offsetBy: -3, limitedBy: whole.startIndex) ?? whole.startIndex
-            groups.insert(whole[start..<end], at: 0)
-            end = start
-        }
-        return (negative ? "-" : "") + groups.joined(separator: ",") + (parts.count > 1 ? "." + parts[1] : "")
-    }
+    static func grouped(_ decimal: String) -> String { Words(.en).number(decimal) }
 }
 
 extension String {
