@@ -81,6 +81,7 @@ struct Action: StoredRecord, Equatable {
         }
         return references
     }
+    static let remoteKinds = RemoteKind.parties(at: ["owner", "counterpart"], sessions: ["session"])
     var remoteReferences: [RemoteReference] {
         var references = [self.owner.remoteReference(field: "owner"), self.counterpart?.remoteReference(field: "counterpart")].compactMap { $0 }
         if let session { references.append(.session(session, field: "session")) }

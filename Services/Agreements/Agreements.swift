@@ -30,6 +30,7 @@ enum Agreements: DataServiceDefinition {
             router.registerRecordVerbs(kind, service: Self.name, store: store)
         }
         router.registerAuditVerbs(service: Self.name, store: store)
+        router.registerReferenceVerbs(service: Self.name, store: store, kinds: Self.kinds)
         let followUp = FollowUp(store: store, today: today)
         router.registerRecordVerb("agreements.instruments.transition", kind: .write) { body, context in
             try await followUp.transition(body, context: context)
@@ -84,5 +85,6 @@ enum Agreements: DataServiceDefinition {
                 action TEXT REFERENCES actions(id), \(RecordSchema.common))
             """,
         ] + RecordSchema.kitTables),
+        Migration(version: 2, name: "references between services", statements: RecordSchema.referenceTables),
     ]
 }

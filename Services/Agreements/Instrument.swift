@@ -100,6 +100,7 @@ struct Instrument: StoredRecord, Equatable {
     var searchText: String {
         ([self.id ?? "", self.title, self.summary ?? ""] + (self.localTitles ?? [:]).values.sorted()).joined(separator: " ").lowercased()
     }
+    static let remoteKinds = RemoteKind.parties(at: ["parties[].party", "partyEvents[].party"], sessions: ["session"])
     var remoteReferences: [RemoteReference] {
         var references = (self.parties ?? []).enumerated().compactMap { index, party in party.party.remoteReference(field: "parties[\(index)].party") }
         references += (self.partyEvents ?? []).enumerated().compactMap { index, event in event.party.remoteReference(field: "partyEvents[\(index)].party") }

@@ -51,6 +51,18 @@ struct PartyRef: Codable, Sendable, Hashable {
     }
 }
 
+extension RemoteKind {
+    /// The participants kinds a party (a country, a region or an official) at each of `fields`
+    /// names, and a session at each of `sessions`.
+    static func parties(at fields: [String], sessions: [String] = []) -> [RemoteKind] {
+        [
+            RemoteKind(service: "participants", kind: "countries", keyField: "code", fields: fields.map { "\($0).country" }),
+            RemoteKind(service: "participants", kind: "regions", keyField: "code", fields: fields.map { "\($0).region" }),
+            RemoteKind(service: "participants", kind: "officials", keyField: "id", fields: fields.map { "\($0).official" }),
+        ] + (sessions.isEmpty ? [] : [RemoteKind(service: "participants", kind: "sessions", keyField: "number", integerKey: true, fields: sessions)])
+    }
+}
+
 extension RemoteReference {
     /// A committee session participants keeps.
     static func session(_ number: Int64, field: String) -> RemoteReference {

@@ -29,17 +29,44 @@ struct BriefCommand: AsyncParsableCommand {
             let words = self.language.words
             let answer = try await callAndReport(self.endpoint, "brief.session", body: #"{"number":\#(self.number)}"#)
             if let html = self.html {
-                let brief = try JSONBody.decode(SessionBrief.self, from: answer)
-                let page = BriefHTML(words: words).render(brief, months: try await self.months(for: brief))
+                var brief = try JSONBody.decode(SessionBrief.self, from: answer)
+                brief.lookedUp = await self.lookUp(brief.officialsToLookUp)
+                let page = BriefHTML(words: words, brief: brief).render(brief, months: try await self.months(for: brief))
                 try writeFile(html, page)
                 complain("wrote \(html)")
                 if !self.json, isatty(STDOUT_FILENO) != 1 { return }
             }
-            guard !self.json, isatty(STDOUT_FILENO) == 1, let brief = try? JSONBody.decode(SessionBrief.self, from: answer) else {
+            guard !self.json, isatty(STDOUT_FILENO) == 1, var brief = try? JSONBody.decode(SessionBrief.self, from: answer) else {
                 print(String(buffer: answer))
                 return
             }
+            brief.lookedUp = await self.lookUp(brief.officialsToLookUp)
             print(brief.render(width: terminalWidth(), words: words))
+        }
+
+        /// Each official in participants: their names, or unknown when participants has none (a
+        /// dangling reference); any other answer leaves the id as it is.
+        func lookUp(_ ids: Set<String>) async -> SessionBrief.OfficialLookup {
+            var lookup = SessionBrief.OfficialLookup()
+            guard !ids.isEmpty, let client = try? self.endpoint.makeClient() else { return lookup }
+            for id in ids.sorted() {
+                var body = ByteBuffer(string: "{\"id\":")
+                JSONString.write(id, into: &body)
+                body.writeString("}")
+                let metadata = Metadata(deadlineMilliseconds: 5_000, auth: self.endpoint.resolvedToken)
+                do {
+                    let response = try await client.send(Request(id: "cli", verb: "participants.officials.get", metadata: metadata, body: body))
+                    switch response.outcome {
+                    case .ok(let answer): lookup.known[id] = try? JSONBody.decode(SessionBrief.Attendee.Official.self, from: answer)
+                    case .error(let error) where error.code == .notFound: lookup.unknown.insert(id)
+                    default: break
+                    }
+                } catch {
+                    break
+                }
+            }
+            await client.close()
+            return lookup
         }
 
         /// The monthly figures behind the first stated growth: its pair's exports and imports (or

@@ -16,6 +16,8 @@ private func escape(_ text: String) -> String { BriefHTML.escapeHTML(text) }
 struct BriefHTML {
     /// The language the page is written in.
     let words: Words
+    /// The session brief being written, for its looked-up officials.
+    var brief: SessionBrief?
 
     /// One month of the chart: the current span's value and the base span's, in USD.
     struct Month {
@@ -91,7 +93,7 @@ struct BriefHTML {
                 let stated = headline.stated
                 body += "<p class=\"stated\">" + escape(words(.statedLabel)) + ": <strong><bdi class=\"figure\">\(escape(stated.figure(words)))</bdi></strong>\(comma)"
                     + "<bdi>\(escape(stated.reporter))–\(escape(stated.partner))</bdi>\(comma)\(escape(stated.spans(words)))"
-                    + (stated.statedBy.map { comma + "<bdi>" + escape(words(.byWhom, brief.official($0, words.language))) + "</bdi>" } ?? "") + "</p>"
+                    + (stated.statedBy.map { comma + "<bdi>" + escape(words(.byWhom, brief.official($0, words))) + "</bdi>" } ?? "") + "</p>"
                 if let answer = headline.computed {
                     if answer.computed.isEmpty { body += "<p class=\"computed\">\(escape(words(.computedLabel))): \(escape(words(.noObservations)))</p>" }
                     for computed in answer.computed {
@@ -182,7 +184,7 @@ struct BriefHTML {
         let progress = max(0, min(100, action.progress ?? 0))
         return "<li class=\"action\(overdue ? " overdue" : "")\">" + (overdue ? "<span class=\"chip late\">\(escape(words(.overdueChip)))</span> " : "")
             + "<bdi>\(escape(action.title))</bdi>"
-            + " <small><bdi>\(escape(SessionBrief.owner(action.owner)))</bdi>" + (words.language == .fa ? "، " : ", ") + escape(action.due.map { words(.dueOn, words.date($0)) } ?? words(.noDueDate)) + "</small>"
+            + " <small><bdi>\(escape(self.brief?.owner(action.owner, words) ?? SessionBrief.owner(action.owner)))</bdi>" + (words.language == .fa ? "، " : ", ") + escape(action.due.map { words(.dueOn, words.date($0)) } ?? words(.noDueDate)) + "</small>"
             + "<span class=\"bar\" role=\"progressbar\" aria-valuenow=\"\(progress)\" aria-valuemin=\"0\" aria-valuemax=\"100\"><span style=\"width:\(progress)%\"></span></span>"
             + "<small>\(escape(words.percent(String(progress), signed: false)))</small></li>"
     }

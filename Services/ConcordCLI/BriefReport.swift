@@ -122,11 +122,34 @@ struct SessionBrief: Decodable {
     var followup: FollowUp?
     var trade: [Headline]?
     var missing: [Missing]
+    /// Officials the brief names by id (owners, speakers), looked up in participants by the
+    /// command; not part of the answer.
+    var lookedUp = OfficialLookup()
+
+    struct OfficialLookup {
+        var known: [String: Attendee.Official] = [:]
+        var unknown: Set<String> = []
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case number, indicators, session, attendees, followup, trade, missing
+    }
+
+    /// The officials the brief names by id who are not among its attendees.
+    var officialsToLookUp: Set<String> {
+        var ids: Set<String> = []
+        for item in self.followup?.items ?? [] {
+            for action in item.openActions + item.overdueActions { if let id = action.owner["official"] { ids.insert(id) } }
+        }
+        for action in self.followup?.sessionActions ?? [] { if let id = action.owner["official"] { ids.insert(id) } }
+        for headline in self.trade ?? [] { if let id = headline.stated.statedBy { ids.insert(id) } }
+        return ids.subtracting((self.attendees ?? []).compactMap(\.official.id))
+    }
 
     /// An official the brief names by id (a stated figure's speaker), by name in the reader's
     /// language when the session's attendees include them; else the id.
-    func official(_ id: String, _ language: Language) -> String {
-        self.attendees?.first { $0.official.id == id }?.official.name(in: language) ?? id
+    func official(_ id: String, _ words: Words) -> String {
+        self.owner(["official": id], words)
     }
 
     /// The report, lines for a terminal `width` wide, in the language of `words`.
@@ -158,18 +181,18 @@ struct SessionBrief: Decodable {
                 out.append("  [\(words.label(.instrumentStatus, item.instrument.status))] \(item.instrument.title(in: words.language)) (\(words.label(.instrumentKind, item.instrument.kind)))")
                 for action in item.overdueActions {
                     out.append("      \(words(.overdueUpper))  \(action.title)\(comma)\(words(.dueOn, action.due.map { words.date($0) } ?? "-"))\(comma)"
-                        + "\(words.percent(String(action.progress ?? 0), signed: false))\(comma)\(Self.owner(action.owner))")
+                        + "\(words.percent(String(action.progress ?? 0), signed: false))\(comma)\(self.owner(action.owner, words))")
                 }
                 for action in item.openActions where !item.overdueActions.contains(where: { $0.id == action.id }) {
                     out.append("      \(Self.pad(words(.openLabel), 8)) \(action.title)" + (action.due.map { comma + words(.dueOn, words.date($0)) } ?? "")
-                        + "\(comma)\(words.percent(String(action.progress ?? 0), signed: false))\(comma)\(Self.owner(action.owner))")
+                        + "\(comma)\(words.percent(String(action.progress ?? 0), signed: false))\(comma)\(self.owner(action.owner, words))")
                 }
                 for obstacle in item.blockingObstacles {
                     out.append("      " + words(.blockedByLower, obstacle.title))
                 }
             }
             for action in followup.sessionActions {
-                out.append("  [\(words(.actionWithStatus, words.label(.actionStatus, action.status)))] \(action.title)\(comma)\(Self.owner(action.owner))"
+                out.append("  [\(words(.actionWithStatus, words.label(.actionStatus, action.status)))] \(action.title)\(comma)\(self.owner(action.owner, words))"
                     + comma + (action.due.map { words(.dueOn, words.date($0)) } ?? words(.noDueDate)))
             }
             out.append("")
@@ -185,7 +208,7 @@ struct SessionBrief: Decodable {
             for headline in trade {
                 let stated = headline.stated
                 out.append("  " + words(.statedLine, stated.figure(words), "\(stated.reporter)–\(stated.partner)", stated.spans(words))
-                    + (stated.statedBy.map { comma + words(.byWhom, self.official($0, words.language)) } ?? ""))
+                    + (stated.statedBy.map { comma + words(.byWhom, self.official($0, words)) } ?? ""))
                 guard let answer = headline.computed else { continue }
                 if answer.computed.isEmpty {
                     out.append("  \(words(.computedLabel)): \(words(.noObservations))")
@@ -232,6 +255,18 @@ struct SessionBrief: Decodable {
 
     static func owner(_ owner: [String: String]) -> String {
         owner.sorted { $0.key < $1.key }.map { $0.value }.joined()
+    }
+
+    /// An action's owner as a person reads it: an official by name in the reader's language,
+    /// or "unknown official `id`" when participants has none (a dangling reference); an
+    /// organisation, a region or a country as recorded.
+    func owner(_ owner: [String: String], _ words: Words) -> String {
+        guard let id = owner["official"] else { return Self.owner(owner) }
+        if self.lookedUp.unknown.contains(id) { return words(.unknownOfficial, id) }
+        if let official = self.lookedUp.known[id] ?? self.attendees?.first(where: { $0.official.id == id })?.official {
+            return official.name(in: words.language)
+        }
+        return id
     }
 
     static func pad(_ text: String, _ width: Int) -> String {

@@ -68,9 +68,11 @@ struct UpCommand: AsyncParsableCommand {
             say("created an admin token for this machine's operator in \(clientConfig.path) (add more: concord tokens add)")
         }
         let data = home.appendingPathComponent("data")
+        // Participants asks agreements and trade-metrics before deleting a record they may name.
         var participants = [
             "--port", "\(self.participantsPort)", "--certs", certs.path,
             "--database", "sqlite:" + data.appendingPathComponent("participants.sqlite").path,
+            "--peer", "agreements=127.0.0.1:\(self.agreementsPort)", "--peer", "trade=127.0.0.1:\(self.tradePort)",
         ]
         if let seeds = self.seeds ?? Self.defaultSeeds(for: "participants") {
             participants += ["--seeds", seeds]

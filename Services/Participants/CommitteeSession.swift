@@ -24,6 +24,8 @@ struct CommitteeSession: StoredRecord, Equatable {
     }
 
     static let table = "sessions"
+    /// Agreements and trade-metrics name them: a delete asks them first.
+    static let namedByOtherServices = true
     static let noun = "session"
     static let keyField = "number"
     static let keyIsInteger = true

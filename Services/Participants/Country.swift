@@ -18,6 +18,8 @@ struct Country: StoredRecord, Equatable {
     }
 
     static let table = "countries"
+    /// Agreements and trade-metrics name them: a delete asks them first.
+    static let namedByOtherServices = true
     static let noun = "country"
     static let keyField = "code"
     static let keyIsInteger = false

@@ -24,6 +24,8 @@ struct Official: StoredRecord, Equatable {
     }
 
     static let table = "officials"
+    /// Agreements and trade-metrics name them: a delete asks them first.
+    static let namedByOtherServices = true
     static let noun = "official"
     static let keyField = "id"
     static let keyIsInteger = false

@@ -10,6 +10,8 @@ enum Participants: DataServiceDefinition {
     static let name = "participants"
     static let abstract = "Concord's participants service: countries, regions, officials, sessions, attendance, partnerships."
     static let defaultPort = 7401
+    /// The services whose records name participants' (owners, parties, sessions, speakers).
+    static let holders = ["agreements", "trade"]
     static let kinds: [any StoredRecord.Type] = [
         Country.self, Region.self, Official.self, CommitteeSession.self, Attendance.self, Partnership.self,
     ]
@@ -20,6 +22,7 @@ enum Participants: DataServiceDefinition {
             router.registerRecordVerbs(kind, service: Self.name, store: store)
         }
         router.registerAuditVerbs(service: Self.name, store: store)
+        router.registerReferenceVerbs(service: Self.name, store: store, kinds: Self.kinds)
         router.registerRecordVerb("participants.sessions.attendees", kind: .read) { body, _ in
             try RecordBody.checkFields(body, allowed: ["number"])
             return try await Self.attendees(of: try RecordBody.key(CommitteeSession.self, in: body), in: store)
@@ -93,6 +96,7 @@ enum Participants: DataServiceDefinition {
             RecordSchema.idempotencyTable,
         ]),
         Migration(version: 2, name: "audit trail", statements: RecordSchema.auditTables),
+        Migration(version: 3, name: "references between services", statements: RecordSchema.referenceTables),
     ]
 }
 

@@ -29,6 +29,8 @@ struct Region: StoredRecord, Equatable {
     ]
 
     static let table = "regions"
+    /// Agreements and trade-metrics name them: a delete asks them first.
+    static let namedByOtherServices = true
     static let noun = "region"
     static let keyField = "code"
     static let keyIsInteger = false

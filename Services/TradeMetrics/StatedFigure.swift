@@ -58,6 +58,10 @@ struct StatedFigure: StoredRecord, Equatable {
          ("session", self.session.map(SQLValue.integer) ?? .null)]
     }
     var searchText: String { [self.id ?? "", self.value, self.note ?? "", self.source].joined(separator: " ").lowercased() }
+    static let remoteKinds = [
+        RemoteKind(service: "participants", kind: "officials", keyField: "id", fields: ["statedBy"]),
+        RemoteKind(service: "participants", kind: "sessions", keyField: "number", integerKey: true, fields: ["session"]),
+    ]
     var remoteReferences: [RemoteReference] {
         var references: [RemoteReference] = []
         if let statedBy {

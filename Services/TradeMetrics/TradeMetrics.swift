@@ -19,6 +19,7 @@ enum TradeMetrics: DataServiceDefinition {
         router.registerRecordVerbs(Observation.self, service: Self.name, store: store)
         router.registerRecordVerbs(StatedFigure.self, service: Self.name, store: store, segment: "stated")
         router.registerAuditVerbs(service: Self.name, store: store)
+        router.registerReferenceVerbs(service: Self.name, store: store, kinds: Self.kinds)
         let totals = SeriesTotals(database: store.database)
         Task { await totals.warm() }
         let questions = TradeQuestions(store: store, totals: totals)
@@ -71,5 +72,6 @@ enum TradeMetrics: DataServiceDefinition {
                 "INSERT INTO trade_generation (name, value) VALUES ('observations', 0)",
             ]
         ),
+        Migration(version: 3, name: "references between services", statements: RecordSchema.referenceTables),
     ]
 }

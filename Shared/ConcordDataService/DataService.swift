@@ -31,7 +31,12 @@ public struct DataService<Definition: DataServiceDefinition>: Service {
 
     public func run() async throws {
         try await self.database.migrate(Definition.migrations)
-        let store = RecordStore(database: self.database, remote: self.peers.isEmpty ? nil : PoolReferenceChecker(pools: self.peers))
+        let named = self.peers.filter { Definition.peers.contains($0.key) }
+        var store = RecordStore(database: self.database, remote: named.isEmpty ? nil : PoolReferenceChecker(pools: named))
+        if !Definition.holders.isEmpty {
+            store.holders = PoolHoldersChecker(service: Definition.name, services: Definition.holders, pools: self.peers)
+        }
+        try await store.rebuildRemoteReferenceIndex(kinds: Definition.kinds)
         if let seedsDirectory {
             let loader = SeedLoader(store: store, directory: seedsDirectory, kinds: Definition.kinds, logger: self.logger)
             if try await loader.storeIsEmpty() {
@@ -55,7 +60,7 @@ public struct DataService<Definition: DataServiceDefinition>: Service {
 
     private func waitForPeers(timeout: Duration) async throws {
         let deadline = ContinuousClock.now + timeout
-        for (name, pool) in self.peers.sorted(by: { $0.key < $1.key }) {
+        for (name, pool) in self.peers.sorted(by: { $0.key < $1.key }) where Definition.peers.contains(name) {
             while (try? await pool.call("ready", body: ByteBuffer(string: "{}"), deadline: .seconds(1))) == nil {
                 guard ContinuousClock.now < deadline else {
                     throw ConcordError(.unavailable, "\(name) was not ready within \(timeout), so the seeds (which name its records) cannot be checked")

@@ -19,6 +19,9 @@ public protocol DataServiceDefinition: Sendable {
     /// Services whose records this one's kinds name (their remote references): each is reached
     /// through a replica pool given by `--peer NAME=HOST:PORT`.
     static var peers: [String] { get }
+    /// Services whose records may name this one's (the kinds marked `namedByOtherServices`):
+    /// each is asked before such a record is deleted, through a pool given by `--peer`.
+    static var holders: [String] { get }
     /// The verbs: usually `registerRecordVerbs` for each kind, `registerAuditVerbs`, and the
     /// service's own.
     static func router(store: RecordStore) -> Router
@@ -26,5 +29,6 @@ public protocol DataServiceDefinition: Sendable {
 
 extension DataServiceDefinition {
     public static var peers: [String] { [] }
+    public static var holders: [String] { [] }
     public static var certificateName: String { Self.name }
 }

@@ -21,11 +21,12 @@ public struct PeerOptions: ParsableArguments, Sendable {
 
     public init() {}
 
-    /// One pool per service in `needed`, calling with this service's identity `identity`.
+    /// One pool per service given (`--peer`, else CONCORD_PEERS), calling with this service's
+    /// identity `identity`; each service in `needed` must be among them. A service asked only
+    /// before deletes (a holder) is not needed to start: its deletes are refused until it is given.
     func pools(
         needed: [String], identity: TLSIdentity, eventLoopGroup: any EventLoopGroup, logger: Logger
     ) throws -> [String: ServicePool] {
-        guard !needed.isEmpty else { return [:] }
         let specs = self.peers.isEmpty
             ? (ProcessInfo.processInfo.environment["CONCORD_PEERS"] ?? "").split(separator: ";").map { String($0) }.filter { !$0.isEmpty }
             : self.peers

@@ -29,4 +29,19 @@ public enum RecordSchema {
     ]
 
     public static let kitTables = [Self.idempotencyTable] + Self.auditTables
+
+    /// Who names another service's records, and which of this service's records are being
+    /// deleted (docs/records.md, "Deletes and other services' references"): one row per record
+    /// and remote record it names, written in the record's own transaction; and a mark on a record
+    /// whose delete is asking the other services, so that no new reference to it is checked in
+    /// meanwhile.
+    public static let referenceTables = [
+        """
+        CREATE TABLE remote_references (holder_kind TEXT NOT NULL, holder_key TEXT NOT NULL, field TEXT NOT NULL,
+            service TEXT NOT NULL, kind TEXT NOT NULL, ref_key TEXT NOT NULL,
+            PRIMARY KEY (holder_kind, holder_key, field, service, kind, ref_key))
+        """,
+        "CREATE INDEX remote_references_by_target ON remote_references (service, kind, ref_key)",
+        "CREATE TABLE retiring (kind TEXT NOT NULL, record_key TEXT NOT NULL, since_ms BIGINT NOT NULL, PRIMARY KEY (kind, record_key))",
+    ]
 }

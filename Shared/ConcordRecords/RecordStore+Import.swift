@@ -31,7 +31,13 @@ extension RecordStore {
         // event loop, which meanwhile keeps reading requests and resuming the writes of other
         // batches (each statement of a write resumes there).
         let prepared = try await Self.offLoop { () throws -> Prepared<Record> in try Self.prepare(inputs, now: now) }
-        for record in prepared.records { try await self.checkRemoteReferences(of: record) }
+        var firstCheck: ContinuousClock.Instant?
+        for record in prepared.records {
+            let checked = try await self.checkRemoteReferences(of: record)
+            firstCheck = firstCheck ?? checked
+        }
+        let checkedAt = firstCheck
+        let freshness = self.referenceFreshness
         let batch = prepared.records
         let batchDocuments = prepared.documents
         return try await self.database.write { session in
@@ -76,7 +82,11 @@ extension RecordStore {
                 kind: Record.table, key: "import of \(batch.count)", operation: .create, before: nil, after: nil,
                 change: .object(change), context: context, at: now, in: session
             )
+            if !Record.remoteKinds.isEmpty {
+                for record in fresh { try await Self.indexRemoteReferences(Record.self, key: record.key, record: record, in: session) }
+            }
             let extra = try await within(RecordTransaction(session: session, context: context, now: now), fresh)
+            try Self.requireFresh(checkedAt, within: freshness)
             return (ImportOutcome(created: fresh.count, present: skipped.count), extra)
         }
     }

@@ -14,6 +14,13 @@ public struct RecordStore: Sendable {
     public let database: any Database
     /// Checks references to other services' records before a write; nil: the kinds have none.
     public var remote: (any RemoteReferenceChecker)?
+    /// Asks the services that may name this store's records before one is deleted; nil: such a
+    /// delete is refused (`deleteNamedRecord`).
+    public var holders: (any RemoteHoldersChecker)?
+    /// A write naming another service's records commits within this of checking them; a delete
+    /// of a record others may name waits this (and half a second) before asking them. The two
+    /// sides of a deployment must agree.
+    public var referenceFreshness: Duration = .seconds(2)
     /// Timestamps for createdAt, updatedAt and the audit trail; tests may pin it.
     public var now: @Sendable () -> String = { Date.ISO8601FormatStyle(includingFractionalSeconds: true).format(Date()) }
 
@@ -23,14 +30,35 @@ public struct RecordStore: Sendable {
     }
 
     /// Asks the other services that what `record` names there exists: before the transaction,
-    /// so no lock is held across the network.
-    func checkRemoteReferences<Record: StoredRecord>(of record: Record) async throws {
+    /// so no lock is held across the network. Returns when it asked (nil: nothing to ask); the
+    /// write must commit within `referenceFreshness` of it (`requireFresh`).
+    @discardableResult
+    func checkRemoteReferences<Record: StoredRecord>(of record: Record) async throws -> ContinuousClock.Instant? {
         let references = record.remoteReferences
-        guard !references.isEmpty else { return }
+        guard !references.isEmpty else { return nil }
+        let declared = Record.remoteKinds
+        for reference in references {
+            let field = Self.withoutIndexes(reference.field)
+            guard declared.contains(where: { $0.service == reference.service && $0.kind == reference.kind && $0.fields.contains(field) }) else {
+                throw ConcordError(.internal, "\(Record.noun).\(field) names \(reference.service).\(reference.kind), which the kind does not declare in remoteKinds")
+            }
+        }
         guard let remote = self.remote else {
             throw ConcordError(.internal, "\(Record.noun) refers to records of another service, and this store cannot ask it")
         }
+        let checkedAt = ContinuousClock.now
         try await remote.check(references)
+        return checkedAt
+    }
+
+    /// `parties[2].party.official` as `parties[].party.official`, as `remoteKinds` declares it.
+    static func withoutIndexes(_ field: String) -> String {
+        var out = ""
+        var inIndex = false
+        for character in field {
+            if character == "[" { inIndex = true; out.append(character) } else if character == "]" { inIndex = false; out.append(character) } else if !inIndex { out.append(character) }
+        }
+        return out
     }
 
     // MARK: Create
@@ -47,7 +75,8 @@ public struct RecordStore: Sendable {
         record.createdAt = now
         record.updatedAt = now
         let created = record
-        try await self.checkRemoteReferences(of: created)
+        let checkedAt = try await self.checkRemoteReferences(of: created)
+        let freshness = self.referenceFreshness
         do {
             return try await self.database.write { session in
                 if let idempotencyKey,
@@ -70,6 +99,7 @@ public struct RecordStore: Sendable {
                         [.text(idempotencyKey), .text(verb), .text(request), .text(try Self.canonicalJSON(created)), .text(now)]
                     )
                 }
+                try Self.requireFresh(checkedAt, within: freshness)
                 return created
             }
         } catch let error as StorageError where error.code == .uniqueViolation {
@@ -269,7 +299,8 @@ public struct RecordStore: Sendable {
         guard record.key == key else {
             throw ConcordError(.badRequest, "\(Record.keyField) cannot change; create a new \(Record.noun) instead", field: Record.keyField)
         }
-        try await self.checkRemoteReferences(of: record)
+        let checkedAt = try await self.checkRemoteReferences(of: record)
+        let freshness = self.referenceFreshness
         let now = self.now()
         record.version = current + 1
         record.createdAt = try row.text("created_at")
@@ -282,6 +313,7 @@ public struct RecordStore: Sendable {
                 operation: operation, record: written, before: current, change: change, context: context, at: now, in: session
             )
             try await Record.afterWrite(old: old, new: written, in: RecordTransaction(session: session, context: context, now: now))
+            try Self.requireFresh(checkedAt, within: freshness)
             return written
         }
     }
@@ -311,12 +343,25 @@ public struct RecordStore: Sendable {
                 .conflict, "\(Record.noun) \(Self.show(record.key)) changed meanwhile; read it again and reapply the change", field: "version"
             )
         }
+        try await Self.indexRemoteReferences(Record.self, key: record.key, record: record, in: session)
     }
 
     // MARK: Delete
 
     /// Deletes the record with `key` (at `expectedVersion`, when given), unless something still refers to it.
     public func delete<Record: StoredRecord>(_ type: Record.Type, key: SQLValue, expectedVersion: Int64?, context: WriteContext) async throws {
+        if Record.namedByOtherServices {
+            try await self.deleteNamedRecord(Record.self, key: key, expectedVersion: expectedVersion, context: context)
+        } else {
+            try await self.deleteNow(Record.self, key: key, expectedVersion: expectedVersion, context: context) { _ in }
+        }
+    }
+
+    /// The delete itself, in one transaction, with `also` (clearing a retiring mark) in it.
+    func deleteNow<Record: StoredRecord>(
+        _ type: Record.Type, key: SQLValue, expectedVersion: Int64?, context: WriteContext,
+        also: @escaping @Sendable (any DatabaseSession) async throws -> Void
+    ) async throws {
         let now = self.now()
         try await self.database.write { session in
             guard let row = try await session.first("SELECT version, doc FROM \(Record.table) WHERE \(Record.keyField) = $1", [key]) else {
@@ -326,27 +371,34 @@ public struct RecordStore: Sendable {
             if let expectedVersion, current != expectedVersion {
                 throw ConcordError(.conflict, "\(Record.noun) \(Self.show(key)) is at version \(current), not \(expectedVersion)", field: "version")
             }
-            var holders: [String] = []
-            for reference in Record.referencedBy {
-                let count = try await session.first(
-                    "SELECT COUNT(*) AS n FROM \(reference.table) WHERE \(reference.column) = $1", [key]
-                )?.integer("n") ?? 0
-                if count > 0 { holders.append("\(count) \(reference.nouns)") }
-            }
-            guard holders.isEmpty else {
-                throw ConcordError(
-                    .conflict,
-                    "\(Record.noun) \(Self.show(key)) is still referenced by \(holders.joined(separator: ", ")); delete or change those first",
-                    field: Record.keyField
-                )
-            }
+            try await Self.refuseWhileReferenced(Record.self, key: key, in: session)
             let old = try Self.decode(Record.self, json: try row.text("doc"))
             try await session.query("DELETE FROM \(Record.table) WHERE \(Record.keyField) = $1", [key])
+            try await Self.indexRemoteReferences(Record.self, key: key, record: nil, in: session)
+            try await also(session)
             try await AuditTrail.append(
                 kind: Record.table, key: Self.show(key), operation: .delete, before: current, after: nil,
                 change: .object(try Self.decode(JSONObject.self, json: try row.text("doc"))), context: context, at: now, in: session
             )
             try await Record.afterWrite(old: old, new: nil, in: RecordTransaction(session: session, context: context, now: now))
+        }
+    }
+
+    /// A conflict while records of this store still name `key`.
+    static func refuseWhileReferenced<Record: StoredRecord>(_ type: Record.Type, key: SQLValue, in session: any DatabaseSession) async throws {
+        var holders: [String] = []
+        for reference in Record.referencedBy {
+            let count = try await session.first(
+                "SELECT COUNT(*) AS n FROM \(reference.table) WHERE \(reference.column) = $1", [key]
+            )?.integer("n") ?? 0
+            if count > 0 { holders.append("\(count) \(reference.nouns)") }
+        }
+        guard holders.isEmpty else {
+            throw ConcordError(
+                .conflict,
+                "\(Record.noun) \(Self.show(key)) is still referenced by \(holders.joined(separator: ", ")); delete or change those first",
+                field: Record.keyField
+            )
         }
     }
 
@@ -384,6 +436,7 @@ public struct RecordStore: Sendable {
         try await session.query(
             "INSERT INTO \(Record.table) (\(columns.joined(separator: ", "))) VALUES (\(placeholders))", binds
         )
+        try await Self.indexRemoteReferences(Record.self, key: record.key, record: record, in: session)
     }
 
     static func checkReferences<Record: StoredRecord>(of record: Record, in session: any DatabaseSession) async throws {

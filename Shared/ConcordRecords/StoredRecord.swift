@@ -39,8 +39,15 @@ public protocol StoredRecord: Codable, Sendable {
     /// Records this one points at in the same store, which must exist.
     var references: [OutgoingReference] { get }
     /// Records of another service this one points at, which must exist when the write commits
-    /// (checked over the protocol by the store's `RemoteReferenceChecker`).
+    /// (checked over the protocol by the store's `RemoteReferenceChecker`). Each must be of a
+    /// kind `remoteKinds` declares.
     var remoteReferences: [RemoteReference] { get }
+    /// The other services' kinds this kind's fields name, declared: what `SERVICE.references`
+    /// answers for, and what every `remoteReferences` must keep to.
+    static var remoteKinds: [RemoteKind] { get }
+    /// Whether other services' records may name this kind's: then a delete asks them first
+    /// (the store's `RemoteHoldersChecker`) and is refused while any does.
+    static var namedByOtherServices: Bool { get }
 
     /// The stored document: the record without version and timestamps, as canonical JSON
     /// (sorted keys, absent fields left out). A kind written in bulk may write it by hand; it
@@ -72,6 +79,8 @@ extension StoredRecord {
     public static var fixedAfterCreate: Set<String> { [] }
     public var references: [OutgoingReference] { [] }
     public var remoteReferences: [RemoteReference] { [] }
+    public static var remoteKinds: [RemoteKind] { [] }
+    public static var namedByOtherServices: Bool { false }
     public static func afterWrite(old: Self?, new: Self?, in transaction: RecordTransaction) async throws {}
     public func document() throws -> String { try RecordStore.canonicalJSON(self.withoutMeta()) }
     public static func normaliseKey(_ text: String) -> String { text }
@@ -167,8 +176,63 @@ public struct RemoteReference: Sendable, Hashable {
     }
 }
 
+/// A kind of another service that a kind's fields name: `participants.officials` by
+/// `owner.official` and `parties[].party.official`.
+public struct RemoteKind: Sendable, Hashable {
+    public var service: String
+    public var kind: String
+    /// The kind's key field there, and whether the key is a number (a session's `number`).
+    public var keyField: String
+    public var integerKey: Bool
+    public var fields: [String]
+
+    public init(service: String, kind: String, keyField: String, integerKey: Bool = false, fields: [String]) {
+        self.service = service
+        self.kind = kind
+        self.keyField = keyField
+        self.integerKey = integerKey
+        self.fields = fields
+    }
+}
+
+/// Who names a record of this service, as another service answers `SERVICE.references`.
+public struct RemoteHolding: Sendable, Codable, Equatable {
+    public struct Example: Sendable, Codable, Equatable {
+        public var kind: String
+        public var key: String
+        public var field: String
+
+        public init(kind: String, key: String, field: String) {
+            self.kind = kind
+            self.key = key
+            self.field = field
+        }
+    }
+
+    public var service: String
+    public var count: Int64
+    public var examples: [Example]
+
+    public init(service: String, count: Int64, examples: [Example]) {
+        self.service = service
+        self.count = count
+        self.examples = examples
+    }
+}
+
+/// Asks the services that may name this service's records whether they do, before a delete.
+public protocol RemoteHoldersChecker: Sendable {
+    /// Every service that names `kind` `key` (of this service), with counts and a few
+    /// examples; throws `unavailable` naming a service that cannot be asked in time.
+    func holders(of kind: String, key: SQLValue) async throws(ConcordError) -> [RemoteHolding]
+}
+
 /// Checks that remote references exist, by asking the service that keeps them.
 public protocol RemoteReferenceChecker: Sendable {
+    /// Whether the record exists there now (a record being deleted still does): for the check
+    /// of dangling references, not before a write.
+    func exists(_ reference: RemoteReference) async throws(ConcordError) -> Bool
+
     /// Throws `bad_request` naming the field of the first reference that does not exist, or
     /// `unavailable` naming the service when it cannot be asked in time.
     func check(_ references: [RemoteReference]) async throws(ConcordError)

@@ -1,3 +1,4 @@
+import ConcordRecords
 import ConcordStorage
 import Foundation
 import Logging
@@ -88,5 +89,16 @@ public func eventually(
     while try await !condition() {
         guard ContinuousClock.now < deadline else { throw ProcessFailure("\(what): not within \(timeout)") }
         try await Task.sleep(for: interval)
+    }
+}
+
+extension RecordStore {
+    /// A store for a test of one service alone: no other service names its records, and the
+    /// fence a delete waits (`referenceFreshness`) is short.
+    public static func standalone(_ database: any Database) -> RecordStore {
+        var store = RecordStore(database: database)
+        store.holders = NoOtherServices()
+        store.referenceFreshness = .milliseconds(50)
+        return store
     }
 }

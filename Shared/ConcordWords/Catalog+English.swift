@@ -131,5 +131,12 @@ extension Catalog {
         .overdueByOwner: "Overdue on {1}, by owner",
         .today: "today",
         .openObstaclesBlocking: "Open obstacles, by the overdue actions they block",
+        .doctorNone: "No dangling references: every record one service names in another exists.",
+        .doctorTitle: "Records named in one service that the other does not have:",
+        .colNamedIn: "Named in",
+        .colRecord: "Record",
+        .colNamedBy: "Named by",
+        .recordsCount: "one=# record|other=# records",
+        .unknownOfficial: "unknown official `{1}`",
     ]
 }

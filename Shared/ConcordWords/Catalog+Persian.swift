@@ -131,6 +131,13 @@ extension Catalog {
         .overdueByOwner: "معوق در {1}، به تفکیک مسئول",
         .today: "امروز",
         .openObstaclesBlocking: "موانع باز، بر پایه اقدامات معوقی که مسدود می‌کنند",
+        .doctorNone: "ارجاع بی‌پشتوانه‌ای نیست: هر رکوردی که سرویسی در سرویس دیگر نام می‌برد وجود دارد.",
+        .doctorTitle: "رکوردهایی که در یک سرویس نام برده شده‌اند و سرویس دیگر آن‌ها را ندارد:",
+        .colNamedIn: "نام‌برده در",
+        .colRecord: "رکورد",
+        .colNamedBy: "نام‌برده توسط",
+        .recordsCount: "one=# رکورد|other=# رکورد",
+        .unknownOfficial: "مقام ناشناخته `{1}`",
     ]
 
     /// Labels of codes in Persian.

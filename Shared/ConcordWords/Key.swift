@@ -131,6 +131,13 @@ public enum Key: String, CaseIterable, Sendable {
     case overdueByOwner
     case today
     case openObstaclesBlocking
+    case doctorNone
+    case doctorTitle
+    case colNamedIn
+    case colRecord
+    case colNamedBy
+    case recordsCount
+    case unknownOfficial
 }
 
 /// The lists of codes whose labels are translated; the codes stay codes on the wire and in `--json`.

@@ -15,7 +15,7 @@ struct ParticipantsProtocolTests {
     /// A seeded store behind a real server, and a client connected to it.
     func withParticipants(_ engine: Engine, seeded: Bool = true, _ body: (ConcordClient) async throws -> Void) async throws {
         try await withTestDatabase(engine) { database in
-            let store = RecordStore(database: database)
+            let store = RecordStore.standalone(database)
             if seeded {
                 _ = try await seedLoader(store).load()
             }

@@ -17,7 +17,7 @@ struct PeerPolicyTests {
 
     func withPolicedParticipants(_ body: (Int) async throws -> Void) async throws {
         try await withTestDatabase(.sqlite) { database in
-            let store = RecordStore(database: database)
+            let store = RecordStore.standalone(database)
             _ = try await seedLoader(store).load()
             try await withTestServer(router: Participants.router(store: store), peerPolicy: .dataService) { server in
                 try await body(server.localPort)

@@ -13,7 +13,7 @@ struct RecordStoreTests {
     @Test(arguments: Engine.allCases)
     func createGetUpdateDelete(engine: Engine) async throws {
         try await withTestDatabase(engine) { database in
-            let store = RecordStore(database: database)
+            let store = RecordStore.standalone(database)
             try await store.createBasics()
             let created = try await store.create(official("mehdi-dousti", name: "Mehdi Dousti"), context: testWrite)
             #expect(created.version == 1)
@@ -36,7 +36,7 @@ struct RecordStoreTests {
     @Test(arguments: Engine.allCases)
     func aStaleUpdateIsAConflictAndChangesNothing(engine: Engine) async throws {
         try await withTestDatabase(engine) { database in
-            let store = RecordStore(database: database)
+            let store = RecordStore.standalone(database)
             try await store.createBasics()
             _ = try await store.update(Country.self, key: "IR", expectedVersion: 1, patch: ["localName": .string("ایران")], context: testWrite)
             let error = await #expect(throws: ConcordError.self) {
@@ -53,7 +53,7 @@ struct RecordStoreTests {
     @Test(arguments: Engine.allCases)
     func concurrentUpdatesOfOneVersionLetExactlyOneWin(engine: Engine) async throws {
         try await withTestDatabase(engine) { database in
-            let store = RecordStore(database: database)
+            let store = RecordStore.standalone(database)
             try await store.createBasics()
             let outcomes = try await withThrowingTaskGroup(of: Bool.self) { group in
                 for attempt in 0..<8 {
@@ -76,7 +76,7 @@ struct RecordStoreTests {
     @Test(arguments: Engine.allCases)
     func anIdempotentRetryReturnsTheFirstResultAndCreatesNothing(engine: Engine) async throws {
         try await withTestDatabase(engine) { database in
-            let store = RecordStore(database: database)
+            let store = RecordStore.standalone(database)
             try await store.createBasics()
             // No id: the store generates one, and the retry must get the same one back.
             let first = try await store.create(official(nil), context: WriteContext(verb: "participants.officials.create", idempotencyKey: "k-1", actor: testWrite.actor))
@@ -96,7 +96,7 @@ struct RecordStoreTests {
     @Test(arguments: Engine.allCases)
     func racingRetriesWithOneKeyCreateOneRecord(engine: Engine) async throws {
         try await withTestDatabase(engine) { database in
-            let store = RecordStore(database: database)
+            let store = RecordStore.standalone(database)
             try await store.createBasics()
             let results = try await withThrowingTaskGroup(of: Official.self) { group in
                 for _ in 0..<10 {
@@ -112,7 +112,7 @@ struct RecordStoreTests {
     @Test(arguments: Engine.allCases)
     func deletingSomethingStillReferencedIsAConflict(engine: Engine) async throws {
         try await withTestDatabase(engine) { database in
-            let store = RecordStore(database: database)
+            let store = RecordStore.standalone(database)
             try await store.createBasics()
             let error = await #expect(throws: ConcordError.self) {
                 try await store.delete(Country.self, key: "IR", expectedVersion: nil, context: testWrite)
@@ -129,7 +129,7 @@ struct RecordStoreTests {
     @Test(arguments: Engine.allCases)
     func aReferenceToSomethingMissingIsRefused(engine: Engine) async throws {
         try await withTestDatabase(engine) { database in
-            let store = RecordStore(database: database)
+            let store = RecordStore.standalone(database)
             try await store.createBasics()
             await #expect(throws: ConcordError(.badRequest, "unknown country XX", field: "country")) {
                 try await store.create(official("nobody", country: "XX"), context: testWrite)
@@ -155,14 +155,14 @@ struct RecordStoreTests {
             let rows = try await database.read { try await $0.query("SELECT code FROM countries") }
             #expect(rows.isEmpty)
             // The connection is usable afterwards: not left inside a transaction.
-            try await RecordStore(database: database).createBasics()
+            try await RecordStore.standalone(database).createBasics()
         }
     }
 
     @Test(arguments: Engine.allCases)
     func pagesStayConsistentWhileRecordsAreInserted(engine: Engine) async throws {
         try await withTestDatabase(engine) { database in
-            let store = RecordStore(database: database)
+            let store = RecordStore.standalone(database)
             try await store.createBasics()
             let original = (0..<25).map { String(format: "official-%02d", $0 * 2) }
             for id in original {
@@ -189,7 +189,7 @@ struct RecordStoreTests {
     @Test(arguments: Engine.allCases)
     func filtersAndSearch(engine: Engine) async throws {
         try await withTestDatabase(engine) { database in
-            let store = RecordStore(database: database)
+            let store = RecordStore.standalone(database)
             let outcome = try await seedLoader(store).load()
             #expect(outcome.created > 0)
             let country = RecordFilter.column("country")
@@ -209,7 +209,7 @@ struct RecordStoreTests {
     @Test(arguments: Engine.allCases)
     func seedsLoadOnceAndAgainChangeNothing(engine: Engine) async throws {
         try await withTestDatabase(engine) { database in
-            let store = RecordStore(database: database)
+            let store = RecordStore.standalone(database)
             let loader = seedLoader(store)
             #expect(try await loader.storeIsEmpty())
             let first = try await loader.load()

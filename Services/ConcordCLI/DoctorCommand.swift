@@ -1,0 +1,43 @@
+import ArgumentParser
+import ConcordProtocol
+import ConcordWords
+import NIOCore
+
+/// `concord doctor`: what the services name in each other that is not there: a dangling
+/// reference left by data from before deletes were guarded, or by a store restored from a
+/// backup. Each service that names another's records checks its own (`SERVICE.references.dangling`).
+struct DoctorCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "doctor", abstract: "List references across services to records that no longer exist."
+    )
+    @OptionGroup var endpoint: EndpointOptions
+    @OptionGroup var output: OutputOptions
+
+    /// The services whose records name other services' records.
+    static let holders = ["agreements", "trade"]
+
+    /// A record named in a service that its own service does not have (`NamedRecord` on the wire).
+    struct Named: Codable {
+        var service: String
+        var kind: String
+        var key: String
+        var holders: Int64
+    }
+
+    func run() async throws {
+        // By holder service: {"agreements": [...], "trade": [...]}.
+        var found: [String: [Named]] = [:]
+        for holder in Self.holders {
+            let answer = try await callAndReport(self.endpoint, "\(holder).references.dangling", body: "{}", deadline: 30_000)
+            found[holder] = try JSONBody.decode([Named].self, from: answer)
+        }
+        let words = self.output.words
+        self.output.print(try JSONBody.encode(found), as: [String: [Named]].self) { found, width in
+            let rows = found.sorted { $0.key < $1.key }.flatMap { holder, named in
+                named.map { [holder, "\($0.service).\($0.kind) \($0.key)", words.plural(.recordsCount, Int($0.holders))] }
+            }
+            guard !rows.isEmpty else { return words(.doctorNone) }
+            return words(.doctorTitle) + "\n" + Table.render([words(.colNamedIn), words(.colRecord), words(.colNamedBy)], rows, width: width, words: words)
+        }
+    }
+}
