@@ -141,7 +141,10 @@ wait_ready "participants, the routed gateway or nginx" "$NGINX_PORT" \
 get_rate() { # connections port [token]
   # Without a token the call goes straight to participants, as the gateway's certificate does:
   # a service lets only the gateway's identity call its verbs (the operator's may ping).
-  "$BIN/concord" bench --port "$2" --certs "$WORK/certs" ${3:+--token "$3"} ${3:---identity gateway} -c "$1" -P 1 \
+  # (It once read ${3:---identity gateway}, which passed the token itself as a stray argument.)
+  local who=(--identity gateway)
+  [[ -n "${3:-}" ]] && who=(--token "$3")
+  "$BIN/concord" bench --port "$2" --certs "$WORK/certs" "${who[@]}" -c "$1" -P 1 \
     --seconds "$SECONDS_PER_RUN" --warmup 1 --verb participants.officials.get --body '{"id":"mehdi-dousti"}' \
     | rate_and_p50
 }
