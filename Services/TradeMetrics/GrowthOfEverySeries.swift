@@ -128,23 +128,22 @@ extension TradeQuestions {
                 }
             }
             guard figure.currentMonths + figure.baseMonths > 0 else { continue }
-            if figure.currentMonths == current.count && figure.baseMonths == base.count {
-                (figure.comparedCurrent, figure.comparedBase, figure.compared, figure.basis) = (figure.current, figure.base, current.count, .wholeSpan)
-            } else if !aligned {
-                figure.reason = .spansDifferInLength
-            } else {
+            // The pairs counted here, in arrays reused from series to series (no allocation per
+            // series, unlike `LikeForLike`); the rule itself is the shared one.
+            let complete = figure.currentMonths == current.count && figure.baseMonths == base.count
+            if complete {
+                (figure.comparedCurrent, figure.comparedBase, figure.compared) = (figure.current, figure.base, current.count)
+            } else if aligned {
                 for month in 0..<current.count {
                     guard let now = currentValues[month], let then = baseValues[month] else { continue }
                     figure.comparedCurrent += now
                     figure.comparedBase += then
                     figure.compared += 1
                 }
-                if figure.compared > 0 { figure.basis = .likeForLike } else { figure.reason = .noCommonMonth }
             }
-            if figure.basis != .none, figure.comparedBase == 0 {
-                figure.basis = .none
-                figure.reason = .zeroBase
-            }
+            (figure.basis, figure.reason) = GrowthBasis.decide(
+                complete: complete, aligned: aligned, monthsCompared: figure.compared, comparedBase: figure.comparedBase
+            )
             for month in series.months {
                 if currentRange.contains(month.period) { currentValues[index(month.period, from: current[0])] = nil }
                 if baseRange.contains(month.period) { baseValues[index(month.period, from: base[0])] = nil }

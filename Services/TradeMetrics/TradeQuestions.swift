@@ -364,7 +364,7 @@ struct TradeQuestions: Sendable {
         for (region, regionRows) in Dictionary(grouping: rows, by: \.reporter).sorted(by: { $0.key < $1.key }) {
             for (source, sourceRows) in Dictionary(grouping: Self.latestOnly(regionRows), by: \.source).sorted(by: { $0.key < $1.key }) {
                 figures.append(RegionFigure(
-                    region: region, source: source, span: Self.span(months, sourceRows, flows: query.flows).span,
+                    region: region, source: source, span: Self.span(months, sourceRows, flows: query.flows),
                     synthetic: sourceRows.contains { $0.synthetic == true }
                 ))
             }
@@ -477,25 +477,10 @@ struct TradeQuestions: Sendable {
         }
     }
 
-    /// Sums a span's months; a month counts only when every flow asked for is there.
-    static func span(_ months: [String], _ rows: [Observation], flows: [String]) -> (span: Span, milli: Int64) {
-        var covered: [String] = []
-        var missing: [String] = []
-        var total: Int64 = 0
-        for month in months {
-            let values = flows.map { flow in rows.first { $0.period == month && $0.flow == flow } }
-            if values.allSatisfy({ $0 != nil }) {
-                covered.append(Self.dash(month))
-                total += values.compactMap { $0 }.map { Milli.parse($0.primaryValue) ?? 0 }.reduce(0, +)
-            } else {
-                missing.append(Self.dash(month))
-            }
-        }
-        let span = Span(
-            from: Self.dash(months.first ?? ""), to: Self.dash(months.last ?? ""),
-            value: covered.isEmpty ? nil : Milli.format(total), monthsCovered: covered, monthsMissing: missing
-        )
-        return (span, total)
+    /// A span's months summed; a month counts only when every flow asked for is there.
+    static func span(_ months: [String], _ rows: [Observation], flows: [String]) -> Span {
+        let sums = Self.monthSums(rows, flows: flows)
+        return Span.summing(months, months.map { sums[$0] }).span
     }
 
     /// Every YYYYMM from `from` to `to`; at most ten years.
@@ -519,7 +504,7 @@ struct TradeQuestions: Sendable {
     }
 
     static func yearEarlier(_ month: String) -> String { String(Int(month.prefix(4))! - 1) + month.suffix(2) }
-    static func dash(_ month: String) -> String { month.count == 6 ? month.prefix(4) + "-" + month.suffix(2) : month }
+    static func dash(_ month: String) -> String { GrowthFigure.dash(month) }
 }
 
 extension String {

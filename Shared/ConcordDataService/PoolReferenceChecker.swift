@@ -39,20 +39,13 @@ public struct PoolReferenceChecker: RemoteReferenceChecker {
     }
 }
 
-/// Asks each service that may name this one's records (`holders`) who does, through its replica
-/// pool, within a deadline: `SERVICE.references {kind, key}`. One that cannot answer makes the
-/// delete `unavailable`, naming it: a delete is never allowed on a guess.
 extension PoolReferenceChecker {
     /// `{"<keyField>": KEY}`, the body of a get.
     static func keyBody(_ reference: RemoteReference) -> String {
-        switch reference.key {
-        case .integer(let value): return "{\"\(reference.keyField)\":\(value)}"
-        default:
-            var buffer = ByteBuffer(string: "{\"\(reference.keyField)\":")
-            JSONString.write(RecordStore.show(reference.key), into: &buffer)
-            buffer.writeString("}")
-            return String(buffer: buffer)
-        }
+        var buffer = ByteBuffer(string: "{\"\(reference.keyField)\":")
+        writeKey(reference.key, into: &buffer)
+        buffer.writeString("}")
+        return String(buffer: buffer)
     }
 
     public func exists(_ reference: RemoteReference) async throws(ConcordError) -> Bool {
@@ -70,6 +63,17 @@ extension PoolReferenceChecker {
     }
 }
 
+/// A key as JSON: a number as a number, anything else as a string.
+func writeKey(_ key: SQLValue, into buffer: inout ByteBuffer) {
+    switch key {
+    case .integer(let value): buffer.writeString(String(value))
+    default: JSONString.write(RecordStore.show(key), into: &buffer)
+    }
+}
+
+/// Asks each service that may name this one's records (`holders`) who does, through its replica
+/// pool, within a deadline: `SERVICE.references {kind, key}`. One that cannot answer makes the
+/// delete `unavailable`, naming it: a delete is never allowed on a guess.
 public struct PoolHoldersChecker: RemoteHoldersChecker {
     let service: String
     /// The services that may name this one's records: every one is asked.
@@ -88,10 +92,7 @@ public struct PoolHoldersChecker: RemoteHoldersChecker {
         var buffer = ByteBuffer(string: "{\"kind\":")
         JSONString.write("\(self.service).\(kind)", into: &buffer)
         buffer.writeString(",\"key\":")
-        switch key {
-        case .integer(let value): buffer.writeString(String(value))
-        default: JSONString.write(RecordStore.show(key), into: &buffer)
-        }
+        writeKey(key, into: &buffer)
         buffer.writeString("}")
         var holdings: [RemoteHolding] = []
         for name in self.services.sorted() {

@@ -204,16 +204,19 @@ public struct NamedRecord: Codable, Sendable {
 
 extension Router {
     /// `SERVICE.references {kind: "participants.officials", key}`: who names it here (holder
-    /// side); `SERVICE.references.check {kind, key}`: whether a record of this service may be
+    /// side); `SERVICE.KIND.may-name {KEYFIELD: key}`: whether a record of this service may be
     /// named now (owner side: not found while it is being deleted); `SERVICE.references.named`:
     /// every record of other services named here; `SERVICE.references.dangling`: those of them their
     /// service does not have, for `concord doctor`.
     public mutating func registerReferenceVerbs(service: String, store: RecordStore, kinds: [any StoredRecord.Type]) {
-        var declaredNames: Set<String> = []
+        // The other services' kinds these kinds name, by "service.kind".
+        var remoteKinds: [String: RemoteKind] = [:]
         for kind in kinds {
-            for remote in kind.remoteKinds { declaredNames.insert("\(remote.service).\(remote.kind)") }
+            for remote in kind.remoteKinds where remoteKinds["\(remote.service).\(remote.kind)"] == nil {
+                remoteKinds["\(remote.service).\(remote.kind)"] = remote
+            }
         }
-        let declared = declaredNames
+        let declaredKinds = remoteKinds
         self.registerRecordVerb("\(service).references", kind: .read) { body, _ in
             try RecordBody.checkFields(body, allowed: ["kind", "key"])
             guard let kind = try RecordBody.string("kind", in: body), kind.contains(".") else {
@@ -227,19 +230,12 @@ extension Router {
             }
             let parts = kind.split(separator: ".", maxSplits: 1).map(String.init)
             let found = try await store.holdings(service: parts[0], kind: parts[1], key: key)
-            return ReferencesAnswer(service: service, kind: kind, key: key, declares: declared.contains(kind), count: found.count, examples: found.examples)
+            return ReferencesAnswer(service: service, kind: kind, key: key, declares: declaredKinds[kind] != nil, count: found.count, examples: found.examples)
         }
         self.registerRecordVerb("\(service).references.named", kind: .read) { body, _ in
             try RecordBody.checkFields(body, allowed: [])
             return try await store.namedRemoteRecords().map { NamedRecord(service: $0.service, kind: $0.kind, key: $0.key, holders: $0.holders) }
         }
-        var remoteKinds: [String: RemoteKind] = [:]
-        for kind in kinds {
-            for remote in kind.remoteKinds where remoteKinds["\(remote.service).\(remote.kind)"] == nil {
-                remoteKinds["\(remote.service).\(remote.kind)"] = remote
-            }
-        }
-        let declaredKinds = remoteKinds
         self.registerRecordVerb("\(service).references.dangling", kind: .read) { body, _ in
             try RecordBody.checkFields(body, allowed: [])
             guard let remote = store.remote else { return [NamedRecord]() }

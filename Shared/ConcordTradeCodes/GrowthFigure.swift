@@ -22,6 +22,19 @@ public struct GrowthFigure: Codable, Sendable {
             self.monthsCovered = monthsCovered
             self.monthsMissing = monthsMissing
         }
+
+        /// `months` (YYYYMM) with `values[i]` the sum of the i-th, nil when it has no data: the
+        /// span and its total in thousandths of a USD.
+        public static func summing(_ months: [String], _ values: [Int64?]) -> (span: Span, milli: Int64) {
+            let covered = months.indices.filter { values[$0] != nil }
+            let total = covered.reduce(Int64(0)) { $0 + values[$1]! }
+            let span = Span(
+                from: GrowthFigure.dash(months.first ?? ""), to: GrowthFigure.dash(months.last ?? ""),
+                value: covered.isEmpty ? nil : Milli.format(total), monthsCovered: covered.map { GrowthFigure.dash(months[$0]) },
+                monthsMissing: months.indices.filter { values[$0] == nil }.map { GrowthFigure.dash(months[$0]) }
+            )
+            return (span, total)
+        }
     }
 
     public var source: String
@@ -48,20 +61,10 @@ public struct GrowthFigure: Codable, Sendable {
     /// (YYYYMM) in order; `value` gives a month's sum in thousandths of a USD, nil when it has no
     /// data.
     public init(source: String, currentMonths: [String], baseMonths: [String], synthetic: Bool, value: (String) -> Int64?) {
-        func span(_ months: [String]) -> (Span, [Int64?]) {
-            let values = months.map(value)
-            let covered = zip(months, values).filter { $0.1 != nil }
-            let sum = covered.reduce(Int64(0)) { $0 + $1.1! }
-            return (
-                Span(
-                    from: Self.dash(months.first ?? ""), to: Self.dash(months.last ?? ""), value: covered.isEmpty ? nil : Milli.format(sum),
-                    monthsCovered: covered.map { Self.dash($0.0) }, monthsMissing: zip(months, values).filter { $0.1 == nil }.map { Self.dash($0.0) }
-                ),
-                values
-            )
-        }
-        let (current, currentValues) = span(currentMonths)
-        let (base, baseValues) = span(baseMonths)
+        let currentValues = currentMonths.map(value)
+        let baseValues = baseMonths.map(value)
+        let (current, currentTotal) = Span.summing(currentMonths, currentValues)
+        let (base, baseTotal) = Span.summing(baseMonths, baseValues)
         let pairing = LikeForLike(currentLength: currentMonths.count, baseLength: baseMonths.count) { index in
             (currentValues[index] != nil, baseValues[index] != nil)
         }
@@ -76,39 +79,20 @@ public struct GrowthFigure: Codable, Sendable {
             LikeForLike.LeftOut(current: Self.dash(currentMonths[$0.index]), base: Self.dash(baseMonths[$0.index]), missingIn: $0.missingIn)
         }
         self.complete = current.monthsMissing.isEmpty && base.monthsMissing.isEmpty
-        self.reason = nil
-        self.comparedCurrent = nil
-        self.comparedBase = nil
+        // The sums compared: the whole spans (of any lengths) when complete, else the pairs.
+        let now = self.complete ? currentTotal : pairing.compared.reduce(Int64(0)) { $0 + currentValues[$1]! }
+        let then = self.complete ? baseTotal : pairing.compared.reduce(Int64(0)) { $0 + baseValues[$1]! }
         if self.complete {
-            // Whole spans, of any lengths.
-            let now = currentValues.reduce(Int64(0)) { $0 + ($1 ?? 0) }
-            let then = baseValues.reduce(Int64(0)) { $0 + ($1 ?? 0) }
-            self.comparedCurrent = current.value
-            self.comparedBase = base.value
-            self.basis = .wholeSpan
-            self.changePercent = Milli.percentChange(from: then, to: now)
             // Every month counts; spans of different lengths have no pairs to name.
             self.monthsCompared = currentMonths.count
-        } else if !pairing.aligned {
-            self.basis = .none
-            self.changePercent = nil
-            self.reason = .spansDifferInLength
-        } else if pairing.compared.isEmpty {
-            self.basis = .none
-            self.changePercent = nil
-            self.reason = .noCommonMonth
-        } else {
-            let now = pairing.compared.reduce(Int64(0)) { $0 + currentValues[$1]! }
-            let then = pairing.compared.reduce(Int64(0)) { $0 + baseValues[$1]! }
-            self.comparedCurrent = Milli.format(now)
-            self.comparedBase = Milli.format(then)
-            self.basis = .likeForLike
-            self.changePercent = Milli.percentChange(from: then, to: now)
         }
-        if self.basis != .none, self.changePercent == nil {
-            self.basis = .none
-            self.reason = .zeroBase
-        }
+        (self.basis, self.reason) = GrowthBasis.decide(
+            complete: self.complete, aligned: pairing.aligned, monthsCompared: self.monthsCompared, comparedBase: then
+        )
+        let sums = self.complete || (pairing.aligned && !pairing.compared.isEmpty)
+        self.comparedCurrent = sums ? Milli.format(now) : nil
+        self.comparedBase = sums ? Milli.format(then) : nil
+        self.changePercent = self.basis == .none ? nil : Milli.percentChange(from: then, to: now)
     }
 
     /// YYYYMM as YYYY-MM.
@@ -156,26 +140,23 @@ public struct MirrorFigure: Codable, Sendable {
     ) {
         let x = months.map(exported)
         let m = months.map(imported)
-        func side(_ who: (reporter: String, partner: String), flow: String, _ values: [Int64?], compared: [Int]) -> Side {
-            let covered = values.indices.filter { values[$0] != nil }
+        let both = months.indices.filter { x[$0] != nil && m[$0] != nil }
+        let exportsCompared = both.reduce(Int64(0)) { $0 + x[$1]! }
+        let importsCompared = both.reduce(Int64(0)) { $0 + m[$1]! }
+        func side(_ who: (reporter: String, partner: String), flow: String, _ values: [Int64?], compared: Int64) -> Side {
+            let whole = GrowthFigure.Span.summing(months, values).span
             return Side(
-                reporter: who.reporter, partner: who.partner, flow: flow,
-                value: covered.isEmpty ? nil : Milli.format(covered.reduce(0) { $0 + values[$1]! }),
-                valueCompared: compared.isEmpty ? nil : Milli.format(compared.reduce(0) { $0 + values[$1]! }),
-                monthsCovered: covered.map { GrowthFigure.dash(months[$0]) },
-                monthsMissing: values.indices.filter { values[$0] == nil }.map { GrowthFigure.dash(months[$0]) }
+                reporter: who.reporter, partner: who.partner, flow: flow, value: whole.value,
+                valueCompared: both.isEmpty ? nil : Milli.format(compared), monthsCovered: whole.monthsCovered, monthsMissing: whole.monthsMissing
             )
         }
-        let both = months.indices.filter { x[$0] != nil && m[$0] != nil }
         self.source = source
-        self.exports = side(exporter, flow: "X", x, compared: both)
-        self.imports = side(importer, flow: "M", m, compared: both)
+        self.exports = side(exporter, flow: "X", x, compared: exportsCompared)
+        self.imports = side(importer, flow: "M", m, compared: importsCompared)
         self.monthsCompared = both.map { GrowthFigure.dash(months[$0]) }
         self.monthsAsked = months.count
         self.onlyExports = months.indices.filter { x[$0] != nil && m[$0] == nil }.map { GrowthFigure.dash(months[$0]) }
         self.onlyImports = months.indices.filter { x[$0] == nil && m[$0] != nil }.map { GrowthFigure.dash(months[$0]) }
-        let exportsCompared = both.reduce(Int64(0)) { $0 + x[$1]! }
-        let importsCompared = both.reduce(Int64(0)) { $0 + m[$1]! }
         self.gap = both.isEmpty ? nil : Milli.format(importsCompared - exportsCompared)
         self.ratio = both.isEmpty ? nil : Milli.ratio(importsCompared, exportsCompared)
         self.synthetic = synthetic

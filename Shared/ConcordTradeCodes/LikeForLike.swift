@@ -64,9 +64,6 @@ public struct LikeForLike: Sendable, Equatable {
             }
         }
     }
-
-    /// Every month of both spans has data.
-    public var complete: Bool { self.aligned && self.gaps.isEmpty }
 }
 
 /// How a growth figure was reached: over the whole span (both spans complete), like for like over
@@ -75,6 +72,23 @@ public enum GrowthBasis: String, Codable, Sendable {
     case wholeSpan = "whole-span"
     case likeForLike = "like-for-like"
     case none
+
+    /// The rule, in one place for one series and for every series at once: the whole spans
+    /// when both are complete; else the months both have, when the spans pair month by month and
+    /// share one at least; never over a zero base.
+    public static func decide(complete: Bool, aligned: Bool, monthsCompared: Int, comparedBase: Int64) -> (basis: GrowthBasis, reason: NoFigureReason?) {
+        let basis: GrowthBasis
+        if complete {
+            basis = .wholeSpan
+        } else if !aligned {
+            return (.none, .spansDifferInLength)
+        } else if monthsCompared == 0 {
+            return (.none, .noCommonMonth)
+        } else {
+            basis = .likeForLike
+        }
+        return comparedBase == 0 ? (.none, .zeroBase) : (basis, nil)
+    }
 }
 
 /// Why no growth figure could be given.
