@@ -50,7 +50,6 @@ let package = Package(
             name: "ConcordTLS",
             dependencies: [
                 "ConcordProtocol",
-                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -139,7 +138,7 @@ let package = Package(
         .target(
             name: "ConcordRecords",
             dependencies: [
-                "ConcordFields", "ConcordProtocol", "ConcordServer", "ConcordStorage", "ConcordTLS",
+                "ConcordFields", "ConcordProtocol", "ConcordStorage",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -154,7 +153,7 @@ let package = Package(
         .target(
             name: "ConcordPool",
             dependencies: [
-                "ConcordBalancer", "ConcordClient", "ConcordProtocol", "ConcordServer", "ConcordTLS",
+                "ConcordBalancer", "ConcordClient", "ConcordProtocol", "ConcordTLS",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -171,9 +170,11 @@ let package = Package(
             name: "ConcordDataService",
             dependencies: [
                 "ConcordRecords", "ConcordServer", "ConcordServiceRuntime", "ConcordStorage", "ConcordProtocol", "ConcordPool", "ConcordTLS",
+                "ConcordFields",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "Shared/ConcordDataService",
@@ -240,9 +241,7 @@ let package = Package(
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
             ],
             path: "Services/ConcordCLI",
             swiftSettings: swiftSettings
@@ -252,13 +251,11 @@ let package = Package(
             dependencies: [
                 "ConcordServer", "ConcordClient", "ConcordTLS", "ConcordServiceRuntime", "ConcordProtocol", "ConcordBalancer",
                 "ConcordPool",
-                .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "Services/Gateway",
             swiftSettings: swiftSettings
@@ -314,12 +311,23 @@ let package = Package(
         ),
         .testTarget(
             name: "TradeMetricsTests",
-            dependencies: ["TradeMetrics", "Participants", "ConcordDataService", "ConcordTradeCodes", "ConcordPool", "ConcordStorage", "ConcordTestSupport",
-                           "ConcordClient", "ConcordProtocol", "ConcordTLS", "ConcordRecords", "ConcordFields", "ConcordServer",
-                           .product(name: "Logging", package: "swift-log"),
-                           .product(name: "NIOCore", package: "swift-nio"),
-                           .product(name: "NIOPosix", package: "swift-nio")],
+            dependencies: ["TradeMetrics", "Participants", "ConcordTradeCodes", "ConcordTestSupport",
+                           "ConcordProtocol", "ConcordRecords"],
             path: "Tests/TradeMetricsTests",
+            swiftSettings: swiftSettings
+        ),
+        // The connection's decisions and the router, with no sockets.
+        .testTarget(
+            name: "ConcordServerTests",
+            dependencies: ["ConcordServer", "ConcordProtocol", "ConcordTLS", .product(name: "NIOCore", package: "swift-nio")],
+            path: "Tests/ConcordServerTests",
+            swiftSettings: swiftSettings
+        ),
+        // The pool's decisions on a fake clock: no sockets, no sleeps.
+        .testTarget(
+            name: "ConcordPoolTests",
+            dependencies: ["ConcordPool", "ConcordBalancer", "ConcordProtocol", .product(name: "NIOCore", package: "swift-nio")],
+            path: "Tests/ConcordPoolTests",
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -330,27 +338,22 @@ let package = Package(
         ),
         .testTarget(
             name: "AgreementsTests",
-            dependencies: ["Agreements", "Participants", "ConcordDataService", "ConcordPool", "ConcordStorage", "ConcordTestSupport",
-                           "ConcordClient", "ConcordProtocol", "ConcordTLS", "ConcordRecords", "ConcordFields", "ConcordServer",
-                           .product(name: "Logging", package: "swift-log"),
-                           .product(name: "NIOCore", package: "swift-nio"),
-                           .product(name: "NIOPosix", package: "swift-nio")],
+            dependencies: ["Agreements", "Participants", "ConcordStorage", "ConcordTestSupport",
+                           "ConcordClient", "ConcordProtocol", "ConcordRecords",
+                           .product(name: "NIOCore", package: "swift-nio")],
             path: "Tests/AgreementsTests",
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "ParticipantsTests",
             dependencies: ["Participants", "ConcordStorage", "ConcordTestSupport", "ConcordClient", "ConcordProtocol",
-                           "ConcordTLS", "ConcordRecords", "ConcordFields", "ConcordServer",
-                           .product(name: "Logging", package: "swift-log"),
-                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+                           "ConcordTLS", "ConcordRecords", "ConcordFields", "ConcordServer"],
             path: "Tests/ParticipantsTests",
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "ConcordStorageTests",
-            dependencies: ["ConcordStorage", "ConcordTestSupport", "ConcordProtocol",
-                           .product(name: "Logging", package: "swift-log")],
+            dependencies: ["ConcordStorage", "ConcordTestSupport", "ConcordProtocol"],
             path: "Tests/ConcordStorageTests",
             swiftSettings: swiftSettings
         ),
@@ -385,7 +388,6 @@ let package = Package(
         .testTarget(
             name: "ConcordIntegrationTests",
             dependencies: ["ConcordTestSupport", "ConcordServer", "ConcordClient", "ConcordTLS", "ConcordProtocol", "Gateway", "ConcordPool",
-                           .product(name: "NIOSSL", package: "swift-nio-ssl"),
                            .product(name: "X509", package: "swift-certificates"),
                            .product(name: "NIOPosix", package: "swift-nio"),
                            .product(name: "NIOEmbedded", package: "swift-nio"),

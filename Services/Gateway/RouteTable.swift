@@ -114,16 +114,14 @@ struct RouteTable: Sendable {
             }
             if !pool.knowsVerbs {
                 // No replica has said what its verbs are yet (the gateway has just started):
-                // ask one before deciding roles and retries, rather than treat every verb as a
-                // write meanwhile.
-                Task {
-                    await pool.learnVerbs()
+                // the pool asks one before roles and retries are decided, rather than treat
+                // every verb as a write meanwhile.
+                return pool.whenVerbsKnown {
                     // Forwarding lives on the request's event loop.
                     context.eventLoop.execute {
                         Self.authorizeAndForward(request, context: context, pool: pool, authority: authority, limiter: limiter, answer: answer)
                     }
                 }
-                return
             }
             Self.authorizeAndForward(request, context: context, pool: pool, authority: authority, limiter: limiter, answer: answer)
         })

@@ -1,7 +1,6 @@
 import ConcordBalancer
 import ConcordClient
 import ConcordProtocol
-import ConcordServer
 import ConcordTLS
 import Logging
 import NIOConcurrencyHelpers
@@ -29,6 +28,10 @@ public struct PoolSettings: Sendable {
 /// replica, least outstanding requests over two random choices, passive outlier ejection and
 /// active health checks, retries of safe requests on another replica within a budget, and a
 /// bound on pending requests. Bodies pass through as bytes.
+///
+/// Every decision is `PoolState`'s, kept under one lock with the connections; this class only
+/// performs what it returns. A forwarded request takes the lock twice: once to be admitted and
+/// sent, once with its answer (and, for a retry, where to send it next).
 public final class ServicePool: Sendable {
     public let service: String
     public let configured: [Endpoint]
@@ -38,95 +41,15 @@ public final class ServicePool: Sendable {
     private let eventLoopGroup: any EventLoopGroup
     private let logger: Logger
 
-    private struct State {
-        var replicas: ReplicaSet<Endpoint>
+    /// The machine, and what performing its actions needs: a connection per replica, and the
+    /// callers waiting for the verbs lookup.
+    fileprivate struct Locked {
+        var machine: PoolState
         var clients: [Endpoint: ConcordClient] = [:]
-        var active = 0
-        var activeRetries = 0
-        /// For replica choices and trace ids: fast (no system call per request), seeded from the
-        /// system's generator.
-        var generator = SplitMix64(seed: UInt64.random(in: .min ... .max))
-        var isClosed = false
+        var verbWaiters: [@Sendable () -> Void] = []
     }
 
-    private let state: NIOLockedValueBox<State>
-
-    /// What the service says each of its verbs is, merged over its replicas (learned from the
-    /// `verbs` built-in at every health check). Apart from `state`: read on every request.
-    private let catalogue = NIOLockedValueBox(Catalogue())
-
-    struct Catalogue: Sendable {
-        var byReplica: [Endpoint: [String: VerbKind]] = [:]
-        /// The one on-demand lookup in flight, which every request waiting on it shares.
-        var learning: Task<Void, Never>?
-        /// Every replica's verbs; where replicas disagree (a rolling upgrade), write wins.
-        var merged: [String: VerbKind] = [:]
-        var learned: Bool { !self.byReplica.isEmpty }
-
-        mutating func set(_ verbs: [String: VerbKind], from endpoint: Endpoint) {
-            guard self.byReplica[endpoint] != verbs else { return }
-            self.byReplica[endpoint] = verbs
-            self.merge()
-        }
-
-        mutating func forget(_ endpoint: Endpoint) {
-            guard self.byReplica.removeValue(forKey: endpoint) != nil else { return }
-            self.merge()
-        }
-
-        private mutating func merge() {
-            self.merged = self.byReplica.values.reduce(into: [:]) { merged, verbs in
-                merged.merge(verbs) { first, second in first == .write || second == .write ? .write : first }
-            }
-        }
-    }
-
-    /// The kind the service declared for `verb`; a verb it has not declared counts as a write
-    /// (the safe side: it needs a writer's role and is not repeated without an idempotency key).
-    public func kind(of verb: String) -> VerbKind {
-        self.catalogue.withLockedValue { $0.merged[verb] } ?? .write
-    }
-
-    /// Whether any replica has said what its verbs are yet.
-    public var knowsVerbs: Bool { self.catalogue.withLockedValue { $0.learned } }
-
-    /// Asks replicas for their verbs now (before the first health check has, say), one after
-    /// another until one answers. Concurrent callers share one lookup.
-    public func learnVerbs() async {
-        let task = self.catalogue.withLockedValue { state -> Task<Void, Never> in
-            if let learning = state.learning { return learning }
-            let learning = Task { await self.askReplicasForVerbs() }
-            state.learning = learning
-            return learning
-        }
-        await task.value
-        self.catalogue.withLockedValue { $0.learning = nil }
-    }
-
-    private func askReplicasForVerbs() async {
-        var tried: Set<Endpoint> = []
-        while !self.knowsVerbs, let (endpoint, client) = self.pick(excluding: tried) {
-            tried.insert(endpoint)
-            await self.learnVerbs(from: endpoint, client: client)
-            self.finished(endpoint, success: self.catalogue.withLockedValue { $0.byReplica[endpoint] != nil })
-        }
-    }
-
-    private func learnVerbs(from endpoint: Endpoint, client: ConcordClient) async {
-        var metadata = Metadata()
-        metadata.deadline = self.settings.healthTimeout
-        guard let body = try? await client.call("verbs", metadata: metadata),
-              let catalogue = try? JSONBody.decode(VerbCatalogue.self, from: body)
-        else { return }
-        let changed = self.catalogue.withLockedValue { state in
-            let before = state.byReplica[endpoint]
-            state.set(catalogue.verbs, from: endpoint)
-            return before != catalogue.verbs
-        }
-        if changed {
-            self.logger.info("learned the service's verbs", metadata: [LogKey.replica: "\(endpoint)", LogKey.verbs: "\(catalogue.verbs.count)"])
-        }
-    }
+    fileprivate let locked: NIOLockedValueBox<Locked>
 
     public init(
         service: String,
@@ -147,7 +70,74 @@ public final class ServicePool: Sendable {
         logger[metadataKey: LogKey.service] = "\(service)"
         self.logger = logger
         // Address literals are replicas from the start; names join when first resolved.
-        self.state = NIOLockedValueBox(State(replicas: ReplicaSet(addresses: endpoints.filter(\.isAddressLiteral), policy: settings.policy)))
+        self.locked = NIOLockedValueBox(Locked(machine: PoolState(
+            service: service, settings: settings, addresses: endpoints.filter(\.isAddressLiteral),
+            seed: UInt64.random(in: .min ... .max)
+        )))
+    }
+
+    // MARK: Verbs
+
+    /// The kind the service declared for `verb`; a verb it has not declared counts as a write.
+    public func kind(of verb: String) -> VerbKind {
+        self.locked.withLockedValue { $0.machine.kind(of: verb) }
+    }
+
+    /// Whether any replica has said what its verbs are yet.
+    public var knowsVerbs: Bool { self.locked.withLockedValue { $0.machine.verbs.learned } }
+
+    /// Calls `then` once the service's verbs are known, or once no replica is left to ask
+    /// (the first requests after a start, before a health check has learned them). Concurrent
+    /// callers share one lookup, which asks one replica after another.
+    public func whenVerbsKnown(_ then: @escaping @Sendable () -> Void) {
+        let needed = self.locked.withLockedValue { state -> PoolState.VerbsNeeded in
+            let needed = state.machine.needVerbs(now: .now)
+            if needed != .proceed { state.verbWaiters.append(then) }
+            return needed
+        }
+        switch needed {
+        case .proceed: then()
+        case .wait: break
+        case .ask(let endpoint): self.askVerbs(endpoint)
+        }
+    }
+
+    /// Waits until the service's verbs are known or no replica is left to ask.
+    public func learnVerbs() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            self.whenVerbsKnown { continuation.resume() }
+        }
+    }
+
+    private func askVerbs(_ endpoint: Endpoint) {
+        guard let client = self.client(for: endpoint) else {
+            return self.verbsAnswered(by: endpoint, nil, forLookup: true)
+        }
+        var metadata = Metadata()
+        metadata.deadline = self.settings.healthTimeout
+        client.send(Request(id: "verbs", verb: "verbs", metadata: metadata, body: Request.emptyBody)) { result in
+            self.verbsAnswered(by: endpoint, Self.catalogue(in: result), forLookup: true)
+        }
+    }
+
+    private static func catalogue(in result: Result<Response, ConcordError>) -> [String: VerbKind]? {
+        guard case .success(let response) = result, case .ok(let body) = response.outcome else { return nil }
+        return (try? JSONBody.decode(VerbCatalogue.self, from: body))?.verbs
+    }
+
+    private func verbsAnswered(by endpoint: Endpoint, _ catalogue: [String: VerbKind]?, forLookup: Bool) {
+        let (changed, next, events, waiters) = self.locked.withLockedValue { state in
+            let (changed, next, events) = state.machine.verbsAnswered(by: endpoint, catalogue, forLookup: forLookup, now: .now)
+            var waiters: [@Sendable () -> Void] = []
+            if next == .done { swap(&waiters, &state.verbWaiters) }
+            return (changed, next, events, waiters)
+        }
+        if changed, let catalogue {
+            self.logger.info("learned the service's verbs", metadata: [LogKey.replica: "\(endpoint)", LogKey.verbs: "\(catalogue.count)"])
+        }
+        self.perform(events)
+        for waiter in waiters { waiter() }
+        if case .ask(let next)? = next { self.askVerbs(next) }
     }
 
     // MARK: Forwarding
@@ -171,22 +161,24 @@ public final class ServicePool: Sendable {
         eventLoop: any EventLoop,
         answer: @escaping @Sendable (Result<ByteBuffer, ConcordError>) -> Void
     ) {
-        let needsTrace = request.metadata.trace == nil
-        let admitted = self.state.withLockedValue { state -> (Bool, trace: String?) in
-            guard state.active < self.settings.maxPending else { return (false, nil) }
-            state.active += 1
-            return (true, needsTrace ? Self.newTraceParent(using: &state.generator) : nil)
-        }
-        guard admitted.0 else {
-            self.stats.record(.zero, error: .unavailable, retries: 0)
-            return answer(.failure(ConcordError(
-                .unavailable,
-                "\(self.service) has \(self.settings.maxPending) requests pending, its bound; retry shortly"
-            )))
-        }
-        var deadline = deadline
+        let now = ContinuousClock.now
+        var until = now + Duration.nanoseconds((deadline - .now()).nanoseconds)
         if request.metadata.deadlineMilliseconds == nil {
-            deadline = min(deadline, .now() + .milliseconds(self.settings.defaultDeadline.wholeMilliseconds))
+            until = min(until, now + self.settings.defaultDeadline)
+        }
+        let admission = self.locked.withLockedValue { state -> Step in
+            switch state.machine.admit(
+                retrySafe: PoolState.isRetrySafe(request, kind: kind), deadline: until,
+                needsTrace: request.metadata.trace == nil, now: now
+            ) {
+            case .refuse(let error):
+                return .refused(error)
+            case .fail(let attempt, let error):
+                return .finish(attempt, .failure(error))
+            case .send(var attempt, let endpoint, let remaining, let trace):
+                let next = self.connect(.send(endpoint, remaining: remaining), attempt: &attempt, in: &state, now: now)
+                return next.withTrace(trace)
+            }
         }
         // The service trusts the gateway (mutual TLS); the client's token stops here. A request
         // without a trace gets one, so the gateway's and the service's logs share it.
@@ -194,14 +186,52 @@ public final class ServicePool: Sendable {
         outgoing.metadata.auth = nil
         outgoing.metadata.actor = actor?.name
         outgoing.metadata.actorRole = actor?.role
-        if let trace = admitted.trace {
-            outgoing.metadata.trace = trace
+        switch admission {
+        case .refused(let error):
+            self.stats.record(.zero, error: error.code, retries: 0)
+            answer(.failure(error))
+        case .finish(let attempt, let result):
+            Forwarding(pool: self, request: outgoing, attempt: attempt, eventLoop: eventLoop, answer: answer).finish(result)
+        case .send(let attempt, let endpoint, let client, let remaining, let trace):
+            if let trace { outgoing.metadata.trace = trace }
+            Forwarding(pool: self, request: outgoing, attempt: attempt, eventLoop: eventLoop, answer: answer)
+                .send(to: endpoint, client: client, remaining: remaining)
         }
-        let forwarding = Forwarding(
-            pool: self, request: outgoing, deadline: deadline, retrySafe: Self.isRetrySafe(request, kind: kind),
-            eventLoop: eventLoop, answer: answer
-        )
-        forwarding.attempt()
+    }
+
+    /// What forwarding does next, with the connection to use.
+    fileprivate enum Step {
+        case refused(ConcordError)
+        case finish(PoolState.Attempt, Result<ByteBuffer, ConcordError>)
+        case send(PoolState.Attempt, Endpoint, ConcordClient, remaining: Duration, trace: String?)
+
+        func withTrace(_ trace: String?) -> Step {
+            guard case .send(let attempt, let endpoint, let client, let remaining, _) = self else { return self }
+            return .send(attempt, endpoint, client, remaining: remaining, trace: trace)
+        }
+    }
+
+    /// Turns the machine's `next` into a connection to send on; a replica that cannot be given
+    /// one counts as failed and the machine chooses again. Called under the lock.
+    fileprivate func connect(
+        _ next: PoolState.Next, attempt: inout PoolState.Attempt, in state: inout Locked, now: ContinuousClock.Instant
+    ) -> Step {
+        var next = next
+        while true {
+            switch next {
+            case .finish(let error):
+                return .finish(attempt, .failure(error))
+            case .send(let endpoint, let remaining):
+                if let client = self.client(for: endpoint, in: &state) {
+                    return .send(attempt, endpoint, client, remaining: remaining, trace: nil)
+                }
+                let (again, events) = state.machine.unreachable(&attempt, endpoint, now: now)
+                // Logged, and a drained replica's (absent) connection forgotten; nothing to close.
+                self.log(events)
+                _ = self.takeRemoved(events, from: &state)
+                next = again
+            }
+        }
     }
 
     /// Calls `verb` on a replica as the gateway forwards a request: a replica chosen by least
@@ -214,32 +244,23 @@ public final class ServicePool: Sendable {
     public func call(
         _ verb: String, body: ByteBuffer, metadata: Metadata = Metadata(), actor: (name: String, role: String)? = nil, deadline: Duration
     ) async throws(ConcordError) -> ByteBuffer {
-        if !self.knowsVerbs { await self.learnVerbs() }
-        let eventLoop = self.eventLoopGroup.any()
+        let until = NIODeadline.now() + TimeAmount(deadline)
         let request = Request(id: "call", verb: verb, metadata: metadata, body: body)
-        let kind = self.kind(of: verb)
         let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<ByteBuffer, ConcordError>, Never>) in
-            eventLoop.execute {
-                self.forward(request, kind: kind, actor: actor, deadline: .now() + TimeAmount(deadline), eventLoop: eventLoop) { result in
-                    continuation.resume(returning: result)
+            self.whenVerbsKnown {
+                let eventLoop = self.eventLoopGroup.any()
+                eventLoop.execute {
+                    self.forward(request, kind: self.kind(of: verb), actor: actor, deadline: until, eventLoop: eventLoop) { result in
+                        continuation.resume(returning: result)
+                    }
                 }
             }
         }
         return try result.get()
     }
 
-    /// A new W3C `traceparent` (version 00, sampled), for a request that brought none, so the
-    /// gateway's and the service's logs (and the audit trail) share it.
-    static func newTraceParent(using generator: inout some RandomNumberGenerator) -> String {
-        TraceContext(
-            traceID: .random(using: &generator), spanID: .random(using: &generator), flags: .sampled, state: TraceState()
-        ).traceParentHeaderValue
-    }
-
     /// Reads are safe to send twice; so is a write that carries an idempotency key.
-    static func isRetrySafe(_ request: Request, kind: VerbKind) -> Bool {
-        request.metadata.idempotencyKey != nil || kind != .write
-    }
+    static func isRetrySafe(_ request: Request, kind: VerbKind) -> Bool { PoolState.isRetrySafe(request, kind: kind) }
 
     /// Logged at debug level with the request's ids: a retry is routine, not a problem.
     fileprivate func logRetry(_ request: Request, from endpoint: Endpoint, after error: ConcordError) {
@@ -249,78 +270,26 @@ public final class ServicePool: Sendable {
         ])
     }
 
-    /// What an answer says about the replica, and whether another replica might do better.
-    struct Verdict {
-        var replicaIsFine: Bool
-        var retryable: Bool
-
-        init(_ outcome: Response.Outcome) {
-            switch outcome {
-            case .ok:
-                self.replicaIsFine = true
-                self.retryable = false
-            case .error(let error):
-                switch error.code {
-                case .unavailable:
-                    // Unreachable, closed, draining, or its store is down: try elsewhere.
-                    self.replicaIsFine = false
-                    self.retryable = true
-                case .deadlineExceeded, .internal:
-                    self.replicaIsFine = false
-                    self.retryable = false
-                default:
-                    // not_found, conflict, bad_request...: the replica works; that is the answer.
-                    self.replicaIsFine = true
-                    self.retryable = false
-                }
+    /// A replica answered (or failed to answer) a forwarded request: the machine decides what
+    /// comes next; returns it with the connection for a retry, and closes drained replicas.
+    fileprivate func answered(
+        _ attempt: inout PoolState.Attempt, by endpoint: Endpoint, _ result: Result<Response, ConcordError>
+    ) -> (Step, retriedAfter: ConcordError?) {
+        let (step, after, events, closing) = self.locked.withLockedValue { state in
+            let now = ContinuousClock.now
+            let (decision, events) = state.machine.answered(&attempt, by: endpoint, result, now: now)
+            let closing = self.takeRemoved(events, from: &state)
+            switch decision {
+            case .finish(let result):
+                return (Step.finish(attempt, result), ConcordError?.none, events, closing)
+            case .retry(let next, let remaining, let error):
+                let step = self.connect(.send(next, remaining: remaining), attempt: &attempt, in: &state, now: now)
+                return (step, error, events, closing)
             }
-        }
-    }
-
-    fileprivate func pick(excluding tried: Set<Endpoint>) -> (Endpoint, ConcordClient)? {
-        self.state.withLockedValue { state in
-            guard !state.isClosed, let endpoint = state.replicas.pick(excluding: tried, now: .now, using: &state.generator) else {
-                return nil
-            }
-            if let client = state.clients[endpoint] { return (endpoint, client) }
-            do {
-                let client = try self.makeClient(endpoint)
-                state.clients[endpoint] = client
-                return (endpoint, client)
-            } catch {
-                // Only a TLS setup error gets here, and it would fail for every replica.
-                self.logger.error("cannot create a client", metadata: [LogKey.replica: "\(endpoint)", LogKey.error: "\(error)"])
-                _ = state.replicas.finished(endpoint, success: false, now: .now)
-                return nil
-            }
-        }
-    }
-
-    fileprivate func takeRetrySlot() -> Bool {
-        self.state.withLockedValue { state in
-            guard self.settings.retryBudget.allows(activeRequests: state.active, activeRetries: state.activeRetries) else {
-                return false
-            }
-            state.activeRetries += 1
-            return true
-        }
-    }
-
-    fileprivate func finished(_ endpoint: Endpoint, success: Bool) {
-        let (events, closing) = self.state.withLockedValue { state in
-            let events = state.replicas.finished(endpoint, success: success, now: .now)
-            return (events, self.takeRemoved(events, from: &state))
         }
         self.log(events)
         Self.close(closing)
-    }
-
-    /// A forwarded request has its answer: it no longer counts as pending, nor as a retry.
-    fileprivate func release(holdingRetrySlot: Bool) {
-        self.state.withLockedValue { state in
-            state.active -= 1
-            if holdingRetrySlot { state.activeRetries -= 1 }
-        }
+        return (step, after)
     }
 
     // MARK: Maintenance
@@ -334,12 +303,12 @@ public final class ServicePool: Sendable {
             } catch {
                 // Keep what we had for this name: a resolver hiccup must not empty the pool.
                 self.logger.warning("name resolution failed", metadata: [LogKey.error: "\(error)"])
-                let known = self.state.withLockedValue { $0.replicas.replicas.filter { !$0.isDraining }.map(\.address) }
+                let known = self.locked.withLockedValue { $0.machine.checkTargets }
                 addresses += known.filter { $0.port == endpoint.port && !self.configured.contains($0) }
             }
         }
-        let (added, events, closing) = self.state.withLockedValue { state in
-            let update = state.replicas.update(addresses: addresses)
+        let (added, events, closing) = self.locked.withLockedValue { state in
+            let update = state.machine.update(addresses: addresses)
             return (update.added, update.events, self.takeRemoved(update.events, from: &state))
         }
         for endpoint in added {
@@ -349,11 +318,10 @@ public final class ServicePool: Sendable {
         Self.close(closing)
     }
 
-    /// Asks every replica `ready`; readmits ejected replicas whose time is up.
+    /// Asks every replica `ready`, and what its verbs are; readmits ejected replicas whose time
+    /// is up.
     public func checkHealth() async {
-        let targets = self.state.withLockedValue { state in
-            state.replicas.replicas.filter { !$0.isDraining }.map(\.address)
-        }
+        let targets = self.locked.withLockedValue { $0.machine.checkTargets }
         await withTaskGroup(of: (Endpoint, Bool).self) { group in
             for endpoint in targets {
                 group.addTask {
@@ -361,25 +329,41 @@ public final class ServicePool: Sendable {
                     var metadata = Metadata()
                     metadata.deadline = self.settings.healthTimeout
                     let healthy = (try? await client.call("ready", metadata: metadata)) != nil
-                    if healthy { await self.learnVerbs(from: endpoint, client: client) }
+                    if healthy {
+                        let answer = await withCheckedContinuation { continuation in
+                            client.send(Request(id: "verbs", verb: "verbs", metadata: metadata, body: Request.emptyBody)) {
+                                continuation.resume(returning: $0)
+                            }
+                        }
+                        self.verbsAnswered(by: endpoint, Self.catalogue(in: answer), forLookup: false)
+                    }
                     return (endpoint, healthy)
                 }
             }
             for await (endpoint, healthy) in group {
-                let events = self.state.withLockedValue { $0.replicas.checked(endpoint, healthy: healthy, now: .now) }
+                let events = self.locked.withLockedValue { $0.machine.checked(endpoint, healthy: healthy, now: .now) }
                 self.log(events)
             }
         }
-        let events = self.state.withLockedValue { $0.replicas.expireEjections(now: .now) }
+        let events = self.locked.withLockedValue { $0.machine.expireEjections(now: .now) }
         self.log(events)
     }
 
     private func client(for endpoint: Endpoint) -> ConcordClient? {
-        self.state.withLockedValue { state in
-            if let client = state.clients[endpoint] { return client }
-            guard let client = try? self.makeClient(endpoint) else { return nil }
+        self.locked.withLockedValue { self.client(for: endpoint, in: &$0) }
+    }
+
+    /// The one connection to `endpoint`, made on first use. Only a TLS setup error fails it, and
+    /// that would fail for every replica.
+    private func client(for endpoint: Endpoint, in state: inout Locked) -> ConcordClient? {
+        if let client = state.clients[endpoint] { return client }
+        do {
+            let client = try self.makeClient(endpoint)
             state.clients[endpoint] = client
             return client
+        } catch {
+            self.logger.error("cannot create a client", metadata: [LogKey.replica: "\(endpoint)", LogKey.error: "\(error)"])
+            return nil
         }
     }
 
@@ -398,8 +382,8 @@ public final class ServicePool: Sendable {
 
     /// Closes every connection; later requests get `unavailable`.
     public func close() async {
-        let clients = self.state.withLockedValue { state in
-            state.isClosed = true
+        let clients = self.locked.withLockedValue { state in
+            state.machine.close()
             defer { state.clients = [:] }
             return Array(state.clients.values)
         }
@@ -408,27 +392,35 @@ public final class ServicePool: Sendable {
 
     /// Replicas as the stats verb shows them.
     public var status: [ReplicaSet<Endpoint>.Replica] {
-        self.state.withLockedValue { $0.replicas.replicas }
+        self.locked.withLockedValue { $0.machine.replicas.replicas }
     }
 
-    public var pending: Int { self.state.withLockedValue { $0.active } }
+    public var pending: Int { self.locked.withLockedValue { $0.machine.active } }
 
-    // MARK: Helpers
+    // MARK: Performing events
 
-    private func takeRemoved(_ events: [ReplicaSet<Endpoint>.Event], from state: inout State) -> [ConcordClient] {
+    /// The connections of replicas the machine has dropped (drained, then removed).
+    fileprivate func takeRemoved(_ events: [ReplicaSet<Endpoint>.Event], from state: inout Locked) -> [ConcordClient] {
         events.compactMap { event in
             guard case .removed(let endpoint) = event else { return nil }
-            self.catalogue.withLockedValue { $0.forget(endpoint) }
             return state.clients.removeValue(forKey: endpoint)
         }
     }
 
-    private static func close(_ clients: [ConcordClient]) {
+    fileprivate static func close(_ clients: [ConcordClient]) {
         guard !clients.isEmpty else { return }
         Task { for client in clients { await client.close() } }
     }
 
-    private func log(_ events: [ReplicaSet<Endpoint>.Event]) {
+    /// Logs replica events and closes the connections of removed replicas.
+    private func perform(_ events: [ReplicaSet<Endpoint>.Event]) {
+        guard !events.isEmpty else { return }
+        let closing = self.locked.withLockedValue { self.takeRemoved(events, from: &$0) }
+        self.log(events)
+        Self.close(closing)
+    }
+
+    fileprivate func log(_ events: [ReplicaSet<Endpoint>.Event]) {
         for event in events {
             switch event {
             case .ejected(let endpoint, _, let ejections):
@@ -448,46 +440,30 @@ public final class ServicePool: Sendable {
     }
 }
 
-/// One request on its way through a pool: tries replicas in turn until one answers, a retry is
-/// not allowed, or the deadline passes. Lives on the caller's event loop; each attempt's answer
-/// is hopped back to it.
+/// One request on its way through a pool, on the caller's event loop: it sends where the
+/// pool's machine says, hands each answer back to it, and answers the caller when told to.
 private final class Forwarding {
     let pool: ServicePool
     let request: Request
-    let deadline: NIODeadline
-    let retrySafe: Bool
     let eventLoop: any EventLoop
     let answer: @Sendable (Result<ByteBuffer, ConcordError>) -> Void
-    private let start = NIODeadline.now()
-    private var tried: Set<Endpoint> = []
-    /// One budget slot per request, however many retries it makes, released when it ends.
-    private var holdsRetrySlot = false
-    private var retries = 0
-    /// What the last replica tried said: the answer when no other replica is left to try.
-    private var lastError: ConcordError?
+    private var attempt: PoolState.Attempt
+    private let start = ContinuousClock.now
 
     init(
-        pool: ServicePool, request: Request, deadline: NIODeadline, retrySafe: Bool, eventLoop: any EventLoop,
+        pool: ServicePool, request: Request, attempt: PoolState.Attempt, eventLoop: any EventLoop,
         answer: @escaping @Sendable (Result<ByteBuffer, ConcordError>) -> Void
     ) {
         self.pool = pool
         self.request = request
-        self.deadline = deadline
-        self.retrySafe = retrySafe
+        self.attempt = attempt
         self.eventLoop = eventLoop
         self.answer = answer
     }
 
-    func attempt() {
-        let remaining = self.deadline - .now()
-        guard remaining > .zero else {
-            return self.finish(.failure(ConcordError(.deadlineExceeded, "the deadline passed before \(self.pool.service) answered")))
-        }
-        guard let (endpoint, client) = self.pool.pick(excluding: self.tried) else {
-            return self.finish(.failure(self.lastError ?? ConcordError(.unavailable, "no replica of \(self.pool.service) can take requests now; retry shortly")))
-        }
+    func send(to endpoint: Endpoint, client: ConcordClient, remaining: Duration) {
         var forwarded = self.request
-        forwarded.metadata.deadlineMilliseconds = max(1, remaining.nanoseconds / 1_000_000)
+        forwarded.metadata.deadlineMilliseconds = max(1, Int64(remaining.components.seconds * 1_000 + remaining.components.attoseconds / 1_000_000_000_000_000))
         let this = NIOLoopBound(self, eventLoop: self.eventLoop)
         let eventLoop = self.eventLoop
         client.send(consume forwarded) { result in
@@ -500,49 +476,27 @@ private final class Forwarding {
     }
 
     private func answered(by endpoint: Endpoint, _ result: Result<Response, ConcordError>) {
-        let outcome: Response.Outcome
-        // The replica is gone or going (not overloaded), and did not do the work.
-        var notDone = false
-        switch result {
-        case .success(let response):
-            outcome = response.outcome
-            if case .error(let error) = outcome, error.unprocessed { notDone = true }
-        case .failure(let error):
-            outcome = .error(error)
-            notDone = error.code == .unavailable
-        }
-        let verdict = ServicePool.Verdict(outcome)
-        self.pool.finished(endpoint, success: verdict.replicaIsFine)
-        switch outcome {
-        case .ok(let body):
-            self.finish(.success(body))
-        case .error(let error):
-            // A replica that cannot be reached, dropped the connection or is shutting down is going
-            // away, not overloaded: retrying elsewhere adds no load to it, so those retries are
-            // outside the budget (still one per replica, within the deadline). Retries after any
-            // other `unavailable` (store down) count against the budget. A request the replica
-            // says it did not start is safe to send again whatever its verb.
-            let mayRepeat = self.retrySafe || error.unprocessed
-            guard verdict.retryable, mayRepeat, notDone || self.holdsRetrySlot || self.pool.takeRetrySlot() else {
-                return self.finish(.failure(error))
-            }
-            if !notDone { self.holdsRetrySlot = true }
-            self.tried.insert(endpoint)
-            self.lastError = error
-            self.retries += 1
-            self.pool.logRetry(self.request, from: endpoint, after: error)
-            self.attempt()
+        let (step, retriedAfter) = self.pool.answered(&self.attempt, by: endpoint, result)
+        if let retriedAfter { self.pool.logRetry(self.request, from: endpoint, after: retriedAfter) }
+        switch step {
+        case .send(let attempt, let next, let client, let remaining, _):
+            self.attempt = attempt
+            self.send(to: next, client: client, remaining: remaining)
+        case .finish(let attempt, let result):
+            self.attempt = attempt
+            self.finish(result)
+        case .refused(let error):
+            self.finish(.failure(error))
         }
     }
 
-    private func finish(_ result: Result<ByteBuffer, ConcordError>) {
-        self.pool.release(holdingRetrySlot: self.holdsRetrySlot)
-        let elapsed = Duration.nanoseconds((NIODeadline.now() - self.start).nanoseconds)
+    func finish(_ result: Result<ByteBuffer, ConcordError>) {
+        let elapsed = ContinuousClock.now - self.start
         switch result {
         case .success:
-            self.pool.stats.record(elapsed, error: nil, retries: self.retries)
+            self.pool.stats.record(elapsed, error: nil, retries: self.attempt.retries)
         case .failure(let error):
-            self.pool.stats.record(elapsed, error: error.code, retries: self.retries)
+            self.pool.stats.record(elapsed, error: error.code, retries: self.attempt.retries)
         }
         self.answer(result)
     }

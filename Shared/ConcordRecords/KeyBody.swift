@@ -4,9 +4,9 @@ import NIOCore
 
 /// The body of a get, `{"<keyField>": KEY}`, read straight to the key on the hot path; anything
 /// else goes through the same decoding and rules as every other record verb (`RecordBody`).
-enum KeyBody<Record: StoredRecord> {
+public enum KeyBody<Record: StoredRecord> {
     /// The key a get body names, each fault a `bad_request` naming its field.
-    static func key(in body: ByteBuffer) throws(ConcordError) -> SQLValue {
+    public static func key(in body: ByteBuffer) throws(ConcordError) -> SQLValue {
         if let key = Self.plainKey(in: body) { return key }
         let object = try RecordBody.decodeObject(body)
         try RecordBody.checkFields(object, allowed: [Record.keyField])

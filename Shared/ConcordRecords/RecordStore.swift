@@ -524,3 +524,15 @@ extension StoredRecord {
         return copy
     }
 }
+
+extension RecordStore {
+    /// Records of a kind whose filters (by body field, as `list` takes them) equal the values:
+    /// what a kind's hooks and extra verbs read with, so no SQL leaves the store.
+    public func all<Record: StoredRecord>(_ type: Record.Type, where values: [String: SQLValue], limit: Int = RecordBody.maximumLimit) async throws -> [Record] {
+        try await self.select(Record.self, filters: try Self.filters(Record.self, values), order: nil, limit: limit)
+    }
+
+    public func exists<Record: StoredRecord>(_ type: Record.Type, key: SQLValue) async throws -> Bool {
+        try await self.database.read { session in try await Self.exists(Record.self, key: key, in: session) }
+    }
+}

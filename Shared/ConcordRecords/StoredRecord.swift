@@ -88,7 +88,7 @@ extension StoredRecord {
     public static func decorate(_ record: Self, using store: RecordStore) async throws -> Self { record }
 
     /// Fields no caller may set: the store's own and the kind's.
-    static var keptFields: Set<String> { Self.serviceFields.union(["version", "createdAt", "updatedAt"]) }
+    public static var keptFields: Set<String> { Self.serviceFields.union(["version", "createdAt", "updatedAt"]) }
 }
 
 /// A body field that narrows `list` and `search` to rows whose column matches it.

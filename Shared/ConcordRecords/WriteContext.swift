@@ -1,5 +1,4 @@
 import ConcordProtocol
-import ConcordServer
 import W3CTraceContext
 
 /// Who writes, through which verb, under which trace and idempotency key: what the store needs
@@ -16,16 +15,6 @@ public struct WriteContext: Sendable {
         self.idempotencyKey = idempotencyKey
         self.actor = actor
         self.traceID = traceID
-    }
-
-    /// The context of a request: its verb, idempotency key, actor and trace.
-    public init(_ context: RequestContext) {
-        self.init(
-            verb: context.verb,
-            idempotencyKey: context.metadata.idempotencyKey,
-            actor: context.actor,
-            traceID: context.metadata.trace.flatMap(Self.traceID(ofTraceParent:))
-        )
     }
 
     /// Seeds loaded at start-up or by `SERVICE seed`.

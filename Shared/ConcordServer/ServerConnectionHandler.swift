@@ -6,7 +6,8 @@ import NIOSSL
 import NIOTLS
 import X509
 
-/// Serves one connection: parses lines, runs the state machine's decisions, writes replies.
+/// Serves one connection: frames lines, performs the state machine's decisions (runs handlers,
+/// writes replies, arms timers), and decides nothing itself.
 ///
 /// Replies are written as requests finish, in any order, and batched: everything answered during
 /// one read burst, or one event-loop tick, leaves in a single write and flush.
@@ -15,14 +16,6 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
-    private struct Running {
-        /// The client's id, for the answer.
-        var id: String
-        var task: Task<Void, Never>?
-        var deadline: NIODeadline
-        var budget: Duration
-    }
-
     private var machine: ServerConnectionStateMachine
     private var framer: LineFramer
     private let shared: ServerShared
@@ -30,15 +23,12 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     private var context: ChannelHandlerContext?
     private var executor: EventLoopTaskExecutor?
     private var output = ByteBuffer()
-    /// By serial, not by the client's id: a number hashes far cheaper than a string, and a serial
-    /// tells a request from a later one that reuses its id after it was answered.
-    private var running: [UInt64: Running] = [:]
+    /// The tasks of running async handlers, by the machine's serial: cancelled at their deadline
+    /// or when the connection goes.
+    private var tasks: [UInt64: Task<Void, Never>] = [:]
     private var inReadBurst = false
     private var flushScheduled = false
     private var pendingRead = false
-    /// After a `rate_limited` answer, the connection is not read from until then: a client that
-    /// ignores `retryAfterMs` waits on TCP instead of spending the server's CPU on refusals.
-    private var holdReadsUntil: NIODeadline?
     private var holdTimer: Scheduled<Void>?
     private var pumping = false
     private var handshakeTimer: Scheduled<Void>?
@@ -46,20 +36,17 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     private var ticker: RepeatedTask?
     private var lingerTimer: Scheduled<Void>?
     private var deadlineTimer = EarliestDeadlineTimer()
-    private var nextSerial: UInt64 = 0
-    /// The peer's certificate identity, read once when the handshake completes.
-    private var peer: PeerIdentity?
-    /// What the peer policy lets this peer call.
-    private var access: PeerPolicy.Access
     /// How long a closing connection waits for the peer to close first.
     static let linger: TimeAmount = .seconds(1)
 
     init(shared: ServerShared, logger: Logger) {
         self.shared = shared
         self.logger = logger
-        self.machine = ServerConnectionStateMachine(limits: shared.configuration.limits, now: .now())
+        self.machine = ServerConnectionStateMachine(
+            limits: shared.configuration.limits, policy: shared.configuration.peerPolicy,
+            serviceName: shared.configuration.serviceName, now: .now()
+        )
         self.framer = LineFramer(maxLineLength: shared.configuration.limits.maxLineLength)
-        self.access = shared.configuration.peerPolicy.access(for: nil)
     }
 
     // MARK: Lifecycle
@@ -89,10 +76,8 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         self.lingerTimer?.cancel()
         self.holdTimer?.cancel()
         self.deadlineTimer.cancel()
-        for (_, running) in self.running {
-            running.task?.cancel()
-        }
-        self.running.removeAll()
+        for (_, task) in self.tasks { task.cancel() }
+        self.tasks.removeAll()
         context.fireChannelInactive()
     }
 
@@ -122,8 +107,9 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if case .handshakeCompleted(let negotiated) = event as? TLSUserEvent {
             self.handshakeTimer?.cancel()
-            let refusal = self.identifyPeer(context: context)
-            switch self.machine.handshakeCompleted(negotiatedProtocol: negotiated, peerRefusal: refusal) {
+            let (peer, revokedSerial) = self.identifyPeer(context: context)
+            if let peer { self.logger[metadataKey: LogKey.identity] = "\(peer)" }
+            switch self.machine.handshakeCompleted(negotiatedProtocol: negotiated, peer: peer, revokedSerial: revokedSerial) {
             case .sendHello:
                 LineCodec.write(ServerEvent(name: .hello, body: self.shared.helloBody), into: &self.output)
                 self.flushOutput()
@@ -142,42 +128,13 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     }
 
     /// Reads the peer's identity from its verified certificate (once per connection: parsing a
-    /// certificate costs more than a request) and decides what it may call. Returns why the
-    /// connection is refused when the certificate is on the revocation list.
-    private func identifyPeer(context: ChannelHandlerContext) -> ConcordError? {
+    /// certificate costs more than a request), and its serial when it is on the revocation list.
+    private func identifyPeer(context: ChannelHandlerContext) -> (PeerIdentity?, revokedSerial: String?) {
         guard let certificate = try? context.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self).peerCertificate,
               let parsed = try? Certificate(derEncoded: certificate.toDERBytes())
-        else {
-            self.access = self.shared.configuration.peerPolicy.access(for: nil)
-            return nil
-        }
-        self.peer = PeerIdentity(certificate: parsed)
-        self.access = self.shared.configuration.peerPolicy.access(for: self.peer)
-        if let peer = self.peer {
-            self.logger[metadataKey: LogKey.identity] = "\(peer)"
-        }
+        else { return (nil, nil) }
         let serial = ReloadingTLSContext.serial(of: parsed)
-        guard self.shared.tls.isRevoked(serial: serial) else { return nil }
-        self.access = .builtins
-        return ConcordError(
-            .unauthorized,
-            "the certificate \(self.peer?.uri ?? "presented") (serial \(serial)) is revoked; use the one `concord certs rotate` issued in its place"
-        )
-    }
-
-    /// The refusal for a verb this peer's identity may not call, logged with the identity.
-    private func refusal(for request: Request, kind: VerbKind) -> ConcordError? {
-        guard !self.access.permits(kind) else { return nil }
-        let who = self.peer?.uri ?? "a peer without a Concord identity"
-        let may = self.access == .read ? "read verbs and the protocol's built-ins" : "only the protocol's built-ins (ping, health, ready, hello, verbs)"
-        self.logger.notice("refused by peer policy", metadata: [
-            LogKey.verb: "\(request.verb)", LogKey.requestID: "\(request.id)", LogKey.needs: "\(kind)",
-        ])
-        return ConcordError(
-            .forbidden,
-            "\(who) may call \(may) on \(self.shared.configuration.serviceName); '\(request.verb)' is a \(kind). Call it through the gateway with a token",
-            field: "verb"
-        )
+        return (PeerIdentity(certificate: parsed), self.shared.tls.isRevoked(serial: serial) ? "\(serial)" : nil)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -195,18 +152,23 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         case .line(let line):
             let parsed = LineCodec.parseClientLine(line)
             var route: Router.Route?
-            var inlineHandler: (@Sendable (Request) -> Response.Outcome)?
+            var verb = ""
             if case .request(let request) = parsed {
                 route = self.shared.router.route(for: request.verb)
-                if case .inline(let handler) = route { inlineHandler = handler }
+                verb = request.verb
             }
-            switch self.machine.lineReceived(parsed, now: now, isInline: inlineHandler != nil) {
+            switch self.machine.lineReceived(parsed, now: now, routing: route?.routing) {
             case .answerInline(let request):
-                guard let inlineHandler else { return }
-                LineCodec.write(Response(id: request.id, outcome: inlineHandler(request)), into: &self.output)
-            case .dispatch(let request):
-                self.start(request, route: route)
+                guard case .inline(let handler) = route else { return }
+                LineCodec.write(Response(id: request.id, outcome: handler(request)), into: &self.output)
+            case .dispatch(let dispatch):
+                self.start(dispatch, route: route)
             case .reply(let response):
+                LineCodec.write(response, into: &self.output)
+            case .refuse(let response, let needs):
+                self.logger.notice("refused by peer policy", metadata: [
+                    LogKey.verb: "\(verb)", LogKey.requestID: "\(response.id)", LogKey.needs: "\(needs)",
+                ])
                 LineCodec.write(response, into: &self.output)
             case .queued, .none:
                 break
@@ -238,28 +200,16 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     // MARK: Outbound flow control
 
     func read(context: ChannelHandlerContext) {
-        if self.machine.wantsToRead, context.channel.isWritable, !self.isHoldingReads {
+        if self.machine.wantsToRead(now: .now()), context.channel.isWritable {
             context.read()
         } else {
             self.pendingRead = true
         }
     }
 
-    private var isHoldingReads: Bool {
-        guard let until = self.holdReadsUntil else { return false }
-        if until > .now() { return true }
-        self.holdReadsUntil = nil
-        return false
-    }
-
-    /// Holds reads for the retry time of a `rate_limited` answer: at least 25 ms (what is
-    /// already read is still answered, so a client pipelining refused requests gets a few of
-    /// them back each hold; with 1 ms holds a flood of refusals still took a core), at most 100.
-    private func holdReads(forMilliseconds milliseconds: Int64) {
+    /// Resumes reading when the machine's hold on reads (after a `rate_limited` answer) ends.
+    private func armHoldTimer(until: NIODeadline) {
         guard let context = self.context else { return }
-        let until = NIODeadline.now() + .milliseconds(min(100, max(25, milliseconds)))
-        guard self.holdReadsUntil.map({ $0 < until }) ?? true else { return }
-        self.holdReadsUntil = until
         self.holdTimer?.cancel()
         let this = NIOLoopBound(self, eventLoop: context.eventLoop)
         self.holdTimer = context.eventLoop.scheduleTask(deadline: until) {
@@ -293,42 +243,37 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     }
 
     private func resumeReadingIfWanted() {
-        guard self.pendingRead, self.machine.wantsToRead, !self.isHoldingReads, let context = self.context, context.channel.isWritable else { return }
+        guard self.pendingRead, self.machine.wantsToRead(now: .now()), let context = self.context, context.channel.isWritable else { return }
         self.pendingRead = false
         context.read()
     }
 
     // MARK: Requests
 
-    private func start(_ request: Request) {
-        self.start(request, route: self.shared.router.route(for: request.verb))
-    }
-
-    private func start(_ request: Request, route: Router.Route?) {
+    /// Runs a request the machine dispatched, on its route.
+    private func start(_ dispatch: ServerConnectionStateMachine.Dispatch, route: Router.Route?) {
         guard let context = self.context else { return }
-        if let route, let refusal = self.refusal(for: request, kind: route.kind) {
-            return self.finish(request.id, .error(refusal))
-        }
+        let request = dispatch.request
+        let serial = dispatch.serial
         switch route {
         case nil:
-            self.finish(request.id, .error(ConcordError(.notFound, "unknown verb '\(request.verb)'", field: "verb")))
+            // Routes do not change while a server runs: the machine saw this one when it was read.
+            self.finishRunning(serial: serial, .error(ConcordError(.notFound, "unknown verb '\(request.verb)'", field: "verb")))
         case .inline(let handler):
-            self.finish(request.id, handler(request))
+            self.finishRunning(serial: serial, handler(request))
         case .async(let handler, _):
-            let requestContext = self.requestContext(for: request, context: context)
+            let requestContext = self.requestContext(for: dispatch, context: context)
             let this = NIOLoopBound(self, eventLoop: context.eventLoop)
-            let serial = self.register(request.id, requestContext)
             let task = Self.spawn(handler, request, requestContext, serial: serial, on: self.executor, reportingTo: this)
             // The task may already have finished inline; only keep handles for one still running.
-            if self.running[serial] != nil {
-                self.running[serial]?.task = task
-                self.coverDeadline(requestContext.deadline)
+            if self.machine.running[serial] != nil {
+                self.tasks[serial] = task
+                self.coverDeadline(dispatch.deadline)
             }
         case .answering(let handler, _):
-            let requestContext = self.requestContext(for: request, context: context)
+            let requestContext = self.requestContext(for: dispatch, context: context)
             let this = NIOLoopBound(self, eventLoop: context.eventLoop)
             let eventLoop = context.eventLoop
-            let serial = self.register(request.id, requestContext)
             handler(request, requestContext) { result in
                 let outcome: Response.Outcome
                 switch result {
@@ -341,31 +286,23 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
                     eventLoop.execute { this.value.finishRunning(serial: serial, outcome) }
                 }
             }
-            if self.running[serial] != nil {
-                self.coverDeadline(requestContext.deadline)
+            if self.machine.running[serial] != nil {
+                self.coverDeadline(dispatch.deadline)
             }
         }
     }
 
-    private func register(_ id: String, _ context: RequestContext) -> UInt64 {
-        self.nextSerial &+= 1
-        self.running[self.nextSerial] = Running(id: id, deadline: context.deadline, budget: context.budget)
-        return self.nextSerial
-    }
-
-    private func requestContext(for request: Request, context: ChannelHandlerContext) -> RequestContext {
-        let limits = self.shared.configuration.limits
-        let budget = request.metadata.deadline.map { min($0, limits.maxDeadline) } ?? limits.maxDeadline
-        return RequestContext(
-            requestID: request.id,
-            verb: request.verb,
-            metadata: request.metadata,
-            deadline: NIODeadline.now() + TimeAmount(budget),
-            budget: budget,
+    private func requestContext(for dispatch: ServerConnectionStateMachine.Dispatch, context: ChannelHandlerContext) -> RequestContext {
+        RequestContext(
+            requestID: dispatch.request.id,
+            verb: dispatch.request.verb,
+            metadata: dispatch.request.metadata,
+            deadline: dispatch.deadline,
+            budget: dispatch.budget,
             connectionLogger: self.logger,
             eventLoop: context.eventLoop,
             allocator: context.channel.allocator,
-            peer: self.peer
+            peer: self.machine.peer
         )
     }
 
@@ -380,8 +317,8 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     private func startQueued() {
         guard !self.pumping, let context = self.context else { return }
         self.pumping = true
-        while context.channel.isWritable, let next = self.machine.nextQueued() {
-            self.start(next)
+        while context.channel.isWritable, let next = self.machine.nextQueued(now: .now()) {
+            self.start(next, route: self.shared.router.route(for: next.request.verb))
         }
         self.pumping = false
     }
@@ -428,34 +365,33 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     }
 
     private func finishRunning(serial: UInt64, _ outcome: Response.Outcome) {
-        // Absent when the deadline already answered it or the connection is gone.
-        guard let running = self.running.removeValue(forKey: serial) else { return }
-        self.finish(running.id, outcome)
+        self.tasks.removeValue(forKey: serial)
+        // Nil when the deadline already answered it or the connection no longer answers.
+        guard let answer = self.machine.finished(serial, outcome, now: .now()) else { return }
+        if let until = answer.holdReadsUntil { self.armHoldTimer(until: until) }
+        self.write(Response(id: answer.id, outcome: outcome))
     }
 
     /// Answers every request past its deadline with `deadline_exceeded` (cancelling its task),
     /// then covers the earliest deadline still pending.
     private func expireOverdue() {
         self.deadlineTimer.fired()
-        let (overdue, earliest) = EarliestDeadlineTimer.partition(self.running, now: .now(), deadline: \.deadline)
-        for serial in overdue {
-            guard let running = self.running.removeValue(forKey: serial) else { continue }
-            running.task?.cancel()
-            self.finish(running.id, .error(ConcordError(.deadlineExceeded, "no answer within \(running.budget.wholeMilliseconds) ms")))
+        let (overdue, earliest) = self.machine.expire(now: .now())
+        for (serial, running) in overdue {
+            self.tasks.removeValue(forKey: serial)?.cancel()
+            guard self.machine.answersRequests else { continue }
+            self.write(Response(id: running.id, outcome: .error(ConcordError(.deadlineExceeded, "no answer within \(running.budget.wholeMilliseconds) ms"))))
         }
         if let earliest {
             self.coverDeadline(earliest)
         }
     }
 
-    private func finish(_ id: String, _ outcome: Response.Outcome) {
-        guard self.context != nil, self.machine.answersRequests else { return }
-        if case .error(let error) = outcome, error.code == .rateLimited {
-            self.holdReads(forMilliseconds: error.retryAfterMs ?? 1)
-        }
-        LineCodec.write(Response(id: id, outcome: outcome), into: &self.output)
+    /// Writes an answer, then starts what was waiting for its slot and says bye if draining is done.
+    private func write(_ response: Response) {
+        guard self.context != nil else { return }
+        LineCodec.write(response, into: &self.output)
         self.scheduleFlush()
-        self.machine.requestCompleted(id: id, now: .now())
         self.startQueued()
         if self.machine.drainFinished() {
             self.sayByeAndClose(reason: "server shutting down")

@@ -1,10 +1,15 @@
 import ConcordProtocol
+import ConcordTLS
 import NIOCore
 
 /// The life of one server connection, as a pure value: events in, one action out.
 ///
-/// No I/O and no clock of its own: the handler passes `now` in and performs what comes back, so
-/// every rule here (in-flight bound, keepalive, idle, drain) is tested without sockets.
+/// It holds every decision the connection makes: the phase, the requests running (by serial,
+/// with their deadlines) and the backlog behind the in-flight bound, what the peer's identity
+/// may call, which verbs have routes and which are answered inline, the hold on reads after a
+/// `rate_limited` answer, keepalive, idle and drain. No I/O and no clock of its own: the handler
+/// passes `now` in and performs what comes back (writes, timers, tasks), so every rule here is
+/// tested without sockets (`ServerConnectionStateTests`).
 struct ServerConnectionStateMachine {
     enum Phase: Equatable {
         case handshaking
@@ -17,28 +22,76 @@ struct ServerConnectionStateMachine {
         case closed
     }
 
+    /// A request being worked on: the client's id for its answer, and when it runs out of time.
+    struct Running: Equatable {
+        var id: String
+        var deadline: NIODeadline
+        var budget: Duration
+    }
+
+    /// A request to start, with the serial its answer comes back under.
+    struct Dispatch: Equatable {
+        var request: Request
+        /// By serial, not by the client's id: a number hashes far cheaper than a string, and a
+        /// serial tells a request from a later one that reuses its id after it was answered.
+        var serial: UInt64
+        var deadline: NIODeadline
+        var budget: Duration
+    }
+
+    /// What the router knows of a verb, as the machine needs it.
+    struct Routing: Equatable {
+        var kind: VerbKind
+        /// Answered synchronously on the loop (built-ins without I/O); never tracked.
+        var isInline: Bool
+
+        static let inline = Routing(kind: .builtin, isInline: true)
+    }
+
     private(set) var phase: Phase = .handshaking
-    private(set) var inFlight: Set<String> = []
+    private(set) var running: [UInt64: Running] = [:]
+    /// The client ids of `running`, for the duplicate check.
+    private var runningIDs: Set<String> = []
+    private var nextSerial: UInt64 = 0
     /// Requests read while the in-flight bound was reached. Bounded by one read's worth of lines,
     /// because reading stops as soon as it is non-empty.
     private(set) var backlog: CircularBuffer<Request> = []
     private(set) var unansweredPings = 0
     private var lastInbound: NIODeadline
     private var lastRequestActivity: NIODeadline
+    /// After a `rate_limited` answer, the connection is not read from until then: a client that
+    /// ignores `retryAfterMs` waits on TCP instead of spending the server's CPU on refusals.
+    private(set) var holdReadsUntil: NIODeadline?
+    /// What the peer's certificate identity may call (decided once, at the handshake).
+    private(set) var access: PeerPolicy.Access
+    private(set) var peer: PeerIdentity?
     let limits: ProtocolLimits
+    let policy: PeerPolicy
+    let serviceName: String
 
-    init(limits: ProtocolLimits, now: NIODeadline) {
+    init(limits: ProtocolLimits, policy: PeerPolicy = .open, serviceName: String = "test", now: NIODeadline) {
         self.limits = limits
+        self.policy = policy
+        self.serviceName = serviceName
+        self.access = policy.access(for: nil)
         self.lastInbound = now
         self.lastRequestActivity = now
     }
 
-    /// Whether the handler should pass `read` on to the socket.
-    var wantsToRead: Bool {
+    /// Requests in flight.
+    var inFlight: Int { self.running.count }
+
+    /// Whether the handler should pass `read` on to the socket. The clock is read only while a
+    /// hold is set.
+    mutating func wantsToRead(now: @autoclosure () -> NIODeadline) -> Bool {
+        if let until = self.holdReadsUntil {
+            guard until <= now() else { return false }
+            self.holdReadsUntil = nil
+        }
         switch self.phase {
-        case .handshaking, .open: self.backlog.isEmpty && self.inFlight.count < self.limits.maxInFlight
-        case .draining, .closing: true
-        case .closed: false
+        case .handshaking, .open: return self.backlog.isEmpty && self.running.count < self.limits.maxInFlight
+        case .draining, .closing: return true
+        case .closed: return false
         }
     }
 
@@ -51,17 +104,24 @@ struct ServerConnectionStateMachine {
         case none
     }
 
-    /// - Parameter peerRefusal: why the peer's certificate is not accepted although TLS verified
-    ///   it (it is revoked), or nil.
-    mutating func handshakeCompleted(negotiatedProtocol: String?, peerRefusal: ConcordError? = nil) -> HandshakeAction {
+    /// - Parameters:
+    ///   - peer: the identity in the peer's verified certificate, if it has one of this deployment.
+    ///   - revokedSerial: the certificate's serial when it is on the revocation list.
+    mutating func handshakeCompleted(negotiatedProtocol: String?, peer: PeerIdentity? = nil, revokedSerial: String? = nil) -> HandshakeAction {
         guard self.phase == .handshaking else { return .none }
         guard negotiatedProtocol == ConcordProtocolVersion.alpn else {
             self.phase = .closing
             return .refuse(ConcordError(.badRequest, "ALPN '\(ConcordProtocolVersion.alpn)' is required (openssl s_client -alpn \(ConcordProtocolVersion.alpn))"))
         }
-        if let peerRefusal {
+        self.peer = peer
+        self.access = self.policy.access(for: peer)
+        if let revokedSerial {
+            self.access = .builtins
             self.phase = .closing
-            return .refuse(peerRefusal)
+            return .refuse(ConcordError(
+                .unauthorized,
+                "the certificate \(peer?.uri ?? "presented") (serial \(revokedSerial)) is revoked; use the one `concord certs rotate` issued in its place"
+            ))
         }
         self.phase = .open
         return .sendHello
@@ -77,18 +137,20 @@ struct ServerConnectionStateMachine {
     // MARK: Lines
 
     enum LineAction: Equatable {
-        case dispatch(Request)
+        case dispatch(Dispatch)
         /// Answer now, synchronously; nothing to track (built-in verbs without I/O).
         case answerInline(Request)
-        /// Answer at once without dispatching (grammar error, duplicate id).
+        /// Answer at once without dispatching (grammar error, duplicate id, unknown verb).
         case reply(Response)
+        /// Answer at once: the peer's identity may not call a verb of this kind (worth a log line).
+        case refuse(Response, needs: VerbKind)
         /// Held in the backlog until a slot frees; reading stops meanwhile.
         case queued
         case none
     }
 
-    /// - Parameter isInline: whether the line's verb is answered synchronously on the loop.
-    mutating func lineReceived(_ line: ClientLine, now: NIODeadline, isInline: Bool = false) -> LineAction {
+    /// - Parameter routing: what the router has for the line's verb (nil: no route).
+    mutating func lineReceived(_ line: ClientLine, now: NIODeadline, routing: Routing?) -> LineAction {
         if self.phase == .closing, case .request(let request) = line {
             return .reply(.error(request.id, ConcordError(.unavailable, "connection is closing; the request was not processed, send it on a new connection", unprocessed: true)))
         }
@@ -104,40 +166,103 @@ struct ServerConnectionStateMachine {
             return .reply(.error(request.id, ConcordError(.unavailable, "server is shutting down; the request was not processed, send it again on a new connection", unprocessed: true)))
         case .request(let request):
             self.lastRequestActivity = now
-            if self.inFlight.contains(request.id) || self.backlog.contains(where: { $0.id == request.id }) {
+            if self.runningIDs.contains(request.id) || self.backlog.contains(where: { $0.id == request.id }) {
                 return .reply(.error(request.id, ConcordError(.conflict, "request id '\(request.id)' is already in flight on this connection", field: "id")))
             }
-            if self.backlog.isEmpty, isInline {
+            guard let routing else {
+                return .reply(.error(request.id, ConcordError(.notFound, "unknown verb '\(request.verb)'", field: "verb")))
+            }
+            if let refusal = self.refusal(for: request, kind: routing.kind) {
+                return .refuse(.error(request.id, refusal), needs: routing.kind)
+            }
+            if self.backlog.isEmpty, routing.isInline {
                 return .answerInline(request)
             }
-            if self.inFlight.count < self.limits.maxInFlight && self.backlog.isEmpty {
-                self.inFlight.insert(request.id)
-                return .dispatch(request)
+            if self.running.count < self.limits.maxInFlight && self.backlog.isEmpty {
+                return .dispatch(self.run(request, now: now))
             }
             self.backlog.append(request)
             return .queued
         }
     }
 
+    /// Why this peer may not call a verb of `kind`, or nil.
+    private func refusal(for request: Request, kind: VerbKind) -> ConcordError? {
+        guard !self.access.permits(kind) else { return nil }
+        let who = self.peer?.uri ?? "a peer without a Concord identity"
+        let may = self.access == .read ? "read verbs and the protocol's built-ins" : "only the protocol's built-ins (ping, health, ready, hello, verbs)"
+        return ConcordError(
+            .forbidden,
+            "\(who) may call \(may) on \(self.serviceName); '\(request.verb)' is a \(kind). Call it through the gateway with a token",
+            field: "verb"
+        )
+    }
+
+    /// Counts `request` as running, with its deadline: what it asked for, at most the limit.
+    private mutating func run(_ request: Request, now: NIODeadline) -> Dispatch {
+        let budget = request.metadata.deadline.map { min($0, self.limits.maxDeadline) } ?? self.limits.maxDeadline
+        self.nextSerial &+= 1
+        let deadline = now + TimeAmount(budget)
+        self.running[self.nextSerial] = Running(id: request.id, deadline: deadline, budget: budget)
+        self.runningIDs.insert(request.id)
+        return Dispatch(request: request, serial: self.nextSerial, deadline: deadline, budget: budget)
+    }
+
     // MARK: Completion
 
-    /// A request finished: answered, failed, or timed out.
-    mutating func requestCompleted(id: String, now: NIODeadline) {
-        if self.inFlight.remove(id) != nil {
-            self.lastRequestActivity = now
+    /// What to do with a running request's answer.
+    struct Answer: Equatable {
+        /// The client's id to answer under.
+        var id: String
+        /// A `rate_limited` answer: hold reads until then (a timer resumes them).
+        var holdReadsUntil: NIODeadline?
+    }
+
+    /// Request `serial` has its outcome. Nil: nothing to write (its deadline already answered it,
+    /// or the connection no longer answers).
+    mutating func finished(_ serial: UInt64, _ outcome: Response.Outcome, now: NIODeadline) -> Answer? {
+        guard let running = self.running.removeValue(forKey: serial) else { return nil }
+        self.runningIDs.remove(running.id)
+        self.lastRequestActivity = now
+        guard self.answersRequests else { return nil }
+        var answer = Answer(id: running.id)
+        if case .error(let error) = outcome, error.code == .rateLimited {
+            let retryAfter = error.retryAfterMs ?? 1
+            // At least 25 ms (what is already read is still answered, so a client pipelining
+            // refused requests gets a few of them back each hold; with 1 ms holds a flood of
+            // refusals still took a core), at most 100.
+            let until = now + .milliseconds(min(100, max(25, retryAfter)))
+            if self.holdReadsUntil.map({ $0 < until }) ?? true {
+                self.holdReadsUntil = until
+                answer.holdReadsUntil = until
+            }
         }
+        return answer
     }
 
     /// The next queued request that now fits under the in-flight bound, if any.
-    mutating func nextQueued() -> Request? {
-        guard self.inFlight.count < self.limits.maxInFlight, let next = self.backlog.popFirst() else { return nil }
-        self.inFlight.insert(next.id)
-        return next
+    mutating func nextQueued(now: NIODeadline) -> Dispatch? {
+        guard self.running.count < self.limits.maxInFlight, let next = self.backlog.popFirst() else { return nil }
+        return self.run(next, now: now)
+    }
+
+    /// Takes out every request past its deadline, to be answered `deadline_exceeded`; returns
+    /// them and the earliest deadline still pending (for the timer).
+    mutating func expire(now: NIODeadline) -> (overdue: [(serial: UInt64, running: Running)], earliest: NIODeadline?) {
+        let (overdue, earliest) = EarliestDeadlineTimer.partition(self.running, now: now, deadline: \.deadline)
+        var expired: [(serial: UInt64, running: Running)] = []
+        for serial in overdue.sorted() {
+            guard let running = self.running.removeValue(forKey: serial) else { continue }
+            self.runningIDs.remove(running.id)
+            expired.append((serial, running))
+        }
+        if !expired.isEmpty { self.lastRequestActivity = now }
+        return (expired, earliest)
     }
 
     /// True once, when a draining connection has answered everything: say bye and close.
     mutating func drainFinished() -> Bool {
-        guard self.phase == .draining, self.inFlight.isEmpty, self.backlog.isEmpty else { return false }
+        guard self.phase == .draining, self.running.isEmpty, self.backlog.isEmpty else { return false }
         self.phase = .closing
         return true
     }
@@ -152,7 +277,7 @@ struct ServerConnectionStateMachine {
 
     mutating func tick(now: NIODeadline) -> TickAction {
         guard self.phase == .open else { return .none }
-        if self.inFlight.isEmpty, self.backlog.isEmpty,
+        if self.running.isEmpty, self.backlog.isEmpty,
             now - self.lastRequestActivity >= TimeAmount(self.limits.idleTimeout)
         {
             self.phase = .closing
@@ -181,7 +306,7 @@ struct ServerConnectionStateMachine {
             return .closeNow
         case .open:
             self.phase = .draining
-            if self.inFlight.isEmpty, self.backlog.isEmpty {
+            if self.running.isEmpty, self.backlog.isEmpty {
                 self.phase = .closing
                 return .closeNow
             }
@@ -201,8 +326,11 @@ struct ServerConnectionStateMachine {
     /// Whether replies may still be written.
     var answersRequests: Bool { self.phase == .open || self.phase == .draining }
 
+    /// The connection is gone: nothing running is answered.
     mutating func closed() {
         self.phase = .closed
         self.backlog.removeAll()
+        self.running.removeAll()
+        self.runningIDs.removeAll()
     }
 }

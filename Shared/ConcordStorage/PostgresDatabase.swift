@@ -22,11 +22,18 @@ public final class PostgresDatabase: Database, Sendable {
     private let leaseTimeout: Duration
     /// The wait of the one request that probes for a connection while the store is away.
     private let probeTimeout: Duration
-    /// Whether a wait for a connection has run out with none come since, and whether a probe's
-    /// claim is still waiting.
-    private let leases = NIOLockedValueBox(LeaseHealth())
-    /// The bodies running on a connection, watched for the connection closing under them.
-    private let running = RunningBodies()
+    /// The lending machine, with the connections its running bodies hold and how to fail each.
+    private let leases = NIOLockedValueBox(Leases())
+
+    private struct Leases {
+        var machine = LeaseState()
+        var connections: [Int: PostgresConnection] = [:]
+        var failures: [Int: @Sendable (_ committing: Bool) -> Void] = [:]
+    }
+
+    /// How often the bodies running on a connection are looked at for the connection closing
+    /// under them (a body is failed at the second sweep that sees it closed).
+    static let sweepInterval: Duration = .milliseconds(250)
 
     /// Every Concord service takes this advisory lock while migrating, so replicas that start
     /// together apply each migration once. (The value is arbitrary but fixed: "CONCORD" in ASCII.)
@@ -65,8 +72,33 @@ public final class PostgresDatabase: Database, Sendable {
         self.logger = logger
     }
 
+    /// Runs the connection pool, and the sweep of bodies whose connection closed under them,
+    /// until cancelled (graceful shutdown cancels it).
     public func run() async throws {
-        await self.client.run()
+        await withDiscardingTaskGroup { group in
+            group.addTask {
+                while (try? await Task.sleep(for: Self.sweepInterval)) != nil {
+                    self.sweep()
+                }
+            }
+            await self.client.run()
+            group.cancelAll()
+        }
+    }
+
+    /// Fails every running body whose connection the machine says has closed under it.
+    private func sweep() {
+        let failing = self.leases.withLockedValue { state -> [(fail: @Sendable (Bool) -> Void, committing: Bool)] in
+            guard state.machine.hasRunningBodies else { return [] }
+            var closed: Set<Int> = []
+            for (id, connection) in state.connections where connection.isClosed { closed.insert(id) }
+            var failing: [(fail: @Sendable (Bool) -> Void, committing: Bool)] = []
+            for failed in state.machine.sweep(closed: closed) {
+                if let fail = state.failures[failed.id] { failing.append((fail, failed.committing)) }
+            }
+            return failing
+        }
+        for (fail, committing) in failing { fail(committing) }
     }
 
     public func read<Result: Sendable>(_ work: @escaping @Sendable (any DatabaseSession) async throws -> Result) async throws -> Result {
@@ -101,96 +133,71 @@ public final class PostgresDatabase: Database, Sendable {
     }
 
     /// A connection for `body`, or `unavailable` when none comes within `leaseTimeout`. Once
-    /// `body` has its connection it runs to its end, whatever the time.
+    /// `body` has its connection it runs to its end, whatever the time. `LeaseState` decides
+    /// (a wait, a probe or a refusal; a claim taken or abandoned; a body failed when its
+    /// connection closed under it); this performs.
     ///
-    /// The wait for a connection is never cancelled: a request that gives up leaves its claim
-    /// abandoned, and the connection, when it comes, goes straight back to the pool. (Cancelling
-    /// waits for a lease, many a second while PostgreSQL was down, once left the pool with no
-    /// connection after it came back: `PostgresOutageTests`.)
-    ///
-    /// Once a wait has run out, the store is taken to be away until a connection comes: one
-    /// request at a time probes (waits `probeTimeout`, and its claim stays until the pool
-    /// answers it), and every other is refused at once. So requests answer fast while it is
-    /// away, and abandoned claims do not pile up, one a request. (In the soak, each request
-    /// waiting 2 s made an action create, which also waits on participants for its reference
-    /// check, run past its 5 s deadline; and with a claim a request, a service's memory rose
-    /// by 4 MB during a 20 s outage.)
-    ///
-    /// A connection that closes while `body` runs on it sometimes leaves the statement waiting
-    /// for ever (PostgresNIO 1.33: seen when PostgreSQL stops, the connection closed and the
-    /// query unanswered seconds later). `RunningBodies` watches for that: a body whose connection
-    /// has been closed for half a second is answered `unavailable`, and what it was doing is left
-    /// behind. A read, or a write before it sent COMMIT, did nothing: a transaction not committed
-    /// when its connection ends is rolled back. A write whose COMMIT was sent may or may not have
-    /// committed (`body` calls `committing` first): its answer says so, and that sending it again
-    /// with the same idempotency key is safe. Either way the caller hears before its deadline.
+    /// A body failed because its connection closed is answered `unavailable`, and what it was
+    /// doing is left behind. A read, or a write before it sent COMMIT, did nothing: a
+    /// transaction not committed when its connection ends is rolled back. A write whose COMMIT
+    /// was sent may or may not have committed (`body` calls `committing` first): its answer says
+    /// so, and that sending it again with the same idempotency key is safe. Either way the
+    /// caller hears before its deadline.
     private func withConnection<Result: Sendable>(
         _ body: @escaping @Sendable (PostgresConnection, _ committing: @escaping @Sendable () -> Void) async throws -> Result
     ) async throws -> Result {
         let leases = self.leases
-        let probing: Bool
-        switch leases.withLockedValue({ $0.admit() }) {
-        case .wait: probing = false
-        case .probe: probing = true
+        let (id, timeout): (Int, Duration)
+        switch leases.withLockedValue({ $0.machine.admit(leaseTimeout: self.leaseTimeout, probeTimeout: self.probeTimeout) }) {
+        case .wait(let lease, let wait), .probe(let lease, let wait): (id, timeout) = (lease, wait)
         case .refuse:
             throw StorageError(.unavailable, "PostgreSQL: no connection (the last wait for one ran out); is the database up?")
         }
-        let claim = NIOLockedValueBox(LeaseClaim.waiting)
-        let answered = NIOLockedValueBox(false)
         let client = self.client
-        let running = self.running
         let logger = self.logger
-        let timeout = probing ? self.probeTimeout : self.leaseTimeout
         return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Result, any Error>) in
-            @Sendable func answer(_ result: Swift.Result<Result, any Error>) {
-                let first = answered.withLockedValue { done in
-                    defer { done = true }
-                    return !done
-                }
-                if first { continuation.resume(with: result) }
-            }
             let timer = Task {
-                try? await Task.sleep(for: timeout)
-                let abandoned = claim.withLockedValue { state -> Bool in
-                    guard state == .waiting else { return false }
-                    state = .abandoned
-                    return true
-                }
-                if abandoned {
-                    leases.withLockedValue { $0.failing = true }
-                    answer(.failure(StorageError(.unavailable, "PostgreSQL: no connection within \(timeout.wholeMilliseconds) ms; is the database up?")))
-                }
+                guard (try? await Task.sleep(for: timeout)) != nil, leases.withLockedValue({ $0.machine.timedOut(id) }) else { return }
+                continuation.resume(throwing: StorageError(.unavailable, "PostgreSQL: no connection within \(timeout.wholeMilliseconds) ms; is the database up?"))
+            }
+            let fail: @Sendable (Bool) -> Void = { committing in
+                logger.warning("PostgreSQL connection closed under a running \(committing ? "COMMIT" : "statement"); answered unavailable")
+                continuation.resume(throwing: StorageError(
+                    .unavailable,
+                    committing
+                        ? "PostgreSQL: the connection closed during COMMIT; whether the write was saved is unknown: send it again with the same idempotency key"
+                        : "PostgreSQL: the connection closed while the statement ran; nothing was committed"
+                ))
             }
             Task {
+                let outcome: Swift.Result<Result?, any Error>
                 do {
-                    let value = try await client.withConnection { connection -> Result? in
-                        let taken = claim.withLockedValue { state -> Bool in
-                            guard state == .waiting else { return false }
-                            state = .taken
+                    outcome = .success(try await client.withConnection { connection -> Result? in
+                        let run = leases.withLockedValue { state in
+                            guard state.machine.lent(id) else { return false }
+                            state.connections[id] = connection
+                            state.failures[id] = fail
                             return true
                         }
-                        leases.withLockedValue { $0.failing = false }
-                        guard taken else { return nil }
-                        let watched = running.add(connection) { committing in
-                            logger.warning("PostgreSQL connection closed under a running \(committing ? "COMMIT" : "statement"); answered unavailable")
-                            answer(.failure(StorageError(
-                                .unavailable,
-                                committing
-                                    ? "PostgreSQL: the connection closed during COMMIT; whether the write was saved is unknown: send it again with the same idempotency key"
-                                    : "PostgreSQL: the connection closed while the statement ran; nothing was committed"
-                            )))
-                        }
-                        defer { running.remove(watched) }
-                        return try await body(connection) { running.committing(watched) }
-                    }
-                    timer.cancel()
-                    if let value { answer(.success(value)) }
+                        // Its request gave up waiting: the connection goes straight back.
+                        guard run else { return nil }
+                        return try await body(connection) { leases.withLockedValue { $0.machine.committing(id) } }
+                    })
                 } catch {
-                    timer.cancel()
-                    answer(.failure(error))
+                    outcome = .failure(error)
                 }
-                // The pool has answered this claim: another request may probe.
-                if probing { leases.withLockedValue { $0.probing = false } }
+                timer.cancel()
+                let answer = leases.withLockedValue { state in
+                    state.connections[id] = nil
+                    state.failures[id] = nil
+                    return state.machine.ended(id)
+                }
+                guard answer else { return }
+                switch outcome {
+                case .success(let value?): continuation.resume(returning: value)
+                case .success(nil): continuation.resume(throwing: StorageError(.unavailable, "PostgreSQL: no connection; is the database up?"))
+                case .failure(let error): continuation.resume(throwing: error)
+                }
             }
         }
     }
@@ -227,93 +234,6 @@ public final class PostgresDatabase: Database, Sendable {
             return StorageError(.failed, "PostgreSQL: \(message)\(detail)")
         }
     }
-}
-
-/// The bodies running on a connection. While any runs, a sweep every 250 ms looks at their
-/// connections; one closed at two sweeps in a row is failed, told whether its body had sent
-/// COMMIT.
-final class RunningBodies: Sendable {
-    private struct Entry {
-        let connection: PostgresConnection
-        let fail: @Sendable (_ committing: Bool) -> Void
-        var committing = false
-        var closedSeen = false
-    }
-
-    private struct State {
-        var next = 0
-        var entries: [Int: Entry] = [:]
-        var sweeping = false
-    }
-
-    private let state = NIOLockedValueBox(State())
-
-    func add(_ connection: PostgresConnection, fail: @escaping @Sendable (_ committing: Bool) -> Void) -> Int {
-        let (id, startSweeping) = self.state.withLockedValue { state -> (Int, Bool) in
-            state.next += 1
-            state.entries[state.next] = Entry(connection: connection, fail: fail)
-            defer { state.sweeping = true }
-            return (state.next, !state.sweeping)
-        }
-        if startSweeping { Task { await self.sweep() } }
-        return id
-    }
-
-    /// The body `id` is about to send COMMIT: from now on whether it committed cannot be told
-    /// if its connection closes.
-    func committing(_ id: Int) {
-        self.state.withLockedValue { $0.entries[id]?.committing = true }
-    }
-
-    func remove(_ id: Int) {
-        _ = self.state.withLockedValue { $0.entries.removeValue(forKey: id) }
-    }
-
-    private func sweep() async {
-        while true {
-            try? await Task.sleep(for: .milliseconds(250))
-            let failing = self.state.withLockedValue { state -> [@Sendable () -> Void]? in
-                guard !state.entries.isEmpty else {
-                    state.sweeping = false
-                    return nil
-                }
-                var failing: [@Sendable () -> Void] = []
-                for (id, entry) in state.entries where entry.connection.isClosed {
-                    if entry.closedSeen {
-                        failing.append { [committing = entry.committing] in entry.fail(committing) }
-                        state.entries[id] = nil
-                    } else {
-                        state.entries[id]?.closedSeen = true
-                    }
-                }
-                return failing
-            }
-            guard let failing else { return }
-            for fail in failing { fail() }
-        }
-    }
-}
-
-/// Whether the pool gives connections, as the waits for them have gone.
-struct LeaseHealth {
-    /// A wait ran out, and no connection has come since.
-    var failing = false
-    /// A probe's claim is still with the pool.
-    var probing = false
-
-    enum Admission { case wait, probe, refuse }
-
-    mutating func admit() -> Admission {
-        guard self.failing else { return .wait }
-        guard !self.probing else { return .refuse }
-        self.probing = true
-        return .probe
-    }
-}
-
-/// Whether a request waiting for a connection still wants it.
-private enum LeaseClaim {
-    case waiting, taken, abandoned
 }
 
 struct PostgresSession: DatabaseSession, @unchecked Sendable {

@@ -106,19 +106,6 @@ struct GatewayAuthTests {
         #expect(Role.required(for: .write) == .secretariat)
     }
 
-    @Test func aVerbNoReplicaDeclaredIsAWriteAndWriteWinsWhenReplicasDisagree() {
-        var catalogue = ServicePool.Catalogue()
-        let a = Endpoint(host: "127.0.0.1", port: 1)
-        let b = Endpoint(host: "127.0.0.2", port: 1)
-        catalogue.set(["s.x.get": .read, "s.x.peek": .read], from: a)
-        catalogue.set(["s.x.get": .read, "s.x.peek": .write], from: b)
-        #expect(catalogue.merged["s.x.get"] == .read)
-        #expect(catalogue.merged["s.x.peek"] == .write, "a rolling upgrade takes the safe side")
-        #expect(catalogue.merged["s.x.unknown"] == nil)
-        catalogue.forget(b)
-        #expect(catalogue.merged["s.x.peek"] == .read)
-    }
-
     @Test func statsAndMetricsCountWhatWasForwarded() async throws {
         let replica = try await Replica(name: "a")
         let pool = makePool([replica.endpoint])

@@ -1,3 +1,4 @@
+import ConcordProtocol
 import ConcordRecords
 import ConcordServer
 import ConcordStorage

@@ -1,5 +1,6 @@
 import ConcordFields
 import ConcordProtocol
+import ConcordRecords
 import ConcordServer
 import ConcordStorage
 import NIOCore
@@ -136,17 +137,5 @@ extension Router {
             Record.self, filters: filters, text: text, limit: try RecordBody.limit(in: body),
             after: try RecordBody.cursor(in: body, integerKey: Record.keyIsInteger)
         )
-    }
-}
-
-extension RecordStore {
-    /// Records of a kind whose filters (by body field, as `list` takes them) equal the values:
-    /// what a kind's hooks and extra verbs read with, so no SQL leaves the store.
-    public func all<Record: StoredRecord>(_ type: Record.Type, where values: [String: SQLValue], limit: Int = RecordBody.maximumLimit) async throws -> [Record] {
-        try await self.select(Record.self, filters: try Self.filters(Record.self, values), order: nil, limit: limit)
-    }
-
-    public func exists<Record: StoredRecord>(_ type: Record.Type, key: SQLValue) async throws -> Bool {
-        try await self.database.read { session in try await Self.exists(Record.self, key: key, in: session) }
     }
 }

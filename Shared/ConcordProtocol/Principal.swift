@@ -1,11 +1,10 @@
-import ConcordProtocol
-import ConcordTLS
 
 /// On whose behalf a request acts, as an audit trail records it.
 ///
 /// The gateway sends the name and role of the token's holder in metadata (`actor=`, `role=`);
 /// that is believed only when the connection's certificate is the gateway's. Any other caller is
-/// recorded as its certificate's identity, whatever metadata it sends.
+/// recorded as its certificate's identity, whatever metadata it sends (`Principal(peer:metadata:)`,
+/// in ConcordServer, which knows the connection).
 public struct Principal: Sendable, Hashable, Codable, CustomStringConvertible {
     /// The token holder's name, or the peer's identity URI, or `anonymous`.
     public var name: String
@@ -18,14 +17,6 @@ public struct Principal: Sendable, Hashable, Codable, CustomStringConvertible {
         self.name = name
         self.role = role
         self.via = via
-    }
-
-    public init(peer: PeerIdentity?, metadata: Metadata) {
-        if let peer, peer.isGateway, let actor = metadata.actor, !actor.isEmpty {
-            self.init(name: Self.decodePercent(actor), role: metadata.actorRole, via: peer.uri)
-        } else {
-            self.init(name: peer?.uri ?? "anonymous", role: nil, via: peer?.uri)
-        }
     }
 
     public var description: String { self.name + (self.role.map { " (\($0))" } ?? "") }
@@ -46,7 +37,7 @@ public struct Principal: Sendable, Hashable, Codable, CustomStringConvertible {
         return encoded
     }
 
-    static func decodePercent(_ text: String) -> String {
+    public static func decodePercent(_ text: String) -> String {
         guard text.utf8.contains(UInt8(ascii: "%")) else { return text }
         var bytes: [UInt8] = []
         var iterator = Array(text.utf8)[...]

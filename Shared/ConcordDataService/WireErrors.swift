@@ -1,4 +1,5 @@
 import ConcordProtocol
+import ConcordRecords
 import ConcordServer
 import ConcordStorage
 
