@@ -323,6 +323,13 @@ let package = Package(
             path: "Tests/ConcordServerTests",
             swiftSettings: swiftSettings
         ),
+        // The record kit without a server: what the store makes of a kind's declarations.
+        .testTarget(
+            name: "ConcordRecordsTests",
+            dependencies: ["ConcordRecords", "ConcordStorage"],
+            path: "Tests/ConcordRecordsTests",
+            swiftSettings: swiftSettings
+        ),
         // The pool's decisions on a fake clock: no sockets, no sleeps.
         .testTarget(
             name: "ConcordPoolTests",

@@ -53,12 +53,12 @@ struct Action: StoredRecord, Equatable {
     static let filters: [RecordFilter] = [
         .column("instrument"), .column("session", isInteger: true), .column("status"), .column("parent"),
         // `official:kazem-jalali`, or the bare `kazem-jalali`.
-        RecordFilter(field: "owner", condition: "(owner = ? OR owner_label = ?)", normalise: { $0.lowercased() }),
-        RecordFilter(field: "obstacle", condition: "obstacles LIKE '%|' || ? || '|%'"),
+        RecordFilter(field: "owner", .equalsAny(["owner", "owner_label"]), normalise: { $0.lowercased() }),
+        RecordFilter(field: "obstacle", .listHolds("obstacles")),
     ]
     /// Overdue on a day: due before it, and neither done nor cancelled.
-    static let overdueOn = RecordFilter(field: "asOf", condition: "due_by < ? AND status NOT IN ('done', 'cancelled')")
-    static let oldestDueFirst = RecordOrder(columns: "due_by, id")
+    static let overdueOn = RecordFilter(field: "asOf", .all([.below("due_by"), .noneOf("status", ["done", "cancelled"])]))
+    static let oldestDueFirst = RecordOrder("due_by", "id")
     static let referencedBy = [IncomingReference(table: "actions", column: "parent", nouns: "child actions"),
                                IncomingReference(table: "indicators", column: "action", nouns: "indicators")]
     /// Written by `progress` only, and rolled up into a parent.

@@ -196,12 +196,12 @@ struct FollowUp: Sendable {
 
     /// Rows whose instrument was proposed or agreed at session `?`.
     static let ofSessionInstruments = RecordFilter(
-        field: "session", condition: "instrument IN (SELECT id FROM instruments WHERE session = ?)", isInteger: true
+        field: "session", .namesRecordOf("instrument", table: "instruments", key: "id", where: "session"), isInteger: true
     )
     /// Obstacles affecting an instrument of session `?`.
     static let affectingSessionInstruments = RecordFilter(
         field: "session",
-        condition: "EXISTS (SELECT 1 FROM instruments WHERE instruments.session = ? AND affected_instruments LIKE '%|' || instruments.id || '|%')",
+        .listNamesRecordOf("affected_instruments", table: "instruments", key: "id", where: "session"),
         isInteger: true
     )
     /// Enough for every row of a session's instruments (an instrument's were read up to

@@ -78,8 +78,8 @@ struct Instrument: StoredRecord, Equatable {
     static let keyIsInteger = false
     static let filters: [RecordFilter] = [
         .column("kind"), .column("status"), .column("session", isInteger: true),
-        RecordFilter(field: "sector", condition: "sectors LIKE '%|' || ? || '|%'"),
-        RecordFilter(field: "party", condition: "parties LIKE '%|' || ? || '|%'"),
+        RecordFilter(field: "sector", .listHolds("sectors")),
+        RecordFilter(field: "party", .listHolds("parties")),
     ]
     static let referencedBy = [
         IncomingReference(table: "actions", column: "instrument", nouns: "actions"),

@@ -48,8 +48,8 @@ struct Obstacle: StoredRecord, Equatable {
     static let keyIsInteger = false
     static let filters: [RecordFilter] = [
         .column("category"), .column("status"), .column("session", isInteger: true),
-        RecordFilter(field: "instrument", condition: "affected_instruments LIKE '%|' || ? || '|%'"),
-        RecordFilter(field: "action", condition: "affected_actions LIKE '%|' || ? || '|%'"),
+        RecordFilter(field: "instrument", .listHolds("affected_instruments")),
+        RecordFilter(field: "action", .listHolds("affected_actions")),
     ]
 
     var key: SQLValue { .text(self.id ?? "") }

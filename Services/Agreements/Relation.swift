@@ -31,7 +31,7 @@ struct Relation: StoredRecord, Equatable {
     static let keyIsInteger = false
     static let filters: [RecordFilter] = [
         .column("kind"),
-        RecordFilter(field: "instrument", condition: "(source_instrument = ? OR target_instrument = ?)"),
+        RecordFilter(field: "instrument", .equalsAny(["source_instrument", "target_instrument"])),
     ]
 
     var key: SQLValue { .text(self.id ?? "") }

@@ -26,7 +26,7 @@ struct Partnership: StoredRecord, Equatable {
     static let keyField = "id"
     static let keyIsInteger = false
     static let filters: [RecordFilter] = [
-        RecordFilter(field: "region", condition: "(region_a = ? OR region_b = ?)", normalise: { $0.uppercased() }),
+        RecordFilter(field: "region", .equalsAny(["region_a", "region_b"]), normalise: { $0.uppercased() }),
     ]
 
     var key: SQLValue { .text(self.id ?? "") }

@@ -37,7 +37,7 @@ struct Region: StoredRecord, Equatable {
     static let filters: [RecordFilter] = [
         .code("country"),
         .column("kind"),
-        RecordFilter(field: "sector", condition: "sectors LIKE '%|' || ? || '|%'"),
+        RecordFilter(field: "sector", .listHolds("sectors")),
     ]
     static let referencedBy = [
         IncomingReference(table: "partnerships", column: "region_a", nouns: "partnerships"),

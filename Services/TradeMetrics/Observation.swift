@@ -54,20 +54,20 @@ struct Observation: StoredRecord, Equatable {
     static let keyIsInteger = false
     static let filters: [RecordFilter] = [
         .code("reporter"), .code("partner"), .code("flow"), .code("commodity"), .column("period"),
-        RecordFilter(field: "source", condition: "source_key = ?", normalise: { $0.lowercased() }),
+        RecordFilter(field: "source", .equals("source_key"), normalise: { $0.lowercased() }),
         .column("frequency"),
     ]
     /// For the reads: a span of periods, and the revisions published by a day.
-    static let periodFrom = RecordFilter(field: "periodFrom", condition: "period >= ?")
-    static let periodTo = RecordFilter(field: "periodTo", condition: "period <= ?")
-    static let publishedBy = RecordFilter(field: "asPublishedOn", condition: "published <= ?")
+    static let periodFrom = RecordFilter(field: "periodFrom", .atLeast("period"))
+    static let periodTo = RecordFilter(field: "periodTo", .atMost("period"))
+    static let publishedBy = RecordFilter(field: "asPublishedOn", .atMost("published"))
     /// Reporters that are regions of a country: `IR` matches IR-01, IR-02...
-    static let regionsOf = RecordFilter(field: "regionsOf", condition: "reporter LIKE ? || '-%'")
-    static let byPeriod = RecordOrder(columns: "period, source_key, published, id")
+    static let regionsOf = RecordFilter(field: "regionsOf", .subdivisionOf("reporter"))
+    static let byPeriod = RecordOrder("period", "source_key", "published", "id")
     /// Keys from a prefix on: with `keyBefore`, a range of the key's index. Every read names
     /// one, since the key is the only index a series is read by.
-    static let keyFrom = RecordFilter(field: "keyFrom", condition: "id >= ?")
-    static let keyBefore = RecordFilter(field: "keyBefore", condition: "id < ?")
+    static let keyFrom = RecordFilter(field: "keyFrom", .atLeast("id"))
+    static let keyBefore = RecordFilter(field: "keyBefore", .below("id"))
 
     /// The range of keys that begin with `prefix`: every byte of a key is below 0x7F.
     static func keys(startingWith prefix: String) -> [(RecordFilter, SQLValue)] {

@@ -45,7 +45,7 @@ struct StatedFigure: StoredRecord, Equatable {
     static let keyIsInteger = false
     static let filters: [RecordFilter] = [
         // Either way round: a bilateral figure is the same whichever side is named first.
-        RecordFilter(field: "pair", condition: "pair = ?", normalise: { $0.uppercased().split(separator: "|").sorted().joined(separator: "|") }),
+        RecordFilter(field: "pair", .equals("pair"), normalise: { $0.uppercased().split(separator: "|").sorted().joined(separator: "|") }),
         .column("span"), .column("session", isInteger: true),
     ]
 

@@ -118,7 +118,17 @@ public final class ConcordClient: Sendable {
             request.metadata.deadline = self.configuration.defaultDeadline
         }
         let budget = request.metadata.deadlineMilliseconds ?? 1
-        self.dispatch(OutboundCall(request: request, deadline: .now() + .milliseconds(budget), completion: completion, client: self))
+        self.dispatch(OutboundCall(request: request, deadline: .now() + .milliseconds(budget + Self.grace(budget)), completion: completion, client: self))
+    }
+
+    /// How long past the deadline it sends a client waits for the answer, in milliseconds. The
+    /// server counts the deadline from when it reads the line, later than the client sent it,
+    /// and answers `deadline_exceeded` (or a brief with what came in time) by then: an answer
+    /// given on time is not lost to the trip back or a busy machine. The client's own timer is
+    /// the backstop for a server that does not answer at all. A fifth of the budget, from 100 ms
+    /// to 1 s.
+    static func grace(_ budget: Int64) -> Int64 {
+        min(1_000, max(100, budget / 5))
     }
 
     /// Writes `call` on the open connection, or once the next one is open.

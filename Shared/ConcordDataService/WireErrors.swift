@@ -30,11 +30,13 @@ public enum WireErrors {
         }
     }
 
-    /// A field name as the request has it: `metadata.idem` for the idempotency key, else a body field.
+    /// A field name as the request has it: a field rule names a body field by its name alone
+    /// (`name`), which becomes `body.name`; a field already placed (`body.…`, `metadata.…`,
+    /// `verb`) stays as it is.
     public static func placed(_ error: ConcordError) -> ConcordError {
         var error = error
-        if let field = error.field, !field.hasPrefix("body"), !field.hasPrefix("metadata"), field != "verb" {
-            error.field = field == "idem" ? "metadata.idem" : "body." + field
+        if let field = error.field, !field.hasPrefix("body"), !field.hasPrefix("metadata."), field != "verb" {
+            error.field = "body." + field
         }
         return error
     }

@@ -68,7 +68,8 @@ extension RecordStore {
         guard let checkedAt, ContinuousClock.now - checkedAt > freshness else { return }
         throw ConcordError(
             .unavailable,
-            "the records this names in another service were checked more than \(freshness) before the write could commit; nothing was written, send it again"
+            "the records this names in another service were checked more than \(freshness) before the write could commit; nothing was written, send it again",
+            unprocessed: true
         )
     }
 

@@ -9,7 +9,10 @@ import Foundation
 /// Create, read, update, delete and list for any `StoredRecord`, on either engine. Every write
 /// is one transaction that also writes its audit entry; versions make updates optimistic;
 /// references are checked inside the same transaction that writes, so nothing ever points at a
-/// missing record. All of a data service's SQL lives here and in `AuditTrail`.
+/// missing record. A kind says what it reads with values (`RecordFilter.Condition`,
+/// `RecordOrder`) that the store turns into SQL. The one kind of statement outside this module is
+/// trade-metrics' series totals (`SeriesTotals`: its own table, written in the import's
+/// transaction through `RecordTransaction.query`).
 public struct RecordStore: Sendable {
     public let database: any Database
     /// Checks references to other services' records before a write; nil: the kinds have none.
@@ -125,7 +128,7 @@ public struct RecordStore: Sendable {
             throw ConcordError(
                 .conflict,
                 "idempotency key '\(key)' was already used for a different request; use a new key for a new request",
-                field: "idem"
+                field: "metadata." + Metadata.Key.idempotencyKey
             )
         }
         return try Self.decode(Record.self, json: try row.text("response"))
@@ -188,10 +191,10 @@ public struct RecordStore: Sendable {
     ) async throws -> Page<Record> {
         var filters = filters
         if let text {
-            filters.append((RecordFilter(field: "q", condition: "search LIKE ? ESCAPE '\\'"), .text("%" + Self.escapeLike(text.lowercased()) + "%")))
+            filters.append((RecordFilter(field: "q", .containsText("search")), .text(text.lowercased())))
         }
         if let cursor {
-            filters.append((RecordFilter(field: "cursor", condition: "\(Record.keyField) > ?"), cursor))
+            filters.append((RecordFilter(field: "cursor", .above(Record.keyField)), cursor))
         }
         let final = filters
         let records = try await self.database.read { session in
@@ -218,22 +221,13 @@ public struct RecordStore: Sendable {
         var conditions: [String] = []
         var binds: [SQLValue] = []
         for (filter, value) in filters {
-            var condition = ""
-            for character in filter.condition {
-                if character == "?" {
-                    binds.append(value)
-                    condition += "$\(binds.count)"
-                } else {
-                    condition.append(character)
-                }
-            }
-            conditions.append(condition)
+            conditions.append(Self.sql(filter.condition, value: value, binds: &binds))
         }
         let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         let rows = try await session.query(
             """
             SELECT version, doc, created_at, updated_at FROM \(Record.table) \(whereClause)
-            ORDER BY \(order?.columns ?? Record.keyField) LIMIT \(limit)
+            ORDER BY \((order?.columns ?? [Record.keyField]).joined(separator: ", ")) LIMIT \(limit)
             """,
             binds
         )
@@ -534,5 +528,40 @@ extension RecordStore {
 
     public func exists<Record: StoredRecord>(_ type: Record.Type, key: SQLValue) async throws -> Bool {
         try await self.database.read { session in try await Self.exists(Record.self, key: key, in: session) }
+    }
+}
+
+extension RecordStore {
+    /// A filter's condition as SQL, its values appended to `binds` (`$n` placeholders: both
+    /// engines take them). Column and table names come from the kinds' declarations, never
+    /// from a request; every value is bound.
+    static func sql(_ condition: RecordFilter.Condition, value: SQLValue, binds: inout [SQLValue]) -> String {
+        func bind(_ value: SQLValue) -> String {
+            binds.append(value)
+            return "$\(binds.count)"
+        }
+        switch condition {
+        case .equals(let column): return "\(column) = \(bind(value))"
+        case .equalsAny(let columns):
+            let placeholder = bind(value)
+            return "(" + columns.map { "\($0) = \(placeholder)" }.joined(separator: " OR ") + ")"
+        case .atLeast(let column): return "\(column) >= \(bind(value))"
+        case .atMost(let column): return "\(column) <= \(bind(value))"
+        case .below(let column): return "\(column) < \(bind(value))"
+        case .above(let column): return "\(column) > \(bind(value))"
+        case .listHolds(let column): return "\(column) LIKE '%|' || \(bind(value)) || '|%'"
+        case .subdivisionOf(let column): return "\(column) LIKE \(bind(value)) || '-%'"
+        case .containsText(let column):
+            let pattern: SQLValue = if case .text(let text) = value { .text("%" + Self.escapeLike(text) + "%") } else { value }
+            return "\(column) LIKE \(bind(pattern)) ESCAPE '\\'"
+        case .all(let conditions):
+            return conditions.map { Self.sql($0, value: value, binds: &binds) }.joined(separator: " AND ")
+        case .noneOf(let column, let values):
+            return "\(column) NOT IN (" + values.map { bind(.text($0)) }.joined(separator: ", ") + ")"
+        case .namesRecordOf(let column, let table, let key, let whereColumn):
+            return "\(column) IN (SELECT \(key) FROM \(table) WHERE \(whereColumn) = \(bind(value)))"
+        case .listNamesRecordOf(let column, let table, let key, let whereColumn):
+            return "EXISTS (SELECT 1 FROM \(table) WHERE \(table).\(whereColumn) = \(bind(value)) AND \(column) LIKE '%|' || \(table).\(key) || '|%')"
+        }
     }
 }

@@ -50,6 +50,9 @@ public struct SeedLoader: Sendable {
         return true
     }
 
+    /// How many times a record is tried when what it names could not be checked in time.
+    static let attempts = 5
+
     private func load<Record: StoredRecord>(_ type: Record.Type, into outcome: inout Outcome) async throws {
         let path = URL(fileURLWithPath: self.directory).appendingPathComponent("\(Record.table).json").path
         guard FileManager.default.fileExists(atPath: path) else { return }
@@ -60,19 +63,32 @@ public struct SeedLoader: Sendable {
             throw SeedError(path: path, index: nil, message: "is not a JSON array of objects: \(error)")
         }
         for (index, object) in objects.enumerated() {
-            do {
-                let record = try RecordStore.decodeInput(Record.self, from: object).normalised(isNew: false)
-                if try await self.store.exists(Record.self, key: record.key) {
+            var attempt = 1
+            while true {
+                do {
+                    let record = try RecordStore.decodeInput(Record.self, from: object).normalised(isNew: false)
+                    if try await self.store.exists(Record.self, key: record.key) {
+                        outcome.present += 1
+                    } else {
+                        _ = try await self.store.create(record, context: .seed)
+                        outcome.created += 1
+                    }
+                    break
+                } catch let error as ConcordError where error.code == .conflict {
+                    // Another replica loaded it between our check and our create.
                     outcome.present += 1
-                    continue
+                    break
+                } catch let error as ConcordError where error.code == .unavailable && attempt < Self.attempts {
+                    // Nothing was written: the service a record names did not answer in time, or
+                    // the check went stale before the commit (a busy machine). Try it again.
+                    self.logger.info("seed record not written yet; trying again", metadata: [
+                        LogKey.seedFile: "\(path)", LogKey.count: "\(index)", LogKey.error: "\(error.message)",
+                    ])
+                    try await Task.sleep(for: .milliseconds(100 * attempt))
+                    attempt += 1
+                } catch let error as ConcordError {
+                    throw SeedError(path: path, index: index, message: "\(error.message)" + (error.field.map { " (field \($0))" } ?? ""))
                 }
-                _ = try await self.store.create(record, context: .seed)
-                outcome.created += 1
-            } catch let error as ConcordError where error.code == .conflict {
-                // Another replica loaded it between our check and our create.
-                outcome.present += 1
-            } catch let error as ConcordError {
-                throw SeedError(path: path, index: index, message: "\(error.message)" + (error.field.map { " (field \($0))" } ?? ""))
             }
         }
         self.logger.debug("seeds loaded", metadata: [LogKey.seedFile: "\(path)", LogKey.count: "\(objects.count)"])

@@ -91,27 +91,55 @@ extension StoredRecord {
     public static var keptFields: Set<String> { Self.serviceFields.union(["version", "createdAt", "updatedAt"]) }
 }
 
-/// A body field that narrows `list` and `search` to rows whose column matches it.
+/// A body field that narrows `list` and `search` to rows whose column matches it. What it means
+/// is a `Condition`, a value the store turns into SQL: no kind writes SQL.
 public struct RecordFilter: Sendable {
     public var field: String
-    /// SQL with `?` where the value goes, e.g. `country = ?` or `(region_a = ? OR region_b = ?)`.
-    public var condition: String
+    public var condition: Condition
     public var isInteger: Bool
     /// The value as stored (codes upper-case); nil keeps the caller's text.
     public var normalise: (@Sendable (String) -> String)?
 
-    public init(field: String, condition: String, isInteger: Bool = false, normalise: (@Sendable (String) -> String)? = nil) {
+    public init(field: String, _ condition: Condition, isInteger: Bool = false, normalise: (@Sendable (String) -> String)? = nil) {
         self.field = field
         self.condition = condition
         self.isInteger = isInteger
         self.normalise = normalise
     }
 
+    /// What a row must be for the filter's value (the one value a filter is given).
+    public indirect enum Condition: Sendable {
+        /// The column equals the value.
+        case equals(String)
+        /// One of the columns equals the value (a partnership's two regions).
+        case equalsAny([String])
+        /// The column is at least, at most, or below the value (text compares as stored).
+        case atLeast(String)
+        case atMost(String)
+        case below(String)
+        case above(String)
+        /// The column, a pipe list (`|a|b|`, as `StoredRecord` stores lists), holds the value.
+        case listHolds(String)
+        /// The column, an ISO 3166-2 code, is a subdivision of the value, a country (`IR` holds `IR-01`).
+        case subdivisionOf(String)
+        /// The column holds the value as a substring, case as stored (the search text).
+        case containsText(String)
+        /// Every condition, each on the same value.
+        case all([Condition])
+        /// The column is none of these fixed values (the value is not used).
+        case noneOf(String, [String])
+        /// The column names a record of `table` (by its `key`) whose `column` equals the value.
+        case namesRecordOf(String, table: String, key: String, where: String)
+        /// The column, a pipe list, names a record of `table` (by its `key`) whose `column` equals
+        /// the value.
+        case listNamesRecordOf(String, table: String, key: String, where: String)
+    }
+
     /// Equality on a column (the field's name unless given).
     public static func column(
         _ field: String, _ column: String? = nil, isInteger: Bool = false, normalise: (@Sendable (String) -> String)? = nil
     ) -> RecordFilter {
-        RecordFilter(field: field, condition: "\(column ?? field) = ?", isInteger: isInteger, normalise: normalise)
+        RecordFilter(field: field, .equals(column ?? field), isInteger: isInteger, normalise: normalise)
     }
 
     /// Equality on an upper-cased code column (country, region).
@@ -240,8 +268,10 @@ public protocol RemoteReferenceChecker: Sendable {
 
 /// An order for `RecordStore.select`: columns of the kind's table, declared by the kind.
 public struct RecordOrder: Sendable {
-    let columns: String
-    public init(columns: String) {
+    /// The columns to sort by, ascending, in order; the store names them in SQL.
+    public let columns: [String]
+
+    public init(_ columns: String...) {
         self.columns = columns
     }
 }

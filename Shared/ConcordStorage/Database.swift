@@ -50,6 +50,6 @@ public func openDatabase(
     case .sqlite(let path):
         return try await SQLiteDatabase.open(path: path, eventLoopGroup: eventLoopGroup, logger: logger)
     case .postgres(let postgres):
-        return PostgresDatabase(location: postgres, eventLoopGroup: eventLoopGroup, logger: logger)
+        return PostgresDatabase(location: postgres, maximumConnections: postgres.connections ?? 16, eventLoopGroup: eventLoopGroup, logger: logger)
     }
 }

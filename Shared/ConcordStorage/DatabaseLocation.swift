@@ -5,7 +5,8 @@ import Foundation
 #endif
 
 /// Which engine holds a service's data, from one setting:
-/// `sqlite:PATH` (the embedded default) or `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?schema=NAME]`.
+/// `sqlite:PATH` (the embedded default) or
+/// `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?schema=NAME][&connections=N]`.
 public enum DatabaseLocation: Sendable, Hashable, CustomStringConvertible {
     case sqlite(path: String)
     case postgres(PostgresLocation)
@@ -18,14 +19,21 @@ public enum DatabaseLocation: Sendable, Hashable, CustomStringConvertible {
         public var database: String
         /// Tables live in this schema (created if missing); replicas of one service share it.
         public var schema: String?
+        /// How many connections the process keeps open (16 unless given). A test that opens
+        /// many stores at once on one cluster gives each a few.
+        public var connections: Int?
 
-        public init(host: String, port: Int = 5432, username: String, password: String? = nil, database: String, schema: String? = nil) {
+        public init(
+            host: String, port: Int = 5432, username: String, password: String? = nil, database: String, schema: String? = nil,
+            connections: Int? = nil
+        ) {
             self.host = host
             self.port = port
             self.username = username
             self.password = password
             self.database = database
             self.schema = schema
+            self.connections = connections
         }
     }
 
@@ -56,9 +64,16 @@ public enum DatabaseLocation: Sendable, Hashable, CustomStringConvertible {
         if let schema, !Self.isPlainIdentifier(schema) {
             throw StorageError(.configuration, "schema '\(schema)' must be lowercase letters, digits and _, starting with a letter")
         }
+        var connections: Int?
+        if let text = url.queryItems?.first(where: { $0.name == "connections" })?.value {
+            guard let count = Int(text), (1...256).contains(count) else {
+                throw StorageError(.configuration, "connections must be a number from 1 to 256, got '\(text)'")
+            }
+            connections = count
+        }
         self = .postgres(PostgresLocation(
             host: host, port: url.port ?? 5432, username: user, password: url.password,
-            database: database, schema: schema
+            database: database, schema: schema, connections: connections
         ))
     }
 
@@ -73,7 +88,15 @@ public enum DatabaseLocation: Sendable, Hashable, CustomStringConvertible {
         switch self {
         case .sqlite(let path): "sqlite:\(path)"
         case .postgres(let pg):
-            "postgres://\(pg.username)@\(pg.host):\(pg.port)/\(pg.database)" + (pg.schema.map { "?schema=\($0)" } ?? "")
+            "postgres://\(pg.username)@\(pg.host):\(pg.port)/\(pg.database)" + pg.query
         }
+    }
+}
+
+extension DatabaseLocation.PostgresLocation {
+    /// `?schema=…&connections=…` as given, or nothing.
+    public var query: String {
+        let items = [self.schema.map { "schema=\($0)" }, self.connections.map { "connections=\($0)" }].compactMap { $0 }
+        return items.isEmpty ? "" : "?" + items.joined(separator: "&")
     }
 }

@@ -36,6 +36,8 @@ public func freshLocation(_ engine: Engine, name: String = "store") throws -> Da
         guard let url = ProcessInfo.processInfo.environment["CONCORD_TEST_POSTGRES"] else { throw MissingPostgres() }
         guard case .postgres(var location) = try DatabaseLocation(parsing: url) else { throw MissingPostgres() }
         location.schema = "t_\(suffix)"
+        // Tests run in parallel on one cluster: a few connections each, not a service's 16.
+        location.connections = 3
         return .postgres(location)
     }
 }
@@ -46,7 +48,7 @@ public func databaseArgument(_ location: DatabaseLocation) -> String {
     case .sqlite(let path): "sqlite:\(path)"
     case .postgres(let pg):
         "postgres://\(pg.username)\(pg.password.map { ":" + ($0.addingPercentEncoding(withAllowedCharacters: .urlPasswordAllowed) ?? $0) } ?? "")"
-            + "@\(pg.host):\(pg.port)/\(pg.database)?schema=\(pg.schema ?? "public")"
+            + "@\(pg.host):\(pg.port)/\(pg.database)" + pg.query
     }
 }
 

@@ -62,7 +62,7 @@ struct BriefsTests {
                 #"{"session":{"number":6,"coChairs":["mehdi-dousti","vladimir-ilichev"]},"attendees":[{"official":{"id":"mehdi-dousti"}}]}"#,
         ])
         let agreements = try await FakeService(
-            certificate: "agreements", name: "agreements", verbs: ["agreements.followup": #"{"items":[]}"#], delay: .seconds(5)
+            certificate: "agreements", name: "agreements", verbs: ["agreements.followup": #"{"items":[]}"#], delay: .seconds(20)
         )
         let trade = try await FakeService(certificate: "trade-metrics", name: "trade", verbs: ["trade.headline": "[]"], failing: true)
         let pools = [
@@ -73,11 +73,12 @@ struct BriefsTests {
         try await withTestServer(router: RouteTable(pools: pools).router(authority: nil), peerAuthentication: .optional, serviceName: "gateway") { server in
             let client = try makeTestClient(port: server.localPort)
             let start = ContinuousClock.now
-            // The gateway answers 100 ms before the deadline; 1.5 s leaves room for a loaded
-            // machine (with 800 ms, the answer once came after the caller had given up).
-            let answer = try await client.call("brief.session", body: ByteBuffer(string: #"{"number":6}"#), metadata: Metadata(deadlineMilliseconds: 1500))
+            // The gateway answers 100 ms before the deadline it was given, and the client waits
+            // a grace past it for that answer. 3 s: the answer is judged by what it holds, not
+            // by the clock, and a machine busy with other tests still gives it in time.
+            let answer = try await client.call("brief.session", body: ByteBuffer(string: #"{"number":6}"#), metadata: Metadata(deadlineMilliseconds: 3000))
             let elapsed = ContinuousClock.now - start
-            #expect(elapsed < .milliseconds(2500), "answered within the deadline, not after the 5 s service: \(elapsed)")
+            #expect(elapsed < .seconds(20), "answered at its deadline, without waiting for the 20 s service: \(elapsed)")
             let brief = try JSONSerialization.jsonObject(with: Data(buffer: answer)) as? [String: Any]
             #expect((brief?["session"] as? [String: Any])?["coChairs"] as? [String] == ["mehdi-dousti", "vladimir-ilichev"])
             #expect(brief?["followup"] is NSNull)

@@ -68,6 +68,8 @@ struct DeclaredVerbsTests {
         let working = try await TestReplica(name: "working", failing: false)
         var settings = PoolSettings()
         settings.policy.consecutiveFailuresToEject = 1_000  // keep the broken replica in play
+        // The first request waits for the verbs lookup: room for a machine busy with other tests.
+        settings.healthTimeout = .seconds(10)
         let pool = makePool([broken.endpoint, working.endpoint], settings: settings)
         let table = RouteTable(pools: ["participants": pool])
         try await withTestServer(router: table.router(authority: authority), peerAuthentication: .optional, serviceName: "gateway") { server in

@@ -89,7 +89,7 @@ struct RecordStoreTests {
                 try await store.create(official(nil, name: "Someone Else"), context: WriteContext(verb: "participants.officials.create", idempotencyKey: "k-1", actor: testWrite.actor))
             }
             #expect(reuse?.code == .conflict)
-            #expect(reuse?.field == "idem")
+            #expect(reuse?.field == "metadata.idem")
         }
     }
 
