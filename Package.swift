@@ -138,7 +138,7 @@ let package = Package(
         .target(
             name: "ConcordRecords",
             dependencies: [
-                "ConcordFields", "ConcordProtocol", "ConcordStorage",
+                "ConcordWire", "ConcordFields", "ConcordProtocol", "ConcordStorage",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -169,7 +169,7 @@ let package = Package(
         .target(
             name: "ConcordDataService",
             dependencies: [
-                "ConcordRecords", "ConcordServer", "ConcordServiceRuntime", "ConcordStorage", "ConcordProtocol", "ConcordPool", "ConcordTLS",
+                "ConcordWire", "ConcordRecords", "ConcordServer", "ConcordServiceRuntime", "ConcordStorage", "ConcordProtocol", "ConcordPool", "ConcordTLS",
                 "ConcordFields",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -201,6 +201,14 @@ let package = Package(
             // Plural rules are ICU's, from the toolchain's own copy that FoundationInternationalization
             // links (its C functions carry a swift_ prefix); nothing else is linked.
             linkerSettings: [.linkedLibrary("_FoundationICU")]
+        ),
+        // Request and answer types that more than one process speaks (the services, the
+        // gateway, the CLI): declared once, so a changed shape breaks the build, not a brief.
+        .target(
+            name: "ConcordWire",
+            dependencies: ["ConcordTradeCodes"],
+            path: "Shared/ConcordWire",
+            swiftSettings: swiftSettings
         ),
         .target(
             name: "ConcordComtrade",
@@ -236,7 +244,7 @@ let package = Package(
         .executableTarget(
             name: "ConcordCLI",
             dependencies: [
-                "ConcordClient", "ConcordTLS", "ConcordLoad", "ConcordProtocol", "ConcordTradeCodes", "ConcordBalancer", "ConcordComtrade", "ConcordWords",
+                "ConcordWire", "ConcordClient", "ConcordTLS", "ConcordLoad", "ConcordProtocol", "ConcordTradeCodes", "ConcordBalancer", "ConcordComtrade", "ConcordWords",
                 .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -249,7 +257,7 @@ let package = Package(
         .executableTarget(
             name: "Gateway",
             dependencies: [
-                "ConcordServer", "ConcordClient", "ConcordTLS", "ConcordServiceRuntime", "ConcordProtocol", "ConcordBalancer",
+                "ConcordWire", "ConcordServer", "ConcordClient", "ConcordTLS", "ConcordServiceRuntime", "ConcordProtocol", "ConcordBalancer",
                 "ConcordPool",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -284,7 +292,7 @@ let package = Package(
         .target(
             name: "TradeMetrics",
             dependencies: [
-                "ConcordDataService", "ConcordRecords", "ConcordFields", "ConcordServer", "ConcordStorage", "ConcordProtocol",
+                "ConcordWire", "ConcordDataService", "ConcordRecords", "ConcordFields", "ConcordServer", "ConcordStorage", "ConcordProtocol",
                 "ConcordTradeCodes",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],

@@ -174,15 +174,20 @@ struct FollowUp: Sendable {
         let actionsByInstrument = Dictionary(grouping: try await actionsRead) { $0.instrument ?? "" }
         let obstaclesOfInstruments = try await obstaclesRead
         let indicatorsByInstrument = Dictionary(grouping: try await indicatorsRead) { $0.instrument ?? "" }
+        // The obstacles open actions name that do not affect their instrument: one read for all.
+        let isOpen = { (action: Action) in ![Action.Status.done.rawValue, Action.Status.cancelled.rawValue].contains(action.status) }
+        let named = Set(actionsByInstrument.values.joined().filter(isOpen).flatMap { $0.obstacles ?? [] })
+            .subtracting(obstaclesOfInstruments.compactMap(\.id))
+        let obstaclesNamed = try await store.get(Obstacle.self, keys: named.map { .text($0) })
         var items: [SessionItem] = []
         for instrument in instruments {
             let id = instrument.id ?? ""
             let actions = actionsByInstrument[id] ?? []
-            let open = actions.filter { ![Action.Status.done.rawValue, Action.Status.cancelled.rawValue].contains($0.status) }
+            let open = actions.filter(isOpen)
             let overdue = open.filter { ($0.dueBy ?? "9999") < asOf }
             var blocking = obstaclesOfInstruments.filter { $0.affects?.instruments?.contains(id) ?? false }
             for obstacleID in Set(open.flatMap { $0.obstacles ?? [] }).sorted() where !blocking.contains(where: { $0.id == obstacleID }) {
-                if let obstacle = try await Self.obstacle(obstacleID, in: store) { blocking.append(obstacle) }
+                if let obstacle = obstaclesNamed[.text(obstacleID)] { blocking.append(obstacle) }
             }
             items.append(SessionItem(
                 instrument: instrument, openActions: open, overdueActions: overdue,
@@ -207,14 +212,6 @@ struct FollowUp: Sendable {
     /// Enough for every row of a session's instruments (an instrument's were read up to
     /// `RecordBody.maximumLimit` each before).
     static let allOfASession = 100_000
-
-    private static func obstacle(_ id: String, in store: RecordStore) async throws -> Obstacle? {
-        do {
-            return try await store.get(Obstacle.self, key: .text(id))
-        } catch let error as ConcordError where error.code == .notFound {
-            return nil
-        }
-    }
 
     /// The day overdue is counted on: `asOf` (a full date) or today.
     private func asOf(_ body: JSONObject) throws(ConcordError) -> String {

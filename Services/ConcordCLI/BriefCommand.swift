@@ -6,6 +6,7 @@ import ConcordWords
 import Glibc
 #endif
 import NIOCore
+import ConcordWire
 
 /// `concord brief ...`: the gateway's combined answers, one call each.
 struct BriefCommand: AsyncParsableCommand {
@@ -73,13 +74,12 @@ struct BriefCommand: AsyncParsableCommand {
         /// the one flow it is about) over the span and the base span, month by month.
         func months(for brief: SessionBrief) async throws -> [BriefHTML.Month] {
             guard let stated = brief.trade?.first?.stated, let baseFrom = stated.baseFrom, let baseTo = stated.baseTo else { return [] }
-            struct Point: Decodable { var period: String; var value: String }
             func series(_ from: String, _ to: String) async throws -> [String: Double] {
                 // A month counts only with every flow, as trade.growth counts it: half a month is a gap.
                 var sums: [String: (value: Double, flows: Int)] = [:]
                 for flow in stated.flowList {
                     let body = #"{"reporter":"\#(stated.reporter)","partner":"\#(stated.partner)","flow":"\#(flow)","from":"\#(from)","to":"\#(to)"}"#
-                    let points = try JSONBody.decode([Point].self, from: try await callAndReport(self.endpoint, "trade.series", body: body))
+                    let points = try JSONBody.decode([SeriesPoint].self, from: try await callAndReport(self.endpoint, "trade.series", body: body))
                     for point in points {
                         sums[point.period, default: (0, 0)].value += Double(point.value) ?? 0
                         sums[point.period, default: (0, 0)].flows += 1

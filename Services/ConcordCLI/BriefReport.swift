@@ -6,6 +6,7 @@ import Foundation
 import ConcordTradeCodes
 import ConcordWords
 import NIOCore
+import ConcordWire
 
 /// `brief.session` as a person reads it on a terminal: the session, its co-chairs and
 /// attendees, each item with its status and its open and overdue actions, the obstacles, and
@@ -101,13 +102,6 @@ struct SessionBrief: Decodable {
         var computed: Growth?
     }
 
-    struct Missing: Decodable {
-        var part: String
-        var service: String
-        var code: String
-        var message: String
-    }
-
     struct Indicator: Decodable {
         struct Value: Decodable { var value: String; var date: String }
         struct Inner: Decodable { var title: String; var measure: String; var baseline: Value?; var target: Value? }
@@ -121,7 +115,7 @@ struct SessionBrief: Decodable {
     var attendees: [Attendee]?
     var followup: FollowUp?
     var trade: [Headline]?
-    var missing: [Missing]
+    var missing: [MissingPart]
     /// Officials the brief names by id (owners, speakers), looked up in participants by the
     /// command; not part of the answer.
     var lookedUp = OfficialLookup()

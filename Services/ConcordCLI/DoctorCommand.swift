@@ -2,6 +2,7 @@ import ArgumentParser
 import ConcordProtocol
 import ConcordWords
 import NIOCore
+import ConcordWire
 
 /// `concord doctor`: what the services name in each other that is not there: a dangling
 /// reference left by data from before deletes were guarded, or by a store restored from a
@@ -16,23 +17,15 @@ struct DoctorCommand: AsyncParsableCommand {
     /// The services whose records name other services' records.
     static let holders = ["agreements", "trade"]
 
-    /// A record named in a service that its own service does not have (`NamedRecord` on the wire).
-    struct Named: Codable {
-        var service: String
-        var kind: String
-        var key: String
-        var holders: Int64
-    }
-
     func run() async throws {
         // By holder service: {"agreements": [...], "trade": [...]}.
-        var found: [String: [Named]] = [:]
+        var found: [String: [NamedRecord]] = [:]
         for holder in Self.holders {
             let answer = try await callAndReport(self.endpoint, "\(holder).references.dangling", body: "{}", deadline: 30_000)
-            found[holder] = try JSONBody.decode([Named].self, from: answer)
+            found[holder] = try JSONBody.decode([NamedRecord].self, from: answer)
         }
         let words = self.output.words
-        self.output.print(try JSONBody.encode(found), as: [String: [Named]].self) { found, width in
+        self.output.print(try JSONBody.encode(found), as: [String: [NamedRecord]].self) { found, width in
             let rows = found.sorted { $0.key < $1.key }.flatMap { holder, named in
                 named.map { [holder, "\($0.service).\($0.kind) \($0.key)", words.plural(.recordsCount, Int($0.holders))] }
             }

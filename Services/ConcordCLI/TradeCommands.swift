@@ -8,6 +8,7 @@ import ConcordProtocol
 import ConcordTradeCodes
 import ConcordWords
 import NIOCore
+import ConcordWire
 
 /// `concord trade ...`: questions about trade, through the gateway.
 struct TradeCommand: AsyncParsableCommand {
@@ -191,10 +192,6 @@ struct TradeCommand: AsyncParsableCommand {
             }
         }
 
-        struct MirrorAnswer: Decodable {
-            var comparisons: [MirrorFigure]
-            var usualMargin: String
-        }
     }
 }
 

@@ -7,6 +7,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import NIOCore
+import ConcordWire
 
 /// The verbs the gateway answers by combining services: `brief.session`, `brief.region` and
 /// `brief.followup`. Each asks its services in parallel, within what is left of the request's
@@ -27,13 +28,6 @@ struct Briefs: Sendable {
         var fields: [String] = []
     }
 
-    struct Missing: Encodable, Sendable, Error {
-        var part: String
-        var service: String
-        var code: String
-        var message: String
-    }
-
     /// Time kept back from each part's deadline so the combined answer is written before the
     /// request's own deadline fires (50 ms was too little on a loaded two-core machine: the
     /// answer of an 800 ms brief once arrived after its caller had given up).
@@ -47,7 +41,7 @@ struct Briefs: Sendable {
     /// a single request: no task a part and no stream, which cost a brief more than its own work.
     func ask(
         _ parts: [Part], context: RequestContext, actor: (name: String, role: String)?
-    ) async -> (answers: [String: ByteBuffer], missing: [Missing]) {
+    ) async -> (answers: [String: ByteBuffer], missing: [MissingPart]) {
         guard !parts.isEmpty else { return ([:], []) }
         let until = context.deadline - TimeAmount(Self.margin)
         let metadata = Metadata(trace: context.metadata.trace)
@@ -60,7 +54,7 @@ struct Briefs: Sendable {
                 gathering.value.timer = timer
                 for part in parts {
                     guard let pool = pools[part.service] else {
-                        gathering.value.answered(part.name, .failure(Missing(
+                        gathering.value.answered(part.name, .failure(MissingPart(
                             part: part.name, service: part.service, code: ErrorCode.unavailable.wire,
                             message: "no route to \(part.service) behind this gateway"
                         )))
@@ -72,7 +66,7 @@ struct Briefs: Sendable {
                         // Forwarding answers on the loop it was given.
                         eventLoop.assertInEventLoop()
                         gathering.value.answered(part.name, result.mapError { error in
-                            Missing(part: part.name, service: part.service, code: error.code.wire, message: error.message)
+                            MissingPart(part: part.name, service: part.service, code: error.code.wire, message: error.message)
                         })
                     }
                 }
@@ -86,17 +80,17 @@ struct Briefs: Sendable {
         let parts: [Part]
         var pending: Set<String>
         var answers: [String: ByteBuffer] = [:]
-        var missing: [Missing] = []
-        var continuation: CheckedContinuation<(answers: [String: ByteBuffer], missing: [Missing]), Never>?
+        var missing: [MissingPart] = []
+        var continuation: CheckedContinuation<(answers: [String: ByteBuffer], missing: [MissingPart]), Never>?
         var timer: Scheduled<Void>?
 
-        init(parts: [Part], continuation: CheckedContinuation<(answers: [String: ByteBuffer], missing: [Missing]), Never>) {
+        init(parts: [Part], continuation: CheckedContinuation<(answers: [String: ByteBuffer], missing: [MissingPart]), Never>) {
             self.parts = parts
             self.pending = Set(parts.map(\.name))
             self.continuation = continuation
         }
 
-        func answered(_ name: String, _ result: Result<ByteBuffer, Missing>) {
+        func answered(_ name: String, _ result: Result<ByteBuffer, MissingPart>) {
             guard self.pending.remove(name) != nil else { return }
             switch result {
             case .success(let body): self.answers[name] = body
@@ -107,7 +101,7 @@ struct Briefs: Sendable {
 
         func deadlinePassed() {
             for part in self.parts where self.pending.contains(part.name) {
-                self.missing.append(Missing(part: part.name, service: part.service, code: ErrorCode.deadlineExceeded.wire,
+                self.missing.append(MissingPart(part: part.name, service: part.service, code: ErrorCode.deadlineExceeded.wire,
                                             message: "\(part.service) did not answer \(part.verb) before the deadline"))
             }
             self.pending.removeAll()
@@ -124,7 +118,7 @@ struct Briefs: Sendable {
 
     /// `{"<part>": <its answer>, ..., "missing": [...]}` with `fields` first; a missing part is null.
     static func compose(
-        fields: [(String, String)], parts: [Part], answers: [String: ByteBuffer], missing: [Missing], allocator: ByteBufferAllocator
+        fields: [(String, String)], parts: [Part], answers: [String: ByteBuffer], missing: [MissingPart], allocator: ByteBufferAllocator
     ) throws -> ByteBuffer {
         var out = allocator.buffer(capacity: 4096)
         out.writeString("{")
@@ -193,13 +187,13 @@ struct Briefs: Sendable {
         let (followup, followupMissing) = await self.ask(parts.filter { $0.name == "followup" }, context: context, actor: actor)
         let bound = followup["followup"].map(Self.boundIndicators) ?? []
         var indicators: String?
-        var indicatorsMissing: [Missing] = []
+        var indicatorsMissing: [MissingPart] = []
         if !bound.isEmpty {
             let checks = bound.map { indicator in
                 Part(name: indicator.id, service: "trade", verb: "trade.growth", body: indicator.growthBody)
             }
             let (computed, stillMissing) = await self.ask(checks, context: context, actor: actor)
-            indicatorsMissing = stillMissing.map { Missing(part: "indicator \($0.part)", service: $0.service, code: $0.code, message: $0.message) }
+            indicatorsMissing = stillMissing.map { MissingPart(part: "indicator \($0.part)", service: $0.service, code: $0.code, message: $0.message) }
             var list = "["
             for (index, indicator) in bound.enumerated() {
                 if index > 0 { list += "," }
@@ -313,7 +307,7 @@ struct Briefs: Sendable {
         struct Obstacles: Decodable { var items: [Obstacle] }
         struct Owner: Encodable { var owner: String; var actions: [Action] }
         struct Blocking: Encodable { var obstacle: Obstacle; var blockedActions: Int }
-        struct Answer: Encodable { var brief = "followup"; var asOf: String?; var byOwner: [Owner]?; var blockingMost: [Blocking]?; var missing: [Missing] }
+        struct Answer: Encodable { var brief = "followup"; var asOf: String?; var byOwner: [Owner]?; var blockingMost: [Blocking]?; var missing: [MissingPart] }
         var answer = Answer(asOf: asOf, missing: missing)
         if let body = answers["overdue"], let overdue = try? JSONBody.decode(Overdue.self, from: body) {
             answer.asOf = overdue.asOf

@@ -48,17 +48,14 @@ enum Participants: DataServiceDefinition {
         }
         let attendance = try await store.all(Attendance.self, where: ["session": session])
             .sorted(by: { ($0.role, $0.official) < ($1.role, $1.official) })
-        // Asked together, the officials' gets are read in one query (the store batches gets that
-        // arrive at once) rather than one after another.
-        let officials = try await withThrowingTaskGroup(of: (Int, Official).self) { group in
-            for (index, record) in attendance.enumerated() {
-                group.addTask { (index, try await store.get(Official.self, key: .text(record.official))) }
+        // Every attendee's official in one read.
+        let officials = try await store.get(Official.self, keys: attendance.map { .text($0.official) })
+        return try attendance.map { record in
+            guard let official = officials[.text(record.official)] else {
+                throw ConcordError(.internal, "attendance \(record.id ?? "") names official \(record.official), which is not there")
             }
-            var found: [Int: Official] = [:]
-            for try await (index, official) in group { found[index] = official }
-            return found
+            return Attendee(attendance: record, official: official)
         }
-        return attendance.enumerated().map { index, record in Attendee(attendance: record, official: officials[index]!) }
     }
 
     /// Each kind's table, keyed and indexed for its filters and references; foreign keys back

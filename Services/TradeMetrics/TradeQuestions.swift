@@ -5,6 +5,7 @@ import ConcordRecords
 import ConcordServer
 import ConcordStorage
 import NIOCore
+import ConcordWire
 
 /// The reads trade-metrics answers (series, growth, mirror) and its bulk import. Every figure
 /// is summed from observations as exact thousandths of a USD; the latest revision of each
@@ -188,18 +189,9 @@ struct TradeQuestions: Sendable {
         return headlines
     }
 
-    struct Point: Encodable, Sendable {
-        var period: String
-        var value: String
-        var source: String
-        var published: String
-        var revisions: Int
-        var synthetic: Bool
-    }
-
     /// `trade.series {reporter, partner, flow, commodity?, from, to, asPublishedOn?, source?}`:
     /// the monthly points, latest revision each.
-    func series(_ body: JSONObject) async throws -> [Point] {
+    func series(_ body: JSONObject) async throws -> [SeriesPoint] {
         try RecordBody.checkFields(body, allowed: ["reporter", "partner", "flow", "commodity", "from", "to", "asPublishedOn", "source"])
         let query = try Query(body)
         guard query.flows.count == 1 else {
@@ -209,21 +201,16 @@ struct TradeQuestions: Sendable {
         var revisions: [String: Int] = [:]
         for row in all { revisions[row.period + "|" + row.source, default: 0] += 1 }
         return Self.latestOnly(all).map { row in
-            Point(
+            SeriesPoint(
                 period: row.period, value: row.primaryValue, source: row.source, published: row.published,
                 revisions: revisions[row.period + "|" + row.source] ?? 1, synthetic: row.synthetic == true
             )
         }
     }
 
-    struct Mirror: Encodable, Sendable {
-        var comparisons: [MirrorFigure]
-        var usualMargin: String
-    }
-
     /// `trade.mirror {a, b, from, to, commodity?, asPublishedOn?, source?}`: A's reported
     /// exports to B against B's reported imports from A.
-    func mirror(_ body: JSONObject) async throws -> Mirror {
+    func mirror(_ body: JSONObject) async throws -> MirrorAnswer {
         try RecordBody.checkFields(body, allowed: ["a", "b", "from", "to", "commodity", "asPublishedOn", "source"])
         guard let a = try RecordBody.string("a", in: body), let b = try RecordBody.string("b", in: body) else {
             throw ConcordError(.badRequest, "a and b are required: the exporter and the importer, e.g. RU and IR", field: "a")
@@ -253,7 +240,7 @@ struct TradeQuestions: Sendable {
                 exported: { x[$0] }, imported: { m[$0] }
             ))
         }
-        return Mirror(
+        return MirrorAnswer(
             comparisons: comparisons,
             usualMargin: "gap and ratio are over the months both sides reported (monthsCompared); imports are valued CIF and exports FOB, so imports usually exceed the partner's exports; IMF DOTS uses a CIF/FOB factor of 1.06, and mirror figures commonly differ by 10-20% (timing, transit, classification)"
         )

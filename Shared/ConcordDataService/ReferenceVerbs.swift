@@ -2,6 +2,7 @@ import ConcordProtocol
 import ConcordRecords
 import ConcordServer
 import ConcordStorage
+import ConcordWire
 
 /// What `SERVICE.references` answers: who in this service names a record of another.
 public struct ReferencesAnswer: Codable, Sendable {
@@ -13,15 +14,6 @@ public struct ReferencesAnswer: Codable, Sendable {
     public var declares: Bool
     public var count: Int64
     public var examples: [RemoteHolding.Example]
-}
-
-/// What `SERVICE.references.dangling` answers: a record named here that its service does not
-/// have (data from before deletes were guarded, or a store restored from a backup).
-public struct NamedRecord: Codable, Sendable {
-    public var service: String
-    public var kind: String
-    public var key: String
-    public var holders: Int64
 }
 
 extension Router {

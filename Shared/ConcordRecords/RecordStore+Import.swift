@@ -1,12 +1,7 @@
 import ConcordProtocol
 import ConcordStorage
 import NIOConcurrencyHelpers
-
-/// What a batch import did.
-public struct ImportOutcome: Codable, Sendable, Equatable {
-    public var created: Int
-    public var present: Int
-}
+import ConcordWire
 
 extension RecordStore {
     /// Creates every record of a batch in one transaction: all or nothing. A record whose key

@@ -145,6 +145,21 @@ public struct RecordStore: Sendable {
         }
     }
 
+    /// The records with `keys`, in one query, by key; a key with no record is absent.
+    public func get<Record: StoredRecord>(_ type: Record.Type, keys: [SQLValue]) async throws -> [SQLValue: Record] {
+        let unique = Array(Set(keys))
+        guard !unique.isEmpty else { return [:] }
+        let placeholders = (1...unique.count).map { "$\($0)" }.joined(separator: ", ")
+        let records = try await self.database.read { session in
+            try await session.query(
+                "SELECT version, doc, created_at, updated_at FROM \(Record.table) WHERE \(Record.keyField) IN (\(placeholders))", unique
+            ).map { row in try Self.record(Record.self, from: row) }
+        }
+        var found: [SQLValue: Record] = [:]
+        for record in records { found[record.key] = record }
+        return found
+    }
+
     /// The record with `key` as the JSON its get answers: the stored document with version and
     /// timestamps added, without decoding it.
     public func getJSON<Record: StoredRecord>(_ type: Record.Type, key: SQLValue) async throws -> String {

@@ -6,6 +6,7 @@ import ConcordProtocol
 import Glibc
 #endif
 import NIOCore
+import ConcordWire
 
 /// `concord trade import FILE.csv[.gz]`: UN Comtrade's CSV into trade-metrics, through the
 /// gateway. The whole file is checked first; a file with bad rows imports nothing unless
@@ -188,12 +189,6 @@ struct TradeImportCommand: AsyncParsableCommand {
         }
         if columns == nil { throw ValidationError("\(self.file) is empty: no header row") }
     }
-}
-
-/// What an import batch did.
-struct ImportOutcome: Decodable {
-    var created: Int
-    var present: Int
 }
 
 /// A progress line on a terminal: rows, rows per second, time left. Nothing when not a terminal.

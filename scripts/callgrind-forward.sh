@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Counts the instructions the gateway spends per forwarded request (callgrind), at one connection:
+# nothing is batched there, so the count repeats run to run to about 0.01%.
+#
+#   scripts/callgrind-forward.sh                 # the gateway built from this tree
+#   GATEWAY=/path/to/gateway scripts/callgrind-forward.sh   # another build (an older commit)
+#
+# participants.officials.get (a seeded record) through a gateway that routes to one participants
+# process; the gateway runs under valgrind --tool=callgrind from a copy with its DWARF stripped
+# (valgrind cannot read the toolchain's DWARF 5). The counters are zeroed after a warm-up (TLS
+# handshakes excluded), then `concord bench -c 1` runs for SECONDS; the instructions counted
+# divided by the requests answered is the figure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SECONDS_PER_RUN=${SECONDS_PER_RUN:-15}
+PARTICIPANTS_PORT=${PARTICIPANTS_PORT:-17501}
+GATEWAY_PORT=${GATEWAY_PORT:-17502}
+
+command -v valgrind >/dev/null || { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind >/dev/null; }
+
+source scripts/bench-common.sh
+
+gateway_binary=${GATEWAY:-$BIN/gateway}
+cp "$gateway_binary" "$WORK/gateway"
+strip --strip-debug "$WORK/gateway"
+
+"$BIN/concord" certs init "$WORK/certs" >/dev/null
+"$BIN/participants" --port "$PARTICIPANTS_PORT" --certs "$WORK/certs" --threads 1 --log-level warning \
+  --database "sqlite:$WORK/participants.sqlite" --seeds seeds/participants >"$WORK/participants.log" 2>&1 &
+PIDS+=($!)
+wait_ready participants "$PARTICIPANTS_PORT"
+TOKEN=$("$BIN/concord" tokens add --file "$WORK/tokens" --role reader --name bench --rate unlimited --concurrency unlimited)
+
+valgrind --tool=callgrind --callgrind-out-file="$WORK/callgrind.out" \
+  "$WORK/gateway" --port "$GATEWAY_PORT" --certs "$WORK/certs" --threads 1 --log-level warning \
+  --tokens "$WORK/tokens" --route "participants=127.0.0.1:$PARTICIPANTS_PORT" >"$WORK/gateway.log" 2>&1 &
+VALGRIND=$!
+PIDS+=($!)
+bench() { # seconds
+  "$BIN/concord" bench --port "$GATEWAY_PORT" --certs "$WORK/certs" --token "$TOKEN" -c 1 -P 1 --seconds "$1" --warmup 1 \
+    --verb participants.officials.get --body '{"id":"mehdi-dousti"}'
+}
+for _ in $(seq 1 150); do
+  "$BIN/concord" call --port "$GATEWAY_PORT" --certs "$WORK/certs" --token "$TOKEN" participants.officials.get '{"id":"mehdi-dousti"}' \
+    >/dev/null 2>&1 && break
+  sleep 0.4
+done
+
+# Warm-up: the route's connection made, verbs learned, code paged in. Then two counted runs, of
+# SHORT and SECONDS_PER_RUN seconds, each on a new connection: the difference of their counts
+# over the difference of their requests leaves out what a run pays once (its handshake, the
+# bench's warm-up second).
+bench 3 >/dev/null
+counted() { # seconds -> "requests instructions"
+  callgrind_control -z "$VALGRIND" >/dev/null
+  local out requests
+  out=$(bench "$1")
+  requests=$(echo "$out" | sed -n 's/.*requests: \([0-9]*\) .*/\1/p')
+  callgrind_control -d "$VALGRIND" >/dev/null
+  sleep 1
+  local newest
+  newest=$(ls -t "$WORK"/callgrind.out* | head -1)
+  echo "$requests $(awk '/^(summary|totals):/ { print $2; exit }' "$newest")"
+}
+read -r short_requests short_instructions < <(counted 5)
+read -r long_requests long_instructions < <(counted "$SECONDS_PER_RUN")
+echo "callgrind: 5 s: $short_requests requests, $short_instructions instructions; ${SECONDS_PER_RUN} s: $long_requests requests, $long_instructions instructions"
+awk -v a="$short_instructions" -v b="$long_instructions" -v x="$short_requests" -v y="$long_requests" \
+  'BEGIN { printf "callgrind: %.0f instructions per forwarded request\n", (b - a) / (y - x) }'
