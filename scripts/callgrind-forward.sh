@@ -4,6 +4,7 @@
 #
 #   scripts/callgrind-forward.sh                 # the gateway built from this tree
 #   GATEWAY=/path/to/gateway scripts/callgrind-forward.sh   # another build (an older commit)
+#   CALLGRIND_OUT=/tmp/cg scripts/callgrind-forward.sh       # keep the dumps (/tmp/cg.5s, /tmp/cg.15s)
 #
 # participants.officials.get (a seeded record) through a gateway that routes to one participants
 # process; the gateway runs under valgrind --tool=callgrind from a copy with its DWARF stripped
@@ -61,6 +62,7 @@ counted() { # seconds -> "requests instructions"
   sleep 1
   local newest
   newest=$(ls -t "$WORK"/callgrind.out* | head -1)
+  [[ -n "${CALLGRIND_OUT:-}" ]] && cp "$newest" "$CALLGRIND_OUT.$1s"
   echo "$requests $(awk '/^(summary|totals):/ { print $2; exit }' "$newest")"
 }
 read -r short_requests short_instructions < <(counted 5)

@@ -221,10 +221,9 @@ struct Briefs: Sendable {
     /// baseline's (whole years when the dates are years).
     static let seriesKey = Array(#""series""#.utf8)
 
-    /// Whether `needle` occurs in `buffer`'s readable bytes. (The standard library's
-    /// `firstRange(of:)` over a ByteBufferView was half of the gateway's CPU for a brief: it
-    /// looks up generic metadata at every position.)
-    /// (glibc's `memmem` is a GNU extension the Swift Glibc module does not export.)
+    /// Whether `needle` occurs in `buffer`'s readable bytes, by hand: the standard library's
+    /// `firstRange(of:)` is far slower here (docs/performance.md), and glibc's `memmem` is a GNU
+    /// extension the Swift Glibc module does not export.
     static func contains(_ needle: [UInt8], in buffer: ByteBuffer) -> Bool {
         guard let first = needle.first else { return true }
         return buffer.withUnsafeReadableBytes { bytes in

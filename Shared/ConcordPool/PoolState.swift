@@ -33,7 +33,8 @@ public struct PoolState: Sendable {
 
     // MARK: One request
 
-    /// One request on its way: what it may do and what it has done.
+    /// One request on its way: what it may do and what it has done. Its owner (the forwarding
+    /// in flight) keeps it and hands it to the machine `inout`: it is never copied per step.
     public struct Attempt: Sendable {
         /// A read, or a write with an idempotency key: another replica may be asked.
         public let retrySafe: Bool
@@ -46,44 +47,47 @@ public struct PoolState: Sendable {
         public internal(set) var lastError: ConcordError?
         /// Set once the attempt has its answer; later events for it change nothing.
         public internal(set) var isFinished = false
+
+        public init(retrySafe: Bool, deadline: ContinuousClock.Instant) {
+            self.retrySafe = retrySafe
+            self.deadline = deadline
+        }
     }
 
     /// What to do with a request that arrives.
-    public enum Admission: Sendable {
-        /// Send it to `endpoint` with `remaining` as its deadline; `trace` is a new
-        /// `traceparent` for a request that brought none.
-        case send(Attempt, to: Endpoint, remaining: Duration, trace: String?)
+    public enum Admission: Sendable, Equatable {
+        /// Send it to `endpoint` with `remaining` as its deadline.
+        case send(to: Endpoint, remaining: Duration)
         /// Answer at once with this error; the request was never counted.
         case refuse(ConcordError)
         /// It was admitted and counted, but no replica can take it: answer with this error.
-        case fail(Attempt, ConcordError)
+        case fail(ConcordError)
     }
 
     /// Admits a request under the pending bound and chooses its first replica.
     ///
     /// - Parameters:
-    ///   - retrySafe: whether another replica may be asked after one fails (`isRetrySafe`).
-    ///   - deadline: when the caller stops waiting.
-    ///   - needsTrace: the request brought no trace; the answer carries a new one.
+    ///   - attempt: the request's attempt, new (`isRetrySafe` says whether it may be repeated).
+    ///   - needsTrace: the request brought no trace: `trace` is a new `traceparent` for it.
     public mutating func admit(
-        retrySafe: Bool, deadline: ContinuousClock.Instant, needsTrace: Bool, now: ContinuousClock.Instant
-    ) -> Admission {
+        _ attempt: inout Attempt, needsTrace: Bool, now: ContinuousClock.Instant
+    ) -> (Admission, trace: String?) {
         guard !self.isClosed, self.active < self.maxPending else {
-            return .refuse(ConcordError(
+            attempt.isFinished = true
+            return (.refuse(ConcordError(
                 .unavailable,
                 self.isClosed
                     ? "no replica of \(self.service) can take requests now; retry shortly"
                     : "\(self.service) has \(self.maxPending) requests pending, its bound; retry shortly"
-            ))
+            )), nil)
         }
         self.active += 1
         let trace = needsTrace ? Self.newTraceParent(using: &self.generator) : nil
-        var attempt = Attempt(retrySafe: retrySafe, deadline: deadline)
         switch self.next(&attempt, now: now) {
         case .send(let endpoint, let remaining):
-            return .send(attempt, to: endpoint, remaining: remaining, trace: trace)
+            return (.send(to: endpoint, remaining: remaining), trace)
         case .finish(let error):
-            return .fail(attempt, error)
+            return (.fail(error), trace)
         }
     }
 

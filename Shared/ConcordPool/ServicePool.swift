@@ -166,49 +166,35 @@ public final class ServicePool: Sendable {
         if request.metadata.deadlineMilliseconds == nil {
             until = min(until, now + self.settings.defaultDeadline)
         }
-        let admission = self.locked.withLockedValue { state -> Step in
-            switch state.machine.admit(
-                retrySafe: PoolState.isRetrySafe(request, kind: kind), deadline: until,
-                needsTrace: request.metadata.trace == nil, now: now
-            ) {
-            case .refuse(let error):
-                return .refused(error)
-            case .fail(let attempt, let error):
-                return .finish(attempt, .failure(error))
-            case .send(var attempt, let endpoint, let remaining, let trace):
-                let next = self.connect(.send(endpoint, remaining: remaining), attempt: &attempt, in: &state, now: now)
-                return next.withTrace(trace)
-            }
-        }
         // The service trusts the gateway (mutual TLS); the client's token stops here. A request
         // without a trace gets one, so the gateway's and the service's logs share it.
         var outgoing = request
         outgoing.metadata.auth = nil
         outgoing.metadata.actor = actor?.name
         outgoing.metadata.actorRole = actor?.role
-        switch admission {
-        case .refused(let error):
-            self.stats.record(.zero, error: error.code, retries: 0)
-            answer(.failure(error))
-        case .finish(let attempt, let result):
-            Forwarding(pool: self, request: outgoing, attempt: attempt, eventLoop: eventLoop, answer: answer).finish(result)
-        case .send(let attempt, let endpoint, let client, let remaining, let trace):
-            if let trace { outgoing.metadata.trace = trace }
-            Forwarding(pool: self, request: outgoing, attempt: attempt, eventLoop: eventLoop, answer: answer)
-                .send(to: endpoint, client: client, remaining: remaining)
+        let forwarding = Forwarding(
+            pool: self, request: outgoing, attempt: PoolState.Attempt(retrySafe: PoolState.isRetrySafe(request, kind: kind), deadline: until),
+            eventLoop: eventLoop, answer: answer
+        )
+        let (step, trace) = self.locked.withLockedValue { state -> (Step, String?) in
+            let (admission, trace) = state.machine.admit(&forwarding.attempt, needsTrace: request.metadata.trace == nil, now: now)
+            switch admission {
+            case .refuse(let error): return (.refused(error), nil)
+            case .fail(let error): return (.finish(.failure(error)), nil)
+            case .send(let endpoint, let remaining):
+                return (self.connect(.send(endpoint, remaining: remaining), attempt: &forwarding.attempt, in: &state, now: now), trace)
+            }
         }
+        if let trace { forwarding.request.metadata.trace = trace }
+        forwarding.perform(step)
     }
 
     /// What forwarding does next, with the connection to use.
     fileprivate enum Step {
+        /// Not admitted: answer at once, counting nothing but the refusal.
         case refused(ConcordError)
-        case finish(PoolState.Attempt, Result<ByteBuffer, ConcordError>)
-        case send(PoolState.Attempt, Endpoint, ConcordClient, remaining: Duration, trace: String?)
-
-        func withTrace(_ trace: String?) -> Step {
-            guard case .send(let attempt, let endpoint, let client, let remaining, _) = self else { return self }
-            return .send(attempt, endpoint, client, remaining: remaining, trace: trace)
-        }
+        case finish(Result<ByteBuffer, ConcordError>)
+        case send(Endpoint, ConcordClient, remaining: Duration)
     }
 
     /// Turns the machine's `next` into a connection to send on; a replica that cannot be given
@@ -220,10 +206,10 @@ public final class ServicePool: Sendable {
         while true {
             switch next {
             case .finish(let error):
-                return .finish(attempt, .failure(error))
+                return .finish(.failure(error))
             case .send(let endpoint, let remaining):
                 if let client = self.client(for: endpoint, in: &state) {
-                    return .send(attempt, endpoint, client, remaining: remaining, trace: nil)
+                    return .send(endpoint, client, remaining: remaining)
                 }
                 let (again, events) = state.machine.unreachable(&attempt, endpoint, now: now)
                 // Logged, and a drained replica's (absent) connection forgotten; nothing to close.
@@ -278,17 +264,19 @@ public final class ServicePool: Sendable {
         let (step, after, events, closing) = self.locked.withLockedValue { state in
             let now = ContinuousClock.now
             let (decision, events) = state.machine.answered(&attempt, by: endpoint, result, now: now)
-            let closing = self.takeRemoved(events, from: &state)
+            let closing = events.isEmpty ? [] : self.takeRemoved(events, from: &state)
             switch decision {
             case .finish(let result):
-                return (Step.finish(attempt, result), ConcordError?.none, events, closing)
+                return (Step.finish(result), ConcordError?.none, events, closing)
             case .retry(let next, let remaining, let error):
                 let step = self.connect(.send(next, remaining: remaining), attempt: &attempt, in: &state, now: now)
                 return (step, error, events, closing)
             }
         }
-        self.log(events)
-        Self.close(closing)
+        if !events.isEmpty {
+            self.log(events)
+            Self.close(closing)
+        }
         return (step, after)
     }
 
@@ -440,14 +428,15 @@ public final class ServicePool: Sendable {
     }
 }
 
-/// One request on its way through a pool, on the caller's event loop: it sends where the
-/// pool's machine says, hands each answer back to it, and answers the caller when told to.
+/// One request on its way through a pool, on the caller's event loop: it owns the request's
+/// `PoolState.Attempt`, sends where the pool's machine says, hands each answer back to it, and
+/// answers the caller when told to.
 private final class Forwarding {
     let pool: ServicePool
-    let request: Request
+    var request: Request
     let eventLoop: any EventLoop
     let answer: @Sendable (Result<ByteBuffer, ConcordError>) -> Void
-    private var attempt: PoolState.Attempt
+    var attempt: PoolState.Attempt
     private let start = ContinuousClock.now
 
     init(
@@ -461,7 +450,19 @@ private final class Forwarding {
         self.answer = answer
     }
 
-    func send(to endpoint: Endpoint, client: ConcordClient, remaining: Duration) {
+    func perform(_ step: ServicePool.Step) {
+        switch step {
+        case .send(let endpoint, let client, let remaining):
+            self.send(to: endpoint, client: client, remaining: remaining)
+        case .finish(let result):
+            self.finish(result)
+        case .refused(let error):
+            self.pool.stats.record(.zero, error: error.code, retries: 0)
+            self.answer(.failure(error))
+        }
+    }
+
+    private func send(to endpoint: Endpoint, client: ConcordClient, remaining: Duration) {
         var forwarded = self.request
         forwarded.metadata.deadlineMilliseconds = max(1, Int64(remaining.components.seconds * 1_000 + remaining.components.attoseconds / 1_000_000_000_000_000))
         let this = NIOLoopBound(self, eventLoop: self.eventLoop)
@@ -478,19 +479,10 @@ private final class Forwarding {
     private func answered(by endpoint: Endpoint, _ result: Result<Response, ConcordError>) {
         let (step, retriedAfter) = self.pool.answered(&self.attempt, by: endpoint, result)
         if let retriedAfter { self.pool.logRetry(self.request, from: endpoint, after: retriedAfter) }
-        switch step {
-        case .send(let attempt, let next, let client, let remaining, _):
-            self.attempt = attempt
-            self.send(to: next, client: client, remaining: remaining)
-        case .finish(let attempt, let result):
-            self.attempt = attempt
-            self.finish(result)
-        case .refused(let error):
-            self.finish(.failure(error))
-        }
+        self.perform(step)
     }
 
-    func finish(_ result: Result<ByteBuffer, ConcordError>) {
+    private func finish(_ result: Result<ByteBuffer, ConcordError>) {
         let elapsed = ContinuousClock.now - self.start
         switch result {
         case .success:

@@ -41,8 +41,7 @@ public struct LineFrameDecoder: NIOSingleStepByteToMessageDecoder, Sendable {
             return nil
         }
         // The offset of the next LF from the reader index, found with memchr: every byte of every
-        // line goes through here, and a byte-by-byte loop over a ByteBufferView was 3% of the
-        // gateway's instructions.
+        // line goes through here (docs/performance.md).
         let scanned = self.scanned
         let newline: Int? = buffer.withUnsafeReadableBytes { bytes in
             guard scanned < bytes.count, let base = bytes.baseAddress,

@@ -3,9 +3,8 @@ import NIOCore
 /// A bulk body in table form, `{"columns": ["reporter", ...], "rows": [["RU", ...], ...]}`:
 /// the field names once, then each row's values in that order, strings, `true`, `false` or
 /// `null`. Fewer bytes than a list of objects (the field names once), and read here by a
-/// scanner over the bytes. Measured with perf over an import of 200,000 rows: Foundation's
-/// JSONDecoder decoding lists of 2,000 observation objects was 23% of the service's CPU, the
-/// largest single cost; this scanner over the same rows as tables was about 2%.
+/// scanner over the bytes rather than by JSONDecoder, which was an import's largest single cost
+/// (docs/performance.md).
 public struct TableBody: Sendable {
     public enum Cell: Sendable, Equatable {
         case text(String)
@@ -31,7 +30,8 @@ public struct TableBody: Sendable {
         }
     }
 
-    /// Reads a table body; every fault is a `bad_request` naming where it is (`rows[12][3]`).
+    /// Reads a table body; every fault is a `bad_request` naming where it is (`rows[12]`,
+    /// `columns[3]`).
     public static func decode(_ body: ByteBuffer, maximumRows: Int) throws(ConcordError) -> TableBody {
         let result: Result<TableBody, ConcordError> = body.withUnsafeReadableBytes { bytes in
             var scanner = Scanner(bytes: bytes)

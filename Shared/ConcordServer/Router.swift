@@ -12,8 +12,7 @@ public struct Router: Sendable {
     public typealias RawHandler = @Sendable (Request, RequestContext) async throws -> ByteBuffer
     /// A handler that answers by calling `answer` once, from any thread, and runs on the
     /// connection's event loop without a task or a future: for proxies, whose work is writing
-    /// to another connection and waiting for its reply. (Two futures per request were 5% of the
-    /// gateway's CPU, mostly generic metadata lookups.)
+    /// to another connection and waiting for its reply (docs/performance.md).
     public typealias AnsweringHandler = @Sendable (
         Request, RequestContext, _ answer: @escaping @Sendable (Result<ByteBuffer, ConcordError>) -> Void
     ) -> Void
@@ -44,7 +43,7 @@ public struct Router: Sendable {
     }
     /// Bit n is set when some route's verb is n bytes long (verbs have at most 128). A verb of
     /// another length has no route of its own and goes to the fallback without being hashed:
-    /// behind a gateway nearly every verb does, and hashing it was 1.5% of a forward.
+    /// behind a gateway nearly every verb does (docs/performance.md).
     private var routeLengths: (UInt64, UInt64) = (0, 0)
     /// Called for verbs with no route of their own, e.g. a gateway forwarding by prefix.
     var fallback: Route?

@@ -152,20 +152,20 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         case .line(let line):
             let parsed = LineCodec.parseClientLine(line)
             var route: Router.Route?
-            var verb = ""
             if case .request(let request) = parsed {
                 route = self.shared.router.route(for: request.verb)
-                verb = request.verb
             }
             switch self.machine.lineReceived(parsed, now: now, routing: route?.routing) {
-            case .answerInline(let request):
-                guard case .inline(let handler) = route else { return }
+            case .answerInline:
+                guard case .request(let request) = parsed, case .inline(let handler) = route else { return }
                 LineCodec.write(Response(id: request.id, outcome: handler(request)), into: &self.output)
             case .dispatch(let dispatch):
-                self.start(dispatch, route: route)
+                guard case .request(let request) = parsed else { return }
+                self.start(request, dispatch, route: route)
             case .reply(let response):
                 LineCodec.write(response, into: &self.output)
             case .refuse(let response, let needs):
+                let verb: String = if case .request(let request) = parsed { request.verb } else { "" }
                 self.logger.notice("refused by peer policy", metadata: [
                     LogKey.verb: "\(verb)", LogKey.requestID: "\(response.id)", LogKey.needs: "\(needs)",
                 ])
@@ -251,9 +251,8 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     // MARK: Requests
 
     /// Runs a request the machine dispatched, on its route.
-    private func start(_ dispatch: ServerConnectionStateMachine.Dispatch, route: Router.Route?) {
+    private func start(_ request: Request, _ dispatch: ServerConnectionStateMachine.Dispatch, route: Router.Route?) {
         guard let context = self.context else { return }
-        let request = dispatch.request
         let serial = dispatch.serial
         switch route {
         case nil:
@@ -262,7 +261,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         case .inline(let handler):
             self.finishRunning(serial: serial, handler(request))
         case .async(let handler, _):
-            let requestContext = self.requestContext(for: dispatch, context: context)
+            let requestContext = self.requestContext(for: request, dispatch, context: context)
             let this = NIOLoopBound(self, eventLoop: context.eventLoop)
             let task = Self.spawn(handler, request, requestContext, serial: serial, on: self.executor, reportingTo: this)
             // The task may already have finished inline; only keep handles for one still running.
@@ -271,7 +270,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
                 self.coverDeadline(dispatch.deadline)
             }
         case .answering(let handler, _):
-            let requestContext = self.requestContext(for: dispatch, context: context)
+            let requestContext = self.requestContext(for: request, dispatch, context: context)
             let this = NIOLoopBound(self, eventLoop: context.eventLoop)
             let eventLoop = context.eventLoop
             handler(request, requestContext) { result in
@@ -292,11 +291,13 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         }
     }
 
-    private func requestContext(for dispatch: ServerConnectionStateMachine.Dispatch, context: ChannelHandlerContext) -> RequestContext {
+    private func requestContext(
+        for request: Request, _ dispatch: ServerConnectionStateMachine.Dispatch, context: ChannelHandlerContext
+    ) -> RequestContext {
         RequestContext(
-            requestID: dispatch.request.id,
-            verb: dispatch.request.verb,
-            metadata: dispatch.request.metadata,
+            requestID: request.id,
+            verb: request.verb,
+            metadata: request.metadata,
             deadline: dispatch.deadline,
             budget: dispatch.budget,
             connectionLogger: self.logger,
@@ -317,8 +318,8 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     private func startQueued() {
         guard !self.pumping, let context = self.context else { return }
         self.pumping = true
-        while context.channel.isWritable, let next = self.machine.nextQueued(now: .now()) {
-            self.start(next, route: self.shared.router.route(for: next.request.verb))
+        while context.channel.isWritable, let (request, dispatch) = self.machine.nextQueued(now: .now()) {
+            self.start(request, dispatch, route: self.shared.router.route(for: request.verb))
         }
         self.pumping = false
     }

@@ -29,9 +29,10 @@ struct ServerConnectionStateMachine {
         var budget: Duration
     }
 
-    /// A request to start, with the serial its answer comes back under.
+    /// A request to start (the one the line held, or `nextQueued`'s): the serial its answer
+    /// comes back under, and its deadline. The request itself stays with the caller: the action
+    /// carries no copy of it.
     struct Dispatch: Equatable {
-        var request: Request
         /// By serial, not by the client's id: a number hashes far cheaper than a string, and a
         /// serial tells a request from a later one that reuses its id after it was answered.
         var serial: UInt64
@@ -137,9 +138,11 @@ struct ServerConnectionStateMachine {
     // MARK: Lines
 
     enum LineAction: Equatable {
+        /// Start the line's request.
         case dispatch(Dispatch)
-        /// Answer now, synchronously; nothing to track (built-in verbs without I/O).
-        case answerInline(Request)
+        /// Answer the line's request now, synchronously; nothing to track (built-in verbs
+        /// without I/O).
+        case answerInline
         /// Answer at once without dispatching (grammar error, duplicate id, unknown verb).
         case reply(Response)
         /// Answer at once: the peer's identity may not call a verb of this kind (worth a log line).
@@ -176,7 +179,7 @@ struct ServerConnectionStateMachine {
                 return .refuse(.error(request.id, refusal), needs: routing.kind)
             }
             if self.backlog.isEmpty, routing.isInline {
-                return .answerInline(request)
+                return .answerInline
             }
             if self.running.count < self.limits.maxInFlight && self.backlog.isEmpty {
                 return .dispatch(self.run(request, now: now))
@@ -205,7 +208,7 @@ struct ServerConnectionStateMachine {
         let deadline = now + TimeAmount(budget)
         self.running[self.nextSerial] = Running(id: request.id, deadline: deadline, budget: budget)
         self.runningIDs.insert(request.id)
-        return Dispatch(request: request, serial: self.nextSerial, deadline: deadline, budget: budget)
+        return Dispatch(serial: self.nextSerial, deadline: deadline, budget: budget)
     }
 
     // MARK: Completion
@@ -241,9 +244,9 @@ struct ServerConnectionStateMachine {
     }
 
     /// The next queued request that now fits under the in-flight bound, if any.
-    mutating func nextQueued(now: NIODeadline) -> Dispatch? {
+    mutating func nextQueued(now: NIODeadline) -> (request: Request, dispatch: Dispatch)? {
         guard self.running.count < self.limits.maxInFlight, let next = self.backlog.popFirst() else { return nil }
-        return self.run(next, now: now)
+        return (next, self.run(next, now: now))
     }
 
     /// Takes out every request past its deadline, to be answered `deadline_exceeded`; returns

@@ -16,7 +16,7 @@ import Synchronization
 /// store, reached through a replica pool with the service's own certificate.
 public struct ServiceHarness: Sendable {
     /// A data service by its parts: what `DataServiceDefinition` gives, handed over by the test
-    /// (executable targets are not libraries, so this module cannot name them).
+    /// (the harness serves every service, so it names none of them).
     public struct Service: Sendable {
         public var name: String
         public var certificateName: String

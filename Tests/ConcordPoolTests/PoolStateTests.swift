@@ -22,15 +22,24 @@ import Testing
         .success(Response(id: "1", outcome: .error(ConcordError(code, "said \(code)", unprocessed: unprocessed))))
     }
 
+    /// Offers the machine a new request; returns its attempt, the admission and the trace.
+    func offer(
+        _ state: inout PoolState, retrySafe: Bool = true, deadline: ContinuousClock.Instant, needsTrace: Bool = false,
+        at now: ContinuousClock.Instant? = nil
+    ) -> (PoolState.Attempt, PoolState.Admission, String?) {
+        var attempt = PoolState.Attempt(retrySafe: retrySafe, deadline: deadline)
+        let (admission, trace) = state.admit(&attempt, needsTrace: needsTrace, now: now ?? self.t0)
+        return (attempt, admission, trace)
+    }
+
     /// Admits one request and returns its attempt and first replica.
     func admitted(
         _ state: inout PoolState, retrySafe: Bool = true, deadline: Duration = .seconds(1), at now: ContinuousClock.Instant? = nil
     ) throws -> (PoolState.Attempt, Endpoint) {
         let now = now ?? self.t0
-        guard case .send(let attempt, let endpoint, let remaining, _) = state.admit(
-            retrySafe: retrySafe, deadline: now + deadline, needsTrace: false, now: now
-        ) else {
-            Issue.record("expected the request to be sent")
+        let (attempt, admission, _) = self.offer(&state, retrySafe: retrySafe, deadline: now + deadline, at: now)
+        guard case .send(let endpoint, let remaining) = admission else {
+            Issue.record("expected the request to be sent, not \(admission)")
             throw CancellationError()
         }
         #expect(remaining == deadline)
@@ -41,14 +50,13 @@ import Testing
 
     @Test func aRequestIsAdmittedCountedAndSentWithATraceWhenItHasNone() {
         var state = self.machine([a])
-        guard case .send(_, let endpoint, _, let trace) = state.admit(retrySafe: true, deadline: t0 + .seconds(1), needsTrace: true, now: t0)
-        else { Issue.record("not sent"); return }
-        #expect(endpoint == a)
+        let (_, admission, trace) = self.offer(&state, deadline: t0 + .seconds(1), needsTrace: true)
+        #expect(admission == .send(to: a, remaining: .seconds(1)))
         #expect(trace?.hasPrefix("00-") == true)
         #expect(trace?.count == 55)
         #expect(state.active == 1)
-        guard case .send(_, _, _, let none) = state.admit(retrySafe: true, deadline: t0 + .seconds(1), needsTrace: false, now: t0)
-        else { Issue.record("not sent"); return }
+        let (_, again, none) = self.offer(&state, deadline: t0 + .seconds(1))
+        #expect(again == .send(to: a, remaining: .seconds(1)))
         #expect(none == nil)
     }
 
@@ -56,26 +64,27 @@ import Testing
         var state = self.machine([a]) { $0.maxPending = 2 }
         _ = try self.admitted(&state)
         _ = try self.admitted(&state)
-        guard case .refuse(let error) = state.admit(retrySafe: true, deadline: t0 + .seconds(1), needsTrace: false, now: t0)
-        else { Issue.record("the third was not refused"); return }
+        let (attempt, admission, _) = self.offer(&state, deadline: t0 + .seconds(1))
+        guard case .refuse(let error) = admission else { Issue.record("the third was not refused"); return }
         #expect(error.code == .unavailable)
         #expect(error.message.contains("2 requests pending"))
         #expect(state.active == 2)
+        #expect(attempt.isFinished)
     }
 
     @Test func aClosedPoolRefuses() {
         var state = self.machine([a])
         state.close()
-        guard case .refuse(let error) = state.admit(retrySafe: true, deadline: t0 + .seconds(1), needsTrace: false, now: t0)
-        else { Issue.record("not refused"); return }
+        let (_, admission, _) = self.offer(&state, deadline: t0 + .seconds(1))
+        guard case .refuse(let error) = admission else { Issue.record("not refused"); return }
         #expect(error.code == .unavailable)
         #expect(state.active == 0)
     }
 
     @Test func noReplicaFailsTheAdmittedRequestAndReleasesIt() {
         var state = self.machine([])
-        guard case .fail(let attempt, let error) = state.admit(retrySafe: true, deadline: t0 + .seconds(1), needsTrace: false, now: t0)
-        else { Issue.record("did not fail"); return }
+        let (attempt, admission, _) = self.offer(&state, deadline: t0 + .seconds(1))
+        guard case .fail(let error) = admission else { Issue.record("did not fail"); return }
         #expect(error.code == .unavailable)
         #expect(attempt.isFinished)
         #expect(state.active == 0)
@@ -83,8 +92,8 @@ import Testing
 
     @Test func aDeadlineAlreadyPastFailsAsDeadlineExceeded() {
         var state = self.machine([a])
-        guard case .fail(_, let error) = state.admit(retrySafe: true, deadline: t0 - .milliseconds(1), needsTrace: false, now: t0)
-        else { Issue.record("did not fail"); return }
+        let (_, admission, _) = self.offer(&state, deadline: t0 - .milliseconds(1))
+        guard case .fail(let error) = admission else { Issue.record("did not fail"); return }
         #expect(error.code == .deadlineExceeded)
         #expect(state.active == 0)
     }
