@@ -338,6 +338,20 @@ let package = Package(
             path: "Tests/ConcordRecordsTests",
             swiftSettings: swiftSettings
         ),
+        // Replica choice, ejection and the retry budget: pure values, a seeded generator.
+        .testTarget(
+            name: "ConcordBalancerTests",
+            dependencies: ["ConcordBalancer"],
+            path: "Tests/ConcordBalancerTests",
+            swiftSettings: swiftSettings
+        ),
+        // The field rules' text and date helpers.
+        .testTarget(
+            name: "ConcordFieldsTests",
+            dependencies: ["ConcordFields"],
+            path: "Tests/ConcordFieldsTests",
+            swiftSettings: swiftSettings
+        ),
         // The pool's decisions on a fake clock: no sockets, no sleeps.
         .testTarget(
             name: "ConcordPoolTests",
@@ -362,7 +376,7 @@ let package = Package(
         .testTarget(
             name: "ParticipantsTests",
             dependencies: ["Participants", "ConcordStorage", "ConcordTestSupport", "ConcordClient", "ConcordProtocol",
-                           "ConcordTLS", "ConcordRecords", "ConcordFields", "ConcordServer"],
+                           "ConcordTLS", "ConcordRecords", "ConcordServer"],
             path: "Tests/ParticipantsTests",
             swiftSettings: swiftSettings
         ),
@@ -396,6 +410,7 @@ let package = Package(
                 "ConcordProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOTestUtils", package: "swift-nio"),
             ],
             path: "Tests/ConcordProtocolTests",
             swiftSettings: swiftSettings

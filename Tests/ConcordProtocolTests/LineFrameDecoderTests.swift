@@ -1,6 +1,7 @@
 import ConcordProtocol
 import NIOCore
 import NIOEmbedded
+import NIOTestUtils
 import Testing
 
 @Suite struct LineFrameDecoderTests {
@@ -108,5 +109,21 @@ import Testing
         let over = self.frames([String(repeating: "y", count: 10), String(repeating: "y", count: 7)])
         #expect(over.count == 1)
         if case .oversized = over.first {} else { Issue.record("expected oversized, got \(over)") }
+    }
+}
+
+/// NIO's own decoder verifier: the same input fed whole, a byte at a time, and in random
+/// chunks, with EOF at the end, must give the same frames.
+@Suite struct LineFrameDecoderVerifierTests {
+    @Test func framesDoNotDependOnHowTheBytesArrive() throws {
+        try ByteToMessageDecoderVerifier.verifyDecoder(
+            stringInputOutputPairs: [
+                ("1 ping\n", [.line(ByteBuffer(string: "1 ping"))]),
+                ("2 test.echo {}\r\n", [.line(ByteBuffer(string: "2 test.echo {}"))]),
+                ("\n", [.line(ByteBuffer())]),
+                ("a\nb\n", [.line(ByteBuffer(string: "a")), .line(ByteBuffer(string: "b"))]),
+            ],
+            decoderFactory: { LineFrameDecoder(maxLineLength: 64) }
+        )
     }
 }

@@ -1,7 +1,6 @@
 import ConcordFields
 import Testing
 
-@testable import Participants
 
 /// The text helpers the field rules build on, which stand in for Foundation's.
 @Suite("Text rules")
