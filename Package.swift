@@ -352,6 +352,13 @@ let package = Package(
             path: "Tests/ConcordFieldsTests",
             swiftSettings: swiftSettings
         ),
+        // UN Comtrade's CSV: the RFC 4180 reader and the row mapping.
+        .testTarget(
+            name: "ConcordComtradeTests",
+            dependencies: ["ConcordComtrade", "ConcordProtocol"],
+            path: "Tests/ConcordComtradeTests",
+            swiftSettings: swiftSettings
+        ),
         // The pool's decisions on a fake clock: no sockets, no sleeps.
         .testTarget(
             name: "ConcordPoolTests",
@@ -400,7 +407,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ConcordCLITests",
-            dependencies: ["ConcordCLI", "ConcordComtrade", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["ConcordCLI", .product(name: "Crypto", package: "swift-crypto")],
             path: "Tests/ConcordCLITests",
             swiftSettings: swiftSettings
         ),
