@@ -234,13 +234,13 @@ public struct PoolState: Sendable {
 
     /// A replica for a call outside forwarding (a health check, the verbs lookup); it counts as
     /// outstanding until `checkedIn`.
-    public mutating func pickForLookup(excluding tried: Set<Endpoint>, now: ContinuousClock.Instant) -> Endpoint? {
+    private mutating func pickForLookup(excluding tried: Set<Endpoint>, now: ContinuousClock.Instant) -> Endpoint? {
         guard !self.isClosed else { return nil }
         return self.replicas.pick(excluding: tried, now: now, using: &self.generator)
     }
 
     /// A call from `pickForLookup` has ended.
-    public mutating func checkedIn(_ endpoint: Endpoint, success: Bool, now: ContinuousClock.Instant) -> [ReplicaSet<Endpoint>.Event] {
+    private mutating func checkedIn(_ endpoint: Endpoint, success: Bool, now: ContinuousClock.Instant) -> [ReplicaSet<Endpoint>.Event] {
         self.replicas.finished(endpoint, success: success, now: now)
     }
 

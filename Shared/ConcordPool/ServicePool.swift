@@ -113,16 +113,18 @@ public final class ServicePool: Sendable {
         guard let client = self.client(for: endpoint) else {
             return self.verbsAnswered(by: endpoint, nil, forLookup: true)
         }
+        self.askVerbs(client) { self.verbsAnswered(by: endpoint, $0, forLookup: true) }
+    }
+
+    /// Asks one replica's connection the `verbs` built-in, within the health timeout; `then`
+    /// gets its catalogue, or nil when it did not answer with one.
+    private func askVerbs(_ client: ConcordClient, then: @escaping @Sendable ([String: VerbKind]?) -> Void) {
         var metadata = Metadata()
         metadata.deadline = self.settings.healthTimeout
         client.send(Request(id: "verbs", verb: "verbs", metadata: metadata, body: Request.emptyBody)) { result in
-            self.verbsAnswered(by: endpoint, Self.catalogue(in: result), forLookup: true)
+            guard case .success(let response) = result, case .ok(let body) = response.outcome else { return then(nil) }
+            then((try? JSONBody.decode(VerbCatalogue.self, from: body))?.verbs)
         }
-    }
-
-    private static func catalogue(in result: Result<Response, ConcordError>) -> [String: VerbKind]? {
-        guard case .success(let response) = result, case .ok(let body) = response.outcome else { return nil }
-        return (try? JSONBody.decode(VerbCatalogue.self, from: body))?.verbs
     }
 
     private func verbsAnswered(by endpoint: Endpoint, _ catalogue: [String: VerbKind]?, forLookup: Bool) {
@@ -245,9 +247,6 @@ public final class ServicePool: Sendable {
         return try result.get()
     }
 
-    /// Reads are safe to send twice; so is a write that carries an idempotency key.
-    static func isRetrySafe(_ request: Request, kind: VerbKind) -> Bool { PoolState.isRetrySafe(request, kind: kind) }
-
     /// Logged at debug level with the request's ids: a retry is routine, not a problem.
     fileprivate func logRetry(_ request: Request, from endpoint: Endpoint, after error: ConcordError) {
         self.logger.debug("retrying on another replica", metadata: [
@@ -318,12 +317,10 @@ public final class ServicePool: Sendable {
                     metadata.deadline = self.settings.healthTimeout
                     let healthy = (try? await client.call("ready", metadata: metadata)) != nil
                     if healthy {
-                        let answer = await withCheckedContinuation { continuation in
-                            client.send(Request(id: "verbs", verb: "verbs", metadata: metadata, body: Request.emptyBody)) {
-                                continuation.resume(returning: $0)
-                            }
+                        let verbs = await withCheckedContinuation { continuation in
+                            self.askVerbs(client) { continuation.resume(returning: $0) }
                         }
-                        self.verbsAnswered(by: endpoint, Self.catalogue(in: answer), forLookup: false)
+                        self.verbsAnswered(by: endpoint, verbs, forLookup: false)
                     }
                     return (endpoint, healthy)
                 }

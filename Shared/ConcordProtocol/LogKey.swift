@@ -32,6 +32,8 @@ public enum LogKey {
     public static let migration = "concord.migration"
     public static let seeds = "concord.seeds"
     public static let seedFile = "concord.seed_file"
+    /// The index of a record in its seed file.
+    public static let seedRecord = "concord.seed_record"
     public static let count = "concord.count"
     public static let outcome = "concord.outcome"
 }

@@ -129,15 +129,8 @@ extension RecordStore {
         let shown = Self.show(key)
         let now = Self.epochMilliseconds()
         try await self.database.write { session in
-            guard let row = try await session.first("SELECT version FROM \(Record.table) WHERE \(Record.keyField) = $1", [key]) else {
-                throw ConcordError(.notFound, "no \(Record.noun) \(shown)", field: Record.keyField)
-            }
-            let current = try row.integer("version")
-            if let expectedVersion, current != expectedVersion {
-                throw ConcordError(.conflict, "\(Record.noun) \(shown) is at version \(current), not \(expectedVersion)", field: "version")
-            }
             // This store's own references first: no need to ask anyone when they refuse.
-            try await Self.refuseWhileReferenced(Record.self, key: key, in: session)
+            _ = try await Self.rowToDelete(Record.self, key: key, expectedVersion: expectedVersion, in: session)
             try await session.query(
                 "DELETE FROM retiring WHERE kind = $1 AND record_key = $2 AND since_ms < $3",
                 [.text(Record.table), .text(shown), .integer(now - Self.retiringLifetimeMilliseconds)]

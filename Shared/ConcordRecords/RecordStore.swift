@@ -147,16 +147,11 @@ public struct RecordStore: Sendable {
 
     /// The records with `keys`, in one query, by key; a key with no record is absent.
     public func get<Record: StoredRecord>(_ type: Record.Type, keys: [SQLValue]) async throws -> [SQLValue: Record] {
-        let unique = Array(Set(keys))
-        guard !unique.isEmpty else { return [:] }
-        let placeholders = (1...unique.count).map { "$\($0)" }.joined(separator: ", ")
-        let records = try await self.database.read { session in
-            try await session.query(
-                "SELECT version, doc, created_at, updated_at FROM \(Record.table) WHERE \(Record.keyField) IN (\(placeholders))", unique
-            ).map { row in try Self.record(Record.self, from: row) }
-        }
+        guard !keys.isEmpty else { return [:] }
         var found: [SQLValue: Record] = [:]
-        for record in records { found[record.key] = record }
+        for row in try await self.rows(Record.self, keys: keys) {
+            found[row["record_key"]] = try Self.record(Record.self, from: row)
+        }
         return found
     }
 
@@ -169,11 +164,11 @@ public struct RecordStore: Sendable {
         return json
     }
 
-    /// The records with `keys` as their gets answer them, in one query; absent keys are absent.
-    public func getJSON<Record: StoredRecord>(_ type: Record.Type, keys: [SQLValue]) async throws -> [SQLValue: String] {
+    /// The stored rows of `keys` (each key once), with the key as `record_key`, in one query.
+    private func rows<Record: StoredRecord>(_ type: Record.Type, keys: [SQLValue]) async throws -> [SQLRow] {
         let unique = Array(Set(keys))
         let placeholders = (1...max(1, unique.count)).map { "$\($0)" }.joined(separator: ", ")
-        let rows = try await self.database.read { session in
+        return try await self.database.read { session in
             try await session.query(
                 """
                 SELECT \(Record.keyField) AS record_key, version, doc, created_at, updated_at FROM \(Record.table)
@@ -182,6 +177,11 @@ public struct RecordStore: Sendable {
                 unique
             )
         }
+    }
+
+    /// The records with `keys` as their gets answer them, in one query; absent keys are absent.
+    public func getJSON<Record: StoredRecord>(_ type: Record.Type, keys: [SQLValue]) async throws -> [SQLValue: String] {
+        let rows = try await self.rows(Record.self, keys: keys)
         var found: [SQLValue: String] = [:]
         found.reserveCapacity(rows.count)
         for row in rows {
@@ -373,14 +373,8 @@ public struct RecordStore: Sendable {
     ) async throws {
         let now = self.now()
         try await self.database.write { session in
-            guard let row = try await session.first("SELECT version, doc FROM \(Record.table) WHERE \(Record.keyField) = $1", [key]) else {
-                throw ConcordError(.notFound, "no \(Record.noun) \(Self.show(key))", field: Record.keyField)
-            }
+            let row = try await Self.rowToDelete(Record.self, key: key, expectedVersion: expectedVersion, in: session)
             let current = try row.integer("version")
-            if let expectedVersion, current != expectedVersion {
-                throw ConcordError(.conflict, "\(Record.noun) \(Self.show(key)) is at version \(current), not \(expectedVersion)", field: "version")
-            }
-            try await Self.refuseWhileReferenced(Record.self, key: key, in: session)
             let old = try Self.decode(Record.self, json: try row.text("doc"))
             try await session.query("DELETE FROM \(Record.table) WHERE \(Record.keyField) = $1", [key])
             try await Self.indexRemoteReferences(Record.self, key: key, record: nil, in: session)
@@ -391,6 +385,23 @@ public struct RecordStore: Sendable {
             )
             try await Record.afterWrite(old: old, new: nil, in: RecordTransaction(session: session, context: context, now: now))
         }
+    }
+
+    /// The stored row (version and document) of a record about to be deleted, or why it may not
+    /// be: not found, not at `expectedVersion` (when given), or still named by records of this
+    /// store.
+    static func rowToDelete<Record: StoredRecord>(
+        _ type: Record.Type, key: SQLValue, expectedVersion: Int64?, in session: any DatabaseSession
+    ) async throws -> SQLRow {
+        guard let row = try await session.first("SELECT version, doc FROM \(Record.table) WHERE \(Record.keyField) = $1", [key]) else {
+            throw ConcordError(.notFound, "no \(Record.noun) \(Self.show(key))", field: Record.keyField)
+        }
+        let current = try row.integer("version")
+        if let expectedVersion, current != expectedVersion {
+            throw ConcordError(.conflict, "\(Record.noun) \(Self.show(key)) is at version \(current), not \(expectedVersion)", field: "version")
+        }
+        try await Self.refuseWhileReferenced(Record.self, key: key, in: session)
+        return row
     }
 
     /// A conflict while records of this store still name `key`.

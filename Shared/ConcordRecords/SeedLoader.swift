@@ -82,7 +82,7 @@ public struct SeedLoader: Sendable {
                     // Nothing was written: the service a record names did not answer in time, or
                     // the check went stale before the commit (a busy machine). Try it again.
                     self.logger.info("seed record not written yet; trying again", metadata: [
-                        LogKey.seedFile: "\(path)", LogKey.count: "\(index)", LogKey.error: "\(error.message)",
+                        LogKey.seedFile: "\(path)", LogKey.seedRecord: "\(index)", LogKey.error: "\(error.message)",
                     ])
                     try await Task.sleep(for: .milliseconds(100 * attempt))
                     attempt += 1

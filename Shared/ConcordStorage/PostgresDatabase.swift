@@ -22,13 +22,12 @@ public final class PostgresDatabase: Database, Sendable {
     private let leaseTimeout: Duration
     /// The wait of the one request that probes for a connection while the store is away.
     private let probeTimeout: Duration
-    /// The lending machine, with the connections its running bodies hold and how to fail each.
+    /// The lending machine, with the connection each running body holds and how to fail it.
     private let leases = NIOLockedValueBox(Leases())
 
     private struct Leases {
         var machine = LeaseState()
-        var connections: [Int: PostgresConnection] = [:]
-        var failures: [Int: @Sendable (_ committing: Bool) -> Void] = [:]
+        var running: [Int: (connection: PostgresConnection, fail: @Sendable (_ committing: Bool) -> Void)] = [:]
     }
 
     /// How often the bodies running on a connection are looked at for the connection closing
@@ -91,10 +90,10 @@ public final class PostgresDatabase: Database, Sendable {
         let failing = self.leases.withLockedValue { state -> [(fail: @Sendable (Bool) -> Void, committing: Bool)] in
             guard state.machine.hasRunningBodies else { return [] }
             var closed: Set<Int> = []
-            for (id, connection) in state.connections where connection.isClosed { closed.insert(id) }
+            for (id, body) in state.running where body.connection.isClosed { closed.insert(id) }
             var failing: [(fail: @Sendable (Bool) -> Void, committing: Bool)] = []
             for failed in state.machine.sweep(closed: closed) {
-                if let fail = state.failures[failed.id] { failing.append((fail, failed.committing)) }
+                if let body = state.running[failed.id] { failing.append((body.fail, failed.committing)) }
             }
             return failing
         }
@@ -175,8 +174,7 @@ public final class PostgresDatabase: Database, Sendable {
                     outcome = .success(try await client.withConnection { connection -> Result? in
                         let run = leases.withLockedValue { state in
                             guard state.machine.lent(id) else { return false }
-                            state.connections[id] = connection
-                            state.failures[id] = fail
+                            state.running[id] = (connection, fail)
                             return true
                         }
                         // Its request gave up waiting: the connection goes straight back.
@@ -188,8 +186,7 @@ public final class PostgresDatabase: Database, Sendable {
                 }
                 timer.cancel()
                 let answer = leases.withLockedValue { state in
-                    state.connections[id] = nil
-                    state.failures[id] = nil
+                    state.running[id] = nil
                     return state.machine.ended(id)
                 }
                 guard answer else { return }
