@@ -35,6 +35,8 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         .package(url: "https://github.com/swift-otel/swift-w3c-trace-context.git", from: "1.0.0"),
         .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // Pure codec: frames, requests, responses, errors. NIOCore, and FoundationEssentials'
@@ -49,6 +51,7 @@ let package = Package(
         .target(
             name: "ConcordTLS",
             dependencies: [
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 "ConcordProtocol",
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "X509", package: "swift-certificates"),
@@ -60,9 +63,25 @@ let package = Package(
             path: "Shared/ConcordTLS",
             swiftSettings: swiftSettings
         ),
+        // The process's metrics registry and its plain-HTTP scrape endpoint (`--metrics`).
+        .target(
+            name: "ConcordMetrics",
+            dependencies: [
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Shared/ConcordMetrics",
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "ConcordServer",
             dependencies: [
+                "ConcordMetrics", .product(name: "CoreMetrics", package: "swift-metrics"),
                 "ConcordProtocol", "ConcordTLS",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -94,6 +113,7 @@ let package = Package(
         .target(
             name: "ConcordServiceRuntime",
             dependencies: [
+                "ConcordMetrics",
                 "ConcordServer", "ConcordClient", "ConcordTLS", "ConcordProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -115,6 +135,7 @@ let package = Package(
         .target(
             name: "ConcordStorage",
             dependencies: [
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 "ConcordProtocol",
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -153,6 +174,8 @@ let package = Package(
         .target(
             name: "ConcordPool",
             dependencies: [
+                "ConcordMetrics",
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 "ConcordBalancer", "ConcordClient", "ConcordProtocol", "ConcordTLS",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "Logging", package: "swift-log"),
@@ -169,6 +192,7 @@ let package = Package(
         .target(
             name: "ConcordDataService",
             dependencies: [
+                "ConcordMetrics",
                 "ConcordWire", "ConcordRecords", "ConcordServer", "ConcordServiceRuntime", "ConcordStorage", "ConcordProtocol", "ConcordPool", "ConcordTLS",
                 "ConcordFields",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -257,6 +281,8 @@ let package = Package(
         .executableTarget(
             name: "Gateway",
             dependencies: [
+                "ConcordMetrics",
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 "ConcordWire", "ConcordServer", "ConcordClient", "ConcordTLS", "ConcordServiceRuntime", "ConcordProtocol", "ConcordBalancer",
                 "ConcordPool",
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -282,6 +308,7 @@ let package = Package(
         .target(
             name: "Agreements",
             dependencies: [
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 "ConcordDataService", "ConcordRecords", "ConcordFields", "ConcordServer", "ConcordStorage", "ConcordProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -292,6 +319,7 @@ let package = Package(
         .target(
             name: "TradeMetrics",
             dependencies: [
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 "ConcordWire", "ConcordDataService", "ConcordRecords", "ConcordFields", "ConcordServer", "ConcordStorage", "ConcordProtocol",
                 "ConcordTradeCodes",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -420,6 +448,12 @@ let package = Package(
                 .product(name: "NIOTestUtils", package: "swift-nio"),
             ],
             path: "Tests/ConcordProtocolTests",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ConcordMetricsTests",
+            dependencies: ["ConcordMetrics", "ConcordTestSupport", "ConcordClient", "ConcordProtocol", .product(name: "NIOCore", package: "swift-nio")],
+            path: "Tests/ConcordMetricsTests",
             swiftSettings: swiftSettings
         ),
         .testTarget(

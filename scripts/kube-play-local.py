@@ -8,7 +8,8 @@ scripts/container-test. What it changes, and why:
 - hostNetwork, with each pod on its own loopback address (CONCORD_HOST) and an /etc/hosts (a
   hostPath file) standing in for the cluster DNS names of the headless Services: this machine has no
   network but loopback, and podman 4.3 ignores hostAliases under host networking.
-- No container ports (podman refuses port mappings under host networking). One replica each; Services and PodDisruptionBudgets are left out (podman has no use for them;
+- No container ports (podman refuses port mappings under host networking); CONCORD_METRICS binds
+  each pod's own address rather than 0.0.0.0, which the pods would share. One replica each; Services and PodDisruptionBudgets are left out (podman has no use for them;
   `kubectl kustomize` renders them in container-test).
 - Images are the ones container-test just built.
 
@@ -78,6 +79,9 @@ for file in sorted(os.listdir(manifests)):
                     if reference and reference["name"] == "concord-database":
                         schema = "kube_" + reference["key"].replace("-", "_")
                         variable = {"name": variable["name"], "value": f"{database}?schema={schema}"}
+                    if variable["name"] == "CONCORD_METRICS":
+                        # Every pod shares the host's network: each serves metrics on its own address.
+                        variable = {"name": "CONCORD_METRICS", "value": f"{address[name]}:9464"}
                     env.append(variable)
                 env.append({"name": "CONCORD_HOST", "value": address[name]})
                 container["env"] = env

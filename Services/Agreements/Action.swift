@@ -56,8 +56,10 @@ struct Action: StoredRecord, Equatable {
         RecordFilter(field: "owner", .equalsAny(["owner", "owner_label"]), normalise: { $0.lowercased() }),
         RecordFilter(field: "obstacle", .listHolds("obstacles")),
     ]
-    /// Overdue on a day: due before it, and neither done nor cancelled.
-    static let overdueOn = RecordFilter(field: "asOf", .all([.below("due_by"), .noneOf("status", ["done", "cancelled"])]))
+    /// Neither done nor cancelled (the value is not used).
+    static let isOpen = RecordFilter(field: "open", .noneOf("status", ["done", "cancelled"]))
+    /// Overdue on a day: due before it, and open.
+    static let overdueOn = RecordFilter(field: "asOf", .all([.below("due_by"), Self.isOpen.condition]))
     static let oldestDueFirst = RecordOrder("due_by", "id")
     static let referencedBy = [IncomingReference(table: "actions", column: "parent", nouns: "child actions"),
                                IncomingReference(table: "indicators", column: "action", nouns: "indicators")]

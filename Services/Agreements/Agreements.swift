@@ -1,4 +1,5 @@
 import ConcordDataService
+import CoreMetrics
 import ConcordFields
 import ConcordProtocol
 import ConcordRecords
@@ -45,6 +46,15 @@ enum Agreements: DataServiceDefinition {
             try await followUp.followUp(body)
         }
         return router
+    }
+
+    /// The actions a secretariat watches, as gauges: open (neither done nor cancelled) and, of
+    /// those, overdue today, counted as `agreements.actions.overdue` counts them.
+    static func refreshGauges(store: RecordStore) async throws {
+        let open = try await store.count(Action.self, filters: [(Action.isOpen, .null)])
+        let overdue = try await store.count(Action.self, filters: [(Action.overdueOn, .text(Self.today()))])
+        Gauge(label: "concord_actions", dimensions: [("state", "open")]).record(open)
+        Gauge(label: "concord_actions", dimensions: [("state", "overdue")]).record(overdue)
     }
 
     /// Today in UTC, as YYYY-MM-DD.

@@ -41,6 +41,9 @@ struct UpCommand: AsyncParsableCommand {
     @Option(help: "Seed files for the participants store, loaded when it is empty (default: seeds/participants, looked for here and beside the executable).")
     var seeds: String?
 
+    @Option(help: "First of four plain-HTTP ports for Prometheus metrics on 127.0.0.1 (gateway, participants, agreements, trade-metrics, in that order); 0 turns metrics off.")
+    var metricsPort: Int = 9460
+
     @Option(help: "Seconds to wait for every service to be ready.")
     var readyTimeout: Int = 60
 
@@ -96,6 +99,14 @@ struct UpCommand: AsyncParsableCommand {
         if let seeds = Self.defaultSeeds(for: "trade-metrics") {
             trade += ["--seeds", seeds]
         }
+        // Each process serves its metrics on a port of its own.
+        let names = ["gateway", "participants", "agreements", "trade-metrics"]
+        let metrics: [String: String] = self.metricsPort == 0 ? [:] : Dictionary(
+            uniqueKeysWithValues: names.enumerated().map { ($1, "127.0.0.1:\(self.metricsPort + $0)") }
+        )
+        participants += metrics["participants"].map { ["--metrics", $0] } ?? []
+        agreements += metrics["agreements"].map { ["--metrics", $0] } ?? []
+        trade += metrics["trade-metrics"].map { ["--metrics", $0] } ?? []
         // Services first, the gateway last: it is stopped first, before the services behind it.
         let children = [
             Child(name: "participants", port: self.participantsPort, arguments: participants),
@@ -106,7 +117,7 @@ struct UpCommand: AsyncParsableCommand {
                 "--route", "participants=127.0.0.1:\(self.participantsPort)",
                 "--route", "agreements=127.0.0.1:\(self.agreementsPort)",
                 "--route", "trade=127.0.0.1:\(self.tradePort)",
-            ]),
+            ] + (metrics["gateway"].map { ["--metrics", $0] } ?? [])),
         ]
         let supervisor = Supervisor(logs: logs)
         let signals = SignalWatcher()
@@ -126,6 +137,7 @@ struct UpCommand: AsyncParsableCommand {
 
         Concord is up. Gateway: 127.0.0.1:\(self.port) (TLS, ALPN \(ConcordProtocolVersion.alpn))
         Logs: \(logs.path)/<service>.log
+        \(metrics.isEmpty ? "Metrics: off (--metrics-port 0)" : "Metrics (Prometheus, plain HTTP):\n" + names.map { "  \($0): http://\(metrics[$0]!)/metrics" }.joined(separator: "\n"))
 
         Call it (address, certificates and token come from \(clientConfig.path)):
           concord attendees 6

@@ -65,6 +65,7 @@ struct GatewayServe: AsyncParsableCommand {
 
     func run() async throws {
         let logger = try self.service.makeLogger(label: "concord.gateway")
+        let metrics = try await self.service.metricsEndpoint(logger: logger)
         let specs = self.routes.isEmpty ? RouteTable.fromEnvironment() : self.routes
         var settings = PoolSettings()
         settings.maxPending = self.maxPending
@@ -100,6 +101,6 @@ struct GatewayServe: AsyncParsableCommand {
         )
         // The server stops first (reverse order): it drains in-flight forwards before the pools close.
         let maintenance = PoolMaintenance(pools: Array(table.pools.values), logger: logger)
-        try await runUntilTerminated([maintenance, server], logger: logger)
+        try await runUntilTerminated(metrics + [maintenance, server], logger: logger)
     }
 }

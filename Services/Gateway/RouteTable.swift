@@ -1,4 +1,5 @@
 import ArgumentParser
+import ConcordMetrics
 import ConcordPool
 import ConcordProtocol
 import ConcordServer
@@ -79,7 +80,11 @@ struct RouteTable: Sendable {
         }
         router.register("gateway.metrics", kind: .read) { (_: Empty, context: RequestContext) in
             _ = try authority?.authorize(token: context.metadata.auth, verb: "gateway.metrics", needs: .admin, for: context)
-            return PrometheusText(text: GatewayStats(pools: pools).prometheus)
+            // A view of the registry `--metrics` serves over HTTP, for a caller of the protocol.
+            guard PrometheusExposition.isOn else {
+                throw ConcordError(.unavailable, "this gateway records no metrics; start it with --metrics HOST:PORT (env CONCORD_METRICS)")
+            }
+            return PrometheusText(text: String(decoding: PrometheusExposition.text(), as: UTF8.self))
         }
         // Combined verbs: reads for any reader; each part goes to its service as the token's holder.
         let briefs = Briefs(pools: pools)
@@ -124,6 +129,8 @@ struct RouteTable: Sendable {
                 }
             }
             Self.authorizeAndForward(request, context: context, pool: pool, authority: authority, limiter: limiter, answer: answer)
+        }, declares: { verb in
+            byName.first { verb.hasPrefix($0.name + ".") }?.pool.declares(verb) ?? false
         })
         return router
     }

@@ -1,3 +1,4 @@
+import CoreMetrics
 import ConcordProtocol
 import NIOConcurrencyHelpers
 
@@ -96,6 +97,8 @@ final class TokenLimiter: Sendable {
     /// What a refusal for too many in flight suggests: an answer usually comes within a few ms.
     static let concurrencyRetryMs: Int64 = 25
     private let buckets = NIOLockedValueBox<[String: TokenBucket]>([:])
+    private let overRate = Counter(label: "concord_gateway_token_refusals_total", dimensions: [("limit", "rate")])
+    private let overConcurrency = Counter(label: "concord_gateway_token_refusals_total", dimensions: [("limit", "concurrency")])
 
     /// Admits a request of `grant`'s holder, or throws `rate_limited` saying why and when to retry.
     /// An admitted request must be `finish`ed once, whatever its outcome.
@@ -109,11 +112,13 @@ final class TokenLimiter: Sendable {
         case .admitted:
             return
         case .overRate(let retryAfterMs):
+            self.overRate.increment()
             throw ConcordError(
                 .rateLimited, "token '\(grant.name)' is over its \(Int(limit.rate ?? 0)) requests a second at this gateway; retry after \(retryAfterMs) ms",
                 field: "metadata.auth", retryAfterMs: retryAfterMs
             )
         case .overConcurrency:
+            self.overConcurrency.increment()
             throw ConcordError(
                 .rateLimited, "token '\(grant.name)' has \(limit.concurrency ?? 0) requests in flight at this gateway, its most; retry when one has answered",
                 field: "metadata.auth", retryAfterMs: Self.concurrencyRetryMs

@@ -1,3 +1,4 @@
+import CoreMetrics
 import ConcordFields
 import ConcordProtocol
 import ConcordTradeCodes
@@ -57,8 +58,16 @@ struct TradeQuestions: Sendable {
             (try await SeriesTotals.bump(in: transaction), created)
         }
         self.totals.apply(created, generation: generation)
+        Self.importedBatches.increment()
+        Self.importedRows.increment(by: outcome.created)
+        Self.presentRows.increment(by: outcome.present)
         return outcome
     }
+
+    /// Imports as metrics: batches committed, and their rows, created or already present.
+    private static let importedBatches = Counter(label: "concord_import_batches_total")
+    private static let importedRows = Counter(label: "concord_import_rows_total", dimensions: [("result", "created")])
+    private static let presentRows = Counter(label: "concord_import_rows_total", dimensions: [("result", "present")])
 
     private static func tableRows(_ body: ByteBuffer) throws(ConcordError) -> [Observation] {
         let table = try TableBody.decode(body, maximumRows: Self.maximumImportRows)

@@ -1,3 +1,4 @@
+import ConcordMetrics
 import ConcordPool
 import ConcordProtocol
 import ConcordRecords
@@ -55,7 +56,28 @@ public struct DataService<Definition: DataServiceDefinition>: Service {
             eventLoopGroup: self.eventLoopGroup,
             logger: self.logger
         )
-        try await server.run()
+        guard PrometheusExposition.isOn else { return try await server.run() }
+        let (counted, logger) = (store, self.logger)
+        try await withThrowingTaskGroup { group in
+            group.addTask { await Self.refreshGauges(store: counted, every: Self.gaugeInterval, logger: logger) }
+            try await server.run()
+            group.cancelAll()
+        }
+    }
+
+    /// How often the domain gauges are counted again.
+    static var gaugeInterval: Duration { .seconds(5) }
+
+    /// Counts the domain gauges until cancelled; a failed count is logged and tried again.
+    private static func refreshGauges(store: RecordStore, every interval: Duration, logger: Logger) async {
+        while !Task.isCancelled {
+            do {
+                try await Definition.refreshGauges(store: store)
+            } catch {
+                logger.warning("could not count the gauges", metadata: [LogKey.error: "\(error)"])
+            }
+            try? await Task.sleep(for: interval)
+        }
     }
 
     private func waitForPeers(timeout: Duration) async throws {

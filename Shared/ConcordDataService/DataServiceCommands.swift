@@ -22,6 +22,7 @@ public struct DataServe<Definition: DataServiceDefinition>: AsyncParsableCommand
 
     public func run() async throws {
         let logger = try self.service.makeLogger(label: "concord.\(Definition.certificateName)")
+        let metrics = try await self.service.metricsEndpoint(logger: logger)
         let location = try self.storage.location(service: Definition.certificateName)
         let configuration = try self.service.serverConfiguration(
             serviceName: Definition.name,
@@ -46,7 +47,7 @@ public struct DataServe<Definition: DataServiceDefinition>: AsyncParsableCommand
         )
         // Stopped in reverse: the service first, then the peer pools, then the database.
         let maintenance: [any Service] = pools.isEmpty ? [] : [PoolMaintenance(pools: Array(pools.values), logger: logger)]
-        try await runUntilTerminated([database] + maintenance + [service], logger: logger)
+        try await runUntilTerminated(metrics + [database] + maintenance + [service], logger: logger)
     }
 }
 

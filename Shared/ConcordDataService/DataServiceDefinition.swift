@@ -25,10 +25,14 @@ public protocol DataServiceDefinition: Sendable {
     /// The verbs: usually `registerRecordVerbs` for each kind, `registerAuditVerbs`, and the
     /// service's own.
     static func router(store: RecordStore) -> Router
+    /// Sets the service's domain gauges (open and overdue actions, say) from the store; called
+    /// every `gaugeInterval` while the service runs and records metrics.
+    static func refreshGauges(store: RecordStore) async throws
 }
 
 extension DataServiceDefinition {
     public static var peers: [String] { [] }
     public static var holders: [String] { [] }
     public static var certificateName: String { Self.name }
+    public static func refreshGauges(store: RecordStore) async throws {}
 }

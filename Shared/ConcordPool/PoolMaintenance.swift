@@ -1,8 +1,9 @@
+import ConcordMetrics
 import Logging
 import ServiceLifecycle
 
 /// Keeps every pool current while the gateway runs: resolves names at start and every
-/// `resolveInterval`, health-checks replicas every `healthInterval`. On shutdown (after the
+/// `resolveInterval`, health-checks replicas every `healthInterval`, and copies their figures into metrics every second when the process records them. On shutdown (after the
 /// server has drained, as it comes first in the group's reverse order) it closes the pools.
 public struct PoolMaintenance: Service {
     let pools: [ServicePool]
@@ -30,6 +31,12 @@ public struct PoolMaintenance: Service {
                 for pool in self.pools {
                     group.addTask { await Self.every(pool.settings.resolveInterval) { await pool.refresh() } }
                     group.addTask { await Self.every(pool.settings.healthInterval) { await pool.checkHealth() } }
+                    if PrometheusExposition.isOn {
+                        group.addTask {
+                            let meters = PoolMeters(pool: pool)
+                            await Self.every(.seconds(1)) { meters.sample() }
+                        }
+                    }
                 }
             }
         }

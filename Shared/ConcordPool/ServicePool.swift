@@ -83,6 +83,12 @@ public final class ServicePool: Sendable {
         self.locked.withLockedValue { $0.machine.kind(of: verb) }
     }
 
+    /// Whether a replica declared `verb`: a metric may name it then (a label never holds what a
+    /// caller made up).
+    public func declares(_ verb: String) -> Bool {
+        self.locked.withLockedValue { $0.machine.verbs.merged[verb] != nil }
+    }
+
     /// Whether any replica has said what its verbs are yet.
     public var knowsVerbs: Bool { self.locked.withLockedValue { $0.machine.verbs.learned } }
 

@@ -230,15 +230,28 @@ public struct RecordStore: Sendable {
         }
     }
 
-    static func select<Record: StoredRecord>(
-        _ type: Record.Type, filters: [(RecordFilter, SQLValue)], order: RecordOrder?, limit: Int, in session: any DatabaseSession
-    ) async throws -> [Record] {
+    /// How many records the filters leave: for a gauge, without reading a document.
+    public func count<Record: StoredRecord>(_ type: Record.Type, filters: [(RecordFilter, SQLValue)]) async throws -> Int {
+        let (whereClause, binds) = Self.whereClause(filters)
+        let rows = try await self.database.read { session in
+            try await session.query("SELECT COUNT(*) AS n FROM \(Record.table) \(whereClause)", binds)
+        }
+        return Int(try rows.first?.integer("n") ?? 0)
+    }
+
+    private static func whereClause(_ filters: [(RecordFilter, SQLValue)]) -> (String, [SQLValue]) {
         var conditions: [String] = []
         var binds: [SQLValue] = []
         for (filter, value) in filters {
             conditions.append(Self.sql(filter.condition, value: value, binds: &binds))
         }
-        let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        return (conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND "), binds)
+    }
+
+    static func select<Record: StoredRecord>(
+        _ type: Record.Type, filters: [(RecordFilter, SQLValue)], order: RecordOrder?, limit: Int, in session: any DatabaseSession
+    ) async throws -> [Record] {
+        let (whereClause, binds) = Self.whereClause(filters)
         let rows = try await session.query(
             """
             SELECT version, doc, created_at, updated_at FROM \(Record.table) \(whereClause)

@@ -47,6 +47,9 @@ public struct Router: Sendable {
     private var routeLengths: (UInt64, UInt64) = (0, 0)
     /// Called for verbs with no route of their own, e.g. a gateway forwarding by prefix.
     var fallback: Route?
+    /// Whether a verb the fallback takes is declared by what is behind it: only such a verb
+    /// names itself in metrics.
+    var fallbackDeclares: (@Sendable (String) -> Bool)?
 
     public init() {}
 
@@ -86,9 +89,10 @@ public struct Router: Sendable {
     }
 
     /// Sends every verb without a route of its own to `handler`, which answers through its
-    /// callback.
-    public mutating func setFallback(answering handler: @escaping AnsweringHandler) {
+    /// callback. `declares` says which of those verbs exist behind it (for metrics' labels).
+    public mutating func setFallback(answering handler: @escaping AnsweringHandler, declares: (@Sendable (String) -> Bool)? = nil) {
         self.fallback = .answering(handler, .write)
+        self.fallbackDeclares = declares
     }
 
     /// Registers a handler that answers through its callback, on the connection's event loop
@@ -110,6 +114,14 @@ public struct Router: Sendable {
             : length >= 128 || self.routeLengths.1 & (1 << UInt64(length - 64)) != 0
         guard mayHaveRoute else { return self.fallback }
         return self.routes[verb] ?? self.fallback
+    }
+
+    /// The verb as metrics name it: itself when a route or what is behind the fallback declares
+    /// it, else `other` (a caller's invented verbs must not grow the labels).
+    func meterLabel(for verb: String) -> String {
+        if self.routes[verb] != nil { return verb }
+        if self.fallback != nil, self.fallbackDeclares?(verb) == true { return verb }
+        return RequestMeters.undeclared
     }
 
     // MARK: JSON

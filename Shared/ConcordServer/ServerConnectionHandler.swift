@@ -1,3 +1,4 @@
+import ConcordMetrics
 import ConcordProtocol
 import ConcordTLS
 import Logging
@@ -38,6 +39,9 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     private var deadlineTimer = EarliestDeadlineTimer()
     /// How long a closing connection waits for the peer to close first.
     static let linger: TimeAmount = .seconds(1)
+    /// Nil unless the process records metrics: then no label is looked up per answer.
+    private let meters: RequestMeters? = PrometheusExposition.isOn ? .shared : nil
+    private var handshakeDone = false
 
     init(shared: ServerShared, logger: Logger) {
         self.shared = shared
@@ -107,6 +111,8 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if case .handshakeCompleted(let negotiated) = event as? TLSUserEvent {
             self.handshakeTimer?.cancel()
+            self.handshakeDone = true
+            self.meters?.handshake(ok: true)
             let (peer, revokedSerial) = self.identifyPeer(context: context)
             if let peer { self.logger[metadataKey: LogKey.identity] = "\(peer)" }
             switch self.machine.handshakeCompleted(negotiatedProtocol: negotiated, peer: peer, revokedSerial: revokedSerial) {
@@ -158,14 +164,20 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
             switch self.machine.lineReceived(parsed, now: now, routing: route?.routing) {
             case .answerInline:
                 guard case .request(let request) = parsed, case .inline(let handler) = route else { return }
-                LineCodec.write(Response(id: request.id, outcome: handler(request)), into: &self.output)
+                let outcome = handler(request)
+                self.meters?.record(request.verb, outcome, duration: .zero)
+                LineCodec.write(Response(id: request.id, outcome: outcome), into: &self.output)
             case .dispatch(let dispatch):
                 guard case .request(let request) = parsed else { return }
                 self.start(request, dispatch, route: route)
             case .reply(let response):
+                if case .request(let request) = parsed {
+                    self.meters?.record(self.shared.router.meterLabel(for: request.verb), response.outcome, duration: .zero)
+                }
                 LineCodec.write(response, into: &self.output)
             case .refuse(let response, let needs):
                 let verb: String = if case .request(let request) = parsed { request.verb } else { "" }
+                self.meters?.record(self.shared.router.meterLabel(for: verb), response.outcome, duration: .zero)
                 self.logger.notice("refused by peer policy", metadata: [
                     LogKey.verb: "\(verb)", LogKey.requestID: "\(response.id)", LogKey.needs: "\(needs)",
                 ])
@@ -194,6 +206,10 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         // TLS failures from plaintext or unauthenticated peers land here; one peer's error never
         // concerns other connections.
         self.logger.debug("connection error", metadata: [LogKey.error: "\(error)"])
+        if !self.handshakeDone {
+            self.handshakeDone = true
+            self.meters?.handshake(ok: false)
+        }
         context.close(promise: nil)
     }
 
@@ -367,8 +383,10 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
 
     private func finishRunning(serial: UInt64, _ outcome: Response.Outcome) {
         self.tasks.removeValue(forKey: serial)
+        let now = NIODeadline.now()
         // Nil when the deadline already answered it or the connection no longer answers.
-        guard let answer = self.machine.finished(serial, outcome, now: .now()) else { return }
+        guard let answer = self.machine.finished(serial, outcome, now: now) else { return }
+        self.meters?.record(self.shared.router.meterLabel(for: answer.verb), outcome, duration: now - answer.started)
         if let until = answer.holdReadsUntil { self.armHoldTimer(until: until) }
         self.write(Response(id: answer.id, outcome: outcome))
     }
@@ -377,11 +395,14 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     /// then covers the earliest deadline still pending.
     private func expireOverdue() {
         self.deadlineTimer.fired()
-        let (overdue, earliest) = self.machine.expire(now: .now())
+        let now = NIODeadline.now()
+        let (overdue, earliest) = self.machine.expire(now: now)
         for (serial, running) in overdue {
             self.tasks.removeValue(forKey: serial)?.cancel()
             guard self.machine.answersRequests else { continue }
-            self.write(Response(id: running.id, outcome: .error(ConcordError(.deadlineExceeded, "no answer within \(running.budget.wholeMilliseconds) ms"))))
+            let outcome = Response.Outcome.error(ConcordError(.deadlineExceeded, "no answer within \(running.budget.wholeMilliseconds) ms"))
+            self.meters?.record(self.shared.router.meterLabel(for: running.verb), outcome, duration: now - running.started)
+            self.write(Response(id: running.id, outcome: outcome))
         }
         if let earliest {
             self.coverDeadline(earliest)

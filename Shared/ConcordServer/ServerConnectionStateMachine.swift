@@ -27,6 +27,9 @@ struct ServerConnectionStateMachine {
         var id: String
         var deadline: NIODeadline
         var budget: Duration
+        /// For the answer's metrics: what was asked, and when it started.
+        var verb: String
+        var started: NIODeadline
     }
 
     /// A request to start (the one the line held, or `nextQueued`'s): the serial its answer
@@ -206,7 +209,7 @@ struct ServerConnectionStateMachine {
         let budget = request.metadata.deadline.map { min($0, self.limits.maxDeadline) } ?? self.limits.maxDeadline
         self.nextSerial &+= 1
         let deadline = now + TimeAmount(budget)
-        self.running[self.nextSerial] = Running(id: request.id, deadline: deadline, budget: budget)
+        self.running[self.nextSerial] = Running(id: request.id, deadline: deadline, budget: budget, verb: request.verb, started: now)
         self.runningIDs.insert(request.id)
         return Dispatch(serial: self.nextSerial, deadline: deadline, budget: budget)
     }
@@ -217,6 +220,9 @@ struct ServerConnectionStateMachine {
     struct Answer: Equatable {
         /// The client's id to answer under.
         var id: String
+        /// For the answer's metrics.
+        var verb: String
+        var started: NIODeadline
         /// A `rate_limited` answer: hold reads until then (a timer resumes them).
         var holdReadsUntil: NIODeadline?
     }
@@ -228,7 +234,7 @@ struct ServerConnectionStateMachine {
         self.runningIDs.remove(running.id)
         self.lastRequestActivity = now
         guard self.answersRequests else { return nil }
-        var answer = Answer(id: running.id)
+        var answer = Answer(id: running.id, verb: running.verb, started: running.started)
         if case .error(let error) = outcome, error.code == .rateLimited {
             let retryAfter = error.retryAfterMs ?? 1
             // At least 25 ms (what is already read is still answered, so a client pipelining

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ConcordMetrics
 import ConcordProtocol
 import ConcordServer
 import ConcordTLS
@@ -10,6 +11,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOPosix
+import ServiceLifecycle
 
 /// The options every Concord service executable shares. Each can also come from the environment
 /// (`CONCORD_HOST`, `CONCORD_PORT`, `CONCORD_CERTS`, `CONCORD_CA`, `CONCORD_CERT`, `CONCORD_KEY`,
@@ -55,6 +57,23 @@ public struct ServiceOptions: ParsableArguments, Sendable {
         }
         guard (1...256).contains(threads) else { throw ValidationError("threads must be between 1 and 256, got \(threads)") }
         return MultiThreadedEventLoopGroup(numberOfThreads: threads)
+    }
+
+    @Option(help: "Serve Prometheus metrics over plain HTTP at HOST:PORT/metrics; off unless given (env CONCORD_METRICS).")
+    public var metrics: String?
+
+    /// Starts recording metrics and binds their scrape endpoint, when `--metrics` or
+    /// `CONCORD_METRICS` says where; call it before anything that records is made. The endpoint
+    /// is a `Service` to run beside the process's others.
+    public func metricsEndpoint(logger: Logger) async throws -> [any Service] {
+        guard let text = self.metrics ?? ProcessInfo.processInfo.environment["CONCORD_METRICS"], !text.isEmpty else { return [] }
+        let address: MetricsAddress
+        do {
+            address = try MetricsAddress(parsing: text)
+        } catch {
+            throw ValidationError(error.description)
+        }
+        return [try await MetricsEndpoint.bind(host: address.host, port: address.port, logger: logger)]
     }
 
     @Option(help: "trace, debug, info, notice, warning, error or critical (env CONCORD_LOG_LEVEL).")

@@ -24,6 +24,7 @@ public final class PostgresDatabase: Database, Sendable {
     private let probeTimeout: Duration
     /// The lending machine, with the connection each running body holds and how to fail it.
     private let leases = NIOLockedValueBox(Leases())
+    private let meters = StoreMeters(engine: "postgresql")
 
     private struct Leases {
         var machine = LeaseState()
@@ -103,16 +104,20 @@ public final class PostgresDatabase: Database, Sendable {
     public func read<Result: Sendable>(_ work: @escaping @Sendable (any DatabaseSession) async throws -> Result) async throws -> Result {
         do {
             return try await self.withConnection { connection, _ in
-                try await work(PostgresSession(connection: connection, logger: self.logger))
+                let start = ContinuousClock.now
+                defer { self.meters.transaction(write: false, since: start) }
+                return try await work(PostgresSession(connection: connection, logger: self.logger))
             }
         } catch {
-            throw Self.translate(error)
+            throw self.meters.failed(Self.translate(error))
         }
     }
 
     public func write<Result: Sendable>(_ work: @escaping @Sendable (any DatabaseSession) async throws -> Result) async throws -> Result {
         do {
             return try await self.withConnection { connection, committing in
+                let start = ContinuousClock.now
+                defer { self.meters.transaction(write: true, since: start) }
                 let session = PostgresSession(connection: connection, logger: self.logger)
                 // COMMIT returns once the WAL record is flushed (synchronous_commit is on by default).
                 try await session.query("BEGIN")
@@ -127,7 +132,7 @@ public final class PostgresDatabase: Database, Sendable {
                 }
             }
         } catch {
-            throw Self.translate(error)
+            throw self.meters.failed(Self.translate(error))
         }
     }
 
@@ -154,6 +159,8 @@ public final class PostgresDatabase: Database, Sendable {
         }
         let client = self.client
         let logger = self.logger
+        let meters = self.meters
+        let asked = ContinuousClock.now
         return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Result, any Error>) in
             let timer = Task {
                 guard (try? await Task.sleep(for: timeout)) != nil, leases.withLockedValue({ $0.machine.timedOut(id) }) else { return }
@@ -179,6 +186,7 @@ public final class PostgresDatabase: Database, Sendable {
                         }
                         // Its request gave up waiting: the connection goes straight back.
                         guard run else { return nil }
+                        meters.waited(since: asked)
                         return try await body(connection) { leases.withLockedValue { $0.machine.committing(id) } }
                     })
                 } catch {

@@ -17,6 +17,7 @@ public final class SQLiteDatabase: Database, Sendable {
     public let path: String
     private let writer: SQLiteConnection
     private let writeLock = AsyncMutex()
+    private let meters = StoreMeters(engine: "sqlite")
     private let readers: [SQLiteConnection]
     private let nextReader = NIOLockedValueBox(0)
     private let logger: Logger
@@ -84,16 +85,22 @@ public final class SQLiteDatabase: Database, Sendable {
             defer { next = (next + 1) % self.readers.count }
             return next
         }
+        let start = ContinuousClock.now
+        defer { self.meters.transaction(write: false, since: start) }
         do {
             return try await work(SQLiteSession(connection: self.readers[index]))
         } catch {
-            throw Self.translate(error)
+            throw self.meters.failed(Self.translate(error))
         }
     }
 
     public func write<Result: Sendable>(_ work: @escaping @Sendable (any DatabaseSession) async throws -> Result) async throws -> Result {
+        let asked = ContinuousClock.now
         do {
             return try await self.writeLock.withLock {
+                self.meters.waited(since: asked)
+                let start = ContinuousClock.now
+                defer { self.meters.transaction(write: true, since: start) }
                 let session = SQLiteSession(connection: self.writer)
                 // IMMEDIATE takes the write lock up front, so a transaction never fails half-way
                 // for want of it.
@@ -111,7 +118,7 @@ public final class SQLiteDatabase: Database, Sendable {
                 }
             }
         } catch {
-            throw Self.translate(error)
+            throw self.meters.failed(Self.translate(error))
         }
     }
 

@@ -1,3 +1,4 @@
+import CoreMetrics
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -47,13 +48,25 @@ public final class ReloadingTLSContext: Sendable {
     }
 
     static let logger = Logger(label: "concord.tls")
+    private static let reloadsOK = Counter(label: "concord_tls_reloads_total", dimensions: [("result", "ok")])
+    private static let reloadsFailed = Counter(label: "concord_tls_reloads_total", dimensions: [("result", "failed")])
+
+    /// When the certificate it presents expires, as a gauge (seconds since 1970) an alert can
+    /// watch: `concord_tls_certificate_expiry_timestamp_seconds{certificate,role}`.
+    private static func recordExpiry(of identity: TLSIdentity, role: Role, notValidAfter: Int?) {
+        guard let notValidAfter, let path = identity.certificatePath else { return }
+        let file = path.split(separator: "/").last.map(String.init) ?? path
+        Gauge(label: "concord_tls_certificate_expiry_timestamp_seconds", dimensions: [("certificate", file), ("role", "\(role)")])
+            .record(notValidAfter)
+    }
 
     private init(identity: TLSIdentity, role: Role) throws {
         self.identity = identity
         self.role = role
         let fingerprint = Self.fingerprint(of: identity)
-        let (context, revoked, serial) = try Self.build(identity: identity, role: role)
+        let (context, revoked, serial, notValidAfter) = try Self.build(identity: identity, role: role)
         self.state = NIOLockedValueBox(State(context: context, revoked: revoked, fingerprint: fingerprint, certificateSerial: serial))
+        Self.recordExpiry(of: identity, role: role, notValidAfter: notValidAfter)
     }
 
     // MARK: Shared per process
@@ -127,7 +140,9 @@ public final class ReloadingTLSContext: Sendable {
             return "\(name): unchanged"
         }
         do {
-            let (context, revoked, serial) = try Self.build(identity: self.identity, role: self.role)
+            let (context, revoked, serial, notValidAfter) = try Self.build(identity: self.identity, role: self.role)
+            Self.reloadsOK.increment()
+            Self.recordExpiry(of: self.identity, role: self.role, notValidAfter: notValidAfter)
             let previous = self.state.withLockedValue { state -> String? in
                 let previous = state.certificateSerial
                 state = State(context: context, revoked: revoked, fingerprint: fingerprint, certificateSerial: serial)
@@ -140,6 +155,7 @@ public final class ReloadingTLSContext: Sendable {
             return "\(name): serial \(serial ?? "none"), \(revoked.count) revoked"
         } catch {
             self.state.withLockedValue { $0.failedFingerprint = fingerprint }
+            Self.reloadsFailed.increment()
             Self.logger.warning("TLS identity not reloaded; keeping the previous one", metadata: [
                 "file": "\(name)", "error": "\(error)",
             ])
@@ -147,7 +163,7 @@ public final class ReloadingTLSContext: Sendable {
         }
     }
 
-    private static func build(identity: TLSIdentity, role: Role) throws -> (NIOSSLContext, RevocationList, String?) {
+    private static func build(identity: TLSIdentity, role: Role) throws -> (NIOSSLContext, RevocationList, String?, notValidAfter: Int?) {
         let configuration = switch role {
         case .server(let peerAuthentication): try ConcordTLSConfiguration.server(identity: identity, peerAuthentication: peerAuthentication)
         case .client: try ConcordTLSConfiguration.client(identity: identity)
@@ -159,12 +175,8 @@ public final class ReloadingTLSContext: Sendable {
             throw TLSSetupError(message: "cannot use \(identity.certificatePath ?? identity.caPath) with its key: \(error)")
         }
         let revoked = try RevocationList.load(identity.revocationPath)
-        let serial: String? = if case .certificate(let first)? = configuration.certificateChain.first {
-            Self.serial(of: first)
-        } else {
-            nil
-        }
-        return (context, revoked, serial)
+        guard case .certificate(let first)? = configuration.certificateChain.first else { return (context, revoked, nil, nil) }
+        return (context, revoked, Self.serial(of: first), Int(first.notValidAfter))
     }
 
     /// A certificate's serial number as lowercase hex without separators, as `revoked` lists it.
