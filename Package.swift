@@ -362,7 +362,8 @@ let package = Package(
         // The record kit without a server: what the store makes of a kind's declarations.
         .testTarget(
             name: "ConcordRecordsTests",
-            dependencies: ["ConcordRecords", "ConcordStorage"],
+            dependencies: ["ConcordRecords", "ConcordStorage", "ConcordTestSupport", "ConcordWire", "ConcordProtocol",
+                           .product(name: "NIOConcurrencyHelpers", package: "swift-nio")],
             path: "Tests/ConcordRecordsTests",
             swiftSettings: swiftSettings
         ),
@@ -411,7 +412,7 @@ let package = Package(
         .testTarget(
             name: "ParticipantsTests",
             dependencies: ["Participants", "ConcordStorage", "ConcordTestSupport", "ConcordClient", "ConcordProtocol",
-                           "ConcordTLS", "ConcordRecords", "ConcordServer"],
+                           "ConcordTLS", "ConcordRecords", "ConcordServer", "ConcordWire"],
             path: "Tests/ParticipantsTests",
             swiftSettings: swiftSettings
         ),

@@ -30,7 +30,7 @@ enum Agreements: DataServiceDefinition {
         for kind in Self.kinds {
             router.registerRecordVerbs(kind, service: Self.name, store: store)
         }
-        router.registerAuditVerbs(service: Self.name, store: store)
+        router.registerAuditVerbs(service: Self.name, store: store, kinds: Self.kinds)
         router.registerReferenceVerbs(service: Self.name, store: store, kinds: Self.kinds)
         let followUp = FollowUp(store: store, today: today)
         router.registerRecordVerb("agreements.instruments.transition", kind: .write) { body, context in
@@ -96,5 +96,6 @@ enum Agreements: DataServiceDefinition {
             """,
         ] + RecordSchema.kitTables),
         Migration(version: 2, name: "references between services", statements: RecordSchema.referenceTables),
+        Migration(version: 3, name: "change feed", statements: RecordSchema.changeFeed),
     ]
 }

@@ -21,7 +21,7 @@ enum Participants: DataServiceDefinition {
         for kind in Self.kinds {
             router.registerRecordVerbs(kind, service: Self.name, store: store)
         }
-        router.registerAuditVerbs(service: Self.name, store: store)
+        router.registerAuditVerbs(service: Self.name, store: store, kinds: Self.kinds)
         router.registerReferenceVerbs(service: Self.name, store: store, kinds: Self.kinds)
         router.registerRecordVerb("participants.sessions.attendees", kind: .read) { body, _ in
             try RecordBody.checkFields(body, allowed: ["number"])
@@ -94,6 +94,7 @@ enum Participants: DataServiceDefinition {
         ]),
         Migration(version: 2, name: "audit trail", statements: RecordSchema.auditTables),
         Migration(version: 3, name: "references between services", statements: RecordSchema.referenceTables),
+        Migration(version: 4, name: "change feed", statements: RecordSchema.changeFeed),
     ]
 }
 

@@ -18,7 +18,7 @@ enum TradeMetrics: DataServiceDefinition {
         var router = Router()
         router.registerRecordVerbs(Observation.self, service: Self.name, store: store)
         router.registerRecordVerbs(StatedFigure.self, service: Self.name, store: store, segment: "stated")
-        router.registerAuditVerbs(service: Self.name, store: store)
+        router.registerAuditVerbs(service: Self.name, store: store, kinds: Self.kinds)
         router.registerReferenceVerbs(service: Self.name, store: store, kinds: Self.kinds)
         let totals = SeriesTotals(database: store.database)
         Task { await totals.warm() }
@@ -73,5 +73,6 @@ enum TradeMetrics: DataServiceDefinition {
             ]
         ),
         Migration(version: 3, name: "references between services", statements: RecordSchema.referenceTables),
+        Migration(version: 4, name: "change feed", statements: RecordSchema.changeFeed),
     ]
 }

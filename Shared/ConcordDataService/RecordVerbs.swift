@@ -1,6 +1,7 @@
 import ConcordFields
 import ConcordProtocol
 import ConcordRecords
+import ConcordWire
 import ConcordServer
 import ConcordStorage
 import NIOCore
@@ -77,8 +78,16 @@ extension Router {
         }
     }
 
-    /// Registers `SERVICE.audit.list`: the audit trail, oldest first, by kind, key, actor and time.
-    public mutating func registerAuditVerbs(service: String, store: RecordStore) {
+    /// Registers `SERVICE.audit.list`: the audit trail, oldest first, by kind, key, actor and
+    /// time; and `SERVICE.changes`: the change feed, by cursor (docs/records.md).
+    public mutating func registerAuditVerbs(service: String, store: RecordStore, kinds: [any StoredRecord.Type]) {
+        let tables = kinds.map { $0.table }
+        self.registerRecordVerb("\(service).changes", kind: .read) { body, _ in
+            try RecordBody.checkFields(body, allowed: ["after", "kinds", "limit"])
+            let after = try ChangeFeedQuery.after(in: body, service: service)
+            let wanted = try ChangeFeedQuery.kinds(in: body, known: tables)
+            return try await store.changes(service: service, after: after, kinds: wanted, limit: try RecordBody.limit(in: body))
+        }
         self.registerRecordVerb("\(service).audit.list", kind: .read) { body, _ in
             try RecordBody.checkFields(body, allowed: ["kind", "key", "actor", "from", "to", "limit", "cursor"])
             var query = AuditQuery(limit: try RecordBody.limit(in: body))
@@ -137,5 +146,35 @@ extension Router {
             Record.self, filters: filters, text: text, limit: try RecordBody.limit(in: body),
             after: try RecordBody.cursor(in: body, integerKey: Record.keyIsInteger)
         )
+    }
+}
+
+/// The body of `SERVICE.changes`, read with an error that names what was wrong.
+enum ChangeFeedQuery {
+    static func after(in body: JSONObject, service: String) throws(ConcordError) -> Int64 {
+        guard let text = try RecordBody.string("after", in: body) else { return 0 }
+        guard let cursor = FeedCursor(parsing: text) else {
+            throw ConcordError(.badRequest, "after must be a cursor of this feed, written \(service):POSITION (the cursor of a change), got '\(text)'", field: "after")
+        }
+        guard cursor.service == service else {
+            throw ConcordError(.badRequest, "after is a cursor of the \(cursor.service) feed; this is \(service)'s: ask \(cursor.service).changes with it", field: "after")
+        }
+        return cursor.position
+    }
+
+    static func kinds(in body: JSONObject, known: [String]) throws(ConcordError) -> [String]? {
+        switch body["kinds"] {
+        case nil, .null?:
+            return nil
+        case .array(let values)?:
+            return try values.enumerated().map { index, value throws(ConcordError) in
+                guard case .string(let kind) = value, known.contains(kind) else {
+                    throw ConcordError(.badRequest, "kinds[\(index)]: unknown kind \(value); this feed's kinds: \(known.joined(separator: ", "))", field: "kinds[\(index)]")
+                }
+                return kind
+            }
+        default:
+            throw ConcordError(.badRequest, "kinds must be a list of kinds, e.g. [\"\(known.first ?? "actions")\"]", field: "kinds")
+        }
     }
 }

@@ -35,7 +35,7 @@ extension RecordStore {
         let freshness = self.referenceFreshness
         let batch = prepared.records
         let batchDocuments = prepared.documents
-        return try await self.database.write { session in
+        return try await self.write { session in
             for record in batch { try await Self.checkReferences(of: record, in: session) }
             // Every row is inserted unless its key is there already, and the statement returns
             // the keys it inserted: a fresh import is done in one statement per chunk, with no

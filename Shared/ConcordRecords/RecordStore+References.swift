@@ -53,7 +53,7 @@ extension RecordStore {
     }
 
     private func rebuildIndex<Record: StoredRecord>(_ type: Record.Type) async throws {
-        try await self.database.write { session in
+        try await self.write { session in
             guard try await session.first("SELECT 1 AS found FROM remote_references WHERE holder_kind = $1", [.text(Record.table)]) == nil else { return }
             for row in try await session.query("SELECT \(Record.keyField) AS k, version, doc, created_at, updated_at FROM \(Record.table)") {
                 let record = try Self.record(Record.self, from: row)
@@ -128,7 +128,7 @@ extension RecordStore {
         }
         let shown = Self.show(key)
         let now = Self.epochMilliseconds()
-        try await self.database.write { session in
+        try await self.write { session in
             // This store's own references first: no need to ask anyone when they refuse.
             _ = try await Self.rowToDelete(Record.self, key: key, expectedVersion: expectedVersion, in: session)
             try await session.query(
@@ -162,7 +162,7 @@ extension RecordStore {
                 try await session.query("DELETE FROM retiring WHERE kind = $1 AND record_key = $2", [.text(Record.table), .text(shown)])
             }
         } catch {
-            _ = try? await self.database.write { session in
+            _ = try? await self.write { session in
                 try await session.query("DELETE FROM retiring WHERE kind = $1 AND record_key = $2 AND since_ms = $3", [.text(Record.table), .text(shown), .integer(now)])
             }
             throw error

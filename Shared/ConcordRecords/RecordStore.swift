@@ -81,7 +81,7 @@ public struct RecordStore: Sendable {
         let checkedAt = try await self.checkRemoteReferences(of: created)
         let freshness = self.referenceFreshness
         do {
-            return try await self.database.write { session in
+            return try await self.write { session in
                 if let idempotencyKey,
                    let replay: Record = try await Self.replay(idempotencyKey, verb: verb, request: request, in: session) {
                     return replay
@@ -328,7 +328,7 @@ public struct RecordStore: Sendable {
         record.createdAt = try row.text("created_at")
         record.updatedAt = now
         let written = record
-        return try await self.database.write { session in
+        return try await self.write { session in
             try await Self.checkReferences(of: written, in: session)
             try await Self.write(written, over: current, in: session)
             try await AuditTrail.append(
@@ -385,7 +385,7 @@ public struct RecordStore: Sendable {
         also: @escaping @Sendable (any DatabaseSession) async throws -> Void
     ) async throws {
         let now = self.now()
-        try await self.database.write { session in
+        try await self.write { session in
             let row = try await Self.rowToDelete(Record.self, key: key, expectedVersion: expectedVersion, in: session)
             let current = try row.integer("version")
             let old = try Self.decode(Record.self, json: try row.text("doc"))
