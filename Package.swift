@@ -425,7 +425,7 @@ let package = Package(
         .testTarget(
             name: "GatewayTests",
             dependencies: ["Gateway", "ConcordPool", "ConcordBalancer", "ConcordTestSupport", "ConcordServer", "ConcordClient", "ConcordProtocol",
-                           "ConcordLoad",
+                           "ConcordLoad", "ConcordWire",
                            "ConcordTLS",
                            .product(name: "NIOCore", package: "swift-nio"),
                            .product(name: "NIOFoundationCompat", package: "swift-nio"),

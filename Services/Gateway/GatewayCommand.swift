@@ -54,12 +54,15 @@ struct GatewayServe: AsyncParsableCommand {
     @Option(help: "Token file: lines 'ROLE NAME SHA256-HEX', re-read when it changes (env CONCORD_TOKENS); `concord tokens add` writes it.")
     var tokens: String?
 
+    @Option(help: "Milliseconds a watcher may leave sent events unread before its watch ends with resync.")
+    var watchPatience: Int = 5_000
+
     @Flag(help: "Accept calls without tokens (a trusted development setup only).")
     var noAuth = false
 
     func validate() throws {
-        guard self.maxPending > 0, self.defaultDeadline > 0, self.healthInterval > 0, self.resolveInterval > 0 else {
-            throw ValidationError("max-pending, default-deadline, health-interval and resolve-interval must be positive")
+        guard self.maxPending > 0, self.defaultDeadline > 0, self.healthInterval > 0, self.resolveInterval > 0, self.watchPatience > 0 else {
+            throw ValidationError("max-pending, default-deadline, health-interval, resolve-interval and watch-patience must be positive")
         }
     }
 
@@ -95,7 +98,7 @@ struct GatewayServe: AsyncParsableCommand {
         )
         let server = try await ConcordServer.bind(
             configuration: configuration,
-            router: table.router(authority: authority),
+            router: table.router(authority: authority, watchPatience: .milliseconds(self.watchPatience)),
             eventLoopGroup: eventLoopGroup,
             logger: logger
         )

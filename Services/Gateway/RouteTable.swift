@@ -66,7 +66,7 @@ struct RouteTable: Sendable {
     /// The gateway's router: its own verbs (`gateway.stats`, `gateway.metrics`), then every other
     /// verb forwarded by prefix. With `authority`, every verb but the protocol's built-ins needs
     /// a token whose role allows it.
-    func router(authority: TokenAuthority?) -> Router {
+    func router(authority: TokenAuthority?, watchPatience: Duration = .seconds(5)) -> Router {
         var router = Router()
         let pools = self.pools
         // A handful of services: comparing a verb's prefix with each name beats making a String
@@ -85,6 +85,11 @@ struct RouteTable: Sendable {
                 throw ConcordError(.unavailable, "this gateway records no metrics; start it with --metrics HOST:PORT (env CONCORD_METRICS)")
             }
             return PrometheusText(text: String(decoding: PrometheusExposition.text(), as: UTF8.self))
+        }
+        // The change feeds of every service, pushed as they come (docs/protocol.md, "Streams").
+        let watches = Watches(pools: pools, authority: authority, patience: watchPatience)
+        router.registerStream("watch", kind: .read) { request, context, writer in
+            try await watches.watch(request, context: context, writer: writer)
         }
         // Combined verbs: reads for any reader; each part goes to its service as the token's holder.
         let briefs = Briefs(pools: pools)

@@ -1,5 +1,6 @@
 import ConcordProtocol
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOTLS
 import Synchronization
@@ -37,20 +38,22 @@ struct OutboundCall: Sendable {
         let completion: CallCompletion
         let client: ConcordClient
         let attempt: Int
+        let stream: StreamCall?
 
-        init(request: Request, deadline: NIODeadline, completion: CallCompletion, client: ConcordClient, attempt: Int) {
+        init(request: Request, deadline: NIODeadline, completion: CallCompletion, client: ConcordClient, attempt: Int, stream: StreamCall?) {
             self.request = request
             self.deadline = deadline
             self.completion = completion
             self.client = client
             self.attempt = attempt
+            self.stream = stream
         }
     }
 
     private let storage: Storage
 
-    init(request: Request, deadline: NIODeadline, completion: CallCompletion, client: ConcordClient, attempt: Int = 1) {
-        self.storage = Storage(request: request, deadline: deadline, completion: completion, client: client, attempt: attempt)
+    init(request: Request, deadline: NIODeadline, completion: CallCompletion, client: ConcordClient, attempt: Int = 1, stream: StreamCall? = nil) {
+        self.storage = Storage(request: request, deadline: deadline, completion: completion, client: client, attempt: attempt, stream: stream)
     }
 
     var request: Request {
@@ -62,10 +65,12 @@ struct OutboundCall: Sendable {
     /// reached the server, so the client sends it once more on a fresh connection.
     var client: ConcordClient { self.storage.client }
     var attempt: Int { self.storage.attempt }
+    /// Set for a streaming call: where its items go, and how to cancel it.
+    var stream: StreamCall? { self.storage.stream }
 
     /// The same call, to be sent once more.
     func again() -> OutboundCall {
-        OutboundCall(request: self.request, deadline: self.deadline, completion: self.completion, client: self.client, attempt: self.attempt + 1)
+        OutboundCall(request: self.request, deadline: self.deadline, completion: self.completion, client: self.client, attempt: self.attempt + 1, stream: self.stream)
     }
 }
 
@@ -74,7 +79,7 @@ struct OutboundCall: Sendable {
 /// Set once a connection must take no new calls (bye received, closing). Read for every call,
 /// from any thread, so an atomic rather than a lock.
 final class RetiredFlag: Sendable {
-    private let value: Atomic<Bool>
+    private let value: Synchronization.Atomic<Bool>
 
     init(_ isSet: Bool = false) {
         self.value = Atomic(isSet)
@@ -96,6 +101,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
         var completion: CallCompletion
         var deadline: NIODeadline
         var callerID: String
+        var stream: StreamCall?
     }
 
     private let endpoint: String
@@ -148,7 +154,8 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
         }
         self.nextID &+= 1
         let wireID = self.nextID
-        self.pending[wireID] = Pending(completion: call.completion, deadline: call.deadline, callerID: call.request.id)
+        self.pending[wireID] = Pending(completion: call.completion, deadline: call.deadline, callerID: call.request.id, stream: call.stream)
+        call.stream?.sent(wireID: String(wireID, radix: 36), on: context.channel)
         if !self.deadlineTimer.covers(call.deadline) {
             let this = NIOLoopBound(self, eventLoop: context.eventLoop)
             self.deadlineTimer.cover(call.deadline, on: context.eventLoop) { this.value.expireOverdue() }
@@ -215,6 +222,9 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
                 if let refusal = self.refusal { response.outcome = .error(self.refused(refusal)) }
             }
             entry.completion.succeed(response)
+        case .item(let id, let body):
+            guard let wireID = Self.wireID(id), let stream = self.pending[wireID]?.stream else { return }
+            stream.onItem(body)
         case .event(let event):
             switch event.name {
             case .ping:
@@ -297,4 +307,22 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
         if let refusal = self.refusal { return self.refused(refusal) }
         return ConcordError(.unavailable, "connection to \(self.endpoint) closed" + (self.closeReason.map { ": \($0)" } ?? ""))
     }
+}
+
+/// A streaming call as the client holds it: where its items go, and, once it is on a
+/// connection, the wire id and channel a `cancel` must name and go on.
+final class StreamCall: Sendable {
+    let onItem: @Sendable (ByteBuffer) -> Void
+    private let placed = NIOLockedValueBox<(wireID: String, channel: any Channel)?>(nil)
+
+    init(onItem: @escaping @Sendable (ByteBuffer) -> Void) {
+        self.onItem = onItem
+    }
+
+    func sent(wireID: String, on channel: any Channel) {
+        self.placed.withLockedValue { $0 = (wireID, channel) }
+    }
+
+    /// Where to send `cancel`, once the call was written.
+    var placement: (wireID: String, channel: any Channel)? { self.placed.withLockedValue { $0 } }
 }

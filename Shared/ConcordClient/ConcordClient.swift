@@ -188,6 +188,52 @@ public final class ConcordClient: Sendable {
         }
     }
 
+    /// Calls a streaming verb (`watch`): `onItem` gets each item's body as it comes (on the
+    /// connection's event loop), and the final answer's body is returned. Cancelling the calling
+    /// task sends `cancel` for the call; the stream then ends with its final answer (for a watch,
+    /// the cursor to resume from), which is still returned. A stream has no deadline.
+    public func stream(
+        _ verb: String, body: ByteBuffer = Request.emptyBody, metadata: Metadata = Metadata(),
+        onItem: @escaping @Sendable (ByteBuffer) -> Void
+    ) async throws(ConcordError) -> ByteBuffer {
+        let stream = StreamCall(onItem: onItem)
+        let promise = self.eventLoopGroup.any().makePromise(of: Response.self)
+        self.dispatch(OutboundCall(
+            request: Request(id: "s", verb: verb, metadata: metadata, body: body), deadline: .distantFuture,
+            completion: .promise(promise), client: self, stream: stream
+        ))
+        let response: Response
+        do {
+            response = try await withTaskCancellationHandler {
+                try await promise.futureResult.get()
+            } onCancel: {
+                self.cancel(stream)
+            }
+        } catch let error as ConcordError {
+            throw error
+        } catch {
+            throw ConcordError(.unavailable, "stream from \(self.endpoint) failed: \(error)")
+        }
+        switch response.outcome {
+        case .ok(let body): return body
+        case .error(let error): throw error
+        }
+    }
+
+    /// Sends `cancel` for a streaming call on its connection (nothing if it was never written:
+    /// then its connection failing ends it).
+    private func cancel(_ stream: StreamCall) {
+        guard let (wireID, channel) = stream.placement else { return }
+        var body = ByteBuffer(string: #"{"id":"#)
+        JSONString.write(wireID, into: &body)
+        body.writeString("}")
+        let call = OutboundCall(
+            request: Request(id: "cancel", verb: "cancel", metadata: Metadata(deadlineMilliseconds: 5_000), body: body),
+            deadline: .now() + .seconds(6), completion: .callback { _ in }, client: self
+        )
+        self.write(call, on: channel)
+    }
+
     /// Calls `verb` with `input` encoded as JSON and decodes the answer as `Output`.
     public func call<Input: Encodable, Output: Decodable>(
         _ verb: String,

@@ -83,9 +83,13 @@ extension Router {
     public mutating func registerAuditVerbs(service: String, store: RecordStore, kinds: [any StoredRecord.Type]) {
         let tables = kinds.map { $0.table }
         self.registerRecordVerb("\(service).changes", kind: .read) { body, _ in
-            try RecordBody.checkFields(body, allowed: ["after", "kinds", "limit"])
+            try RecordBody.checkFields(body, allowed: ["after", "kinds", "limit", "tail"])
             let after = try ChangeFeedQuery.after(in: body, service: service)
             let wanted = try ChangeFeedQuery.kinds(in: body, known: tables)
+            if case .bool(true)? = body["tail"] {
+                // Only where the feed ends now: a follower that starts from now asks this first.
+                return try await store.changes(service: service, after: after, kinds: wanted, limit: 1, tail: true)
+            }
             return try await store.changes(service: service, after: after, kinds: wanted, limit: try RecordBody.limit(in: body))
         }
         self.registerRecordVerb("\(service).audit.list", kind: .read) { body, _ in

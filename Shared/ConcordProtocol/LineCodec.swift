@@ -119,9 +119,13 @@ public enum LineCodec {
                 retryAfterMs: fields["retryAfterMs"].flatMap { Int64($0) }
             )
             return .response(.error(id, error))
+        case "more" where id != unsolicitedID:
+            let range = cursor.rest()
+            let body = range.isEmpty ? Request.emptyBody : line.getSlice(at: line.readerIndex + range.lowerBound, length: range.count)!
+            return .item(id: id, body: body)
         default:
             guard id == unsolicitedID else {
-                throw ConcordError(.badRequest, "expected 'ok' or 'err' after id '\(id)', got '\(kind)'")
+                throw ConcordError(.badRequest, "expected 'ok', 'err' or 'more' after id '\(id)', got '\(kind)'")
             }
             let range = cursor.rest()
             let body = range.isEmpty ? Request.emptyBody : line.getSlice(at: line.readerIndex + range.lowerBound, length: range.count)!
@@ -194,6 +198,15 @@ public enum LineCodec {
         buffer.writeString(event.name.rawValue)
         buffer.writeInteger(UInt8(ascii: " "))
         var body = event.body
+        buffer.writeBuffer(&body)
+        buffer.writeInteger(UInt8(ascii: "\n"))
+    }
+
+    /// `ID more BODY`: an item of the streaming request `id`.
+    public static func writeItem(id: String, body: ByteBuffer, into buffer: inout ByteBuffer) {
+        buffer.writeString(id)
+        buffer.writeString(" more ")
+        var body = body
         buffer.writeBuffer(&body)
         buffer.writeInteger(UInt8(ascii: "\n"))
     }

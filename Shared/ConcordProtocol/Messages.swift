@@ -86,6 +86,8 @@ public enum ClientLine: Sendable, Hashable {
 public enum ServerLine: Sendable, Hashable {
     case response(Response)
     case event(ServerEvent)
+    /// `ID more BODY`: one item a streaming request (`watch`) pushes before its final answer.
+    case item(id: String, body: ByteBuffer)
 }
 
 /// The id used on lines that answer no particular request.

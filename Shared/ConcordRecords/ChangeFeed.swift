@@ -64,7 +64,9 @@ extension RecordStore {
 
     /// The committed changes after `after` (a position of this service's feed), of `kinds` when
     /// given, oldest first, at most `limit`.
-    public func changes(service: String, after: Int64, kinds: [String]?, limit: Int) async throws -> ChangesPage {
+    /// With `tail`, no change: only the cursor of the feed's end, where a follower that starts
+    /// from now begins.
+    public func changes(service: String, after: Int64, kinds: [String]?, limit: Int, tail: Bool = false) async throws -> ChangesPage {
         var binds: [SQLValue] = [.integer(after)]
         var condition = "position > $1"
         if let kinds, !kinds.isEmpty {
@@ -113,6 +115,7 @@ extension RecordStore {
                 traceID: row["trace_id"] == .null ? nil : try row.text("trace_id")
             )
         }
+        if tail { return ChangesPage(items: [], cursor: FeedCursor(service: service, position: max(after, top)).description, more: false) }
         let more = rows.count > limit
         // A full page resumes after its last item; otherwise every match up to `top` is here.
         let resume = more ? (items.last.flatMap { FeedCursor(parsing: $0.cursor)?.position } ?? after) : max(after, top)

@@ -53,6 +53,7 @@ public final class ConcordServer: Service, Sendable {
         router.registerInline("ping") { _ in .ok(pong) }
         router.registerInline("health") { _ in .ok(alive) }
         router.registerInline("hello") { _ in .ok(helloBody) }
+        router.registerCancel()
         let catalogue = VerbCatalogue(service: configuration.serviceName, verbs: router.catalogue.merging(
             Router.builtins.map { ($0, VerbKind.builtin) }, uniquingKeysWith: { _, builtin in builtin }
         ))

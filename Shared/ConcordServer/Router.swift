@@ -16,19 +16,27 @@ public struct Router: Sendable {
     public typealias AnsweringHandler = @Sendable (
         Request, RequestContext, _ answer: @escaping @Sendable (Result<ByteBuffer, ConcordError>) -> Void
     ) -> Void
+    /// A handler that pushes items through `StreamWriter` and returns its final answer. Its
+    /// task is cancelled when the peer cancels the request or the server drains: it should then
+    /// return what lets the peer resume (a cursor), not throw.
+    public typealias StreamHandler = @Sendable (Request, RequestContext, StreamWriter) async throws -> ByteBuffer
 
     enum Route: Sendable {
         /// Answered on the event loop without a task: protocol verbs with no I/O.
         case inline(@Sendable (Request) -> Response.Outcome)
         case async(RawHandler, VerbKind)
         case answering(AnsweringHandler, VerbKind)
+        /// Pushes items (`ID more BODY`) until it returns its final answer: when the peer sends
+        /// `cancel`, when the connection drains, or when it has nothing more to say.
+        case stream(StreamHandler, VerbKind)
+        /// `cancel {"id": ...}`: answered by the connection itself, which holds the requests.
+        case cancel
 
         /// What the verb does; a fallback (a proxy) cannot know, so it counts as a write.
         var kind: VerbKind {
             switch self {
-            case .inline: .builtin
-            case .async(_, let kind): kind
-            case .answering(_, let kind): kind
+            case .inline, .cancel: .builtin
+            case .async(_, let kind), .answering(_, let kind), .stream(_, let kind): kind
             }
         }
     }
@@ -76,7 +84,7 @@ public struct Router: Sendable {
     }
 
     /// The protocol's own verbs, which every server answers.
-    public static let builtins: Set<String> = ["ping", "health", "ready", "hello", "verbs"]
+    public static let builtins: Set<String> = ["ping", "health", "ready", "hello", "verbs", "cancel"]
 
     /// Every verb with a route of its own, and its kind.
     public var catalogue: [String: VerbKind] {
@@ -101,6 +109,16 @@ public struct Router: Sendable {
     public mutating func registerAnswering(_ verb: String, kind: VerbKind, _ handler: @escaping AnsweringHandler) {
         precondition(LineCodec.isValidVerb(ByteBuffer(string: verb).readableBytesView[...]), "invalid verb '\(verb)'")
         self.routes[verb] = .answering(handler, kind)
+    }
+
+    /// Registers a streaming verb (`watch`): see ``StreamHandler``.
+    public mutating func registerStream(_ verb: String, kind: VerbKind, _ handler: @escaping StreamHandler) {
+        precondition(LineCodec.isValidVerb(ByteBuffer(string: verb).readableBytesView[...]), "invalid verb '\(verb)'")
+        self.routes[verb] = .stream(handler, kind)
+    }
+
+    mutating func registerCancel() {
+        self.routes["cancel"] = .cancel
     }
 
     mutating func registerInline(_ verb: String, _ handler: @escaping @Sendable (Request) -> Response.Outcome) {
@@ -146,8 +164,9 @@ extension Router.Route {
     /// What the connection's machine needs to know of the route.
     var routing: ServerConnectionStateMachine.Routing {
         switch self {
-        case .inline: .inline
+        case .inline, .cancel: .inline
         case .async(_, let kind), .answering(_, let kind): ServerConnectionStateMachine.Routing(kind: kind, isInline: false)
+        case .stream(_, let kind): ServerConnectionStateMachine.Routing(kind: kind, isInline: false, isStream: true)
         }
     }
 }

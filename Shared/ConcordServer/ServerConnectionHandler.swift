@@ -42,6 +42,11 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     /// Nil unless the process records metrics: then no label is looked up per answer.
     private let meters: RequestMeters? = PrometheusExposition.isOn ? .shared : nil
     private var handshakeDone = false
+    /// The serials of running streams (`watch`): cancelled when the connection drains.
+    private var streams: Set<UInt64> = []
+    /// Streams waiting for the peer to read (see `StreamWriter`), each with its timeout.
+    private var writableWaiters: [UInt64: (promise: EventLoopPromise<StreamWriter.Outcome>, timeout: Scheduled<Void>)] = [:]
+    private var nextWaiter: UInt64 = 0
 
     init(shared: ServerShared, logger: Logger) {
         self.shared = shared
@@ -82,6 +87,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         self.deadlineTimer.cancel()
         for (_, task) in self.tasks { task.cancel() }
         self.tasks.removeAll()
+        self.releaseWritableWaiters(.closed)
         context.fireChannelInactive()
     }
 
@@ -126,6 +132,8 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
                 break
             }
         } else if event is ConnectionDrainEvent {
+            // A stream would run past any drain: each ends now, with what lets its peer resume.
+            for serial in self.streams { self.tasks[serial]?.cancel() }
             if self.machine.drain() == .closeNow {
                 self.sayByeAndClose(reason: "server shutting down")
             }
@@ -163,8 +171,13 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
             }
             switch self.machine.lineReceived(parsed, now: now, routing: route?.routing) {
             case .answerInline:
-                guard case .request(let request) = parsed, case .inline(let handler) = route else { return }
-                let outcome = handler(request)
+                guard case .request(let request) = parsed else { return }
+                let outcome: Response.Outcome
+                switch route {
+                case .inline(let handler)?: outcome = handler(request)
+                case .cancel?: outcome = self.cancel(request)
+                default: return
+                }
                 self.meters?.record(request.verb, outcome, duration: .zero)
                 LineCodec.write(Response(id: request.id, outcome: outcome), into: &self.output)
             case .dispatch(let dispatch):
@@ -238,6 +251,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         if context.channel.isWritable {
             self.slowReaderTimer?.cancel()
             self.slowReaderTimer = nil
+            self.releaseWritableWaiters(.sent)
             self.startQueued()
             if self.machine.drainFinished() {
                 self.sayByeAndClose(reason: "server shutting down")
@@ -264,6 +278,50 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         context.read()
     }
 
+    // MARK: Streams
+
+    /// `cancel {"id": ...}`: cancels the running request with that id on this connection (its
+    /// task ends, and a stream gives its final answer). Answers whether there was one.
+    private func cancel(_ request: Request) -> Response.Outcome {
+        struct Body: Decodable { var id: String }
+        guard let id = (try? JSONBody.decode(Body.self, from: request.body))?.id else {
+            return .error(ConcordError(.badRequest, "cancel needs the id of a request running on this connection: {\"id\": \"...\"}", field: "body.id"))
+        }
+        guard let serial = self.machine.serial(ofRunning: id), let task = self.tasks[serial] else {
+            return .error(ConcordError(.notFound, "no request '\(id)' is running on this connection", field: "body.id"))
+        }
+        task.cancel()
+        return .ok(ByteBuffer(string: #"{"cancelled":true}"#))
+    }
+
+    /// Writes an item of the stream `serial` (see `StreamWriter`), and says when the peer has
+    /// read up to it.
+    func pushItem(serial: UInt64, body: ByteBuffer, patience: TimeAmount, promise: EventLoopPromise<StreamWriter.Outcome>) {
+        guard let context = self.context, context.channel.isActive, self.machine.answersRequests,
+              let running = self.machine.running[serial]
+        else { return promise.succeed(.closed) }
+        LineCodec.writeItem(id: running.id, body: body, into: &self.output)
+        self.scheduleFlush()
+        guard !context.channel.isWritable else { return promise.succeed(.sent) }
+        self.nextWaiter &+= 1
+        let waiter = self.nextWaiter
+        let this = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let timeout = context.eventLoop.scheduleTask(in: patience) { () -> Void in
+            this.value.writableWaiters.removeValue(forKey: waiter)?.promise.succeed(.slow)
+        }
+        self.writableWaiters[waiter] = (promise, timeout)
+    }
+
+    /// Tells every stream waiting for the peer to read that it has (or that it never will).
+    private func releaseWritableWaiters(_ outcome: StreamWriter.Outcome) {
+        let waiters = self.writableWaiters
+        self.writableWaiters.removeAll()
+        for (_, waiter) in waiters {
+            waiter.timeout.cancel()
+            waiter.promise.succeed(outcome)
+        }
+    }
+
     // MARK: Requests
 
     /// Runs a request the machine dispatched, on its route.
@@ -285,6 +343,18 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
                 self.tasks[serial] = task
                 self.coverDeadline(dispatch.deadline)
             }
+        case .stream(let handler, _):
+            let requestContext = self.requestContext(for: request, dispatch, context: context)
+            let this = NIOLoopBound(self, eventLoop: context.eventLoop)
+            let writer = StreamWriter(serial: serial, connection: this, eventLoop: context.eventLoop)
+            let task = Self.spawn({ try await handler($0, $1, writer) }, request, requestContext, serial: serial, on: self.executor, reportingTo: this)
+            // No deadline to cover: a stream runs until it is cancelled.
+            if self.machine.running[serial] != nil {
+                self.tasks[serial] = task
+                self.streams.insert(serial)
+            }
+        case .cancel:
+            self.finishRunning(serial: serial, self.cancel(request))
         case .answering(let handler, _):
             let requestContext = self.requestContext(for: request, dispatch, context: context)
             let this = NIOLoopBound(self, eventLoop: context.eventLoop)
@@ -383,6 +453,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
 
     private func finishRunning(serial: UInt64, _ outcome: Response.Outcome) {
         self.tasks.removeValue(forKey: serial)
+        self.streams.remove(serial)
         let now = NIODeadline.now()
         // Nil when the deadline already answered it or the connection no longer answers.
         guard let answer = self.machine.finished(serial, outcome, now: now) else { return }

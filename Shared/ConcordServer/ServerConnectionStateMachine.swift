@@ -48,6 +48,8 @@ struct ServerConnectionStateMachine {
         var kind: VerbKind
         /// Answered synchronously on the loop (built-ins without I/O); never tracked.
         var isInline: Bool
+        /// Pushes items until the peer cancels it (`watch`): it has no deadline.
+        var isStream = false
 
         static let inline = Routing(kind: .builtin, isInline: true)
     }
@@ -59,7 +61,7 @@ struct ServerConnectionStateMachine {
     private var nextSerial: UInt64 = 0
     /// Requests read while the in-flight bound was reached. Bounded by one read's worth of lines,
     /// because reading stops as soon as it is non-empty.
-    private(set) var backlog: CircularBuffer<Request> = []
+    private(set) var backlog: CircularBuffer<(request: Request, isStream: Bool)> = []
     private(set) var unansweredPings = 0
     private var lastInbound: NIODeadline
     private var lastRequestActivity: NIODeadline
@@ -172,7 +174,7 @@ struct ServerConnectionStateMachine {
             return .reply(.error(request.id, ConcordError(.unavailable, "server is shutting down; the request was not processed, send it again on a new connection", unprocessed: true)))
         case .request(let request):
             self.lastRequestActivity = now
-            if self.runningIDs.contains(request.id) || self.backlog.contains(where: { $0.id == request.id }) {
+            if self.runningIDs.contains(request.id) || self.backlog.contains(where: { $0.request.id == request.id }) {
                 return .reply(.error(request.id, ConcordError(.conflict, "request id '\(request.id)' is already in flight on this connection", field: "id")))
             }
             guard let routing else {
@@ -185,9 +187,9 @@ struct ServerConnectionStateMachine {
                 return .answerInline
             }
             if self.running.count < self.limits.maxInFlight && self.backlog.isEmpty {
-                return .dispatch(self.run(request, now: now))
+                return .dispatch(self.run(request, now: now, isStream: routing.isStream))
             }
-            self.backlog.append(request)
+            self.backlog.append((request, routing.isStream))
             return .queued
         }
     }
@@ -204,11 +206,12 @@ struct ServerConnectionStateMachine {
         )
     }
 
-    /// Counts `request` as running, with its deadline: what it asked for, at most the limit.
-    private mutating func run(_ request: Request, now: NIODeadline) -> Dispatch {
+    /// Counts `request` as running, with its deadline: what it asked for, at most the limit; a
+    /// stream runs until it is cancelled, so it has none.
+    private mutating func run(_ request: Request, now: NIODeadline, isStream: Bool) -> Dispatch {
         let budget = request.metadata.deadline.map { min($0, self.limits.maxDeadline) } ?? self.limits.maxDeadline
         self.nextSerial &+= 1
-        let deadline = now + TimeAmount(budget)
+        let deadline = isStream ? .distantFuture : now + TimeAmount(budget)
         self.running[self.nextSerial] = Running(id: request.id, deadline: deadline, budget: budget, verb: request.verb, started: now)
         self.runningIDs.insert(request.id)
         return Dispatch(serial: self.nextSerial, deadline: deadline, budget: budget)
@@ -252,7 +255,13 @@ struct ServerConnectionStateMachine {
     /// The next queued request that now fits under the in-flight bound, if any.
     mutating func nextQueued(now: NIODeadline) -> (request: Request, dispatch: Dispatch)? {
         guard self.running.count < self.limits.maxInFlight, let next = self.backlog.popFirst() else { return nil }
-        return (next, self.run(next, now: now))
+        return (next.request, self.run(next.request, now: now, isStream: next.isStream))
+    }
+
+    /// The serial of the running request with the client's `id` (what `cancel` names).
+    func serial(ofRunning id: String) -> UInt64? {
+        guard self.runningIDs.contains(id) else { return nil }
+        return self.running.first { $0.value.id == id }?.key
     }
 
     /// Takes out every request past its deadline, to be answered `deadline_exceeded`; returns

@@ -75,3 +75,61 @@ public struct FeedCursor: Sendable, Hashable, CustomStringConvertible {
 
     public var description: String { "\(self.service):\(self.position)" }
 }
+
+/// Where a watch stands in every service it follows, written `participants:12,agreements:40`
+/// (each service's feed cursor, comma-separated): what `watch` takes as `after` and gives with
+/// every event, so a watcher that reconnects with the last one it saw misses nothing.
+public struct WatchCursor: Sendable, Equatable, CustomStringConvertible {
+    public var positions: [String: Int64]
+
+    public init(positions: [String: Int64] = [:]) {
+        self.positions = positions
+    }
+
+    /// Nil when a part is not `SERVICE:POSITION` or a service is named twice.
+    public init?(parsing text: String) {
+        var positions: [String: Int64] = [:]
+        for part in text.split(separator: ",", omittingEmptySubsequences: false) {
+            guard let cursor = FeedCursor(parsing: String(part)), positions[cursor.service] == nil else { return nil }
+            positions[cursor.service] = cursor.position
+        }
+        self.positions = positions
+    }
+
+    public var description: String {
+        self.positions.sorted { $0.key < $1.key }.map { "\($0.key):\($0.value)" }.joined(separator: ",")
+    }
+}
+
+/// One item of a `watch` stream: `start` (where it starts, first), a `change`, or word that a
+/// service cannot be asked for now (`unavailable`; the watch keeps asking it and misses nothing).
+public struct WatchEvent: Codable, Sendable, Equatable {
+    public var type: String
+    public var change: Change?
+    public var service: String?
+    public var message: String?
+    /// Where the watch stands once this event is seen: `after` for a watch that resumes.
+    public var cursor: String
+
+    public init(type: String, change: Change? = nil, service: String? = nil, message: String? = nil, cursor: String) {
+        self.type = type
+        self.change = change
+        self.service = service
+        self.message = message
+        self.cursor = cursor
+    }
+}
+
+/// The final answer of a `watch`: where to resume, and why it ended. `resync` is true when the
+/// watcher read too slowly and the gateway stopped rather than buffer more for it.
+public struct WatchEnd: Codable, Sendable, Equatable {
+    public var cursor: String
+    public var resync: Bool
+    public var reason: String
+
+    public init(cursor: String, resync: Bool, reason: String) {
+        self.cursor = cursor
+        self.resync = resync
+        self.reason = reason
+    }
+}

@@ -138,5 +138,13 @@ extension Catalog {
         .colNamedBy: "Named by",
         .recordsCount: "one=# record|other=# records",
         .unknownOfficial: "unknown official `{1}`",
+        .watchWatching: "Watching {1} for changes; Ctrl-C stops.",
+        .watchCreated: "{1} created {2}",
+        .watchUpdated: "{1} updated {2} (version {3})",
+        .watchDeleted: "{1} deleted {2}",
+        .watchChanged: "{1} changed {2} through {3} (version {4})",
+        .watchUnavailable: "{1} cannot be asked now; the watch keeps trying: {2}",
+        .watchResync: "Fell behind; resuming from {1}",
+        .watchReconnecting: "Connection lost ({1}); reconnecting from {2}",
     ]
 }

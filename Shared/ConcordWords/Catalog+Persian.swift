@@ -138,6 +138,14 @@ extension Catalog {
         .colNamedBy: "نام‌برده توسط",
         .recordsCount: "one=# رکورد|other=# رکورد",
         .unknownOfficial: "مقام ناشناخته `{1}`",
+        .watchWatching: "پیگیری تغییرات {1}؛ برای توقف Ctrl-C",
+        .watchCreated: "{1} {2} را ایجاد کرد",
+        .watchUpdated: "{1} {2} را به‌روز کرد (نسخهٔ {3})",
+        .watchDeleted: "{1} {2} را حذف کرد",
+        .watchChanged: "{1} {2} را با {3} تغییر داد (نسخهٔ {4})",
+        .watchUnavailable: "{1} اکنون پاسخ نمی‌دهد؛ پیگیری ادامه دارد: {2}",
+        .watchResync: "دریافت عقب افتاد؛ ادامه از {1}",
+        .watchReconnecting: "اتصال قطع شد ({1})؛ اتصال دوباره از {2}",
     ]
 
     /// Labels of codes in Persian.

@@ -138,6 +138,14 @@ extension Catalog {
         .colNamedBy: "Кем упомянута",
         .recordsCount: "one=# запись|few=# записи|many=# записей|other=# записи",
         .unknownOfficial: "неизвестное должностное лицо `{1}`",
+        .watchWatching: "Наблюдение за изменениями: {1}; Ctrl-C — остановить.",
+        .watchCreated: "{1} создаёт {2}",
+        .watchUpdated: "{1} обновляет {2} (версия {3})",
+        .watchDeleted: "{1} удаляет {2}",
+        .watchChanged: "{1} изменяет {2} через {3} (версия {4})",
+        .watchUnavailable: "{1} сейчас недоступен; наблюдение продолжается: {2}",
+        .watchResync: "Отставание; продолжаем с {1}",
+        .watchReconnecting: "Соединение потеряно ({1}); переподключение с {2}",
     ]
 
     /// Labels of codes in Russian.

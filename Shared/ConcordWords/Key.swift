@@ -138,6 +138,14 @@ public enum Key: String, CaseIterable, Sendable {
     case colNamedBy
     case recordsCount
     case unknownOfficial
+    case watchWatching
+    case watchCreated
+    case watchUpdated
+    case watchDeleted
+    case watchChanged
+    case watchUnavailable
+    case watchResync
+    case watchReconnecting
 }
 
 /// The lists of codes whose labels are translated; the codes stay codes on the wire and in `--json`.

@@ -1,0 +1,211 @@
+import ConcordPool
+import ConcordProtocol
+import ConcordServer
+import ConcordWire
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import NIOCore
+
+/// `watch {services?, kinds?, after?, from?}`: a stream of the committed changes of the data services,
+/// one `ID more {"type":"change",...}` line each, until the caller cancels or disconnects
+/// (docs/protocol.md, "Streams"). Without `after` it starts from now (`from: "start"`: from the
+/// beginning of every feed). The gateway follows each service's `SERVICE.changes` from the
+/// watch's cursor, as the caller's token, and pushes what comes in commit order per service.
+///
+/// It buffers nothing of its own: an event waits in the connection's outbound buffer, and when
+/// the caller has not read what was sent for `patience`, the watch ends with `resync` and the
+/// cursor to resume from, rather than keep more for a reader that does not read.
+struct Watches: Sendable {
+    let pools: [String: ServicePool]
+    let authority: TokenAuthority?
+    /// How long a watcher may leave sent events unread before the watch ends with `resync`.
+    var patience: Duration = .seconds(5)
+    /// How long a quiet watch waits before asking the services again.
+    var pollInterval: Duration = .milliseconds(200)
+    /// Changes asked of a service at a time.
+    var page = 100
+
+    private struct Followed {
+        var service: String
+        var pool: ServicePool
+        var kinds: [String]?
+    }
+
+    func watch(_ request: Request, context: RequestContext, writer: StreamWriter) async throws -> ByteBuffer {
+        let body = try RecordlessBody(request.body)
+        try body.checkFields(["services", "kinds", "after", "from"])
+        let services = try body.strings("services") ?? self.pools.keys.sorted()
+        for (index, service) in services.enumerated() where self.pools[service] == nil {
+            throw ConcordError(.badRequest, "services[\(index)]: no service '\(service)' behind this gateway; it routes \(self.pools.keys.sorted().joined(separator: ", "))", field: "body.services[\(index)]")
+        }
+        var actor: (name: String, role: String)?
+        var permitted: [String] = []
+        var refusal: ConcordError?
+        for service in services {
+            guard let authority else {
+                permitted.append(service)
+                continue
+            }
+            do {
+                let grant = try authority.authorize(token: request.metadata.auth, verb: Substring("\(service).changes"), needs: .reader, for: context)
+                actor = (grant.metadataName, grant.role.description)
+                permitted.append(service)
+            } catch {
+                if error.code == .unauthorized { throw error }
+                refusal = error
+            }
+        }
+        guard !permitted.isEmpty else {
+            throw ConcordError(.forbidden, "this token may watch none of \(services.joined(separator: ", ")): \(refusal?.message ?? "no service to watch")", field: "metadata.auth")
+        }
+        var followed = permitted.map { Followed(service: $0, pool: self.pools[$0]!, kinds: nil) }
+        if let kinds = try body.strings("kinds") {
+            // A kind is a service's when it lists its records (`SERVICE.KIND.list`).
+            for entry in followed where !entry.pool.knowsVerbs {
+                await withCheckedContinuation { continuation in entry.pool.whenVerbsKnown { continuation.resume() } }
+            }
+            for (index, kind) in kinds.enumerated() where !followed.contains(where: { $0.pool.declares("\($0.service).\(kind).list") }) {
+                throw ConcordError(.badRequest, "kinds[\(index)]: no watched service keeps '\(kind)' records", field: "body.kinds[\(index)]")
+            }
+            followed = followed.compactMap { entry in
+                let own = kinds.filter { entry.pool.declares("\(entry.service).\($0).list") }
+                return own.isEmpty ? nil : Followed(service: entry.service, pool: entry.pool, kinds: own)
+            }
+        }
+        var cursor = WatchCursor()
+        if let text = try body.string("after") {
+            guard let given = WatchCursor(parsing: text) else {
+                throw ConcordError(.badRequest, "after must be the cursor of a watch event, like participants:12,agreements:40; got '\(text)'", field: "body.after")
+            }
+            for service in given.positions.keys where !followed.contains(where: { $0.service == service }) {
+                throw ConcordError(.badRequest, "after names \(service), which this watch does not follow (\(followed.map(\.service).joined(separator: ", ")))", field: "body.after")
+            }
+            cursor = given
+        } else {
+            switch try body.string("from") ?? "now" {
+            case "start":
+                break
+            case "now":
+                // Each feed from where it ends now: only what is committed from here on.
+                for entry in followed {
+                    let answer = try await entry.pool.call(
+                        "\(entry.service).changes", body: ByteBuffer(string: #"{"tail":true}"#), actor: actor, deadline: .seconds(5)
+                    )
+                    if let end = FeedCursor(parsing: try JSONBody.decode(ChangesPage.self, from: answer).cursor) {
+                        cursor.positions[entry.service] = end.position
+                    }
+                }
+            case let other:
+                throw ConcordError(.badRequest, "from must be now (the default) or start, got '\(other)'", field: "body.from")
+            }
+        }
+        return try await self.follow(followed, from: cursor, actor: actor, trace: request.metadata.trace, writer: writer)
+    }
+
+    private func follow(
+        _ followed: [Followed], from start: WatchCursor, actor: (name: String, role: String)?, trace: String?, writer: StreamWriter
+    ) async throws -> ByteBuffer {
+        var cursor = start
+        var unavailable: Set<String> = []
+        func end(_ reason: String, resync: Bool = false) throws -> ByteBuffer {
+            try JSONBody.encode(WatchEnd(cursor: cursor.description, resync: resync, reason: reason))
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        // Where the watch starts, first: a watcher whose connection drops before any change
+        // resumes from here, not from a later "now".
+        let started = WatchEvent(type: "start", cursor: cursor.description)
+        if await writer.send(ByteBuffer(bytes: try encoder.encode(started)), patience: self.patience) != .sent { return try end("closed") }
+        while !Task.isCancelled {
+            var more = false
+            for entry in followed {
+                var ask = #"{"limit":\#(self.page)"#
+                if let position = cursor.positions[entry.service] { ask += #","after":"\#(entry.service):\#(position)""# }
+                if let kinds = entry.kinds {
+                    ask += #","kinds":["# + kinds.map { "\"\($0)\"" }.joined(separator: ",") + "]"
+                }
+                let answer: ByteBuffer
+                do {
+                    answer = try await entry.pool.call(
+                        "\(entry.service).changes", body: ByteBuffer(string: ask + "}"), metadata: Metadata(trace: trace), actor: actor, deadline: .seconds(5)
+                    )
+                } catch {
+                    if Task.isCancelled { return try end("cancelled") }
+                    // A refusal of the cursor itself will not change by asking again.
+                    if error.code == .badRequest { throw error }
+                    if unavailable.insert(entry.service).inserted {
+                        let event = WatchEvent(type: "unavailable", service: entry.service, message: error.message, cursor: cursor.description)
+                        if await writer.send(ByteBuffer(bytes: try encoder.encode(event)), patience: self.patience) == .closed { return try end("closed") }
+                    }
+                    continue
+                }
+                unavailable.remove(entry.service)
+                let page = try JSONBody.decode(ChangesPage.self, from: answer)
+                for change in page.items {
+                    guard let position = FeedCursor(parsing: change.cursor)?.position else { continue }
+                    cursor.positions[entry.service] = position
+                    let event = WatchEvent(type: "change", change: change, cursor: cursor.description)
+                    switch await writer.send(ByteBuffer(bytes: try encoder.encode(event)), patience: self.patience) {
+                    case .sent: continue
+                    case .slow: return try end("the watcher did not read its events for \(self.patience); resume from the cursor", resync: true)
+                    case .closed: return try end("closed")
+                    }
+                }
+                if let resume = FeedCursor(parsing: page.cursor)?.position { cursor.positions[entry.service] = resume }
+                more = more || page.more
+            }
+            if !more {
+                do {
+                    try await Task.sleep(for: self.pollInterval)
+                } catch {
+                    break
+                }
+            }
+        }
+        return try end("cancelled")
+    }
+}
+
+/// A request body as a JSON object, read field by field with errors that name the field.
+private struct RecordlessBody {
+    let object: [String: JSONValue]
+
+    init(_ body: ByteBuffer) throws(ConcordError) {
+        do {
+            self.object = try JSONBody.decode([String: JSONValue].self, from: body)
+        } catch {
+            throw ConcordError(.badRequest, "body must be a JSON object", field: "body")
+        }
+    }
+
+    func checkFields(_ allowed: Set<String>) throws(ConcordError) {
+        if let unknown = self.object.keys.sorted().first(where: { !allowed.contains($0) }) {
+            throw ConcordError(.badRequest, "unknown field '\(unknown)'; watch takes \(allowed.sorted().joined(separator: ", "))", field: "body.\(unknown)")
+        }
+    }
+
+    func string(_ field: String) throws(ConcordError) -> String? {
+        switch self.object[field] {
+        case nil, .null?: return nil
+        case .string(let text)?: return text
+        default: throw ConcordError(.badRequest, "\(field) must be a string", field: "body.\(field)")
+        }
+    }
+
+    func strings(_ field: String) throws(ConcordError) -> [String]? {
+        switch self.object[field] {
+        case nil, .null?: return nil
+        case .array(let values)?:
+            return try values.enumerated().map { index, value throws(ConcordError) in
+                guard case .string(let text) = value else {
+                    throw ConcordError(.badRequest, "\(field)[\(index)] must be a string", field: "body.\(field)[\(index)]")
+                }
+                return text
+            }
+        default: throw ConcordError(.badRequest, "\(field) must be a list of strings", field: "body.\(field)")
+        }
+    }
+}
