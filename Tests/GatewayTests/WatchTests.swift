@@ -71,6 +71,76 @@ struct WatchTests {
         await participants.terminate()
     }
 
+    /// Resident memory of a process, from /proc, in bytes.
+    static func residentBytes(_ process: ServiceProcess) throws -> Int {
+        let status = try String(contentsOfFile: "/proc/\(process.process.processIdentifier)/status", encoding: .utf8)
+        let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
+        return (Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0) * 1024
+    }
+
+    /// A watcher that stops reading costs the gateway at most its connection's buffer: the
+    /// watch ends with `resync` and the cursor to resume from, and the gateway's memory stays
+    /// where it was.
+    @Test func aWatcherThatStopsReadingGetsResyncAndCostsNoMoreMemory() async throws {
+        let database = FileManager.default.temporaryDirectory.appendingPathComponent("watch-\(UUID().uuidString).sqlite").path
+        defer { try? FileManager.default.removeItem(atPath: database) }
+        let participants = try await ServiceProcess.start(
+            "participants", arguments: ["--database", "sqlite:" + database, "--seeds", repositoryRoot().appendingPathComponent("seeds/participants").path]
+        )
+        let gateway = try await ServiceProcess.start(
+            "gateway", arguments: ["--no-auth", "--route", "participants=127.0.0.1:\(participants.port)", "--watch-patience", "300"]
+        )
+        // History enough to overfill the connection's buffers, the kernel's included (4 MiB on
+        // Linux at most): 16,000 changes, about 5 MB of events.
+        let direct = try participants.client()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for writer in 0..<20 {
+                group.addTask { for index in 0..<800 { try await Self.create(direct, "backlog-\(writer)-\(index)") } }
+            }
+            try await group.waitForAll()
+        }
+        await direct.close()
+        let before = try Self.residentBytes(gateway)
+        let (after, lines) = try await RawLineConnection.with(port: gateway.port, identity: "client", receiveBufferSize: 4096) { connection in
+            try await connection.send("w1 watch {\"from\":\"start\"}\n")
+            // Reads nothing for three seconds, ten times the gateway's patience.
+            try await Task.sleep(for: .seconds(3))
+            let after = try Self.residentBytes(gateway)
+            // Then reads what was sent, up to the watch's final answer (or 30 s, a failure).
+            let lines = try await withThrowingTaskGroup(of: [String]?.self) { group in
+                group.addTask {
+                    var lines: [String] = []
+                    while let line = try await connection.readLine() {
+                        if line.hasPrefix("w1 ") { lines.append(line) }
+                        if line.hasPrefix("w1 ok") || line.hasPrefix("w1 err") { break }
+                    }
+                    return lines
+                }
+                group.addTask {
+                    try await Task.sleep(for: .seconds(30))
+                    return nil
+                }
+                let first = try await group.next() ?? nil
+                group.cancelAll()
+                return first ?? []
+            }
+            return (after, lines)
+        }
+        let final = lines.last ?? ""
+        #expect(final.hasPrefix("w1 ok ") && final.contains(#""resync":true"#), "the watch's last line: \(final.prefix(300))")
+        let pushed = lines.count(where: { $0.hasPrefix("w1 more ") && $0.contains(#""type":"change""#) })
+        #expect(pushed > 0 && pushed < 16_000, "changes pushed before the resync: \(pushed)")
+        // What it stopped at is where the next watch resumes: the last change it pushed.
+        let end = try JSONBody.decode(WatchEnd.self, from: ByteBuffer(string: String(final.dropFirst("w1 ok ".count))))
+        let lastPushed = try lines.last(where: { $0.hasPrefix("w1 more ") }).map { try JSONBody.decode(WatchEvent.self, from: ByteBuffer(string: String($0.dropFirst("w1 more ".count)))) }
+        #expect(end.cursor == lastPushed?.cursor)
+        let grown = after - before
+        #expect(grown < 16 * 1024 * 1024, "the gateway grew by \(grown / 1024) KiB while the watcher did not read")
+        print("watch with a stalled reader: \(pushed) of 16000 changes pushed before resync; gateway RSS \(before / 1024) KiB before, \(after / 1024) KiB after (\(grown / 1024) KiB)")
+        await gateway.terminate()
+        await participants.terminate()
+    }
+
     @Test func badWatchesAreRefusedByName() async throws {
         let database = FileManager.default.temporaryDirectory.appendingPathComponent("watch-\(UUID().uuidString).sqlite").path
         defer { try? FileManager.default.removeItem(atPath: database) }
