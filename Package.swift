@@ -309,7 +309,7 @@ let package = Package(
             name: "Agreements",
             dependencies: [
                 .product(name: "CoreMetrics", package: "swift-metrics"),
-                "ConcordDataService", "ConcordRecords", "ConcordFields", "ConcordServer", "ConcordStorage", "ConcordProtocol",
+                "ConcordWire", "ConcordDataService", "ConcordRecords", "ConcordFields", "ConcordServer", "ConcordStorage", "ConcordProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Services/Agreements",
@@ -404,7 +404,7 @@ let package = Package(
         .testTarget(
             name: "AgreementsTests",
             dependencies: ["Agreements", "Participants", "ConcordStorage", "ConcordTestSupport",
-                           "ConcordClient", "ConcordProtocol", "ConcordRecords",
+                           "ConcordClient", "ConcordProtocol", "ConcordRecords", "ConcordWire",
                            .product(name: "NIOCore", package: "swift-nio")],
             path: "Tests/AgreementsTests",
             swiftSettings: swiftSettings

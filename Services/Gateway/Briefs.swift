@@ -325,6 +325,38 @@ struct Briefs: Sendable {
         return try JSONBody.encode(answer, using: encoder, allocator: context.allocator)
     }
 
+    /// `brief.digest {since, until?}`: what happened in a window, both days included: each
+    /// service's part computed where its data live (`agreements.digest`, `trade.digest`).
+    func digest(_ request: Request, context: RequestContext, actor: (name: String, role: String)?) async throws -> ByteBuffer {
+        struct Body: Decodable { var since: String; var until: String? }
+        let body = try Self.decode(Body.self, request.body, example: #"{"since":"2026-11-25","until":"2026-12-02"}"#)
+        for (field, day) in [("since", body.since), ("until", body.until)] {
+            if let day, day.utf8.count != 10 || !day.utf8.allSatisfy({ $0 == UInt8(ascii: "-") || (48...57).contains($0) }) {
+                throw ConcordError(.badRequest, "\(field) must be a date, YYYY-MM-DD; got '\(day)'", field: "body.\(field)")
+            }
+        }
+        let until = body.until ?? String(Date().ISO8601Format().prefix(10))
+        let window = #"{"since":"\#(body.since)","until":"\#(until)"}"#
+        let parts = [
+            Part(name: "agreements", service: "agreements", verb: "agreements.digest", body: window),
+            Part(name: "trade", service: "trade", verb: "trade.digest", body: window),
+        ]
+        let (answers, missing) = await self.ask(parts, context: context, actor: actor)
+        // A refusal of the window itself is the caller's to hear, not a missing part.
+        if let refused = missing.first(where: { $0.code == ErrorCode.badRequest.wire }) {
+            throw ConcordError(.badRequest, refused.message, field: "body")
+        }
+        let digest = Digest(
+            since: body.since, until: until,
+            agreements: try answers["agreements"].map { try JSONBody.decode(AgreementsDigest.self, from: $0) },
+            trade: try answers["trade"].map { try JSONBody.decode(TradeDigest.self, from: $0) },
+            missing: missing
+        )
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return try JSONBody.encode(digest, using: encoder, allocator: context.allocator)
+    }
+
     static func decode<T: Decodable>(_ type: T.Type, _ body: ByteBuffer, example: String) throws -> T {
         do {
             return try JSONBody.decode(T.self, from: body)

@@ -97,6 +97,7 @@ struct RouteTable: Sendable {
             ("brief.session", { try await $0.session($1, context: $2, actor: $3) }),
             ("brief.region", { try await $0.region($1, context: $2, actor: $3) }),
             ("brief.followup", { try await $0.followUp($1, context: $2, actor: $3) }),
+            ("brief.digest", { try await $0.digest($1, context: $2, actor: $3) }),
         ]
         for (verb, handler) in combined {
             router.registerRaw(verb, kind: .read) { request, context in

@@ -36,6 +36,8 @@ enum TradeMetrics: DataServiceDefinition {
         router.registerRecordVerb("trade.top", kind: .read) { body, _ in try await questions.top(body) }
         router.registerRecordVerb("trade.regions", kind: .read) { body, _ in try await questions.regions(body) }
         router.registerRecordVerb("trade.headline", kind: .read) { body, _ in try await questions.headline(body) }
+        let digesting = TradeDigesting(store: store)
+        router.registerRecordVerb("trade.digest", kind: .read) { body, _ in try await digesting.digest(body) }
         return router
     }
 

@@ -146,5 +146,18 @@ extension Catalog {
         .watchUnavailable: "{1} cannot be asked now; the watch keeps trying: {2}",
         .watchResync: "Fell behind; resuming from {1}",
         .watchReconnecting: "Connection lost ({1}); reconnecting from {2}",
+        .digestTitle: "What happened from {1} to {2}",
+        .digestMoved: "Instruments that moved",
+        .digestProgress: "Progress recorded",
+        .digestBecameOverdue: "Actions that became overdue",
+        .digestRaised: "Obstacles raised",
+        .digestResolved: "Obstacles resolved",
+        .digestTrade: "Trade data published",
+        .digestNothing: "Nothing in this window.",
+        .digestMovedLine: "{1}: now {2} ({3}, {4})",
+        .digestProgressLine: "{1}: {2} ({3}, {4})",
+        .digestOverdueLine: "{1}: due {2}, {3}",
+        .digestTradeLine: "{1}: {2}, {3}",
+        .observationsCount: "one=# observation|other=# observations",
     ]
 }

@@ -146,6 +146,19 @@ extension Catalog {
         .watchUnavailable: "{1} اکنون پاسخ نمی‌دهد؛ پیگیری ادامه دارد: {2}",
         .watchResync: "دریافت عقب افتاد؛ ادامه از {1}",
         .watchReconnecting: "اتصال قطع شد ({1})؛ اتصال دوباره از {2}",
+        .digestTitle: "آنچه از {1} تا {2} گذشت",
+        .digestMoved: "سندهایی که وضعیتشان تغییر کرد",
+        .digestProgress: "پیشرفت‌های ثبت‌شده",
+        .digestBecameOverdue: "اقدام‌هایی که از موعد گذشتند",
+        .digestRaised: "موانع تازه",
+        .digestResolved: "موانع رفع‌شده",
+        .digestTrade: "داده‌های تجاری منتشرشده",
+        .digestNothing: "در این بازه چیزی نیست.",
+        .digestMovedLine: "{1}: اکنون {2} ({3}، {4})",
+        .digestProgressLine: "{1}: {2} ({3}، {4})",
+        .digestOverdueLine: "{1}: موعد {2}، {3}",
+        .digestTradeLine: "{1}: {2}، {3}",
+        .observationsCount: "one=# داده|other=# داده",
     ]
 
     /// Labels of codes in Persian.

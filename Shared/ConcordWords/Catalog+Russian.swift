@@ -146,6 +146,19 @@ extension Catalog {
         .watchUnavailable: "{1} сейчас недоступен; наблюдение продолжается: {2}",
         .watchResync: "Отставание; продолжаем с {1}",
         .watchReconnecting: "Соединение потеряно ({1}); переподключение с {2}",
+        .digestTitle: "Что произошло с {1} по {2}",
+        .digestMoved: "Документы, сменившие статус",
+        .digestProgress: "Отмеченный прогресс",
+        .digestBecameOverdue: "Просроченные за период действия",
+        .digestRaised: "Новые препятствия",
+        .digestResolved: "Устранённые препятствия",
+        .digestTrade: "Опубликованные торговые данные",
+        .digestNothing: "За этот период ничего.",
+        .digestMovedLine: "{1}: теперь {2} ({3}, {4})",
+        .digestProgressLine: "{1}: {2} ({3}, {4})",
+        .digestOverdueLine: "{1}: срок {2}, {3}",
+        .digestTradeLine: "{1}: {2}, {3}",
+        .observationsCount: "one=# наблюдение|few=# наблюдения|many=# наблюдений|other=# наблюдения",
     ]
 
     /// Labels of codes in Russian.

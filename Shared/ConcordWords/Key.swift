@@ -146,6 +146,19 @@ public enum Key: String, CaseIterable, Sendable {
     case watchUnavailable
     case watchResync
     case watchReconnecting
+    case digestTitle
+    case digestMoved
+    case digestProgress
+    case digestBecameOverdue
+    case digestRaised
+    case digestResolved
+    case digestTrade
+    case digestNothing
+    case digestMovedLine
+    case digestProgressLine
+    case digestOverdueLine
+    case digestTradeLine
+    case observationsCount
 }
 
 /// The lists of codes whose labels are translated; the codes stay codes on the wire and in `--json`.
