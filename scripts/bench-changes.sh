@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# The change feed's bench, in one run on one PostgreSQL cluster (scripts/with-postgres):
+# commit-to-watcher latency through the gateway, p50 and p99, beside PostgreSQL's own
+# LISTEN/NOTIFY latency; then WATCHERS watchers held through the gateway while writes flow at
+# RATE a second: the gateway's RSS and CPU. The measuring client is scripts/bench_changes.py
+# (Python, psycopg from PyPI for LISTEN/NOTIFY, the standard library's ssl for our protocol).
+#
+#   scripts/bench-changes.sh                    # 200 samples, 1,000 watchers, 1,000 writes/s for 10 s
+#   SAMPLES=50 WATCHERS=100 RATE=200 SECONDS_OF_LOAD=3 scripts/bench-changes.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [[ -z "${CONCORD_TEST_POSTGRES:-}" ]]; then
+  exec scripts/with-postgres "$0" "$@"
+fi
+python3 -c "import psycopg" 2>/dev/null || python3 -m pip install -q "psycopg==3.2.3" 2>/dev/null \
+  || python3 -m pip install -q --break-system-packages "psycopg==3.2.3"
+
+SAMPLES=${SAMPLES:-200}
+WATCHERS=${WATCHERS:-1000}
+RATE=${RATE:-1000}
+SECONDS_OF_LOAD=${SECONDS_OF_LOAD:-10}
+SERVICE_PORT=${SERVICE_PORT:-17431}
+GATEWAY_PORT=${GATEWAY_PORT:-17432}
+
+source scripts/bench-common.sh
+
+"$BIN/concord" certs init "$WORK/certs" >/dev/null
+"$BIN/participants" --port "$SERVICE_PORT" --certs "$WORK/certs" --log-level warning \
+  --database "$CONCORD_TEST_POSTGRES?schema=bench_changes" --seeds seeds/participants >"$WORK/participants.log" 2>&1 &
+PIDS+=($!)
+wait_ready participants "$SERVICE_PORT"
+# Open files: a watcher is a connection.
+ulimit -n 8192 2>/dev/null || true
+"$BIN/gateway" --port "$GATEWAY_PORT" --certs "$WORK/certs" --no-auth --log-level warning \
+  --route "participants=127.0.0.1:$SERVICE_PORT" >"$WORK/gateway.log" 2>&1 &
+GATEWAY_PID=$!
+PIDS+=($GATEWAY_PID)
+wait_ready gateway "$GATEWAY_PORT"
+
+python3 scripts/bench_changes.py "$GATEWAY_PORT" "$WORK/certs" "$CONCORD_TEST_POSTGRES" "$GATEWAY_PID" \
+  "$SAMPLES" "$WATCHERS" "$RATE" "$SECONDS_OF_LOAD"
