@@ -1,4 +1,5 @@
 import ConcordPool
+import CoreMetrics
 import ConcordProtocol
 import ConcordServer
 import ConcordWire
@@ -105,9 +106,14 @@ struct Watches: Sendable {
         return try await self.follow(followed, from: cursor, actor: actor, trace: request.metadata.trace, writer: writer)
     }
 
+    /// Watches open at this gateway, as a metric.
+    private static let watching = Meter(label: "concord_gateway_watchers")
+
     private func follow(
         _ followed: [Followed], from start: WatchCursor, actor: (name: String, role: String)?, trace: String?, writer: StreamWriter
     ) async throws -> ByteBuffer {
+        Self.watching.increment()
+        defer { Self.watching.decrement() }
         var cursor = start
         var unavailable: Set<String> = []
         func end(_ reason: String, resync: Bool = false) throws -> ByteBuffer {
