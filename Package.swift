@@ -451,6 +451,25 @@ let package = Package(
             path: "Tests/ConcordProtocolTests",
             swiftSettings: swiftSettings
         ),
+        // Certificates, revocation and token hashes: pure, no sockets.
+        .testTarget(
+            name: "ConcordTLSTests",
+            dependencies: ["ConcordTLS", .product(name: "X509", package: "swift-certificates")],
+            path: "Tests/ConcordTLSTests",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ConcordTradeCodesTests",
+            dependencies: ["ConcordTradeCodes", "ConcordProtocol"],
+            path: "Tests/ConcordTradeCodesTests",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ConcordDataServiceTests",
+            dependencies: ["ConcordDataService", "ConcordProtocol"],
+            path: "Tests/ConcordDataServiceTests",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "ConcordMetricsTests",
             dependencies: ["ConcordMetrics", "ConcordTestSupport", "ConcordClient", "ConcordProtocol", .product(name: "NIOCore", package: "swift-nio")],
