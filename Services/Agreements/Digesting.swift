@@ -1,4 +1,3 @@
-import ConcordFields
 import ConcordProtocol
 import ConcordRecords
 import ConcordStorage
@@ -17,8 +16,10 @@ struct Digesting: Sendable {
 
     func digest(_ body: JSONObject) async throws -> AgreementsDigest {
         try RecordBody.checkFields(body, allowed: ["since", "until"])
-        let since = try Self.day(body, "since") ?? { throw ConcordError(.badRequest, "since is required: the first day of the digest, YYYY-MM-DD", field: "since") }()
-        let until = try Self.day(body, "until") ?? self.today()
+        guard let since = try RecordBody.day("since", in: body) else {
+            throw ConcordError(.badRequest, "since is required: the first day of the digest, YYYY-MM-DD", field: "since")
+        }
+        let until = try RecordBody.day("until", in: body) ?? self.today()
         guard since <= until else {
             throw ConcordError(.badRequest, "since (\(since)) is after until (\(until))", field: "since")
         }
@@ -76,16 +77,6 @@ struct Digesting: Sendable {
             guard let next = page.nextCursor, case .text(let after) = try Cursor.decode(next, integerKey: false) else { return entries }
             query.after = after
         }
-    }
-
-    /// A full date from the body, or nil when it is not there.
-    private static func day(_ body: JSONObject, _ field: String) throws(ConcordError) -> String? {
-        guard let text = try RecordBody.string(field, in: body) else { return nil }
-        let date = try PartialDate(parsing: text, field: field)
-        guard date.day != nil else {
-            throw ConcordError(.badRequest, "\(field) must be a full date, YYYY-MM-DD; got '\(text)'", field: field)
-        }
-        return date.description
     }
 
     /// The day before a YYYY-MM-DD date.

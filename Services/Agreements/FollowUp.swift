@@ -215,11 +215,6 @@ struct FollowUp: Sendable {
 
     /// The day overdue is counted on: `asOf` (a full date) or today.
     private func asOf(_ body: JSONObject) throws(ConcordError) -> String {
-        guard let text = try RecordBody.string("asOf", in: body) else { return self.today() }
-        let date = try PartialDate(parsing: text, field: "asOf")
-        guard date.day != nil else {
-            throw ConcordError(.badRequest, "asOf must be a full date, YYYY-MM-DD; got '\(text)'", field: "asOf")
-        }
-        return date.description
+        try RecordBody.day("asOf", in: body) ?? self.today()
     }
 }

@@ -291,9 +291,7 @@ struct Briefs: Sendable {
     func followUp(_ request: Request, context: RequestContext, actor: (name: String, role: String)?) async throws -> ByteBuffer {
         struct Body: Decodable { var asOf: String? }
         let asOf = try Self.decode(Body.self, request.body, example: #"{"asOf":"2026-12-01"}"#).asOf
-        if let asOf, asOf.utf8.count != 10 || !asOf.utf8.allSatisfy({ $0 == UInt8(ascii: "-") || (48...57).contains($0) }) {
-            throw ConcordError(.badRequest, "asOf must be a date, YYYY-MM-DD; got '\(asOf)'", field: "body.asOf")
-        }
+        try Self.checkDay(asOf, field: "asOf")
         let overdueBody = asOf.map { #"{"asOf":"\#($0)","limit":500}"# } ?? #"{"limit":500}"#
         let parts = [
             Part(name: "overdue", service: "agreements", verb: "agreements.actions.overdue", body: overdueBody),
@@ -330,11 +328,8 @@ struct Briefs: Sendable {
     func digest(_ request: Request, context: RequestContext, actor: (name: String, role: String)?) async throws -> ByteBuffer {
         struct Body: Decodable { var since: String; var until: String? }
         let body = try Self.decode(Body.self, request.body, example: #"{"since":"2026-11-25","until":"2026-12-02"}"#)
-        for (field, day) in [("since", body.since), ("until", body.until)] {
-            if let day, day.utf8.count != 10 || !day.utf8.allSatisfy({ $0 == UInt8(ascii: "-") || (48...57).contains($0) }) {
-                throw ConcordError(.badRequest, "\(field) must be a date, YYYY-MM-DD; got '\(day)'", field: "body.\(field)")
-            }
-        }
+        try Self.checkDay(body.since, field: "since")
+        try Self.checkDay(body.until, field: "until")
         let until = body.until ?? String(Date().ISO8601Format().prefix(10))
         let window = #"{"since":"\#(body.since)","until":"\#(until)"}"#
         let parts = [
@@ -355,6 +350,13 @@ struct Briefs: Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return try JSONBody.encode(digest, using: encoder, allocator: context.allocator)
+    }
+
+    /// A date the gateway passes on: shaped YYYY-MM-DD (the service checks the rest).
+    static func checkDay(_ day: String?, field: String) throws(ConcordError) {
+        if let day, day.utf8.count != 10 || !day.utf8.allSatisfy({ $0 == UInt8(ascii: "-") || (48...57).contains($0) }) {
+            throw ConcordError(.badRequest, "\(field) must be a date, YYYY-MM-DD; got '\(day)'", field: "body.\(field)")
+        }
     }
 
     static func decode<T: Decodable>(_ type: T.Type, _ body: ByteBuffer, example: String) throws -> T {

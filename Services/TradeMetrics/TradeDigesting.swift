@@ -1,4 +1,3 @@
-import ConcordFields
 import ConcordProtocol
 import ConcordRecords
 import ConcordStorage
@@ -11,10 +10,10 @@ struct TradeDigesting: Sendable {
 
     func digest(_ body: JSONObject) async throws -> TradeDigest {
         try RecordBody.checkFields(body, allowed: ["since", "until"])
-        guard let since = try Self.day(body, "since") else {
+        guard let since = try RecordBody.day("since", in: body) else {
             throw ConcordError(.badRequest, "since is required: the first day of the digest, YYYY-MM-DD", field: "since")
         }
-        let until = try Self.day(body, "until") ?? "9999-12-31"
+        let until = try RecordBody.day("until", in: body) ?? "9999-12-31"
         guard since <= until else { throw ConcordError(.badRequest, "since (\(since)) is after until (\(until))", field: "since") }
         // `created_at` is when a row was imported (ISO 8601): the window's last day is whole.
         let rows = try await self.store.database.read { session in
@@ -32,14 +31,5 @@ struct TradeDigesting: Sendable {
                 from: try row.text("first"), to: try row.text("last"), observations: Int(try row.integer("n"))
             )
         })
-    }
-
-    private static func day(_ body: JSONObject, _ field: String) throws(ConcordError) -> String? {
-        guard let text = try RecordBody.string(field, in: body) else { return nil }
-        let date = try PartialDate(parsing: text, field: field)
-        guard date.day != nil else {
-            throw ConcordError(.badRequest, "\(field) must be a full date, YYYY-MM-DD; got '\(text)'", field: field)
-        }
-        return date.description
     }
 }

@@ -45,7 +45,7 @@ final class PoolMeters {
     /// Copies the pool's figures into the instruments.
     func sample(now: ContinuousClock.Instant = .now) {
         self.pending.record(self.pool.pending)
-        let retries = self.pool.stats.snapshot.retries
+        let retries = self.pool.stats.retries
         if retries > self.retriesSeen {
             self.retries.increment(by: retries - self.retriesSeen)
             self.retriesSeen = retries

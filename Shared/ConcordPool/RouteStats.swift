@@ -36,6 +36,11 @@ public final class RouteStats: Sendable {
         }
     }
 
+    /// Retries so far, without the percentiles a snapshot computes.
+    public var retries: Int {
+        self.state.withLockedValue { $0.retries }
+    }
+
     public var snapshot: Snapshot {
         self.state.withLockedValue { state in
             Snapshot(

@@ -68,6 +68,16 @@ public enum RecordBody {
         }
     }
 
+    /// An optional full date field (YYYY-MM-DD), as written: a month or a year alone is refused.
+    public static func day(_ field: String, in body: JSONObject) throws(ConcordError) -> String? {
+        guard let text = try Self.string(field, in: body) else { return nil }
+        let date = try PartialDate(parsing: text, field: field)
+        guard date.day != nil else {
+            throw ConcordError(.badRequest, "\(field) must be a full date, YYYY-MM-DD; got '\(text)'", field: field)
+        }
+        return date.description
+    }
+
     /// An optional string field.
     public static func string(_ field: String, in body: JSONObject) throws(ConcordError) -> String? {
         switch body[field] {

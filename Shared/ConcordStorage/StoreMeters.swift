@@ -1,4 +1,5 @@
 import CoreMetrics
+import Metrics
 
 /// A store's work as metrics: `concord_store_transaction_duration_seconds{engine,access}` (a
 /// read or a write transaction, from its connection to its end), `concord_store_wait_seconds
@@ -18,20 +19,16 @@ struct StoreMeters: Sendable {
     }
 
     func transaction(write: Bool, since start: ContinuousClock.Instant) {
-        (write ? self.writes : self.reads).recordNanoseconds(Self.nanoseconds(ContinuousClock.now - start))
+        (write ? self.writes : self.reads).record(duration: ContinuousClock.now - start)
     }
 
     func waited(since start: ContinuousClock.Instant) {
-        self.waits.recordNanoseconds(Self.nanoseconds(ContinuousClock.now - start))
+        self.waits.record(duration: ContinuousClock.now - start)
     }
 
     /// Counts `error` if it says the engine could not be reached; returns it.
     func failed(_ error: any Error) -> any Error {
         if (error as? StorageError)?.code == .unavailable { self.unavailable.increment() }
         return error
-    }
-
-    private static func nanoseconds(_ duration: Duration) -> Int64 {
-        duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000
     }
 }
