@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The change feed's bench, in one run on one PostgreSQL cluster (scripts/with-postgres):
-# commit-to-watcher latency through the gateway, p50 and p99, beside PostgreSQL's own
-# LISTEN/NOTIFY latency; then WATCHERS watchers held through the gateway while writes flow at
+# The change feed's bench, in one run on one PostgreSQL cluster (scripts/with-postgres, with
+# track_commit_timestamp on): commit-to-watcher latency through the gateway, p50 and p99, beside
+# PostgreSQL's own commit-to-listener latency for LISTEN/NOTIFY, both from the commit time
+# PostgreSQL records; then WATCHERS watchers held through the gateway while writes flow at
 # RATE a second: the gateway's RSS and CPU. The measuring client is scripts/bench_changes.py
 # (Python, psycopg from PyPI for LISTEN/NOTIFY, the standard library's ssl for our protocol).
 #
@@ -11,7 +12,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if [[ -z "${CONCORD_TEST_POSTGRES:-}" ]]; then
-  exec scripts/with-postgres "$0" "$@"
+  # Commit timestamps: when each transaction committed, by PostgreSQL's own clock.
+  CONCORD_POSTGRES_OPTIONS="-c track_commit_timestamp=on" exec scripts/with-postgres "$0" "$@"
 fi
 python3 -c "import psycopg" 2>/dev/null || python3 -m pip install -q "psycopg==3.2.3" 2>/dev/null \
   || python3 -m pip install -q --break-system-packages "psycopg==3.2.3"

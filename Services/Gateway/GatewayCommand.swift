@@ -104,6 +104,6 @@ struct GatewayServe: AsyncParsableCommand {
         )
         // The server stops first (reverse order): it drains in-flight forwards before the pools close.
         let maintenance = PoolMaintenance(pools: Array(table.pools.values), logger: logger)
-        try await runUntilTerminated(metrics + [maintenance, server], logger: logger)
+        try await runUntilTerminated(metrics + [maintenance, table.hub, server], logger: logger)
     }
 }

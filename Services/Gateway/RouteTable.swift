@@ -17,6 +17,8 @@ import NIOPosix
 /// bodies are forwarded as the bytes received.
 struct RouteTable: Sendable {
     let pools: [String: ServicePool]
+    /// The followers of the services' change feeds that every `watch` shares.
+    let hub: WatchHub
     /// Each token's rate and concurrency at this replica.
     let limiter = TokenLimiter()
 
@@ -29,6 +31,7 @@ struct RouteTable: Sendable {
 
     init(pools: [String: ServicePool]) {
         self.pools = pools
+        self.hub = WatchHub(pools: pools)
     }
 
     /// Parses `service=HOST:PORT[,HOST:PORT...]` specs; a HOST that is a name is resolved, and
@@ -61,6 +64,7 @@ struct RouteTable: Sendable {
             )
         }
         self.pools = pools
+        self.hub = WatchHub(pools: pools)
     }
 
     /// The gateway's router: its own verbs (`gateway.stats`, `gateway.metrics`), then every other
@@ -87,7 +91,7 @@ struct RouteTable: Sendable {
             return PrometheusText(text: String(decoding: PrometheusExposition.text(), as: UTF8.self))
         }
         // The change feeds of every service, pushed as they come (docs/protocol.md, "Streams").
-        let watches = Watches(pools: pools, authority: authority, patience: watchPatience)
+        let watches = Watches(pools: pools, hub: self.hub, authority: authority, patience: watchPatience)
         router.registerStream("watch", kind: .read) { request, context, writer in
             try await watches.watch(request, context: context, writer: writer)
         }

@@ -13,21 +13,22 @@ import NIOCore
 /// `watch {services?, kinds?, after?, from?}`: a stream of the committed changes of the data services,
 /// one `ID more {"type":"change",...}` line each, until the caller cancels or disconnects
 /// (docs/protocol.md, "Streams"). Without `after` it starts from now (`from: "start"`: from the
-/// beginning of every feed). The gateway follows each service's `SERVICE.changes` from the
-/// watch's cursor, as the caller's token, and pushes what comes in commit order per service.
+/// beginning of every feed). The gateway's hub follows each service's feed once for every watch
+/// (`WatchHub`) and queues each change for the watches that want it, in commit order per service.
 ///
-/// It buffers nothing of its own: an event waits in the connection's outbound buffer, and when
-/// the caller has not read what was sent for `patience`, the watch ends with `resync` and the
-/// cursor to resume from, rather than keep more for a reader that does not read.
+/// Memory per watch is bounded twice: at most `queue` events wait for it in the gateway, and
+/// when the caller has not read what was sent for `patience` (the connection's outbound buffer
+/// is over its high mark), the watch ends with `resync` and the cursor to resume from, rather
+/// than keep more for a reader that does not read.
 struct Watches: Sendable {
     let pools: [String: ServicePool]
+    let hub: WatchHub
     let authority: TokenAuthority?
     /// How long a watcher may leave sent events unread before the watch ends with `resync`.
     var patience: Duration = .seconds(5)
-    /// How long a quiet watch waits before asking the services again.
-    var pollInterval: Duration = .milliseconds(200)
-    /// Changes asked of a service at a time.
-    var page = 100
+    /// Events queued for a watcher that has not taken them yet; when a burst fills them, the
+    /// watcher reads the rest from the feed's history at its own pace.
+    var queue = 512
 
     private struct Followed {
         var service: String
@@ -109,69 +110,61 @@ struct Watches: Sendable {
     /// Watches open at this gateway, as a metric.
     private static let watching = Meter(label: "concord_gateway_watchers")
 
+    /// Joins the hub's feeds from `start` and sends what they queue for this watch, until the
+    /// caller cancels, disconnects or reads too slowly.
     private func follow(
         _ followed: [Followed], from start: WatchCursor, actor: (name: String, role: String)?, trace: String?, writer: StreamWriter
     ) async throws -> ByteBuffer {
         Self.watching.increment()
         defer { Self.watching.decrement() }
-        var cursor = start
-        var unavailable: Set<String> = []
-        func end(_ reason: String, resync: Bool = false) throws -> ByteBuffer {
-            try JSONBody.encode(WatchEnd(cursor: cursor.description, resync: resync, reason: reason))
-        }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        var kinds: [String: Set<String>?] = [:]
+        for entry in followed { kinds.updateValue(entry.kinds.map(Set.init), forKey: entry.service) }
+        let watcher = Watcher(kinds: kinds, from: start, queue: self.queue)
         // Where the watch starts, first: a watcher whose connection drops before any change
         // resumes from here, not from a later "now".
-        let started = WatchEvent(type: "start", cursor: cursor.description)
-        if await writer.send(ByteBuffer(bytes: try encoder.encode(started)), patience: self.patience) != .sent { return try end("closed") }
-        while !Task.isCancelled {
-            var more = false
-            for entry in followed {
-                var ask = #"{"limit":\#(self.page)"#
-                if let position = cursor.positions[entry.service] { ask += #","after":"\#(entry.service):\#(position)""# }
-                if let kinds = entry.kinds {
-                    ask += #","kinds":["# + kinds.map { "\"\($0)\"" }.joined(separator: ",") + "]"
-                }
-                let answer: ByteBuffer
-                do {
-                    answer = try await entry.pool.call(
-                        "\(entry.service).changes", body: ByteBuffer(string: ask + "}"), metadata: Metadata(trace: trace), actor: actor, deadline: .seconds(5)
-                    )
-                } catch {
-                    if Task.isCancelled { return try end("cancelled") }
-                    // A refusal of the cursor itself will not change by asking again.
-                    if error.code == .badRequest { throw error }
-                    if unavailable.insert(entry.service).inserted {
-                        let event = WatchEvent(type: "unavailable", service: entry.service, message: error.message, cursor: cursor.description)
-                        if await writer.send(ByteBuffer(bytes: try encoder.encode(event)), patience: self.patience) == .closed { return try end("closed") }
-                    }
-                    continue
-                }
-                unavailable.remove(entry.service)
-                let page = try JSONBody.decode(ChangesPage.self, from: answer)
-                for change in page.items {
-                    guard let position = FeedCursor(parsing: change.cursor)?.position else { continue }
-                    cursor.positions[entry.service] = position
-                    let event = WatchEvent(type: "change", change: change, cursor: cursor.description)
-                    switch await writer.send(ByteBuffer(bytes: try encoder.encode(event)), patience: self.patience) {
-                    case .sent: continue
-                    case .slow: return try end("the watcher did not read its events for \(self.patience); resume from the cursor", resync: true)
-                    case .closed: return try end("closed")
-                    }
-                }
-                if let resume = FeedCursor(parsing: page.cursor)?.position { cursor.positions[entry.service] = resume }
-                more = more || page.more
-            }
-            if !more {
-                do {
-                    try await Task.sleep(for: self.pollInterval)
-                } catch {
-                    break
-                }
-            }
+        var sent = start.description
+        func end(_ reason: String, resync: Bool = false, at cursor: String? = nil) throws -> ByteBuffer {
+            ByteBuffer(bytes: try Feed.sorted(WatchEnd(cursor: cursor ?? sent, resync: resync, reason: reason)))
         }
-        return try end("cancelled")
+        if await writer.send(ByteBuffer(bytes: try Feed.sorted(WatchEvent(type: "start", cursor: sent))), patience: self.patience) != .sent { return try end("closed") }
+        let feeds = followed.compactMap { self.hub.feeds[$0.service] }
+        defer { for feed in feeds { feed.leave(watcher) } }
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            // Joins every feed, then joins again each one whose follower let it go.
+            group.addTask {
+                do {
+                    for feed in feeds {
+                        try await feed.join(watcher, from: start.positions[feed.service] ?? 0, actor: actor, trace: trace)
+                    }
+                    while let service = await watcher.nextDetached(), let feed = self.hub.feeds[service] {
+                        try await feed.join(watcher, from: watcher.cursor.positions[service] ?? 0, actor: actor, trace: trace)
+                    }
+                } catch let error as ConcordError {
+                    watcher.fail(error)
+                } catch {
+                    watcher.finish()
+                }
+            }
+            defer {
+                watcher.finish()
+                group.cancelAll()
+            }
+            for await event in watcher.events {
+                watcher.taken()
+                switch await writer.send(event.line, patience: self.patience) {
+                case .sent:
+                    sent = event.cursor
+                case .slow:
+                    // Written, but nothing more will be.
+                    sent = event.cursor
+                    return try end("the watcher did not read its events for \(self.patience); resume from the cursor", resync: true)
+                case .closed:
+                    return try end("closed")
+                }
+            }
+            if let failure = watcher.failure { throw failure }
+            return try end("cancelled")
+        }
     }
 }
 

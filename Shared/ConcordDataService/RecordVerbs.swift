@@ -83,14 +83,18 @@ extension Router {
     public mutating func registerAuditVerbs(service: String, store: RecordStore, kinds: [any StoredRecord.Type]) {
         let tables = kinds.map { $0.table }
         self.registerRecordVerb("\(service).changes", kind: .read) { body, _ in
-            try RecordBody.checkFields(body, allowed: ["after", "kinds", "limit", "tail"])
+            try RecordBody.checkFields(body, allowed: ["after", "kinds", "limit", "tail", "wait"])
             let after = try ChangeFeedQuery.after(in: body, service: service)
             let wanted = try ChangeFeedQuery.kinds(in: body, known: tables)
             if case .bool(true)? = body["tail"] {
                 // Only where the feed ends now: a follower that starts from now asks this first.
                 return try await store.changes(service: service, after: after, kinds: wanted, limit: 1, tail: true)
             }
-            return try await store.changes(service: service, after: after, kinds: wanted, limit: try RecordBody.limit(in: body))
+            let limit = try RecordBody.limit(in: body)
+            if let wait = try ChangeFeedQuery.wait(in: body) {
+                return try await store.changes(service: service, after: after, kinds: wanted, limit: limit, wait: wait)
+            }
+            return try await store.changes(service: service, after: after, kinds: wanted, limit: limit)
         }
         self.registerRecordVerb("\(service).audit.list", kind: .read) { body, _ in
             try RecordBody.checkFields(body, allowed: ["kind", "key", "actor", "from", "to", "limit", "cursor"])
@@ -164,6 +168,21 @@ enum ChangeFeedQuery {
             throw ConcordError(.badRequest, "after is a cursor of the \(cursor.service) feed; this is \(service)'s: ask \(cursor.service).changes with it", field: "after")
         }
         return cursor.position
+    }
+
+    /// The longest a `changes` call may wait for a commit: well inside a caller's deadline.
+    static let longestWait = 10_000
+
+    /// `wait`: milliseconds to wait for a change when none is there yet (0 to 10,000).
+    static func wait(in body: JSONObject) throws(ConcordError) -> Duration? {
+        switch body["wait"] {
+        case nil, .null?:
+            return nil
+        case .integer(let milliseconds)? where (0...Int64(Self.longestWait)).contains(milliseconds):
+            return .milliseconds(milliseconds)
+        default:
+            throw ConcordError(.badRequest, "wait must be a number of milliseconds from 0 to \(Self.longestWait): how long to wait for a change when none is there yet", field: "wait")
+        }
     }
 
     static func kinds(in body: JSONObject, known: [String]) throws(ConcordError) -> [String]? {

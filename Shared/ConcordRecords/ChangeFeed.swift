@@ -1,6 +1,8 @@
 import ConcordProtocol
 import ConcordStorage
 import ConcordWire
+import NIOConcurrencyHelpers
+import NIOCore
 
 /// The change feed: every audit entry gets a position when its transaction is about to commit,
 /// and `SERVICE.changes` reads entries by position. docs/records.md, "The change feed", says
@@ -18,20 +20,32 @@ enum ChangeFeed {
     /// Gives this transaction's audit entries their positions, in the order they were written.
     /// Only the transaction's own entries have none: others' are committed with theirs, or not
     /// visible to it (PostgreSQL's read committed; SQLite has one writer).
-    static func stamp(in session: any DatabaseSession) async throws {
+    /// Returns them, positioned.
+    @discardableResult
+    static func stamp(in session: any DatabaseSession, of database: any Database) async throws -> [FeedEntry] {
         // The entries' ids sort in the order they were written (time, then a random tail).
-        let pending = try await session.query("SELECT id FROM audit WHERE position IS NULL ORDER BY id")
-        guard !pending.isEmpty else { return }
+        let pending = try await session.query(
+            """
+            SELECT id, at, verb, operation, kind, record_key, version_before, version_after, trace_id, actor, actor_role
+            FROM audit WHERE position IS NULL ORDER BY id
+            """
+        )
+        guard !pending.isEmpty else { return [] }
         let clock = try await session.query(
             "UPDATE feed_clock SET position = position + $1 WHERE id = 1 RETURNING position", [.integer(Int64(pending.count))]
         )
         guard let last = try clock.first?.integer("position") else {
             throw StorageError(.corrupt, "feed_clock has no row; the change feed's migration did not run")
         }
+        var entries: [FeedEntry] = []
         for (offset, row) in pending.enumerated() {
             let position = last - Int64(pending.count - 1 - offset)
             try await session.query("UPDATE audit SET position = $1 WHERE id = $2", [.integer(position), .text(try row.text("id"))])
+            entries.append(try FeedEntry(position: position, row: row))
         }
+        // Followers waiting in `changes {wait}` in other processes wake when this commits.
+        try await database.announceCommit(in: session)
+        return entries
     }
 }
 
@@ -55,10 +69,41 @@ extension RecordStore {
     /// A write transaction whose audit entries join the change feed as it commits: every write
     /// of the store goes through here.
     func write<Result: Sendable>(_ work: @escaping @Sendable (any DatabaseSession) async throws -> Result) async throws -> Result {
-        try await self.database.write { session in
+        let database = self.database
+        let (result, entries) = try await database.write { session in
             let result = try await work(session)
-            try await ChangeFeed.stamp(in: session)
-            return result
+            return (result, try await ChangeFeed.stamp(in: session, of: database))
+        }
+        if !entries.isEmpty {
+            // Committed: a follower waiting here takes them from memory, without a read.
+            self.recentChanges.add(entries)
+            database.commits.committed()
+        }
+        return result
+    }
+
+    /// Like `changes`, but when nothing after `after` matches, waits up to `wait` for a commit
+    /// that brings a match (a long poll: what a follower asks, so it hears of a change as soon
+    /// as it commits without asking again and again).
+    public func changes(service: String, after: Int64, kinds: [String]?, limit: Int, wait: Duration) async throws -> ChangesPage {
+        let until = ContinuousClock.now + wait
+        var after = after
+        while true {
+            let seen = self.database.commits.generation
+            if let entries = self.recentChanges.after(after, limit: limit) {
+                let items = entries.filter { kinds?.contains($0.kind) ?? true }.map { $0.change(of: service) }
+                let resume = entries.last?.position ?? after
+                if !items.isEmpty || Task.isCancelled {
+                    return ChangesPage(items: items, cursor: FeedCursor(service: service, position: resume).description, more: entries.count == limit)
+                }
+                after = resume
+            }
+            let page = try await self.changes(service: service, after: after, kinds: kinds, limit: limit)
+            let left = until - ContinuousClock.now
+            if !page.items.isEmpty || page.more || left <= .zero || Task.isCancelled { return page }
+            // Quiet for these kinds up to the page's cursor: wait from there.
+            after = FeedCursor(parsing: page.cursor)?.position ?? after
+            await self.database.commits.wait(since: seen, timeout: left)
         }
     }
 
@@ -100,25 +145,109 @@ extension RecordStore {
             )
         }
         let items = try rows.prefix(limit).map { row in
-            Change(
-                cursor: FeedCursor(service: service, position: try row.integer("position")).description,
-                service: service,
-                kind: try row.text("kind"),
-                key: try row.text("record_key"),
-                operation: try row.text("operation"),
-                versionBefore: row["version_before"] == .null ? nil : try row.integer("version_before"),
-                versionAfter: row["version_after"] == .null ? nil : try row.integer("version_after"),
-                verb: try row.text("verb"),
-                actor: try row.text("actor"),
-                actorRole: row["actor_role"] == .null ? nil : try row.text("actor_role"),
-                at: try row.text("at"),
-                traceID: row["trace_id"] == .null ? nil : try row.text("trace_id")
-            )
+            try FeedEntry(position: try row.integer("position"), row: row).change(of: service)
         }
         if tail { return ChangesPage(items: [], cursor: FeedCursor(service: service, position: max(after, top)).description, more: false) }
         let more = rows.count > limit
         // A full page resumes after its last item; otherwise every match up to `top` is here.
         let resume = more ? (items.last.flatMap { FeedCursor(parsing: $0.cursor)?.position } ?? after) : max(after, top)
         return ChangesPage(items: items, cursor: FeedCursor(service: service, position: resume).description, more: more)
+    }
+}
+
+/// One audit entry as the change feed gives it, before it is a wire `Change` of a service.
+struct FeedEntry: Sendable {
+    var position: Int64
+    var kind: String
+    var key: String
+    var operation: String
+    var versionBefore: Int64?
+    var versionAfter: Int64?
+    var verb: String
+    var actor: String
+    var actorRole: String?
+    var at: String
+    var traceID: String?
+
+    init(
+        position: Int64, kind: String, key: String, operation: String, versionBefore: Int64? = nil, versionAfter: Int64? = nil,
+        verb: String, actor: String, actorRole: String? = nil, at: String, traceID: String? = nil
+    ) {
+        self.position = position
+        self.kind = kind
+        self.key = key
+        self.operation = operation
+        self.versionBefore = versionBefore
+        self.versionAfter = versionAfter
+        self.verb = verb
+        self.actor = actor
+        self.actorRole = actorRole
+        self.at = at
+        self.traceID = traceID
+    }
+
+    init(position: Int64, row: SQLRow) throws {
+        self.position = position
+        self.kind = try row.text("kind")
+        self.key = try row.text("record_key")
+        self.operation = try row.text("operation")
+        self.versionBefore = row["version_before"] == .null ? nil : try row.integer("version_before")
+        self.versionAfter = row["version_after"] == .null ? nil : try row.integer("version_after")
+        self.verb = try row.text("verb")
+        self.actor = try row.text("actor")
+        self.actorRole = row["actor_role"] == .null ? nil : try row.text("actor_role")
+        self.at = try row.text("at")
+        self.traceID = row["trace_id"] == .null ? nil : try row.text("trace_id")
+    }
+
+    func change(of service: String) -> Change {
+        Change(
+            cursor: FeedCursor(service: service, position: self.position).description, service: service, kind: self.kind, key: self.key,
+            operation: self.operation, versionBefore: self.versionBefore, versionAfter: self.versionAfter, verb: self.verb,
+            actor: self.actor, actorRole: self.actorRole, at: self.at, traceID: self.traceID
+        )
+    }
+}
+
+/// The entries this process committed last, in position order: what a follower waiting in
+/// `changes {wait}` is answered from when they are all there is after its cursor, so the change
+/// it waited for costs no read. Other processes' commits leave gaps in the positions; after a
+/// gap, only the store can say what is there, and it is asked.
+final class RecentChanges: Sendable {
+    static let capacity = 4_096
+    private let entries = NIOLockedValueBox(CircularBuffer<FeedEntry>())
+
+    func add(_ committed: [FeedEntry]) {
+        self.entries.withLockedValue { entries in
+            for entry in committed {
+                // Writers of this process commit in position order (the feed clock's lock),
+                // but may come back here out of it.
+                var index = entries.endIndex
+                while index > entries.startIndex, entries[entries.index(before: index)].position > entry.position {
+                    index = entries.index(before: index)
+                }
+                if index == entries.endIndex {
+                    entries.append(entry)
+                } else {
+                    entries.insert(entry, at: index)
+                }
+                if entries.count > Self.capacity { entries.removeFirst() }
+            }
+        }
+    }
+
+    /// The entries after `position`, at most `limit`, when they follow it without a gap up to
+    /// the last one held; nil when that is not known here (a gap, or `position` not held).
+    func after(_ position: Int64, limit: Int) -> [FeedEntry]? {
+        self.entries.withLockedValue { entries -> [FeedEntry]? in
+            guard let last = entries.last, last.position > position,
+                  let first = entries.first, first.position <= position + 1
+            else { return nil }
+            // Positions are unique: an entry's offset from the first is its position's, unless there is a gap.
+            guard Int64(entries.count) - 1 == last.position - first.position else { return nil }
+            let start = entries.index(entries.startIndex, offsetBy: Int(position + 1 - first.position))
+            let end = entries.index(start, offsetBy: min(limit, entries.distance(from: start, to: entries.endIndex)))
+            return Array(entries[start..<end])
+        }
     }
 }

@@ -27,6 +27,9 @@ public struct RecordStore: Sendable {
     /// Timestamps for createdAt, updatedAt and the audit trail; tests may pin it.
     public var now: @Sendable () -> String = { Date.ISO8601FormatStyle(includingFractionalSeconds: true).format(Date()) }
 
+    /// What this process committed last to the change feed (`changes {wait}` answers from it).
+    let recentChanges = RecentChanges()
+
     public init(database: any Database, remote: (any RemoteReferenceChecker)? = nil) {
         self.database = database
         self.remote = remote

@@ -18,6 +18,15 @@ public protocol Database: Service, AnyObject {
     /// Applies the migrations not yet applied, in version order, in one transaction; safe when
     /// several processes start at once.
     func migrate(_ migrations: [Migration]) async throws
+
+    /// Moves on when a write commits that its writer says moved something (`committed()`), and
+    /// when another process sharing the store announced its commit, where the engine can tell
+    /// (PostgreSQL's LISTEN/NOTIFY).
+    var commits: CommitSignal { get }
+
+    /// Inside `write`: tells the other processes sharing the store, once this transaction
+    /// commits, to move their `commits` on (nothing where the engine cannot).
+    func announceCommit(in session: any DatabaseSession) async throws
 }
 
 /// A connection lent for the length of a `read` or `write`.

@@ -25,6 +25,12 @@ public final class PostgresDatabase: Database, Sendable {
     /// The lending machine, with the connection each running body holds and how to fail it.
     private let leases = NIOLockedValueBox(Leases())
     private let meters = StoreMeters(engine: "postgresql")
+    /// Moves on at every process's commits through LISTEN (the writer of this process moves it
+    /// on at once, too).
+    public let commits = CommitSignal(recheck: .seconds(1))
+    /// The channel commits are announced on: one per schema, so services sharing a database do
+    /// not wake each other.
+    private var commitChannel: String { "concord_commits" + (self.location.schema.map { "_\($0)" } ?? "") }
 
     private struct Leases {
         var machine = LeaseState()
@@ -81,9 +87,42 @@ public final class PostgresDatabase: Database, Sendable {
                     self.sweep()
                 }
             }
+            group.addTask { await self.hearCommits() }
             await self.client.run()
             group.cancelAll()
         }
+    }
+
+    /// Holds a connection of its own that LISTENs for the commits other processes announce,
+    /// and moves `commits` on at each; connects again a second after it is lost. While it is
+    /// down, waiters ask the store again every second instead.
+    private func hearCommits() async {
+        let configuration = PostgresConnection.Configuration(
+            host: self.location.host, port: self.location.port, username: self.location.username,
+            password: self.location.password, database: self.location.database, tls: .disable
+        )
+        while !Task.isCancelled {
+            do {
+                let connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: self.logger)
+                do {
+                    try await connection.listen(on: self.commitChannel) { notifications in
+                        self.commits.hearing(true)
+                        // What committed while nobody listened.
+                        self.commits.committed()
+                        for try await _ in notifications { self.commits.committed() }
+                    }
+                } catch {}
+                self.commits.hearing(false)
+                try? await connection.close()
+            } catch {
+                self.commits.hearing(false)
+            }
+            try? await Task.sleep(for: .seconds(1))
+        }
+    }
+
+    public func announceCommit(in session: any DatabaseSession) async throws {
+        try await session.query("SELECT pg_notify($1, '')", [.text(self.commitChannel)])
     }
 
     /// Fails every running body whose connection the machine says has closed under it.

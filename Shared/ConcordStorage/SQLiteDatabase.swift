@@ -21,6 +21,8 @@ public final class SQLiteDatabase: Database, Sendable {
     private let readers: [SQLiteConnection]
     private let nextReader = NIOLockedValueBox(0)
     private let logger: Logger
+    /// Other processes writing the same file go unheard: waiters ask again every 100 ms.
+    public let commits = CommitSignal(recheck: .milliseconds(100))
 
     private init(path: String, writer: SQLiteConnection, readers: [SQLiteConnection], logger: Logger) {
         self.path = path
@@ -121,6 +123,9 @@ public final class SQLiteDatabase: Database, Sendable {
             throw self.meters.failed(Self.translate(error))
         }
     }
+
+    /// Nothing: SQLite cannot tell other processes. The writer of this process moves `commits` on.
+    public func announceCommit(in session: any DatabaseSession) async throws {}
 
     public func migrate(_ migrations: [Migration]) async throws {
         // BEGIN IMMEDIATE in `write` is the lock: a second process waits (busy_timeout), then

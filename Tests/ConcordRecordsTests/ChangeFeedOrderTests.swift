@@ -24,7 +24,7 @@ struct ChangeFeedOrderTests {
                 kind: "things", key: key, operation: .create, before: nil, after: 1, change: .object([:]),
                 context: WriteContext(verb: "things.create", actor: Principal(name: "test")), at: "2026-12-02T00:00:00.000Z", in: session
             )
-            try await ChangeFeed.stamp(in: session)
+            try await ChangeFeed.stamp(in: session, of: database)
             if let gate {
                 gate.reached()
                 await gate.wait()
