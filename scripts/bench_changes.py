@@ -179,6 +179,9 @@ async def many_watchers(run):
     return rss_before, peak, cpu / (elapsed + 1), sent / elapsed, answered / elapsed
 
 
+with psycopg.connect(pg_url, autocommit=True) as check:
+    if check.execute("SHOW track_commit_timestamp").fetchone()[0] != "on":
+        sys.exit("bench_changes.py: the cluster must run with track_commit_timestamp=on (bench-changes.sh starts one so)")
 run = str(int(time.time()))
 notify_sent, notify_committed = notify_latency()
 ours_sent, ours_committed = watch_latency(run)
