@@ -1,7 +1,8 @@
 /// A streaming CSV reader (RFC 4180): fields separated by commas, records by LF or CRLF, quoted
 /// fields with `""` for a quote and line breaks inside, a UTF-8 byte order mark skipped. Bytes
 /// go in as they are read; records come out with the line they started on. Memory is bounded by
-/// one record.
+/// one record. The text must be UTF-8: a field that is not is refused with its line and column,
+/// never stored with replacement characters (`Transcoder` reads other encodings into UTF-8).
 ///
 /// Hand-written rather than yaslab/CSV.swift (the listed streaming reader): that one reads
 /// through Foundation's InputStream, and the CLI links FoundationEssentials only (docker/README.md
@@ -16,7 +17,9 @@ public struct CSVReader {
     public struct Failure: Error, CustomStringConvertible {
         public var line: Int
         public var reason: String
-        public var description: String { "line \(self.line): \(self.reason)" }
+        /// The field, from 1, when the failure is one field's.
+        public var column: Int?
+        public var description: String { "line \(self.line)\(self.column.map { ", column \($0)" } ?? ""): \(self.reason)" }
     }
 
     public static let maxFieldBytes = 64 * 1024
@@ -160,7 +163,15 @@ public struct CSVReader {
         guard self.fields.count < Self.maxFields else {
             throw Failure(line: self.recordLine, reason: "more than \(Self.maxFields) fields")
         }
-        self.fields.append(String(decoding: self.field, as: UTF8.self))
+        guard let text = String(validating: self.field, as: UTF8.self) else {
+            let bad = Self.firstInvalidByte(self.field)
+            throw Failure(
+                line: self.recordLine,
+                reason: "not UTF-8 text (byte 0x\(String(bad, radix: 16, uppercase: true)))",
+                column: self.fields.count + 1
+            )
+        }
+        self.fields.append(text)
         self.field.removeAll(keepingCapacity: true)
         self.recordHasContent = true
     }
@@ -171,5 +182,19 @@ public struct CSVReader {
         self.fields.removeAll(keepingCapacity: true)
         self.recordHasContent = false
         try emit(record)
+    }
+
+    /// The first byte of `bytes` that does not begin or continue a valid UTF-8 sequence there.
+    static func firstInvalidByte(_ bytes: [UInt8]) -> UInt8 {
+        var index = 0
+        while index < bytes.count {
+            let lead = bytes[index]
+            let length = lead < 0x80 ? 1 : lead >> 5 == 0b110 ? 2 : lead >> 4 == 0b1110 ? 3 : lead >> 3 == 0b11110 ? 4 : 0
+            guard length > 0, index + length <= bytes.count,
+                  String(validating: bytes[index..<index + length], as: UTF8.self) != nil
+            else { return lead }
+            index += length
+        }
+        return bytes.last ?? 0
     }
 }

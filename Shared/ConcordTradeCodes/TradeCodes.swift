@@ -34,7 +34,15 @@ public enum TradeCodes {
         guard Self.alpha2.contains(String(region.prefix(2))) else {
             throw ConcordError(.badRequest, "\(field) '\(value)' is not in an ISO 3166-1 country", field: field)
         }
+        guard RegionTable.codes.contains(region) else {
+            throw ConcordError(.badRequest, "\(field) '\(value)' is not an ISO 3166-2 subdivision of \(region.prefix(2)) (such as \(Self.example(in: region.prefix(2))))", field: field)
+        }
         return region
+    }
+
+    /// A subdivision of `country`, for an error message.
+    static func example(in country: Substring) -> String {
+        RegionTable.codes.filter { $0.hasPrefix(country + "-") }.min() ?? "IR-01"
     }
 
     /// `TOTAL`, or an HS code of 2, 4 or 6 digits.

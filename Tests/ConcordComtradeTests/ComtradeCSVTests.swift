@@ -45,6 +45,59 @@ struct ComtradeCSVTests {
         }
     }
 
+    /// Bytes that are not UTF-8 are refused with their line and column, never stored as U+FFFD.
+    @Test func textThatIsNotUTF8IsRefusedWhereItIs() throws {
+        // "кг" in Windows-1251, in the third column of the second line.
+        var reader = CSVReader()
+        let bytes = Array("a,b,unit\n1,2,".utf8) + [0xEA, 0xE3] + Array("\n".utf8)
+        let failure = try #require(throws: CSVReader.Failure.self) {
+            try reader.feed(bytes) { _ in }
+        }
+        #expect(failure.line == 2 && failure.column == 3)
+        #expect(failure.description == "line 2, column 3: not UTF-8 text (byte 0xEA)")
+        // A truncated sequence is refused too; a valid one, and a literal U+FFFD, are text.
+        #expect(throws: CSVReader.Failure.self) { try self.recordsOf(Array("x,".utf8) + [0xD0]) }
+        #expect(try self.records("кг,\u{FFFD}\n").map(\.fields) == [["кг", "\u{FFFD}"]])
+    }
+
+    func recordsOf(_ bytes: [UInt8]) throws -> [CSVReader.Record] {
+        var reader = CSVReader()
+        var records: [CSVReader.Record] = []
+        try reader.feed(bytes) { records.append($0) }
+        try reader.finish { records.append($0) }
+        return records
+    }
+
+    /// Windows-1251, read through iconv into UTF-8, whichever chunk a character falls in; UTF-16
+    /// by its byte order mark; a byte that is not text in the encoding refused with its line.
+    @Test func otherEncodingsAreReadIntoUTF8() throws {
+        let cp1251: [UInt8] = Array("unit\n".utf8) + [0xEA, 0xE3] + Array("\n".utf8)
+        let whole = try Transcoder(from: "windows-1251").convert(cp1251, final: true)
+        #expect(try self.recordsOf(whole).map(\.fields) == [["unit"], ["кг"]])
+
+        let utf16: [UInt8] = [0xFF, 0xFE] + "unit\nкг\n".utf16.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }
+        #expect(Transcoder.encoding(ofMark: utf16) == "UTF-16")
+        #expect(Transcoder.encoding(ofMark: Array("unit".utf8)) == nil)
+        for size in [1, 3, 5] {
+            let transcoder = try Transcoder(from: "UTF-16")
+            var converted: [UInt8] = []
+            var start = 0
+            while start < utf16.count {
+                converted += try transcoder.convert(utf16[start..<min(utf16.count, start + size)])
+                start += size
+            }
+            converted += try transcoder.convert([], final: true)
+            #expect(String(decoding: converted, as: UTF8.self) == "unit\nкг\n", "chunks of \(size)")
+        }
+
+        let halfCharacter = try #require(throws: Transcoder.Failure.self) { try Transcoder(from: "UTF-16").convert(utf16.dropLast(), final: true) }
+        #expect(halfCharacter.description.contains("ends inside a character"))
+        let notUTF8 = try #require(throws: Transcoder.Failure.self) { try Transcoder(from: "UTF-8").convert(Array("a\nb\n".utf8) + [0xFF], final: true) }
+        #expect(notUTF8.description.hasPrefix("line 3 (byte 5): byte 0xFF is not UTF-8 text"))
+        let unknown = try #require(throws: Transcoder.Failure.self) { try Transcoder(from: "klingon-1") }
+        #expect(unknown.description.contains("unknown encoding 'klingon-1'"))
+    }
+
     @Test func anUnclosedQuoteNamesItsLine() {
         #expect(throws: CSVReader.Failure.self) { try self.records("a,b\n1,\"open\n2,3\n") }
     }

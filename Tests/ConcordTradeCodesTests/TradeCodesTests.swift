@@ -36,4 +36,14 @@ import Testing
         #expect(try TradeCodes.area("ir", field: "reporter", worldAllowed: false) == "IR")
         #expect(throws: ConcordError.self) { try TradeCodes.area("XX", field: "reporter", worldAllowed: false) }
     }
+
+    /// A region is checked against ISO 3166-2 (Debian's iso-codes), as a country against 3166-1.
+    @Test func regionsAreISO3166SubdivisionsThatExist() throws {
+        #expect(try TradeCodes.area("IR-01", field: "reporter", worldAllowed: false) == "IR-01")
+        #expect(try TradeCodes.area("ru-ast", field: "partner", worldAllowed: true) == "RU-AST")
+        #expect(RegionTable.codes.count > 5_000)
+        let error = try #require(throws: ConcordError.self) { try TradeCodes.area("IR-99", field: "reporter", worldAllowed: false) }
+        #expect(error.code == .badRequest && error.field == "reporter")
+        #expect(error.message.contains("'IR-99'") && error.message.contains("ISO 3166-2") && error.message.contains("IR-00"))
+    }
 }

@@ -37,9 +37,18 @@ struct TradeImportCommand: AsyncParsableCommand {
     var keepBreakdowns = false
     @Option(help: "Rows per request (at most 10000).")
     var batch: Int = 10_000
+    @Option(help: "The file's text encoding when it is not UTF-8: windows-1251, iso-8859-1, utf-16, or any iconv knows. A UTF-16 file with its byte order mark is read as such without it.")
+    var encoding: String?
 
     func validate() throws {
         guard (1...10_000).contains(self.batch) else { throw ValidationError("--batch must be from 1 to 10000") }
+        if let encoding = self.encoding {
+            do {
+                _ = try Transcoder(from: encoding)
+            } catch {
+                throw ValidationError("--encoding: \(error)")
+            }
+        }
         let parts = self.published.split(separator: "-")
         guard parts.count == 3, parts.allSatisfy({ $0.allSatisfy(\.isNumber) }) else {
             throw ValidationError("--published must be a day, YYYY-MM-DD: when the source published the figures")
@@ -156,6 +165,7 @@ struct TradeImportCommand: AsyncParsableCommand {
         let (source, published, keepBreakdowns) = (self.source, self.published, self.keepBreakdowns)
         var chunks = try FileChunks(path: self.file)
         var reader = CSVReader()
+        var header: [String] = []
         var columns: ComtradeColumns?
         var records: [CSVReader.Record] = []
         func process() async throws {
@@ -163,6 +173,7 @@ struct TradeImportCommand: AsyncParsableCommand {
                 guard let known = columns else {
                     do {
                         columns = try ComtradeColumns(header: record.fields)
+                        header = record.fields
                     } catch {
                         throw ValidationError("\(self.file) line \(record.line): \(error.reason)")
                     }
@@ -177,15 +188,41 @@ struct TradeImportCommand: AsyncParsableCommand {
             }
             records.removeAll(keepingCapacity: true)
         }
+        // Text in another encoding is read into UTF-8 first: as asked, or as its byte order mark says.
+        var transcoder = try self.encoding.map { name throws(Transcoder.Failure) in try Transcoder(from: name) }
+        var first = true
         do {
             try await chunks.forEach { chunk in
-                try reader.feed(chunk.readableBytesView) { records.append($0) }
+                if first {
+                    first = false
+                    if transcoder == nil, let marked = Transcoder.encoding(ofMark: chunk.readableBytesView) {
+                        transcoder = try Transcoder(from: marked)
+                    }
+                }
+                if let transcoder {
+                    try reader.feed(try transcoder.convert(chunk.readableBytesView)) { records.append($0) }
+                } else {
+                    try reader.feed(chunk.readableBytesView) { records.append($0) }
+                }
                 try await process()
             }
+            if let transcoder { try reader.feed(try transcoder.convert([], final: true)) { records.append($0) } }
             try reader.finish { records.append($0) }
             try await process()
         } catch let failure as CSVReader.Failure {
-            throw ValidationError("\(self.file) \(failure)")
+            var place = "line \(failure.line)"
+            // The header may still wait, unread, with the record that failed.
+            if header.isEmpty, columns == nil, let first = records.first { header = first.fields }
+            if let column = failure.column {
+                place += ", column \(column)" + (header.indices.contains(column - 1) ? " (\(header[column - 1]))" : "")
+            }
+            var message = "\(self.file) \(place): \(failure.reason)"
+            if transcoder == nil, failure.reason.hasPrefix("not UTF-8") {
+                message += ". If the file is in another encoding, say which: --encoding windows-1251 (or iso-8859-1, utf-16)"
+            }
+            throw ValidationError(message)
+        } catch let failure as Transcoder.Failure {
+            throw ValidationError("\(self.file) as \(transcoder?.encoding ?? self.encoding ?? "?"): \(failure)")
         }
         if columns == nil { throw ValidationError("\(self.file) is empty: no header row") }
     }
