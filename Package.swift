@@ -17,6 +17,7 @@ let package = Package(
         .executable(name: "participants", targets: ["ParticipantsExecutable"]),
         .executable(name: "agreements", targets: ["AgreementsExecutable"]),
         .executable(name: "trade-metrics", targets: ["TradeMetricsExecutable"]),
+        .executable(name: "console", targets: ["Console"]),
         .library(name: "ConcordProtocol", targets: ["ConcordProtocol"]),
         .library(name: "ConcordServer", targets: ["ConcordServer"]),
         .library(name: "ConcordClient", targets: ["ConcordClient"]),
@@ -37,6 +38,9 @@ let package = Package(
         .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        // The console: HTTP for browsers, and bcrypt for the passwords of its users.
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
     ],
     targets: [
         // Pure codec: frames, requests, responses, errors. NIOCore, and FoundationEssentials'
@@ -269,6 +273,7 @@ let package = Package(
             name: "ConcordCLI",
             dependencies: [
                 "ConcordWire", "ConcordClient", "ConcordTLS", "ConcordLoad", "ConcordProtocol", "ConcordTradeCodes", "ConcordBalancer", "ConcordComtrade", "ConcordWords",
+                "ConcordUsers",
                 .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -276,6 +281,32 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Services/ConcordCLI",
+            swiftSettings: swiftSettings
+        ),
+        // The console's people: the users file (name, role, bcrypt hash), shared by the console,
+        // which signs them in, and `concord users`, which manages them.
+        .target(
+            name: "ConcordUsers",
+            dependencies: [.product(name: "HummingbirdBcrypt", package: "hummingbird-auth")],
+            path: "Shared/ConcordUsers",
+            swiftSettings: swiftSettings
+        ),
+        // The console: an HTTPS edge that serves the secretariat's pages to browsers and calls
+        // the gateway for every answer.
+        .executableTarget(
+            name: "Console",
+            dependencies: [
+                "ConcordUsers", "ConcordClient", "ConcordTLS", "ConcordProtocol", "ConcordWire", "ConcordWords",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Services/Console",
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -421,6 +452,13 @@ let package = Package(
             name: "ConcordStorageTests",
             dependencies: ["ConcordStorage", "ConcordTestSupport", "ConcordProtocol"],
             path: "Tests/ConcordStorageTests",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ConsoleTests",
+            dependencies: ["Console", "ConcordUsers", "ConcordWords",
+                           .product(name: "Crypto", package: "swift-crypto")],
+            path: "Tests/ConsoleTests",
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -27,19 +27,7 @@ struct BriefHTML {
     }
 
     static func escapeHTML(_ text: String) -> String {
-        var out = ""
-        out.reserveCapacity(text.utf8.count)
-        for character in text {
-            switch character {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.append(character)
-            }
-        }
-        return out
+        HTMLEscaping.escape(text)
     }
 
     func render(_ brief: SessionBrief, months: [Month]) -> String {

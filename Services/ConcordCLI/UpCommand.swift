@@ -2,6 +2,7 @@ import ArgumentParser
 import ConcordClient
 import ConcordProtocol
 import ConcordTLS
+import ConcordUsers
 import Dispatch
 import Synchronization
 #if canImport(FoundationEssentials)
@@ -44,6 +45,9 @@ struct UpCommand: AsyncParsableCommand {
     @Option(help: "First of four plain-HTTP ports for Prometheus metrics on 127.0.0.1 (gateway, participants, agreements, trade-metrics, in that order); 0 turns metrics off.")
     var metricsPort: Int = 9460
 
+    @Option(help: "Console port (HTTPS, for browsers); 0 starts no console.")
+    var consolePort: Int = 7443
+
     @Option(help: "Seconds to wait for every service to be ready.")
     var readyTimeout: Int = 60
 
@@ -69,6 +73,25 @@ struct UpCommand: AsyncParsableCommand {
             let token = try TokenFile.add(role: "admin", name: "operator", path: tokens.path)
             try ClientConfigFile(host: "127.0.0.1", port: self.port, certs: certs.path, token: token).write(clientConfig.path)
             say("created an admin token for this machine's operator in \(clientConfig.path) (add more: concord tokens add)")
+        }
+        // The console: its certificate, its own gateway token, and a first person to sign in.
+        let users = home.appendingPathComponent("users")
+        let consoleToken = home.appendingPathComponent("console-token")
+        let operatorPassword = home.appendingPathComponent("operator-password")
+        if self.consolePort != 0 {
+            if !FileManager.default.fileExists(atPath: certs.appendingPathComponent("console.pem").path) {
+                try CertificateAuthority.load(from: certs).issue(name: "console").write(to: certs)
+            }
+            if !FileManager.default.fileExists(atPath: consoleToken.path) {
+                let token = try TokenFile.add(role: "admin", name: "console", path: tokens.path)
+                try Self.writePrivate(token + "\n", to: consoleToken)
+            }
+            if try !UsersFile.read(users.path).contains(where: { $0.name == "operator" }) {
+                let password = UsersFile.generatePassword()
+                try UsersFile.add(name: "operator", role: "admin", password: password, path: users.path)
+                try Self.writePrivate(password + "\n", to: operatorPassword)
+                say("created the console user operator (admin); its password is in \(operatorPassword.path)")
+            }
         }
         let data = home.appendingPathComponent("data")
         // Participants asks agreements and trade-metrics before deleting a record they may name.
@@ -108,7 +131,7 @@ struct UpCommand: AsyncParsableCommand {
         agreements += metrics["agreements"].map { ["--metrics", $0] } ?? []
         trade += metrics["trade-metrics"].map { ["--metrics", $0] } ?? []
         // Services first, the gateway last: it is stopped first, before the services behind it.
-        let children = [
+        var children = [
             Child(name: "participants", port: self.participantsPort, arguments: participants),
             Child(name: "agreements", port: self.agreementsPort, arguments: agreements),
             Child(name: "trade-metrics", port: self.tradePort, arguments: trade),
@@ -119,6 +142,14 @@ struct UpCommand: AsyncParsableCommand {
                 "--route", "trade=127.0.0.1:\(self.tradePort)",
             ] + (metrics["gateway"].map { ["--metrics", $0] } ?? [])),
         ]
+        if self.consolePort != 0 {
+            // Last: it calls the gateway, and is stopped first.
+            children.append(Child(name: "console", port: self.consolePort, arguments: [
+                "--port", "\(self.consolePort)", "--certs", certs.path, "--gateway", "127.0.0.1:\(self.port)",
+                "--token-file", consoleToken.path, "--users", users.path,
+                "--secret", home.appendingPathComponent("console-secret").path,
+            ], speaksHTTP: true))
+        }
         let supervisor = Supervisor(logs: logs)
         let signals = SignalWatcher()
         do {
@@ -136,6 +167,7 @@ struct UpCommand: AsyncParsableCommand {
         say("""
 
         Concord is up. Gateway: 127.0.0.1:\(self.port) (TLS, ALPN \(ConcordProtocolVersion.alpn))
+        \(self.consolePort == 0 ? "Console: off (--console-port 0)" : "Console: https://127.0.0.1:\(self.consolePort) (sign in as operator; the password is in \(operatorPassword.path); the certificate is from \(certs.path)/ca.pem)")
         Logs: \(logs.path)/<service>.log
         \(metrics.isEmpty ? "Metrics: off (--metrics-port 0)" : "Metrics (Prometheus, plain HTTP):\n" + names.map { "  \($0): http://\(metrics[$0]!)/metrics" }.joined(separator: "\n"))
 
@@ -171,7 +203,42 @@ struct UpCommand: AsyncParsableCommand {
             .first { FileManager.default.fileExists(atPath: $0) }
     }
 
+    /// Writes `text` to `url`, readable by its owner only.
+    static func writePrivate(_ text: String, to url: URL) throws {
+        guard FileManager.default.createFile(atPath: url.path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]) else {
+            throw ValidationError("cannot write \(url.path)")
+        }
+    }
+
+    /// Whether something accepts TCP connections on 127.0.0.1:`port`.
+    static func accepts(port: Int) -> Bool {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { return false }
+        defer { close(descriptor) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
+    }
+
     private func waitUntilReady(_ child: Child, certs: String, supervisor: Supervisor) async throws {
+        if child.speaksHTTP {
+            let deadline = ContinuousClock.now + .seconds(self.readyTimeout)
+            while ContinuousClock.now < deadline {
+                if let status = supervisor.exitStatus(of: child.name) {
+                    throw ValidationError("\(child.name) exited with status \(status) before it was ready; see \(supervisor.logPath(child.name))")
+                }
+                if Self.accepts(port: child.port) {
+                    say("\(child.name) ready on https://127.0.0.1:\(child.port)")
+                    return
+                }
+                try await Task.sleep(for: .milliseconds(200))
+            }
+            throw ValidationError("\(child.name) not listening after \(self.readyTimeout) s; see \(supervisor.logPath(child.name))")
+        }
         let client = try ConcordClient(
             configuration: .init(host: "127.0.0.1", port: child.port, tls: TLSIdentity.standard(directory: certs, name: "client"), connectTimeout: .seconds(1), defaultDeadline: .seconds(2))
         )
@@ -199,6 +266,8 @@ struct Child: Sendable {
     var name: String
     var port: Int
     var arguments: [String]
+    /// Answers HTTP, not the line protocol: ready once it accepts connections.
+    var speaksHTTP = false
 }
 
 /// Starts child processes next to this executable and stops them with SIGTERM.

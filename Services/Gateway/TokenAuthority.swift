@@ -136,13 +136,33 @@ final class TokenAuthority: Sendable {
             context.logger.notice("refused: unknown or revoked token", metadata: [LogKey.tokenHash: "\(hash.prefix(12))"])
             throw ConcordError(.unauthorized, "the token is unknown or was revoked", field: "metadata.auth")
         }
-        guard grant.role >= needed else {
+        let acting = try Self.acting(for: grant, context: context)
+        guard acting.role >= needed else {
             context.logger.notice("refused: role too low", metadata: [
-                LogKey.tokenName: "\(grant.name)", LogKey.role: "\(grant.role)", LogKey.needs: "\(needed)",
+                LogKey.tokenName: "\(acting.name)", LogKey.role: "\(acting.role)", LogKey.needs: "\(needed)",
             ])
-            throw ConcordError(.forbidden, "'\(verb)' needs role \(needed); token '\(grant.name)' has role \(grant.role)", field: "metadata.auth")
+            let who = acting.name == grant.name ? "token '\(grant.name)'" : "\(acting.name) (signed in to the console)"
+            throw ConcordError(.forbidden, "'\(verb)' needs role \(needed); \(who) has role \(acting.role)", field: "metadata.auth")
         }
-        return grant
+        return acting
+    }
+
+    /// Who acts: the token's holder; or, when the caller's certificate is the console's and it
+    /// names the person signed in (`actor`, `actorRole`), that person, with their role but never
+    /// above the console's own token's. Only the console's certificate identity may name
+    /// another actor; anyone else's `actor` is ignored, as the services ignore it from anyone
+    /// but the gateway (docs/gateway.md, "The person, not the console, acts").
+    static func acting(for grant: Grant, context: RequestContext) throws(ConcordError) -> Grant {
+        guard context.peer == .console, let person = context.metadata.actor else { return grant }
+        guard let named = context.metadata.actorRole, let role = Role(name: named) else {
+            throw ConcordError(.badRequest, "the console names the person who acts with actor and their role with actorRole (reader, secretariat or admin)", field: "metadata.actorRole")
+        }
+        guard (1...64).contains(person.count),
+              person.unicodeScalars.allSatisfy({ ("a"..."z").contains($0) || ("0"..."9").contains($0) || "._-".unicodeScalars.contains($0) })
+        else {
+            throw ConcordError(.badRequest, "actor must be a console user's name (lower-case letters, digits, '.', '-', '_'); got '\(person)'", field: "metadata.actor")
+        }
+        return Grant(role: min(role, grant.role), name: person, limit: grant.limit)
     }
 
     private func reloadKeepingGrantsOnError() {

@@ -18,7 +18,7 @@ import X509
 /// for every identity: each service, the gateway, and a client. All keys are P-256.
 public struct CertificateAuthority: Sendable {
     /// The identities a deployment needs, named as their certificate files are.
-    public static let standardIdentities = ["participants", "agreements", "trade-metrics", "gateway", "client"]
+    public static let standardIdentities = ["participants", "agreements", "trade-metrics", "gateway", "console", "client"]
 
     public let certificate: Certificate
     let privateKey: P256.Signing.PrivateKey

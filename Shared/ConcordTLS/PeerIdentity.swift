@@ -28,6 +28,8 @@ public struct PeerIdentity: Sendable, Hashable, CustomStringConvertible {
     }
 
     public static let gateway = PeerIdentity(path: "gateway")
+    /// The console, the browsers' edge: a client of the gateway that signs people in.
+    public static let console = PeerIdentity(path: "console")
     public static func service(_ name: String) -> PeerIdentity { PeerIdentity(path: "service/" + name) }
     public static func client(_ name: String) -> PeerIdentity { PeerIdentity(path: "client/" + name) }
 
@@ -47,6 +49,7 @@ public struct PeerIdentity: Sendable, Hashable, CustomStringConvertible {
     /// service, or a client (the operator's `client` certificate is `client/operator`).
     public static func standard(forCertificateName name: String) -> PeerIdentity {
         if name == "gateway" { return .gateway }
+        if name == "console" { return .console }
         if Self.standardServices.contains(name) { return .service(name) }
         return .client(name == "client" ? "operator" : name)
     }

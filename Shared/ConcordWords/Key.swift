@@ -146,6 +146,37 @@ public enum Key: String, CaseIterable, Sendable {
     case watchUnavailable
     case watchResync
     case watchReconnecting
+    case consoleTitle
+    case signInTitle
+    case signInName
+    case signInPassword
+    case signInFailed
+    case signInLocked
+    case signOut
+    case signedInAs
+    case roleReader
+    case roleSecretariat
+    case roleAdmin
+    case overviewTitle
+    case overviewOverdue
+    case overviewNoOverdue
+    case overviewObstacles
+    case overviewNoObstacles
+    case overviewLatestSession
+    case partUnavailable
+    case formExpired
+    case languageLabel
+    case actionProgressTitle
+    case progressLabel
+    case dateLabel
+    case noteLabel
+    case recordButton
+    case timelineTitle
+    case openActionsTitle
+    case recentChangesTitle
+    case colWho
+    case colWhat
+    case writeRefused
     case digestTitle
     case digestMoved
     case digestProgress

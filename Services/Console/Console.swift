@@ -1,0 +1,291 @@
+import ConcordProtocol
+import ConcordUsers
+import ConcordWords
+import Crypto
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+
+/// A request's context: Hummingbird's, and the address it came from (failed sign-ins are
+/// counted by address as well as by name).
+struct ConsoleContext: RequestContext, RemoteAddressRequestContext {
+    var coreContext: CoreRequestContextStorage
+    let remoteAddress: SocketAddress?
+
+    init(source: ApplicationRequestContextSource) {
+        self.coreContext = .init(source: source)
+        self.remoteAddress = source.channel.remoteAddress
+    }
+}
+
+/// The console's routes: sign-in and sign-out, the overview, and the style sheet. Pages are
+/// made from the gateway's answers on every request; the console keeps no data of its own.
+struct Console: Sendable {
+    let users: Users
+    let key: SymmetricKey
+    let gateway: Gateway
+    let logger: Logger
+    /// How long a session lasts.
+    var sessionLength: Int = 12 * 3600
+    let guardState = NIOLockedValueBox(SignInGuard())
+
+    static let csrfCookie = "concord_csrf"
+    static let languageCookie = "concord_lang"
+
+    func register(on router: Router<ConsoleContext>) {
+        router.get("/console.css") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "max-age=3600"], body: .init(byteBuffer: ByteBuffer(string: Pages.styleSheet)))
+        }
+        router.get("/favicon.ico") { _, _ in Response(status: .noContent) }
+        router.get("/") { request, context in try await self.overview(request, context) }
+        router.get("/actions/:id") { request, context in try await self.action(request, context) }
+        router.post("/actions/:id/progress") { request, context in try await self.recordProgress(request, context) }
+        router.get("/sign-in") { request, _ in self.signInPage(request) }
+        router.post("/sign-in") { request, context in try await self.signIn(request, context) }
+        router.post("/sign-out") { request, _ in try await self.signOut(request) }
+    }
+
+    // MARK: Pages
+
+    func overview(_ request: Request, _ context: ConsoleContext) async throws -> Response {
+        guard let (session, renewed) = self.signedIn(request) else { return Self.redirect("/sign-in") }
+        let gateway = self.gateway
+        let person = session
+        async let overdue = gateway.call("agreements.actions.overdue", #"{"limit":500}"#, as: Overview.Overdue.self, person: person)
+        async let obstacles = gateway.call("agreements.obstacles.list", #"{"limit":500}"#, as: Overview.Page<Overview.Obstacle>.self, person: person)
+        async let sessions = gateway.call("participants.sessions.list", #"{"limit":500}"#, as: Overview.Page<Overview.Session>.self, person: person)
+        async let actions = gateway.call("agreements.actions.list", #"{"limit":500}"#, as: Overview.Page<Overview.ActionRecord>.self, person: person)
+        async let recent = self.recentChanges(person: person)
+        let pages = Pages(words: Words(Language(rawValue: session.language) ?? .en))
+        var response = Self.page(pages.overview(
+            session: session, overdue: await overdue, obstacles: await obstacles, sessions: await sessions, actions: await actions, recent: await recent
+        ))
+        if renewed { response.setCookie(self.cookie(for: session)) }
+        return response
+    }
+
+    /// The last few changes of every service, newest first: where each feed ends, then the
+    /// changes just before it.
+    func recentChanges(person: SessionCookie, each: Int64 = 8) async -> Result<[Overview.Change], ConcordError> {
+        var changes: [Overview.Change] = []
+        for service in ["agreements", "participants", "trade"] {
+            let end = await self.gateway.call("\(service).changes", #"{"tail":true}"#, as: Overview.Changes.self, person: person)
+            guard case .success(let tail) = end, let position = Int64(tail.cursor.split(separator: ":").last ?? "") else {
+                if case .failure(let error) = end { return .failure(error) }
+                continue
+            }
+            let body = #"{"after":"\#(service):\#(max(0, position - each))","limit":\#(each)}"#
+            switch await self.gateway.call("\(service).changes", body, as: Overview.Changes.self, person: person) {
+            case .success(let page): changes += page.items
+            case .failure(let error): return .failure(error)
+            }
+        }
+        return .success(Array(changes.sorted { $0.at > $1.at }.prefix(10)))
+    }
+
+    func action(_ request: Request, _ context: ConsoleContext, problem: String? = nil, status: HTTPResponse.Status = .ok) async throws -> Response {
+        guard let (session, renewed) = self.signedIn(request) else { return Self.redirect("/sign-in") }
+        let id = context.parameters.get("id") ?? ""
+        let body = String(decoding: try JSONEncoder().encode(["id": id]), as: UTF8.self)
+        let action = await self.gateway.call("agreements.actions.get", body, as: Overview.ActionRecord.self, person: session)
+        let pages = Pages(words: Words(Language(rawValue: session.language) ?? .en))
+        var response = Self.page(pages.action(session: session, action: action, path: request.uri.path, problem: problem), status: status)
+        if renewed { response.setCookie(self.cookie(for: session)) }
+        return response
+    }
+
+    /// Records progress as the person signed in: the gateway applies their role and names them
+    /// in the audit trail.
+    func recordProgress(_ request: Request, _ context: ConsoleContext) async throws -> Response {
+        guard let session = self.session(of: request) else { return Self.redirect("/sign-in") }
+        let form = try await Self.form(request)
+        guard let csrf = form["csrf"], Self.same(csrf, session.csrf) else {
+            return try await self.action(request, context, problem: Words(Language(rawValue: session.language) ?? .en)(.formExpired), status: .forbidden)
+        }
+        let id = context.parameters.get("id") ?? ""
+        var body: [String: JSONValue] = ["id": .string(id), "date": .string(form["date"] ?? "")]
+        if let progress = form["progress"].flatMap({ Int64($0) }) { body["progress"] = .integer(progress) }
+        if let version = form["version"].flatMap({ Int64($0) }) { body["version"] = .integer(version) }
+        if let note = form["note"], !note.isEmpty { body["note"] = .string(note) }
+        let text = String(decoding: try JSONEncoder().encode(body), as: UTF8.self)
+        switch await self.gateway.call("agreements.actions.progress", text, as: Overview.ActionRecord.self, person: session) {
+        case .success:
+            self.logger.info("progress recorded", metadata: ["user": "\(session.user)", "action": "\(id)"])
+            // An id the service accepted is a slug: safe in a path as it is.
+            return Self.redirect(id.utf8.allSatisfy({ $0 < 0x80 && ($0 == UInt8(ascii: "-") || Character(UnicodeScalar($0)).isLetter || Character(UnicodeScalar($0)).isNumber) }) ? "/actions/" + id : "/")
+        case .failure(let error):
+            let words = Words(Language(rawValue: session.language) ?? .en)
+            let status: HTTPResponse.Status = error.code == .forbidden ? .forbidden : error.code == .unauthorized ? .unauthorized : .unprocessableContent
+            return try await self.action(request, context, problem: words(.writeRefused, error.message), status: status)
+        }
+    }
+
+    func signInPage(_ request: Request, name: String = "", problem: Key? = nil, argument: String = "", status: HTTPResponse.Status = .ok) -> Response {
+        // A page the browser keeps shows the form again after a failed sign-in; only the
+        // status says how it failed.
+        let language = Self.chosenLanguage(request) ?? Self.cookieLanguage(request) ?? Self.acceptedLanguage(request)
+        let words = Words(language)
+        // Double-submit: the form carries the token its cookie holds.
+        let csrf = request.cookies[Self.csrfCookie]?.value ?? SessionCookie.randomToken()
+        var response = Self.page(Pages(words: words).signIn(csrf: csrf, name: name, problem: problem.map { words($0, argument) }), status: status)
+        response.setCookie(Cookie(name: Self.csrfCookie, value: csrf, path: "/", secure: true, httpOnly: true, sameSite: .strict))
+        response.setCookie(Cookie(name: Self.languageCookie, value: language.rawValue, path: "/", secure: true, httpOnly: true, sameSite: .strict))
+        return response
+    }
+
+    func signIn(_ request: Request, _ context: ConsoleContext) async throws -> Response {
+        let form = try await Self.form(request)
+        let name = form["name"] ?? ""
+        guard let csrf = form["csrf"], let expected = request.cookies[Self.csrfCookie]?.value, Self.same(csrf, expected) else {
+            return self.signInPage(request, name: name, problem: .formExpired, status: .forbidden)
+        }
+        let address = context.remoteAddress?.ipAddress ?? "unknown"
+        let now = Int(Date().timeIntervalSince1970)
+        switch self.guardState.withLockedValue({ $0.verdict(name: name, address: address, now: now) }) {
+        case .locked(let until):
+            self.logger.warning("sign-in refused: too many failures", metadata: ["user": "\(name)", "address": "\(address)"])
+            let time = Date(timeIntervalSince1970: Double(until)).formatted(.iso8601.time(includingFractionalSeconds: false))
+            return self.signInPage(request, name: name, problem: .signInLocked, argument: time + " UTC", status: .tooManyRequests)
+        case .check(let delay):
+            if delay > 0 { try await Task.sleep(for: .milliseconds(Int(delay * 1000))) }
+        }
+        let user = try self.users.current()[name]
+        // A name nobody has costs a check all the same, so the answer's time does not tell.
+        let matches = UsersFile.verify(form["password"] ?? "", of: user ?? UsersFile.decoy)
+        guard let user, matches else {
+            self.guardState.withLockedValue { $0.failed(name: name, address: address, now: now) }
+            self.logger.notice("sign-in failed", metadata: ["user": "\(name)", "address": "\(address)"])
+            return self.signInPage(request, name: name, problem: .signInFailed, status: .unauthorized)
+        }
+        self.guardState.withLockedValue { $0.succeeded(name: name) }
+        let language = Self.cookieLanguage(request) ?? Self.acceptedLanguage(request)
+        let session = SessionCookie(user: user.name, role: user.role, language: language.rawValue, expires: now + self.sessionLength, csrf: SessionCookie.randomToken())
+        self.logger.info("signed in", metadata: ["user": "\(user.name)", "role": "\(user.role)", "address": "\(address)"])
+        var response = Self.redirect("/")
+        response.setCookie(self.cookie(for: session))
+        return response
+    }
+
+    func signOut(_ request: Request) async throws -> Response {
+        let form = try await Self.form(request)
+        guard let session = self.session(of: request) else { return Self.redirect("/sign-in") }
+        guard let csrf = form["csrf"], Self.same(csrf, session.csrf) else {
+            return Self.page(Pages(words: Words(Language(rawValue: session.language) ?? .en)).signIn(csrf: "", problem: Words(.en)(.formExpired)), status: .forbidden)
+        }
+        var response = Self.redirect("/sign-in")
+        response.setCookie(Cookie(name: SessionCookie.name, value: "", maxAge: 0, path: "/", secure: true, httpOnly: true, sameSite: .strict))
+        return response
+    }
+
+    // MARK: Sessions
+
+    /// The session of a page's request, in the language its `?lang=` chooses; `renewed` when
+    /// that changed it, so the page sets the cookie again.
+    func signedIn(_ request: Request) -> (session: SessionCookie, renewed: Bool)? {
+        guard var session = self.session(of: request) else { return nil }
+        guard let chosen = Self.chosenLanguage(request), chosen.rawValue != session.language else { return (session, false) }
+        session.language = chosen.rawValue
+        return (session, true)
+    }
+
+    /// The signed-in session of `request`: signed with the console's key, not expired, and its
+    /// person still in the users file with the same role.
+    func session(of request: Request) -> SessionCookie? {
+        guard let value = request.cookies[SessionCookie.name]?.value,
+              let session = SessionCookie.open(value, with: self.key, now: Int(Date().timeIntervalSince1970)),
+              let user = try? self.users.current()[session.user], user.role == session.role
+        else { return nil }
+        return session
+    }
+
+    func cookie(for session: SessionCookie) -> Cookie {
+        Cookie(
+            name: SessionCookie.name, value: session.sealed(with: self.key),
+            expires: Date(timeIntervalSince1970: Double(session.expires)), path: "/", secure: true, httpOnly: true, sameSite: .strict
+        )
+    }
+
+    // MARK: Helpers
+
+    static func chosenLanguage(_ request: Request) -> Language? {
+        request.uri.queryParameters.get("lang").flatMap { Language(rawValue: String($0)) }
+    }
+
+    static func cookieLanguage(_ request: Request) -> Language? {
+        request.cookies[Self.languageCookie].flatMap { Language(rawValue: $0.value) }
+    }
+
+    /// The first of fa, ru and en the browser asks for; English when none.
+    static func acceptedLanguage(_ request: Request) -> Language {
+        let accepted = request.headers[.acceptLanguage] ?? ""
+        for part in accepted.split(separator: ",") {
+            let tag = part.split(separator: ";")[0].filter { $0 != " " }.lowercased()
+            if let language = Language(rawValue: String(tag.prefix(2))) { return language }
+        }
+        return .en
+    }
+
+    static func page(_ html: HTML, status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"], body: .init(byteBuffer: ByteBuffer(string: html.markup)))
+    }
+
+    static func redirect(_ location: String) -> Response {
+        Response(status: .seeOther, headers: [.location: location])
+    }
+
+    /// Compares two tokens in time that does not depend on where they differ.
+    static func same(_ a: String, _ b: String) -> Bool {
+        let (x, y) = (Array(a.utf8), Array(b.utf8))
+        guard x.count == y.count, !x.isEmpty else { return false }
+        return zip(x, y).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
+    }
+
+    /// An `application/x-www-form-urlencoded` body, at most 16 KiB, by field.
+    static func form(_ request: Request) async throws -> [String: String] {
+        let body = try await request.body.collect(upTo: 16 * 1024)
+        var fields: [String: String] = [:]
+        for pair in String(buffer: body).split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard let name = Self.percentDecoded(parts[0]) else { continue }
+            fields[name] = parts.count > 1 ? Self.percentDecoded(parts[1]) : ""
+        }
+        return fields
+    }
+
+    static func percentDecoded(_ text: Substring) -> String? {
+        var bytes: [UInt8] = []
+        var iterator = text.utf8.makeIterator()
+        while let byte = iterator.next() {
+            switch byte {
+            case UInt8(ascii: "+"): bytes.append(UInt8(ascii: " "))
+            case UInt8(ascii: "%"):
+                guard let high = iterator.next(), let low = iterator.next(),
+                      let value = UInt8(String(decoding: [high, low], as: UTF8.self), radix: 16)
+                else { return nil }
+                bytes.append(value)
+            default: bytes.append(byte)
+            }
+        }
+        return String(validating: bytes, as: UTF8.self)
+    }
+}
+
+/// Headers every answer carries: nothing runs but the console's own, nothing frames it, and the
+/// browser neither guesses types nor sends where it came from.
+struct SecurityHeaders<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var response = try await next(request, context)
+        response.headers[.contentSecurityPolicy] = "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+        response.headers[.xContentTypeOptions] = "nosniff"
+        response.headers[HTTPField.Name("Referrer-Policy")!] = "no-referrer"
+        response.headers[.strictTransportSecurity] = "max-age=31536000"
+        return response
+    }
+}

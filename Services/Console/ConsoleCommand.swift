@@ -1,0 +1,102 @@
+import ArgumentParser
+import ConcordClient
+import ConcordTLS
+import Crypto
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import Hummingbird
+import HummingbirdTLS
+import Logging
+import NIOSSL
+
+/// `console`: the secretariat's pages over HTTPS, for browsers, in Persian, Russian or English.
+/// It signs people in from the users file and asks the gateway for every answer, with its own
+/// certificate identity (spiffe://concord/console) and token.
+@main
+struct ConsoleCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "console",
+        abstract: "Serve the console: the secretariat's pages over HTTPS, answered by the gateway."
+    )
+
+    @Option(help: "Address to listen on (env CONCORD_CONSOLE_HOST).")
+    var host: String = ProcessInfo.processInfo.environment["CONCORD_CONSOLE_HOST"] ?? "127.0.0.1"
+    @Option(help: "Port to listen on (env CONCORD_CONSOLE_PORT).")
+    var port: Int = Int(ProcessInfo.processInfo.environment["CONCORD_CONSOLE_PORT"] ?? "") ?? 7443
+    @Option(help: "Directory written by `concord certs init`: the CA, and the console's certificate and key (env CONCORD_CERTS).")
+    var certs: String = ProcessInfo.processInfo.environment["CONCORD_CERTS"] ?? ".concord/certs"
+    @Option(help: "Certificate for browsers, PEM (default: CERTS/console.pem, issued by the deployment's CA); give one for a public name.")
+    var cert: String?
+    @Option(help: "Its private key, PEM (default: CERTS/console-key.pem).")
+    var key: String?
+    @Option(help: "The gateway, HOST:PORT (env CONCORD_GATEWAY).")
+    var gateway: String = ProcessInfo.processInfo.environment["CONCORD_GATEWAY"] ?? "127.0.0.1:7400"
+    @Option(help: "File holding the console's gateway token (env CONCORD_CONSOLE_TOKEN_FILE).")
+    var tokenFile: String = ProcessInfo.processInfo.environment["CONCORD_CONSOLE_TOKEN_FILE"] ?? ".concord/console-token"
+    @Option(help: "The users file (env CONCORD_USERS; `concord users` writes it).")
+    var users: String = ProcessInfo.processInfo.environment["CONCORD_USERS"] ?? ".concord/users"
+    @Option(help: "File of the key sessions are signed with, made when missing (mode 0600); every replica needs the same (env CONCORD_CONSOLE_SECRET).")
+    var secret: String = ProcessInfo.processInfo.environment["CONCORD_CONSOLE_SECRET"] ?? ".concord/console-secret"
+    @Option(help: "Hours a session lasts.")
+    var sessionHours: Int = 12
+    @Option(help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel: String = "info"
+
+    func run() async throws {
+        let logger = {
+            var logger = Logger(label: "concord.console")
+            logger.logLevel = Logger.Level(rawValue: self.logLevel) ?? .info
+            return logger
+        }()
+        let parts = self.gateway.split(separator: ":")
+        guard parts.count == 2, let gatewayPort = Int(parts[1]) else {
+            throw ValidationError("--gateway must be HOST:PORT; got '\(self.gateway)'")
+        }
+        let token = try String(contentsOfFile: self.tokenFile, encoding: .utf8).filter { !$0.isWhitespace }
+        guard !token.isEmpty else { throw ValidationError("\(self.tokenFile) holds no token; write one with `concord tokens add --role admin --name console`") }
+        let client = try ConcordClient(configuration: .init(
+            host: String(parts[0]), port: gatewayPort, tls: TLSIdentity.standard(directory: self.certs, name: "console")
+        ))
+        let console = Console(
+            users: try Users(path: self.users), key: try Self.signingKey(self.secret), gateway: Gateway(client: client, token: token),
+            logger: logger, sessionLength: self.sessionHours * 3600
+        )
+        let router = Router(context: ConsoleContext.self)
+        router.add(middleware: SecurityHeaders())
+        console.register(on: router)
+        let certificate = self.cert ?? "\(self.certs)/console.pem"
+        let privateKey = self.key ?? "\(self.certs)/console-key.pem"
+        let tls = TLSConfiguration.makeServerConfiguration(
+            certificateChain: try NIOSSLCertificate.fromPEMFile(certificate).map { .certificate($0) },
+            privateKey: .privateKey(try NIOSSLPrivateKey(file: privateKey, format: .pem))
+        )
+        let app = Application(
+            router: router,
+            server: try .tls(.http1(), tlsConfiguration: tls),
+            configuration: .init(address: .hostname(self.host, port: self.port), serverName: "concord-console"),
+            onServerRunning: { channel in
+                logger.info("listening", metadata: ["address": "https://\(self.host):\(channel.localAddress?.port ?? self.port)"])
+            },
+            logger: logger
+        )
+        try await app.runService()
+        await client.close()
+    }
+
+    /// The key sessions are signed with: read from `path`, or 32 random bytes written there.
+    static func signingKey(_ path: String) throws -> SymmetricKey {
+        if let data = FileManager.default.contents(atPath: path), data.count >= 32 {
+            return SymmetricKey(data: data)
+        }
+        let key = SymmetricKey(size: .bits256)
+        let bytes = key.withUnsafeBytes { Data($0) }
+        try FileManager.default.createDirectory(at: URL(fileURLWithPath: path).deletingLastPathComponent(), withIntermediateDirectories: true)
+        guard FileManager.default.createFile(atPath: path, contents: bytes, attributes: [.posixPermissions: 0o600]) else {
+            throw ValidationError("cannot write \(path)")
+        }
+        return key
+    }
+}

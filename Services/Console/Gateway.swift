@@ -1,0 +1,97 @@
+import ConcordClient
+import ConcordProtocol
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import NIOCore
+
+/// The console's calls to the gateway: with its own certificate identity and its own token.
+struct Gateway: Sendable {
+    let client: ConcordClient
+    let token: String
+
+    /// Calls `verb` with `body` as `person` (the gateway applies their role, never above the
+    /// console's token's, and records them as the actor of a write) and decodes the answer; a
+    /// refusal or a gateway that cannot be reached comes back as the error, for the page to say.
+    func call<Answer: Decodable>(_ verb: String, _ body: String, as type: Answer.Type, person: SessionCookie) async -> Result<Answer, ConcordError> {
+        do {
+            let metadata = Metadata(deadlineMilliseconds: 5_000, auth: self.token, actor: person.user, actorRole: person.role)
+            let answer = try await self.client.call(verb, body: ByteBuffer(string: body), metadata: metadata)
+            return .success(try JSONDecoder().decode(Answer.self, from: Data(buffer: answer)))
+        } catch let error as ConcordError {
+            return .failure(error)
+        } catch {
+            return .failure(ConcordError(.internal, "\(verb) answered what the console cannot read: \(error)"))
+        }
+    }
+}
+
+/// What the overview shows, as the services answer it.
+enum Overview {
+    struct Action: Decodable {
+        var id: String
+        var title: String
+        var owner: [String: String]
+        var due: String?
+        var status: String
+    }
+
+    struct Overdue: Decodable {
+        var asOf: String
+        var items: [Action]
+    }
+
+    struct Obstacle: Decodable {
+        var id: String
+        var title: String
+        var status: String
+        var category: String?
+    }
+
+    struct Session: Decodable {
+        var number: Int
+        var startDate: String?
+        var city: String?
+    }
+
+    struct Page<Item: Decodable>: Decodable {
+        var items: [Item]
+    }
+
+    /// An action with its timeline, as `agreements.actions.get` answers.
+    struct ActionRecord: Decodable {
+        struct Update: Decodable {
+            var date: String
+            var progress: Int
+            var status: String?
+            var note: String?
+            var by: String
+        }
+
+        var id: String
+        var title: String
+        var owner: [String: String]
+        var due: String?
+        var status: String
+        var progress: Int?
+        var timeline: [Update]?
+        var version: Int64
+    }
+
+    /// One committed write, as a service's change feed gives it.
+    struct Change: Decodable {
+        var kind: String
+        var key: String
+        var operation: String
+        var verb: String
+        var actor: String
+        var at: String
+    }
+
+    struct Changes: Decodable {
+        var items: [Change]
+        var cursor: String
+    }
+}

@@ -1,0 +1,262 @@
+import ConcordProtocol
+import ConcordWords
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// The console's pages: one layout (language and direction, the person and the language
+/// switch), the sign-in form and the overview. Every text goes through `HTML`'s escaping.
+struct Pages {
+    let words: Words
+
+    /// Each language by its own name, for the switch.
+    static let languages: [(Language, String)] = [(.fa, "فارسی"), (.ru, "Русский"), (.en, "English")]
+
+    func layout(title: String, session: SessionCookie?, path: String, body: HTML) -> HTML {
+        let language = self.words.language
+        let switcher: [HTML] = Self.languages.map { code, name in
+            code == language
+                ? "<li><bdi lang=\"\(code.rawValue)\" aria-current=\"true\">\(name)</bdi></li>"
+                : "<li><a href=\"\(path)?lang=\(code.rawValue)\" hreflang=\"\(code.rawValue)\"><bdi lang=\"\(code.rawValue)\">\(name)</bdi></a></li>"
+        }
+        var person: HTML = ""
+        if let session {
+            person = """
+            <form class="signout" method="post" action="/sign-out">\
+            <span>\(self.words(.signedInAs, "\u{2068}" + session.user + "\u{2069}", self.role(session.role)))</span> \
+            <input type="hidden" name="csrf" value="\(session.csrf)">\
+            <button type="submit">\(self.words(.signOut))</button></form>
+            """
+        }
+        return """
+        <!doctype html>
+        <html lang="\(language.rawValue)" dir="\(language == .fa ? "rtl" : "ltr")">
+        <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+        <title>\(title) · \(self.words(.consoleTitle))</title><link rel="stylesheet" href="/console.css"></head>
+        <body><header class="top"><a class="home" href="/">\(self.words(.consoleTitle))</a>\
+        <nav aria-label="\(self.words(.languageLabel))"><ul class="languages">\(switcher)</ul></nav>\(person)</header>
+        <main>\(body)</main></body></html>
+        """
+    }
+
+    func role(_ role: String) -> String {
+        switch role {
+        case "admin": self.words(.roleAdmin)
+        case "secretariat": self.words(.roleSecretariat)
+        default: self.words(.roleReader)
+        }
+    }
+
+    func signIn(csrf: String, name: String = "", problem: String? = nil) -> HTML {
+        let alert: HTML = problem.map { "<p class=\"problem\" role=\"alert\">\($0)</p>" } ?? ""
+        return self.layout(title: self.words(.signInTitle), session: nil, path: "/sign-in", body: """
+            <h1>\(self.words(.signInTitle))</h1>\(alert)
+            <form class="signin" method="post" action="/sign-in">
+            <input type="hidden" name="csrf" value="\(csrf)">
+            <label>\(self.words(.signInName)) <input name="name" value="\(name)" autocomplete="username" required autofocus dir="ltr"></label>
+            <label>\(self.words(.signInPassword)) <input name="password" type="password" autocomplete="current-password" required dir="ltr"></label>
+            <button type="submit">\(self.words(.signInTitle))</button>
+            </form>
+            """)
+    }
+
+    func overview(
+        session: SessionCookie,
+        overdue: Result<Overview.Overdue, ConcordError>,
+        obstacles: Result<Overview.Page<Overview.Obstacle>, ConcordError>,
+        sessions: Result<Overview.Page<Overview.Session>, ConcordError>,
+        actions: Result<Overview.Page<Overview.ActionRecord>, ConcordError>,
+        recent: Result<[Overview.Change], ConcordError>
+    ) -> HTML {
+        let words = self.words
+        var body: HTML = "<h1>\(words(.overviewTitle))</h1>"
+
+        body = body + "<section aria-labelledby=\"latest\"><h2 id=\"latest\">\(words(.overviewLatestSession))</h2>"
+        switch sessions {
+        case .success(let page):
+            if let latest = page.items.max(by: { $0.number < $1.number }) {
+                let when = latest.startDate.map { words.date($0, withGregorian: true) } ?? ""
+                body = body + "<p class=\"session\"><strong>\(words(.session, words.integer(latest.number)))</strong> \(when)\(latest.city.map { " · " + $0 } ?? "")</p>"
+            } else {
+                body = body + "<p>\(words(.none))</p>"
+            }
+        case .failure(let error):
+            body = body + self.unavailable("participants", error)
+        }
+        body = body + "</section>"
+
+        body = body + "<section aria-labelledby=\"overdue\"><h2 id=\"overdue\">\(words(.overviewOverdue))</h2>"
+        switch overdue {
+        case .success(let answer) where answer.items.isEmpty:
+            body = body + "<p>\(words(.overviewNoOverdue))</p>"
+        case .success(let answer):
+            let rows: [HTML] = answer.items.sorted { ($0.due ?? "", $0.id) < ($1.due ?? "", $1.id) }.map { action in
+                let owner = action.owner.sorted { $0.key < $1.key }.map(\.value).joined(separator: ", ")
+                return """
+                <tr><td><bdi>\(action.title)</bdi></td><td><bdi>\(owner)</bdi></td>\
+                <td>\(action.due.map { words.date($0) } ?? words(.noDueDate))</td>\
+                <td><span class="chip overdue">\(words.label(.actionStatus, action.status))</span></td></tr>
+                """
+            }
+            body = body + """
+                <p class="asof">\(words(.asOf, words.date(answer.asOf)))</p>
+                <table><thead><tr><th>\(words(.colTitle))</th><th>\(words(.colOwner))</th><th>\(words(.colDue))</th><th>\(words(.colStatus))</th></tr></thead>
+                <tbody>\(rows)</tbody></table>
+                """
+        case .failure(let error):
+            body = body + self.unavailable("agreements", error)
+        }
+        body = body + "</section>"
+
+        body = body + "<section aria-labelledby=\"open\"><h2 id=\"open\">\(words(.openActionsTitle))</h2>"
+        switch actions {
+        case .success(let page):
+            let open = page.items.filter { !["done", "cancelled"].contains($0.status) }.sorted { ($0.due ?? "9999", $0.id) < ($1.due ?? "9999", $1.id) }
+            if open.isEmpty {
+                body = body + "<p>\(words(.none))</p>"
+            } else {
+                let items: [HTML] = open.map { action in
+                    """
+                    <li><a href="/actions/\(action.id)"><bdi>\(action.title)</bdi></a> \
+                    <span class="chip">\(words.label(.actionStatus, action.status))</span> \
+                    <span class="percent">\(words.percent(String(action.progress ?? 0), signed: false))</span>\
+                    \(action.due.map { " <small>" + words(.dueOn, words.date($0)) + "</small>" } ?? "")</li>
+                    """
+                }
+                body = body + "<ul class=\"actions\">\(items)</ul>"
+            }
+        case .failure(let error):
+            body = body + self.unavailable("agreements", error)
+        }
+        body = body + "</section>"
+
+        body = body + "<section aria-labelledby=\"recent\" data-live=\"changes\"><h2 id=\"recent\">\(words(.recentChangesTitle))</h2>"
+        switch recent {
+        case .success(let changes) where changes.isEmpty:
+            body = body + "<p>\(words(.none))</p>"
+        case .success(let changes):
+            let rows: [HTML] = changes.map { change in
+                """
+                <tr><td><time datetime="\(change.at)">\(self.moment(change.at))</time></td><td><bdi>\(change.actor)</bdi></td>\
+                <td><bdi>\(change.verb)</bdi></td><td><bdi>\(change.kind)/\(change.key)</bdi></td></tr>
+                """
+            }
+            body = body + """
+                <table class="changes"><thead><tr><th>\(words(.colDate))</th><th>\(words(.colWho))</th><th>\(words(.colWhat))</th><th>\(words(.colRecord))</th></tr></thead>
+                <tbody>\(rows)</tbody></table>
+                """
+        case .failure(let error):
+            body = body + self.unavailable("gateway", error)
+        }
+        body = body + "</section>"
+
+        body = body + "<section aria-labelledby=\"obstacles\"><h2 id=\"obstacles\">\(words(.overviewObstacles))</h2>"
+        switch obstacles {
+        case .success(let page):
+            let open = page.items.filter { $0.status != "resolved" }
+            if open.isEmpty {
+                body = body + "<p>\(words(.overviewNoObstacles))</p>"
+            } else {
+                let items: [HTML] = open.map { obstacle in
+                    "<li><span class=\"chip\">\(words.label(.obstacleStatus, obstacle.status))</span> <bdi>\(obstacle.title)</bdi>"
+                        + (obstacle.category.map { " <small>\(words.label(.obstacleCategory, $0))</small>" } ?? "") + "</li>"
+                }
+                body = body + "<ul class=\"obstacles\">\(items)</ul>"
+            }
+        case .failure(let error):
+            body = body + self.unavailable("agreements", error)
+        }
+        body = body + "</section>"
+        return self.layout(title: words(.overviewTitle), session: session, path: "/", body: body)
+    }
+
+    /// A moment of the audit trail (`2026-12-03T10:15:02.123Z`): its date as the language writes
+    /// it, and the time (UTC) to the minute.
+    func moment(_ at: String) -> String {
+        let day = String(at.prefix(10))
+        let time = at.count >= 16 ? String(at.dropFirst(11).prefix(5)) : ""
+        let clock = self.words.language == .fa ? String(time.map { $0.isNumber ? Character(String(self.words.integer(Int(String($0)) ?? 0))) : $0 }) : time
+        return self.words.date(day) + " " + clock
+    }
+
+    func action(session: SessionCookie, action: Result<Overview.ActionRecord, ConcordError>, path: String, problem: String?) -> HTML {
+        let words = self.words
+        let alert: HTML = problem.map { "<p class=\"problem\" role=\"alert\">\($0)</p>" } ?? ""
+        guard case .success(let action) = action else {
+            if case .failure(let error) = action {
+                return self.layout(title: words(.overviewTitle), session: session, path: path, body: alert + self.unavailable("agreements", error))
+            }
+            return self.layout(title: words(.overviewTitle), session: session, path: path, body: alert)
+        }
+        let owner = action.owner.sorted { $0.key < $1.key }.map(\.value).joined(separator: ", ")
+        let progress = action.progress ?? 0
+        var body: HTML = """
+            <h1><bdi>\(action.title)</bdi></h1>\(alert)
+            <p><span class="chip">\(words.label(.actionStatus, action.status))</span> · <bdi>\(owner)</bdi>\
+            \(action.due.map { " · " + words(.dueOn, words.date($0)) } ?? "")</p>
+            <p class="progress"><progress max="100" value="\(progress)"></progress> \(words.percent(String(progress), signed: false))</p>
+            """
+        let updates: [HTML] = (action.timeline ?? []).reversed().map { update in
+            """
+            <li><time>\(words.date(update.date))</time> · \(words.percent(String(update.progress), signed: false))\
+            \(update.status.map { " · " + words.label(.actionStatus, $0) } ?? "") · <bdi>\(update.by)</bdi>\
+            \(update.note.map { HTML("<p class=\"note\"><bdi>\($0)</bdi></p>") } ?? "")</li>
+            """
+        }
+        body = body + "<section data-live=\"action\"><h2>\(words(.timelineTitle))</h2>" + (updates.isEmpty ? "<p>\(words(.none))</p>" : "<ol class=\"timeline\">\(updates)</ol>") + "</section>"
+        // Only a person whose role may write sees the form; the gateway refuses a forged one all the same.
+        if session.role != "reader" {
+            let today = String(Date().ISO8601Format().prefix(10))
+            body = body + """
+                <section><h2>\(words(.actionProgressTitle))</h2>
+                <form class="progress" method="post" action="/actions/\(action.id)/progress">
+                <input type="hidden" name="csrf" value="\(session.csrf)"><input type="hidden" name="version" value="\(String(action.version))">
+                <label>\(words(.progressLabel)) <input name="progress" type="number" min="0" max="100" required value="\(progress)" dir="ltr"></label>
+                <label>\(words(.dateLabel)) <input name="date" type="date" required value="\(today)" dir="ltr"></label>
+                <label>\(words(.noteLabel)) <textarea name="note" maxlength="2000" rows="3"></textarea></label>
+                <button type="submit">\(words(.recordButton))</button>
+                </form></section>
+                """
+        }
+        return self.layout(title: action.title, session: session, path: path, body: body)
+    }
+
+    func unavailable(_ service: String, _ error: ConcordError) -> HTML {
+        "<p class=\"problem\" role=\"status\">\(self.words(.partUnavailable, "\u{2068}" + service + "\u{2069}", "\u{2068}" + error.message + "\u{2069}"))</p>"
+    }
+
+    /// The console's one style sheet: served from the console, so pages need nothing from elsewhere.
+    static let styleSheet = """
+        :root { color-scheme: light; --ink: #1d2433; --muted: #5b6577; --line: #d9dee7; --accent: #1f5fa8; --late: #a32020; }
+        * { box-sizing: border-box; }
+        body { margin: 0; font: 16px/1.5 system-ui, "Vazirmatn", "Noto Sans Arabic", "Noto Sans", sans-serif; color: var(--ink); background: #f6f7f9; }
+        header.top { display: flex; flex-wrap: wrap; gap: .5rem 1.5rem; align-items: center; padding: .75rem 1rem; background: #fff; border-bottom: 1px solid var(--line); }
+        header.top .home { font-weight: 600; color: var(--ink); text-decoration: none; margin-inline-end: auto; }
+        ul.languages { display: flex; gap: .75rem; list-style: none; margin: 0; padding: 0; }
+        ul.languages [aria-current] { font-weight: 600; }
+        form.signout { display: flex; gap: .5rem; align-items: center; margin: 0; color: var(--muted); }
+        main { max-width: 60rem; margin: 0 auto; padding: 1rem; }
+        section { background: #fff; border: 1px solid var(--line); border-radius: 6px; padding: .75rem 1rem; margin: 1rem 0; }
+        h1 { font-size: 1.5rem; } h2 { font-size: 1.15rem; margin: .25rem 0 .5rem; }
+        table { width: 100%; border-collapse: collapse; } th, td { text-align: start; padding: .35rem .5rem; border-bottom: 1px solid var(--line); vertical-align: top; }
+        .chip { display: inline-block; padding: 0 .45rem; border-radius: 999px; background: #e8edf5; font-size: .85rem; }
+        .chip.overdue { background: #fbe3e3; color: var(--late); }
+        .problem { color: var(--late); }
+        .asof { color: var(--muted); margin: 0 0 .5rem; }
+        form.signin, form.progress { display: grid; gap: .75rem; max-width: 26rem; }
+        form.signin label, form.progress label { display: grid; gap: .25rem; }
+        textarea { font: inherit; padding: .4rem .5rem; border: 1px solid var(--line); border-radius: 4px; }
+        ul.actions li, ol.timeline li { margin: .25rem 0; }
+        .percent { color: var(--muted); }
+        progress { width: 12rem; vertical-align: middle; }
+        .live-lost { position: sticky; top: 0; background: #fff4d6; border-bottom: 1px solid #e5c56b; padding: .4rem 1rem; margin: 0; }
+        input { font: inherit; padding: .4rem .5rem; border: 1px solid var(--line); border-radius: 4px; }
+        button { font: inherit; padding: .4rem .9rem; border: 1px solid var(--accent); border-radius: 4px; background: var(--accent); color: #fff; cursor: pointer; }
+        form.signout button { background: transparent; color: var(--accent); }
+        a:focus-visible, button:focus-visible, input:focus-visible { outline: 3px solid #f2b01e; outline-offset: 2px; }
+        @media (max-width: 40rem) { table, thead, tbody, tr, td, th { display: block; } thead { display: none; } td { border: 0; padding: .1rem 0; } tr { border-bottom: 1px solid var(--line); padding: .4rem 0; } }
+        @media print { header.top nav, form.signout { display: none; } body { background: #fff; } section { border: 0; } }
+        """
+}

@@ -1,0 +1,147 @@
+#!/usr/bin/env python3
+"""The browser half of scripts/check-console: Debian's Chromium, driven by Playwright.
+
+    check_console.py shots BASE_URL OPERATOR_PASSWORD SHOTS_DIR
+    check_console.py checks BASE_URL OPERATOR_PASSWORD READER_PASSWORD
+
+`shots` writes SHOTS_DIR/console-overview-fa.png and -ru.png (run it before the checks add
+their records). `checks`:
+Fails (exit 1, naming each problem) unless:
+  - an unsigned visitor is sent to the sign-in page, in the language the browser asks for;
+  - a wrong password is refused with a message, and the right one opens the overview;
+  - the session cookie is HttpOnly, Secure and SameSite=Strict;
+  - a POST without its CSRF token is refused (sign-in and sign-out);
+  - the person signed in records an action's progress, and the timeline and the overview's
+    changes name them (the gateway's audit trail);
+  - a reader sees no write controls, only sign-out, and a write forged with the reader's cookie
+    and CSRF token is refused by the gateway;
+  - a record titled `<img src=x onerror=alert(1)>` shows as that text, and no dialog opens;
+  - the language switch turns the page into Russian (lang, dir), and signing out ends the session;
+  - no page logs an error to the browser's console, but the refused sign-in's own 401.
+"""
+import pathlib
+import sys
+
+from playwright.sync_api import sync_playwright
+
+mode, base, operator_password = sys.argv[1], sys.argv[2], sys.argv[3]
+problems = []
+
+
+def check(condition, message):
+    if not condition:
+        problems.append(message)
+
+
+def sign_in(page, name, password):
+    page.goto(base + "/")
+    page.fill("input[name=name]", name)
+    page.fill("input[name=password]", password)
+    page.click("form.signin button[type=submit]")
+
+
+def take_shots(browser, shots):
+    shots.mkdir(parents=True, exist_ok=True)
+    context = browser.new_context(ignore_https_errors=True, locale="fa-IR", viewport={"width": 1100, "height": 760})
+    page = context.new_page()
+    sign_in(page, "operator", operator_password)
+    check(page.url == base + "/", f"signing in as operator led to {page.url}")
+    page.screenshot(path=str(shots / "console-overview-fa.png"), full_page=True)
+    page.goto(base + "/?lang=ru")
+    page.screenshot(path=str(shots / "console-overview-ru.png"), full_page=True)
+    context.close()
+
+
+def checks(browser, reader_password):
+    # The deployment's CA is private: the browser is told not to check it, as a person would
+    # import ca.pem once.
+    secretariat = browser.new_context(ignore_https_errors=True, locale="fa-IR", viewport={"width": 1100, "height": 900})
+    page = secretariat.new_page()
+    errors, dialogs = [], []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+
+    page.goto(base + "/")
+    check(page.url.endswith("/sign-in"), f"an unsigned visitor is at {page.url}, not the sign-in page")
+    check(page.get_attribute("html", "lang") == "fa" and page.get_attribute("html", "dir") == "rtl", "the sign-in page is not in Persian for a Persian browser")
+
+    sign_in(page, "operator", "not the password")
+    check(page.locator(".problem").count() == 1, "a wrong password was not refused with a message")
+    check(page.url.endswith("/sign-in"), "a wrong password left the sign-in page")
+    errors = [e for e in errors if "401" not in e]
+
+    # A sign-in POST without the form's CSRF token.
+    response = page.request.post(base + "/sign-in", form={"name": "operator", "password": operator_password})
+    check(response.status == 403, f"a sign-in without its CSRF token answered {response.status}, not 403")
+
+    sign_in(page, "operator", operator_password)
+    check(page.url == base + "/", f"signing in as operator led to {page.url}")
+    check(page.locator("h1").inner_text() == "نمای کلی", "the overview's heading is not Persian")
+    cookie = next((c for c in secretariat.cookies() if c["name"] == "concord_session"), None)
+    check(cookie is not None, "no session cookie")
+    if cookie:
+        check(cookie["httpOnly"] and cookie["secure"] and cookie["sameSite"] == "Strict", f"the session cookie is {cookie}")
+    check(page.get_by_text("<img src=x onerror=alert(1)>").count() == 1, "a title written as markup is not shown as its text")
+    check(page.locator("main img").count() == 0, "a title written as markup became an element")
+
+    # A sign-out POST without its token is refused, and the session stays.
+    response = page.request.post(base + "/sign-out", form={})
+    check(response.status == 403, f"a sign-out without its CSRF token answered {response.status}, not 403")
+
+    # Progress recorded by the person signed in: the gateway names them in the audit trail.
+    page.click("ul.actions a >> nth=0")
+    action_url = page.url
+    page.fill("input[name=progress]", "35")
+    page.fill("textarea[name=note]", "Recorded by check-console")
+    page.click("form.progress button")
+    check(page.url == action_url, f"recording progress led to {page.url}")
+    check(page.locator("ol.timeline").get_by_text("Recorded by check-console").count() == 1, "the progress recorded is not in the timeline")
+    check(page.locator("ol.timeline li").first.get_by_text("operator").count() == 1, "the timeline does not name who recorded the progress")
+
+    page.click("a[hreflang=ru]")
+    check(page.get_attribute("html", "lang") == "ru" and page.locator("h2", has_text="Хронология").count() == 1, "the language switch did not turn the action's page Russian")
+    page.goto(base + "/")
+    check(page.get_attribute("html", "lang") == "ru" and page.get_attribute("html", "dir") == "ltr", "the language switch did not turn the page Russian")
+    check(page.locator("h1").inner_text() == "Обзор", "the overview's heading is not Russian")
+
+    reader = browser.new_context(ignore_https_errors=True, locale="ru-RU")
+    reading = reader.new_page()
+    reading.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    reading.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    sign_in(reading, "reader1", reader_password)
+    check(reading.url == base + "/", f"signing in as a reader led to {reading.url}")
+    forms = reading.locator("form").evaluate_all("forms => forms.map(f => f.getAttribute('action'))")
+    check(forms == ["/sign-out"], f"a reader sees write controls: forms {forms}")
+    check(reading.locator("table.changes").get_by_text("agreements.actions.progress").count() >= 1, "the overview does not show the progress recorded")
+    check(reading.locator("table.changes tr", has_text="agreements.actions.progress").first.get_by_text("operator").count() == 1,
+          "the overview's changes do not name the person who recorded the progress")
+    reading.goto(action_url)
+    forms = reading.locator("form").evaluate_all("forms => forms.map(f => f.getAttribute('action'))")
+    check(forms == ["/sign-out"], f"a reader sees write controls on an action: forms {forms}")
+    # A write forged with the reader's own cookie and CSRF token: the gateway refuses it.
+    token = reading.locator("form.signout input[name=csrf]").get_attribute("value")
+    response = reading.request.post(action_url + "/progress", form={"csrf": token, "progress": "99", "date": "2026-12-01", "version": "1"})
+    check(response.status == 403, f"a reader's forged write answered {response.status}, not 403")
+    reading.goto(action_url)
+    check(reading.get_by_text("99%").count() == 0, "a reader's forged write was recorded")
+
+    page.click("form.signout button")
+    check(page.url.endswith("/sign-in"), "signing out did not lead to the sign-in page")
+    page.goto(base + "/")
+    check(page.url.endswith("/sign-in"), "after signing out, the overview still opens")
+
+    check(not dialogs, f"a dialog opened: {dialogs}")
+    check(not errors, f"the browser's console logged errors: {errors}")
+
+
+with sync_playwright() as playwright:
+    browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
+    if mode == "shots":
+        take_shots(browser, pathlib.Path(sys.argv[4]))
+    else:
+        checks(browser, sys.argv[4])
+    browser.close()
+
+for problem in problems:
+    print("check_console:", problem, file=sys.stderr)
+sys.exit(1 if problems else 0)
