@@ -93,6 +93,52 @@ struct GatewayAuthTests {
         await replica.stop()
     }
 
+    /// The console names the person signed in; the gateway applies that person's role, never
+    /// above the console's token's, and forwards them as the actor. Nobody else may name one.
+    @Test func onlyTheConsoleNamesWhoActsAndNeverAboveItsOwnGrant() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("tokens-\(UUID().uuidString)").path
+        let tokens = try self.writeTokens(path)
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        let authority = try TokenAuthority(path: path, recheckInterval: .milliseconds(10), logger: logger)
+        let seen = SeenMetadata()
+        let replica = try await Replica(name: "a", observe: seen)
+        let pool = makePool([replica.endpoint])
+        let table = RouteTable(pools: ["participants": pool])
+        try await withTestServer(router: table.router(authority: authority), peerAuthentication: .optional, serviceName: "gateway") { server in
+            let console = try makeTestClient(port: server.localPort, identity: "console")
+            let other = try makeTestClient(port: server.localPort)
+            func call(_ client: ConcordClient, _ verb: String, token: String?, actor: String?, role: String?) async -> ErrorCode? {
+                do {
+                    _ = try await client.call(verb, metadata: Metadata(auth: token, actor: actor, actorRole: role))
+                    return nil
+                } catch {
+                    return error.code
+                }
+            }
+            // A reader signed in to the console: reads, but a write is refused at the gateway,
+            // whatever the console's own token allows.
+            #expect(await call(console, "participants.get", token: tokens["admin"], actor: "ivan", role: "reader") == nil)
+            #expect(await call(console, "participants.regions.create", token: tokens["admin"], actor: "ivan", role: "reader") == .forbidden)
+            // An admin signed in to a console whose token is the secretariat's: never above it.
+            #expect(await call(console, "gateway.stats", token: tokens["secretariat"], actor: "maryam", role: "admin") == .forbidden)
+            #expect(await call(console, "gateway.stats", token: tokens["admin"], actor: "maryam", role: "admin") == nil)
+            // A person named without a role, or a name that is not a user's: refused by name.
+            #expect(await call(console, "participants.get", token: tokens["admin"], actor: "maryam", role: nil) == .badRequest)
+            #expect(await call(console, "participants.get", token: tokens["admin"], actor: "Mallory Smith", role: "reader") == .badRequest)
+            // Anyone else who names an actor is the token's holder all the same.
+            #expect(await call(other, "participants.regions.create", token: tokens["reader"], actor: "maryam", role: "admin") == .forbidden)
+            #expect(await call(other, "participants.get", token: tokens["reader"], actor: "maryam", role: "admin") == nil)
+            await console.close()
+            await other.close()
+        }
+        // What the service was told: the person for the console's calls, the holder otherwise.
+        let actors = seen.all.map { "\($0.actor ?? "-")/\($0.actorRole ?? "-")" }
+        #expect(actors == ["ivan/reader", "reader-holder/reader"], "\(actors)")
+        await pool.close()
+        await replica.stop()
+    }
+
     @Test func malformedTokenFilesAreRefusedWithTheLine() throws {
         #expect(throws: TokenFileError.self) { try TokenAuthority.parse("admin ops\n", path: "f") }
         #expect(throws: TokenFileError.self) { try TokenAuthority.parse("king ops \(String(repeating: "a", count: 64))\n", path: "f") }
