@@ -11,8 +11,9 @@ Fails (exit 1, naming each problem) unless:
   - a wrong password is refused with a message, and the right one opens the overview;
   - the session cookie is HttpOnly, Secure and SameSite=Strict;
   - a POST without its CSRF token is refused (sign-in and sign-out);
-  - the person signed in records an action's progress, and the timeline and the overview's
-    changes name them (the gateway's audit trail);
+  - the person signed in records an action's progress, and the timeline names them; a reader's
+    overview, open in a second browser context, shows it within 5 s without reloading
+    (server-sent events from the gateway's watch), naming the person;
   - a reader sees no write controls, only sign-out, and a write forged with the reader's cookie
     and CSRF token is refused by the gateway;
   - a record titled `<img src=x onerror=alert(1)>` shows as that text, and no dialog opens;
@@ -88,6 +89,15 @@ def checks(browser, reader_password):
     response = page.request.post(base + "/sign-out", form={})
     check(response.status == 403, f"a sign-out without its CSRF token answered {response.status}, not 403")
 
+    reader = browser.new_context(ignore_https_errors=True, locale="ru-RU")
+    reading = reader.new_page()
+    reading.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    reading.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    sign_in(reading, "reader1", reader_password)
+    check(reading.url == base + "/", f"signing in as a reader led to {reading.url}")
+    # The reader's overview is open, and stays open: it must show the progress without a reload.
+    reading.evaluate("window.__notReloaded = true")
+
     # Progress recorded by the person signed in: the gateway names them in the audit trail.
     page.click("ul.actions a >> nth=0")
     action_url = page.url
@@ -104,15 +114,13 @@ def checks(browser, reader_password):
     check(page.get_attribute("html", "lang") == "ru" and page.get_attribute("html", "dir") == "ltr", "the language switch did not turn the page Russian")
     check(page.locator("h1").inner_text() == "Обзор", "the overview's heading is not Russian")
 
-    reader = browser.new_context(ignore_https_errors=True, locale="ru-RU")
-    reading = reader.new_page()
-    reading.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    reading.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-    sign_in(reading, "reader1", reader_password)
-    check(reading.url == base + "/", f"signing in as a reader led to {reading.url}")
     forms = reading.locator("form").evaluate_all("forms => forms.map(f => f.getAttribute('action'))")
     check(forms == ["/sign-out"], f"a reader sees write controls: forms {forms}")
-    check(reading.locator("table.changes").get_by_text("agreements.actions.progress").count() >= 1, "the overview does not show the progress recorded")
+    try:
+        reading.locator("table.changes tr", has_text="agreements.actions.progress").first.wait_for(timeout=5000)
+    except Exception:
+        problems.append("the reader's open overview did not show the progress recorded within 5 s")
+    check(reading.evaluate("window.__notReloaded === true"), "the reader's overview was reloaded, not updated in place")
     check(reading.locator("table.changes tr", has_text="agreements.actions.progress").first.get_by_text("operator").count() == 1,
           "the overview's changes do not name the person who recorded the progress")
     reading.goto(action_url)

@@ -12,6 +12,7 @@ import Hummingbird
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
+import ServiceLifecycle
 
 /// A request's context: Hummingbird's, and the address it came from (failed sign-ins are
 /// counted by address as well as by name).
@@ -35,6 +36,8 @@ struct Console: Sendable {
     /// How long a session lasts.
     var sessionLength: Int = 12 * 3600
     let guardState = NIOLockedValueBox(SignInGuard())
+    /// The open event streams, ended at shutdown.
+    let live = LiveStreams()
 
     static let csrfCookie = "concord_csrf"
     static let languageCookie = "concord_lang"
@@ -43,6 +46,10 @@ struct Console: Sendable {
         router.get("/console.css") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "max-age=3600"], body: .init(byteBuffer: ByteBuffer(string: Pages.styleSheet)))
         }
+        router.get("/console.js") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/javascript; charset=utf-8", .cacheControl: "max-age=3600"], body: .init(byteBuffer: ByteBuffer(string: Pages.script)))
+        }
+        router.get("/events") { request, _ in self.events(request) }
         router.get("/favicon.ico") { _, _ in Response(status: .noContent) }
         router.get("/") { request, context in try await self.overview(request, context) }
         router.get("/actions/:id") { request, context in try await self.action(request, context) }
@@ -69,6 +76,38 @@ struct Console: Sendable {
         ))
         if renewed { response.setCookie(self.cookie(for: session)) }
         return response
+    }
+
+    /// Server-sent events from the gateway's `watch`, as the person signed in: `start` when the
+    /// watch begins, `change` for each committed write, `unavailable` while a service cannot be
+    /// asked; a comment every 15 s keeps the connection open. When the watch ends (the gateway
+    /// restarts), so does the stream, and the browser comes back after two seconds.
+    func events(_ request: Request) -> Response {
+        guard let session = self.session(of: request) else { return Response(status: .unauthorized) }
+        let (stream, continuation) = AsyncStream.makeStream(of: ByteBuffer.self, bufferingPolicy: .bufferingNewest(256))
+        let client = self.gateway.client
+        let metadata = Metadata(auth: self.gateway.token, actor: session.user, actorRole: session.role)
+        let watching = Task {
+            let beat = Task {
+                while (try? await Task.sleep(for: .seconds(15))) != nil { continuation.yield(ByteBuffer(string: ": still here\n\n")) }
+            }
+            defer { beat.cancel() }
+            continuation.yield(ByteBuffer(string: "retry: 2000\n\n"))
+            _ = try? await client.stream("watch", body: ByteBuffer(string: "{}"), metadata: metadata) { item in
+                let text = String(buffer: item)
+                let type = text.contains(#""type":"change""#) ? "change" : text.contains(#""type":"start""#) ? "start" : "unavailable"
+                continuation.yield(ByteBuffer(string: "event: \(type)\ndata: \(text)\n\n"))
+            }
+            continuation.finish()
+        }
+        let id = self.live.add { continuation.finish() }
+        continuation.onTermination = { [live = self.live] _ in
+            watching.cancel()
+            live.remove(id)
+        }
+        return Response(
+            status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-store"], body: ResponseBody(asyncSequence: stream)
+        )
     }
 
     /// The last few changes of every service, newest first: where each feed ends, then the
@@ -287,5 +326,36 @@ struct SecurityHeaders<Context: RequestContext>: RouterMiddleware {
         response.headers[HTTPField.Name("Referrer-Policy")!] = "no-referrer"
         response.headers[.strictTransportSecurity] = "max-age=31536000"
         return response
+    }
+}
+
+/// The event streams open now: at graceful shutdown each ends, so the connections close and
+/// the console stops at once rather than wait for browsers that never hang up.
+final class LiveStreams: Service, Sendable {
+    private let streams = NIOLockedValueBox<(next: Int, finish: [Int: @Sendable () -> Void], closed: Bool)>((0, [:], false))
+
+    /// Keeps `finish` until `remove`; calls it at once when shutdown has begun.
+    func add(_ finish: @escaping @Sendable () -> Void) -> Int {
+        let (id, closed) = self.streams.withLockedValue { state -> (Int, Bool) in
+            state.next += 1
+            if !state.closed { state.finish[state.next] = finish }
+            return (state.next, state.closed)
+        }
+        if closed { finish() }
+        return id
+    }
+
+    func remove(_ id: Int) {
+        _ = self.streams.withLockedValue { $0.finish.removeValue(forKey: id) }
+    }
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        let open = self.streams.withLockedValue { state in
+            state.closed = true
+            defer { state.finish = [:] }
+            return Array(state.finish.values)
+        }
+        for finish in open { finish() }
     }
 }

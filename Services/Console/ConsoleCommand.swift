@@ -11,6 +11,7 @@ import Hummingbird
 import HummingbirdTLS
 import Logging
 import NIOSSL
+import ServiceLifecycle
 
 /// `console`: the secretariat's pages over HTTPS, for browsers, in Persian, Russian or English.
 /// It signs people in from the users file and asks the gateway for every answer, with its own
@@ -82,7 +83,12 @@ struct ConsoleCommand: AsyncParsableCommand {
             },
             logger: logger
         )
-        try await app.runService()
+        // The event streams are ended first (services stop in reverse order): the server then
+        // finds no connection held open by a browser and stops at once.
+        let group = ServiceGroup(configuration: .init(
+            services: [.init(service: app), .init(service: console.live)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger
+        ))
+        try await group.run()
         await client.close()
     }
 

@@ -34,8 +34,9 @@ struct Pages {
         <!doctype html>
         <html lang="\(language.rawValue)" dir="\(language == .fa ? "rtl" : "ltr")">
         <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-        <title>\(title) · \(self.words(.consoleTitle))</title><link rel="stylesheet" href="/console.css"></head>
-        <body><header class="top"><a class="home" href="/">\(self.words(.consoleTitle))</a>\
+        <title>\(title) · \(self.words(.consoleTitle))</title><link rel="stylesheet" href="/console.css">\
+        <script src="/console.js" defer></script></head>
+        <body data-live-lost="\(self.words(.liveLost))"><header class="top"><a class="home" href="/">\(self.words(.consoleTitle))</a>\
         <nav aria-label="\(self.words(.languageLabel))"><ul class="languages">\(switcher)</ul></nav>\(person)</header>
         <main>\(body)</main></body></html>
         """
@@ -73,7 +74,7 @@ struct Pages {
         let words = self.words
         var body: HTML = "<h1>\(words(.overviewTitle))</h1>"
 
-        body = body + "<section aria-labelledby=\"latest\"><h2 id=\"latest\">\(words(.overviewLatestSession))</h2>"
+        body = body + "<section id=\"live-latest\" data-live aria-labelledby=\"latest\"><h2 id=\"latest\">\(words(.overviewLatestSession))</h2>"
         switch sessions {
         case .success(let page):
             if let latest = page.items.max(by: { $0.number < $1.number }) {
@@ -87,7 +88,7 @@ struct Pages {
         }
         body = body + "</section>"
 
-        body = body + "<section aria-labelledby=\"overdue\"><h2 id=\"overdue\">\(words(.overviewOverdue))</h2>"
+        body = body + "<section id=\"live-overdue\" data-live aria-labelledby=\"overdue\"><h2 id=\"overdue\">\(words(.overviewOverdue))</h2>"
         switch overdue {
         case .success(let answer) where answer.items.isEmpty:
             body = body + "<p>\(words(.overviewNoOverdue))</p>"
@@ -110,7 +111,7 @@ struct Pages {
         }
         body = body + "</section>"
 
-        body = body + "<section aria-labelledby=\"open\"><h2 id=\"open\">\(words(.openActionsTitle))</h2>"
+        body = body + "<section id=\"live-open\" data-live aria-labelledby=\"open\"><h2 id=\"open\">\(words(.openActionsTitle))</h2>"
         switch actions {
         case .success(let page):
             let open = page.items.filter { !["done", "cancelled"].contains($0.status) }.sorted { ($0.due ?? "9999", $0.id) < ($1.due ?? "9999", $1.id) }
@@ -132,7 +133,7 @@ struct Pages {
         }
         body = body + "</section>"
 
-        body = body + "<section aria-labelledby=\"recent\" data-live=\"changes\"><h2 id=\"recent\">\(words(.recentChangesTitle))</h2>"
+        body = body + "<section id=\"live-recent\" data-live aria-labelledby=\"recent\" data-live=\"changes\"><h2 id=\"recent\">\(words(.recentChangesTitle))</h2>"
         switch recent {
         case .success(let changes) where changes.isEmpty:
             body = body + "<p>\(words(.none))</p>"
@@ -152,7 +153,7 @@ struct Pages {
         }
         body = body + "</section>"
 
-        body = body + "<section aria-labelledby=\"obstacles\"><h2 id=\"obstacles\">\(words(.overviewObstacles))</h2>"
+        body = body + "<section id=\"live-obstacles\" data-live aria-labelledby=\"obstacles\"><h2 id=\"obstacles\">\(words(.overviewObstacles))</h2>"
         switch obstacles {
         case .success(let page):
             let open = page.items.filter { $0.status != "resolved" }
@@ -193,10 +194,10 @@ struct Pages {
         let owner = action.owner.sorted { $0.key < $1.key }.map(\.value).joined(separator: ", ")
         let progress = action.progress ?? 0
         var body: HTML = """
-            <h1><bdi>\(action.title)</bdi></h1>\(alert)
+            <div id="live-head" data-live><h1><bdi>\(action.title)</bdi></h1>\(alert)
             <p><span class="chip">\(words.label(.actionStatus, action.status))</span> · <bdi>\(owner)</bdi>\
             \(action.due.map { " · " + words(.dueOn, words.date($0)) } ?? "")</p>
-            <p class="progress"><progress max="100" value="\(progress)"></progress> \(words.percent(String(progress), signed: false))</p>
+            <p class="progress"><progress max="100" value="\(progress)"></progress> \(words.percent(String(progress), signed: false))</p></div>
             """
         let updates: [HTML] = (action.timeline ?? []).reversed().map { update in
             """
@@ -205,7 +206,7 @@ struct Pages {
             \(update.note.map { HTML("<p class=\"note\"><bdi>\($0)</bdi></p>") } ?? "")</li>
             """
         }
-        body = body + "<section data-live=\"action\"><h2>\(words(.timelineTitle))</h2>" + (updates.isEmpty ? "<p>\(words(.none))</p>" : "<ol class=\"timeline\">\(updates)</ol>") + "</section>"
+        body = body + "<section id=\"live-timeline\" data-live><h2>\(words(.timelineTitle))</h2>" + (updates.isEmpty ? "<p>\(words(.none))</p>" : "<ol class=\"timeline\">\(updates)</ol>") + "</section>"
         // Only a person whose role may write sees the form; the gateway refuses a forged one all the same.
         if session.role != "reader" {
             let today = String(Date().ISO8601Format().prefix(10))
@@ -226,6 +227,40 @@ struct Pages {
     func unavailable(_ service: String, _ error: ConcordError) -> HTML {
         "<p class=\"problem\" role=\"status\">\(self.words(.partUnavailable, "\u{2068}" + service + "\u{2069}", "\u{2068}" + error.message + "\u{2069}"))</p>"
     }
+
+    /// The console's one script: live updates, and nothing a page needs to work. A page whose
+    /// parts are marked `data-live` listens to `/events` (the gateway's `watch`, as server-sent
+    /// events); at a change it fetches itself again and puts in the new parts, leaving a form
+    /// being filled alone. When the connection drops it says so, and catches up when it returns.
+    static let script = """
+        (() => {
+          "use strict";
+          if (!window.EventSource || !document.querySelector("[data-live]")) return;
+          const banner = document.createElement("p");
+          banner.className = "live-lost";
+          banner.setAttribute("role", "status");
+          banner.textContent = document.body.dataset.liveLost;
+          banner.hidden = true;
+          document.body.prepend(banner);
+          let pending = null;
+          async function refresh() {
+            pending = null;
+            const answer = await fetch(location.href, { credentials: "same-origin", headers: { "Accept": "text/html" } });
+            if (!answer.ok || answer.redirected) return;
+            const fresh = new DOMParser().parseFromString(await answer.text(), "text/html");
+            for (const part of document.querySelectorAll("[data-live]")) {
+              const replacement = fresh.getElementById(part.id);
+              if (replacement) part.replaceWith(document.adoptNode(replacement));
+            }
+          }
+          function soon() { if (!pending) pending = setTimeout(refresh, 150); }
+          let dropped = false;
+          const events = new EventSource("/events");
+          events.addEventListener("change", soon);
+          events.addEventListener("start", () => { if (dropped) { dropped = false; banner.hidden = true; soon(); } });
+          events.onerror = () => { dropped = true; banner.hidden = false; };
+        })();
+        """
 
     /// The console's one style sheet: served from the console, so pages need nothing from elsewhere.
     static let styleSheet = """

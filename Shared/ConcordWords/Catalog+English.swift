@@ -177,6 +177,7 @@ extension Catalog {
         .colWho: "Who",
         .colWhat: "What",
         .writeRefused: "The gateway refused: {1}",
+        .liveLost: "The live connection dropped; the page catches up when it returns.",
         .digestTitle: "What happened from {1} to {2}",
         .digestMoved: "Instruments that moved",
         .digestProgress: "Progress recorded",

@@ -177,6 +177,7 @@ extension Catalog {
         .colWho: "چه کسی",
         .colWhat: "چه کاری",
         .writeRefused: "درگاه نپذیرفت: {1}",
+        .liveLost: "اتصال زنده قطع شد؛ با بازگشت آن، صفحه به‌روز می‌شود.",
         .digestTitle: "آنچه از {1} تا {2} گذشت",
         .digestMoved: "سندهایی که وضعیتشان تغییر کرد",
         .digestProgress: "پیشرفت‌های ثبت‌شده",

@@ -177,6 +177,7 @@ public enum Key: String, CaseIterable, Sendable {
     case colWho
     case colWhat
     case writeRefused
+    case liveLost
     case digestTitle
     case digestMoved
     case digestProgress
