@@ -112,17 +112,21 @@ struct Console: Sendable {
 
     /// The last few changes of every service, newest first: where each feed ends, then the
     /// changes just before it.
-    func recentChanges(person: SessionCookie, each: Int64 = 8) async -> Result<[Overview.Change], ConcordError> {
-        var changes: [Overview.Change] = []
-        for service in ["agreements", "participants", "trade"] {
-            let end = await self.gateway.call("\(service).changes", #"{"tail":true}"#, as: Overview.Changes.self, person: person)
-            guard case .success(let tail) = end, let position = Int64(tail.cursor.split(separator: ":").last ?? "") else {
-                if case .failure(let error) = end { return .failure(error) }
-                continue
+    func recentChanges(person: SessionCookie, each: Int = 8) async -> Result<[Overview.Change], ConcordError> {
+        let gateway = self.gateway
+        // Every service at once, one read each: its latest changes.
+        let answers = await withTaskGroup(of: Result<[Overview.Change], ConcordError>.self) { group in
+            for service in ["agreements", "participants", "trade"] {
+                group.addTask {
+                    await gateway.call("\(service).changes", #"{"last":\#(each)}"#, as: Overview.Changes.self, person: person).map(\.items)
+                }
             }
-            let body = #"{"after":"\#(service):\#(max(0, position - each))","limit":\#(each)}"#
-            switch await self.gateway.call("\(service).changes", body, as: Overview.Changes.self, person: person) {
-            case .success(let page): changes += page.items
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+        var changes: [Overview.Change] = []
+        for answer in answers {
+            switch answer {
+            case .success(let items): changes += items
             case .failure(let error): return .failure(error)
             }
         }

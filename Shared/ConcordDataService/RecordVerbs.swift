@@ -83,9 +83,19 @@ extension Router {
     public mutating func registerAuditVerbs(service: String, store: RecordStore, kinds: [any StoredRecord.Type]) {
         let tables = kinds.map { $0.table }
         self.registerRecordVerb("\(service).changes", kind: .read) { body, _ in
-            try RecordBody.checkFields(body, allowed: ["after", "kinds", "limit", "tail", "wait"])
+            try RecordBody.checkFields(body, allowed: ["after", "kinds", "limit", "tail", "wait", "last"])
             let after = try ChangeFeedQuery.after(in: body, service: service)
             let wanted = try ChangeFeedQuery.kinds(in: body, known: tables)
+            if let last = body["last"] {
+                // The latest few, newest last: nothing else goes with it.
+                guard case .integer(let count) = last, (1...500).contains(count) else {
+                    throw ConcordError(.badRequest, "last must be a number of changes from 1 to 500: the latest ones, oldest first", field: "last")
+                }
+                if let other = ["after", "tail", "wait", "limit"].first(where: { body[$0] != nil }) {
+                    throw ConcordError(.badRequest, "last asks for the latest changes; it does not go with \(other)", field: other)
+                }
+                return try await store.latest(service: service, kinds: wanted, count: Int(count))
+            }
             if case .bool(true)? = body["tail"] {
                 // Only where the feed ends now: a follower that starts from now asks this first.
                 return try await store.changes(service: service, after: after, kinds: wanted, limit: 1, tail: true)

@@ -107,6 +107,34 @@ extension RecordStore {
         }
     }
 
+    /// The last `count` committed changes (of `kinds` when given), oldest first, and the cursor
+    /// of the feed's end: what a page that shows "what changed lately" asks, in one read.
+    public func latest(service: String, kinds: [String]?, count: Int) async throws -> ChangesPage {
+        var binds: [SQLValue] = []
+        var condition = "position IS NOT NULL"
+        if let kinds, !kinds.isEmpty {
+            let placeholders = kinds.map { kind in
+                binds.append(.text(kind))
+                return "$\(binds.count)"
+            }
+            condition += " AND kind IN (\(placeholders.joined(separator: ", ")))"
+        }
+        let sql = """
+            SELECT clock.top, a.position, a.at, a.verb, a.operation, a.kind, a.record_key, a.version_before, a.version_after,
+                a.trace_id, a.actor, a.actor_role
+            FROM (SELECT MAX(position) AS top FROM audit) AS clock
+            LEFT JOIN (SELECT * FROM audit WHERE \(condition) ORDER BY position DESC LIMIT \(count)) AS a ON 1 = 1
+            ORDER BY a.position
+            """
+        let final = binds
+        let answer = try await self.database.read { session in try await session.query(sql, final) }
+        let top = try answer.first.flatMap { $0["top"] == .null ? nil : try $0.integer("top") } ?? 0
+        let items = try answer.filter { $0["position"] != .null }.map { row in
+            try FeedEntry(position: try row.integer("position"), row: row).change(of: service)
+        }
+        return ChangesPage(items: items, cursor: FeedCursor(service: service, position: top).description, more: false)
+    }
+
     /// The committed changes after `after` (a position of this service's feed), of `kinds` when
     /// given, oldest first, at most `limit`.
     /// With `tail`, no change: only the cursor of the feed's end, where a follower that starts

@@ -123,6 +123,13 @@ struct ChangeFeedTests {
         // The seeds' writes are in the feed, from the start.
         let first = try JSONDecoder().decode(ChangesPage.self, from: Data(buffer: try await client.call("participants.changes", body: ByteBuffer(string: #"{"limit":1}"#))))
         #expect(first.items.first?.cursor == "participants:1" && first.more)
+        // The latest few, oldest first, ending at the feed's end; alone or refused by name.
+        let all = try JSONDecoder().decode(ChangesPage.self, from: Data(buffer: try await client.call("participants.changes", body: ByteBuffer(string: #"{"limit":500}"#))))
+        let latest = try JSONDecoder().decode(ChangesPage.self, from: Data(buffer: try await client.call("participants.changes", body: ByteBuffer(string: #"{"last":3}"#))))
+        #expect(latest.items.map(\.cursor) == all.items.suffix(3).map(\.cursor) && latest.cursor == all.cursor)
+        let lastWithAfter = await refusal(#"{"last":3,"after":"participants:1"}"#)
+        #expect(lastWithAfter?.field == "body.after" && lastWithAfter?.message.contains("does not go with after") == true)
+        #expect(await refusal(#"{"last":0}"#)?.field == "body.last")
         await client.close()
         await service.terminate()
     }
