@@ -110,8 +110,21 @@ extension RecordStore {
     /// The last `count` committed changes (of `kinds` when given), oldest first, and the cursor
     /// of the feed's end: what a page that shows "what changed lately" asks, in one read.
     public func latest(service: String, kinds: [String]?, count: Int) async throws -> ChangesPage {
+        let (top, rows) = try await self.readFeed(after: nil, kinds: kinds, limit: count, newestFirst: true)
+        let items = try rows.map { row in try FeedEntry(position: try row.integer("position"), row: row).change(of: service) }
+        return ChangesPage(items: items, cursor: FeedCursor(service: service, position: top ?? 0).description, more: false)
+    }
+
+    /// In one statement, so one snapshot: `top`, the last position committed when it ran, and
+    /// at most `limit` entries after `after` (all when nil) of `kinds`, in position order; the
+    /// last `limit` of them with `newestFirst`.
+    private func readFeed(after: Int64?, kinds: [String]?, limit: Int, newestFirst: Bool) async throws -> (top: Int64?, rows: [SQLRow]) {
         var binds: [SQLValue] = []
         var condition = "position IS NOT NULL"
+        if let after {
+            binds.append(.integer(after))
+            condition = "position > $1"
+        }
         if let kinds, !kinds.isEmpty {
             let placeholders = kinds.map { kind in
                 binds.append(.text(kind))
@@ -123,16 +136,13 @@ extension RecordStore {
             SELECT clock.top, a.position, a.at, a.verb, a.operation, a.kind, a.record_key, a.version_before, a.version_after,
                 a.trace_id, a.actor, a.actor_role
             FROM (SELECT MAX(position) AS top FROM audit) AS clock
-            LEFT JOIN (SELECT * FROM audit WHERE \(condition) ORDER BY position DESC LIMIT \(count)) AS a ON 1 = 1
+            LEFT JOIN (SELECT * FROM audit WHERE \(condition) ORDER BY position\(newestFirst ? " DESC" : "") LIMIT \(limit)) AS a ON 1 = 1
             ORDER BY a.position
             """
         let final = binds
         let answer = try await self.database.read { session in try await session.query(sql, final) }
-        let top = try answer.first.flatMap { $0["top"] == .null ? nil : try $0.integer("top") } ?? 0
-        let items = try answer.filter { $0["position"] != .null }.map { row in
-            try FeedEntry(position: try row.integer("position"), row: row).change(of: service)
-        }
-        return ChangesPage(items: items, cursor: FeedCursor(service: service, position: top).description, more: false)
+        let top = try answer.first.flatMap { $0["top"] == .null ? nil : try $0.integer("top") }
+        return (top, answer.filter { $0["position"] != .null })
     }
 
     /// The committed changes after `after` (a position of this service's feed), of `kinds` when
@@ -140,29 +150,11 @@ extension RecordStore {
     /// With `tail`, no change: only the cursor of the feed's end, where a follower that starts
     /// from now begins.
     public func changes(service: String, after: Int64, kinds: [String]?, limit: Int, tail: Bool = false) async throws -> ChangesPage {
-        var binds: [SQLValue] = [.integer(after)]
-        var condition = "position > $1"
-        if let kinds, !kinds.isEmpty {
-            let placeholders = kinds.map { kind in
-                binds.append(.text(kind))
-                return "$\(binds.count)"
-            }
-            condition += " AND kind IN (\(placeholders.joined(separator: ", ")))"
-        }
-        // One statement, so one snapshot: `top`, the last position committed when it ran, is
-        // where a reader may resume once it has every matching change up to it. Without that, a
-        // filtered reader whose kinds are quiet would scan the same entries again each time.
-        let sql = """
-            SELECT clock.top, a.position, a.at, a.verb, a.operation, a.kind, a.record_key, a.version_before, a.version_after,
-                a.trace_id, a.actor, a.actor_role
-            FROM (SELECT MAX(position) AS top FROM audit) AS clock
-            LEFT JOIN (SELECT * FROM audit WHERE \(condition) ORDER BY position LIMIT \(limit + 1)) AS a ON 1 = 1
-            ORDER BY a.position
-            """
-        let final = binds
-        let answer = try await self.database.read { session in try await session.query(sql, final) }
-        let top = try answer.first.flatMap { $0["top"] == .null ? nil : try $0.integer("top") } ?? after
-        let rows = answer.filter { $0["position"] != .null }
+        // One snapshot: `top` is where a reader may resume once it has every matching change up
+        // to it. Without that, a filtered reader whose kinds are quiet would scan the same
+        // entries again each time.
+        let (read, rows) = try await self.readFeed(after: after, kinds: kinds, limit: limit + 1, newestFirst: false)
+        let top = read ?? after
         if after > top {
             // A cursor this store never gave out: from another deployment, or the store was
             // restored from an older backup. Resuming from it would silently skip changes.
