@@ -273,7 +273,7 @@ let package = Package(
             name: "ConcordCLI",
             dependencies: [
                 "ConcordWire", "ConcordClient", "ConcordTLS", "ConcordLoad", "ConcordProtocol", "ConcordTradeCodes", "ConcordBalancer", "ConcordComtrade", "ConcordWords",
-                "ConcordUsers",
+                "ConcordUsers", "ConcordBriefs",
                 .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -281,6 +281,17 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Services/ConcordCLI",
+            swiftSettings: swiftSettings
+        ),
+        // A session's brief as people read it: decoded from `brief.session`, written for a
+        // terminal or as HTML (the CLI's `--html`, the console's session page).
+        .target(
+            name: "ConcordBriefs",
+            dependencies: [
+                "ConcordProtocol", "ConcordWire", "ConcordWords", "ConcordTradeCodes",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Shared/ConcordBriefs",
             swiftSettings: swiftSettings
         ),
         // The console's people: the users file (name, role, bcrypt hash), shared by the console,
@@ -296,7 +307,7 @@ let package = Package(
         .executableTarget(
             name: "Console",
             dependencies: [
-                "ConcordUsers", "ConcordClient", "ConcordTLS", "ConcordProtocol", "ConcordWire", "ConcordWords",
+                "ConcordUsers", "ConcordClient", "ConcordTLS", "ConcordProtocol", "ConcordWire", "ConcordWords", "ConcordBriefs", "ConcordTradeCodes", "ConcordComtrade",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -430,7 +441,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ConcordWordsTests",
-            dependencies: ["ConcordWords", "Agreements", "Participants", "ConcordTestSupport"],
+            dependencies: ["ConcordWords", "ConcordWire", "Agreements", "Participants", "ConcordTestSupport"],
             path: "Tests/ConcordWordsTests",
             swiftSettings: swiftSettings
         ),
@@ -457,7 +468,8 @@ let package = Package(
         ),
         .testTarget(
             name: "ConsoleTests",
-            dependencies: ["Console", "ConcordUsers", "ConcordWords",
+            dependencies: ["Console", "ConcordUsers", "ConcordWords", "ConcordProtocol",
+                           .product(name: "NIOCore", package: "swift-nio"),
                            .product(name: "Crypto", package: "swift-crypto")],
             path: "Tests/ConsoleTests",
             swiftSettings: swiftSettings
@@ -476,7 +488,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ConcordCLITests",
-            dependencies: ["ConcordCLI", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["ConcordCLI", "ConcordBriefs", .product(name: "Crypto", package: "swift-crypto")],
             path: "Tests/ConcordCLITests",
             swiftSettings: swiftSettings
         ),

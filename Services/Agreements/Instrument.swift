@@ -1,3 +1,4 @@
+import ConcordWire
 import ConcordFields
 import ConcordProtocol
 import ConcordRecords

@@ -1,3 +1,4 @@
+import ConcordBriefs
 import ArgumentParser
 import ConcordProtocol
 import ConcordTradeCodes
@@ -73,29 +74,8 @@ struct BriefCommand: AsyncParsableCommand {
         /// The monthly figures behind the first stated growth: its pair's exports and imports (or
         /// the one flow it is about) over the span and the base span, month by month.
         func months(for brief: SessionBrief) async throws -> [BriefHTML.Month] {
-            guard let stated = brief.trade?.first?.stated, let baseFrom = stated.baseFrom, let baseTo = stated.baseTo else { return [] }
-            func series(_ from: String, _ to: String) async throws -> [String: Double] {
-                // A month counts only with every flow, as trade.growth counts it: half a month is a gap.
-                var sums: [String: (value: Double, flows: Int)] = [:]
-                for flow in stated.flowList {
-                    let body = #"{"reporter":"\#(stated.reporter)","partner":"\#(stated.partner)","flow":"\#(flow)","from":"\#(from)","to":"\#(to)"}"#
-                    let points = try JSONBody.decode([SeriesPoint].self, from: try await callAndReport(self.endpoint, "trade.series", body: body))
-                    for point in points {
-                        sums[point.period, default: (0, 0)].value += Double(point.value) ?? 0
-                        sums[point.period, default: (0, 0)].flows += 1
-                    }
-                }
-                return sums.compactMapValues { $0.flows == stated.flowList.count ? $0.value : nil }
-            }
-            let current = try await series(stated.from, stated.to)
-            let base = try await series(baseFrom, baseTo)
-            let currentMonths = monthsBetween(stated.from, stated.to)
-            let baseMonths = monthsBetween(baseFrom, baseTo)
-            return currentMonths.enumerated().map { index, month in
-                BriefHTML.Month(
-                    label: String(month.suffix(2)), current: current[month],
-                    base: index < baseMonths.count ? base[baseMonths[index]] : nil
-                )
+            try await brief.months { body in
+                try JSONBody.decode([SeriesPoint].self, from: try await callAndReport(self.endpoint, "trade.series", body: body))
             }
         }
     }
@@ -198,29 +178,6 @@ func terminalWidth() -> Int {
     var size = winsize()
     guard ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 else { return 80 }
     return Int(size.ws_col)
-}
-
-extension SessionBrief.Stated {
-    /// The flows the figure is about: total is exports and imports.
-    var flowList: [String] { self.flow == "total" ? ["X", "M"] : [self.flow] }
-
-    /// The figure as stated: +8.2% for a growth, 3,300,000,000 USD for a value.
-    func figure(_ words: Words) -> String {
-        if self.unit == "percent" { return words.percent(self.value, signed: self.measure == "growth") }
-        return words.number(self.value) + " " + words(.usd)
-    }
-
-    /// The span and, for a growth, its base span.
-    func spans(_ words: Words) -> String {
-        let span = words.span(self.from, self.to)
-        guard let baseFrom = self.baseFrom else { return span }
-        return words(.spanAgainst, span, words.span(baseFrom, self.baseTo ?? ""))
-    }
-}
-
-/// Every YYYYMM from YYYY-MM `from` to `to`.
-func monthsBetween(_ from: String, _ to: String) -> [String] {
-    TradeCodes.months(from: from.filter { $0 != "-" }, to: to.filter { $0 != "-" }, limit: 240) ?? []
 }
 
 /// Writes `text` to `path`, replacing it.

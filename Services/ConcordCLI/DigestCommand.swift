@@ -1,3 +1,4 @@
+import ConcordBriefs
 import ArgumentParser
 import ConcordProtocol
 import ConcordWire

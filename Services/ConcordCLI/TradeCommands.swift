@@ -1,3 +1,4 @@
+import ConcordBriefs
 import ArgumentParser
 #if canImport(FoundationEssentials)
 import FoundationEssentials

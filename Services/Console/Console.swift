@@ -1,3 +1,4 @@
+import ConcordBriefs
 import ConcordProtocol
 import ConcordUsers
 import ConcordWords
@@ -57,9 +58,57 @@ struct Console: Sendable {
         router.get("/sign-in") { request, _ in self.signInPage(request) }
         router.post("/sign-in") { request, context in try await self.signIn(request, context) }
         router.post("/sign-out") { request, _ in try await self.signOut(request) }
+        router.post("/actions/:id") { request, context in try await self.editAction(request, context) }
+        self.registerSessions(on: router)
+        self.registerAgreements(on: router)
+        self.registerObstacles(on: router)
+        self.registerParticipants(on: router)
+        self.registerTrade(on: router)
+        self.registerHistory(on: router)
     }
 
     // MARK: Pages
+
+    /// A page for the person signed in, in their language; the sign-in form when nobody is.
+    /// A `?lang=` that changed the language sets the cookie again.
+    func personal(_ request: Request, status: HTTPResponse.Status = .ok, _ make: (SessionCookie, Pages) async throws -> HTML) async throws -> Response {
+        guard let (session, renewed) = self.signedIn(request) else { return Self.redirect("/sign-in") }
+        let pages = Pages(words: Words(Language(rawValue: session.language) ?? .en))
+        var response = Self.page(try await make(session, pages), status: status)
+        if renewed { response.setCookie(self.cookie(for: session)) }
+        return response
+    }
+
+    /// A write from a form, as the person signed in: refused without the form's CSRF token;
+    /// `fields` makes the verb's body from the form (or says what is wrong with it), and the
+    /// person is sent on to `next` of the answer. A refusal shows `again` with the reason.
+    func submit(
+        _ request: Request, verb: String,
+        fields: ([String: String]) throws(FormProblem) -> [String: JSONValue],
+        next: (JSONValue) -> String,
+        again: @escaping (String, HTTPResponse.Status) async throws -> Response
+    ) async throws -> Response {
+        guard let session = self.session(of: request) else { return Self.redirect("/sign-in") }
+        let words = Words(Language(rawValue: session.language) ?? .en)
+        let form = try await Self.form(request)
+        guard let csrf = form["csrf"], Self.same(csrf, session.csrf) else {
+            return try await again(words(.formExpired), .forbidden)
+        }
+        let body: [String: JSONValue]
+        do {
+            body = try fields(form)
+        } catch {
+            return try await again(words(.writeRefused, error.message), .unprocessableContent)
+        }
+        switch await self.gateway.json(verb, body, person: session) {
+        case .success(let answer):
+            self.logger.info("write", metadata: ["user": "\(session.user)", "verb": "\(verb)"])
+            return Self.redirect(next(answer))
+        case .failure(let error):
+            let status: HTTPResponse.Status = error.code == .forbidden ? .forbidden : error.code == .unauthorized ? .unauthorized : .unprocessableContent
+            return try await again(words(.writeRefused, error.message), status)
+        }
+    }
 
     func overview(_ request: Request, _ context: ConsoleContext) async throws -> Response {
         guard let (session, renewed) = self.signedIn(request) else { return Self.redirect("/sign-in") }
@@ -71,8 +120,15 @@ struct Console: Sendable {
         async let actions = gateway.call("agreements.actions.list", #"{"limit":500}"#, as: Overview.Page<Overview.ActionRecord>.self, person: person)
         async let recent = self.recentChanges(person: person)
         let pages = Pages(words: Words(Language(rawValue: session.language) ?? .en))
+        let sessionList = await sessions
+        // The headline is what the latest session stated, beside what the data say.
+        var headline: Result<[SessionBrief.Headline], ConcordError> = .success([])
+        if case .success(let page) = sessionList, let latest = page.items.map(\.number).max() {
+            headline = await gateway.call("trade.headline", #"{"session":\#(latest)}"#, as: [SessionBrief.Headline].self, person: person)
+        }
         var response = Self.page(pages.overview(
-            session: session, overdue: await overdue, obstacles: await obstacles, sessions: await sessions, actions: await actions, recent: await recent
+            session: session, overdue: await overdue, obstacles: await obstacles, sessions: sessionList, actions: await actions, recent: await recent,
+            headline: headline
         ))
         if renewed { response.setCookie(self.cookie(for: session)) }
         return response
@@ -167,6 +223,21 @@ struct Console: Sendable {
             let words = Words(Language(rawValue: session.language) ?? .en)
             let status: HTTPResponse.Status = error.code == .forbidden ? .forbidden : error.code == .unauthorized ? .unauthorized : .unprocessableContent
             return try await self.action(request, context, problem: words(.writeRefused, error.message), status: status)
+        }
+    }
+
+    /// Edits an action's title, due date and note as the person signed in.
+    func editAction(_ request: Request, _ context: ConsoleContext) async throws -> Response {
+        let id = context.parameters.get("id") ?? ""
+        return try await self.submit(request, verb: "agreements.actions.update") { form throws(FormProblem) in
+            var body: [String: JSONValue] = ["id": .string(id), "version": try Self.version(form), "title": .string(form["title"] ?? "")]
+            // An emptied field is cleared.
+            for name in ["due", "note"] { body[name] = (form[name] ?? "").isEmpty ? .null : .string(form[name]!) }
+            return body
+        } next: { _ in
+            Pages.href("actions", id)
+        } again: { problem, status in
+            try await self.action(request, context, problem: problem, status: status)
         }
     }
 

@@ -28,6 +28,23 @@ struct Gateway: Sendable {
     }
 }
 
+extension Gateway {
+    /// Calls `verb` with a body of fields as `person`, the answer as JSON.
+    func json(_ verb: String, _ fields: [String: JSONValue] = [:], person: SessionCookie) async -> Result<JSONValue, ConcordError> {
+        await self.call(verb, Self.body(fields), as: JSONValue.self, person: person)
+    }
+
+    static func body(_ fields: [String: JSONValue]) -> String {
+        self.json(.object(fields))
+    }
+
+    static func json(_ value: JSONValue) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "null"
+    }
+}
+
 /// What the overview shows, as the services answer it.
 enum Overview {
     struct Action: Decodable {
@@ -78,6 +95,8 @@ enum Overview {
         var progress: Int?
         var timeline: [Update]?
         var version: Int64
+        var instrument: String?
+        var note: String?
     }
 
     /// One committed write, as a service's change feed gives it.
@@ -94,4 +113,10 @@ enum Overview {
         var items: [Change]
         var cursor: String
     }
+}
+
+/// What is wrong with a form before anything is sent: said in the page as the gateway's
+/// refusals are.
+struct FormProblem: Error {
+    var message: String
 }

@@ -1,3 +1,4 @@
+import ConcordBriefs
 import ConcordProtocol
 import ConcordWords
 #if canImport(FoundationEssentials)
@@ -30,6 +31,17 @@ struct Pages {
             <button type="submit">\(self.words(.signOut))</button></form>
             """
         }
+        var navigation: HTML = ""
+        if session != nil {
+            let links: [HTML] = [
+                ("/", Key.overviewTitle), ("/sessions", .navSessions), ("/agreements", .navAgreements), ("/obstacles", .navObstacles),
+                ("/participants", .navParticipants), ("/trade", .navTrade),
+            ].map { href, key in
+                let current = href == "/" ? path == "/" : path.hasPrefix(href)
+                return "<li><a href=\"\(href)\"\(HTML(trusted: current ? " aria-current=\"page\"" : ""))>\(self.words(key))</a></li>"
+            }
+            navigation = "<nav class=\"sections\" aria-label=\"\(self.words(.sectionsLabel))\"><ul>\(links)</ul></nav>"
+        }
         return """
         <!doctype html>
         <html lang="\(language.rawValue)" dir="\(language == .fa ? "rtl" : "ltr")">
@@ -37,7 +49,7 @@ struct Pages {
         <title>\(title) · \(self.words(.consoleTitle))</title><link rel="stylesheet" href="/console.css">\
         <script src="/console.js" defer></script></head>
         <body data-live-lost="\(self.words(.liveLost))"><header class="top"><a class="home" href="/">\(self.words(.consoleTitle))</a>\
-        <nav aria-label="\(self.words(.languageLabel))"><ul class="languages">\(switcher)</ul></nav>\(person)</header>
+        <nav aria-label="\(self.words(.languageLabel))"><ul class="languages">\(switcher)</ul></nav>\(person)</header>\(navigation)
         <main>\(body)</main></body></html>
         """
     }
@@ -69,7 +81,8 @@ struct Pages {
         obstacles: Result<Overview.Page<Overview.Obstacle>, ConcordError>,
         sessions: Result<Overview.Page<Overview.Session>, ConcordError>,
         actions: Result<Overview.Page<Overview.ActionRecord>, ConcordError>,
-        recent: Result<[Overview.Change], ConcordError>
+        recent: Result<[Overview.Change], ConcordError>,
+        headline: Result<[SessionBrief.Headline], ConcordError>
     ) -> HTML {
         let words = self.words
         var body: HTML = "<h1>\(words(.overviewTitle))</h1>"
@@ -85,6 +98,34 @@ struct Pages {
             }
         case .failure(let error):
             body = body + self.unavailable("participants", error)
+        }
+        body = body + "</section>"
+
+        body = body + "<section id=\"live-headline\" data-live aria-labelledby=\"headline\"><h2 id=\"headline\">\(words(.tradeHeadlineTitle))</h2>"
+        switch headline {
+        case .success(let headlines) where headlines.isEmpty:
+            body = body + "<p>\(words(.noFigureStated))</p>"
+        case .success(let headlines):
+            let growth = GrowthWords(words: words)
+            for headline in headlines {
+                let stated = headline.stated
+                body = body + """
+                    <p class="stated">\(words(.statedLabel)): <strong><bdi>\(stated.figure(words))</bdi></strong> · <bdi>\(stated.reporter)–\(stated.partner)</bdi> · \(stated.spans(words))</p>
+                    """
+                if let computed = headline.computed, computed.computed.isEmpty {
+                    body = body + "<p class=\"computed\">\(words(.computedLabel)): \(words(.noObservations))</p>"
+                }
+                for computed in headline.computed?.computed ?? [] {
+                    body = body + """
+                        <p class="computed">\(words(.computedLabel)): <strong><bdi>\(growth.headline(computed))</bdi></strong> (<bdi>\(computed.source)</bdi>)\
+                        \(computed.synthetic ? HTML(" <span class=\"chip synthetic\">\(words(.synthetic))</span>") : "")</p>
+                        """
+                    if let beside = growth.besideStated(computed) { body = body + "<p class=\"missing\">\(beside)</p>" }
+                }
+            }
+            body = body + "<p><a href=\"/trade\">\(words(.navTrade)) →</a></p>"
+        case .failure(let error):
+            body = body + self.unavailable("trade", error)
         }
         body = body + "</section>"
 
@@ -197,7 +238,9 @@ struct Pages {
             <div id="live-head" data-live><h1><bdi>\(action.title)</bdi></h1>\(alert)
             <p><span class="chip">\(words.label(.actionStatus, action.status))</span> · <bdi>\(owner)</bdi>\
             \(action.due.map { " · " + words(.dueOn, words.date($0)) } ?? "")</p>
-            <p class="progress"><progress max="100" value="\(progress)"></progress> \(words.percent(String(progress), signed: false))</p></div>
+            <p class="progress"><progress max="100" value="\(progress)"></progress> \(words.percent(String(progress), signed: false))</p>
+            <p><a href="\(Self.href("history", "agreements", "actions", action.id))">\(words(.historyLink))</a>\
+            \(action.instrument.map { HTML(" · <a href=\"\(Self.href("agreements", $0))\">\(words(.colInstrument))</a>") } ?? "")</p></div>
             """
         let updates: [HTML] = (action.timeline ?? []).reversed().map { update in
             """
@@ -219,6 +262,13 @@ struct Pages {
                 <label>\(words(.noteLabel)) <textarea name="note" maxlength="2000" rows="3"></textarea></label>
                 <button type="submit">\(words(.recordButton))</button>
                 </form></section>
+                <section><h2>\(words(.editActionTitle))</h2>
+                <form class="write" method="post" action="\(Self.href("actions", action.id))">
+                <input type="hidden" name="csrf" value="\(session.csrf)"><input type="hidden" name="version" value="\(String(action.version))">
+                <label>\(words(.colTitle)) <input name="title" required maxlength="500" value="\(action.title)"></label>
+                <label>\(words(.colDue)) <input name="due" value="\(action.due ?? "")" placeholder="2026-03" pattern="[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?" dir="ltr"></label>
+                <label>\(words(.noteLabel)) <textarea name="note" maxlength="2000" rows="2">\(action.note ?? "")</textarea></label>
+                <button type="submit">\(words(.saveButton))</button></form></section>
                 """
         }
         return self.layout(title: action.title, session: session, path: path, body: body)
@@ -235,6 +285,30 @@ struct Pages {
     static let script = """
         (() => {
           "use strict";
+          // An upload shows how far it has got, then the answer's page.
+          const upload = document.getElementById("import");
+          if (upload && window.XMLHttpRequest && window.FormData) {
+            upload.addEventListener("submit", (event) => {
+              event.preventDefault();
+              const bar = upload.querySelector(".upload");
+              const meter = bar.querySelector("progress");
+              const label = bar.querySelector("span");
+              bar.hidden = false;
+              upload.querySelector("button").disabled = true;
+              const request = new XMLHttpRequest();
+              request.open("POST", upload.action);
+              request.upload.onprogress = (e) => {
+                if (e.lengthComputable) { meter.value = Math.round(100 * e.loaded / e.total); label.textContent = meter.value + "%"; }
+              };
+              request.upload.onload = () => { meter.value = 100; meter.removeAttribute("value"); };
+              request.onload = () => {
+                const answer = new DOMParser().parseFromString(request.responseText, "text/html");
+                document.querySelector("main").replaceWith(document.adoptNode(answer.querySelector("main")));
+              };
+              request.onerror = () => { upload.querySelector("button").disabled = false; label.textContent = document.body.dataset.liveLost; };
+              request.send(new FormData(upload));
+            });
+          }
           if (!window.EventSource || !document.querySelector("[data-live]")) return;
           const banner = document.createElement("p");
           banner.className = "live-lost";
@@ -263,7 +337,9 @@ struct Pages {
         """
 
     /// The console's one style sheet: served from the console, so pages need nothing from elsewhere.
-    static let styleSheet = """
+    static let styleSheet = baseStyle + "\n" + BriefHTML.partsStyle
+
+    static let baseStyle = """
         :root { color-scheme: light; --ink: #1d2433; --muted: #5b6577; --line: #d9dee7; --accent: #1f5fa8; --late: #a32020; }
         * { box-sizing: border-box; }
         body { margin: 0; font: 16px/1.5 system-ui, "Vazirmatn", "Noto Sans Arabic", "Noto Sans", sans-serif; color: var(--ink); background: #f6f7f9; }
@@ -291,7 +367,23 @@ struct Pages {
         button { font: inherit; padding: .4rem .9rem; border: 1px solid var(--accent); border-radius: 4px; background: var(--accent); color: #fff; cursor: pointer; }
         form.signout button { background: transparent; color: var(--accent); }
         a:focus-visible, button:focus-visible, input:focus-visible { outline: 3px solid #f2b01e; outline-offset: 2px; }
+        nav.sections { background: #fff; border-bottom: 1px solid var(--line); padding: 0 1rem; }
+        nav.sections ul { display: flex; flex-wrap: wrap; gap: .25rem 1.25rem; list-style: none; margin: 0 auto; padding: .5rem 0; max-width: 60rem; }
+        nav.sections a { color: var(--accent); text-decoration: none; } nav.sections a[aria-current] { color: var(--ink); font-weight: 600; border-bottom: 2px solid var(--accent); }
+        form.write { display: grid; gap: .6rem; max-width: 32rem; margin-top: .75rem; } form.write label, form.filters label { display: grid; gap: .2rem; }
+        form.filters { display: flex; flex-wrap: wrap; gap: .5rem 1rem; align-items: end; margin: 0 0 1rem; }
+        form.inline { display: flex; flex-wrap: wrap; gap: .5rem; align-items: end; } form.inline label { display: flex; gap: .4rem; align-items: center; }
+        label.check { display: flex !important; gap: .4rem; align-items: center; }
+        select, fieldset { font: inherit; padding: .35rem .5rem; border: 1px solid var(--line); border-radius: 4px; background: #fff; }
+        dl.dates { display: grid; grid-template-columns: max-content 1fr; gap: .1rem 1rem; } dl.dates dt { color: var(--muted); } dl.dates dd { margin: 0; }
+        ul.tree { list-style: none; padding-inline-start: 1.1rem; } section > ul.tree { padding-inline-start: 0; }
+        ul.obstacles { list-style: none; padding: 0; } ul.obstacles > li { border-bottom: 1px solid var(--line); padding: .5rem 0; }
+        ol.history { list-style: none; padding: 0; } ol.history > li { border-bottom: 1px solid var(--line); padding: .5rem 0; }
+        table.diff td.before { color: var(--muted); text-decoration: line-through; } table.diff th[scope] { font-weight: 500; }
+        td.number { text-align: end; font-variant-numeric: tabular-nums; }
+        .upload progress { width: 100%; }
+        article.brief h1 { font-size: 1.5rem; }
         @media (max-width: 40rem) { table, thead, tbody, tr, td, th { display: block; } thead { display: none; } td { border: 0; padding: .1rem 0; } tr { border-bottom: 1px solid var(--line); padding: .4rem 0; } }
-        @media print { header.top nav, form.signout { display: none; } body { background: #fff; } section { border: 0; } }
+        @media print { header.top nav, nav.sections, form.signout, form.write, form.filters, form.inline, .live-lost { display: none; } body { background: #fff; } section { border: 0; } }
         """
 }

@@ -191,6 +191,96 @@ public enum Key: String, CaseIterable, Sendable {
     case digestOverdueLine
     case digestTradeLine
     case observationsCount
+    case actionsTitle
+    case addActionTitle
+    case addButton
+    case anyChoice
+    case attendanceTitle
+    case baseFrom
+    case baseTo
+    case blocksLabel
+    case colActual
+    case colAfter
+    case colBaseline
+    case colBefore
+    case colColumn
+    case colCommodity
+    case colEvent
+    case colExportsFOB
+    case colField
+    case colFlow
+    case colImportsCIF
+    case colIndicator
+    case colLine
+    case colMonthsCompared
+    case colPartner
+    case colParty
+    case colRatio
+    case colReason
+    case colReporter
+    case colSector
+    case colShare
+    case colSource
+    case colTarget
+    case colValueUSD
+    case countriesTitle
+    case dateProposed
+    case dateExpires
+    case descriptionLabel
+    case editActionTitle
+    case filterButton
+    case flowTotal
+    case flowExports
+    case flowImports
+    case forceLabel
+    case forcedMark
+    case growthTitle
+    case historyLink
+    case historyTitle
+    case importBadRows
+    case importButton
+    case importFile
+    case importMoreBad
+    case importNotAFile
+    case importOutcome
+    case importPublished
+    case importPublishedLabel
+    case importResultTitle
+    case importSent
+    case importSource
+    case importTitle
+    case importTooLarge
+    case indicatorsTitle
+    case mirrorTitle
+    case monthsCoveredLine
+    case moveButton
+    case moveStatusTitle
+    case moveTo
+    case navAgreements
+    case navObstacles
+    case navParticipants
+    case navSessions
+    case navTrade
+    case officialsTitle
+    case partOf
+    case partiesTitle
+    case partyEventsTitle
+    case raiseButton
+    case raiseObstacleTitle
+    case regionsTitle
+    case relationFrom
+    case relationTo
+    case relationsTitle
+    case saveButton
+    case sectionsLabel
+    case showButton
+    case sourceLabel
+    case spanFrom
+    case spanTo
+    case statusFinal
+    case statusHistoryTitle
+    case topTitle
+    case tradeHeadlineTitle
 }
 
 /// The lists of codes whose labels are translated; the codes stay codes on the wire and in `--json`.
@@ -205,6 +295,8 @@ public enum Vocabulary: String, CaseIterable, Sendable {
     case regionKind
     case partyRole
     case flow
+    case partyKind
+    case relationKind
 }
 
 /// The catalogs. English labels of codes are the codes themselves.

@@ -1,3 +1,4 @@
+import ConcordWire
 import Testing
 
 @testable import Agreements

@@ -3,6 +3,7 @@ import ConcordWords
 import NIOCore
 import Testing
 
+import ConcordBriefs
 @testable import ConcordCLI
 
 /// The session brief as a person reads it, from an answer of `brief.session`: a dangling owner

@@ -1,4 +1,5 @@
 import ConcordTestSupport
+import ConcordWire
 import ConcordWords
 import Foundation
 import Testing
@@ -84,6 +85,7 @@ struct WordsTests {
             (.sector, Instrument.Sector.allCases.map(\.rawValue)), (.obstacleCategory, Obstacle.Category.allCases.map(\.rawValue)),
             (.obstacleStatus, Obstacle.Status.allCases.map(\.rawValue)), (.actionStatus, Action.Status.allCases.map(\.rawValue)),
             (.attendanceRole, Attendance.roles), (.regionKind, Region.kinds), (.partyRole, Instrument.partyRoles),
+            (.relationKind, Relation.Kind.allCases.map(\.rawValue)), (.partyKind, ["official", "region", "country", "organisation"]),
         ]
         for language in [Language.fa, .ru] {
             for (vocabulary, list) in codes {

@@ -1,8 +1,8 @@
 /// Where an instrument stands, as a graph of states with the moves allowed from each
 /// (OpenSlides' motion workflow): a change of status is a move along an edge, made by
 /// `agreements.instruments.transition`; an admin may move outside the graph, and that is kept
-/// in the history as forced.
-enum InstrumentStatus: String, Codable, Sendable, CaseIterable, Comparable {
+/// in the history as forced. Shared: the console offers only the moves allowed.
+public enum InstrumentStatus: String, Codable, Sendable, CaseIterable, Comparable {
     /// Recorded at a session (a review, a statement) with no commitment stated yet.
     case recorded
     case proposed
@@ -19,7 +19,7 @@ enum InstrumentStatus: String, Codable, Sendable, CaseIterable, Comparable {
     /// The moves allowed from each state. Withdrawn and rejected end a proposal or a
     /// negotiation; suspended and terminated apply only to what is in force; completed and
     /// expired end what was in force.
-    var next: [InstrumentStatus] {
+    public var next: [InstrumentStatus] {
         switch self {
         case .recorded: [.proposed, .underNegotiation, .completed, .withdrawn]
         case .proposed: [.underNegotiation, .signed, .rejected, .withdrawn]
@@ -31,17 +31,17 @@ enum InstrumentStatus: String, Codable, Sendable, CaseIterable, Comparable {
         }
     }
 
-    var isFinal: Bool { self.next.isEmpty }
+    public var isFinal: Bool { self.next.isEmpty }
 
     /// The decision for a move: allowed along an edge; refused otherwise, saying what is allowed.
-    enum Decision: Equatable {
+    public enum Decision: Equatable {
         case allowed
         case forced
         case refused(String)
     }
 
     /// Whether `self` may move to `target`; `force` (an admin's) allows any move but to itself.
-    func move(to target: InstrumentStatus, force: Bool) -> Decision {
+    public func move(to target: InstrumentStatus, force: Bool) -> Decision {
         if target == self { return .refused("the instrument is already \(self.rawValue)") }
         if self.next.contains(target) { return .allowed }
         if force { return .forced }
@@ -53,7 +53,7 @@ enum InstrumentStatus: String, Codable, Sendable, CaseIterable, Comparable {
         )
     }
 
-    static func < (lhs: InstrumentStatus, rhs: InstrumentStatus) -> Bool {
+    public static func < (lhs: InstrumentStatus, rhs: InstrumentStatus) -> Bool {
         Self.allCases.firstIndex(of: lhs)! < Self.allCases.firstIndex(of: rhs)!
     }
 }

@@ -13,24 +13,48 @@ import ConcordWords
 /// Text made safe to write into HTML.
 private func escape(_ text: String) -> String { BriefHTML.escapeHTML(text) }
 
-struct BriefHTML {
+package struct BriefHTML {
     /// The language the page is written in.
-    let words: Words
+    package let words: Words
     /// The session brief being written, for its looked-up officials.
-    var brief: SessionBrief?
+    package var brief: SessionBrief?
 
-    /// One month of the chart: the current span's value and the base span's, in USD.
-    struct Month {
-        var label: String
-        var current: Double?
-        var base: Double?
+    package init(words: Words, brief: SessionBrief? = nil) {
+        self.words = words
+        self.brief = brief
     }
 
-    static func escapeHTML(_ text: String) -> String {
+    /// One month of the chart: the current span's value and the base span's, in USD.
+    package struct Month {
+        package var label: String
+        package var current: Double?
+        package var base: Double?
+
+        package init(label: String, current: Double?, base: Double?) {
+            self.label = label
+            self.current = current
+            self.base = base
+        }
+    }
+
+    package static func escapeHTML(_ text: String) -> String {
         HTMLEscaping.escape(text)
     }
 
-    func render(_ brief: SessionBrief, months: [Month]) -> String {
+    package func render(_ brief: SessionBrief, months: [Month]) -> String {
+        let (title, body) = self.body(brief, months: months)
+        return self.page(title: title, body: body)
+    }
+
+    /// A progress bar, 0 to 100: drawn in SVG, not with an inline style, so a page under a
+    /// strict content security policy (the console's) shows it too.
+    package static func bar(_ progress: Int) -> String {
+        "<svg class=\"bar\" viewBox=\"0 0 100 10\" preserveAspectRatio=\"none\" role=\"progressbar\" aria-valuenow=\"\(progress)\" aria-valuemin=\"0\" aria-valuemax=\"100\">"
+            + "<rect class=\"track\" width=\"100\" height=\"10\"/><rect class=\"done\" width=\"\(progress)\" height=\"10\"/></svg>"
+    }
+
+    /// The session brief's title and the markup of its body, for a page of one's own.
+    package func body(_ brief: SessionBrief, months: [Month]) -> (title: String, body: String) {
         let words = self.words
         let growth = GrowthWords(words: words)
         let comma = words.language == .fa ? "، " : ", "
@@ -107,12 +131,12 @@ struct BriefHTML {
             body += "<section class=\"missing-parts\"><h2>\(escape(words(.missingFromBrief)))</h2><ul>"
                 + brief.missing.map { "<li>\(escape($0.part)) (\(escape($0.service))): \(escape($0.code)): <bdi>\(escape($0.message))</bdi></li>" }.joined() + "</ul></section>"
         }
-        return self.page(title: title, body: body)
+        return (title, body)
     }
 
     /// `brief region CODE --html FILE`: the region, its partnerships, instruments and actions
     /// (overdue first) and how much trade a source reports for it, from the brief's JSON.
-    func render(region brief: JSONValue) -> String {
+    package func render(region brief: JSONValue) -> String {
         let words = self.words
         let region = brief[path: "region"]
         let code = brief[path: "code"]?.cell ?? ""
@@ -145,8 +169,7 @@ struct BriefHTML {
             body += "<li class=\"action\(late ? " overdue" : "")\">" + (late ? "<span class=\"chip late\">\(escape(words(.overdueChip)))</span> " : "")
                 + "<span dir=\"auto\">\(escape(row[path: "title"]?.cell ?? ""))</span> <small>"
                 + escape(row[path: "due"].map { words(.dueOn, words.date($0.cell)) } ?? words(.noDueDate)) + "</small>"
-                + "<span class=\"bar\" role=\"progressbar\" aria-valuenow=\"\(progress)\" aria-valuemin=\"0\" aria-valuemax=\"100\">"
-                + "<span style=\"width:\(progress)%\"></span></span><small>\(escape(words.percent(String(progress), signed: false)))</small></li>"
+                + BriefHTML.bar(progress) + "<small>\(escape(words.percent(String(progress), signed: false)))</small></li>"
         }
         let trade = brief[path: "trade"]?.rows ?? []
         body += "</ul></section><section><h2>\(escape(words(.trade)))</h2><p>"
@@ -161,25 +184,25 @@ struct BriefHTML {
     }
 
     /// The page around a brief's body: one file, its style inline, nothing fetched.
-    func page(title: String, body: String) -> String {
+    package func page(title: String, body: String) -> String {
         "<!DOCTYPE html>\n<html lang=\"\(self.words.language.rawValue)\" dir=\"\(self.words.language.direction)\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
             + "<title>\(escape(title)) — \(escape(self.words(.briefSuffix)))</title><style>\(Self.style)</style></head><body><main>\(body)"
             + "<footer>\(escape(self.words(.footer)))</footer></main></body></html>\n"
     }
 
-    func action(of action: SessionBrief.Action, overdue: Bool) -> String {
+    package func action(of action: SessionBrief.Action, overdue: Bool) -> String {
         let words = self.words
         let progress = max(0, min(100, action.progress ?? 0))
         return "<li class=\"action\(overdue ? " overdue" : "")\">" + (overdue ? "<span class=\"chip late\">\(escape(words(.overdueChip)))</span> " : "")
             + "<bdi>\(escape(action.title))</bdi>"
             + " <small><bdi>\(escape(self.brief?.owner(action.owner, words) ?? SessionBrief.owner(action.owner)))</bdi>" + (words.language == .fa ? "، " : ", ") + escape(action.due.map { words(.dueOn, words.date($0)) } ?? words(.noDueDate)) + "</small>"
-            + "<span class=\"bar\" role=\"progressbar\" aria-valuenow=\"\(progress)\" aria-valuemin=\"0\" aria-valuemax=\"100\"><span style=\"width:\(progress)%\"></span></span>"
+            + Self.bar(progress)
             + "<small>\(escape(words.percent(String(progress), signed: false)))</small></li>"
     }
 
     /// Two lines: the current span's months and the base span's, month by month; `computed` is
     /// the computed figure as it reads (like for like, when it is).
-    func chart(_ months: [Month], spans: (current: String, base: String), stated: String, computed: String?) -> String {
+    package func chart(_ months: [Month], spans: (current: String, base: String), stated: String, computed: String?) -> String {
         let words = self.words
         guard !months.isEmpty else { return "" }
         let values = months.flatMap { [$0.current, $0.base] }.compactMap { $0 }
@@ -200,7 +223,7 @@ struct BriefHTML {
             return runs.filter { $0.count > 1 }.map { "<polyline class=\"\(cls)\" fill=\"none\" points=\"\($0.joined(separator: " "))\"/>" }.joined()
                 + months.enumerated().compactMap { index, month in pick(month).map { "<circle class=\"\(cls)\" cx=\"\(x(index))\" cy=\"\(y($0))\" r=\"3\"/>" } }.joined()
         }
-        var svg = "<figure><svg viewBox=\"0 0 \(Int(width)) \(Int(height))\" role=\"img\" aria-label=\"\(escape(words(.chartLabel)))\">"
+        var svg = "<figure><svg class=\"chart\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" role=\"img\" aria-label=\"\(escape(words(.chartLabel)))\">"
         svg += "<line class=\"axis\" x1=\"\(left)\" y1=\"\(plotTop + plotHeight)\" x2=\"\(width - 12)\" y2=\"\(plotTop + plotHeight)\"/>"
         svg += "<text class=\"tick\" x=\"\(left - 6)\" y=\"\(plotTop + 4)\" text-anchor=\"end\">\(escape(words.compact(top)))</text>"
         svg += "<text class=\"tick\" x=\"\(left - 6)\" y=\"\(plotTop + plotHeight)\" text-anchor=\"end\">\(escape(words.integer(0)))</text>"
@@ -216,21 +239,34 @@ struct BriefHTML {
         return svg
     }
 
-    static let style = """
+    /// The brief's whole style: the page's own rules, then its parts'.
+    package static let style = pageStyle + "\n" + partsStyle
+
+    /// The page around the brief: type, width, headings.
+    package static let pageStyle = """
         :root{--ink:#1d2733;--muted:#5b6776;--line:#d6dde6;--accent:#1f6feb;--late:#b42318;--ok:#1a7f37}
         *{box-sizing:border-box}body{margin:0;font:16px/1.5 system-ui,"Noto Sans","DejaVu Sans",sans-serif;color:var(--ink);background:#fff}
         main{max-width:60rem;margin:0 auto;padding:1rem}h1{font-size:1.6rem;margin:.2rem 0}h2{font-size:1.2rem;border-bottom:1px solid var(--line);padding-bottom:.2rem;margin-top:1.6rem}
-        h3{font-size:1rem;margin:.8rem 0 .3rem}small{color:var(--muted)}ul{padding-left:1.1rem}.chairs{font-size:1.1rem}.person{font-weight:600}
+        h3{font-size:1rem;margin:.8rem 0 .3rem}small{color:var(--muted)}ul{padding-left:1.1rem}
+        footer{margin-top:2rem;font-size:.8rem;color:var(--muted)}
+        @media (max-width:40rem){body{font-size:15px}}
+        @media print{main{max-width:none;padding:0}a{color:inherit}section{break-inside:avoid}}
+        """
+
+    /// The brief's parts: status chips, progress bars, the chart. Another page that shows a
+    /// brief (the console's session page) takes these.
+    package static let partsStyle = """
+        .chairs{font-size:1.1rem}.person{font-weight:600}
         .role{color:var(--muted);text-transform:capitalize}.chip{display:inline-block;border-radius:1rem;padding:0 .55rem;font-size:.8rem;border:1px solid var(--line);background:#f3f6f9}
         .status-in-force,.status-signed,.status-completed{background:#e6f4ea;border-color:#a8d5b5}.status-proposed,.status-under-negotiation,.status-recorded{background:#eef4ff;border-color:#b6cdf5}
         .status-withdrawn,.status-rejected,.status-terminated,.status-suspended,.status-expired{background:#f6f6f6}.late,.obstacle-open{background:#fdecea;border-color:#f2b8b5;color:var(--late)}
         .synthetic{background:#fff4e5;border-color:#f5c98a}.action{margin:.35rem 0}.overdue{color:var(--late)}
-        .bar{display:inline-block;vertical-align:middle;width:6rem;height:.55rem;margin:0 .4rem;border-radius:.3rem;background:#e8edf2;overflow:hidden}.bar span{display:block;height:100%;background:var(--accent)}
-        .overdue .bar span{background:var(--late)}.blocked{color:var(--late);margin:.2rem 0 .2rem 1.1rem}.missing{color:var(--late)}
-        figure{margin:1rem 0}svg{direction:ltr}svg text{unicode-bidi:plaintext}svg{width:100%;height:auto;border:1px solid var(--line);border-radius:.4rem}polyline{stroke-width:2.5}polyline.current{stroke:var(--accent)}polyline.base{stroke:#9aa5b1}
+        svg.bar{display:inline-block;vertical-align:middle;width:6rem;height:.55rem;margin:0 .4rem;border-radius:.3rem;overflow:hidden}.bar .track{fill:#e8edf2}.bar .done{fill:var(--accent)}
+        .overdue .bar .done{fill:var(--late)}.blocked{color:var(--late);margin:.2rem 0 .2rem 1.1rem}.missing{color:var(--late)}
+        figure{margin:1rem 0}svg.chart{direction:ltr}svg.chart text{unicode-bidi:plaintext}svg.chart{width:100%;height:auto;border:1px solid var(--line);border-radius:.4rem}polyline{stroke-width:2.5}polyline.current{stroke:var(--accent)}polyline.base{stroke:#9aa5b1}
         circle.current{fill:var(--accent)}circle.base{fill:#9aa5b1}.axis{stroke:var(--line)}.tick{font-size:11px;fill:var(--muted)}.legend{font-size:12px}.legend.current{fill:var(--accent)}.legend.base{fill:#6b7785}.legend.stated{fill:var(--ink);font-weight:600}
-        figcaption{font-size:.85rem;color:var(--muted)}footer{margin-top:2rem;font-size:.8rem;color:var(--muted)}
-        @media (max-width:40rem){body{font-size:15px}.bar{width:4rem}}
-        @media print{main{max-width:none;padding:0}.chip{border-color:#999}a{color:inherit}section{break-inside:avoid}svg{border:none}}
+        figcaption{font-size:.85rem;color:var(--muted)}
+        @media (max-width:40rem){svg.bar{width:4rem}}
+        @media print{.chip{border-color:#999}svg.chart{border:none}}
         """
 }

@@ -1,0 +1,80 @@
+import ConcordProtocol
+import ConcordWords
+import NIOCore
+import Testing
+
+@testable import Console
+
+@Suite("The console's forms and pages")
+struct ConsolePagesTests {
+    static func multipart(_ boundary: String, _ parts: [(String, String?, String)], cut: Bool = false) -> ByteBuffer {
+        var text = ""
+        for (name, filename, content) in parts {
+            text += "--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"" + (filename.map { "; filename=\"\($0)\"" } ?? "")
+            text += (filename == nil ? "" : "\r\nContent-Type: text/csv") + "\r\n\r\n\(content)\r\n"
+        }
+        return ByteBuffer(string: text + (cut ? "" : "--\(boundary)--\r\n"))
+    }
+
+    @Test func anUploadedFormReadsAsItsPartsWithTheFileByteForByte() throws {
+        let csv = "freqCode,refYear\r\nM,2025\r\n--not the boundary\r\n"
+        let body = Self.multipart("XyZ123", [("csrf", nil, "token"), ("file", "trade.csv", csv), ("published", nil, "2026-01-15")])
+        #expect(MultipartForm.boundary(of: "multipart/form-data; boundary=XyZ123") == "XyZ123")
+        #expect(MultipartForm.boundary(of: "multipart/form-data; boundary=\"XyZ123\"") == "XyZ123")
+        #expect(MultipartForm.boundary(of: "application/x-www-form-urlencoded") == nil)
+        let form = try MultipartForm(body, boundary: "XyZ123")
+        #expect(form["csrf"]?.text == "token")
+        #expect(form["file"]?.filename == "trade.csv")
+        #expect(form["file"]?.text == csv)
+        #expect(form["published"]?.text == "2026-01-15")
+        #expect(form["missing"] == nil)
+    }
+
+    @Test func anUploadCutShortOrWithoutItsBoundaryIsRefused() {
+        let cut = Self.multipart("XyZ123", [("file", "trade.csv", "a,b\r\n")], cut: true)
+        #expect(throws: MultipartForm.Problem.self) { try MultipartForm(cut, boundary: "XyZ123") }
+        #expect(throws: MultipartForm.Problem.self) { try MultipartForm(ByteBuffer(string: "a,b\r\n"), boundary: "XyZ123") }
+        let nameless = ByteBuffer(string: "--B\r\nContent-Type: text/plain\r\n\r\nx\r\n--B--\r\n")
+        #expect(throws: MultipartForm.Problem.self) { try MultipartForm(nameless, boundary: "B") }
+    }
+
+    @Test func aRecordsHistoryReadsFieldByFieldFromWhatItWasToWhatItBecame() {
+        let entries: [JSONValue] = [
+            .object(["operation": .string("create"), "change": .object(["title": .string("Open a route"), "progress": .integer(0), "version": .integer(1)])]),
+            .object(["operation": .string("change"), "change": .object(["progress": .integer(35), "title": .string("Open a route")])]),
+            .object(["operation": .string("update"), "change": .object(["note": .string("by sea"), "version": .integer(3)])]),
+            .object(["operation": .string("update"), "change": .object(["note": .null])]),
+            .object(["operation": .string("delete"), "change": .object([:])]),
+        ]
+        let diffs = Pages.diffs(entries).map { $0.map { "\($0.field):\($0.before?.cell ?? "-")>\($0.after?.cell ?? "-")" } }
+        #expect(diffs == [
+            ["progress:->0", "title:->Open a route"],
+            ["progress:0>35"],
+            ["note:->by sea"],
+            ["note:by sea>-"],
+            ["progress:35>-", "title:Open a route>-"],
+        ])
+    }
+
+    @Test func pathsAreEncodedSegmentBySegment() {
+        #expect(Pages.href("agreements", "eaeu-iran") == "/agreements/eaeu-iran")
+        #expect(Pages.href("history", "agreements", "a/b?c") == "/history/agreements/a%2Fb%3Fc")
+        #expect(Pages.href("actions", "راه") == "/actions/%D8%B1%D8%A7%D9%87")
+    }
+
+    @Test func aTradeUploadWithABadRowIsListedByLineAndYieldsNoBatch() throws {
+        let good = "freqCode,refYear,refMonth,period,reporterISO,partnerISO,flowCode,classificationCode,cmdCode,primaryValue\r\n"
+            + "M,2025,1,202501,RUS,IRN,X,H6,TOTAL,1000.5\r\n"
+        var result = Console.TradeImport(file: "a.csv")
+        let rows = try ComtradeUpload.rows(of: ByteBuffer(string: good), source: "UN Comtrade", published: "2026-01-15", into: &result)
+        #expect(rows.count == 1 && result.problems.isEmpty)
+        #expect(ComtradeUpload.batches(rows).count == 1)
+        var bad = Console.TradeImport(file: "b.csv")
+        _ = try ComtradeUpload.rows(of: ByteBuffer(string: good + "M,2025,2,202502,RUS,IRN,X,H6,TOTAL,abc\r\n"), source: "UN Comtrade", published: "2026-01-15", into: &bad)
+        #expect(bad.problems.map(\.line) == [3] && bad.problems.first?.column == "primaryValue")
+        #expect(throws: ComtradeUpload.Failure.self) {
+            var empty = Console.TradeImport(file: "c.csv")
+            _ = try ComtradeUpload.rows(of: ByteBuffer(), source: "s", published: "2026-01-15", into: &empty)
+        }
+    }
+}
