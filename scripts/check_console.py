@@ -4,8 +4,8 @@
     check_console.py shots BASE_URL OPERATOR_PASSWORD SHOTS_DIR
     check_console.py checks BASE_URL OPERATOR_PASSWORD READER_PASSWORD
 
-`shots` writes SHOTS_DIR/console-overview-fa.png and -ru.png (run it before the checks add
-their records). `checks`:
+`shots` writes SHOTS_DIR/console-{overview,instrument,trade}-{fa,ru}.png (run it before the
+checks add their records). `checks`:
 Fails (exit 1, naming each problem) unless:
   - an unsigned visitor is sent to the sign-in page, in the language the browser asks for;
   - a wrong password is refused with a message, and the right one opens the overview;
@@ -17,6 +17,11 @@ Fails (exit 1, naming each problem) unless:
   - a reader sees no write controls, only sign-out, and a write forged with the reader's cookie
     and CSRF token is refused by the gateway;
   - a record titled `<img src=x onerror=alert(1)>` shows as that text, and no dialog opens;
+  - an instrument's status form offers only the moves the status graph allows (and, to an admin,
+    the others marked forced); a move is kept in its history naming the person;
+  - a small Comtrade CSV uploaded through the trade page shows a progress bar and is imported;
+    a bad one is refused with its line, and nothing of it is imported;
+  - a record's history names the person and the fields that changed;
   - the language switch turns the page into Russian (lang, dir), and signing out ends the session;
   - no page logs an error to the browser's console, but the refused sign-in's own 401.
 """
@@ -47,9 +52,11 @@ def take_shots(browser, shots):
     page = context.new_page()
     sign_in(page, "operator", operator_password)
     check(page.url == base + "/", f"signing in as operator led to {page.url}")
-    page.screenshot(path=str(shots / "console-overview-fa.png"), full_page=True)
-    page.goto(base + "/?lang=ru")
-    page.screenshot(path=str(shots / "console-overview-ru.png"), full_page=True)
+    for language in ("fa", "ru"):
+        for name, path in (("overview", "/"), ("instrument", "/agreements/permanent-secretariat"), ("trade", "/trade")):
+            page.goto(f"{base}{path}?lang={language}")
+            check(page.get_attribute("html", "lang") == language, f"{path} is not in {language}")
+            page.screenshot(path=str(shots / f"console-{name}-{language}.png"), full_page=True)
     context.close()
 
 
@@ -108,6 +115,50 @@ def checks(browser, reader_password):
     check(page.locator("ol.timeline").get_by_text("Recorded by check-console").count() == 1, "the progress recorded is not in the timeline")
     check(page.locator("ol.timeline li").first.get_by_text("operator").count() == 1, "the timeline does not name who recorded the progress")
 
+    # The history of the action: the person, and the field that changed from what to what.
+    page.click("a[href^='/history/agreements/actions/']")
+    latest = page.locator("ol.history > li").first
+    check(latest.get_by_text("operator").count() >= 1, "the action's history does not name the person")
+    check(latest.locator("table.diff th[scope=row]", has_text="progress").count() == 1, "the action's history does not show the progress that changed")
+
+    # An instrument: the status form offers the graph's moves, and the admin's forced ones marked.
+    page.goto(base + "/agreements")
+    page.click("a[href='/agreements/permanent-secretariat']")
+    options = page.locator("select[name=to] option").evaluate_all("os => os.map(o => o.value)")
+    check(options[:4] == ["under-negotiation", "signed", "rejected", "withdrawn"], f"the moves offered from proposed are {options[:4]}")
+    check("recorded" in options[4:] and page.locator("input[name=force]").count() == 1, "an admin is not offered the moves outside the graph")
+    page.select_option("select[name=to]", "under-negotiation")
+    page.fill("form[action$='/transition'] textarea[name=note]", "Moved by check-console")
+    page.click("form[action$='/transition'] button")
+    check(page.locator("ol.timeline li").first.get_by_text("Moved by check-console").count() == 1, "the move is not in the status history")
+    check(page.locator("ol.timeline li").first.get_by_text("operator").count() == 1, "the status history does not name who moved it")
+
+    # Import through the page: a progress bar, then what was imported; a bad file: its line, and nothing imported.
+    good = pathlib.Path(sys.argv[5]) / "good.csv"
+    bad = pathlib.Path(sys.argv[5]) / "bad.csv"
+    header = "freqCode,refYear,refMonth,period,reporterISO,partnerISO,partner2Code,flowCode,classificationCode,cmdCode,customsCode,motCode,primaryValue\n"
+    good.write_text(header + "M,2026,1,202601,RUS,IRN,0,X,H6,TOTAL,C00,0,1000.5\nM,2026,1,202601,RUS,IRN,0,M,H6,TOTAL,C00,0,2000\n")
+    bad.write_text(header + "M,2026,2,202602,RUS,IRN,0,X,H6,TOTAL,C00,0,1000.5\nM,2026,2,202602,RUS,IRN,0,M,H6,TOTAL,C00,0,a lot\n")
+    page.goto(base + "/trade")
+    page.set_input_files("input[name=file]", str(good))
+    page.click("#import button")
+    check(page.locator("#import .upload").is_visible(), "the upload's progress bar is not shown")
+    page.wait_for_selector(".import-result")
+    result = page.locator(".import-result")
+    check(result.locator("progress").get_attribute("value") == "2", f"the import's result reads: {result.inner_text()}")
+    page.goto(base + "/trade")
+    page.set_input_files("input[name=file]", str(bad))
+    page.click("#import button")
+    page.wait_for_selector(".import-result")
+    rows = page.locator("table.bad-rows tbody tr").evaluate_all("rs => rs.map(r => r.cells[0].innerText + ' ' + r.cells[1].innerText)")
+    rows = [row.translate(str.maketrans("۰۱۲۳۴۵۶۷۸۹", "0123456789")) for row in rows]
+    check(rows == ["3 primaryValue"], f"the bad file's rows listed are {rows}, not line 3's primaryValue")
+    check(page.locator(".import-result progress").count() == 0, "something of a bad file was imported")
+    page.goto(base + "/trade?reporter=RU&partner=IR&flow=X&from=2026-02&to=2026-02")
+    check(page.locator("#live-growth p.computed:not([data-current-months='0'])").count() == 0, "a row of the bad file is in the data")
+    errors = [e for e in errors if "422" not in e]
+
+    page.goto(action_url)
     page.click("a[hreflang=ru]")
     check(page.get_attribute("html", "lang") == "ru" and page.locator("h2", has_text="Хронология").count() == 1, "the language switch did not turn the action's page Russian")
     page.goto(base + "/")
@@ -126,6 +177,10 @@ def checks(browser, reader_password):
     reading.goto(action_url)
     forms = reading.locator("form").evaluate_all("forms => forms.map(f => f.getAttribute('action'))")
     check(forms == ["/sign-out"], f"a reader sees write controls on an action: forms {forms}")
+    for path in ("/agreements/permanent-secretariat", "/obstacles", "/trade"):
+        reading.goto(base + path)
+        forms = reading.locator("form[method=post]").evaluate_all("forms => forms.map(f => f.getAttribute('action'))")
+        check(forms == ["/sign-out"], f"a reader sees write controls on {path}: forms {forms}")
     # A write forged with the reader's own cookie and CSRF token: the gateway refuses it.
     token = reading.locator("form.signout input[name=csrf]").get_attribute("value")
     response = reading.request.post(action_url + "/progress", form={"csrf": token, "progress": "99", "date": "2026-12-01", "version": "1"})

@@ -132,7 +132,7 @@ extension Pages {
     /// A party as `{"official": "mehdi-dousti"}` reads: the id, its kind in small type.
     func party(_ value: JSONValue?) -> HTML {
         guard let (kind, id) = value?.object?.first else { return "" }
-        return "<bdi>\(id.cell)</bdi> <small>\(kind)</small>"
+        return "<bdi>\(id.cell)</bdi> <small>\(self.words.label(.partyKind, kind))</small>"
     }
 
     func instruments(session: SessionCookie, _ answer: Result<JSONValue, ConcordError>, filters: [String: String]) -> HTML {

@@ -290,7 +290,7 @@ extension Pages {
                 if growth.computed.isEmpty { body = body + "<p>\(words(.noObservationsMonths))</p>" }
                 for figure in growth.computed {
                     body = body + """
-                        <p class="computed"><strong class="figure">\(growthWords.headline(figure))</strong> (<bdi>\(figure.source)</bdi>)\
+                        <p class="computed" data-current-months="\(figure.current.monthsCovered.count)"><strong class="figure">\(growthWords.headline(figure))</strong> (<bdi>\(figure.source)</bdi>)\
                         \(growthWords.sums(figure).map { ": " + $0 } ?? "")\
                         \(figure.synthetic ? HTML(" <span class=\"chip synthetic\">\(words(.synthetic))</span>") : "")</p>
                         <p>\(words(.monthsCoveredLine, words.integer(figure.current.monthsCovered.count), words.integer(figure.base.monthsCovered.count)))</p>
