@@ -37,6 +37,9 @@ struct Console: Sendable {
     /// How long a session lasts.
     var sessionLength: Int = 12 * 3600
     let guardState = NIOLockedValueBox(SignInGuard())
+    /// The latest session's number as last seen, so the overview asks for its trade headline
+    /// with its other questions rather than after the list of sessions.
+    let latestSession = NIOLockedValueBox<Int?>(nil)
     /// The open event streams, ended at shutdown.
     let live = LiveStreams()
 
@@ -119,12 +122,24 @@ struct Console: Sendable {
         async let sessions = gateway.call("participants.sessions.list", #"{"limit":500}"#, as: Overview.Page<Overview.Session>.self, person: person)
         async let actions = gateway.call("agreements.actions.list", #"{"limit":500}"#, as: Overview.Page<Overview.ActionRecord>.self, person: person)
         async let recent = self.recentChanges(person: person)
+        // The headline is what the latest session stated, beside what the data say: asked at
+        // once for the session last seen latest, and again only when the list says another is.
+        let guess = self.latestSession.withLockedValue { $0 }
+        async let guessed: Result<[SessionBrief.Headline], ConcordError>? = if let guess {
+            await gateway.call("trade.headline", #"{"session":\#(guess)}"#, as: [SessionBrief.Headline].self, person: person)
+        } else {
+            nil
+        }
         let pages = Pages(words: Words(Language(rawValue: session.language) ?? .en))
         let sessionList = await sessions
-        // The headline is what the latest session stated, beside what the data say.
         var headline: Result<[SessionBrief.Headline], ConcordError> = .success([])
         if case .success(let page) = sessionList, let latest = page.items.map(\.number).max() {
-            headline = await gateway.call("trade.headline", #"{"session":\#(latest)}"#, as: [SessionBrief.Headline].self, person: person)
+            if latest == guess, let answer = await guessed {
+                headline = answer
+            } else {
+                self.latestSession.withLockedValue { $0 = latest }
+                headline = await gateway.call("trade.headline", #"{"session":\#(latest)}"#, as: [SessionBrief.Headline].self, person: person)
+            }
         }
         var response = Self.page(pages.overview(
             session: session, overdue: await overdue, obstacles: await obstacles, sessions: sessionList, actions: await actions, recent: await recent,
