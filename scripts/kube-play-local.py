@@ -14,7 +14,7 @@ scripts/container-test. What it changes, and why:
 - Images are the ones container-test just built.
 
 Usage: kube-play-local.py MANIFESTS_DIR SECRETS_YAML CERTS_OUT IMAGE_PREFIX DATABASE_URL ADDRESSES
-  ADDRESSES: name=ip,name=ip,... for gateway, participants, agreements, trade-metrics.
+  ADDRESSES: name=ip,name=ip,... for gateway, participants, agreements, trade-metrics, console.
 Prints the pod YAML on standard output.
 """
 import base64
@@ -83,7 +83,8 @@ for file in sorted(os.listdir(manifests)):
                         # Every pod shares the host's network: each serves metrics on its own address.
                         variable = {"name": "CONCORD_METRICS", "value": f"{address[name]}:9464"}
                     env.append(variable)
-                env.append({"name": "CONCORD_HOST", "value": address[name]})
+                # The console's address variable is its own: it serves browsers, not the protocol.
+                env.append({"name": "CONCORD_CONSOLE_HOST" if name == "console" else "CONCORD_HOST", "value": address[name]})
                 container["env"] = env
             documents.append(document)
 

@@ -147,7 +147,8 @@ extension CertsCommand {
             discussion: """
                 One Secret per identity, named concord-certs-NAME, with ca.pem, NAME.pem, NAME-key.pem and \
                 revoked: mounted at /var/lib/concord/certs, each pod sees its own key and no other, and never \
-                the CA's key. The gateway's Secret also holds the tokens file. Apply with \
+                the CA's key. The gateway's Secret also holds the tokens file; the console's (with --console-token) \
+                its token, the users file and the key its sessions are signed with. Apply with \
                 `concord certs kube-secrets DIR --tokens FILE | kubectl apply -f -`; after \
                 `concord certs rotate`, applying again updates the mounted files and every pod takes the new \
                 identity at its next connection, without a restart.
@@ -163,8 +164,17 @@ extension CertsCommand {
         @Option(help: "Namespace of the Secrets; none by default (kubectl's current one).")
         var namespace: String?
 
-        @Option(help: "Identities to include; default: the gateway and the three services.")
-        var identity: [String] = ["gateway", "participants", "agreements", "trade-metrics"]
+        @Option(help: "Identities to include; default: the gateway and the three services, and the console when --console-token is given.")
+        var identity: [String] = []
+
+        @Option(help: "The console's gateway token, one line (`concord tokens add --role admin --name console`).")
+        var consoleToken: String?
+
+        @Option(help: "The users file the console signs people in from (`concord users add`).")
+        var users: String?
+
+        @Option(help: "The key the console signs sessions with: at least 32 bytes, the same for every replica.")
+        var consoleSecret: String?
 
         func run() throws {
             let directory = URL(fileURLWithPath: self.directory)
@@ -181,17 +191,32 @@ extension CertsCommand {
                     throw ValidationError("cannot read the token file \(path): \(error) (write one with `concord tokens add --file \(path)`)")
                 }
             }
-            if self.identity.contains("gateway") && tokens == nil {
+            let identities = self.identity.isEmpty
+                ? ["gateway", "participants", "agreements", "trade-metrics"] + (self.consoleToken == nil ? [] : ["console"])
+                : self.identity
+            if identities.contains("gateway") && tokens == nil {
                 throw ValidationError("the gateway's Secret needs its token file: --tokens FILE")
+            }
+            var consoleFiles: [(String, Data)] = []
+            if identities.contains("console") {
+                for (option, path, file) in [("--console-token", self.consoleToken, "console-token"), ("--users", self.users, "users"), ("--console-secret", self.consoleSecret, "console-secret")] {
+                    guard let path else { throw ValidationError("the console's Secret needs \(option) FILE") }
+                    guard let contents = FileManager.default.contents(atPath: path) else { throw ValidationError("cannot read \(path) (\(option))") }
+                    if file == "console-secret", contents.count < 32 {
+                        throw ValidationError("\(path) (--console-secret) holds \(contents.count) bytes; the key needs at least 32: head -c 32 /dev/urandom > \(path)")
+                    }
+                    consoleFiles.append((file, contents))
+                }
             }
             let revoked = (try? Data(contentsOf: directory.appendingPathComponent("revoked"))) ?? Data("# nothing revoked\n".utf8)
             var documents: [String] = []
-            for name in self.identity {
+            for name in identities {
                 var files: [(String, Data)] = [
                     ("ca.pem", try read("ca.pem")), ("\(name).pem", try read("\(name).pem")),
                     ("\(name)-key.pem", try read("\(name)-key.pem")), ("revoked", revoked),
                 ]
                 if name == "gateway", let tokens { files.append(("tokens", tokens)) }
+                if name == "console" { files += consoleFiles }
                 var lines = [
                     "apiVersion: v1", "kind: Secret", "metadata:", "  name: concord-certs-\(name)",
                 ]

@@ -55,6 +55,12 @@ struct Console: Sendable {
         }
         router.get("/events") { request, _ in self.events(request) }
         router.get("/favicon.ico") { _, _ in Response(status: .noContent) }
+        // For `console health` and `console ready` (the image's HEALTHCHECK, Kubernetes' probes).
+        router.get("/health") { _, _ in Response(status: .ok, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: "ok\n"))) }
+        router.get("/ready") { _, _ in
+            let answered = (try? await self.gateway.client.call("ping", body: ByteBuffer(string: "{}"), metadata: Metadata(deadlineMilliseconds: 2_000, auth: self.gateway.token))) != nil
+            return Response(status: answered ? .ok : .serviceUnavailable, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: answered ? "ready\n" : "the gateway does not answer\n")))
+        }
         router.get("/") { request, context in try await self.overview(request, context) }
         router.get("/actions/:id") { request, context in try await self.action(request, context) }
         router.post("/actions/:id/progress") { request, context in try await self.recordProgress(request, context) }

@@ -20,13 +20,13 @@ import ServiceLifecycle
 struct ConsoleCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "console",
-        abstract: "Serve the console: the secretariat's pages over HTTPS, answered by the gateway."
+        abstract: "Serve the console: the secretariat's pages over HTTPS, answered by the gateway.",
+        subcommands: [Health.self, Ready.self]
     )
 
-    @Option(help: "Address to listen on (env CONCORD_CONSOLE_HOST).")
-    var host: String = ProcessInfo.processInfo.environment["CONCORD_CONSOLE_HOST"] ?? "127.0.0.1"
-    @Option(help: "Port to listen on (env CONCORD_CONSOLE_PORT).")
-    var port: Int = Int(ProcessInfo.processInfo.environment["CONCORD_CONSOLE_PORT"] ?? "") ?? 7443
+    @OptionGroup var listening: Listening
+    var host: String { self.listening.host }
+    var port: Int { self.listening.port }
     @Option(help: "Directory written by `concord certs init`: the CA, and the console's certificate and key (env CONCORD_CERTS).")
     var certs: String = ProcessInfo.processInfo.environment["CONCORD_CERTS"] ?? ".concord/certs"
     @Option(help: "Certificate for browsers, PEM (default: CERTS/console.pem, issued by the deployment's CA); give one for a public name.")
@@ -70,10 +70,9 @@ struct ConsoleCommand: AsyncParsableCommand {
         console.register(on: router)
         let certificate = self.cert ?? "\(self.certs)/console.pem"
         let privateKey = self.key ?? "\(self.certs)/console-key.pem"
-        let tls = TLSConfiguration.makeServerConfiguration(
-            certificateChain: try NIOSSLCertificate.fromPEMFile(certificate).map { .certificate($0) },
-            privateKey: .privateKey(try NIOSSLPrivateKey(file: privateKey, format: .pem))
-        )
+        // Read again when its files change (a rotation), or at SIGHUP.
+        let browserCertificate = try BrowserCertificate(certificate: certificate, key: privateKey)
+        let tls = browserCertificate.configuration()
         let app = Application(
             router: router,
             server: try .tls(.http1(), tlsConfiguration: tls),
@@ -86,7 +85,8 @@ struct ConsoleCommand: AsyncParsableCommand {
         // The event streams are ended first (services stop in reverse order): the server then
         // finds no connection held open by a browser and stops at once.
         let group = ServiceGroup(configuration: .init(
-            services: [.init(service: app), .init(service: console.live)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger
+            services: [.init(service: app), .init(service: console.live), .init(service: ReloadOnHangup(browser: browserCertificate, logger: logger))],
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger
         ))
         try await group.run()
         await client.close()
@@ -105,4 +105,12 @@ struct ConsoleCommand: AsyncParsableCommand {
         }
         return key
     }
+}
+
+/// Where the console listens: its server's options, and where `health` and `ready` ask.
+struct Listening: ParsableArguments {
+    @Option(help: "Address to listen on (env CONCORD_CONSOLE_HOST).")
+    var host: String = ProcessInfo.processInfo.environment["CONCORD_CONSOLE_HOST"] ?? "127.0.0.1"
+    @Option(help: "Port to listen on (env CONCORD_CONSOLE_PORT).")
+    var port: Int = Int(ProcessInfo.processInfo.environment["CONCORD_CONSOLE_PORT"] ?? "") ?? 7443
 }
