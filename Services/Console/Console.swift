@@ -301,7 +301,8 @@ struct Console: Sendable {
         }
         self.guardState.withLockedValue { $0.succeeded(name: name) }
         let language = Self.cookieLanguage(request) ?? Self.acceptedLanguage(request)
-        let session = SessionCookie(user: user.name, role: user.role, language: language.rawValue, expires: now + self.sessionLength, csrf: SessionCookie.randomToken())
+        let session = SessionCookie(user: user.name, role: user.role, language: language.rawValue, expires: now + self.sessionLength, csrf: SessionCookie.randomToken(),
+            stamp: SessionCookie.stamp(ofHash: user.hash))
         self.logger.info("signed in", metadata: ["user": "\(user.name)", "role": "\(user.role)", "address": "\(address)"])
         var response = Self.redirect("/")
         response.setCookie(self.cookie(for: session))
@@ -331,11 +332,12 @@ struct Console: Sendable {
     }
 
     /// The signed-in session of `request`: signed with the console's key, not expired, and its
-    /// person still in the users file with the same role.
+    /// person still in the users file with the same role and password.
     func session(of request: Request) -> SessionCookie? {
         guard let value = request.cookies[SessionCookie.name]?.value,
               let session = SessionCookie.open(value, with: self.key, now: Int(Date().timeIntervalSince1970)),
-              let user = try? self.users.current()[session.user], user.role == session.role
+              let user = try? self.users.current()[session.user], user.role == session.role,
+              Self.same(session.stamp, SessionCookie.stamp(ofHash: user.hash))
         else { return nil }
         return session
     }

@@ -27,6 +27,18 @@ struct ConsoleTests {
         #expect(SessionCookie.randomToken() != SessionCookie.randomToken())
     }
 
+    @Test func aNewPasswordChangesTheStampEverySessionIsCheckedAgainst() throws {
+        let key = SymmetricKey(size: .bits256)
+        // Two bcrypt hashes, as `concord users add` and `passwd` write them.
+        let old = "$2b$10$uG5S7rL1bJmTqYV0xkq2Ae3W8oV7m9Q2Yc1s0R4p6T8u0W2y4A6C."
+        let new = "$2b$10$Zr4o1Qv9sKx2Lm8Nb7Vc6ObJf3Hd5Ga1Wq0Es9Rt8Yu7Ii6Op5Aa."
+        let session = SessionCookie(user: "maryam", role: "secretariat", language: "fa", expires: 2_000, csrf: "t", stamp: SessionCookie.stamp(ofHash: old))
+        let opened = try #require(SessionCookie.open(session.sealed(with: key), with: key, now: 1_000))
+        #expect(opened.stamp == SessionCookie.stamp(ofHash: old))
+        #expect(opened.stamp != SessionCookie.stamp(ofHash: new))
+        #expect(!opened.stamp.isEmpty && !old.contains(opened.stamp))
+    }
+
     @Test func failedSignInsAreSlowedThenRefusedForTheWindow() {
         var guardState = SignInGuard()
         #expect(guardState.verdict(name: "operator", address: "10.0.0.1", now: 0) == .check(delay: 0))
