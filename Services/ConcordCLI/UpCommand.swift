@@ -164,10 +164,15 @@ struct UpCommand: AsyncParsableCommand {
             throw error
         }
 
+        // The person who ran `up` is the operator: the password made for them is shown here, as
+        // well as kept in its file (mode 0600), so the console can be opened at once.
+        let password = (try? String(contentsOf: operatorPassword, encoding: .utf8))?.filter { !$0.isWhitespace }
+        let signIn = password.map { "sign in as operator, password \($0) (kept in \(operatorPassword.path))" }
+            ?? "sign in as operator; the password is in \(operatorPassword.path)"
         say("""
 
         Concord is up. Gateway: 127.0.0.1:\(self.port) (TLS, ALPN \(ConcordProtocolVersion.alpn))
-        \(self.consolePort == 0 ? "Console: off (--console-port 0)" : "Console: https://127.0.0.1:\(self.consolePort) (sign in as operator; the password is in \(operatorPassword.path); the certificate is from \(certs.path)/ca.pem)")
+        \(self.consolePort == 0 ? "Console: off (--console-port 0)" : "Console: https://127.0.0.1:\(self.consolePort) (\(signIn); the certificate is from \(certs.path)/ca.pem)")
         Logs: \(logs.path)/<service>.log
         \(metrics.isEmpty ? "Metrics: off (--metrics-port 0)" : "Metrics (Prometheus, plain HTTP):\n" + names.map { "  \($0): http://\(metrics[$0]!)/metrics" }.joined(separator: "\n"))
 
