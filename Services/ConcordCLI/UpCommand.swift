@@ -370,19 +370,21 @@ final class Supervisor: Sendable {
     }
 }
 
-/// Turns SIGINT and SIGTERM into a callback instead of killing the process.
+/// Turns SIGINT, SIGTERM and SIGHUP into a callback instead of killing the process. SIGHUP is the
+/// terminal closing: without it `up` would die and leave its children running, since each takes
+/// SIGHUP as "read your certificates again", not as an end.
 final class SignalWatcher: @unchecked Sendable {
     private var sources: [any DispatchSourceSignal] = []
 
     init() {
-        for signalNumber in [SIGINT, SIGTERM] {
+        for signalNumber in [SIGINT, SIGTERM, SIGHUP] {
             signal(signalNumber, SIG_IGN)
             self.sources.append(DispatchSource.makeSignalSource(signal: signalNumber, queue: .global()))
         }
     }
 
     func onSignal(_ handler: @escaping @Sendable (String) -> Void) {
-        for (source, name) in zip(self.sources, ["SIGINT", "SIGTERM"]) {
+        for (source, name) in zip(self.sources, ["SIGINT", "SIGTERM", "SIGHUP"]) {
             source.setEventHandler { handler(name) }
             source.resume()
         }
