@@ -379,14 +379,21 @@ final class SignalWatcher: @unchecked Sendable {
     init() {
         for signalNumber in [SIGINT, SIGTERM, SIGHUP] {
             signal(signalNumber, SIG_IGN)
-            self.sources.append(DispatchSource.makeSignalSource(signal: signalNumber, queue: .global()))
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+            // Active from the start: libdispatch traps when a source that was never resumed is
+            // released (as it was when a child failed to start before anyone waited for a signal).
+            source.resume()
+            self.sources.append(source)
         }
     }
 
     func onSignal(_ handler: @escaping @Sendable (String) -> Void) {
         for (source, name) in zip(self.sources, ["SIGINT", "SIGTERM", "SIGHUP"]) {
             source.setEventHandler { handler(name) }
-            source.resume()
         }
+    }
+
+    deinit {
+        for source in self.sources { source.cancel() }
     }
 }

@@ -157,7 +157,7 @@ extension Pages {
             let rows: [HTML] = page.rows.map { row in
                 let id = row[path: "id"]?.string ?? ""
                 let status = row[path: "status"]?.string ?? ""
-                let sectors = (row[path: "sectors"]?.rows ?? []).compactMap(\.string).map { words.label(.sector, $0) }.joined(separator: ", ")
+                let sectors = (row[path: "sectors"]?.rows ?? []).compactMap(\.string).map { words.label(.sector, $0) }.joined(separator: self.comma)
                 return """
                     <tr><td><a href="\(Self.href("agreements", id))"><bdi>\(self.title(row))</bdi></a></td>\
                     <td>\(words.label(.instrumentKind, row[path: "kind"]?.string ?? ""))</td>\
@@ -193,7 +193,7 @@ extension Pages {
         let dates: [HTML] = [("proposed", Key.dateProposed), ("signed", .colSigned), ("inForce", .colInForce), ("expires", .dateExpires)].compactMap { field, label in
             instrument[path: field]?.string.map { "<dt>\(words(label))</dt><dd>\(words.date($0))</dd>" }
         }
-        let sectors = (instrument[path: "sectors"]?.rows ?? []).compactMap(\.string).map { words.label(.sector, $0) }.joined(separator: ", ")
+        let sectors = (instrument[path: "sectors"]?.rows ?? []).compactMap(\.string).map { words.label(.sector, $0) }.joined(separator: self.comma)
         var body: HTML = """
             <div id="live-instrument" data-live><h1><bdi>\(self.title(instrument))</bdi></h1>\(alert)
             <p><span class="chip status-\(status)">\(words.label(.instrumentStatus, status))</span> \

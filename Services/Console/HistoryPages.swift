@@ -47,8 +47,10 @@ extension Pages {
     }
 
     /// What each entry changed, field by field, against the record as the entries before it left
-    /// it: a create sets every field, an update or a kind's own write sets those of its patch (a
-    /// null clears), a delete clears them all.
+    /// it: a create sets every field, an update sets those of its patch (a null clears), a delete
+    /// clears them all (its entry holds the record as it was). A kind's own write (a progress update, a status move) records what its verb
+    /// was given, not a patch of the record: its values are shown as given (`before` nil), and
+    /// not taken for the record's fields (an update's `note` is the update's, not the action's).
     static func diffs(_ entries: [JSONValue]) -> [[FieldChange]] {
         var record: [String: JSONValue] = [:]
         let kept: Set<String> = ["version", "createdAt", "updatedAt"]
@@ -57,8 +59,12 @@ extension Pages {
             var changes: [FieldChange] = []
             switch entry[path: "operation"]?.string {
             case "delete":
-                changes = record.keys.sorted().filter { !kept.contains($0) }.map { FieldChange(field: $0, before: record[$0], after: nil) }
+                // A delete keeps the whole record as it was: every field, from what it was to nothing.
+                let last = change.isEmpty ? record : change
+                changes = last.keys.sorted().filter { !kept.contains($0) && last[$0] != .null }.map { FieldChange(field: $0, before: last[$0], after: nil) }
                 record = [:]
+            case "change":
+                changes = change.keys.sorted().filter { !kept.contains($0) && $0 != "id" }.map { FieldChange(field: $0, before: nil, after: change[$0]) }
             case "create":
                 record = [:]
                 fallthrough
@@ -79,18 +85,24 @@ extension Pages {
         if let failure { body = body + self.unavailable(service, failure) }
         let diffs = Self.diffs(entries)
         let items: [HTML] = zip(entries, diffs).reversed().map { entry, changes in
+            let given = entry[path: "operation"]?.string == "change"
             let rows: [HTML] = changes.map { change in
-                """
-                <tr><th scope="row"><bdi>\(change.field)</bdi></th><td class="before"><bdi>\(change.before.map(self.shown) ?? "–")</bdi></td>\
-                <td class="after"><bdi>\(change.after.map(self.shown) ?? "–")</bdi></td></tr>
-                """
+                given
+                    ? "<tr><th scope=\"row\"><bdi>\(change.field)</bdi></th><td class=\"after\"><bdi>\(change.after.map(self.shown) ?? "–")</bdi></td></tr>"
+                    : """
+                    <tr><th scope="row"><bdi>\(change.field)</bdi></th><td class="before"><bdi>\(change.before.map(self.shown) ?? "–")</bdi></td>\
+                    <td class="after"><bdi>\(change.after.map(self.shown) ?? "–")</bdi></td></tr>
+                    """
             }
+            let head: HTML = given
+                ? "<tr><th>\(words(.colField))</th><th>\(words(.colGiven))</th></tr>"
+                : "<tr><th>\(words(.colField))</th><th>\(words(.colBefore))</th><th>\(words(.colAfter))</th></tr>"
             let role = entry[path: "actorRole"]?.string.map { " (" + self.role($0) + ")" } ?? ""
             return """
                 <li><p><time datetime="\(entry[path: "at"]?.cell ?? "")">\(self.moment(entry[path: "at"]?.cell ?? ""))</time> · \
                 <strong><bdi>\(entry[path: "actor"]?.cell ?? "")</bdi></strong>\(role) · <bdi>\(entry[path: "verb"]?.cell ?? "")</bdi>\
                 \(entry[path: "versionAfter"]?.integer.map { " · v\($0)" } ?? "")</p>\
-                \(rows.isEmpty ? "" : HTML("<table class=\"diff\"><thead><tr><th>\(words(.colField))</th><th>\(words(.colBefore))</th><th>\(words(.colAfter))</th></tr></thead><tbody>\(rows)</tbody></table>"))</li>
+                \(rows.isEmpty ? "" : HTML("<table class=\"diff\"><thead>\(head)</thead><tbody>\(rows)</tbody></table>"))</li>
                 """
         }
         body = body + "<section id=\"live-history\" data-live>" + (items.isEmpty ? "<p>\(words(.noneRecorded))</p>" : "<ol class=\"history\">\(items)</ol>") + "</section>"

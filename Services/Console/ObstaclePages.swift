@@ -85,7 +85,7 @@ extension Pages {
                     <li><h3><span class="chip obstacle-\(status)">\(words.label(.obstacleStatus, status))</span> <bdi>\(row[path: "title"]?.cell ?? "")</bdi> \
                     <small>\(words.label(.obstacleCategory, row[path: "category"]?.string ?? ""))</small></h3>\
                     \(row[path: "description"]?.string.map { HTML("<p><bdi>\($0)</bdi></p>") } ?? "")\
-                    <p>\(words(.blocksLabel)) \(blocks.isEmpty ? HTML("\(words(.none))") : HTML(trusted: blocks.map(\.markup).joined(separator: ", ")))</p>
+                    <p>\(words(.blocksLabel)) \(blocks.isEmpty ? HTML("\(words(.none))") : HTML(trusted: blocks.map(\.markup).joined(separator: self.comma)))</p>
                     <p><a href="\(Self.href("history", "agreements", "obstacles", id))">\(words(.historyLink))</a></p>
                     """
                 if session.role != "reader" {

@@ -12,6 +12,9 @@ import Foundation
 struct Pages {
     let words: Words
 
+    /// What separates the items of a list as the language writes it (Persian has its own comma).
+    var comma: String { self.words.language == .fa ? "، " : ", " }
+
     /// Each language by its own name, for the switch.
     static let languages: [(Language, String)] = [(.fa, "فارسی"), (.ru, "Русский"), (.en, "English")]
 
@@ -135,7 +138,7 @@ struct Pages {
             body = body + "<p>\(words(.overviewNoOverdue))</p>"
         case .success(let answer):
             let rows: [HTML] = answer.items.sorted { ($0.due ?? "", $0.id) < ($1.due ?? "", $1.id) }.map { action in
-                let owner = action.owner.sorted { $0.key < $1.key }.map(\.value).joined(separator: ", ")
+                let owner = action.owner.sorted { $0.key < $1.key }.map(\.value).joined(separator: self.comma)
                 return """
                 <tr><td><bdi>\(action.title)</bdi></td><td><bdi>\(owner)</bdi></td>\
                 <td>\(action.due.map { words.date($0) } ?? words(.noDueDate))</td>\
@@ -232,7 +235,7 @@ struct Pages {
             }
             return self.layout(title: words(.overviewTitle), session: session, path: path, body: alert)
         }
-        let owner = action.owner.sorted { $0.key < $1.key }.map(\.value).joined(separator: ", ")
+        let owner = action.owner.sorted { $0.key < $1.key }.map(\.value).joined(separator: self.comma)
         let progress = action.progress ?? 0
         var body: HTML = """
             <div id="live-head" data-live><h1><bdi>\(action.title)</bdi></h1>\(alert)
@@ -370,7 +373,8 @@ struct Pages {
         nav.sections { background: #fff; border-bottom: 1px solid var(--line); padding: 0 1rem; }
         nav.sections ul { display: flex; flex-wrap: wrap; gap: .25rem 1.25rem; list-style: none; margin: 0 auto; padding: .5rem 0; max-width: 60rem; }
         nav.sections a { color: var(--accent); text-decoration: none; } nav.sections a[aria-current] { color: var(--ink); font-weight: 600; border-bottom: 2px solid var(--accent); }
-        form.write { display: grid; gap: .6rem; max-width: 32rem; margin-top: .75rem; } form.write label, form.filters label { display: grid; gap: .2rem; }
+        form.write { display: grid; grid-template-columns: minmax(0, 1fr); gap: .6rem; max-width: 32rem; margin-top: .75rem; }
+        select, input, textarea { max-width: 100%; } form.write label { grid-template-columns: minmax(0, 1fr); } form.write label, form.filters label { display: grid; gap: .2rem; }
         form.filters { display: flex; flex-wrap: wrap; gap: .5rem 1rem; align-items: end; margin: 0 0 1rem; }
         form.inline { display: flex; flex-wrap: wrap; gap: .5rem; align-items: end; } form.inline label { display: flex; gap: .4rem; align-items: center; }
         label.check { display: flex !important; gap: .4rem; align-items: center; }

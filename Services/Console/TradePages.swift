@@ -297,7 +297,7 @@ extension Pages {
                         """
                     if let gaps = growthWords.leftOut(figure) { body = body + "<p class=\"missing\">\(gaps)</p>" }
                     let missing = (figure.current.monthsMissing + figure.base.monthsMissing).map { words.digits(GrowthFigure.dash($0)) }
-                    if !missing.isEmpty { body = body + "<p class=\"missing\">\(words(.monthsMissingList, missing.joined(separator: ", ")))</p>" }
+                    if !missing.isEmpty { body = body + "<p class=\"missing\">\(words(.monthsMissingList, missing.joined(separator: self.comma)))</p>" }
                 }
                 let chart = BriefHTML(words: words).chart(
                     figures.months, spans: spans, stated: words(.chartLabel), computed: growth.computed.first.map(growthWords.headline)

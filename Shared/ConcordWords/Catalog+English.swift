@@ -201,6 +201,7 @@ extension Catalog {
         .blocksLabel: "Blocks:",
         .colActual: "Actual",
         .colAfter: "After",
+        .colGiven: "Given to the verb",
         .colBaseline: "Baseline",
         .colBefore: "Before",
         .colColumn: "Column",

@@ -201,6 +201,7 @@ extension Catalog {
         .blocksLabel: "مانع:",
         .colActual: "واقعی",
         .colAfter: "بعد",
+        .colGiven: "داده‌شده به فرمان",
         .colBaseline: "پایه",
         .colBefore: "قبل",
         .colColumn: "ستون",

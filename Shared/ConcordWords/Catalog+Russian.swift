@@ -201,6 +201,7 @@ extension Catalog {
         .blocksLabel: "Блокирует:",
         .colActual: "Факт",
         .colAfter: "После",
+        .colGiven: "Передано команде",
         .colBaseline: "База",
         .colBefore: "До",
         .colColumn: "Столбец",

@@ -201,6 +201,7 @@ public enum Key: String, CaseIterable, Sendable {
     case blocksLabel
     case colActual
     case colAfter
+    case colGiven
     case colBaseline
     case colBefore
     case colColumn

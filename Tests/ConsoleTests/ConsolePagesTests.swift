@@ -41,15 +41,16 @@ struct ConsolePagesTests {
     @Test func aRecordsHistoryReadsFieldByFieldFromWhatItWasToWhatItBecame() {
         let entries: [JSONValue] = [
             .object(["operation": .string("create"), "change": .object(["title": .string("Open a route"), "progress": .integer(0), "version": .integer(1)])]),
-            .object(["operation": .string("change"), "change": .object(["progress": .integer(35), "title": .string("Open a route")])]),
+            .object(["operation": .string("change"), "change": .object(["id": .string("a"), "progress": .integer(35), "note": .string("halfway")])]),
             .object(["operation": .string("update"), "change": .object(["note": .string("by sea"), "version": .integer(3)])]),
             .object(["operation": .string("update"), "change": .object(["note": .null])]),
-            .object(["operation": .string("delete"), "change": .object([:])]),
+            .object(["operation": .string("delete"), "change": .object(["title": .string("Open a route"), "progress": .integer(35), "note": .null, "version": .integer(4)])]),
         ]
         let diffs = Pages.diffs(entries).map { $0.map { "\($0.field):\($0.before?.cell ?? "-")>\($0.after?.cell ?? "-")" } }
         #expect(diffs == [
             ["progress:->0", "title:->Open a route"],
-            ["progress:0>35"],
+            // What the progress verb was given: shown as given, not taken for the record's note.
+            ["note:->halfway", "progress:->35"],
             ["note:->by sea"],
             ["note:by sea>-"],
             ["progress:35>-", "title:Open a route>-"],
