@@ -2,7 +2,10 @@
 """The browser half of scripts/check-console: Debian's Chromium, driven by Playwright.
 
     check_console.py shots BASE_URL OPERATOR_PASSWORD SHOTS_DIR
-    check_console.py checks BASE_URL OPERATOR_PASSWORD READER_PASSWORD
+    check_console.py checks BASE_URL OPERATOR_PASSWORD READER_PASSWORD WORK_DIR
+
+`checks` signs in as operator (admin), as clerk1 (secretariat) and as reader1 (reader), whose
+passwords are READER_PASSWORD (check-console adds both).
 
 `shots` writes SHOTS_DIR/console-{overview,instrument,trade}-{fa,ru}.png (run it before the
 checks add their records). `checks`:
@@ -11,7 +14,7 @@ Fails (exit 1, naming each problem) unless:
   - a wrong password is refused with a message, and the right one opens the overview;
   - the session cookie is HttpOnly, Secure and SameSite=Strict;
   - a POST without its CSRF token is refused (sign-in and sign-out);
-  - the person signed in records an action's progress, and the timeline names them; a reader's
+  - a secretariat user records an action's progress, and the timeline names them; a reader's
     overview, open in a second browser context, shows it within 5 s without reloading
     (server-sent events from the gateway's watch), naming the person;
   - a reader sees no write controls, only sign-out, and a write forged with the reader's cookie
@@ -105,21 +108,31 @@ def checks(browser, reader_password):
     # The reader's overview is open, and stays open: it must show the progress without a reload.
     reading.evaluate("window.__notReloaded = true")
 
-    # Progress recorded by the person signed in: the gateway names them in the audit trail.
-    page.click("ul.actions a >> nth=0")
-    action_url = page.url
-    page.fill("input[name=progress]", "35")
-    page.fill("textarea[name=note]", "Recorded by check-console")
-    page.click("form.progress button")
-    check(page.url == action_url, f"recording progress led to {page.url}")
-    check(page.locator("ol.timeline").get_by_text("Recorded by check-console").count() == 1, "the progress recorded is not in the timeline")
-    check(page.locator("ol.timeline li").first.get_by_text("operator").count() == 1, "the timeline does not name who recorded the progress")
+    # Progress recorded by a secretariat user: the gateway names them in the audit trail.
+    secretariat_context = browser.new_context(ignore_https_errors=True, locale="en-GB")
+    clerk = secretariat_context.new_page()
+    clerk.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    sign_in(clerk, "clerk1", reader_password)
+    check(clerk.url == base + "/", f"signing in as a secretariat user led to {clerk.url}")
+    clerk.click("ul.actions a >> nth=0")
+    action_url = clerk.url
+    clerk.fill("input[name=progress]", "35")
+    clerk.fill("textarea[name=note]", "Recorded by check-console")
+    clerk.click("form.progress button")
+    check(clerk.url == action_url, f"recording progress led to {clerk.url}")
+    check(clerk.locator("ol.timeline").get_by_text("Recorded by check-console").count() == 1, "the progress recorded is not in the timeline")
+    check(clerk.locator("ol.timeline li").first.get_by_text("clerk1").count() == 1, "the timeline does not name who recorded the progress")
 
-    # The history of the action: the person, and the field that changed from what to what.
-    page.click("a[href^='/history/agreements/actions/']")
-    latest = page.locator("ol.history > li").first
-    check(latest.get_by_text("operator").count() >= 1, "the action's history does not name the person")
-    check(latest.locator("table.diff th[scope=row]", has_text="progress").count() == 1, "the action's history does not show the progress that changed")
+    # The history of the action: the person, and the field that changed.
+    clerk.click("a[href^='/history/agreements/actions/']")
+    latest = clerk.locator("ol.history > li").first
+    check(latest.get_by_text("clerk1").count() >= 1, "the action's history does not name the person")
+    check(latest.get_by_text("secretariat").count() >= 1, "the action's history does not give the person's role")
+    check(latest.locator("table.diff th[scope=row]", has_text="progress").count() == 1, "the action's history does not show the progress recorded")
+    # A secretariat user is offered the graph's moves, never the forced ones.
+    clerk.goto(base + "/agreements/permanent-secretariat")
+    check(clerk.locator("input[name=force]").count() == 0, "a secretariat user is offered to force a move")
+    secretariat_context.close()
 
     # An instrument: the status form offers the graph's moves, and the admin's forced ones marked.
     page.goto(base + "/agreements")
@@ -172,7 +185,7 @@ def checks(browser, reader_password):
     except Exception:
         problems.append("the reader's open overview did not show the progress recorded within 5 s")
     check(reading.evaluate("window.__notReloaded === true"), "the reader's overview was reloaded, not updated in place")
-    check(reading.locator("table.changes tr", has_text="agreements.actions.progress").first.get_by_text("operator").count() == 1,
+    check(reading.locator("table.changes tr", has_text="agreements.actions.progress").first.get_by_text("clerk1").count() == 1,
           "the overview's changes do not name the person who recorded the progress")
     reading.goto(action_url)
     forms = reading.locator("form").evaluate_all("forms => forms.map(f => f.getAttribute('action'))")
