@@ -37,12 +37,12 @@ struct SelfCheck {
                 let text = String(buffer: head)
                 if let line = text.split(separator: "\r\n", maxSplits: 1).first, text.contains("\r\n") {
                     let parts = line.split(separator: " ")
-                    guard parts.count >= 2, let code = Int(parts[1]) else { throw ValidationError("the console answered \(line)") }
+                    guard parts.count >= 2, let code = Int(parts[1]) else { throw SelfCheckFailure("the console answered \(line)") }
                     return code
                 }
                 if head.readableBytes > 4096 { break }
             }
-            throw ValidationError("the console closed the connection without answering")
+            throw SelfCheckFailure("the console closed the connection without answering")
         }
     }
 
@@ -52,24 +52,50 @@ struct SelfCheck {
     }
 }
 
-extension ConsoleCommand {
-    struct Health: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Exit 0 when the console on this machine serves pages (its image's HEALTHCHECK).")
-        @OptionGroup var listening: Listening
+/// `console health` and `console ready`: the same question of a different path.
+protocol SelfCheckCommand: AsyncParsableCommand {
+    var listening: Listening { get }
+    /// The path asked, and what a status other than 200 means.
+    static var path: String { get }
+    static var meaning: String { get }
+}
 
-        func run() async throws {
-            let status = try await SelfCheck.status(host: SelfCheck.address(self.listening.host), port: self.listening.port, path: "/health")
-            guard status == 200 else { throw ValidationError("/health answered \(status)") }
+extension SelfCheckCommand {
+    func run() async throws {
+        let (host, port) = (SelfCheck.address(self.listening.host), self.listening.port)
+        let status: Int
+        do {
+            status = try await SelfCheck.status(host: host, port: port, path: Self.path)
+        } catch let error as SelfCheckFailure {
+            throw error
+        } catch {
+            throw SelfCheckFailure("cannot reach the console at https://\(host):\(port): \(error)")
         }
+        guard status == 200 else { throw SelfCheckFailure("\(Self.path) answered \(status)\(Self.meaning)") }
+    }
+}
+
+extension ConsoleCommand {
+    struct Health: SelfCheckCommand {
+        static let configuration = CommandConfiguration(abstract: "Exit 0 when the console on this machine serves pages (its image's HEALTHCHECK).")
+        static let path = "/health"
+        static let meaning = ""
+        @OptionGroup var listening: Listening
     }
 
-    struct Ready: AsyncParsableCommand {
+    struct Ready: SelfCheckCommand {
         static let configuration = CommandConfiguration(abstract: "Exit 0 when the console on this machine serves pages and the gateway answers it (a readiness probe).")
+        static let path = "/ready"
+        static let meaning = ": the gateway does not answer the console"
         @OptionGroup var listening: Listening
+    }
+}
 
-        func run() async throws {
-            let status = try await SelfCheck.status(host: SelfCheck.address(self.listening.host), port: self.listening.port, path: "/ready")
-            guard status == 200 else { throw ValidationError("/ready answered \(status): the gateway does not answer the console") }
-        }
+/// Why a self-check failed, said in one line (no usage text: nothing was typed wrong).
+struct SelfCheckFailure: Error, CustomStringConvertible {
+    var description: String
+
+    init(_ description: String) {
+        self.description = description
     }
 }
