@@ -1,5 +1,6 @@
 import ConcordBriefs
 import ConcordComtrade
+import ConcordFields
 import ConcordProtocol
 import ConcordTradeCodes
 import ConcordWire
@@ -72,7 +73,7 @@ extension Console {
                     )
                 }
             } else {
-                func field(_ name: String) -> String { query.get(name).map { String($0).trimmed } ?? "" }
+                func field(_ name: String) -> String { query.get(name).map { String($0).trimmingSpaces() } ?? "" }
                 question = TradeQuestion(
                     reporter: field("reporter").uppercased(), partner: field("partner").uppercased(), flow: field("flow"),
                     from: field("from"), to: field("to"), baseFrom: field("baseFrom"), baseTo: field("baseTo")
@@ -219,37 +220,12 @@ enum ComtradeUpload {
         return rows
     }
 
-    /// Request bodies of at most 10,000 rows and 960 KiB each, under the gateway's line limit.
+    /// Request bodies of at most 10,000 rows and 960 KiB each (ImportBatches, as the CLI sends).
     static func batches(_ rows: [[TableBody.Cell]]) -> [ByteBuffer] {
-        var batches: [ByteBuffer] = []
-        var body = ByteBuffer()
-        var count = 0
-        func start() {
-            body = ByteBuffer()
-            TableBody.writeHead(columns: ComtradeRow.columns, into: &body)
-            count = 0
-        }
-        func finish() {
-            guard count > 0 else { return }
-            TableBody.writeTail(into: &body)
-            batches.append(body)
-            start()
-        }
-        start()
-        for row in rows {
-            let before = body.writerIndex
-            if count > 0 { body.writeInteger(UInt8(ascii: ",")) }
-            TableBody.write(row: row, into: &body)
-            if count > 0, body.readableBytes > 960 * 1024 {
-                body.moveWriterIndex(to: before)
-                finish()
-                TableBody.write(row: row, into: &body)
-            }
-            count += 1
-            if count == 10_000 { finish() }
-        }
-        finish()
-        return batches
+        var batches = ImportBatches()
+        var bodies = rows.compactMap { batches.add($0)?.body }
+        if let last = batches.finish() { bodies.append(last.body) }
+        return bodies
     }
 }
 

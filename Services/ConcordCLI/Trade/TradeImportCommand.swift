@@ -55,9 +55,6 @@ struct TradeImportCommand: AsyncParsableCommand {
         }
     }
 
-    /// Bytes of rows a request carries at most, well under the default 1 MiB line.
-    static let maxBatchBytes = 960 * 1024
-
     struct Problem {
         var line: Int
         var column: String
@@ -117,39 +114,18 @@ struct TradeImportCommand: AsyncParsableCommand {
             }
         }
         // Streamed: at most a few batches and one chunk of the file are held at a time. A batch
-        // is bounded in bytes too: a line longer than the gateway's limit (1 MiB by default)
-        // would be refused and the connection closed.
-        var body = ByteBuffer()
-        var rows = 0
-        func startBody() {
-            body.clear()
-            TableBody.writeHead(columns: ComtradeRow.columns, into: &body)
-            rows = 0
-        }
-        func send() async throws {
-            guard rows > 0 else { return }
-            TableBody.writeTail(into: &body)
-            let request = body
+        // is bounded in bytes too (ImportBatches).
+        func send(_ batch: (body: ByteBuffer, rows: Int)?) async throws {
+            guard let (request, rows) = batch else { return }
             inFlight.append((rows, Task { try await client.call("trade.observations.import", body: request, metadata: metadata) }))
             try await settle(keeping: 3)
-            startBody()
         }
-        startBody()
-        let batchSize = self.batch
+        var batches = ImportBatches(rowsPerBatch: self.batch)
         try await self.readRows { _, outcome in
             guard case .success(.observation(let row)) = outcome else { return }
-            let before = body.writerIndex
-            if rows > 0 { body.writeInteger(UInt8(ascii: ",")) }
-            TableBody.write(row: row, into: &body)
-            if rows > 0, body.readableBytes > Self.maxBatchBytes {
-                body.moveWriterIndex(to: before)
-                try await send()
-                TableBody.write(row: row, into: &body)
-            }
-            rows += 1
-            if rows == batchSize { try await send() }
+            try await send(batches.add(row))
         }
-        try await send()
+        try await send(batches.finish())
         try await settle(keeping: 0)
         await client.close()
         progress.finish()
