@@ -224,26 +224,18 @@ struct Console: Sendable {
     /// Records progress as the person signed in: the gateway applies their role and names them
     /// in the audit trail.
     func recordProgress(_ request: Request, _ context: ConsoleContext) async throws -> Response {
-        guard let session = self.session(of: request) else { return Self.redirect("/sign-in") }
-        let form = try await Self.form(request)
-        guard let csrf = form["csrf"], Self.same(csrf, session.csrf) else {
-            return try await self.action(request, context, problem: Words(Language(rawValue: session.language) ?? .en)(.formExpired), status: .forbidden)
-        }
         let id = context.parameters.get("id") ?? ""
-        var body: [String: JSONValue] = ["id": .string(id), "date": .string(form["date"] ?? "")]
-        if let progress = form["progress"].flatMap({ Int64($0) }) { body["progress"] = .integer(progress) }
-        if let version = form["version"].flatMap({ Int64($0) }) { body["version"] = .integer(version) }
-        if let note = form["note"], !note.isEmpty { body["note"] = .string(note) }
-        let text = String(decoding: try JSONEncoder().encode(body), as: UTF8.self)
-        switch await self.gateway.call("agreements.actions.progress", text, as: Overview.ActionRecord.self, person: session) {
-        case .success:
-            self.logger.info("progress recorded", metadata: ["user": "\(session.user)", "action": "\(id)"])
-            // An id the service accepted is a slug: safe in a path as it is.
-            return Self.redirect(id.utf8.allSatisfy({ $0 < 0x80 && ($0 == UInt8(ascii: "-") || Character(UnicodeScalar($0)).isLetter || Character(UnicodeScalar($0)).isNumber) }) ? "/actions/" + id : "/")
-        case .failure(let error):
-            let words = Words(Language(rawValue: session.language) ?? .en)
-            let status: HTTPResponse.Status = error.code == .forbidden ? .forbidden : error.code == .unauthorized ? .unauthorized : .unprocessableContent
-            return try await self.action(request, context, problem: words(.writeRefused, error.message), status: status)
+        return try await self.submit(request, verb: "agreements.actions.progress") { form throws(FormProblem) in
+            // What is missing or wrong the service names: the form passes on what it was given.
+            var body: [String: JSONValue] = ["id": .string(id), "date": .string(form["date"] ?? "")]
+            if let progress = form["progress"].flatMap({ Int64($0) }) { body["progress"] = .integer(progress) }
+            if let version = form["version"].flatMap({ Int64($0) }) { body["version"] = .integer(version) }
+            if let note = form["note"], !note.isEmpty { body["note"] = .string(note) }
+            return body
+        } next: { _ in
+            Pages.href("actions", id)
+        } again: { problem, status in
+            try await self.action(request, context, problem: problem, status: status)
         }
     }
 
