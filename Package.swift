@@ -240,7 +240,7 @@ let package = Package(
         ),
         .target(
             name: "ConcordComtrade",
-            dependencies: ["ConcordFields", "ConcordProtocol", "ConcordTradeCodes"],
+            dependencies: ["ConcordFields", "ConcordProtocol", "ConcordTradeCodes", .product(name: "NIOCore", package: "swift-nio")],
             path: "Shared/ConcordComtrade",
             swiftSettings: swiftSettings
         ),
@@ -307,7 +307,7 @@ let package = Package(
         .executableTarget(
             name: "Console",
             dependencies: [
-                "ConcordUsers", "ConcordClient", "ConcordTLS", "ConcordProtocol", "ConcordWire", "ConcordWords", "ConcordBriefs", "ConcordTradeCodes", "ConcordComtrade",
+                "ConcordUsers", "ConcordClient", "ConcordTLS", "ConcordProtocol", "ConcordWire", "ConcordWords", "ConcordBriefs", "ConcordTradeCodes", "ConcordComtrade", "ConcordFields",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -430,7 +430,7 @@ let package = Package(
         // UN Comtrade's CSV: the RFC 4180 reader and the row mapping.
         .testTarget(
             name: "ConcordComtradeTests",
-            dependencies: ["ConcordComtrade", "ConcordProtocol"],
+            dependencies: ["ConcordComtrade", "ConcordProtocol", .product(name: "NIOCore", package: "swift-nio")],
             path: "Tests/ConcordComtradeTests",
             swiftSettings: swiftSettings
         ),

@@ -1,4 +1,5 @@
 import ConcordBriefs
+import ConcordFields
 import ConcordProtocol
 import ConcordWire
 import ConcordWords
@@ -95,7 +96,7 @@ extension Console {
     /// A party from a form's `NAME-kind` (official, region, country, organisation) and `NAME`.
     static func party(_ form: [String: String], _ name: String) throws(FormProblem) -> JSONValue {
         let kind = form[name + "-kind"] ?? ""
-        let value = (form[name] ?? "").trimmed
+        let value = (form[name] ?? "").trimmingSpaces()
         guard Pages.partyKinds.contains(kind) else { throw FormProblem(message: "\(name): choose an official, a region, a country or an organisation") }
         guard !value.isEmpty else { throw FormProblem(message: "\(name): say which \(kind)") }
         return .object([kind: .string(value)])

@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import ConcordFields
 import NIOCore
 
 /// A `multipart/form-data` body (RFC 7578), as a browser sends a form with a file: each part's
@@ -29,7 +30,7 @@ struct MultipartForm {
     static func boundary(of contentType: String) -> String? {
         guard contentType.lowercased().hasPrefix("multipart/form-data") else { return nil }
         for parameter in contentType.split(separator: ";").dropFirst() {
-            let pair = parameter.split(separator: "=", maxSplits: 1).map { $0.trimmed }
+            let pair = parameter.split(separator: "=", maxSplits: 1).map { String($0).trimmingSpaces() }
             if pair.count == 2, pair[0].lowercased() == "boundary" {
                 let value = pair[1].hasPrefix("\"") && pair[1].hasSuffix("\"") && pair[1].count >= 2 ? String(pair[1].dropFirst().dropLast()) : pair[1]
                 return value.isEmpty || value.utf8.count > 70 ? nil : value
@@ -83,8 +84,8 @@ struct MultipartForm {
     static func parameter(_ name: String, in line: Substring) -> String? {
         for piece in line.split(separator: ";").dropFirst() {
             let pair = piece.split(separator: "=", maxSplits: 1)
-            guard pair.count == 2, pair[0].trimmed.lowercased() == name else { continue }
-            var value = pair[1].trimmed
+            guard pair.count == 2, String(pair[0]).trimmingSpaces().lowercased() == name else { continue }
+            var value = String(pair[1]).trimmingSpaces()
             if value.hasPrefix("\""), value.hasSuffix("\""), value.count >= 2 { value = String(value.dropFirst().dropLast()) }
             return value
         }

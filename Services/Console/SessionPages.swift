@@ -90,10 +90,3 @@ extension Pages {
         return self.unavailable(service, error)
     }
 }
-
-extension JSONValue {
-    var integer: Int64? {
-        if case .integer(let value) = self { return value }
-        return nil
-    }
-}

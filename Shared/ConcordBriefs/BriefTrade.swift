@@ -1,6 +1,8 @@
+import ConcordProtocol
 import ConcordTradeCodes
 import ConcordWire
 import ConcordWords
+import NIOCore
 
 extension SessionBrief.Stated {
     /// The flows the figure is about: total is exports and imports.
@@ -48,8 +50,13 @@ extension BriefHTML {
             // A month counts only with every flow, as trade.growth counts it: half a month is a gap.
             var sums: [String: (value: Double, flows: Int)] = [:]
             for flow in flows {
-                let body = #"{"reporter":"\#(JSONText.escaped(reporter))","partner":"\#(JSONText.escaped(partner))","flow":"\#(flow)","from":"\#(JSONText.escaped(from))","to":"\#(JSONText.escaped(to))"}"#
-                for point in try await series(body) {
+                var body = ByteBuffer(string: "{")
+                for (index, (name, value)) in [("reporter", reporter), ("partner", partner), ("flow", flow), ("from", from), ("to", to)].enumerated() {
+                    body.writeString(index == 0 ? "\"\(name)\":" : ",\"\(name)\":")
+                    JSONString.write(value, into: &body)
+                }
+                body.writeString("}")
+                for point in try await series(String(buffer: body)) {
                     sums[point.period, default: (0, 0)].value += Double(point.value) ?? 0
                     sums[point.period, default: (0, 0)].flows += 1
                 }
@@ -63,21 +70,5 @@ extension BriefHTML {
         return currentMonths.enumerated().map { index, month in
             Month(label: String(month.suffix(2)), current: current[month], base: index < baseMonths.count ? earlier[baseMonths[index]] : nil)
         }
-    }
-}
-
-/// Text put between a JSON string's quotes.
-enum JSONText {
-    static func escaped(_ text: String) -> String {
-        var out = ""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case _ where scalar.value < 0x20: out += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count) + String(scalar.value, radix: 16)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out
     }
 }

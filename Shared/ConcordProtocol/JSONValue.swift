@@ -57,4 +57,9 @@ extension JSONValue {
         if case .string(let string) = self { return string }
         return nil
     }
+
+    public var integer: Int64? {
+        if case .integer(let integer) = self { return integer }
+        return nil
+    }
 }

@@ -154,7 +154,6 @@ public struct ServiceHarness: Sendable {
 
 extension JSONValue {
     public var array: [JSONValue]? { if case .array(let array) = self { array } else { nil } }
-    public var integer: Int64? { if case .integer(let value) = self { value } else { nil } }
 }
 
 /// The repository's root, from a file in Tests/TARGET/.
