@@ -17,7 +17,8 @@ source scripts/bench-common.sh
 
 "$BIN/concord" up --home "$WORK/home" --port "$PORT" --participants-port $((PORT + 1)) --agreements-port $((PORT + 2)) \
   --trade-port $((PORT + 3)) --metrics-port 0 --console-port 0 >"$WORK/up.log" 2>&1 &
-PIDS+=($!)
+UP_PID=$!
+PIDS+=($UP_PID)
 for _ in $(seq 1 300); do
   grep -q "Concord is up" "$WORK/up.log" 2>/dev/null && break
   sleep 0.2
@@ -36,4 +37,4 @@ for _ in $(seq 1 100); do
   (exec 3<>/dev/tcp/127.0.0.1/$CONSOLE_PORT) 2>/dev/null && break
   sleep 0.1
 done
-python3 scripts/bench_console.py "$CONSOLE_PORT" "$PORT" "$WORK/home/certs" "$TOKEN" "$PASSWORD" "$CONSOLE_PID" "$REQUESTS"
+python3 scripts/bench_console.py "$CONSOLE_PORT" "$PORT" "$WORK/home/certs" "$TOKEN" "$PASSWORD" "$CONSOLE_PID" "$REQUESTS" "$UP_PID"

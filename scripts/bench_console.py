@@ -6,8 +6,12 @@ action's page, at c=1 and c=20. Beside them, at c=1 on one connection each, ever
 the overview makes, as raw protocol lines: the page's p50 should be no more than the slowest
 call's p50 plus 3 ms. And the console's resident memory, idle and after the load.
 
-Usage: bench_console.py CONSOLE_PORT GATEWAY_PORT CERTS TOKEN PASSWORD CONSOLE_PID REQUESTS
+Where each page's time goes: the processor time each process (the console, and the gateway
+and services `concord up` started) spent per page at c=1.
+
+Usage: bench_console.py CONSOLE_PORT GATEWAY_PORT CERTS TOKEN PASSWORD CONSOLE_PID REQUESTS UP_PID
 """
+import os
 import http.client
 import json
 import re
@@ -19,8 +23,8 @@ import threading
 import time
 import urllib.parse
 
-console_port, gateway_port, certs, token, password, console_pid, requests = (
-    int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5], int(sys.argv[6]), int(sys.argv[7]))
+console_port, gateway_port, certs, token, password, console_pid, requests, up_pid = (
+    int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5], int(sys.argv[6]), int(sys.argv[7]), int(sys.argv[8]))
 
 
 def resident_mb(pid):
@@ -28,6 +32,32 @@ def resident_mb(pid):
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return 0.0
+
+
+def processes():
+    """The console and every process under `concord up`, by name."""
+    parents = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = open(f"/proc/{entry}/stat").read()
+            except OSError:
+                continue
+            parents[int(entry)] = int(stat.rsplit(")", 1)[1].split()[1])
+    found, frontier = {console_pid}, [up_pid]
+    while frontier:
+        pid = frontier.pop()
+        found.add(pid)
+        frontier += [child for child, parent in parents.items() if parent == pid and child not in found]
+    return {pid: open(f"/proc/{pid}/comm").read().strip() for pid in found if os.path.exists(f"/proc/{pid}/comm")}
+
+
+def cpu_seconds(pid):
+    try:
+        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def browser_context():
@@ -144,29 +174,44 @@ overview_calls = [
     ("agreements.obstacles.list", '{"limit":500}'),
     ("participants.sessions.list", '{"limit":500}'),
     ("agreements.actions.list", '{"limit":500}'),
-    ("agreements.changes", '{"last":8}'),
-    ("participants.changes", '{"last":8}'),
-    ("trade.changes", '{"last":8}'),
+]
+# The latest changes come from the console's follower of `watch`; the overview asks each
+# service for them only while the follower is not following (measured, not in the bar).
+fallback_calls = [
+    ("agreements.changes", '{"last":10}'),
+    ("participants.changes", '{"last":10}'),
+    ("trade.changes", '{"last":10}'),
 ]
 print(f"{'gateway call (c=1), ' + str(requests) + ' each':58} {'p50 ms':>8} {'p99 ms':>8}")
 measured = {}
-for verb, body in overview_calls + instrument_calls:
+for verb, body in overview_calls + instrument_calls + fallback_calls:
     if (verb, body) in measured:
         continue
     values = calls(verb, body, requests)
     measured[(verb, body)] = p(values, 0.5)
-    print(f"{verb + ' ' + body:58} {p(values, 0.5):8.2f} {p(values, 0.99):8.2f}")
+    mark = "  (only while the follower is down)" if (verb, body) in fallback_calls else ""
+    print(f"{verb + ' ' + body:58} {p(values, 0.5):8.2f} {p(values, 0.99):8.2f}{mark}")
 slowest = max(measured[call] for call in overview_calls)
 slowest_instrument = max(measured[call] for call in instrument_calls)
 print()
 print(f"{'console page':40} {'clients':>7} {'p50 ms':>8} {'p99 ms':>8} {'pages/s':>8}")
 results = {}
+spent = {}
+watched = processes()
 for path in ["/", f"/agreements/{instrument}", f"/actions/{action}"]:
     pages(path, cookie, 20, 1)  # warm
     for clients in [1, 20]:
+        before = {pid: cpu_seconds(pid) for pid in watched}
         values, rate = pages(path, cookie, requests, clients)
+        if clients == 1:
+            spent[path] = {name: (cpu_seconds(pid) - before[pid]) * 1000 / len(values) for pid, name in watched.items()}
         results[(path, clients)] = p(values, 0.5)
         print(f"{path:40} {clients:7} {p(values, 0.5):8.2f} {p(values, 0.99):8.2f} {rate:8.0f}")
+print()
+names = sorted({name for shares in spent.values() for name in shares})
+print(f"{'processor ms a page (c=1)':40} " + " ".join(f"{name[:12]:>12}" for name in names))
+for path, shares in spent.items():
+    print(f"{path:40} " + " ".join(f"{sum(v for n, v in shares.items() if n == name):12.2f}" for name in names))
 print()
 overview = results[("/", 1)]
 print(f"overview p50 at c=1: {overview:.2f} ms against the slowest call it makes, {slowest:.2f} ms, plus 3 ms = {slowest + 3:.2f} ms: "

@@ -28,12 +28,14 @@ struct ConsoleContext: RequestContext, RemoteAddressRequestContext {
 }
 
 /// The console's routes: sign-in and sign-out, the overview, and the style sheet. Pages are
-/// made from the gateway's answers on every request; the console keeps no data of its own.
+/// made from the gateway's answers on every request; the console keeps no data of its own but
+/// the latest changes, as it follows them (`ChangeTail`).
 struct Console: Sendable {
     let users: Users
     let key: SymmetricKey
     let gateway: Gateway
     let logger: Logger
+    let tail: ChangeTail
     /// How long a session lasts.
     var sessionLength: Int = 12 * 3600
     let guardState = NIOLockedValueBox(SignInGuard())
@@ -126,7 +128,7 @@ struct Console: Sendable {
         async let overdue = gateway.call("agreements.actions.overdue", #"{"limit":500}"#, as: Overview.Overdue.self, person: person)
         async let obstacles = gateway.call("agreements.obstacles.list", #"{"limit":500}"#, as: Overview.Page<Overview.Obstacle>.self, person: person)
         async let sessions = gateway.call("participants.sessions.list", #"{"limit":500}"#, as: Overview.Page<Overview.Session>.self, person: person)
-        async let actions = gateway.call("agreements.actions.list", #"{"limit":500}"#, as: Overview.Page<Overview.ActionRecord>.self, person: person)
+        async let actions = gateway.call("agreements.actions.list", #"{"limit":500}"#, as: Overview.Page<Overview.Action>.self, person: person)
         async let recent = self.recentChanges(person: person)
         // The headline is what the latest session stated, beside what the data say: asked at
         // once for the session last seen latest, and again only when the list says another is.
@@ -187,27 +189,11 @@ struct Console: Sendable {
         )
     }
 
-    /// The last few changes of every service, newest first: where each feed ends, then the
-    /// changes just before it.
-    func recentChanges(person: SessionCookie, each: Int = 8) async -> Result<[Overview.Change], ConcordError> {
-        let gateway = self.gateway
-        // Every service at once, one read each: its latest changes.
-        let answers = await withTaskGroup(of: Result<[Overview.Change], ConcordError>.self) { group in
-            for service in ["agreements", "participants", "trade"] {
-                group.addTask {
-                    await gateway.call("\(service).changes", #"{"last":\#(each)}"#, as: Overview.Changes.self, person: person).map(\.items)
-                }
-            }
-            return await group.reduce(into: []) { $0.append($1) }
-        }
-        var changes: [Overview.Change] = []
-        for answer in answers {
-            switch answer {
-            case .success(let items): changes += items
-            case .failure(let error): return .failure(error)
-            }
-        }
-        return .success(Array(changes.sorted { $0.at > $1.at }.prefix(10)))
+    /// The latest changes of every service, newest first: as the console's follower of the feed
+    /// keeps them, or, while it is not following, as the services answer the person.
+    func recentChanges(person: SessionCookie) async -> Result<[Overview.Change], ConcordError> {
+        if let latest = self.tail.latest { return .success(latest) }
+        return await self.tail.latestOfEveryService(person: person)
     }
 
     func action(_ request: Request, _ context: ConsoleContext, problem: String? = nil, status: HTTPResponse.Status = .ok) async throws -> Response {

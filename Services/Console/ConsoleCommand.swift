@@ -61,9 +61,10 @@ struct ConsoleCommand: AsyncParsableCommand {
         let client = try ConcordClient(configuration: .init(
             host: String(parts[0]), port: gatewayPort, tls: TLSIdentity.standard(directory: self.certs, name: "console")
         ))
+        let gateway = Gateway(client: client, token: token)
         let console = Console(
-            users: try Users(path: self.users), key: try Self.signingKey(self.secret), gateway: Gateway(client: client, token: token),
-            logger: logger, sessionLength: self.sessionHours * 3600
+            users: try Users(path: self.users), key: try Self.signingKey(self.secret), gateway: gateway,
+            logger: logger, tail: ChangeTail(gateway: gateway, logger: logger), sessionLength: self.sessionHours * 3600
         )
         let router = Router(context: ConsoleContext.self)
         router.add(middleware: SecurityHeaders())
@@ -85,7 +86,10 @@ struct ConsoleCommand: AsyncParsableCommand {
         // The event streams are ended first (services stop in reverse order): the server then
         // finds no connection held open by a browser and stops at once.
         let group = ServiceGroup(configuration: .init(
-            services: [.init(service: app), .init(service: console.live), .init(service: ReloadOnHangup(browser: browserCertificate, logger: logger))],
+            services: [
+                .init(service: app), .init(service: console.live), .init(service: console.tail),
+                .init(service: ReloadOnHangup(browser: browserCertificate, logger: logger)),
+            ],
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger
         ))
         try await group.run()

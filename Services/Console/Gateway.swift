@@ -15,9 +15,10 @@ struct Gateway: Sendable {
     /// Calls `verb` with `body` as `person` (the gateway applies their role, never above the
     /// console's token's, and records them as the actor of a write) and decodes the answer; a
     /// refusal or a gateway that cannot be reached comes back as the error, for the page to say.
-    func call<Answer: Decodable>(_ verb: String, _ body: String, as type: Answer.Type, person: SessionCookie) async -> Result<Answer, ConcordError> {
+    /// Without a person, the console asks as itself (what every signed-in person may read).
+    func call<Answer: Decodable>(_ verb: String, _ body: String, as type: Answer.Type, person: SessionCookie?) async -> Result<Answer, ConcordError> {
         do {
-            let metadata = Metadata(deadlineMilliseconds: 5_000, auth: self.token, actor: person.user, actorRole: person.role)
+            let metadata = Metadata(deadlineMilliseconds: 5_000, auth: self.token, actor: person?.user, actorRole: person?.role)
             let answer = try await self.client.call(verb, body: ByteBuffer(string: body), metadata: metadata)
             return .success(try JSONDecoder().decode(Answer.self, from: Data(buffer: answer)))
         } catch let error as ConcordError {
@@ -47,12 +48,14 @@ extension Gateway {
 
 /// What the overview shows, as the services answer it.
 enum Overview {
+    /// An action as a list gives it: without its timeline, which the overview does not show.
     struct Action: Decodable {
         var id: String
         var title: String
         var owner: [String: String]
         var due: String?
         var status: String
+        var progress: Int?
     }
 
     struct Overdue: Decodable {
@@ -100,7 +103,9 @@ enum Overview {
     }
 
     /// One committed write, as a service's change feed gives it.
-    struct Change: Decodable {
+    struct Change: Decodable, Sendable {
+        /// Where it is in its service's feed (`agreements:12`): unique.
+        var cursor: String
         var kind: String
         var key: String
         var operation: String

@@ -83,7 +83,7 @@ struct Pages {
         overdue: Result<Overview.Overdue, ConcordError>,
         obstacles: Result<Overview.Page<Overview.Obstacle>, ConcordError>,
         sessions: Result<Overview.Page<Overview.Session>, ConcordError>,
-        actions: Result<Overview.Page<Overview.ActionRecord>, ConcordError>,
+        actions: Result<Overview.Page<Overview.Action>, ConcordError>,
         recent: Result<[Overview.Change], ConcordError>,
         headline: Result<[SessionBrief.Headline], ConcordError>
     ) -> HTML {

@@ -59,6 +59,24 @@ struct ConsoleTests {
         let page: HTML = "<h1>\(title)</h1>\(HTML(trusted: "<hr>"))"
         #expect(page.markup == "<h1>&lt;img src=x onerror=alert(1)&gt;</h1><hr>")
         #expect(HTML.escape("\"'&") == "&quot;&#39;&amp;")
+        #expect(HTML.escape("دبیرخانه <دائمی> & «Секретариат»") == "دبیرخانه &lt;دائمی&gt; &amp; «Секретариат»")
+        #expect(HTML.escape("Тегеран–Москва") == "Тегеран–Москва")
+    }
+
+    @Test func theLatestChangesAreTheNewestOfEveryFeedEachOnce() {
+        func change(_ cursor: String, at second: Int) -> Overview.Change {
+            Overview.Change(cursor: cursor, kind: "actions", key: "k", operation: "update", verb: "v", actor: "a", at: "2026-12-03T10:00:\(10 + second).000Z")
+        }
+        var latest = LatestChanges(kept: 3)
+        latest.add([change("agreements:1", at: 1), change("agreements:2", at: 4), change("trade:7", at: 2)])
+        // What the watch brought while the feeds were read comes both ways: it is kept once.
+        latest.add([change("agreements:2", at: 4), change("participants:3", at: 3)])
+        #expect(latest.items.map(\.cursor) == ["agreements:2", "participants:3", "trade:7"])
+        latest.add([change("trade:8", at: 5)])
+        #expect(latest.items.map(\.cursor) == ["trade:8", "agreements:2", "participants:3"])
+        // An older change than every one kept does not push a newer one out.
+        latest.add([change("agreements:0", at: 0)])
+        #expect(latest.items.map(\.cursor) == ["trade:8", "agreements:2", "participants:3"])
     }
 
     @Test func formsAreDecodedAndBadEscapesDropped() {
