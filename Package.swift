@@ -464,7 +464,8 @@ let package = Package(
         ),
         .testTarget(
             name: "ConcordStorageTests",
-            dependencies: ["ConcordStorage", "ConcordTestSupport", "ConcordProtocol"],
+            dependencies: ["ConcordStorage", "ConcordTestSupport", "ConcordProtocol",
+                           .product(name: "SQLiteNIO", package: "sqlite-nio"), .product(name: "NIOPosix", package: "swift-nio")],
             path: "Tests/ConcordStorageTests",
             swiftSettings: swiftSettings
         ),

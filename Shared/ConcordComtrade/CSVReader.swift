@@ -163,7 +163,10 @@ public struct CSVReader {
         guard self.fields.count < Self.maxFields else {
             throw Failure(line: self.recordLine, reason: "more than \(Self.maxFields) fields")
         }
-        guard let text = String(validating: self.field, as: UTF8.self) else {
+        // Most fields are ASCII, which is UTF-8 as it is; the generic validation costs a
+        // look-up of type metadata for every field (a tenth of the CLI's time, perf).
+        let ascii = !self.field.contains(where: { $0 >= 0x80 })
+        guard let text = ascii ? String(decoding: self.field, as: UTF8.self) : String(validating: self.field, as: UTF8.self) else {
             let bad = Self.firstInvalidByte(self.field)
             throw Failure(
                 line: self.recordLine,

@@ -1,6 +1,5 @@
 import ConcordProtocol
 import ConcordStorage
-import NIOConcurrencyHelpers
 import ConcordWire
 
 extension RecordStore {
@@ -37,19 +36,13 @@ extension RecordStore {
         let batchDocuments = prepared.documents
         return try await self.write { session in
             for record in batch { try await Self.checkReferences(of: record, in: session) }
-            // Every row is inserted unless its key is there already, and the statement returns
-            // the keys it inserted: a fresh import is done in one statement per chunk, with no
-            // lookup. A key that was there must hold the same figure, else the batch is a
-            // conflict; those few are looked up after.
-            var skipped: [Int] = []
-            for chunk in prepared.chunks {
-                let returned = try await session.query(
-                    Self.insertStatement(table: Record.table, columns: prepared.columns, rows: chunk.rows.count, key: Record.keyField), chunk.binds
-                )
-                guard returned.count != chunk.rows.count else { continue }
-                let inserted = Set(returned.map { $0["record_key"] })
-                skipped += chunk.rows.filter { !inserted.contains(batch[$0].key) }
-            }
+            // Every row is inserted unless its key is there already, the engine's fastest way
+            // (one prepared statement stepped a row on SQLite): a fresh import reads nothing. A
+            // key that was there must hold the same figure, else the batch is a conflict; those
+            // few are looked up after.
+            let skipped = try await session.insertSkippingPresent(
+                into: Record.table, columns: prepared.columns, key: Record.keyField, binds: prepared.binds
+            )
             var fresh = batch
             if !skipped.isEmpty {
                 var stored: [SQLValue: String] = [:]
@@ -87,64 +80,29 @@ extension RecordStore {
     }
 }
 
-/// Statements by kind and size: a batch's full chunks share one text.
-private let statements = NIOLockedValueBox<[String: String]>([:])
-
 extension RecordStore {
-    /// `INSERT ... VALUES ($1, ...), (...) ON CONFLICT (key) DO NOTHING RETURNING key` for
-    /// `rows` rows; built once for each size.
-    static func insertStatement(table: String, columns: [String], rows: Int, key: String) -> String {
-        Self.cachedStatement("insert|\(table)|\(columns.joined(separator: ","))|\(rows)") {
-            var sql = "INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES "
-            var bind = 1
-            for row in 0..<rows {
-                sql += row == 0 ? "(" : ", ("
-                for column in 0..<columns.count {
-                    sql += column == 0 ? "$\(bind)" : ", $\(bind)"
-                    bind += 1
-                }
-                sql += ")"
-            }
-            return sql + " ON CONFLICT (\(key)) DO NOTHING RETURNING \(key) AS record_key"
-        }
-    }
-
     /// `SELECT key, doc ... WHERE key IN ($1, ...)` for `keys` keys.
     static func lookupStatement(table: String, keyField: String, keys: Int) -> String {
-        Self.cachedStatement("lookup|\(table)|\(keys)") {
+        StatementTexts.cached("lookup|\(table)|\(keys)") {
             "SELECT \(keyField) AS record_key, doc FROM \(table) WHERE \(keyField) IN (" + (1...keys).map { "$\($0)" }.joined(separator: ", ") + ")"
         }
     }
 
-    private static func cachedStatement(_ key: String, build: () -> String) -> String {
-        if let known = statements.withLockedValue({ $0[key] }) { return known }
-        let sql = build()
-        statements.withLockedValue { cache in
-            if cache.count > 64 { cache.removeAll() }
-            cache[key] = sql
-        }
-        return sql
-    }
-
     /// A batch checked and encoded: records in stored form, their documents, the columns they
-    /// are inserted into, and their values in that order, as the binds of one insert statement
-    /// a chunk of rows.
+    /// are inserted into, and their values in that order, row after row.
     struct Prepared<Record: StoredRecord>: Sendable {
         var records: [Record] = []
         var columns: [String] = []
         var documents: [String] = []
-        var chunks: [(rows: Range<Int>, binds: [SQLValue])] = []
+        var binds: [SQLValue] = []
     }
 
     static func prepare<Record: StoredRecord>(_ inputs: [Record], now: String) throws -> Prepared<Record> {
         var prepared = Prepared<Record>()
         prepared.records.reserveCapacity(inputs.count)
         prepared.documents.reserveCapacity(inputs.count)
-        // SQLite allows 32,766 binds a statement, PostgreSQL 65,535.
         prepared.columns = inputs.first.map(Self.columns(of:)) ?? []
-        let perStatement = max(1, min(500, 30_000 / max(1, prepared.columns.count)))
-        var binds: [SQLValue] = []
-        var chunkStart = 0
+        prepared.binds.reserveCapacity(inputs.count * prepared.columns.count)
         var seen: Set<SQLValue> = []
         seen.reserveCapacity(inputs.count)
         for (index, input) in inputs.enumerated() {
@@ -163,13 +121,7 @@ extension RecordStore {
             let document = try record.document()
             var row: [SQLValue] = [record.key, .integer(1), .text(document), .text(record.searchText), .text(now), .text(now)]
             for (_, value) in record.columns { row.append(value) }
-            if binds.isEmpty { binds.reserveCapacity(perStatement * row.count) }
-            binds.append(contentsOf: row)
-            if index + 1 - chunkStart == perStatement || index + 1 == inputs.count {
-                prepared.chunks.append((chunkStart..<(index + 1), binds))
-                binds = []
-                chunkStart = index + 1
-            }
+            prepared.binds.append(contentsOf: row)
             prepared.documents.append(document)
             prepared.records.append(record)
         }

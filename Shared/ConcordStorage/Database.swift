@@ -1,4 +1,5 @@
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
@@ -33,6 +34,12 @@ public protocol Database: Service, AnyObject {
 public protocol DatabaseSession: Sendable {
     @discardableResult
     func query(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow]
+
+    /// Inserts rows of `columns.count` values each (`binds`, row after row) into `table`,
+    /// skipping a row whose `key` is there already, and returns the indices of the rows
+    /// skipped: an import's bulk path, in the caller's transaction. Each engine does it its
+    /// fastest way; the default is statements of many rows each.
+    func insertSkippingPresent(into table: String, columns: [String], key: String, binds: [SQLValue]) async throws -> [Int]
 }
 
 extension DatabaseSession {
@@ -43,6 +50,63 @@ extension DatabaseSession {
 
     public func first(_ sql: String, _ binds: [SQLValue] = []) async throws -> SQLRow? {
         try await self.query(sql, binds).first
+    }
+
+    /// Statements of as many rows as the engine's binds allow (at most 500; SQLite allows 32,766
+    /// binds a statement, PostgreSQL 65,535) with `ON CONFLICT (key) DO NOTHING RETURNING key`:
+    /// a fresh import reads nothing, and only the keys not returned were skipped.
+    public func insertSkippingPresent(into table: String, columns: [String], key: String, binds: [SQLValue]) async throws -> [Int] {
+        let width = columns.count
+        guard width > 0, let keyColumn = columns.firstIndex(of: key) else { return [] }
+        let rows = binds.count / width
+        let perStatement = max(1, min(500, 30_000 / width))
+        var skipped: [Int] = []
+        var start = 0
+        while start < rows {
+            let end = min(start + perStatement, rows)
+            let returned = try await self.query(
+                StatementTexts.insert(into: table, columns: columns, rows: end - start, key: key), Array(binds[(start * width)..<(end * width)])
+            )
+            if returned.count != end - start {
+                let inserted = Set(returned.map { $0["record_key"] })
+                skipped += (start..<end).filter { !inserted.contains(binds[$0 * width + keyColumn]) }
+            }
+            start = end
+        }
+        return skipped
+    }
+}
+
+/// Statement texts by kind and size, built once: a batch's full chunks share one text.
+public enum StatementTexts {
+    private static let cache = NIOLockedValueBox<[String: String]>([:])
+
+    /// `INSERT ... VALUES ($1, ...), (...) ON CONFLICT (key) DO NOTHING RETURNING key AS record_key`.
+    static func insert(into table: String, columns: [String], rows: Int, key: String) -> String {
+        Self.cached("insert|\(table)|\(columns.joined(separator: ","))|\(rows)") {
+            var sql = "INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES "
+            var bind = 1
+            for row in 0..<rows {
+                sql += row == 0 ? "(" : ", ("
+                for column in 0..<columns.count {
+                    sql += column == 0 ? "$\(bind)" : ", $\(bind)"
+                    bind += 1
+                }
+                sql += ")"
+            }
+            return sql + " ON CONFLICT (\(key)) DO NOTHING RETURNING \(key) AS record_key"
+        }
+    }
+
+    /// The text `build` makes, made once for each `key` (the cache is emptied past 64 texts).
+    public static func cached(_ key: String, build: () -> String) -> String {
+        if let known = Self.cache.withLockedValue({ $0[key] }) { return known }
+        let sql = build()
+        Self.cache.withLockedValue { cache in
+            if cache.count > 64 { cache.removeAll() }
+            cache[key] = sql
+        }
+        return sql
     }
 }
 

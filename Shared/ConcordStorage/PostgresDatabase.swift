@@ -307,6 +307,71 @@ struct PostgresSession: DatabaseSession, @unchecked Sendable {
         return result
     }
 
+    /// `COPY` of the rows into a temporary table of the same columns, then one `INSERT ...
+    /// SELECT ... ON CONFLICT (key) DO NOTHING RETURNING key` into the table, in the caller's
+    /// transaction: the rows cross as text, unparsed by the planner and unbound one by one.
+    func insertSkippingPresent(into table: String, columns: [String], key: String, binds: [SQLValue]) async throws -> [Int] {
+        let width = columns.count
+        guard width > 0, !binds.isEmpty, let keyColumn = columns.firstIndex(of: key) else { return [] }
+        let rows = binds.count / width
+        // Lives as long as the connection; emptied at every commit or rollback.
+        let staging = "concord_staging_\(table)"
+        let list = columns.joined(separator: ", ")
+        try await self.query("CREATE TEMPORARY TABLE IF NOT EXISTS \(staging) (LIKE \(table) INCLUDING DEFAULTS) ON COMMIT DELETE ROWS")
+        try await self.query("TRUNCATE \(staging)")
+        try await self.connection.copyFrom(table: staging, columns: columns, logger: self.logger) { writer in
+            var buffer = ByteBuffer()
+            buffer.reserveCapacity(1 << 20)
+            for row in 0..<rows {
+                for column in 0..<width {
+                    if column > 0 { buffer.writeInteger(UInt8(ascii: "\t")) }
+                    Self.writeCopyText(binds[row * width + column], into: &buffer)
+                }
+                buffer.writeInteger(UInt8(ascii: "\n"))
+                if buffer.readableBytes >= 1 << 20 {
+                    try await writer.write(buffer)
+                    buffer.clear()
+                }
+            }
+            if buffer.readableBytes > 0 { try await writer.write(buffer) }
+        }
+        let returned = try await self.query(
+            "INSERT INTO \(table) (\(list)) SELECT \(list) FROM \(staging) ON CONFLICT (\(key)) DO NOTHING RETURNING \(key) AS record_key"
+        )
+        guard returned.count != rows else { return [] }
+        let inserted = Set(returned.map { $0["record_key"] })
+        return (0..<rows).filter { !inserted.contains(binds[$0 * width + keyColumn]) }
+    }
+
+    /// A value as COPY's text format reads it: `\N` for NULL; backslash, tab, newline and
+    /// carriage return escaped.
+    static func writeCopyText(_ value: SQLValue, into buffer: inout ByteBuffer) {
+        switch value {
+        case .null:
+            buffer.writeStaticString("\\N")
+        case .integer(let integer):
+            buffer.writeString(String(integer))
+        case .real(let real):
+            // Shortest text that reads back as the same double.
+            buffer.writeString(real.isFinite ? "\(real)" : real.isNaN ? "NaN" : real > 0 ? "Infinity" : "-Infinity")
+        case .text(let text):
+            let utf8 = text.utf8
+            guard utf8.contains(where: { $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: "\t") || $0 == UInt8(ascii: "\n") || $0 == UInt8(ascii: "\r") }) else {
+                buffer.writeString(text)
+                return
+            }
+            for byte in utf8 {
+                switch byte {
+                case UInt8(ascii: "\\"): buffer.writeStaticString("\\\\")
+                case UInt8(ascii: "\t"): buffer.writeStaticString("\\t")
+                case UInt8(ascii: "\n"): buffer.writeStaticString("\\n")
+                case UInt8(ascii: "\r"): buffer.writeStaticString("\\r")
+                default: buffer.writeInteger(byte)
+                }
+            }
+        }
+    }
+
     static func value(_ cell: PostgresCell) throws -> SQLValue {
         guard cell.bytes != nil else { return .null }
         switch cell.dataType {

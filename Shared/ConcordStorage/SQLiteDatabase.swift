@@ -16,6 +16,8 @@ import SQLiteNIO
 public final class SQLiteDatabase: Database, Sendable {
     public let path: String
     private let writer: SQLiteConnection
+    /// The writer's own `sqlite3*`, for the bulk path of imports (`SQLiteHandle`).
+    private let writerHandle: SQLiteHandle
     private let writeLock = AsyncMutex()
     private let meters = StoreMeters(engine: "sqlite")
     private let readers: [SQLiteConnection]
@@ -24,9 +26,10 @@ public final class SQLiteDatabase: Database, Sendable {
     /// Other processes writing the same file go unheard: waiters ask again every 100 ms.
     public let commits = CommitSignal(recheck: .milliseconds(100))
 
-    private init(path: String, writer: SQLiteConnection, readers: [SQLiteConnection], logger: Logger) {
+    private init(path: String, writer: SQLiteConnection, writerHandle: SQLiteHandle, readers: [SQLiteConnection], logger: Logger) {
         self.path = path
         self.writer = writer
+        self.writerHandle = writerHandle
         self.readers = readers
         self.logger = logger
     }
@@ -57,7 +60,7 @@ public final class SQLiteDatabase: Database, Sendable {
                 _ = try await reader.query("PRAGMA query_only=ON")
                 readers.append(reader)
             }
-            return SQLiteDatabase(path: path, writer: writer, readers: readers, logger: logger)
+            return SQLiteDatabase(path: path, writer: writer, writerHandle: try SQLiteHandle.of(writer, path: path), readers: readers, logger: logger)
         } catch {
             try? await writer.close()
             throw Self.translate(error)
@@ -103,7 +106,7 @@ public final class SQLiteDatabase: Database, Sendable {
                 self.meters.waited(since: asked)
                 let start = ContinuousClock.now
                 defer { self.meters.transaction(write: true, since: start) }
-                let session = SQLiteSession(connection: self.writer)
+                let session = SQLiteSession(connection: self.writer, handle: self.writerHandle)
                 // IMMEDIATE takes the write lock up front, so a transaction never fails half-way
                 // for want of it.
                 try await session.query("BEGIN IMMEDIATE")
@@ -169,7 +172,7 @@ public final class SQLiteDatabase: Database, Sendable {
     }
 
     /// "UNIQUE constraint failed: regions.code" names the column.
-    private static func constraintName(_ message: String) -> String? {
+    static func constraintName(_ message: String) -> String? {
         message.split(separator: ":", maxSplits: 1).dropFirst().first.map { String($0.drop(while: { $0 == " " })) }
     }
 }
@@ -182,6 +185,8 @@ extension AsyncMutex {
 
 struct SQLiteSession: DatabaseSession {
     let connection: SQLiteConnection
+    /// The connection's handle, given to the writer's sessions only.
+    var handle: SQLiteHandle?
 
     func query(_ sql: String, _ binds: [SQLValue]) async throws -> [SQLRow] {
         let rows = try await self.connection.query(Self.numberedPlaceholders(sql), binds.map(Self.data))
@@ -193,6 +198,14 @@ struct SQLiteSession: DatabaseSession {
             }
             return SQLRow(values)
         }
+    }
+
+    /// On the writer, one prepared statement stepped once a row (`SQLiteHandle`).
+    func insertSkippingPresent(into table: String, columns: [String], key: String, binds: [SQLValue]) async throws -> [Int] {
+        guard let handle = self.handle else {
+            throw StorageError(.failed, "an import writes through the writer, and this is a reader's session")
+        }
+        return try await handle.insertSkippingPresent(into: table, columns: columns, key: key, binds: binds)
     }
 
     /// `$1` is a named parameter to SQLite, numbered by first appearance; `?1` is the true
