@@ -307,22 +307,43 @@ struct PostgresSession: DatabaseSession, @unchecked Sendable {
         return result
     }
 
-    /// `COPY` of the rows into a temporary table of the same columns, then one `INSERT ...
-    /// SELECT ... ON CONFLICT (key) DO NOTHING RETURNING key` into the table, in the caller's
-    /// transaction: the rows cross as text, unparsed by the planner and unbound one by one.
+    /// `COPY` of the rows straight into the table, in the caller's transaction: the rows cross
+    /// as text, unparsed by the planner and unbound one by one. A key there already stops the
+    /// COPY (a batch sent again): back to before it, the rows go through a temporary table of the
+    /// same columns and one `INSERT ... SELECT ... ON CONFLICT (key) DO NOTHING RETURNING key`.
     func insertSkippingPresent(into table: String, columns: [String], key: String, binds: [SQLValue]) async throws -> [Int] {
         let width = columns.count
         guard width > 0, !binds.isEmpty, let keyColumn = columns.firstIndex(of: key) else { return [] }
         let rows = binds.count / width
+        try await self.query("SAVEPOINT concord_bulk")
+        do {
+            try await self.copy(binds, width: width, into: table, columns: columns)
+            try await self.query("RELEASE SAVEPOINT concord_bulk")
+            return []
+        } catch {
+            guard (PostgresDatabase.translate(error) as? StorageError)?.code == .uniqueViolation else { throw error }
+            try await self.query("ROLLBACK TO SAVEPOINT concord_bulk")
+        }
         // Lives as long as the connection; emptied at every commit or rollback.
         let staging = "concord_staging_\(table)"
         let list = columns.joined(separator: ", ")
         try await self.query("CREATE TEMPORARY TABLE IF NOT EXISTS \(staging) (LIKE \(table) INCLUDING DEFAULTS) ON COMMIT DELETE ROWS")
         try await self.query("TRUNCATE \(staging)")
-        try await self.connection.copyFrom(table: staging, columns: columns, logger: self.logger) { writer in
+        try await self.copy(binds, width: width, into: staging, columns: columns)
+        let returned = try await self.query(
+            "INSERT INTO \(table) (\(list)) SELECT \(list) FROM \(staging) ON CONFLICT (\(key)) DO NOTHING RETURNING \(key) AS record_key"
+        )
+        guard returned.count != rows else { return [] }
+        let inserted = Set(returned.map { $0["record_key"] })
+        return (0..<rows).filter { !inserted.contains(binds[$0 * width + keyColumn]) }
+    }
+
+    /// `COPY table (columns) FROM STDIN`, the rows in COPY's text format, a megabyte at a time.
+    private func copy(_ binds: [SQLValue], width: Int, into table: String, columns: [String]) async throws {
+        try await self.connection.copyFrom(table: table, columns: columns, logger: self.logger) { writer in
             var buffer = ByteBuffer()
             buffer.reserveCapacity(1 << 20)
-            for row in 0..<rows {
+            for row in 0..<(binds.count / width) {
                 for column in 0..<width {
                     if column > 0 { buffer.writeInteger(UInt8(ascii: "\t")) }
                     Self.writeCopyText(binds[row * width + column], into: &buffer)
@@ -335,12 +356,6 @@ struct PostgresSession: DatabaseSession, @unchecked Sendable {
             }
             if buffer.readableBytes > 0 { try await writer.write(buffer) }
         }
-        let returned = try await self.query(
-            "INSERT INTO \(table) (\(list)) SELECT \(list) FROM \(staging) ON CONFLICT (\(key)) DO NOTHING RETURNING \(key) AS record_key"
-        )
-        guard returned.count != rows else { return [] }
-        let inserted = Set(returned.map { $0["record_key"] })
-        return (0..<rows).filter { !inserted.contains(binds[$0 * width + keyColumn]) }
     }
 
     /// A value as COPY's text format reads it: `\N` for NULL; backslash, tab, newline and
