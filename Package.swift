@@ -491,7 +491,8 @@ let package = Package(
         ),
         .testTarget(
             name: "ConcordCLITests",
-            dependencies: ["ConcordCLI", "ConcordBriefs", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["ConcordCLI", "ConcordBriefs", "ConcordComtrade", .product(name: "Crypto", package: "swift-crypto"),
+                           .product(name: "CompressNIO", package: "compress-nio"), .product(name: "NIOCore", package: "swift-nio")],
             path: "Tests/ConcordCLITests",
             swiftSettings: swiftSettings
         ),

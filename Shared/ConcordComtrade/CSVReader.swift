@@ -19,6 +19,13 @@ public struct CSVReader {
         public var reason: String
         /// The field, from 1, when the failure is one field's.
         public var column: Int?
+
+        public init(line: Int, reason: String, column: Int? = nil) {
+            self.line = line
+            self.reason = reason
+            self.column = column
+        }
+
         public var description: String { "line \(self.line)\(self.column.map { ", column \($0)" } ?? ""): \(self.reason)" }
     }
 
@@ -26,6 +33,23 @@ public struct CSVReader {
     public static let maxFields = 256
 
     public init() {}
+
+    /// A reader that starts at `line` of a file, at the start of a record (a part of a file
+    /// read on its own; no byte order mark is looked for).
+    public init(line: Int) {
+        self.line = line
+        self.recordLine = line
+        self.atStart = false
+    }
+
+    /// The line the next record starts on.
+    public var nextLine: Int { self.line }
+
+    /// Whether what was fed ended exactly at the end of a record (outside quotes, nothing of a
+    /// next record read): where another reader may take over.
+    public var atRecordBoundary: Bool {
+        !self.inQuotes && !self.quotePending && !self.afterCR && self.field.isEmpty && self.fields.isEmpty && !self.recordHasContent
+    }
 
     private var fields: [String] = []
     private var field: [UInt8] = []

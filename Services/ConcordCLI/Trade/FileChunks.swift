@@ -42,6 +42,9 @@ struct FileChunks {
             if let decompressor {
                 do {
                     try await chunk.decompressStream(with: decompressor, window: &window) { inflated in try await body(inflated) }
+                    // CompressNIO hands over what is left in the window at the end of the input
+                    // but leaves it there: emptied here, or the next chunk would hand it over again.
+                    window.clear()
                 } catch let error as CompressNIOError {
                     throw ChunkError("\(self.path) is not valid gzip: \(error)")
                 }

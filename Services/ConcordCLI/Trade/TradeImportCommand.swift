@@ -64,16 +64,7 @@ struct TradeImportCommand: AsyncParsableCommand {
     func run() async throws {
         let interactive = isatty(STDERR_FILENO) == 1
         // 1. Check every row; import nothing from a file with bad rows.
-        var problems: [Problem] = []
-        var valid = 0
-        var breakdowns = 0
-        try await self.readRows { line, outcome in
-            switch outcome {
-            case .success(.observation): valid += 1
-            case .success(.breakdown): breakdowns += 1
-            case .failure(let problem): problems.append(Problem(line: line, column: problem.column, reason: problem.reason))
-            }
-        }
+        let (valid, breakdowns, problems) = try await self.checkEveryRow()
         complain("\(self.file): \(valid) rows to import, \(breakdowns) breakdown rows left out, \(problems.count) bad rows")
         if !problems.isEmpty {
             for problem in problems.prefix(50) { complain("  line \(problem.line), column \(problem.column): \(problem.reason)") }
@@ -133,6 +124,58 @@ struct TradeImportCommand: AsyncParsableCommand {
         if self.skipInvalid, !problems.isEmpty {
             print("skipped \(problems.count) bad rows: lines " + problems.map { String($0.line) }.joined(separator: ", "))
         }
+    }
+
+    /// The first pass: how many rows are observations and breakdowns, and the bad ones. A large
+    /// plain UTF-8 file is read on both cores (`CheckPass`); any other by one reader.
+    private func checkEveryRow() async throws -> (valid: Int, breakdowns: Int, problems: [Problem]) {
+        if self.encoding == nil, !self.file.hasSuffix(".gz"), let (columns, header, bodyStart, bodyLine, size) = self.plainHeader(),
+           size - bodyStart > CheckPass.splitAbove {
+            let pass = CheckPass(path: self.file, columns: columns, source: self.source, published: self.published, keepBreakdowns: self.keepBreakdowns)
+            do {
+                let tally = try await pass.run(bodyStart: bodyStart, bodyLine: bodyLine, size: size)
+                return (tally.valid, tally.breakdowns, tally.problems.map { Problem(line: $0.line, column: $0.problem.column, reason: $0.problem.reason) })
+            } catch .csv(let failure) {
+                var message = "\(self.file) line \(failure.line)"
+                if let column = failure.column { message += ", column \(column)" + (header.indices.contains(column - 1) ? " (\(header[column - 1]))" : "") }
+                message += ": \(failure.reason)"
+                if failure.reason.hasPrefix("not UTF-8") { message += ". If the file is in another encoding, say which: --encoding windows-1251 (or iso-8859-1, utf-16)" }
+                throw ValidationError(message)
+            } catch .io(let message) {
+                throw ValidationError(message)
+            }
+        }
+        var problems: [Problem] = []
+        var valid = 0
+        var breakdowns = 0
+        try await self.readRows { line, outcome in
+            switch outcome {
+            case .success(.observation): valid += 1
+            case .success(.breakdown): breakdowns += 1
+            case .failure(let problem): problems.append(Problem(line: line, column: problem.column, reason: problem.reason))
+            }
+        }
+        return (valid, breakdowns, problems)
+    }
+
+    /// The header of a plain file (UTF-8, no other byte order mark), when it is one line: its
+    /// columns and names, where the rows begin and on which line, and the file's size. Nil for any other
+    /// file, which `readRows` reads (and refuses with the reason, if it must).
+    private func plainHeader() -> (ComtradeColumns, [String], Int, Int, Int)? {
+        let descriptor = open(self.file, O_RDONLY)
+        guard descriptor >= 0 else { return nil }
+        defer { close(descriptor) }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else { return nil }
+        var head = [UInt8](repeating: 0, count: 1 << 16)
+        let count = head.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+        guard count > 0, Transcoder.encoding(ofMark: head[0..<count]) == nil,
+              let end = head[0..<count].firstIndex(of: UInt8(ascii: "\n")) else { return nil }
+        var reader = CSVReader()
+        var records: [CSVReader.Record] = []
+        guard (try? reader.feed(head[0...end], emit: { records.append($0) })) != nil, records.count == 1, reader.atRecordBoundary,
+              let columns = try? ComtradeColumns(header: records[0].fields) else { return nil }
+        return (columns, records[0].fields, end + 1, reader.nextLine, Int(status.st_size))
     }
 
     /// Reads the file's rows, each as an observation, a breakdown, or a problem, chunk by chunk.
