@@ -164,7 +164,7 @@ latest = max(item["number"] for item in json.loads(Line().call("participants.ses
 instrument_calls = [
     ("agreements.instruments.get", json.dumps({"id": instrument})),
     ("agreements.actions.list", json.dumps({"instrument": instrument, "limit": 500})),
-    ("agreements.actions.overdue", '{"limit":500}'),
+    ("agreements.actions.overdue", json.dumps({"instrument": instrument, "limit": 500})),
     ("agreements.relations.list", json.dumps({"instrument": instrument, "limit": 500})),
     ("agreements.indicators.list", json.dumps({"instrument": instrument, "limit": 500})),
 ]

@@ -109,17 +109,18 @@ struct FollowUp: Sendable {
         var items: [Action]
     }
 
-    /// `agreements.actions.overdue {asOf?, owner?, sector?, limit?}`: actions whose due date
-    /// has passed (a partial date is due at the end of its month or year) and that are neither
-    /// done nor cancelled, oldest first.
+    /// `agreements.actions.overdue {asOf?, owner?, instrument?, sector?, limit?}`: actions whose
+    /// due date has passed (a partial date is due at the end of its month or year) and that are
+    /// neither done nor cancelled, oldest first.
     func overdue(_ body: JSONObject) async throws -> Overdue {
-        try RecordBody.checkFields(body, allowed: ["asOf", "owner", "sector", "limit"])
+        try RecordBody.checkFields(body, allowed: ["asOf", "owner", "instrument", "sector", "limit"])
         let asOf = try self.asOf(body)
         let limit = try RecordBody.limit(in: body)
         var filters: [(RecordFilter, SQLValue)] = [(Action.overdueOn, .text(asOf))]
-        if let owner = try RecordBody.string("owner", in: body) {
-            let filter = Action.filters.first { $0.field == "owner" }!
-            filters.append((filter, .text(filter.normalise?(owner) ?? owner)))
+        for name in ["owner", "instrument"] {
+            guard let value = try RecordBody.string(name, in: body) else { continue }
+            let filter = Action.filters.first { $0.field == name }!
+            filters.append((filter, .text(filter.normalise?(value) ?? value)))
         }
         guard let sectorText = try RecordBody.string("sector", in: body) else {
             return Overdue(asOf: asOf, items: try await self.store.select(Action.self, filters: filters, order: Action.oldestDueFirst, limit: limit))

@@ -42,7 +42,7 @@ extension Console {
             let gateway = self.gateway
             async let instrument = gateway.json("agreements.instruments.get", ["id": .string(id)], person: person)
             async let actions = gateway.json("agreements.actions.list", ["instrument": .string(id), "limit": .integer(500)], person: person)
-            async let overdue = gateway.json("agreements.actions.overdue", ["limit": .integer(500)], person: person)
+            async let overdue = gateway.json("agreements.actions.overdue", ["instrument": .string(id), "limit": .integer(500)], person: person)
             async let relations = gateway.json("agreements.relations.list", ["instrument": .string(id), "limit": .integer(500)], person: person)
             async let indicators = gateway.json("agreements.indicators.list", ["instrument": .string(id), "limit": .integer(500)], person: person)
             let late = Set(((try? await overdue.get())?.rows ?? []).compactMap { $0[path: "id"]?.string })

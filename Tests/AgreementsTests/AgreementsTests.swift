@@ -102,6 +102,15 @@ struct AgreementsTests {
             #expect(nobody["items"]?.array?.isEmpty == true)
             let partial = await env.error("agreements.actions.overdue", #"{"asOf":"2026-04"}"#)
             #expect(partial?.field == "body.asOf")
+            // One instrument's overdue actions only (an instrument's page asks so).
+            _ = try await env.call(
+                "agreements.actions.create",
+                #"{"id":"due-of-instrument","instrument":"permanent-secretariat","title":"t","owner":{"official":"kazem-jalali"},"due":"2026-01","status":"planned"}"#
+            )
+            let ofInstrument = try await env.call("agreements.actions.overdue", #"{"asOf":"2026-04-01","instrument":"permanent-secretariat"}"#)
+            #expect((ofInstrument["items"]?.array ?? []).compactMap { $0.object?["id"]?.string } == ["due-of-instrument"])
+            let all = try await env.call("agreements.actions.overdue", #"{"asOf":"2026-04-01"}"#)
+            #expect((all["items"]?.array ?? []).count == 4)
         }
     }
 
