@@ -7,7 +7,7 @@
 /// Hand-written rather than yaslab/CSV.swift (the listed streaming reader): that one reads
 /// through Foundation's InputStream, and the CLI links FoundationEssentials only (docker/README.md
 /// says why). It is also the hot path of a 10-million-row import.
-public struct CSVReader {
+public struct CSVReader: Sendable {
     public struct Record: Sendable {
         public var fields: [String]
         /// The line the record starts on, from 1.

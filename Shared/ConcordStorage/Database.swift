@@ -67,10 +67,7 @@ extension DatabaseSession {
             let returned = try await self.query(
                 StatementTexts.insert(into: table, columns: columns, rows: end - start, key: key), Array(binds[(start * width)..<(end * width)])
             )
-            if returned.count != end - start {
-                let inserted = Set(returned.map { $0["record_key"] })
-                skipped += (start..<end).filter { !inserted.contains(binds[$0 * width + keyColumn]) }
-            }
+            skipped += StatementTexts.rowsSkipped(start..<end, returned: returned, binds: binds, width: width, keyColumn: keyColumn)
             start = end
         }
         return skipped
@@ -96,6 +93,14 @@ public enum StatementTexts {
             }
             return sql + " ON CONFLICT (\(key)) DO NOTHING RETURNING \(key) AS record_key"
         }
+    }
+
+    /// The rows of `rows` (each `width` values of `binds`, its key at `keyColumn`) whose key an
+    /// insert's `RETURNING key AS record_key` did not return: those it skipped.
+    static func rowsSkipped(_ rows: Range<Int>, returned: [SQLRow], binds: [SQLValue], width: Int, keyColumn: Int) -> [Int] {
+        guard returned.count != rows.count else { return [] }
+        let inserted = Set(returned.map { $0["record_key"] })
+        return rows.filter { !inserted.contains(binds[$0 * width + keyColumn]) }
     }
 
     /// The text `build` makes, made once for each `key` (the cache is emptied past 64 texts).

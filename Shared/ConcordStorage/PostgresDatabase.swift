@@ -333,9 +333,7 @@ struct PostgresSession: DatabaseSession, @unchecked Sendable {
         let returned = try await self.query(
             "INSERT INTO \(table) (\(list)) SELECT \(list) FROM \(staging) ON CONFLICT (\(key)) DO NOTHING RETURNING \(key) AS record_key"
         )
-        guard returned.count != rows else { return [] }
-        let inserted = Set(returned.map { $0["record_key"] })
-        return (0..<rows).filter { !inserted.contains(binds[$0 * width + keyColumn]) }
+        return StatementTexts.rowsSkipped(0..<rows, returned: returned, binds: binds, width: width, keyColumn: keyColumn)
     }
 
     /// `COPY table (columns) FROM STDIN`, the rows in COPY's text format, a megabyte at a time.

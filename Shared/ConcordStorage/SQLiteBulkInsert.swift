@@ -78,13 +78,13 @@ struct SQLiteHandle: @unchecked Sendable {
 
     private func bind(_ value: SQLValue, at index: Int32, in statement: OpaquePointer) -> Int32 {
         switch value {
+        case .text(let text) where text.isEmpty:
+            // A pointer of its own: NULL would bind SQL NULL.
+            return sqlite_nio_sqlite3_bind_text(statement, index, "", 0, Self.transient)
         case .text(var text):
             // SQLite copies the bytes (SQLITE_TRANSIENT) before this returns.
             return text.withUTF8 { bytes in
-                bytes.withMemoryRebound(to: CChar.self) { characters in
-                    // An empty text still needs a pointer: NULL would bind SQL NULL.
-                    sqlite_nio_sqlite3_bind_text(statement, index, characters.baseAddress ?? Self.empty, Int32(characters.count), Self.transient)
-                }
+                bytes.withMemoryRebound(to: CChar.self) { sqlite_nio_sqlite3_bind_text(statement, index, $0.baseAddress, Int32($0.count), Self.transient) }
             }
         case .integer(let integer): return sqlite_nio_sqlite3_bind_int64(statement, index, integer)
         case .real(let real): return sqlite_nio_sqlite3_bind_double(statement, index, real)
@@ -93,7 +93,6 @@ struct SQLiteHandle: @unchecked Sendable {
     }
 
     private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
-    nonisolated(unsafe) private static let empty: UnsafePointer<CChar> = UnsafePointer(strdup("")!)
     // Extended result codes (sqlite3.h's macros, which Swift does not import).
     private static let constraintUnique = SQLITE_CONSTRAINT | (8 << 8)
     private static let constraintPrimaryKey = SQLITE_CONSTRAINT | (6 << 8)

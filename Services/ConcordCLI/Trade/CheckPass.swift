@@ -6,9 +6,9 @@ import Glibc
 /// The import's first pass, every row checked before anything is sent, on both cores: a plain
 /// UTF-8 file is read as two halves side by side, split after a line break, and the halves'
 /// answers joined in file order. The split is only trusted when the first half's reader ends
-/// exactly at a record's end there (not inside a quoted field); otherwise the second half is
-/// read again after the first, as one reader would. Line numbers of the second half are those
-/// the first half's reader reached.
+/// exactly at a record's end there (not inside a quoted field); otherwise that reader reads on
+/// through the second half, as one reader would. Line numbers of the second half are those the
+/// first half's reader reached.
 struct CheckPass {
     struct Tally: Sendable {
         var valid = 0
@@ -22,11 +22,10 @@ struct CheckPass {
         }
     }
 
-    /// What a part of the file holds, read by one reader.
+    /// What a part of the file holds, and the reader that read it, where it stopped.
     struct Part: Sendable {
         var tally = Tally()
-        var nextLine = 1
-        var endedAtRecordBoundary = true
+        var reader: CSVReader
     }
 
     enum Failure: Error {
@@ -48,13 +47,15 @@ struct CheckPass {
     /// of `size` bytes.
     func run(bodyStart: Int, bodyLine: Int, size: Int) async throws(Failure) -> Tally {
         guard size - bodyStart > self.splitAbove, let split = try self.splitPoint(after: bodyStart + (size - bodyStart) / 2, size: size) else {
-            return try self.read(from: bodyStart, to: size, line: bodyLine).tally
+            return try self.read(from: bodyStart, to: size, continuing: Part(reader: CSVReader(line: bodyLine))).tally
         }
         // The second half's lines are counted from an assumed start and shifted once the first
         // half's reader says where it ended.
         let assumed = 1_000_000_000
-        let first = Task.detached { [self] () throws(Failure) -> Part in try self.read(from: bodyStart, to: split, line: bodyLine, final: false) }
-        let second = Task.detached { [self] () throws(Failure) -> Part in try self.read(from: split, to: size, line: assumed) }
+        let first = Task.detached { [self] () throws(Failure) -> Part in
+            try self.read(from: bodyStart, to: split, continuing: Part(reader: CSVReader(line: bodyLine)), final: false)
+        }
+        let second = Task.detached { [self] () throws(Failure) -> Part in try self.read(from: split, to: size, continuing: Part(reader: CSVReader(line: assumed))) }
         let head: Part
         do {
             head = try await first.value
@@ -62,19 +63,20 @@ struct CheckPass {
             second.cancel()
             throw error as! Failure
         }
-        guard head.endedAtRecordBoundary else {
-            // The split fell inside a quoted field: read on from where the first half ended.
+        guard head.reader.atRecordBoundary else {
+            // The split fell inside a quoted field: the first half's reader reads on.
             second.cancel()
             _ = try? await second.value
-            return try self.read(from: bodyStart, to: size, line: bodyLine).tally
+            return try self.read(from: split, to: size, continuing: head).tally
         }
         var tally = head.tally
+        let nextLine = head.reader.nextLine
         do {
-            tally.add(try await second.value.tally, shiftingLinesBy: head.nextLine - assumed)
+            tally.add(try await second.value.tally, shiftingLinesBy: nextLine - assumed)
         } catch {
             // A malformed record in the second half: its line, as one reader would give it.
             if case .csv(let failure) = error as! Failure {
-                throw .csv(CSVReader.Failure(line: failure.line - assumed + head.nextLine, reason: failure.reason, column: failure.column))
+                throw .csv(CSVReader.Failure(line: failure.line - assumed + nextLine, reason: failure.reason, column: failure.column))
             }
             throw error as! Failure
         }
@@ -97,14 +99,14 @@ struct CheckPass {
         return nil
     }
 
-    /// Reads bytes `start..<end` as records starting at `line`; `final` when `end` is the
+    /// Reads bytes `start..<end` on from `part`, with its reader; `final` when `end` is the
     /// file's end (a last record without a line break is then read too).
-    private func read(from start: Int, to end: Int, line: Int, final: Bool = true) throws(Failure) -> Part {
+    private func read(from start: Int, to end: Int, continuing part: Part, final: Bool = true) throws(Failure) -> Part {
         let descriptor = open(self.path, O_RDONLY)
         guard descriptor >= 0 else { throw .io("cannot open \(self.path): \(String(cString: strerror(errno)))") }
         defer { close(descriptor) }
-        var reader = CSVReader(line: line)
-        var part = Part()
+        var part = part
+        var reader = part.reader
         var buffer = [UInt8](repeating: 0, count: 1 << 18)
         var position = start
         let (columns, source, published, keepBreakdowns) = (self.columns, self.source, self.published, self.keepBreakdowns)
@@ -128,9 +130,8 @@ struct CheckPass {
                 try reader.feed(buffer[0..<count]) { check($0) }
                 position += count
             }
-            part.endedAtRecordBoundary = reader.atRecordBoundary
-            part.nextLine = reader.nextLine
             if final { try reader.finish { check($0) } }
+            part.reader = reader
         } catch let failure as CSVReader.Failure {
             throw .csv(failure)
         } catch let failure as Failure {

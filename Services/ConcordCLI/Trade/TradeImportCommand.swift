@@ -136,11 +136,7 @@ struct TradeImportCommand: AsyncParsableCommand {
                 let tally = try await pass.run(bodyStart: bodyStart, bodyLine: bodyLine, size: size)
                 return (tally.valid, tally.breakdowns, tally.problems.map { Problem(line: $0.line, column: $0.problem.column, reason: $0.problem.reason) })
             } catch .csv(let failure) {
-                var message = "\(self.file) line \(failure.line)"
-                if let column = failure.column { message += ", column \(column)" + (header.indices.contains(column - 1) ? " (\(header[column - 1]))" : "") }
-                message += ": \(failure.reason)"
-                if failure.reason.hasPrefix("not UTF-8") { message += ". If the file is in another encoding, say which: --encoding windows-1251 (or iso-8859-1, utf-16)" }
-                throw ValidationError(message)
+                throw self.refusal(failure, header: header, transcoded: false)
             } catch .io(let message) {
                 throw ValidationError(message)
             }
@@ -176,6 +172,21 @@ struct TradeImportCommand: AsyncParsableCommand {
         guard (try? reader.feed(head[0...end], emit: { records.append($0) })) != nil, records.count == 1, reader.atRecordBoundary,
               let columns = try? ComtradeColumns(header: records[0].fields) else { return nil }
         return (columns, records[0].fields, end + 1, reader.nextLine, Int(status.st_size))
+    }
+
+    /// A file the CSV reader cannot read, refused with the line, the column by number and name,
+    /// and, for bytes that are not UTF-8 in a file read as such, the flag that reads another
+    /// encoding.
+    private func refusal(_ failure: CSVReader.Failure, header: [String], transcoded: Bool) -> ValidationError {
+        var place = "line \(failure.line)"
+        if let column = failure.column {
+            place += ", column \(column)" + (header.indices.contains(column - 1) ? " (\(header[column - 1]))" : "")
+        }
+        var message = "\(self.file) \(place): \(failure.reason)"
+        if !transcoded, failure.reason.hasPrefix("not UTF-8") {
+            message += ". If the file is in another encoding, say which: --encoding windows-1251 (or iso-8859-1, utf-16)"
+        }
+        return ValidationError(message)
     }
 
     /// Reads the file's rows, each as an observation, a breakdown, or a problem, chunk by chunk.
@@ -229,17 +240,9 @@ struct TradeImportCommand: AsyncParsableCommand {
             try reader.finish { records.append($0) }
             try await process()
         } catch let failure as CSVReader.Failure {
-            var place = "line \(failure.line)"
             // The header may still wait, unread, with the record that failed.
             if header.isEmpty, columns == nil, let first = records.first { header = first.fields }
-            if let column = failure.column {
-                place += ", column \(column)" + (header.indices.contains(column - 1) ? " (\(header[column - 1]))" : "")
-            }
-            var message = "\(self.file) \(place): \(failure.reason)"
-            if transcoder == nil, failure.reason.hasPrefix("not UTF-8") {
-                message += ". If the file is in another encoding, say which: --encoding windows-1251 (or iso-8859-1, utf-16)"
-            }
-            throw ValidationError(message)
+            throw self.refusal(failure, header: header, transcoded: transcoder != nil)
         } catch let failure as Transcoder.Failure {
             throw ValidationError("\(self.file) as \(transcoder?.encoding ?? self.encoding ?? "?"): \(failure)")
         }
