@@ -82,7 +82,10 @@ final class Feed: Sendable {
                     state.recent.removeAll()
                     state.unavailable = false
                     state.watchers[ObjectIdentifier(watcher)] = watcher
-                    state.following = Task { await self.follow() }
+                    // On one of the pool's loops: an answer of the service resumes the follower
+                    // there, and a watcher on that loop is written to without a thread hop.
+                    let loop = EventLoopTaskExecutor(eventLoop: self.pool.eventLoopGroup.next())
+                    state.following = Task(executorPreference: loop) { await self.follow() }
                     return true
                 }
                 guard from >= state.floor else { return false }
@@ -213,7 +216,7 @@ final class Feed: Sendable {
     }
 
     static func encode(_ change: Change) throws -> [UInt8] {
-        Array(try Self.sorted(change))
+        try change.sortedJSON() ?? Array(Self.sorted(change))
     }
 
     /// A watch's lines with their keys in order, so they read the same every time.

@@ -38,7 +38,8 @@ public final class ServicePool: Sendable {
     public let settings: PoolSettings
     private let identity: TLSIdentity
     private let resolver: any NameResolver
-    private let eventLoopGroup: any EventLoopGroup
+    /// The loops its connections run on.
+    public let eventLoopGroup: any EventLoopGroup
     private let logger: Logger
 
     /// The machine, and what performing its actions needs: a connection per replica, and the

@@ -70,13 +70,14 @@ extension RecordStore {
     /// of the store goes through here.
     func write<Result: Sendable>(_ work: @escaping @Sendable (any DatabaseSession) async throws -> Result) async throws -> Result {
         let database = self.database
-        let (result, entries) = try await database.write { session in
+        let recent = self.recentChanges
+        let (result, _) = try await database.write { session in
             let result = try await work(session)
             return (result, try await ChangeFeed.stamp(in: session, of: database))
-        }
-        if !entries.isEmpty {
+        } committed: { (_, entries: [FeedEntry]) in
+            guard !entries.isEmpty else { return }
             // Committed: a follower waiting here takes them from memory, without a read.
-            self.recentChanges.add(entries)
+            recent.add(entries)
             database.commits.committed()
         }
         return result

@@ -16,6 +16,14 @@ public protocol Database: Service, AnyObject {
     @discardableResult
     func write<Result: Sendable>(_ work: @escaping @Sendable (any DatabaseSession) async throws -> Result) async throws -> Result
 
+    /// Like `write`, and calls `committed` with the result as soon as the transaction has
+    /// committed, before the caller resumes: what the change feed wakes its followers with, so
+    /// a commit reaches them without waiting for the writer's own task to run again.
+    @discardableResult
+    func write<Result: Sendable>(
+        _ work: @escaping @Sendable (any DatabaseSession) async throws -> Result, committed: @escaping @Sendable (Result) -> Void
+    ) async throws -> Result
+
     /// Applies the migrations not yet applied, in version order, in one transaction; safe when
     /// several processes start at once.
     func migrate(_ migrations: [Migration]) async throws
@@ -40,6 +48,18 @@ public protocol DatabaseSession: Sendable {
     /// skipped: an import's bulk path, in the caller's transaction. Each engine does it its
     /// fastest way; the default is statements of many rows each.
     func insertSkippingPresent(into table: String, columns: [String], key: String, binds: [SQLValue]) async throws -> [Int]
+}
+
+extension Database {
+    /// After the write returns, where an engine cannot say sooner.
+    @discardableResult
+    public func write<Result: Sendable>(
+        _ work: @escaping @Sendable (any DatabaseSession) async throws -> Result, committed: @escaping @Sendable (Result) -> Void
+    ) async throws -> Result {
+        let result = try await self.write(work)
+        committed(result)
+        return result
+    }
 }
 
 extension DatabaseSession {

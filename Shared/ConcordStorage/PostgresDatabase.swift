@@ -25,12 +25,17 @@ public final class PostgresDatabase: Database, Sendable {
     /// The lending machine, with the connection each running body holds and how to fail it.
     private let leases = NIOLockedValueBox(Leases())
     private let meters = StoreMeters(engine: "postgresql")
-    /// Moves on at every process's commits through LISTEN (the writer of this process moves it
-    /// on at once, too).
+    /// Moves on at other processes' commits through LISTEN, and at this process's as its
+    /// writer reads COMMIT's answer.
     public let commits = CommitSignal(recheck: .seconds(1))
     /// The channel commits are announced on: one per schema, so services sharing a database do
     /// not wake each other.
     private var commitChannel: String { "concord_commits" + (self.location.schema.map { "_\($0)" } ?? "") }
+    /// Says which process announced a commit. This process's writer wakes its own waiters
+    /// once it holds the committed entries; woken by its own announcement instead, which can
+    /// arrive first, a waiter would find nothing in memory and read the store (a round trip
+    /// more between a commit and its watchers).
+    private let announcer = UUID().uuidString
 
     private struct Leases {
         var machine = LeaseState()
@@ -109,7 +114,9 @@ public final class PostgresDatabase: Database, Sendable {
                         self.commits.hearing(true)
                         // What committed while nobody listened.
                         self.commits.committed()
-                        for try await _ in notifications { self.commits.committed() }
+                        for try await notification in notifications where notification.payload != self.announcer {
+                            self.commits.committed()
+                        }
                     }
                 } catch {}
                 self.commits.hearing(false)
@@ -122,7 +129,7 @@ public final class PostgresDatabase: Database, Sendable {
     }
 
     public func announceCommit(in session: any DatabaseSession) async throws {
-        try await session.query("SELECT pg_notify($1, '')", [.text(self.commitChannel)])
+        try await session.query("SELECT pg_notify($1, $2)", [.text(self.commitChannel), .text(self.announcer)])
     }
 
     /// Fails every running body whose connection the machine says has closed under it.
@@ -153,6 +160,13 @@ public final class PostgresDatabase: Database, Sendable {
     }
 
     public func write<Result: Sendable>(_ work: @escaping @Sendable (any DatabaseSession) async throws -> Result) async throws -> Result {
+        try await self.write(work, committed: { _ in })
+    }
+
+    /// `committed` runs on the connection's loop as COMMIT's answer is read.
+    public func write<Result: Sendable>(
+        _ work: @escaping @Sendable (any DatabaseSession) async throws -> Result, committed: @escaping @Sendable (Result) -> Void
+    ) async throws -> Result {
         do {
             return try await self.withConnection { connection, committing in
                 let start = ContinuousClock.now
@@ -163,7 +177,13 @@ public final class PostgresDatabase: Database, Sendable {
                 do {
                     let result = try await work(session)
                     committing()
-                    try await session.query("COMMIT")
+                    // On the connection's own loop: COMMIT's answer runs `committed` where it is
+                    // read, not on another thread woken for it. (Only COMMIT: the body's work
+                    // stays off the loops that connections share.)
+                    try await withTaskExecutorPreference(EventLoopTaskExecutor(eventLoop: connection.eventLoop)) {
+                        try await session.query("COMMIT")
+                        committed(result)
+                    }
                     return result
                 } catch {
                     _ = try? await session.query("ROLLBACK")
