@@ -72,6 +72,12 @@ struct BriefsTests {
         ]
         try await withTestServer(router: RouteTable(pools: pools).router(authority: nil), peerAuthentication: .optional, serviceName: "gateway") { server in
             let client = try makeTestClient(port: server.localPort)
+            // Every connection made first (the client's to the gateway, the gateway's to each
+            // service): the deadline then covers only the brief's questions, not TLS handshakes,
+            // which a machine busy with other tests can stretch past it (this test failed so
+            // once, with `deadline_exceeded`, while a second build loaded the machine).
+            _ = try await client.call("health")
+            for pool in pools.values { await pool.learnVerbs() }
             let start = ContinuousClock.now
             // The gateway answers 100 ms before the deadline it was given, and the client waits
             // a grace past it for that answer. 3 s: the answer is judged by what it holds, not
