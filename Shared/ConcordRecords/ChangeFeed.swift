@@ -23,26 +23,27 @@ enum ChangeFeed {
     /// Returns them, positioned.
     @discardableResult
     static func stamp(in session: any DatabaseSession, of database: any Database) async throws -> [FeedEntry] {
-        // The entries' ids sort in the order they were written (time, then a random tail).
-        let pending = try await session.query(
-            """
-            SELECT id, at, verb, operation, kind, record_key, version_before, version_after, trace_id, actor, actor_role
-            FROM audit WHERE position IS NULL ORDER BY id
-            """
-        )
-        guard !pending.isEmpty else { return [] }
+        // The clock moves on by this transaction's entries, and only when it has some: a
+        // transaction without any locks nothing.
         let clock = try await session.query(
-            "UPDATE feed_clock SET position = position + $1 WHERE id = 1 RETURNING position", [.integer(Int64(pending.count))]
+            """
+            UPDATE feed_clock SET position = position + (SELECT COUNT(*) FROM audit WHERE position IS NULL)
+            WHERE id = 1 AND EXISTS (SELECT 1 FROM audit WHERE position IS NULL) RETURNING position
+            """
         )
-        guard let last = try clock.first?.integer("position") else {
-            throw StorageError(.corrupt, "feed_clock has no row; the change feed's migration did not run")
-        }
-        var entries: [FeedEntry] = []
-        for (offset, row) in pending.enumerated() {
-            let position = last - Int64(pending.count - 1 - offset)
-            try await session.query("UPDATE audit SET position = $1 WHERE id = $2", [.integer(position), .text(try row.text("id"))])
-            entries.append(try FeedEntry(position: position, row: row))
-        }
+        guard let last = try clock.first?.integer("position") else { return [] }
+        // The entries' ids sort in the order they were written (time, then a random tail): the
+        // last written takes the clock's new position, the one before it the position before.
+        let stamped = try await session.query(
+            """
+            UPDATE audit SET position = $1 + 1 - ranked.n
+            FROM (SELECT id, ROW_NUMBER() OVER (ORDER BY id DESC) AS n FROM audit WHERE position IS NULL) AS ranked
+            WHERE audit.id = ranked.id
+            RETURNING position, at, verb, operation, kind, record_key, version_before, version_after, trace_id, actor, actor_role
+            """,
+            [.integer(last)]
+        )
+        let entries = try stamped.map { row in try FeedEntry(position: try row.integer("position"), row: row) }.sorted { $0.position < $1.position }
         // Followers waiting in `changes {wait}` in other processes wake when this commits.
         try await database.announceCommit(in: session)
         return entries
