@@ -2,6 +2,7 @@ import ConcordFields
 import ConcordProtocol
 import ConcordTradeCodes
 import ConcordRecords
+import ConcordWire
 import ConcordStorage
 import NIOConcurrencyHelpers
 
@@ -183,53 +184,27 @@ struct Observation: StoredRecord, Equatable {
         let texts: [String?] = [self.cifValue, self.classification, self.commodity, self.flow, self.fobValue, self.id, self.netWeightKg,
                                 self.note, self.partner, self.period, self.primaryValue, self.published, self.quantity,
                                 self.quantityUnit, self.reporter, self.source]
-        guard texts.allSatisfy({ $0?.utf8.allSatisfy { $0 >= 0x20 } ?? true }) else {
-            return try RecordStore.canonicalJSON(self.withoutMeta())
-        }
-        var json: [UInt8] = [UInt8(ascii: "{")]
-        json.reserveCapacity(512)
-        func key(_ key: StaticString) {
-            if json.count > 1 { json.append(UInt8(ascii: ",")) }
-            json.append(UInt8(ascii: "\""))
-            json.append(contentsOf: UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount))
-            json.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: ":")])
-        }
-        func add(_ name: StaticString, _ value: String?) {
-            guard let value else { return }
-            key(name)
-            json.append(UInt8(ascii: "\""))
-            for byte in value.utf8 {
-                if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { json.append(UInt8(ascii: "\\")) }
-                json.append(byte)
-            }
-            json.append(UInt8(ascii: "\""))
-        }
-        func add(_ name: StaticString, _ flag: Bool?) {
-            guard let flag else { return }
-            key(name)
-            let word: StaticString = flag ? "true" : "false"
-            json.append(contentsOf: UnsafeBufferPointer(start: word.utf8Start, count: word.utf8CodeUnitCount))
-        }
-        add("cifValue", self.cifValue)
-        add("classification", self.classification)
-        add("commodity", self.commodity)
-        add("estimate", self.estimate)
-        add("flow", self.flow)
-        add("fobValue", self.fobValue)
-        add("id", self.id)
-        add("netWeightKg", self.netWeightKg)
-        add("note", self.note)
-        add("partner", self.partner)
-        add("period", self.period)
-        add("primaryValue", self.primaryValue)
-        add("published", self.published)
-        add("quantity", self.quantity)
-        add("quantityUnit", self.quantityUnit)
-        add("reporter", self.reporter)
-        add("source", self.source)
-        add("synthetic", self.synthetic)
-        json.append(UInt8(ascii: "}"))
-        return String(decoding: json, as: UTF8.self)
+        guard !SortedJSONWriter.needsEncoder(texts) else { return try RecordStore.canonicalJSON(self.withoutMeta()) }
+        var json = SortedJSONWriter(capacity: 512)
+        json.add("cifValue", self.cifValue)
+        json.add("classification", self.classification)
+        json.add("commodity", self.commodity)
+        json.add("estimate", self.estimate)
+        json.add("flow", self.flow)
+        json.add("fobValue", self.fobValue)
+        json.add("id", self.id)
+        json.add("netWeightKg", self.netWeightKg)
+        json.add("note", self.note)
+        json.add("partner", self.partner)
+        json.add("period", self.period)
+        json.add("primaryValue", self.primaryValue)
+        json.add("published", self.published)
+        json.add("quantity", self.quantity)
+        json.add("quantityUnit", self.quantityUnit)
+        json.add("reporter", self.reporter)
+        json.add("source", self.source)
+        json.add("synthetic", self.synthetic)
+        return String(decoding: json.finish(), as: UTF8.self)
     }
 
     /// A full date, YYYY-MM-DD; the last one read is remembered, since a whole import shares it.

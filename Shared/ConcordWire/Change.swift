@@ -141,45 +141,22 @@ extension Change {
     /// and the encoder cost ten times this. Nil when a text has a control character, which the
     /// encoder escapes its own way: encode that change with the encoder.
     public func sortedJSON() -> [UInt8]? {
-        let texts = [self.actor, self.actorRole ?? "", self.at, self.cursor, self.key, self.kind, self.operation, self.service,
-                     self.traceID ?? "", self.verb]
-        guard texts.allSatisfy({ $0.utf8.allSatisfy { $0 >= 0x20 } }) else { return nil }
-        var json: [UInt8] = []
-        json.reserveCapacity(320)
-        func key(_ name: StaticString) {
-            json.append(json.isEmpty ? UInt8(ascii: "{") : UInt8(ascii: ","))
-            json.append(UInt8(ascii: "\""))
-            json.append(contentsOf: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
-            json.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: ":")])
-        }
-        func add(_ name: StaticString, _ text: String?) {
-            guard let text else { return }
-            key(name)
-            json.append(UInt8(ascii: "\""))
-            for byte in text.utf8 {
-                if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { json.append(UInt8(ascii: "\\")) }
-                json.append(byte)
-            }
-            json.append(UInt8(ascii: "\""))
-        }
-        func add(_ name: StaticString, _ number: Int64?) {
-            guard let number else { return }
-            key(name)
-            json.append(contentsOf: String(number).utf8)
-        }
-        add("actor", self.actor)
-        add("actorRole", self.actorRole)
-        add("at", self.at)
-        add("cursor", self.cursor)
-        add("key", self.key)
-        add("kind", self.kind)
-        add("operation", self.operation)
-        add("service", self.service)
-        add("traceID", self.traceID)
-        add("verb", self.verb)
-        add("versionAfter", self.versionAfter)
-        add("versionBefore", self.versionBefore)
-        json.append(UInt8(ascii: "}"))
-        return json
+        guard !SortedJSONWriter.needsEncoder([self.actor, self.actorRole, self.at, self.cursor, self.key, self.kind, self.operation,
+                                              self.service, self.traceID, self.verb])
+        else { return nil }
+        var json = SortedJSONWriter(capacity: 320)
+        json.add("actor", self.actor)
+        json.add("actorRole", self.actorRole)
+        json.add("at", self.at)
+        json.add("cursor", self.cursor)
+        json.add("key", self.key)
+        json.add("kind", self.kind)
+        json.add("operation", self.operation)
+        json.add("service", self.service)
+        json.add("traceID", self.traceID)
+        json.add("verb", self.verb)
+        json.add("versionAfter", self.versionAfter)
+        json.add("versionBefore", self.versionBefore)
+        return json.finish()
     }
 }
