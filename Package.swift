@@ -522,7 +522,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ConcordDataServiceTests",
-            dependencies: ["ConcordDataService", "ConcordProtocol"],
+            dependencies: ["ConcordDataService", "ConcordProtocol", "ConcordRecords"],
             path: "Tests/ConcordDataServiceTests",
             swiftSettings: swiftSettings
         ),

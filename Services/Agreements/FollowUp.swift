@@ -42,7 +42,7 @@ struct FollowUp: Sendable {
         var change = body
         change["version"] = nil
         return try await self.store.change(Instrument.self, key: key, expectedVersion: version, change: .object(change), context: write) { document in
-            var instrument = try RecordStore.decodeInput(Instrument.self, from: document)
+            var instrument = try RecordBody.record(Instrument.self, from: document)
             let current = try FieldRules.oneOf(instrument.status, InstrumentStatus.self, field: "status")
             let decision = current.move(to: target, force: force)
             if case .refused(let reason) = decision {
@@ -92,7 +92,7 @@ struct FollowUp: Sendable {
         var change = body
         change["version"] = nil
         return try await self.store.change(Action.self, key: key, expectedVersion: version, change: .object(change), context: write) { document in
-            var action = try RecordStore.decodeInput(Action.self, from: document)
+            var action = try RecordBody.record(Action.self, from: document)
             action.progress = Int(progress)
             if let status { action.status = status }
             action.timeline = (action.timeline ?? []) + [Action.ProgressUpdate(

@@ -20,7 +20,7 @@ extension Router {
         let prefix = "\(service).\(segment ?? Record.table)."
         self.registerRecordVerb(prefix + "create", kind: .write) { body, context in
             try Self.refuseKeptFields(Record.self, in: body)
-            let input = try RecordStore.decodeInput(Record.self, from: body)
+            let input = try RecordBody.record(Record.self, from: body)
             return try await store.create(input, context: WriteContext(context))
         }
         if Record.decoratesOnRead {
@@ -60,7 +60,7 @@ extension Router {
             if let field = Record.fixedAfterCreate.intersection(patch.keys).sorted().first {
                 throw ConcordError(.badRequest, "\(field) of a \(Record.noun) changes only through its own verb, not update", field: field)
             }
-            try RecordStore.checkFieldNames(Record.self, in: patch)
+            try RecordBody.checkFieldNames(Record.self, in: patch)
             return try await store.update(Record.self, key: key, expectedVersion: version, patch: patch, context: WriteContext(context))
         }
         self.registerRecordVerb(prefix + "delete", kind: .write) { body, context in

@@ -13,6 +13,8 @@ public enum WireErrors {
             return try await work()
         } catch let error as ConcordError {
             throw Self.placed(error)
+        } catch let error as RecordError {
+            throw Self.translate(error, context: context)
         } catch let error as StorageError {
             throw Self.translate(error, context: context)
         }
@@ -23,6 +25,7 @@ public enum WireErrors {
     public static func wire(_ error: any Error, context: RequestContext) -> ConcordError {
         switch error {
         case let error as ConcordError: return Self.placed(error)
+        case let error as RecordError: return Self.translate(error, context: context)
         case let error as StorageError: return Self.translate(error, context: context)
         default:
             context.logger.error("handler failed", metadata: [LogKey.error: "\(error)"])
@@ -39,6 +42,36 @@ public enum WireErrors {
             error.field = "body." + field
         }
         return error
+    }
+
+    /// What the record store refused, as the wire says it: a stable code for each reason, and
+    /// the field placed in the request (the idempotency key is the request's metadata, by the
+    /// reason itself). A kind's declaration that does not hold is logged, and `internal`.
+    static func translate(_ error: RecordError, context: RequestContext) -> ConcordError {
+        if error.reason == .misdeclared {
+            context.logger.error("a kind's declaration does not hold", metadata: [LogKey.error: "\(error)"])
+            return ConcordError(.internal, "internal error while handling '\(context.verb)'; the server log has details")
+        }
+        return Self.said(error)
+    }
+
+    /// `translate` without the log: what the wire says of each reason.
+    public static func said(_ error: RecordError) -> ConcordError {
+        let field = error.field.map { "body." + $0 }
+        switch error.reason {
+        case .notFound:
+            return ConcordError(.notFound, error.message, field: field)
+        case .exists, .versionMoved, .stillNamed, .differsFromStored:
+            return ConcordError(.conflict, error.message, field: field)
+        case .idempotencyKeyReused:
+            return ConcordError(.conflict, error.message, field: "metadata." + Metadata.Key.idempotencyKey)
+        case .unknownReference, .keyChanged, .invalidRow, .pastTheEnd:
+            return ConcordError(.badRequest, error.message, field: field)
+        case .notConfirmed:
+            return ConcordError(.unavailable, error.message, field: field, unprocessed: true)
+        case .misdeclared:
+            return ConcordError(.internal, error.message)
+        }
     }
 
     static func translate(_ error: StorageError, context: RequestContext) -> ConcordError {

@@ -167,8 +167,8 @@ extension RecordStore {
         if after > top {
             // A cursor this store never gave out: from another deployment, or the store was
             // restored from an older backup. Resuming from it would silently skip changes.
-            throw ConcordError(
-                .badRequest,
+            throw RecordError(
+                .pastTheEnd,
                 "after \(FeedCursor(service: service, position: after)) is past the end of \(service)'s feed (\(FeedCursor(service: service, position: top))); was the store replaced? Start again without after",
                 field: "after"
             )

@@ -2,6 +2,11 @@ import ConcordFields
 import ConcordProtocol
 import ConcordStorage
 import NIOCore
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// Reading the common parts of record verbs' bodies, each error naming its field.
 public enum RecordBody {
@@ -15,6 +20,30 @@ public enum RecordBody {
             throw ConcordError(decoding: error)
         } catch {
             throw ConcordError(.badRequest, "body is not a JSON object", field: "body")
+        }
+    }
+
+    /// Decodes client-supplied fields, naming the field at fault and refusing unknown ones.
+    public static func record<Record: StoredRecord>(_ type: Record.Type, from object: JSONObject) throws(ConcordError) -> Record {
+        try Self.checkFieldNames(Record.self, in: object)
+        do {
+            let data = try JSONEncoder().encode(object)
+            return try JSONDecoder().decode(Record.self, from: data)
+        } catch let error as DecodingError {
+            throw ConcordError(decoding: error)
+        } catch {
+            throw ConcordError(.badRequest, "body could not be read as a \(Record.noun): \(error)", field: "body")
+        }
+    }
+
+    /// Refuses fields the record does not have, so a misspelt field is an error, not silently dropped.
+    public static func checkFieldNames<Record: StoredRecord>(_ type: Record.Type, in object: JSONObject) throws(ConcordError) {
+        if let field = Set(object.keys).subtracting(Record.fieldNames).sorted().first {
+            throw ConcordError(
+                .badRequest,
+                "unknown field '\(field)' for a \(Record.noun); known fields: \(Record.fieldNames.sorted().joined(separator: ", "))",
+                field: field
+            )
         }
     }
 

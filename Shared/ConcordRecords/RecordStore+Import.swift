@@ -52,8 +52,8 @@ extension RecordStore {
                     for row in rows { stored[row["record_key"]] = try row.text("doc") }
                 }
                 for index in skipped where stored[batch[index].key] != batchDocuments[index] {
-                    throw ConcordError(
-                        .conflict,
+                    throw RecordError(
+                        .differsFromStored,
                         "row \(index): \(Record.noun) \(Self.show(batch[index].key)) exists with other values; a revision is a new record (its own publication date)",
                         field: "rows[\(index)]"
                     )
@@ -110,10 +110,10 @@ extension RecordStore {
             do {
                 record = try input.normalised(isNew: true)
             } catch {
-                throw ConcordError(.badRequest, "row \(index): \(error.message)", field: "rows[\(index)]" + (error.field.map { "." + $0 } ?? ""))
+                throw RecordError(.invalidRow, "row \(index): \(error.message)", field: "rows[\(index)]" + (error.field.map { "." + $0 } ?? ""))
             }
             guard seen.insert(record.key).inserted else {
-                throw ConcordError(.badRequest, "row \(index): \(Record.noun) \(Self.show(record.key)) is twice in the batch", field: "rows[\(index)]")
+                throw RecordError(.invalidRow, "row \(index): \(Record.noun) \(Self.show(record.key)) is twice in the batch", field: "rows[\(index)]")
             }
             record.version = 1
             record.createdAt = now

@@ -64,12 +64,11 @@ extension RecordStore {
 
     /// A check of remote references is good for `referenceFreshness`: the write must commit
     /// within it, or a delete racing it could miss it. Called last inside the write's transaction.
-    static func requireFresh(_ checkedAt: ContinuousClock.Instant?, within freshness: Duration) throws(ConcordError) {
+    static func requireFresh(_ checkedAt: ContinuousClock.Instant?, within freshness: Duration) throws(RecordError) {
         guard let checkedAt, ContinuousClock.now - checkedAt > freshness else { return }
-        throw ConcordError(
-            .unavailable,
-            "the records this names in another service were checked more than \(freshness) before the write could commit; nothing was written, send it again",
-            unprocessed: true
+        throw RecordError(
+            .notConfirmed,
+            "the records this names in another service were checked more than \(freshness) before the write could commit; nothing was written, send it again"
         )
     }
 
@@ -120,8 +119,8 @@ extension RecordStore {
         _ type: Record.Type, key: SQLValue, expectedVersion: Int64?, context: WriteContext
     ) async throws {
         guard let holders = self.holders else {
-            throw ConcordError(
-                .unavailable,
+            throw RecordError(
+                .notConfirmed,
                 "other services may name this \(Record.noun), and none is configured to be asked (--peer for each); nothing was deleted",
                 field: Record.keyField
             )
@@ -140,7 +139,7 @@ extension RecordStore {
                     "INSERT INTO retiring (kind, record_key, since_ms) VALUES ($1, $2, $3)", [.text(Record.table), .text(shown), .integer(now)]
                 )
             } catch let error as StorageError where error.code == .uniqueViolation {
-                throw ConcordError(.conflict, "\(Record.noun) \(shown) is being deleted by another request", field: Record.keyField)
+                throw RecordError(.stillNamed, "\(Record.noun) \(shown) is being deleted by another request", field: Record.keyField)
             }
         }
         do {
@@ -152,8 +151,8 @@ extension RecordStore {
                     "\(holding.service) (\(holding.count): " + holding.examples.map { "\($0.kind) \($0.key) by \($0.field)" }.joined(separator: ", ")
                         + (holding.count > Int64(holding.examples.count) ? ", ..." : "") + ")"
                 }
-                throw ConcordError(
-                    .conflict,
+                throw RecordError(
+                    .stillNamed,
                     "\(Record.noun) \(shown) is named by \(named.joined(separator: "; ")); change those first; nothing was deleted",
                     field: Record.keyField
                 )

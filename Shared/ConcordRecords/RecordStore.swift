@@ -46,11 +46,11 @@ public struct RecordStore: Sendable {
         for reference in references {
             let field = Self.withoutIndexes(reference.field)
             guard declared.contains(where: { $0.service == reference.service && $0.kind == reference.kind && $0.fields.contains(field) }) else {
-                throw ConcordError(.internal, "\(Record.noun).\(field) names \(reference.service).\(reference.kind), which the kind does not declare in remoteKinds")
+                throw RecordError(.misdeclared, "\(Record.noun).\(field) names \(reference.service).\(reference.kind), which the kind does not declare in remoteKinds")
             }
         }
         guard let remote = self.remote else {
-            throw ConcordError(.internal, "\(Record.noun) refers to records of another service, and this store cannot ask it")
+            throw RecordError(.misdeclared, "\(Record.noun) refers to records of another service, and this store cannot ask it")
         }
         let checkedAt = ContinuousClock.now
         try await remote.check(references)
@@ -91,7 +91,7 @@ public struct RecordStore: Sendable {
                 }
                 try await Self.checkReferences(of: created, in: session)
                 if try await Self.exists(Record.self, key: created.key, in: session) {
-                    throw ConcordError(.conflict, "\(Record.noun) \(Self.show(created.key)) already exists", field: Record.keyField)
+                    throw RecordError(.exists, "\(Record.noun) \(Self.show(created.key)) already exists", field: Record.keyField)
                 }
                 try await Self.insert(created, in: session)
                 try await AuditTrail.append(
@@ -117,7 +117,7 @@ public struct RecordStore: Sendable {
                }) {
                 return replay
             }
-            throw ConcordError(.conflict, "\(Record.noun) \(Self.show(created.key)) already exists", field: Record.keyField)
+            throw RecordError(.exists, "\(Record.noun) \(Self.show(created.key)) already exists", field: Record.keyField)
         }
     }
 
@@ -128,10 +128,8 @@ public struct RecordStore: Sendable {
             "SELECT verb, request, response FROM idempotency_keys WHERE key = $1", [.text(key)]
         ) else { return nil }
         guard try row.text("verb") == verb, try row.text("request") == request else {
-            throw ConcordError(
-                .conflict,
-                "idempotency key '\(key)' was already used for a different request; use a new key for a new request",
-                field: "metadata." + Metadata.Key.idempotencyKey
+            throw RecordError(
+                .idempotencyKeyReused, "idempotency key '\(key)' was already used for a different request; use a new key for a new request"
             )
         }
         return try Self.decode(Record.self, json: try row.text("response"))
@@ -142,7 +140,7 @@ public struct RecordStore: Sendable {
     public func get<Record: StoredRecord>(_ type: Record.Type, key: SQLValue) async throws -> Record {
         try await self.database.read { session in
             guard let record = try await Self.fetch(Record.self, key: key, in: session) else {
-                throw ConcordError(.notFound, "no \(Record.noun) \(Self.show(key))", field: Record.keyField)
+                throw RecordError(.notFound, "no \(Record.noun) \(Self.show(key))", field: Record.keyField)
             }
             return record
         }
@@ -162,7 +160,7 @@ public struct RecordStore: Sendable {
     /// timestamps added, without decoding it.
     public func getJSON<Record: StoredRecord>(_ type: Record.Type, key: SQLValue) async throws -> String {
         guard let json = try await self.getJSON(Record.self, keys: [key])[key] else {
-            throw ConcordError(.notFound, "no \(Record.noun) \(Self.show(key))", field: Record.keyField)
+            throw RecordError(.notFound, "no \(Record.noun) \(Self.show(key))", field: Record.keyField)
         }
         return json
     }
@@ -266,10 +264,10 @@ public struct RecordStore: Sendable {
     }
 
     /// Filters by body field, as `list` takes them: for a kind's own reads.
-    public static func filters<Record: StoredRecord>(_ type: Record.Type, _ values: [String: SQLValue]) throws(ConcordError) -> [(RecordFilter, SQLValue)] {
-        try values.sorted { $0.key < $1.key }.map { field, value throws(ConcordError) in
+    public static func filters<Record: StoredRecord>(_ type: Record.Type, _ values: [String: SQLValue]) throws(RecordError) -> [(RecordFilter, SQLValue)] {
+        try values.sorted { $0.key < $1.key }.map { field, value throws(RecordError) in
             guard let filter = Record.filters.first(where: { $0.field == field }) else {
-                throw ConcordError(.internal, "\(Record.noun) has no filter '\(field)'")
+                throw RecordError(.misdeclared, "\(Record.noun) has no filter '\(field)'")
             }
             return (filter, value)
         }
@@ -287,7 +285,7 @@ public struct RecordStore: Sendable {
             for (field, value) in patch {
                 if value == .null { document[field] = nil } else { document[field] = value }
             }
-            return try Self.decodeInput(Record.self, from: document)
+            return try RecordBody.record(Record.self, from: document)
         }
     }
 
@@ -309,12 +307,12 @@ public struct RecordStore: Sendable {
         guard let row = try await self.database.read({ session in
             try await session.first("SELECT version, doc, created_at, updated_at FROM \(Record.table) WHERE \(Record.keyField) = $1", [key])
         }) else {
-            throw ConcordError(.notFound, "no \(Record.noun) \(Self.show(key))", field: Record.keyField)
+            throw RecordError(.notFound, "no \(Record.noun) \(Self.show(key))", field: Record.keyField)
         }
         let current = try row.integer("version")
         guard current == expectedVersion else {
-            throw ConcordError(
-                .conflict,
+            throw RecordError(
+                .versionMoved,
                 "\(Record.noun) \(Self.show(key)) is at version \(current), not \(expectedVersion); read it again and reapply the change",
                 field: "version"
             )
@@ -322,7 +320,7 @@ public struct RecordStore: Sendable {
         let old = try Self.record(Record.self, from: row)
         var record = try transform(try Self.decode(JSONObject.self, json: try row.text("doc"))).normalised(isNew: false)
         guard record.key == key else {
-            throw ConcordError(.badRequest, "\(Record.keyField) cannot change; create a new \(Record.noun) instead", field: Record.keyField)
+            throw RecordError(.keyChanged, "\(Record.keyField) cannot change; create a new \(Record.noun) instead", field: Record.keyField)
         }
         let checkedAt = try await self.checkRemoteReferences(of: record)
         let freshness = self.referenceFreshness
@@ -364,8 +362,8 @@ public struct RecordStore: Sendable {
             binds
         )
         guard !updated.isEmpty else {
-            throw ConcordError(
-                .conflict, "\(Record.noun) \(Self.show(record.key)) changed meanwhile; read it again and reapply the change", field: "version"
+            throw RecordError(
+                .versionMoved, "\(Record.noun) \(Self.show(record.key)) changed meanwhile; read it again and reapply the change", field: "version"
             )
         }
         try await Self.indexRemoteReferences(Record.self, key: record.key, record: record, in: session)
@@ -410,11 +408,11 @@ public struct RecordStore: Sendable {
         _ type: Record.Type, key: SQLValue, expectedVersion: Int64?, in session: any DatabaseSession
     ) async throws -> SQLRow {
         guard let row = try await session.first("SELECT version, doc FROM \(Record.table) WHERE \(Record.keyField) = $1", [key]) else {
-            throw ConcordError(.notFound, "no \(Record.noun) \(Self.show(key))", field: Record.keyField)
+            throw RecordError(.notFound, "no \(Record.noun) \(Self.show(key))", field: Record.keyField)
         }
         let current = try row.integer("version")
         if let expectedVersion, current != expectedVersion {
-            throw ConcordError(.conflict, "\(Record.noun) \(Self.show(key)) is at version \(current), not \(expectedVersion)", field: "version")
+            throw RecordError(.versionMoved, "\(Record.noun) \(Self.show(key)) is at version \(current), not \(expectedVersion)", field: "version")
         }
         try await Self.refuseWhileReferenced(Record.self, key: key, in: session)
         return row
@@ -430,8 +428,8 @@ public struct RecordStore: Sendable {
             if count > 0 { holders.append("\(count) \(reference.nouns)") }
         }
         guard holders.isEmpty else {
-            throw ConcordError(
-                .conflict,
+            throw RecordError(
+                .stillNamed,
                 "\(Record.noun) \(Self.show(key)) is still referenced by \(holders.joined(separator: ", ")); delete or change those first",
                 field: Record.keyField
             )
@@ -481,7 +479,7 @@ public struct RecordStore: Sendable {
                 "SELECT 1 AS found FROM \(reference.table) WHERE \(reference.keyColumn) = $1", [reference.value]
             )
             if found == nil {
-                throw ConcordError(.badRequest, "unknown \(reference.noun) \(Self.show(reference.value))", field: reference.field)
+                throw RecordError(.unknownReference, "unknown \(reference.noun) \(Self.show(reference.value))", field: reference.field)
             }
         }
     }
@@ -505,30 +503,6 @@ public struct RecordStore: Sendable {
     /// A value as the JSON tree the audit trail keeps.
     static func jsonValue<Value: Encodable>(_ value: Value) throws -> JSONValue {
         try Self.decode(JSONValue.self, json: try Self.canonicalJSON(value))
-    }
-
-    /// Decodes client-supplied fields, naming the field at fault and refusing unknown ones.
-    public static func decodeInput<Record: StoredRecord>(_ type: Record.Type, from object: JSONObject) throws(ConcordError) -> Record {
-        try Self.checkFieldNames(Record.self, in: object)
-        do {
-            let data = try JSONEncoder().encode(object)
-            return try JSONDecoder().decode(Record.self, from: data)
-        } catch let error as DecodingError {
-            throw ConcordError(decoding: error)
-        } catch {
-            throw ConcordError(.badRequest, "body could not be read as a \(Record.noun): \(error)", field: "body")
-        }
-    }
-
-    /// Refuses fields the record does not have, so a misspelt field is an error, not silently dropped.
-    public static func checkFieldNames<Record: StoredRecord>(_ type: Record.Type, in object: JSONObject) throws(ConcordError) {
-        if let field = Set(object.keys).subtracting(Record.fieldNames).sorted().first {
-            throw ConcordError(
-                .badRequest,
-                "unknown field '\(field)' for a \(Record.noun); known fields: \(Record.fieldNames.sorted().joined(separator: ", "))",
-                field: field
-            )
-        }
     }
 
     public static func show(_ key: SQLValue) -> String {

@@ -29,7 +29,7 @@ public struct RecordTransaction: Sendable {
     /// `change`, then runs its kind's `afterWrite` in turn.
     public func rewrite<Record: StoredRecord>(_ record: Record, change: JSONValue) async throws {
         guard let version = record.version else {
-            throw ConcordError(.internal, "a \(Record.noun) to rewrite has no version")
+            throw RecordError(.misdeclared, "a \(Record.noun) to rewrite has no version")
         }
         let old = try await self.get(Record.self, key: record.key)
         var next = try record.normalised(isNew: false)

@@ -53,6 +53,16 @@ public struct SeedLoader: Sendable {
     /// How many times a record is tried when what it names could not be checked in time.
     static let attempts = 5
 
+    /// Whether a record may be tried again: nothing was written, because what it names could
+    /// not be confirmed in time (another service did not answer, or the check went stale).
+    static func mayTryAgain(_ error: any Error) -> Bool {
+        switch error {
+        case let error as RecordError: error.reason == .notConfirmed
+        case let error as ConcordError: error.code == .unavailable
+        default: false
+        }
+    }
+
     private func load<Record: StoredRecord>(_ type: Record.Type, into outcome: inout Outcome) async throws {
         let path = URL(fileURLWithPath: self.directory).appendingPathComponent("\(Record.table).json").path
         guard FileManager.default.fileExists(atPath: path) else { return }
@@ -66,7 +76,7 @@ public struct SeedLoader: Sendable {
             var attempt = 1
             while true {
                 do {
-                    let record = try RecordStore.decodeInput(Record.self, from: object).normalised(isNew: false)
+                    let record = try RecordBody.record(Record.self, from: object).normalised(isNew: false)
                     if try await self.store.exists(Record.self, key: record.key) {
                         outcome.present += 1
                     } else {
@@ -74,20 +84,22 @@ public struct SeedLoader: Sendable {
                         outcome.created += 1
                     }
                     break
-                } catch let error as ConcordError where error.code == .conflict {
+                } catch let error as RecordError where error.reason == .exists {
                     // Another replica loaded it between our check and our create.
                     outcome.present += 1
                     break
-                } catch let error as ConcordError where error.code == .unavailable && attempt < Self.attempts {
+                } catch where Self.mayTryAgain(error) && attempt < Self.attempts {
                     // Nothing was written: the service a record names did not answer in time, or
                     // the check went stale before the commit (a busy machine). Try it again.
                     self.logger.info("seed record not written yet; trying again", metadata: [
-                        LogKey.seedFile: "\(path)", LogKey.seedRecord: "\(index)", LogKey.error: "\(error.message)",
+                        LogKey.seedFile: "\(path)", LogKey.seedRecord: "\(index)", LogKey.error: "\(error)",
                     ])
                     try await Task.sleep(for: .milliseconds(100 * attempt))
                     attempt += 1
+                } catch let error as RecordError {
+                    throw SeedError(path: path, index: index, message: error.message + (error.field.map { " (field \($0))" } ?? ""))
                 } catch let error as ConcordError {
-                    throw SeedError(path: path, index: index, message: "\(error.message)" + (error.field.map { " (field \($0))" } ?? ""))
+                    throw SeedError(path: path, index: index, message: error.message + (error.field.map { " (field \($0))" } ?? ""))
                 }
             }
         }

@@ -32,10 +32,4 @@ import Testing
         #expect(throws: ConcordError.self) { try ChangeFeedQuery.kinds(in: ["kinds": .string("actions")], known: known) }
     }
 
-    @Test func theWireBoundaryPlacesAFieldInTheBodyOnce() {
-        #expect(WireErrors.placed(ConcordError(.badRequest, "x", field: "name")).field == "body.name")
-        #expect(WireErrors.placed(ConcordError(.badRequest, "x", field: "body.name")).field == "body.name")
-        #expect(WireErrors.placed(ConcordError(.badRequest, "x", field: "metadata.idem")).field == "metadata.idem")
-        #expect(WireErrors.placed(ConcordError(.notFound, "x", field: "verb")).field == "verb")
-    }
 }

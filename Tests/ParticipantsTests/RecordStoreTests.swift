@@ -27,7 +27,7 @@ struct RecordStoreTests {
             #expect(updated.createdAt == created.createdAt)
 
             try await store.delete(Official.self, key: "mehdi-dousti", expectedVersion: 2, context: testWrite)
-            await #expect(throws: ConcordError(.notFound, "no official mehdi-dousti", field: "id")) {
+            await #expect(throws: RecordError(.notFound, "no official mehdi-dousti", field: "id")) {
                 try await store.get(Official.self, key: "mehdi-dousti")
             }
         }
@@ -39,10 +39,10 @@ struct RecordStoreTests {
             let store = RecordStore.standalone(database)
             try await store.createBasics()
             _ = try await store.update(Country.self, key: "IR", expectedVersion: 1, patch: ["localName": .string("ایران")], context: testWrite)
-            let error = await #expect(throws: ConcordError.self) {
+            let error = await #expect(throws: RecordError.self) {
                 try await store.update(Country.self, key: "IR", expectedVersion: 1, patch: ["name": .string("Persia")], context: testWrite)
             }
-            #expect(error?.code == .conflict)
+            #expect(error?.reason == .versionMoved)
             #expect(error?.field == "version")
             let current = try await store.get(Country.self, key: "IR")
             #expect(current.name == "Iran")
@@ -61,7 +61,7 @@ struct RecordStoreTests {
                         do {
                             _ = try await store.update(Country.self, key: "RU", expectedVersion: 1, patch: ["name": .string("Russia \(attempt)")], context: testWrite)
                             return true
-                        } catch let error as ConcordError where error.code == .conflict {
+                        } catch let error as RecordError where error.reason == .versionMoved {
                             return false
                         }
                     }
@@ -85,11 +85,10 @@ struct RecordStoreTests {
             let page = try await store.list(Official.self, filters: [], text: nil, limit: 100, after: nil)
             #expect(page.items.count == 1)
 
-            let reuse = await #expect(throws: ConcordError.self) {
+            let reuse = await #expect(throws: RecordError.self) {
                 try await store.create(official(nil, name: "Someone Else"), context: WriteContext(verb: "participants.officials.create", idempotencyKey: "k-1", actor: testWrite.actor))
             }
-            #expect(reuse?.code == .conflict)
-            #expect(reuse?.field == "metadata.idem")
+            #expect(reuse?.reason == .idempotencyKeyReused)
         }
     }
 
@@ -114,10 +113,10 @@ struct RecordStoreTests {
         try await withTestDatabase(engine) { database in
             let store = RecordStore.standalone(database)
             try await store.createBasics()
-            let error = await #expect(throws: ConcordError.self) {
+            let error = await #expect(throws: RecordError.self) {
                 try await store.delete(Country.self, key: "IR", expectedVersion: nil, context: testWrite)
             }
-            #expect(error?.code == .conflict)
+            #expect(error?.reason == .stillNamed)
             #expect(error?.message.contains("1 regions") == true)
             #expect(try await store.get(Country.self, key: "IR").code == "IR")
             // Unreferenced: goes.
@@ -131,10 +130,10 @@ struct RecordStoreTests {
         try await withTestDatabase(engine) { database in
             let store = RecordStore.standalone(database)
             try await store.createBasics()
-            await #expect(throws: ConcordError(.badRequest, "unknown country XX", field: "country")) {
+            await #expect(throws: RecordError(.unknownReference, "unknown country XX", field: "country")) {
                 try await store.create(official("nobody", country: "XX"), context: testWrite)
             }
-            await #expect(throws: ConcordError(.badRequest, "unknown session 9", field: "session")) {
+            await #expect(throws: RecordError(.unknownReference, "unknown session 9", field: "session")) {
                 try await store.create(Attendance(session: 9, official: "nobody", role: "delegate"), context: testWrite)
             }
         }

@@ -23,7 +23,7 @@ public func fuzzRecords(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
 
 private func check<Record: StoredRecord>(_ kind: Record.Type, _ body: ByteBuffer) {
     guard let object = try? RecordBody.decodeObject(body),
-          let input = try? RecordStore.decodeInput(Record.self, from: object),
+          let input = try? RecordBody.record(Record.self, from: object),
           let stored = try? input.normalised(isNew: true)
     else { return }
     let document: String
