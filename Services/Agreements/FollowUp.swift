@@ -136,7 +136,7 @@ struct FollowUp: Sendable {
         var openActions: [Action]
         var overdueActions: [Action]
         var blockingObstacles: [Obstacle]
-        /// Its indicators; those bound to a trade series the gateway's brief checks against data.
+        /// Its indicators; those bound to a trade series are in `indicatorChecks` too.
         var indicators: [Indicator]
     }
 
@@ -148,6 +148,9 @@ struct FollowUp: Sendable {
         var sessionActions: [Action]
         /// Obstacles raised at the session.
         var obstacles: [Obstacle]
+        /// What checks the items' indicators bound to a trade series (the session brief asks
+        /// trade-metrics each question); absent when none is.
+        var indicatorChecks: [IndicatorCheck]?
     }
 
     /// `agreements.followup {session, asOf?}`: what session N proposed or agreed, and where each
@@ -198,7 +201,11 @@ struct FollowUp: Sendable {
             ))
         }
         let sessionActions = try await sessionActionsRead.filter { $0.instrument == nil }
-        return SessionFollowUp(session: session, asOf: asOf, items: items, sessionActions: sessionActions, obstacles: raised)
+        let checks = items.flatMap(\.indicators).compactMap(\.check)
+        return SessionFollowUp(
+            session: session, asOf: asOf, items: items, sessionActions: sessionActions, obstacles: raised,
+            indicatorChecks: checks.isEmpty ? nil : checks
+        )
     }
 
     /// Rows whose instrument was proposed or agreed at session `?`.

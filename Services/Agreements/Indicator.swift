@@ -2,6 +2,7 @@ import ConcordFields
 import ConcordProtocol
 import ConcordRecords
 import ConcordStorage
+import ConcordWire
 
 /// A measure of an instrument's or an action's results (IATI's result model): a baseline, a
 /// target and dated actuals, optionally bound to a trade series so that a target such as
@@ -87,6 +88,17 @@ struct Indicator: StoredRecord, Equatable {
         }
         record.source = try FieldRules.optionalText(self.source, field: "source", max: 1000)
         return record
+    }
+
+    /// What checks it against trade data, when it is bound to a series and has a baseline and
+    /// a target.
+    var check: IndicatorCheck? {
+        guard let id = self.id, let series = self.series, let baseline = self.baseline, let target = self.target else { return nil }
+        return IndicatorCheck(IndicatorCheck.Indicator(
+            id: id, title: self.title, measure: self.measure,
+            baseline: .init(value: baseline.value, date: baseline.date), target: .init(value: target.value, date: target.date),
+            series: .init(reporter: series.reporter, partner: series.partner, flow: series.flow, commodity: series.commodity)
+        ))
     }
 
     private static func value(_ value: Value, field: String) throws(ConcordError) -> Value {

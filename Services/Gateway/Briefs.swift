@@ -180,26 +180,33 @@ struct Briefs: Sendable {
             Part(name: "followup", service: "agreements", verb: "agreements.followup", body: #"{"session":\#(number)}"#),
             Part(name: "trade", service: "trade", verb: "trade.headline", body: #"{"session":\#(number)}"#),
         ]
-        // The follow-up goes on its own: the indicators it names that are bound to a trade series
-        // are checked against trade-metrics as soon as it answers, while the other parts are
-        // still on their way (not after the slowest of them).
+        // The follow-up goes on its own: the questions that check its indicators bound to a trade
+        // series (agreements says which) go to trade-metrics as soon as it answers, while the
+        // other parts are still on their way (not after the slowest of them).
         async let others = self.ask(parts.filter { $0.name != "followup" }, context: context, actor: actor)
         let (followup, followupMissing) = await self.ask(parts.filter { $0.name == "followup" }, context: context, actor: actor)
-        let bound = followup["followup"].map(Self.boundIndicators) ?? []
+        let checks = followup["followup"].map(Self.indicatorChecks) ?? []
         var indicators: String?
         var indicatorsMissing: [MissingPart] = []
-        if !bound.isEmpty {
-            let checks = bound.map { indicator in
-                Part(name: indicator.id, service: "trade", verb: "trade.growth", body: indicator.growthBody)
+        if !checks.isEmpty {
+            let questions = try checks.map { check in
+                Part(name: check.indicator.id, service: "trade", verb: "trade.growth", body: String(buffer: try JSONBody.encode(check.question)))
             }
-            let (computed, stillMissing) = await self.ask(checks, context: context, actor: actor)
+            let (computed, stillMissing) = await self.ask(questions, context: context, actor: actor)
             indicatorsMissing = stillMissing.map { MissingPart(part: "indicator \($0.part)", service: $0.service, code: $0.code, message: $0.message) }
-            var list = "["
-            for (index, indicator) in bound.enumerated() {
-                if index > 0 { list += "," }
-                list += "{\"indicator\":\(indicator.json),\"actual\":" + (computed[indicator.id].map { String(buffer: $0) } ?? "null") + "}"
+            // The indicator as the brief has always shown it: keys sorted, slashes as they are.
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            var list = ByteBuffer(string: "[")
+            for (index, check) in checks.enumerated() {
+                list.writeString(index > 0 ? ",{\"indicator\":" : "{\"indicator\":")
+                list.writeBytes(try encoder.encode(check.indicator))
+                list.writeString(",\"actual\":")
+                if var actual = computed[check.indicator.id] { list.writeBuffer(&actual) } else { list.writeString("null") }
+                list.writeString("}")
             }
-            indicators = list + "]"
+            list.writeString("]")
+            indicators = String(buffer: list)
         }
         let (otherAnswers, otherMissing) = await others
         let answers = otherAnswers.merging(followup) { first, _ in first }
@@ -209,17 +216,8 @@ struct Briefs: Sendable {
         return try Self.compose(fields: fields, parts: parts, answers: answers, missing: allMissing, allocator: context.allocator)
     }
 
-    /// An indicator of the follow-up that names a trade series and a target.
-    struct BoundIndicator {
-        var id: String
-        var json: String
-        var growthBody: String
-    }
-
-    /// The indicators in a follow-up answer that are bound to a trade series, each with the
-    /// `trade.growth` question that checks its target: the target's period against the
-    /// baseline's (whole years when the dates are years).
-    static let seriesKey = Array(#""series""#.utf8)
+    /// The questions that check the follow-up's indicators, as agreements gives them.
+    static let checksKey = Array(#""indicatorChecks""#.utf8)
 
     /// Whether `needle` occurs in `buffer`'s readable bytes, by hand: the standard library's
     /// `firstRange(of:)` is far slower here (docs/performance.md), and glibc's `memmem` is a GNU
@@ -235,31 +233,12 @@ struct Briefs: Sendable {
         }
     }
 
-    static func boundIndicators(_ followup: ByteBuffer) -> [BoundIndicator] {
-        struct Value: Codable { var value: String; var date: String }
-        struct Series: Codable { var reporter: String; var partner: String; var flow: String; var commodity: String? }
-        struct Indicator: Codable { var id: String; var title: String; var measure: String; var baseline: Value?; var target: Value?; var series: Series? }
-        struct Item: Decodable { var indicators: [Indicator]? }
-        struct FollowUp: Decodable { var items: [Item] }
-        // Most follow-ups bind no indicator to a series: they are not decoded at all, since the
-        // brief waits on this before it can answer.
-        guard Self.contains(Self.seriesKey, in: followup),
-              let decoded = try? JSONBody.decode(FollowUp.self, from: followup) else { return [] }
-        func span(_ date: String) -> (String, String) {
-            date.count == 4 ? (date + "-01", date + "-12") : (String(date.prefix(7)), String(date.prefix(7)))
-        }
-        return decoded.items.flatMap { $0.indicators ?? [] }.compactMap { indicator in
-            guard let series = indicator.series, let target = indicator.target, let baseline = indicator.baseline else { return nil }
-            let (from, to) = span(target.date)
-            let (baseFrom, baseTo) = span(baseline.date)
-            let flow = series.flow == "TOTAL" ? "total" : series.flow
-            var body = #"{"reporter":"\#(series.reporter)","partner":"\#(series.partner)","flow":"\#(flow)","from":"\#(from)","to":"\#(to)","baseFrom":"\#(baseFrom)","baseTo":"\#(baseTo)""#
-            if let commodity = series.commodity { body += #","commodity":"\#(commodity)""# }
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            guard let json = try? encoder.encode(indicator) else { return nil }
-            return BoundIndicator(id: indicator.id, json: String(decoding: json, as: UTF8.self), growthBody: body + "}")
-        }
+    /// The checks in a follow-up answer. Most follow-ups have none, and are not decoded at all,
+    /// since the brief waits on this before it can answer.
+    static func indicatorChecks(_ followup: ByteBuffer) -> [IndicatorCheck] {
+        struct FollowUp: Decodable { var indicatorChecks: [IndicatorCheck]? }
+        guard Self.contains(Self.checksKey, in: followup), let decoded = try? JSONBody.decode(FollowUp.self, from: followup) else { return [] }
+        return decoded.indicatorChecks ?? []
     }
 
     /// `brief.region {code}`: the region, its partnerships, the instruments it is a party to,

@@ -139,6 +139,12 @@ struct TradeQuestions: Sendable {
 
     /// `trade.growth {reporter, partner, flow, commodity?, from, to, baseFrom?, baseTo?, asPublishedOn?, source?}`.
     func growth(_ body: JSONObject) async throws -> Growth {
+        try await self.growth(body, statedAboutThePair: nil)
+    }
+
+    /// `growth`, with the figures stated about the pair when the caller has read them already
+    /// (the headline reads them once for all its figures); nil: read here.
+    private func growth(_ body: JSONObject, statedAboutThePair: [StatedFigure]?) async throws -> Growth {
         try RecordBody.checkFields(body, allowed: ["reporter", "partner", "flow", "commodity", "from", "to", "baseFrom", "baseTo", "asPublishedOn", "source"])
         let query = try Query(body)
         let current = try Self.months(query.from, query.to)
@@ -152,9 +158,16 @@ struct TradeQuestions: Sendable {
                 source: source, currentMonths: current, baseMonths: base, synthetic: rows.contains { $0.synthetic == true }, value: { sums[$0] }
             ))
         }
-        let span = Self.dash(query.from) + "/" + Self.dash(query.to)
-        let stated = try await self.store.all(StatedFigure.self, where: ["pair": .text(StatedFigure.pair(query.reporter, query.partner)), "span": .text(span)])
-            .filter { $0.measure == "growth" && $0.baseFrom == Self.dash(baseFrom) && $0.baseTo == Self.dash(baseTo) }
+        let (from, to) = (Self.dash(query.from), Self.dash(query.to))
+        let pair = StatedFigure.pair(query.reporter, query.partner)
+        var aboutThePair = statedAboutThePair ?? []
+        if statedAboutThePair == nil {
+            aboutThePair = try await self.store.all(StatedFigure.self, where: ["pair": .text(pair), "span": .text(from + "/" + to)])
+        }
+        let stated = aboutThePair.filter { figure in
+            figure.measure == "growth" && StatedFigure.pair(figure.reporter, figure.partner) == pair && figure.from == from && figure.to == to
+                && figure.baseFrom == Self.dash(baseFrom) && figure.baseTo == Self.dash(baseTo)
+        }
         var notes: [String] = []
         if computed.isEmpty { notes.append("no observations for this series in these spans; nothing is computed") }
         if let partial = computed.first(where: { $0.basis == .likeForLike }) {
@@ -184,15 +197,23 @@ struct TradeQuestions: Sendable {
             throw ConcordError(.badRequest, "session is required: the session's number, e.g. 6", field: "session")
         }
         var headlines: [Headline] = []
-        for stated in try await self.store.all(StatedFigure.self, where: ["session": .integer(session)]) {
+        let statedThere = try await self.store.all(StatedFigure.self, where: ["session": .integer(session)])
+        // What else was stated about each pair (at other sessions too), read once a pair, not
+        // once a figure: each growth lists the figures stated about its spans.
+        var aboutPair: [String: [StatedFigure]] = [:]
+        for pair in Set(statedThere.map { StatedFigure.pair($0.reporter, $0.partner) }) {
+            aboutPair[pair] = try await self.store.all(StatedFigure.self, where: ["pair": .text(pair)])
+        }
+        for stated in statedThere {
             guard stated.measure == StatedFigure.Measure.growth.rawValue, let baseFrom = stated.baseFrom, let baseTo = stated.baseTo else {
                 headlines.append(Headline(stated: stated, computed: nil))
                 continue
             }
-            let growth = try await self.growth([
+            let body: JSONObject = [
                 "reporter": .string(stated.reporter), "partner": .string(stated.partner), "flow": .string(stated.flow),
                 "from": .string(stated.from), "to": .string(stated.to), "baseFrom": .string(baseFrom), "baseTo": .string(baseTo),
-            ])
+            ]
+            let growth = try await self.growth(body, statedAboutThePair: aboutPair[StatedFigure.pair(stated.reporter, stated.partner)])
             headlines.append(Headline(stated: stated, computed: growth))
         }
         return headlines

@@ -101,14 +101,15 @@ struct BriefsTests {
         await trade.stop()
     }
 
-    @Test func aFollowUpIsSearchedForSeriesByItsBytes() {
-        let key = Briefs.seriesKey
+    @Test func aFollowUpIsSearchedForChecksByItsBytes() {
+        let key = Array(#""series""#.utf8)
         #expect(Briefs.contains(key, in: ByteBuffer(string: #"{"a":1,"series":{}}"#)))
         #expect(Briefs.contains(key, in: ByteBuffer(string: #""series""#)), "the whole buffer")
         #expect(Briefs.contains(key, in: ByteBuffer(string: #"x""series""#)), "after a partial match, at the end")
         #expect(!Briefs.contains(key, in: ByteBuffer(string: #"{"serie":1,"seriesX":2}"#)))
         #expect(!Briefs.contains(key, in: ByteBuffer(string: #""serie"#)), "shorter than the key")
         #expect(!Briefs.contains(key, in: ByteBuffer()))
+        #expect(Briefs.indicatorChecks(ByteBuffer(string: #"{"items":[{"indicators":[{"series":{}}]}]}"#)).isEmpty, "agreements says what is checked")
     }
 
     @Test func anIndicatorBoundToATradeSeriesShowsItsTargetBesideTheActual() async throws {
@@ -116,8 +117,9 @@ struct BriefsTests {
             "participants.sessions.overview": #"{"session":{"number":6},"attendees":[]}"#,
         ])
         let indicator = #"{"id":"turnover","title":"Bilateral turnover","measure":"USD","ascending":true,"baseline":{"value":"4000000000","date":"2024"},"target":{"value":"5000000000","date":"2026"},"series":{"reporter":"RU","partner":"IR","flow":"TOTAL"}}"#
+        let check = #"{"indicator":{"id":"turnover","title":"Bilateral turnover","measure":"USD","baseline":{"value":"4000000000","date":"2024"},"target":{"value":"5000000000","date":"2026"},"series":{"reporter":"RU","partner":"IR","flow":"TOTAL"}},"question":{"reporter":"RU","partner":"IR","flow":"total","from":"2026-01","to":"2026-12","baseFrom":"2024-01","baseTo":"2024-12"}}"#
         let agreements = try await FakeService(certificate: "agreements", name: "agreements", verbs: [
-            "agreements.followup": #"{"session":6,"asOf":"2026-06-30","items":[{"instrument":{"id":"x"},"openActions":[],"overdueActions":[],"blockingObstacles":[],"indicators":[\#(indicator)]}],"sessionActions":[],"obstacles":[]}"#,
+            "agreements.followup": #"{"session":6,"asOf":"2026-06-30","items":[{"instrument":{"id":"x"},"openActions":[],"overdueActions":[],"blockingObstacles":[],"indicators":[\#(indicator)]}],"sessionActions":[],"obstacles":[],"indicatorChecks":[\#(check)]}"#,
         ])
         let trade = try await FakeService(certificate: "trade-metrics", name: "trade", verbs: [
             "trade.headline": "[]",
@@ -134,6 +136,7 @@ struct BriefsTests {
             ) as? [String: Any]
             let indicators = (brief?["indicators"] as? [[String: Any]]) ?? []
             #expect((indicators.first?["indicator"] as? [String: Any])?["id"] as? String == "turnover")
+            #expect(((indicators.first?["indicator"] as? [String: Any])?["target"] as? [String: Any])?["date"] as? String == "2026")
             let actual = (indicators.first?["actual"] as? [String: Any])?["computed"] as? [[String: Any]]
             #expect(actual?.first?["changePercent"] as? String == "10.0")
             #expect((brief?["missing"] as? [Any])?.isEmpty == true)
