@@ -559,10 +559,12 @@ if Context.environment["CONCORD_FUZZ"] == "1" {
                          .product(name: "NIOCore", package: "swift-nio")]),
         ("FuzzComtrade", ["ConcordComtrade", "ConcordProtocol", .product(name: "NIOCore", package: "swift-nio")]),
     ]
+    // The driver's entry, which every target's `main` hands over to.
+    package.targets.append(.target(name: "FuzzDriver", path: "Tests/Fuzz/FuzzDriver", swiftSettings: swiftSettings))
     for target in fuzzTargets {
         package.targets.append(.executableTarget(
             name: target.name,
-            dependencies: target.dependencies,
+            dependencies: ["FuzzDriver"] + target.dependencies,
             path: "Tests/Fuzz/\(target.name)",
             swiftSettings: swiftSettings + [.unsafeFlags(["-parse-as-library"])]
         ))

@@ -202,17 +202,9 @@ struct FeedEntry: Sendable {
         position: Int64, kind: String, key: String, operation: String, versionBefore: Int64? = nil, versionAfter: Int64? = nil,
         verb: String, actor: String, actorRole: String? = nil, at: String, traceID: String? = nil
     ) {
-        self.position = position
-        self.kind = kind
-        self.key = key
-        self.operation = operation
-        self.versionBefore = versionBefore
-        self.versionAfter = versionAfter
-        self.verb = verb
-        self.actor = actor
-        self.actorRole = actorRole
-        self.at = at
-        self.traceID = traceID
+        (self.position, self.kind, self.key, self.operation) = (position, kind, key, operation)
+        (self.versionBefore, self.versionAfter, self.verb) = (versionBefore, versionAfter, verb)
+        (self.actor, self.actorRole, self.at, self.traceID) = (actor, actorRole, at, traceID)
     }
 
     init(position: Int64, row: SQLRow) throws {

@@ -40,9 +40,7 @@ public struct RecordError: Error, Sendable, Hashable, CustomStringConvertible {
     public var field: String?
 
     public init(_ reason: Reason, _ message: String, field: String? = nil) {
-        self.reason = reason
-        self.message = message
-        self.field = field
+        (self.reason, self.message, self.field) = (reason, message, field)
     }
 
     public var description: String { "\(self.reason.rawValue): \(self.message)" + (self.field.map { " (\($0))" } ?? "") }

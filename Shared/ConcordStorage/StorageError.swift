@@ -38,9 +38,7 @@ public struct StorageError: Error, Sendable, Hashable, CustomStringConvertible {
     public var constraint: String?
 
     public init(_ code: Code, _ message: String, constraint: String? = nil) {
-        self.code = code
-        self.message = message
-        self.constraint = constraint
+        (self.code, self.message, self.constraint) = (code, message, constraint)
     }
 
     public var description: String { "\(self.code): \(self.message)" }

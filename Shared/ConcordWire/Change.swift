@@ -22,18 +22,9 @@ public struct Change: Codable, Sendable, Equatable {
         cursor: String, service: String, kind: String, key: String, operation: String, versionBefore: Int64?, versionAfter: Int64?,
         verb: String, actor: String, actorRole: String?, at: String, traceID: String?
     ) {
-        self.cursor = cursor
-        self.service = service
-        self.kind = kind
-        self.key = key
-        self.operation = operation
-        self.versionBefore = versionBefore
-        self.versionAfter = versionAfter
-        self.verb = verb
-        self.actor = actor
-        self.actorRole = actorRole
-        self.at = at
-        self.traceID = traceID
+        (self.cursor, self.service, self.kind, self.key, self.operation) = (cursor, service, kind, key, operation)
+        (self.versionBefore, self.versionAfter, self.verb) = (versionBefore, versionAfter, verb)
+        (self.actor, self.actorRole, self.at, self.traceID) = (actor, actorRole, at, traceID)
     }
 }
 

@@ -10,8 +10,7 @@ public struct IndicatorCheck: Codable, Sendable, Hashable {
             public var date: String
 
             public init(value: String, date: String) {
-                self.value = value
-                self.date = date
+                (self.value, self.date) = (value, date)
             }
         }
 
@@ -22,10 +21,7 @@ public struct IndicatorCheck: Codable, Sendable, Hashable {
             public var commodity: String?
 
             public init(reporter: String, partner: String, flow: String, commodity: String?) {
-                self.reporter = reporter
-                self.partner = partner
-                self.flow = flow
-                self.commodity = commodity
+                (self.reporter, self.partner, self.flow, self.commodity) = (reporter, partner, flow, commodity)
             }
         }
 
@@ -37,12 +33,8 @@ public struct IndicatorCheck: Codable, Sendable, Hashable {
         public var series: Series
 
         public init(id: String, title: String, measure: String, baseline: Value, target: Value, series: Series) {
-            self.id = id
-            self.title = title
-            self.measure = measure
-            self.baseline = baseline
-            self.target = target
-            self.series = series
+            (self.id, self.title, self.measure) = (id, title, measure)
+            (self.baseline, self.target, self.series) = (baseline, target, series)
         }
     }
 

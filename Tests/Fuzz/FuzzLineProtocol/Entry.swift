@@ -1,16 +1,7 @@
-// SwiftPM links an executable's entry point as `FuzzLineProtocol_main`; here it hands over to libFuzzer's
-// driver (-sanitize=fuzzer), which parses libFuzzer's flags and calls the target for each input.
+import FuzzDriver
 
-@_silgen_name("LLVMFuzzerRunDriver")
-private func runDriver(
-    _ argc: UnsafeMutablePointer<CInt>,
-    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-    _ target: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt
-) -> CInt
-
+// SwiftPM links an executable's entry point as `FuzzLineProtocol_main`: libFuzzer's driver takes over there.
 @_cdecl("FuzzLineProtocol_main")
 public func entry(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
-    var count = argc
-    var arguments = argv
-    return runDriver(&count, &arguments) { data, size in fuzzLineProtocol(data, size) }
+    runFuzzer(argc, argv) { data, size in fuzzLineProtocol(data, size) }
 }
