@@ -515,6 +515,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "ConcordWireTests",
+            dependencies: ["ConcordWire"],
+            path: "Tests/ConcordWireTests",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "ConcordTradeCodesTests",
             dependencies: ["ConcordTradeCodes", "ConcordProtocol"],
             path: "Tests/ConcordTradeCodesTests",

@@ -1,8 +1,6 @@
 import ConcordWire
 import Testing
 
-@testable import Agreements
-
 /// The status graph as a pure value: every pair of statuses, allowed or refused.
 @Suite("Instrument status graph")
 struct InstrumentStatusTests {
