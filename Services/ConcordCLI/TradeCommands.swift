@@ -54,7 +54,7 @@ struct TradeCommand: AsyncParsableCommand {
             let body = String(decoding: try JSONEncoder().encode(fields.compactMapValues { $0 }), as: UTF8.self)
             let words = self.output.words
             let growth = GrowthWords(words: words)
-            self.output.print(try await callAndReport(self.endpoint, "trade.growth", body: body), as: GrowthAnswer.self) { answer, width in
+            self.output.print(try await callAndReport(self.endpoint, "trade.growth", body: body), as: GrowthAnswer<SessionBrief.Stated>.self) { answer, width in
                 let comma = words.language == .fa ? "، " : ", "
                 var out = ["\(self.reporter)–\(self.partner)\(comma)\(words.language == .en ? answer.flow : words.label(.flow, answer.flow))\(comma)"
                     + words.span(self.span.from, self.span.to)]
@@ -72,13 +72,6 @@ struct TradeCommand: AsyncParsableCommand {
                 if words.language == .en, let note = answer.note, !note.isEmpty { out.append(words(.noteLine, note)) }
                 return Table.wrapLines(out, width: width)
             }
-        }
-
-        struct GrowthAnswer: Decodable {
-            var flow: String
-            var computed: [GrowthFigure]
-            var stated: [SessionBrief.Stated]
-            var note: String?
         }
     }
 

@@ -126,16 +126,8 @@ struct TradeQuestions: Sendable {
 
     typealias Span = GrowthFigure.Span
 
-    struct Growth: Encodable, Sendable {
-        var reporter: String
-        var partner: String
-        var flow: String
-        var commodity: String
-        var asPublishedOn: String?
-        var computed: [GrowthFigure]
-        var stated: [StatedFigure]
-        var note: String?
-    }
+    typealias Growth = GrowthAnswer<StatedFigure>
+    typealias Headline = TradeHeadline<StatedFigure>
 
     /// `trade.growth {reporter, partner, flow, commodity?, from, to, baseFrom?, baseTo?, asPublishedOn?, source?}`.
     func growth(_ body: JSONObject) async throws -> Growth {
@@ -181,12 +173,6 @@ struct TradeQuestions: Sendable {
             reporter: query.reporter, partner: query.partner, flow: query.flowName, commodity: query.commodity,
             asPublishedOn: query.asPublishedOn, computed: computed, stated: stated, note: notes.isEmpty ? nil : notes.joined(separator: "; ")
         )
-    }
-
-    struct Headline: Encodable, Sendable {
-        var stated: StatedFigure
-        /// The growth over the same spans, computed from the data; nil for a stated value.
-        var computed: Growth?
     }
 
     /// `trade.headline {session}`: every figure stated at a session, each beside what the data

@@ -92,20 +92,13 @@ package struct SessionBrief: Decodable {
         package var source: String
     }
 
-    package struct Growth: Decodable {
-        package var computed: [GrowthFigure]
-        package var note: String?
-    }
+    package typealias Growth = GrowthAnswer<Stated>
+    package typealias Headline = TradeHeadline<Stated>
 
-    package struct Headline: Decodable {
-        package var stated: Stated
-        package var computed: Growth?
-    }
-
+    /// An indicator bound to a trade series, as agreements gives it, beside the growth
+    /// trade-metrics computes for its question.
     package struct Indicator: Decodable {
-        package struct Value: Decodable { package var value: String; package var date: String }
-        package struct Inner: Decodable { package var title: String; package var measure: String; package var baseline: Value?; package var target: Value? }
-        package var indicator: Inner
+        package var indicator: IndicatorCheck.Indicator
         package var actual: Growth?
     }
 
@@ -153,8 +146,9 @@ package struct SessionBrief: Decodable {
         let growth = GrowthWords(words: words)
         return (self.indicators ?? []).map { bound in
             let indicator = bound.indicator
-            var line = "\(indicator.title): " + words(.indicatorTarget, indicator.target.map { words(.indicatorTargetBy, words.number($0.value), indicator.measure, words.date($0.date)) } ?? "-")
-                + (indicator.baseline.map { " (" + words(.indicatorBaseline, words.number($0.value), words.date($0.date)) + ")" } ?? "")
+            let (target, baseline) = (indicator.target, indicator.baseline)
+            var line = "\(indicator.title): " + words(.indicatorTarget, words(.indicatorTargetBy, words.number(target.value), indicator.measure, words.date(target.date)))
+                + " (" + words(.indicatorBaseline, words.number(baseline.value), words.date(baseline.date)) + ")"
             guard let computed = bound.actual?.computed.first else { return line + "; " + words(.indicatorNoActual) }
             line += "; " + words(.indicatorActual, words.number(computed.current.value ?? "-"))
             switch computed.basis {

@@ -20,7 +20,7 @@ struct BriefReportTests {
        "sessionActions":[{"id":"a1","title":"Help","status":"planned","owner":{"official":"ghost-official"}}]},
      "trade":[{"stated":{"flow":"total","measure":"growth","value":"8.2","unit":"percent","reporter":"RU","partner":"IR",
                          "from":"2025-01","to":"2025-09","baseFrom":"2024-01","baseTo":"2024-09","statedBy":"mehdi-dousti","source":"s"},
-               "computed":{"computed":[{"source":"Test source","synthetic":true,"complete":false,"basis":"like-for-like","changePercent":"5.0",
+               "computed":{"reporter":"RU","partner":"IR","flow":"total","commodity":"TOTAL","stated":[],"computed":[{"source":"Test source","synthetic":true,"complete":false,"basis":"like-for-like","changePercent":"5.0",
                  "current":{"from":"2025-01","to":"2025-09","value":"840","monthsCovered":[],"monthsMissing":["2025-09"]},
                  "base":{"from":"2024-01","to":"2024-09","value":"900","monthsCovered":[],"monthsMissing":[]},
                  "compared":[],"comparedCurrent":"840","comparedBase":"800","monthsCompared":8,"monthsAsked":9,
