@@ -45,6 +45,9 @@ enum Agreements: DataServiceDefinition {
         router.registerRecordVerb("agreements.followup", kind: .read) { body, _ in
             try await followUp.followUp(body)
         }
+        router.registerRecordVerb("agreements.followup.all", kind: .read) { body, _ in
+            try await followUp.overdueByOwner(body)
+        }
         let digesting = Digesting(store: store, today: today)
         router.registerRecordVerb("agreements.digest", kind: .read) { body, _ in
             try await digesting.digest(body)

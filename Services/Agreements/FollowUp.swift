@@ -131,6 +131,50 @@ struct FollowUp: Sendable {
         return Overdue(asOf: asOf, items: Array(candidates.filter { $0.instrument.map(instruments.contains) ?? false }.prefix(limit)))
     }
 
+    /// Everything overdue across sessions, by owner, and the obstacles that block the most.
+    struct OverdueByOwner: Encodable, Sendable {
+        struct Owner: Encodable, Sendable {
+            /// The owner's kind and id, `official:kazem-jalali`.
+            var owner: String
+            var actions: [Action]
+        }
+
+        struct Blocking: Encodable, Sendable {
+            var obstacle: Obstacle
+            /// How many of the overdue actions name it.
+            var blockedActions: Int
+        }
+
+        var asOf: String
+        /// Owners with the most overdue actions first.
+        var byOwner: [Owner]
+        /// Every obstacle not resolved, those that block the most overdue actions first.
+        var blockingMost: [Blocking]
+    }
+
+    /// The most overdue actions and obstacles `agreements.followup.all` weighs.
+    static let followUpAllLimit = 500
+
+    /// `agreements.followup.all {asOf?}`: the oldest overdue actions (at most 500) grouped by
+    /// owner, and the unresolved obstacles by how many of them each blocks: what the gateway's
+    /// `brief.followup` shows, joined here where both live.
+    func overdueByOwner(_ body: JSONObject) async throws -> OverdueByOwner {
+        try RecordBody.checkFields(body, allowed: ["asOf"])
+        var overdueBody: JSONObject = ["limit": .integer(Int64(Self.followUpAllLimit))]
+        overdueBody["asOf"] = body["asOf"]
+        async let obstaclesRead = self.store.select(Obstacle.self, filters: [], order: nil, limit: Self.followUpAllLimit)
+        let overdue = try await self.overdue(overdueBody)
+        let grouped = Dictionary(grouping: overdue.items) { $0.owner.shown }
+        let byOwner = grouped.map { OverdueByOwner.Owner(owner: $0.key, actions: $0.value) }
+            .sorted { ($0.actions.count, $1.owner) > ($1.actions.count, $0.owner) }
+        var counts: [String: Int] = [:]
+        for action in overdue.items { for id in action.obstacles ?? [] { counts[id, default: 0] += 1 } }
+        let blockingMost = try await obstaclesRead.filter { $0.status != Obstacle.Status.resolved.rawValue }
+            .map { OverdueByOwner.Blocking(obstacle: $0, blockedActions: counts[$0.id ?? ""] ?? 0) }
+            .sorted { ($0.blockedActions, $1.obstacle.id ?? "") > ($1.blockedActions, $0.obstacle.id ?? "") }
+        return OverdueByOwner(asOf: overdue.asOf, byOwner: byOwner, blockingMost: blockingMost)
+    }
+
     struct SessionItem: Encodable, Sendable {
         var instrument: Instrument
         var openActions: [Action]

@@ -34,6 +34,9 @@ struct PartyRef: Codable, Sendable, Hashable {
         return "organisation:" + (self.organisation ?? "").lowercased()
     }
 
+    /// `key` with an organisation's name as written: how a brief names an owner.
+    var shown: String { self.organisation.map { "organisation:" + $0 } ?? self.key }
+
     var label: String { self.country ?? self.region ?? self.official ?? self.organisation ?? "" }
 
     /// The participants record it names, which must exist.

@@ -149,7 +149,7 @@ struct BriefCommand: AsyncParsableCommand {
             let body = self.asOf.map { #"{"asOf":"\#($0)"}"# } ?? "{}"
             let words = self.output.words
             self.output.print(try await callAndReport(self.endpoint, "brief.followup", body: body)) { brief, width in
-                var out = [words(.overdueByOwner, brief[path: "asOf"].map { words.date($0.cell) } ?? words(.today))]
+                var out = [words(.overdueByOwner, brief[path: "asOf"].flatMap { $0 == .null ? nil : words.date($0.cell) } ?? words(.today))]
                 var rows: [[String]] = []
                 for owner in brief[path: "byOwner"]?.rows ?? [] {
                     let actions = owner[path: "actions"]?.rows ?? []

@@ -266,40 +266,18 @@ struct Briefs: Sendable {
     }
 
     /// `brief.followup {asOf?}`: everything overdue across sessions, grouped by owner, and the
-    /// obstacles blocking the most actions.
+    /// obstacles blocking the most actions: one service's data, joined where they live
+    /// (`agreements.followup.all`).
     func followUp(_ request: Request, context: RequestContext, actor: (name: String, role: String)?) async throws -> ByteBuffer {
         struct Body: Decodable { var asOf: String? }
         let asOf = try Self.decode(Body.self, request.body, example: #"{"asOf":"2026-12-01"}"#).asOf
         try Self.checkDay(asOf, field: "asOf")
-        let overdueBody = asOf.map { #"{"asOf":"\#($0)","limit":500}"# } ?? #"{"limit":500}"#
         let parts = [
-            Part(name: "overdue", service: "agreements", verb: "agreements.actions.overdue", body: overdueBody),
-            Part(name: "obstacles", service: "agreements", verb: "agreements.obstacles.list", body: #"{"limit":500}"#),
+            Part(name: "followup", service: "agreements", verb: "agreements.followup.all", body: asOf.map { #"{"asOf":"\#($0)"}"# } ?? "{}",
+                 fields: ["asOf", "blockingMost", "byOwner"]),
         ]
         let (answers, missing) = await self.ask(parts, context: context, actor: actor)
-        struct Action: Codable { var id: String; var title: String; var owner: [String: String]; var due: String?; var status: String; var obstacles: [String]? }
-        struct Overdue: Decodable { var asOf: String; var items: [Action] }
-        struct Obstacle: Codable { var id: String; var title: String; var status: String }
-        struct Obstacles: Decodable { var items: [Obstacle] }
-        struct Owner: Encodable { var owner: String; var actions: [Action] }
-        struct Blocking: Encodable { var obstacle: Obstacle; var blockedActions: Int }
-        struct Answer: Encodable { var brief = "followup"; var asOf: String?; var byOwner: [Owner]?; var blockingMost: [Blocking]?; var missing: [MissingPart] }
-        var answer = Answer(asOf: asOf, missing: missing)
-        if let body = answers["overdue"], let overdue = try? JSONBody.decode(Overdue.self, from: body) {
-            answer.asOf = overdue.asOf
-            let grouped = Dictionary(grouping: overdue.items) { action in action.owner.sorted { $0.key < $1.key }.map { "\($0.key):\($0.value)" }.joined() }
-            answer.byOwner = grouped.map { Owner(owner: $0.key, actions: $0.value) }.sorted { ($0.actions.count, $1.owner) > ($1.actions.count, $0.owner) }
-            if let body = answers["obstacles"], let obstacles = try? JSONBody.decode(Obstacles.self, from: body) {
-                var counts: [String: Int] = [:]
-                for action in overdue.items { for id in action.obstacles ?? [] { counts[id, default: 0] += 1 } }
-                answer.blockingMost = obstacles.items.filter { $0.status != "resolved" }
-                    .map { Blocking(obstacle: $0, blockedActions: counts[$0.id] ?? 0) }
-                    .sorted { ($0.blockedActions, $1.obstacle.id) > ($1.blockedActions, $0.obstacle.id) }
-            }
-        }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return try JSONBody.encode(answer, using: encoder, allocator: context.allocator)
+        return try Self.compose(fields: [("brief", "\"followup\"")], parts: parts, answers: answers, missing: missing, allocator: context.allocator)
     }
 
     /// `brief.digest {since, until?}`: what happened in a window, both days included: each

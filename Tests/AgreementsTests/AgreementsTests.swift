@@ -114,6 +114,37 @@ struct AgreementsTests {
         }
     }
 
+    /// `agreements.followup.all`: the overdue actions by owner, most first, beside every open
+    /// obstacle and how many of them it blocks: the join `brief.followup` shows, made here.
+    @Test(arguments: Engine.allCases)
+    func everythingOverdueIsGroupedByOwnerBesideWhatBlocksIt(engine: Engine) async throws {
+        try await AgreementsHarness.with(engine) { env in
+            let actions = [
+                ("late-1", #"{"official":"kazem-jalali"}"#, #"["standards"]"#, "planned"),
+                ("late-2", #"{"official":"kazem-jalali"}"#, #"["standards","legal-frameworks"]"#, "blocked"),
+                ("late-3", #"{"organisation":"Caspian Shipping Co"}"#, #"["standards"]"#, "in-progress"),
+                ("late-but-done", #"{"organisation":"Caspian Shipping Co"}"#, #"["legal-frameworks"]"#, "done"),
+            ]
+            for (id, owner, obstacles, status) in actions {
+                _ = try await env.call(
+                    "agreements.actions.create",
+                    #"{"id":"\#(id)","title":"\#(id)","owner":\#(owner),"due":"2026-01","status":"\#(status)","obstacles":\#(obstacles)}"#
+                )
+            }
+            let answer = try await env.call("agreements.followup.all", #"{"asOf":"2026-04-01"}"#)
+            #expect(answer["asOf"] == .string("2026-04-01"))
+            let owners = (answer["byOwner"]?.array ?? []).compactMap(\.object)
+            #expect(owners.map { $0["owner"]?.string } == ["official:kazem-jalali", "organisation:Caspian Shipping Co"], "most overdue first")
+            #expect(owners.map { ($0["actions"]?.array ?? []).count } == [2, 1], "a done action is not overdue")
+            let blocking = (answer["blockingMost"]?.array ?? []).compactMap(\.object).map { entry in
+                "\(entry["obstacle"]?.object?["id"]?.string ?? "?")=\(entry["blockedActions"]?.integer ?? -1)"
+            }
+            #expect(blocking == ["standards=3", "legal-frameworks=1", "monetary-and-banking-relations=0"], "every open obstacle, by how many it blocks")
+            let refused = await env.error("agreements.followup.all", #"{"since":"2026-01-01"}"#)
+            #expect(refused?.code == .badRequest && refused?.field == "body.since")
+        }
+    }
+
     /// A parent's progress is its children's average, in the transaction of each change.
     @Test(arguments: Engine.allCases)
     func progressRollsUpAndKeepsATimeline(engine: Engine) async throws {

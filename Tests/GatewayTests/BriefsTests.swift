@@ -154,7 +154,7 @@ struct BriefsTests {
                      "trade": Self.pool("trade", [nobody])]
         try await withTestServer(router: RouteTable(pools: pools).router(authority: nil), peerAuthentication: .optional, serviceName: "gateway") { server in
             let client = try makeTestClient(port: server.localPort)
-            for (verb, body, parts) in [("brief.session", #"{"number":6}"#, 3), ("brief.region", #"{"code":"IR-01"}"#, 6), ("brief.followup", "{}", 2)] {
+            for (verb, body, parts) in [("brief.session", #"{"number":6}"#, 3), ("brief.region", #"{"code":"IR-01"}"#, 6), ("brief.followup", "{}", 1)] {
                 let start = ContinuousClock.now
                 let answer = try await client.call(verb, body: ByteBuffer(string: body), metadata: Metadata(deadlineMilliseconds: 3000))
                 #expect(ContinuousClock.now - start < .seconds(3), "\(verb) within its deadline")
@@ -173,8 +173,7 @@ struct BriefsTests {
 
     @Test func aServiceThatIsDownIsNamedAsMissing() async throws {
         let agreements = try await FakeService(certificate: "agreements", name: "agreements", verbs: [
-            "agreements.actions.overdue": #"{"asOf":"2026-06-30","items":[{"id":"a","title":"A","owner":{"official":"kazem-jalali"},"status":"planned","obstacles":["legal-frameworks"]}]}"#,
-            "agreements.obstacles.list": #"{"items":[{"id":"legal-frameworks","title":"Legal frameworks","status":"open"}]}"#,
+            "agreements.followup.all": #"{"asOf":"2026-06-30","byOwner":[{"owner":"official:kazem-jalali","actions":[{"id":"a","title":"A","owner":{"official":"kazem-jalali"},"status":"planned","obstacles":["legal-frameworks"]}]}],"blockingMost":[{"obstacle":{"id":"legal-frameworks","title":"Legal frameworks","status":"open"},"blockedActions":1}]}"#,
         ])
         let nobody = Endpoint(host: "127.0.0.1", port: try freeLoopbackPort())
         let pools = [
@@ -196,6 +195,8 @@ struct BriefsTests {
             #expect(owners.first?["owner"] as? String == "official:kazem-jalali")
             let blocking = (followUp?["blockingMost"] as? [[String: Any]]) ?? []
             #expect(blocking.first?["blockedActions"] as? Int == 1)
+            #expect(followUp?["brief"] as? String == "followup" && followUp?["asOf"] as? String == "2026-06-30")
+            #expect((followUp?["missing"] as? [Any])?.isEmpty == true)
             await client.close()
         }
         for pool in pools.values { await pool.close() }
