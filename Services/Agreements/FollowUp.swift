@@ -175,27 +175,7 @@ struct FollowUp: Sendable {
         return OverdueByOwner(asOf: overdue.asOf, byOwner: byOwner, blockingMost: blockingMost)
     }
 
-    struct SessionItem: Encodable, Sendable {
-        var instrument: Instrument
-        var openActions: [Action]
-        var overdueActions: [Action]
-        var blockingObstacles: [Obstacle]
-        /// Its indicators; those bound to a trade series are in `indicatorChecks` too.
-        var indicators: [Indicator]
-    }
-
-    struct SessionFollowUp: Encodable, Sendable {
-        var session: Int64
-        var asOf: String
-        var items: [SessionItem]
-        /// Actions the session decided that belong to no instrument.
-        var sessionActions: [Action]
-        /// Obstacles raised at the session.
-        var obstacles: [Obstacle]
-        /// What checks the items' indicators bound to a trade series (the session brief asks
-        /// trade-metrics each question); absent when none is.
-        var indicatorChecks: [IndicatorCheck]?
-    }
+    typealias SessionFollowUp = ConcordWire.SessionFollowUp<Instrument, Action, Obstacle, Indicator>
 
     /// `agreements.followup {session, asOf?}`: what session N proposed or agreed, and where each
     /// item stands now.
@@ -228,7 +208,7 @@ struct FollowUp: Sendable {
         let named = Set(actionsByInstrument.values.joined().filter(isOpen).flatMap { $0.obstacles ?? [] })
             .subtracting(obstaclesOfInstruments.compactMap(\.id))
         let obstaclesNamed = try await store.get(Obstacle.self, keys: named.map { .text($0) })
-        var items: [SessionItem] = []
+        var items: [SessionFollowUp.Item] = []
         for instrument in instruments {
             let id = instrument.id ?? ""
             let actions = actionsByInstrument[id] ?? []
@@ -238,7 +218,7 @@ struct FollowUp: Sendable {
             for obstacleID in Set(open.flatMap { $0.obstacles ?? [] }).sorted() where !blocking.contains(where: { $0.id == obstacleID }) {
                 if let obstacle = obstaclesNamed[.text(obstacleID)] { blocking.append(obstacle) }
             }
-            items.append(SessionItem(
+            items.append(SessionFollowUp.Item(
                 instrument: instrument, openActions: open, overdueActions: overdue,
                 blockingObstacles: blocking.filter { $0.status != Obstacle.Status.resolved.rawValue },
                 indicators: indicatorsByInstrument[id] ?? []

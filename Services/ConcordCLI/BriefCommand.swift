@@ -59,7 +59,7 @@ struct BriefCommand: AsyncParsableCommand {
                 do {
                     let response = try await client.send(Request(id: "cli", verb: "participants.officials.get", metadata: metadata, body: body))
                     switch response.outcome {
-                    case .ok(let answer): lookup.known[id] = try? JSONBody.decode(SessionBrief.Attendee.Official.self, from: answer)
+                    case .ok(let answer): lookup.known[id] = try? JSONBody.decode(SessionBrief.OfficialView.self, from: answer)
                     case .error(let error) where error.code == .notFound: lookup.unknown.insert(id)
                     default: break
                     }

@@ -42,7 +42,7 @@ extension Console {
     func lookUp(_ ids: Set<String>, person: SessionCookie) async -> SessionBrief.OfficialLookup {
         var lookup = SessionBrief.OfficialLookup()
         for id in ids.sorted() {
-            switch await self.gateway.call("participants.officials.get", Gateway.body(["id": .string(id)]), as: SessionBrief.Attendee.Official.self, person: person) {
+            switch await self.gateway.call("participants.officials.get", Gateway.body(["id": .string(id)]), as: SessionBrief.OfficialView.self, person: person) {
             case .success(let official): lookup.known[id] = official
             case .failure(let error) where error.code == .notFound: lookup.unknown.insert(id)
             case .failure: break

@@ -4,6 +4,7 @@ import ConcordProtocol
 import ConcordRecords
 import ConcordServer
 import ConcordStorage
+import ConcordWire
 
 /// Who takes part: countries, regions, officials, sessions, attendance and region partnerships.
 enum Participants: DataServiceDefinition {
@@ -100,12 +101,5 @@ enum Participants: DataServiceDefinition {
 
 /// An attendance record with the official it names.
 /// `participants.sessions.overview`: a session (with its co-chairs) and everyone who attended.
-struct SessionOverview: Encodable, Sendable {
-    var session: CommitteeSession
-    var attendees: [Attendee]
-}
-
-struct Attendee: Codable, Sendable {
-    var attendance: Attendance
-    var official: Official
-}
+typealias SessionOverview = ConcordWire.SessionOverview<CommitteeSession, Attendance, Official>
+typealias Attendee = ConcordWire.Attendee<Attendance, Official>

@@ -21,19 +21,19 @@ package struct SessionBrief: Decodable {
         package var coChairs: [String]?
     }
 
-    package struct Attendee: Decodable {
-        package struct Attendance: Decodable { package var role: String }
-        package struct Official: Decodable {
-            package var id: String?
-            package var name: String
-            package var localNames: [String: String]?
-            package var title: String?
+    /// An attendee as the brief shows them: the role, and the official's names and title.
+    package typealias Attendee = ConcordWire.Attendee<AttendanceView, OfficialView>
 
-            /// The name in the reader's language where the record has it.
-            package func name(in language: Language) -> String { self.localNames?[language.rawValue] ?? self.name }
-        }
-        package var attendance: Attendance
-        package var official: Official
+    package struct AttendanceView: Decodable { package var role: String }
+
+    package struct OfficialView: Decodable {
+        package var id: String?
+        package var name: String
+        package var localNames: [String: String]?
+        package var title: String?
+
+        /// The name in the reader's language where the record has it.
+        package func name(in language: Language) -> String { self.localNames?[language.rawValue] ?? self.name }
     }
 
     package struct Action: Decodable {
@@ -63,19 +63,8 @@ package struct SessionBrief: Decodable {
         package var status: String
     }
 
-    package struct Item: Decodable {
-        package var instrument: Instrument
-        package var openActions: [Action]
-        package var overdueActions: [Action]
-        package var blockingObstacles: [Obstacle]
-    }
-
-    package struct FollowUp: Decodable {
-        package var asOf: String
-        package var items: [Item]
-        package var sessionActions: [Action]
-        package var obstacles: [Obstacle]
-    }
+    /// `agreements.followup` as the brief reads it (indicators come checked, under `indicators`).
+    package typealias FollowUp = SessionFollowUp<Instrument, Action, Obstacle, Unread>
 
     package struct Stated: Decodable {
         package var flow: String
@@ -114,7 +103,7 @@ package struct SessionBrief: Decodable {
     package var lookedUp = OfficialLookup()
 
     package struct OfficialLookup {
-        package var known: [String: Attendee.Official] = [:]
+        package var known: [String: OfficialView] = [:]
         package var unknown: Set<String> = []
 
         package init() {}

@@ -16,7 +16,7 @@ struct BriefReportTests {
     {"number":6,"missing":[],
      "session":{"number":6,"startDate":"2025-12","city":"Moscow","hostCountry":"RU"},
      "attendees":[{"attendance":{"role":"co-chair"},"official":{"id":"mehdi-dousti","name":"Mehdi Dousti","localNames":{"fa":"مهدی دوستی"}}}],
-     "followup":{"asOf":"2026-12-02","items":[],"obstacles":[],
+     "followup":{"session":6,"asOf":"2026-12-02","items":[],"obstacles":[],
        "sessionActions":[{"id":"a1","title":"Help","status":"planned","owner":{"official":"ghost-official"}}]},
      "trade":[{"stated":{"flow":"total","measure":"growth","value":"8.2","unit":"percent","reporter":"RU","partner":"IR",
                          "from":"2025-01","to":"2025-09","baseFrom":"2024-01","baseTo":"2024-09","statedBy":"mehdi-dousti","source":"s"},
