@@ -104,10 +104,7 @@ struct FollowUp: Sendable {
 
     // MARK: Reads
 
-    struct Overdue: Encodable, Sendable {
-        var asOf: String
-        var items: [Action]
-    }
+    typealias Overdue = OverdueActions<Action>
 
     /// `agreements.actions.overdue {asOf?, owner?, instrument?, sector?, limit?}`: actions whose
     /// due date has passed (a partial date is due at the end of its month or year) and that are

@@ -1,4 +1,5 @@
 import ConcordProtocol
+import ConcordWire
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -103,7 +104,7 @@ final class ChangeTail: Service, Sendable {
         let answers = await withTaskGroup(of: Result<[Overview.Change], ConcordError>.self) { group in
             for service in ["agreements", "participants", "trade"] {
                 group.addTask {
-                    await gateway.call("\(service).changes", #"{"last":\#(Self.kept)}"#, as: Overview.Changes.self, person: person).map(\.items)
+                    await gateway.call("\(service).changes", #"{"last":\#(Self.kept)}"#, as: ChangesPage.self, person: person).map(\.items)
                 }
             }
             return await group.reduce(into: []) { $0.append($1) }

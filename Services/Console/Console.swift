@@ -1,5 +1,6 @@
 import ConcordBriefs
 import ConcordProtocol
+import ConcordWire
 import ConcordUsers
 import ConcordWords
 import Crypto
@@ -126,9 +127,9 @@ struct Console: Sendable {
         let gateway = self.gateway
         let person = session
         async let overdue = gateway.call("agreements.actions.overdue", #"{"limit":500}"#, as: Overview.Overdue.self, person: person)
-        async let obstacles = gateway.call("agreements.obstacles.list", #"{"limit":500}"#, as: Overview.Page<Overview.Obstacle>.self, person: person)
-        async let sessions = gateway.call("participants.sessions.list", #"{"limit":500}"#, as: Overview.Page<Overview.Session>.self, person: person)
-        async let actions = gateway.call("agreements.actions.list", #"{"limit":500}"#, as: Overview.Page<Overview.Action>.self, person: person)
+        async let obstacles = gateway.call("agreements.obstacles.list", #"{"limit":500}"#, as: Page<Overview.Obstacle>.self, person: person)
+        async let sessions = gateway.call("participants.sessions.list", #"{"limit":500}"#, as: Page<Overview.Session>.self, person: person)
+        async let actions = gateway.call("agreements.actions.list", #"{"limit":500}"#, as: Page<Overview.Action>.self, person: person)
         async let recent = self.recentChanges(person: person)
         // The headline is what the latest session stated, beside what the data say: asked at
         // once for the session last seen latest, and again only when the list says another is.

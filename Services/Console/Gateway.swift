@@ -1,5 +1,6 @@
 import ConcordClient
 import ConcordProtocol
+import ConcordWire
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -58,10 +59,7 @@ enum Overview {
         var progress: Int?
     }
 
-    struct Overdue: Decodable {
-        var asOf: String
-        var items: [Action]
-    }
+    typealias Overdue = OverdueActions<Action>
 
     struct Obstacle: Decodable {
         var id: String
@@ -74,10 +72,6 @@ enum Overview {
         var number: Int
         var startDate: String?
         var city: String?
-    }
-
-    struct Page<Item: Decodable>: Decodable {
-        var items: [Item]
     }
 
     /// An action with its timeline, as `agreements.actions.get` answers.
@@ -103,21 +97,7 @@ enum Overview {
     }
 
     /// One committed write, as a service's change feed gives it.
-    struct Change: Decodable, Sendable {
-        /// Where it is in its service's feed (`agreements:12`): unique.
-        var cursor: String
-        var kind: String
-        var key: String
-        var operation: String
-        var verb: String
-        var actor: String
-        var at: String
-    }
-
-    struct Changes: Decodable {
-        var items: [Change]
-        var cursor: String
-    }
+    typealias Change = ConcordWire.Change
 }
 
 /// What is wrong with a form before anything is sent: said in the page as the gateway's

@@ -1,5 +1,6 @@
 import ConcordBriefs
 import ConcordProtocol
+import ConcordWire
 import ConcordWords
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -81,9 +82,9 @@ struct Pages {
     func overview(
         session: SessionCookie,
         overdue: Result<Overview.Overdue, ConcordError>,
-        obstacles: Result<Overview.Page<Overview.Obstacle>, ConcordError>,
-        sessions: Result<Overview.Page<Overview.Session>, ConcordError>,
-        actions: Result<Overview.Page<Overview.Action>, ConcordError>,
+        obstacles: Result<Page<Overview.Obstacle>, ConcordError>,
+        sessions: Result<Page<Overview.Session>, ConcordError>,
+        actions: Result<Page<Overview.Action>, ConcordError>,
         recent: Result<[Overview.Change], ConcordError>,
         headline: Result<[SessionBrief.Headline], ConcordError>
     ) -> HTML {

@@ -1,5 +1,6 @@
 import ConcordFields
 import ConcordProtocol
+import ConcordWire
 import ConcordStorage
 
 /// Writes and reads the audit table. Entries are appended inside the transaction of the write

@@ -6,28 +6,6 @@ import FoundationEssentials
 import Foundation
 #endif
 
-/// One page of a list: the items and, when more follow, the cursor that fetches the next page.
-public struct Page<Item: Encodable & Sendable>: Encodable, Sendable {
-    public var items: [Item]
-    public var nextCursor: String?
-
-    public init(items: [Item], nextCursor: String?) {
-        self.items = items
-        self.nextCursor = nextCursor
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case items, nextCursor
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(self.items, forKey: .items)
-        // Always present, null on the last page, so clients can loop on it.
-        try container.encode(self.nextCursor, forKey: .nextCursor)
-    }
-}
-
 /// Opaque cursors: the last key seen, so a page starts strictly after it (keyset pagination:
 /// records inserted meanwhile never shift a page or repeat an item).
 public enum Cursor {

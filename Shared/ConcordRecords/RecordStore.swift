@@ -1,4 +1,5 @@
 import ConcordProtocol
+import ConcordWire
 import ConcordStorage
 #if canImport(FoundationEssentials)
 import FoundationEssentials

@@ -65,7 +65,10 @@ struct ConsoleTests {
 
     @Test func theLatestChangesAreTheNewestOfEveryFeedEachOnce() {
         func change(_ cursor: String, at second: Int) -> Overview.Change {
-            Overview.Change(cursor: cursor, kind: "actions", key: "k", operation: "update", verb: "v", actor: "a", at: "2026-12-03T10:00:\(10 + second).000Z")
+            Overview.Change(
+                cursor: cursor, service: String(cursor.prefix { $0 != ":" }), kind: "actions", key: "k", operation: "update", versionBefore: 1,
+                versionAfter: 2, verb: "v", actor: "a", actorRole: nil, at: "2026-12-03T10:00:\(10 + second).000Z", traceID: nil
+            )
         }
         var latest = LatestChanges(kept: 3)
         latest.add([change("agreements:1", at: 1), change("agreements:2", at: 4), change("trade:7", at: 2)])
