@@ -1,3 +1,4 @@
+import ConcordBriefs
 import ConcordClient
 import ConcordProtocol
 import ConcordWire
@@ -49,30 +50,11 @@ extension Gateway {
 
 /// What the overview shows, as the services answer it.
 enum Overview {
-    /// An action as a list gives it: without its timeline, which the overview does not show.
-    struct Action: Decodable {
-        var id: String
-        var title: String
-        var owner: [String: String]
-        var due: String?
-        var status: String
-        var progress: Int?
-    }
-
+    /// An action, an obstacle and a session as the lists give them, read as the brief reads them.
+    typealias Action = SessionBrief.Action
+    typealias Obstacle = SessionBrief.Obstacle
+    typealias Session = SessionBrief.Session
     typealias Overdue = OverdueActions<Action>
-
-    struct Obstacle: Decodable {
-        var id: String
-        var title: String
-        var status: String
-        var category: String?
-    }
-
-    struct Session: Decodable {
-        var number: Int
-        var startDate: String?
-        var city: String?
-    }
 
     /// An action with its timeline, as `agreements.actions.get` answers.
     struct ActionRecord: Decodable {
