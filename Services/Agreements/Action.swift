@@ -48,8 +48,6 @@ struct Action: StoredRecord, Equatable {
 
     static let table = "actions"
     static let noun = "action"
-    static let keyField = "id"
-    static let keyIsInteger = false
     static let filters: [RecordFilter] = [
         .column("instrument"), .column("session", isInteger: true), .column("status"), .column("parent"),
         // `official:kazem-jalali`, or the bare `kazem-jalali`.

@@ -48,8 +48,6 @@ struct Indicator: StoredRecord, Equatable {
 
     static let table = "indicators"
     static let noun = "indicator"
-    static let keyField = "id"
-    static let keyIsInteger = false
     static let filters: [RecordFilter] = [.column("instrument"), .column("action")]
 
     var key: SQLValue { .text(self.id ?? "") }

@@ -75,8 +75,6 @@ struct Instrument: StoredRecord, Equatable {
 
     static let table = "instruments"
     static let noun = "instrument"
-    static let keyField = "id"
-    static let keyIsInteger = false
     static let filters: [RecordFilter] = [
         .column("kind"), .column("status"), .column("session", isInteger: true),
         RecordFilter(field: "sector", .listHolds("sectors")),

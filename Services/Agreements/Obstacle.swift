@@ -44,8 +44,6 @@ struct Obstacle: StoredRecord, Equatable {
 
     static let table = "obstacles"
     static let noun = "obstacle"
-    static let keyField = "id"
-    static let keyIsInteger = false
     static let filters: [RecordFilter] = [
         .column("category"), .column("status"), .column("session", isInteger: true),
         RecordFilter(field: "instrument", .listHolds("affected_instruments")),

@@ -27,8 +27,6 @@ struct Relation: StoredRecord, Equatable {
 
     static let table = "relations"
     static let noun = "relation"
-    static let keyField = "id"
-    static let keyIsInteger = false
     static let filters: [RecordFilter] = [
         .column("kind"),
         RecordFilter(field: "instrument", .equalsAny(["source_instrument", "target_instrument"])),

@@ -28,8 +28,6 @@ struct Attendance: StoredRecord, Equatable {
 
     static let table = "attendance"
     static let noun = "attendance record"
-    static let keyField = "id"
-    static let keyIsInteger = false
     static let filters: [RecordFilter] = [
         .column("session", isInteger: true), .column("official"), .column("role"), .code("region"),
     ]

@@ -22,7 +22,6 @@ struct Country: StoredRecord, Equatable {
     static let namedByOtherServices = true
     static let noun = "country"
     static let keyField = "code"
-    static let keyIsInteger = false
     static let filters: [RecordFilter] = []
     static let referencedBy = [
         IncomingReference(table: "regions", column: "country", nouns: "regions"),

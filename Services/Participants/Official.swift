@@ -27,8 +27,6 @@ struct Official: StoredRecord, Equatable {
     /// Agreements and trade-metrics name them: a delete asks them first.
     static let namedByOtherServices = true
     static let noun = "official"
-    static let keyField = "id"
-    static let keyIsInteger = false
     static let filters: [RecordFilter] = [.code("country"), .column("organisation")]
     static let referencedBy = [IncomingReference(table: "attendance", column: "official", nouns: "attendance records")]
 

@@ -23,8 +23,6 @@ struct Partnership: StoredRecord, Equatable {
 
     static let table = "partnerships"
     static let noun = "partnership"
-    static let keyField = "id"
-    static let keyIsInteger = false
     static let filters: [RecordFilter] = [
         RecordFilter(field: "region", .equalsAny(["region_a", "region_b"]), normalise: { $0.uppercased() }),
     ]

@@ -33,7 +33,6 @@ struct Region: StoredRecord, Equatable {
     static let namedByOtherServices = true
     static let noun = "region"
     static let keyField = "code"
-    static let keyIsInteger = false
     static let filters: [RecordFilter] = [
         .code("country"),
         .column("kind"),

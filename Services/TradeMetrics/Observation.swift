@@ -51,8 +51,6 @@ struct Observation: StoredRecord, Equatable {
 
     static let table = "observations"
     static let noun = "observation"
-    static let keyField = "id"
-    static let keyIsInteger = false
     static let filters: [RecordFilter] = [
         .code("reporter"), .code("partner"), .code("flow"), .code("commodity"), .column("period"),
         RecordFilter(field: "source", .equals("source_key"), normalise: { $0.lowercased() }),

@@ -41,8 +41,6 @@ struct StatedFigure: StoredRecord, Equatable {
 
     static let table = "stated_figures"
     static let noun = "stated figure"
-    static let keyField = "id"
-    static let keyIsInteger = false
     static let filters: [RecordFilter] = [
         // Either way round: a bilateral figure is the same whichever side is named first.
         RecordFilter(field: "pair", .equals("pair"), normalise: { $0.uppercased().split(separator: "|").sorted().joined(separator: "|") }),

@@ -12,8 +12,9 @@ public protocol StoredRecord: Codable, Sendable {
     static var table: String { get }
     /// What one record is called in messages: "region".
     static var noun: String { get }
-    /// The key's field in JSON and its column.
+    /// The key's field in JSON and its column: `id` unless the kind says otherwise.
     static var keyField: String { get }
+    /// Whether the key is an integer (a session's number); text unless the kind says so.
     static var keyIsInteger: Bool { get }
     /// The filters `list` and `search` accept, by body field.
     static var filters: [RecordFilter] { get }
@@ -74,6 +75,8 @@ public protocol StoredRecord: Codable, Sendable {
 
 extension StoredRecord {
     public static var fieldNames: Set<String> { Set(CodingKeys.allCases.map(\.rawValue)) }
+    public static var keyField: String { "id" }
+    public static var keyIsInteger: Bool { false }
     public static var referencedBy: [IncomingReference] { [] }
     public static var serviceFields: Set<String> { [] }
     public static var fixedAfterCreate: Set<String> { [] }
