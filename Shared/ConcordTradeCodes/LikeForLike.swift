@@ -29,9 +29,7 @@ public struct LikeForLike: Sendable, Equatable {
         public var missingIn: Side
 
         public init(current: String, base: String, missingIn: Side) {
-            self.current = current
-            self.base = base
-            self.missingIn = missingIn
+            (self.current, self.base, self.missingIn) = (current, base, missingIn)
         }
     }
 

@@ -37,9 +37,7 @@ public struct ChangesPage: Codable, Sendable, Equatable {
     public var more: Bool
 
     public init(items: [Change], cursor: String, more: Bool) {
-        self.items = items
-        self.cursor = cursor
-        self.more = more
+        (self.items, self.cursor, self.more) = (items, cursor, more)
     }
 }
 
@@ -103,11 +101,8 @@ public struct WatchEvent: Codable, Sendable, Equatable {
     public var cursor: String
 
     public init(type: String, change: Change? = nil, service: String? = nil, message: String? = nil, cursor: String) {
-        self.type = type
-        self.change = change
-        self.service = service
-        self.message = message
-        self.cursor = cursor
+        (self.type, self.change, self.service) = (type, change, service)
+        (self.message, self.cursor) = (message, cursor)
     }
 }
 
@@ -119,9 +114,7 @@ public struct WatchEnd: Codable, Sendable, Equatable {
     public var reason: String
 
     public init(cursor: String, resync: Bool, reason: String) {
-        self.cursor = cursor
-        self.resync = resync
-        self.reason = reason
+        (self.cursor, self.resync, self.reason) = (cursor, resync, reason)
     }
 }
 

@@ -10,11 +10,8 @@ public struct Digest: Codable, Sendable {
     public var missing: [MissingPart]
 
     public init(since: String, until: String, agreements: AgreementsDigest?, trade: TradeDigest?, missing: [MissingPart]) {
-        self.since = since
-        self.until = until
-        self.agreements = agreements
-        self.trade = trade
-        self.missing = missing
+        (self.since, self.until, self.agreements) = (since, until, agreements)
+        (self.trade, self.missing) = (trade, missing)
     }
 }
 
@@ -44,17 +41,9 @@ public struct AgreementsDigest: Codable, Sendable, Equatable {
             id: String, title: String, localTitles: [String: String]? = nil, to: String? = nil, progress: Int? = nil, note: String? = nil, date: String? = nil,
             due: String? = nil, owner: String? = nil, by: String? = nil, at: String? = nil
         ) {
-            self.id = id
-            self.title = title
-            self.localTitles = localTitles
-            self.to = to
-            self.progress = progress
-            self.note = note
-            self.date = date
-            self.due = due
-            self.owner = owner
-            self.by = by
-            self.at = at
+            (self.id, self.title, self.localTitles, self.to) = (id, title, localTitles, to)
+            (self.progress, self.note, self.date, self.due) = (progress, note, date, due)
+            (self.owner, self.by, self.at) = (owner, by, at)
         }
     }
 
@@ -65,11 +54,8 @@ public struct AgreementsDigest: Codable, Sendable, Equatable {
     public var obstaclesResolved: [Entry]
 
     public init(moved: [Entry], progress: [Entry], becameOverdue: [Entry], obstaclesRaised: [Entry], obstaclesResolved: [Entry]) {
-        self.moved = moved
-        self.progress = progress
-        self.becameOverdue = becameOverdue
-        self.obstaclesRaised = obstaclesRaised
-        self.obstaclesResolved = obstaclesResolved
+        (self.moved, self.progress, self.becameOverdue) = (moved, progress, becameOverdue)
+        (self.obstaclesRaised, self.obstaclesResolved) = (obstaclesRaised, obstaclesResolved)
     }
 }
 
@@ -86,12 +72,8 @@ public struct TradeDigest: Codable, Sendable, Equatable {
         public var observations: Int
 
         public init(reporter: String, partner: String, flow: String, from: String, to: String, observations: Int) {
-            self.reporter = reporter
-            self.partner = partner
-            self.flow = flow
-            self.from = from
-            self.to = to
-            self.observations = observations
+            (self.reporter, self.partner, self.flow) = (reporter, partner, flow)
+            (self.from, self.to, self.observations) = (from, to, observations)
         }
     }
 

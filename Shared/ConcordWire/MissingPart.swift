@@ -7,9 +7,6 @@ public struct MissingPart: Codable, Sendable, Hashable, Error {
     public var message: String
 
     public init(part: String, service: String, code: String, message: String) {
-        self.part = part
-        self.service = service
-        self.code = code
-        self.message = message
+        (self.part, self.service, self.code, self.message) = (part, service, code, message)
     }
 }

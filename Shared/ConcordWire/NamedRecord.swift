@@ -8,9 +8,6 @@ public struct NamedRecord: Codable, Sendable, Hashable {
     public var holders: Int64
 
     public init(service: String, kind: String, key: String, holders: Int64) {
-        self.service = service
-        self.kind = kind
-        self.key = key
-        self.holders = holders
+        (self.service, self.kind, self.key, self.holders) = (service, kind, key, holders)
     }
 }

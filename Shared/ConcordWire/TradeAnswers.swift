@@ -12,12 +12,8 @@ public struct SeriesPoint: Codable, Sendable, Hashable {
     public var synthetic: Bool
 
     public init(period: String, value: String, source: String, published: String, revisions: Int, synthetic: Bool) {
-        self.period = period
-        self.value = value
-        self.source = source
-        self.published = published
-        self.revisions = revisions
-        self.synthetic = synthetic
+        (self.period, self.value, self.source) = (period, value, source)
+        (self.published, self.revisions, self.synthetic) = (published, revisions, synthetic)
     }
 }
 
