@@ -207,7 +207,7 @@ struct Pages {
             } else {
                 let items: [HTML] = open.map { obstacle in
                     "<li><span class=\"chip\">\(words.label(.obstacleStatus, obstacle.status))</span> <bdi>\(obstacle.title)</bdi>"
-                        + " <small>\(words.label(.obstacleCategory, obstacle.category))</small>" + "</li>"
+                        + " <small>\(words.label(.obstacleCategory, obstacle.category))</small></li>"
                 }
                 body = body + "<ul class=\"obstacles\">\(items)</ul>"
             }

@@ -151,13 +151,15 @@ struct TradeQuestions: Sendable {
             ))
         }
         let (from, to) = (Self.dash(query.from), Self.dash(query.to))
-        let pair = StatedFigure.pair(query.reporter, query.partner)
-        var aboutThePair = statedAboutThePair ?? []
-        if statedAboutThePair == nil {
+        let aboutThePair: [StatedFigure]
+        if let statedAboutThePair {
+            aboutThePair = statedAboutThePair
+        } else {
+            let pair = StatedFigure.pair(query.reporter, query.partner)
             aboutThePair = try await self.store.all(StatedFigure.self, where: ["pair": .text(pair), "span": .text(from + "/" + to)])
         }
         let stated = aboutThePair.filter { figure in
-            figure.measure == "growth" && StatedFigure.pair(figure.reporter, figure.partner) == pair && figure.from == from && figure.to == to
+            figure.measure == "growth" && figure.from == from && figure.to == to
                 && figure.baseFrom == Self.dash(baseFrom) && figure.baseTo == Self.dash(baseTo)
         }
         var notes: [String] = []

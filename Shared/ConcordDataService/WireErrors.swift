@@ -48,15 +48,14 @@ public enum WireErrors {
     /// the field placed in the request (the idempotency key is the request's metadata, by the
     /// reason itself). A kind's declaration that does not hold is logged, and `internal`.
     static func translate(_ error: RecordError, context: RequestContext) -> ConcordError {
-        if error.reason == .misdeclared {
-            context.logger.error("a kind's declaration does not hold", metadata: [LogKey.error: "\(error)"])
-            return ConcordError(.internal, "internal error while handling '\(context.verb)'; the server log has details")
-        }
-        return Self.said(error)
+        let said = Self.said(error)
+        guard said.code == .internal else { return said }
+        context.logger.error("a kind's declaration does not hold", metadata: [LogKey.error: "\(error)"])
+        return ConcordError(.internal, "internal error while handling '\(context.verb)'; the server log has details")
     }
 
     /// `translate` without the log: what the wire says of each reason.
-    public static func said(_ error: RecordError) -> ConcordError {
+    static func said(_ error: RecordError) -> ConcordError {
         let field = error.field.map { "body." + $0 }
         switch error.reason {
         case .notFound:

@@ -82,6 +82,8 @@ public struct RecordStore: Sendable {
         record.createdAt = now
         record.updatedAt = now
         let created = record
+        // Found in the transaction, or by the engine when another writer got there first.
+        let taken = RecordError(.exists, "\(Record.noun) \(Self.show(created.key)) already exists", field: Record.keyField)
         let checkedAt = try await self.checkRemoteReferences(of: created)
         let freshness = self.referenceFreshness
         do {
@@ -92,7 +94,7 @@ public struct RecordStore: Sendable {
                 }
                 try await Self.checkReferences(of: created, in: session)
                 if try await Self.exists(Record.self, key: created.key, in: session) {
-                    throw RecordError(.exists, "\(Record.noun) \(Self.show(created.key)) already exists", field: Record.keyField)
+                    throw taken
                 }
                 try await Self.insert(created, in: session)
                 try await AuditTrail.append(
@@ -118,7 +120,7 @@ public struct RecordStore: Sendable {
                }) {
                 return replay
             }
-            throw RecordError(.exists, "\(Record.noun) \(Self.show(created.key)) already exists", field: Record.keyField)
+            throw taken
         }
     }
 
@@ -141,7 +143,7 @@ public struct RecordStore: Sendable {
     public func get<Record: StoredRecord>(_ type: Record.Type, key: SQLValue) async throws -> Record {
         try await self.database.read { session in
             guard let record = try await Self.fetch(Record.self, key: key, in: session) else {
-                throw RecordError(.notFound, "no \(Record.noun) \(Self.show(key))", field: Record.keyField)
+                throw Self.noRecord(Record.self, key)
             }
             return record
         }
@@ -161,7 +163,7 @@ public struct RecordStore: Sendable {
     /// timestamps added, without decoding it.
     public func getJSON<Record: StoredRecord>(_ type: Record.Type, key: SQLValue) async throws -> String {
         guard let json = try await self.getJSON(Record.self, keys: [key])[key] else {
-            throw RecordError(.notFound, "no \(Record.noun) \(Self.show(key))", field: Record.keyField)
+            throw Self.noRecord(Record.self, key)
         }
         return json
     }
@@ -308,7 +310,7 @@ public struct RecordStore: Sendable {
         guard let row = try await self.database.read({ session in
             try await session.first("SELECT version, doc, created_at, updated_at FROM \(Record.table) WHERE \(Record.keyField) = $1", [key])
         }) else {
-            throw RecordError(.notFound, "no \(Record.noun) \(Self.show(key))", field: Record.keyField)
+            throw Self.noRecord(Record.self, key)
         }
         let current = try row.integer("version")
         guard current == expectedVersion else {
@@ -409,7 +411,7 @@ public struct RecordStore: Sendable {
         _ type: Record.Type, key: SQLValue, expectedVersion: Int64?, in session: any DatabaseSession
     ) async throws -> SQLRow {
         guard let row = try await session.first("SELECT version, doc FROM \(Record.table) WHERE \(Record.keyField) = $1", [key]) else {
-            throw RecordError(.notFound, "no \(Record.noun) \(Self.show(key))", field: Record.keyField)
+            throw Self.noRecord(Record.self, key)
         }
         let current = try row.integer("version")
         if let expectedVersion, current != expectedVersion {
@@ -504,6 +506,11 @@ public struct RecordStore: Sendable {
     /// A value as the JSON tree the audit trail keeps.
     static func jsonValue<Value: Encodable>(_ value: Value) throws -> JSONValue {
         try Self.decode(JSONValue.self, json: try Self.canonicalJSON(value))
+    }
+
+    /// No record of `Record` has `key`: what every read and write of one record says then.
+    static func noRecord<Record: StoredRecord>(_ type: Record.Type, _ key: SQLValue) -> RecordError {
+        RecordError(.notFound, "no \(Record.noun) \(Self.show(key))", field: Record.keyField)
     }
 
     public static func show(_ key: SQLValue) -> String {

@@ -63,6 +63,16 @@ public struct SeedLoader: Sendable {
         }
     }
 
+    /// What refused a record: a rule of records (the store's) or of its fields (the kind's);
+    /// nil for any other failure, which stops the load as it is.
+    static func refusal(_ error: any Error) -> (message: String, field: String?)? {
+        switch error {
+        case let error as RecordError: (error.message, error.field)
+        case let error as ConcordError: (error.message, error.field)
+        default: nil
+        }
+    }
+
     private func load<Record: StoredRecord>(_ type: Record.Type, into outcome: inout Outcome) async throws {
         let path = URL(fileURLWithPath: self.directory).appendingPathComponent("\(Record.table).json").path
         guard FileManager.default.fileExists(atPath: path) else { return }
@@ -96,10 +106,9 @@ public struct SeedLoader: Sendable {
                     ])
                     try await Task.sleep(for: .milliseconds(100 * attempt))
                     attempt += 1
-                } catch let error as RecordError {
-                    throw SeedError(path: path, index: index, message: error.message + (error.field.map { " (field \($0))" } ?? ""))
-                } catch let error as ConcordError {
-                    throw SeedError(path: path, index: index, message: error.message + (error.field.map { " (field \($0))" } ?? ""))
+                } catch {
+                    guard let (message, field) = Self.refusal(error) else { throw error }
+                    throw SeedError(path: path, index: index, message: message + (field.map { " (field \($0))" } ?? ""))
                 }
             }
         }
