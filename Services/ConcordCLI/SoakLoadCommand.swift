@@ -216,8 +216,9 @@ struct SoakContext: Sendable {
             self.stats.record(phase: phase, latency: ContinuousClock.now - start, error: nil, second: self.second(start))
             return .success(String(buffer: answer))
         } catch {
-            self.stats.record(phase: phase, latency: ContinuousClock.now - start, error: error.code.description, second: self.second(start))
-            self.stats.example(of: error, verb: verb)
+            let latency = ContinuousClock.now - start
+            self.stats.record(phase: phase, latency: latency, error: error.code.description, second: self.second(start))
+            self.stats.example(of: error, verb: verb, phase: phase, second: self.second(start), latency: latency)
             return .failure(error)
         }
     }
@@ -282,7 +283,8 @@ final class SoakStats: Sendable {
         var actions: [String] = []
         var series: [Int] = []
         var unresolved: [String: String] = [:]
-        /// The first error of each code, with its verb: what the counts are made of.
+        /// The first error of each code in each phase, with its verb, second and wait: what the
+        /// counts are made of (a wait of about 2 s is a store's lease running out).
         var examples: [String: String] = [:]
     }
 
@@ -305,9 +307,13 @@ final class SoakStats: Sendable {
         }
     }
 
-    func example(of error: ConcordError, verb: String) {
+    func example(of error: ConcordError, verb: String, phase: String, second: Int, latency: Duration) {
+        let key = "\(error.code) in \(phase)"
+        let milliseconds = latency.components.seconds * 1000 + latency.components.attoseconds / 1_000_000_000_000_000
         self.state.withLockedValue { state in
-            if state.examples[error.code.description] == nil { state.examples[error.code.description] = "\(verb): \(error.message)" }
+            if state.examples[key] == nil {
+                state.examples[key] = "at \(second) s, after \(milliseconds) ms: \(verb): \(error.message)"
+            }
         }
     }
 
@@ -337,7 +343,7 @@ final class SoakStats: Sendable {
         }
         lines.append("requests: \(total)")
         for (code, example) in state.examples.sorted(by: { $0.key < $1.key }) {
-            lines.append("first \(code): \(example.prefix(200))")
+            lines.append("first \(code): \(example.prefix(240))")
         }
         lines.append("acknowledged writes: \(verdict.actions) action creates, \(verdict.series) series imports of \(SoakLoadCommand.months.count) months")
         lines.append("writes never acknowledged (given up, so not required to exist): \(state.unresolved.count)")

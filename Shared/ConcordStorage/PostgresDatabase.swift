@@ -68,11 +68,15 @@ public final class PostgresDatabase: Database, Sendable {
             database: location.database,
             tls: .disable
         )
-        // A fixed-size pool: connections above the minimum, and keep-alives, each arm a timer
-        // whenever a connection goes idle, which is after every query; at thousands of queries a
-        // second those timers cost more than the queries.
-        configuration.options.minimumConnections = maximumConnections
+        // One connection always open, and up to `maximumConnections` as requests ask, each closed
+        // after a minute idle. Not a fixed-size pool, though a connection above the minimum arms a
+        // timer whenever it goes idle: postgres-nio 1.33's pool keeps only one of the connections
+        // it failed to open while PostgreSQL was away, and with a minimum above one it traps
+        // (`minimumConcurrentConnections <= stats.active`) on the first request after the return
+        // that finds no connection idle. The soak lost a replica so (docs/robustness.md).
+        configuration.options.minimumConnections = 1
         configuration.options.maximumConnections = maximumConnections
+        // Keep-alives would arm a timer whenever a connection goes idle, which is after every query.
         configuration.options.keepAliveBehavior = nil
         configuration.options.connectTimeout = .seconds(5)
         if let schema = location.schema {
