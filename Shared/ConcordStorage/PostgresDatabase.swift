@@ -68,13 +68,16 @@ public final class PostgresDatabase: Database, Sendable {
             database: location.database,
             tls: .disable
         )
-        // One connection always open, and up to `maximumConnections` as requests ask, each closed
-        // after a minute idle. Not a fixed-size pool, though a connection above the minimum arms a
-        // timer whenever it goes idle: postgres-nio 1.33's pool keeps only one of the connections
-        // it failed to open while PostgreSQL was away, and with a minimum above one it traps
-        // (`minimumConcurrentConnections <= stats.active`) on the first request after the return
-        // that finds no connection idle. The soak lost a replica so (docs/robustness.md).
-        configuration.options.minimumConnections = 1
+        // Connections opened as requests ask, up to `maximumConnections`, each closed after a
+        // minute idle; none kept open regardless. postgres-nio 1.33's pool traps
+        // (`minimumConcurrentConnections <= stats.active`) when it holds fewer connections than
+        // its minimum and a request finds none idle, and it does fall below its minimum: after an
+        // outage it keeps only one of the connections it failed to open (the soak lost a replica
+        // so as PostgreSQL came back, with a fixed pool of 16), and with a minimum of one, a
+        // connection closing for idleness is not counted, so the kept one closing then leaves
+        // none. Only a minimum of zero cannot trap. Each connection arms an idle timer as it goes
+        // idle: measured, no cost to see (docs/robustness.md).
+        configuration.options.minimumConnections = 0
         configuration.options.maximumConnections = maximumConnections
         // Keep-alives would arm a timer whenever a connection goes idle, which is after every query.
         configuration.options.keepAliveBehavior = nil

@@ -127,7 +127,10 @@ struct WatchTests {
             return (after, lines)
         }
         let final = lines.last ?? ""
-        #expect(final.hasPrefix("w1 ok ") && final.contains(#""resync":true"#), "the watch's last line: \(final.prefix(300))")
+        #expect(
+            final.hasPrefix("w1 ok ") && final.contains(#""resync":true"#),
+            "the watch's last line: \(final.prefix(300))\ngateway:\n\(gateway.log.suffix(1500))\nparticipants:\n\(participants.log.suffix(1500))"
+        )
         let pushed = lines.count(where: { $0.hasPrefix("w1 more ") && $0.contains(#""type":"change""#) })
         #expect(pushed > 0 && pushed < 16_000, "changes pushed before the resync: \(pushed)")
         // What it stopped at is where the next watch resumes: the last change it pushed.

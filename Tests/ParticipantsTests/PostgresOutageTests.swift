@@ -134,10 +134,10 @@ struct PostgresOutageTests {
 
     /// Requests piled up while PostgreSQL was away, and load from 32 tasks the moment it is back.
     /// postgres-nio 1.33's pool keeps one of the connections it failed to open during an outage
-    /// and opens more only as requests find none idle; a pool whose minimum is above one then
+    /// and opens more only as requests find none idle; a pool with a minimum above that then
     /// traps (`minimumConcurrentConnections <= stats.active`) on such a request, and the process
     /// ends: the soak lost a replica so as PostgreSQL came back. This did not catch that trap in
-    /// six runs before the store's minimum became one (the interleaving is rare); it checks that
+    /// six runs before the store's minimum became zero (the interleaving is rare); it checks that
     /// the load through the return leaves the process serving.
     @Test func loadAsItReturnsLeavesTheProcessServing() async throws {
         _ = try freshLocation(.postgres)
