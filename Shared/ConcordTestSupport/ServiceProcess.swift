@@ -15,6 +15,12 @@ public final class ServiceProcess: Sendable {
     public let port: Int
     public let logPath: String
 
+    /// A test that throws before it ends its processes leaves none behind: a process still
+    /// running when the test lets go of it is killed, by its own pid.
+    deinit {
+        if self.process.isRunning { Glibc.kill(self.process.processIdentifier, SIGKILL) }
+    }
+
     /// The executable named `name` next to the test bundle.
     public static func executable(_ name: String) throws -> URL {
         let candidates = [
