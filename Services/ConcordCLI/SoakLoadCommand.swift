@@ -216,9 +216,9 @@ struct SoakContext: Sendable {
             self.stats.record(phase: phase, latency: ContinuousClock.now - start, error: nil, second: self.second(start))
             return .success(String(buffer: answer))
         } catch {
-            let latency = ContinuousClock.now - start
-            self.stats.record(phase: phase, latency: latency, error: error.code.description, second: self.second(start))
-            self.stats.example(of: error, verb: verb, phase: phase, second: self.second(start), latency: latency)
+            let (latency, second) = (ContinuousClock.now - start, self.second(start))
+            self.stats.record(phase: phase, latency: latency, error: error.code.description, second: second)
+            self.stats.example(of: error, verb: verb, phase: phase, second: second, latency: latency)
             return .failure(error)
         }
     }
@@ -309,10 +309,9 @@ final class SoakStats: Sendable {
 
     func example(of error: ConcordError, verb: String, phase: String, second: Int, latency: Duration) {
         let key = "\(error.code) in \(phase)"
-        let milliseconds = latency.components.seconds * 1000 + latency.components.attoseconds / 1_000_000_000_000_000
         self.state.withLockedValue { state in
             if state.examples[key] == nil {
-                state.examples[key] = "at \(second) s, after \(milliseconds) ms: \(verb): \(error.message)"
+                state.examples[key] = "at \(second) s, after \(latency.wholeMilliseconds) ms: \(verb): \(error.message)"
             }
         }
     }

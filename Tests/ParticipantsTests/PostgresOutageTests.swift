@@ -56,7 +56,6 @@ struct PostgresOutageTests {
 
     @Test func theServiceSaysUnavailableWhileItIsGoneAndServesWhenItReturns() async throws {
         try await self.withOwnCluster { service, client, directory in
-
             // Load from a few tasks the whole time: reads and idempotent writes.
             let stop = NIOLockedValueBox(false)
             let seen = NIOLockedValueBox<[String: Int]>([:])
@@ -146,7 +145,6 @@ struct PostgresOutageTests {
     /// the load through the return leaves the process serving.
     @Test func loadAsItReturnsLeavesTheProcessServing() async throws {
         try await self.withOwnCluster { service, client, directory in
-
             // Reads from 32 tasks at once, through the outage and the return.
             let stop = NIOLockedValueBox(false)
             let served = NIOLockedValueBox(0)
