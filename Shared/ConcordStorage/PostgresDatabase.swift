@@ -10,20 +10,26 @@ import NIOCore
 import PostgresNIO
 import ServiceLifecycle
 
-/// The scale-out engine: every replica of a service shares one database (and schema). The pool
-/// runs as a `Service`; `run()` must be running before the first query.
+/// The scale-out engine: every replica of a service shares one database (and schema). It keeps
+/// its own connections, opened as requests need them up to `maximumConnections` and then kept
+/// open (`LeaseState` decides; this performs). It runs as a `Service`; `run()` must be running
+/// before the first query: it opens the connections, sweeps for bodies whose connection closed
+/// under them, and listens for other processes' commits.
 public final class PostgresDatabase: Database, Sendable {
-    private let client: PostgresClient
+    private let configuration: PostgresConnection.Configuration
     private let location: DatabaseLocation.PostgresLocation
+    private let eventLoopGroup: any EventLoopGroup
     private let logger: Logger
     /// How long a read or write waits for a connection before it answers `unavailable`. While
-    /// PostgreSQL is down the pool keeps trying to connect and a request would otherwise wait
-    /// for one until its deadline; readiness, which asks the store, would hang the same way.
+    /// PostgreSQL is down a request would otherwise wait for one until its deadline; readiness,
+    /// which asks the store, would hang the same way.
     private let leaseTimeout: Duration
     /// The wait of the one request that probes for a connection while the store is away.
     private let probeTimeout: Duration
-    /// The lending machine, with the connection each running body holds and how to fail it.
-    private let leases = NIOLockedValueBox(Leases())
+    /// The machine, the connections it counts, and what each lease waits or runs with.
+    private let leases: NIOLockedValueBox<Leases>
+    /// Connections to open, taken by `run()`.
+    private let opening = AsyncStream.makeStream(of: Int.self)
     private let meters = StoreMeters(engine: "postgresql")
     /// Moves on at other processes' commits through LISTEN, and at this process's as its
     /// writer reads COMMIT's answer.
@@ -38,8 +44,21 @@ public final class PostgresDatabase: Database, Sendable {
     private let announcer = UUID().uuidString
 
     private struct Leases {
-        var machine = LeaseState()
+        var machine: LeaseState
+        /// Open connections, by the machine's id.
+        var connections: [Int: PostgresConnection] = [:]
+        /// Leases waiting for a connection: how to start the body, how to answer, the timer.
+        var waiting: [Int: Waiting] = [:]
+        /// Bodies running: the connection, and how to answer the caller if it closes under them.
         var running: [Int: (connection: PostgresConnection, fail: @Sendable (_ committing: Bool) -> Void)] = [:]
+        /// Why the last attempt to connect failed, for the refusals that follow it.
+        var lastFailure = "none has opened yet"
+    }
+
+    private struct Waiting {
+        var start: @Sendable (PostgresConnection) -> Void
+        var refuse: @Sendable (StorageError) -> Void
+        var timer: Scheduled<Void>?
     }
 
     /// How often the bodies running on a connection are looked at for the connection closing
@@ -55,12 +74,12 @@ public final class PostgresDatabase: Database, Sendable {
         maximumConnections: Int = 16,
         leaseTimeout: Duration = .seconds(2),
         probeTimeout: Duration = .milliseconds(200),
-        eventLoopGroup: any EventLoopGroup = PostgresClient.defaultEventLoopGroup,
+        eventLoopGroup: any EventLoopGroup = PostgresConnection.defaultEventLoopGroup,
         logger: Logger
     ) {
         self.leaseTimeout = leaseTimeout
         self.probeTimeout = probeTimeout
-        var configuration = PostgresClient.Configuration(
+        var configuration = PostgresConnection.Configuration(
             host: location.host,
             port: location.port,
             username: location.username,
@@ -68,54 +87,94 @@ public final class PostgresDatabase: Database, Sendable {
             database: location.database,
             tls: .disable
         )
-        // Connections opened as requests ask, up to `maximumConnections`, each closed after a
-        // minute idle; none kept open regardless. postgres-nio 1.33's pool traps
-        // (`minimumConcurrentConnections <= stats.active`) when it holds fewer connections than
-        // its minimum and a request finds none idle, and it does fall below its minimum: after an
-        // outage it keeps only one of the connections it failed to open (the soak lost a replica
-        // so as PostgreSQL came back, with a fixed pool of 16), and with a minimum of one, a
-        // connection closing for idleness is not counted, so the kept one closing then leaves
-        // none. Only a minimum of zero cannot trap. Each connection arms an idle timer as it goes
-        // idle: measured, no cost to see (docs/robustness.md).
-        configuration.options.minimumConnections = 0
-        configuration.options.maximumConnections = maximumConnections
-        // Keep-alives would arm a timer whenever a connection goes idle, which is after every query.
-        configuration.options.keepAliveBehavior = nil
         configuration.options.connectTimeout = .seconds(5)
         if let schema = location.schema {
             configuration.options.additionalStartupParameters = [("search_path", schema)]
         }
-        self.client = PostgresClient(configuration: configuration, eventLoopGroup: eventLoopGroup, backgroundLogger: logger)
+        self.configuration = configuration
+        self.leases = NIOLockedValueBox(Leases(machine: LeaseState(capacity: maximumConnections)))
         self.location = location
+        self.eventLoopGroup = eventLoopGroup
         self.logger = logger
     }
 
-    /// Runs the connection pool, and the sweep of bodies whose connection closed under them,
-    /// until cancelled (graceful shutdown cancels it).
+    /// Opens the connections the machine asks for, sweeps for bodies whose connection closed
+    /// under them, and hears other processes' commits, until cancelled (graceful shutdown
+    /// cancels it, as does graceful shutdown); then closes every connection.
     public func run() async throws {
-        await withDiscardingTaskGroup { group in
-            group.addTask {
-                while (try? await Task.sleep(for: Self.sweepInterval)) != nil {
-                    self.sweep()
+        await cancelWhenGracefulShutdown {
+            await withDiscardingTaskGroup { group in
+                group.addTask {
+                    while (try? await Task.sleep(for: Self.sweepInterval)) != nil {
+                        self.sweep()
+                    }
+                }
+                group.addTask { await self.hearCommits() }
+                for await connection in self.opening.stream {
+                    group.addTask { await self.open(connection) }
+                }
+                group.cancelAll()
+            }
+        }
+        self.opening.continuation.finish()
+        let connections = self.leases.withLockedValue { Array($0.connections.values) }
+        for connection in connections { try? await connection.close() }
+    }
+
+    /// Opens connection `id`, and gives it to whoever waits (or keeps it idle); when it fails,
+    /// answers the requests the machine says nothing else would come for.
+    private func open(_ id: Int) async {
+        do {
+            let connection = try await PostgresConnection.connect(
+                on: self.eventLoopGroup.next(), configuration: self.configuration, id: id, logger: self.logger
+            )
+            connection.closeFuture.whenComplete { _ in
+                self.leases.withLockedValue { state in
+                    state.connections[id] = nil
+                    state.machine.closed(id)
                 }
             }
-            group.addTask { await self.hearCommits() }
-            await self.client.run()
-            group.cancelAll()
+            let start = self.leases.withLockedValue { state -> (@Sendable (PostgresConnection) -> Void)?? in
+                // Closed already (its close was heard first): as if it failed to open.
+                guard !connection.isClosed else { return .none }
+                state.connections[id] = connection
+                return .some(state.machine.connected(id).flatMap { self.take($0.lease, in: &state) })
+            }
+            switch start {
+            case .none: self.failedToOpen(id, reason: "the connection closed as it opened")
+            case .some(let start): start?(connection)
+            }
+        } catch {
+            self.failedToOpen(id, reason: Self.reason(error))
         }
+    }
+
+    private func failedToOpen(_ id: Int, reason: String) {
+        let now = ContinuousClock.now
+        let refused = self.leases.withLockedValue { state -> [Waiting] in
+            state.lastFailure = "the last attempt to connect failed: \(reason)"
+            return state.machine.connectFailed(id, now: now).compactMap { state.waiting.removeValue(forKey: $0) }
+        }
+        for waiting in refused {
+            waiting.timer?.cancel()
+            waiting.refuse(StorageError(.unavailable, "PostgreSQL: could not connect (\(reason)); is the database up?"))
+        }
+    }
+
+    /// The waiting lease `lease` takes its connection: its wait ends, and its body starts.
+    private func take(_ lease: Int, in state: inout Leases) -> (@Sendable (PostgresConnection) -> Void)? {
+        guard let waiting = state.waiting.removeValue(forKey: lease) else { return nil }
+        waiting.timer?.cancel()
+        return waiting.start
     }
 
     /// Holds a connection of its own that LISTENs for the commits other processes announce,
     /// and moves `commits` on at each; connects again a second after it is lost. While it is
     /// down, waiters ask the store again every second instead.
     private func hearCommits() async {
-        let configuration = PostgresConnection.Configuration(
-            host: self.location.host, port: self.location.port, username: self.location.username,
-            password: self.location.password, database: self.location.database, tls: .disable
-        )
         while !Task.isCancelled {
             do {
-                let connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: self.logger)
+                let connection = try await PostgresConnection.connect(configuration: self.configuration, id: 0, logger: self.logger)
                 do {
                     try await connection.listen(on: self.commitChannel) { notifications in
                         self.commits.hearing(true)
@@ -141,19 +200,16 @@ public final class PostgresDatabase: Database, Sendable {
 
     /// Fails every running body whose connection the machine says has closed under it.
     private func sweep() {
-        let failing = self.leases.withLockedValue { state -> [(fail: @Sendable (Bool) -> Void, committing: Bool)] in
-            guard state.machine.hasRunningBodies else { return [] }
+        let (failing, connect) = self.leases.withLockedValue { state -> ([(fail: @Sendable (Bool) -> Void, committing: Bool)], Int?) in
+            guard state.machine.hasRunningBodies else { return ([], nil) }
             var closed: Set<Int> = []
             for (id, body) in state.running where body.connection.isClosed { closed.insert(id) }
-            var failing: [(fail: @Sendable (Bool) -> Void, committing: Bool)] = []
-            for failed in state.machine.sweep(closed: closed) {
-                if let body = state.running[failed.id] { failing.append((body.fail, failed.committing)) }
-            }
-            return failing
+            let swept = state.machine.sweep(closed: closed)
+            return (swept.failing.compactMap { failed in state.running[failed.lease].map { ($0.fail, failed.committing) } }, swept.connect)
         }
+        if let connect { self.opening.continuation.yield(connect) }
         for (fail, committing) in failing { fail(committing) }
     }
-
     public func read<Result: Sendable>(_ work: @escaping @Sendable (any DatabaseSession) async throws -> Result) async throws -> Result {
         do {
             return try await self.withConnection { connection, _ in
@@ -204,7 +260,7 @@ public final class PostgresDatabase: Database, Sendable {
 
     /// A connection for `body`, or `unavailable` when none comes within `leaseTimeout`. Once
     /// `body` has its connection it runs to its end, whatever the time. `LeaseState` decides
-    /// (a wait, a probe or a refusal; a claim taken or abandoned; a body failed when its
+    /// (run, wait, probe or refuse; who gets a connection that comes; a body failed when its
     /// connection closed under it); this performs.
     ///
     /// A body failed because its connection closed is answered `unavailable`, and what it was
@@ -217,21 +273,10 @@ public final class PostgresDatabase: Database, Sendable {
         _ body: @escaping @Sendable (PostgresConnection, _ committing: @escaping @Sendable () -> Void) async throws -> Result
     ) async throws -> Result {
         let leases = self.leases
-        let (id, timeout): (Int, Duration)
-        switch leases.withLockedValue({ $0.machine.admit(leaseTimeout: self.leaseTimeout, probeTimeout: self.probeTimeout) }) {
-        case .wait(let lease, let wait), .probe(let lease, let wait): (id, timeout) = (lease, wait)
-        case .refuse:
-            throw StorageError(.unavailable, "PostgreSQL: no connection (the last wait for one ran out); is the database up?")
-        }
-        let client = self.client
         let logger = self.logger
         let meters = self.meters
         let asked = ContinuousClock.now
         return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Result, any Error>) in
-            let timer = Task {
-                guard (try? await Task.sleep(for: timeout)) != nil, leases.withLockedValue({ $0.machine.timedOut(id) }) else { return }
-                continuation.resume(throwing: StorageError(.unavailable, "PostgreSQL: no connection within \(timeout.wholeMilliseconds) ms; is the database up?"))
-            }
             let fail: @Sendable (Bool) -> Void = { committing in
                 logger.warning("PostgreSQL connection closed under a running \(committing ? "COMMIT" : "statement"); answered unavailable")
                 continuation.resume(throwing: StorageError(
@@ -241,36 +286,61 @@ public final class PostgresDatabase: Database, Sendable {
                         : "PostgreSQL: the connection closed while the statement ran; nothing was committed"
                 ))
             }
-            Task {
-                let outcome: Swift.Result<Result?, any Error>
-                do {
-                    outcome = .success(try await client.withConnection { connection -> Result? in
-                        let run = leases.withLockedValue { state in
-                            guard state.machine.lent(id) else { return false }
-                            state.running[id] = (connection, fail)
-                            return true
-                        }
-                        // Its request gave up waiting: the connection goes straight back.
-                        guard run else { return nil }
-                        meters.waited(since: asked)
-                        return try await body(connection) { leases.withLockedValue { $0.machine.committing(id) } }
-                    })
-                } catch {
-                    outcome = .failure(error)
-                }
-                timer.cancel()
-                let answer = leases.withLockedValue { state in
-                    state.running[id] = nil
-                    return state.machine.ended(id)
-                }
-                guard answer else { return }
-                switch outcome {
-                case .success(let value?): continuation.resume(returning: value)
-                case .success(nil): continuation.resume(throwing: StorageError(.unavailable, "PostgreSQL: no connection; is the database up?"))
-                case .failure(let error): continuation.resume(throwing: error)
+            // Runs the body of `lease` on its connection, then hands the connection on.
+            let start: @Sendable (Int, PostgresConnection) -> Void = { lease, connection in
+                Task {
+                    meters.waited(since: asked)
+                    leases.withLockedValue { $0.running[lease] = (connection, fail) }
+                    let outcome: Swift.Result<Result, any Error>
+                    do {
+                        outcome = .success(try await body(connection) { leases.withLockedValue { $0.machine.committing(lease) } })
+                    } catch {
+                        outcome = .failure(error)
+                    }
+                    let (answer, next, connect) = leases.withLockedValue { state in
+                        state.running[lease] = nil
+                        let released = state.machine.released(lease, closed: connection.isClosed)
+                        return (released.answer, released.lend.flatMap { self.take($0.lease, in: &state) }, released.connect)
+                    }
+                    if let connect { self.opening.continuation.yield(connect) }
+                    next?(connection)
+                    if answer { continuation.resume(with: outcome) }
                 }
             }
+            let now = ContinuousClock.now
+            let (admission, connect, connection, refusal) = leases.withLockedValue { state in
+                let (admission, connect) = state.machine.admit(now: now, leaseTimeout: self.leaseTimeout, probeTimeout: self.probeTimeout)
+                switch admission {
+                case .run(_, let connection):
+                    return (admission, connect, state.connections[connection], "")
+                case .wait(let lease, let timeout):
+                    let timer = self.eventLoopGroup.any().scheduleTask(in: TimeAmount(timeout)) { self.timedOut(lease, after: timeout) }
+                    state.waiting[lease] = Waiting(start: { start(lease, $0) }, refuse: { continuation.resume(throwing: $0) }, timer: timer)
+                    return (admission, connect, nil, "")
+                case .refuse:
+                    return (admission, connect, nil, state.lastFailure)
+                }
+            }
+            if let connect { self.opening.continuation.yield(connect) }
+            switch admission {
+            case .run(let lease, _):
+                start(lease, connection!)
+            case .wait:
+                break
+            case .refuse:
+                continuation.resume(throwing: StorageError(.unavailable, "PostgreSQL: no connection (\(refusal)); is the database up?"))
+            }
         }
+    }
+
+    /// The wait of `lease` ran out: unless a connection came first, it is answered `unavailable`.
+    private func timedOut(_ lease: Int, after timeout: Duration) {
+        let waiting = self.leases.withLockedValue { state -> Waiting? in
+            guard state.machine.timedOut(lease) else { return nil }
+            state.lastFailure = "the last wait for one ran out after \(timeout.wholeMilliseconds) ms"
+            return state.waiting.removeValue(forKey: lease)
+        }
+        waiting?.refuse(StorageError(.unavailable, "PostgreSQL: no connection within \(timeout.wholeMilliseconds) ms; is the database up?"))
     }
 
     public func migrate(_ migrations: [Migration]) async throws {
@@ -285,6 +355,14 @@ public final class PostgresDatabase: Database, Sendable {
         for migration in ran {
             self.logger.info("applied migration", metadata: [LogKey.migration: "\(migration.version) \(migration.name)", LogKey.database: "\(DatabaseLocation.postgres(self.location))"])
         }
+    }
+
+    /// Why a connection did not open, in the server's words or the socket's.
+    static func reason(_ error: any Error) -> String {
+        guard let error = error as? PSQLError else { return "\(error)" }
+        if let message = error.serverInfo?[.message] { return message }
+        if let underlying = error.underlying { return "\(underlying)" }
+        return "\(error.code)"
     }
 
     static func translate(_ error: any Error) -> any Error {

@@ -1,141 +1,229 @@
 @testable import ConcordStorage
 import Testing
 
-/// Every action of PostgreSQL's lending machine, driven by hand: no database, no clock.
+/// Every action of PostgreSQL's connection and lending machine, driven by hand: no database,
+/// and time passed in.
 @Suite struct LeaseStateTests {
     let wait = Duration.seconds(2)
     let probe = Duration.milliseconds(200)
+    let start = ContinuousClock.now
 
-    func admit(_ state: inout LeaseState) -> LeaseState.Admission {
-        state.admit(leaseTimeout: self.wait, probeTimeout: self.probe)
+    func admit(_ state: inout LeaseState, at offset: Duration = .zero) -> (LeaseState.Admission, connect: Int?) {
+        state.admit(now: self.start + offset, leaseTimeout: self.wait, probeTimeout: self.probe)
     }
 
-    func id(_ admission: LeaseState.Admission) -> Int? {
-        switch admission {
-        case .wait(let id, _), .probe(let id, _): id
-        case .refuse: nil
+    /// Admits a request that has to wait; returns its lease.
+    func waiter(_ state: inout LeaseState, at offset: Duration = .zero) throws -> Int {
+        let (admission, _) = self.admit(&state, at: offset)
+        guard case .wait(let lease, _) = admission else { throw Refused(admission: admission) }
+        return lease
+    }
+
+    struct Refused: Error { var admission: LeaseState.Admission }
+
+    /// A machine with `open` connections opened and idle.
+    func warmed(capacity: Int = 4, open: Int) throws -> LeaseState {
+        var state = LeaseState(capacity: capacity)
+        var leases: [Int] = []
+        for _ in 0..<open {
+            let (admission, connect) = self.admit(&state)
+            guard case .wait(let lease, _) = admission, let connect else { throw Refused(admission: admission) }
+            leases.append(lease)
+            let lend = state.connected(connect)
+            #expect(lend == LeaseState.Lend(lease: lease, connection: connect))
         }
+        for lease in leases { _ = state.released(lease, closed: false) }
+        #expect(state.idle.count == open && state.open == open)
+        return state
     }
 
-    @Test func aRequestWaitsItsLeaseTimeoutAndRunsWhenAConnectionComes() throws {
-        var state = LeaseState()
-        let admission = self.admit(&state)
-        guard case .wait(let id, let timeout) = admission else { Issue.record("\(admission)"); return }
-        #expect(timeout == self.wait)
-        let lent1 = state.lent(id)
-        #expect(lent1)
+    @Test func aRequestWaitsForTheConnectionItOpensAndLeavesItIdle() throws {
+        var state = LeaseState(capacity: 4)
+        let (admission, connect) = self.admit(&state)
+        #expect(admission == .wait(lease: 1, timeout: self.wait))
+        #expect(connect == 1 && state.connecting == 1)
+        let lend = state.connected(1)
+        #expect(lend == LeaseState.Lend(lease: 1, connection: 1))
         #expect(state.hasRunningBodies)
-        let timedOut2 = state.timedOut(id)
-        #expect(!timedOut2, "the connection came first: the timer says nothing")
-        let ended3 = state.ended(id)
-        #expect(ended3, "the body's own answer is given")
-        #expect(state.leases.isEmpty)
-        #expect(!state.hasRunningBodies)
+        let timedOut = state.timedOut(1)
+        #expect(!timedOut, "the connection came first: the timer says nothing")
+        let released = state.released(1, closed: false)
+        #expect(released.answer && released.lend == nil && released.connect == nil)
+        #expect(state.idle == [1] && state.leases.isEmpty && !state.hasRunningBodies)
     }
 
-    @Test func aWaitThatRunsOutIsAnsweredAbandonsItsClaimAndMarksTheStoreAway() throws {
-        var state = LeaseState()
-        let id = try #require(self.id(self.admit(&state)))
-        let timedOut4 = state.timedOut(id)
-        #expect(timedOut4)
-        #expect(state.failing)
-        let timedOut5 = state.timedOut(id)
-        #expect(!timedOut5, "answered once")
-        let lent6 = state.lent(id)
-        #expect(!lent6, "the connection that comes late goes straight back")
+    @Test func anIdleConnectionRunsTheNextRequestAtOnceAndStaysOpen() throws {
+        var state = try self.warmed(open: 2)
+        let (admission, connect) = self.admit(&state)
+        #expect(admission == .run(lease: 3, connection: 2), "the connection used last")
+        #expect(connect == nil)
+        #expect(state.lent == [2: 3] && state.idle == [1])
+        _ = state.released(3, closed: false)
+        #expect(state.open == 2, "no idle timer: what opened stays open")
+    }
+
+    @Test func requestsBeyondCapacityWaitForAConnectionToComeBack() throws {
+        var state = try self.warmed(capacity: 2, open: 2)
+        guard case (.run(let first, _), nil) = self.admit(&state), case (.run(_, _), nil) = self.admit(&state) else {
+            Issue.record("the idle connections did not run")
+            return
+        }
+        let (admission, connect) = self.admit(&state)
+        #expect(admission == .wait(lease: 5, timeout: self.wait))
+        #expect(connect == nil, "at capacity: no connection to open")
+        let released = state.released(first, closed: false)
+        #expect(released.answer && released.lend == LeaseState.Lend(lease: 5, connection: 2))
+        #expect(state.waiting.isEmpty && state.lent[2] == 5)
+    }
+
+    @Test func aProbeRidesOnAConnectionAlreadyOpening() throws {
+        var state = LeaseState(capacity: 4)
+        let first = try self.waiter(&state)
+        let timedOut = state.timedOut(first)
+        #expect(timedOut)
+        #expect(state.connecting == 1)
+        // The store is away now: the one probe rides on the connection already opening.
+        let (admission, connect) = self.admit(&state)
+        #expect(admission == .wait(lease: 2, timeout: self.probe) && connect == nil)
+    }
+
+    @Test func aWaitThatRunsOutLeavesTheQueueAndMarksTheStoreAway() throws {
+        var state = LeaseState(capacity: 4)
+        let lease = try self.waiter(&state)
+        let timedOut = state.timedOut(lease)
+        #expect(timedOut)
+        #expect(state.failing && state.waiting.isEmpty && state.leases.isEmpty)
+        let timedOutAgain = state.timedOut(lease)
+        #expect(!timedOutAgain, "answered once")
+        let lend = state.connected(1)
+        #expect(lend == nil, "the connection that comes late stays idle")
         #expect(!state.failing, "a connection came: the store is there")
-        let ended7 = state.ended(id)
-        #expect(!ended7, "the caller had its answer")
+        #expect(state.idle == [1])
     }
 
     @Test func whileTheStoreIsAwayOneRequestProbesAndTheOthersAreRefused() throws {
-        var state = LeaseState()
-        let first = try #require(self.id(self.admit(&state)))
+        var state = LeaseState(capacity: 4)
+        let first = try self.waiter(&state)
         _ = state.timedOut(first)
-        let admission = self.admit(&state)
-        guard case .probe(let prober, let timeout) = admission else { Issue.record("\(admission)"); return }
-        #expect(timeout == self.probe)
-        let admit1 = self.admit(&state)
-        #expect(admit1 == .refuse)
-        let admit2 = self.admit(&state)
-        #expect(admit2 == .refuse)
-        // The probe's claim stays until the pool answers it, even after its wait ran out.
-        let timedOut8 = state.timedOut(prober)
-        #expect(timedOut8)
-        let admit3 = self.admit(&state)
-        #expect(admit3 == .refuse)
-        let ended9 = state.ended(prober)
-        #expect(!ended9)
-        // The pool answered the probe's claim: the next request probes.
-        guard case .probe = self.admit(&state) else { Issue.record("no second probe"); return }
+        _ = state.connectFailed(1, now: self.start)
+        #expect(state.failing && state.connecting == 0)
+        let admitted = self.admit(&state, at: .milliseconds(100))
+        #expect(admitted == (.refuse, nil), "an attempt failed a moment ago")
+        let (admission, connect) = self.admit(&state, at: .milliseconds(200))
+        guard case .wait(let prober, let timeout) = admission else { Issue.record("\(admission)"); return }
+        #expect(timeout == self.probe && connect == 2 && state.probing)
+        let admittedAgain = self.admit(&state, at: .milliseconds(250))
+        #expect(admittedAgain == (.refuse, nil))
+        let timedOut = state.timedOut(prober)
+        #expect(timedOut)
+        #expect(!state.probing)
+        // The next request probes on the connection still opening.
+        let (next, none) = self.admit(&state, at: .milliseconds(450))
+        guard case .wait(let second, _) = next else { Issue.record("\(next)"); return }
+        #expect(none == nil)
+        let lend = state.connected(2)
+        #expect(lend == LeaseState.Lend(lease: second, connection: 2))
+        #expect(!state.failing)
+        let release = state.released(second, closed: false)
+        #expect(release.answer)
+        #expect(!state.probing)
+        guard case (.run, nil) = self.admit(&state, at: .milliseconds(500)) else { Issue.record("still refused after the store came back"); return }
     }
 
-    @Test func aConnectionForTheProbeEndsTheOutage() throws {
-        var state = LeaseState()
-        _ = state.timedOut(try #require(self.id(self.admit(&state))))
-        let prober = try #require(self.id(self.admit(&state)))
-        let lent10 = state.lent(prober)
-        #expect(lent10)
+    @Test func aFailedOpeningWithNoneOpenAnswersEveryWaiterAtOnce() throws {
+        var state = LeaseState(capacity: 4)
+        let first = try self.waiter(&state)
+        let second = try self.waiter(&state)
+        #expect(state.connecting == 2)
+        let refused = state.connectFailed(1, now: self.start)
+        #expect(refused.isEmpty, "another is still opening")
         #expect(!state.failing)
-        guard case .wait = self.admit(&state) else { Issue.record("still refused after the store came back"); return }
-        let ended11 = state.ended(prober)
-        #expect(ended11)
+        let refusedAgain = state.connectFailed(2, now: self.start)
+        #expect(refusedAgain == [first, second])
+        #expect(state.failing && state.waiting.isEmpty && state.leases.isEmpty && state.open == 0)
+    }
+
+    @Test func aFailedOpeningBesideOpenConnectionsLeavesTheWaitersWaiting() throws {
+        var state = try self.warmed(capacity: 4, open: 1)
+        guard case (.run(let busy, _), nil) = self.admit(&state) else { Issue.record("no run"); return }
+        let waiter = try self.waiter(&state)
+        let refused = state.connectFailed(2, now: self.start)
+        #expect(refused.isEmpty)
+        #expect(!state.failing && state.waiting == [waiter])
+        let release = state.released(busy, closed: false)
+        #expect(release.lend == LeaseState.Lend(lease: waiter, connection: 1))
+    }
+
+    @Test func anIdleConnectionThatClosesIsForgottenAndOpenedAgainWhenNeeded() throws {
+        var state = try self.warmed(open: 1)
+        state.closed(1)
+        #expect(state.idle.isEmpty && state.open == 0)
+        let (admission, connect) = self.admit(&state)
+        #expect(admission == .wait(lease: 2, timeout: self.wait) && connect == 2)
+    }
+
+    @Test func aLentConnectionThatClosesIsReplacedForTheNextWaiter() throws {
+        var state = try self.warmed(capacity: 1, open: 1)
+        guard case (.run(let busy, _), nil) = self.admit(&state) else { Issue.record("no run"); return }
+        let waiter = try self.waiter(&state)
+        state.closed(1)
+        #expect(state.lent[1] == busy, "lent: forgotten when its body ends")
+        let released = state.released(busy, closed: true)
+        #expect(released.answer && released.lend == nil && released.connect == 2)
+        let lend = state.connected(2)
+        #expect(lend == LeaseState.Lend(lease: waiter, connection: 2))
     }
 
     @Test func aBodyIsFailedAtTheSecondSweepThatSeesItsConnectionClosed() throws {
-        var state = LeaseState()
-        let id = try #require(self.id(self.admit(&state)))
-        let other = try #require(self.id(self.admit(&state)))
-        let lent12 = state.lent(id)
-        #expect(lent12)
-        let lent13 = state.lent(other)
-        #expect(lent13)
-        let sweep14 = state.sweep(closed: [id])
-        #expect(sweep14.isEmpty, "one sight is not enough: it may be closing normally")
-        let failed = state.sweep(closed: [id])
-        #expect(failed.map(\.id) == [id])
-        #expect(failed.first?.committing == false)
-        let sweep15 = state.sweep(closed: [id])
-        #expect(sweep15.isEmpty, "failed once")
-        let ended16 = state.ended(id)
-        #expect(!ended16, "the sweep answered it; the body's late end says nothing")
-        let ended17 = state.ended(other)
-        #expect(ended17)
+        var state = try self.warmed(capacity: 2, open: 2)
+        guard case (.run(let stuck, 2), nil) = self.admit(&state), case (.run(let other, 1), nil) = self.admit(&state) else {
+            Issue.record("no run")
+            return
+        }
+        let waiter = try self.waiter(&state)
+        let seen = state.sweep(closed: [stuck])
+        #expect(seen.failing.isEmpty, "one sight is not enough: it may be closing normally")
+        let swept = state.sweep(closed: [stuck])
+        #expect(swept.failing.map(\.lease) == [stuck] && swept.failing.first?.committing == false)
+        #expect(swept.connect == 3, "its connection stops counting: one opens for the waiter")
+        #expect(state.lent == [1: other])
+        let sweptAgain = state.sweep(closed: [stuck])
+        #expect(sweptAgain.failing.isEmpty, "failed once")
+        let late = state.released(stuck, closed: true)
+        #expect(!late.answer && late.lend == nil && late.connect == nil, "the sweep answered it; the body's late end says nothing")
+        let release = state.released(other, closed: false)
+        #expect(release.lend == LeaseState.Lend(lease: waiter, connection: 1))
     }
 
     @Test func aBodyFailedAfterCommitIsToldItsCommitIsInDoubt() throws {
-        var state = LeaseState()
-        let id = try #require(self.id(self.admit(&state)))
-        let lent18 = state.lent(id)
-        #expect(lent18)
-        state.committing(id)
-        _ = state.sweep(closed: [id])
-        let sweep19 = state.sweep(closed: [id])
-        #expect(sweep19.first?.committing == true)
+        var state = try self.warmed(open: 1)
+        guard case (.run(let lease, _), nil) = self.admit(&state) else { Issue.record("no run"); return }
+        state.committing(lease)
+        _ = state.sweep(closed: [lease])
+        let swept = state.sweep(closed: [lease])
+        #expect(swept.failing.first?.committing == true)
     }
 
     @Test func aConnectionSeenOpenAgainStartsTheCountOver() throws {
-        var state = LeaseState()
-        let id = try #require(self.id(self.admit(&state)))
-        let lent20 = state.lent(id)
-        #expect(lent20)
-        let sweep21 = state.sweep(closed: [id])
-        #expect(sweep21.isEmpty)
-        let sweep22 = state.sweep(closed: [])
-        #expect(sweep22.isEmpty)
-        let sweep23 = state.sweep(closed: [id])
-        #expect(sweep23.isEmpty)
-        let sweep24 = state.sweep(closed: [id])
-        #expect(sweep24.count == 1)
+        var state = try self.warmed(open: 1)
+        guard case (.run(let lease, _), nil) = self.admit(&state) else { Issue.record("no run"); return }
+        let swept = state.sweep(closed: [lease])
+        #expect(swept.failing.isEmpty)
+        let sweptAgain = state.sweep(closed: [])
+        #expect(sweptAgain.failing.isEmpty)
+        let sweptThird = state.sweep(closed: [lease])
+        #expect(sweptThird.failing.isEmpty)
+        let sweptFourth = state.sweep(closed: [lease])
+        #expect(sweptFourth.failing.count == 1)
     }
 
-    @Test func waitingClaimsAreNotSwept() throws {
-        var state = LeaseState()
-        let id = try #require(self.id(self.admit(&state)))
+    @Test func waitingLeasesAreNotSwept() throws {
+        var state = LeaseState(capacity: 4)
+        let lease = try self.waiter(&state)
         #expect(!state.hasRunningBodies)
-        let sweep25 = state.sweep(closed: [id])
-        #expect(sweep25.isEmpty)
-        let sweep26 = state.sweep(closed: [id])
-        #expect(sweep26.isEmpty)
+        let swept = state.sweep(closed: [lease])
+        #expect(swept.failing.isEmpty)
+        let sweptAgain = state.sweep(closed: [lease])
+        #expect(sweptAgain.failing.isEmpty)
     }
 }
