@@ -6,9 +6,11 @@
 /// in), so its tests drive it by hand.
 ///
 /// Why it decides as it does:
-/// - Connections open as requests need them, up to `capacity`, and then stay open: no idle
-///   timer, no keep-alive, nothing that runs while the service is idle. One that closes is
-///   forgotten and opened again when a request needs it. (postgres-nio 1.33's own pool trapped
+/// - The set fills to `capacity` after the first connection opens, one at a time, and stays
+///   open: no idle timer, no keep-alive, nothing that runs while the service is idle, and the
+///   process's descriptors do not move with the load. One that closes is forgotten, and opened
+///   again when a request needs it (after which the set fills again). A request that finds none
+///   idle opens one more, when more wait than are opening. (postgres-nio 1.33's own pool trapped
 ///   when it held fewer connections than its minimum, which it did after an outage, and its
 ///   idle timers cost memory: docs/robustness.md.)
 /// - A request that waits leaves the queue when its wait runs out, and a connection that comes
@@ -123,12 +125,14 @@ struct LeaseState: Sendable {
     }
 
     /// Connection `connection` opened: the store is there. It goes to the first lease waiting,
-    /// or stays idle.
-    mutating func connected(_ connection: Int) -> Lend? {
+    /// or stays idle; and while the set is not full and nothing else is opening, the next one
+    /// opens (`connect`), so the set fills one connection at a time after the first.
+    mutating func connected(_ connection: Int) -> (lend: Lend?, connect: Int?) {
         self.connecting -= 1
         self.failing = false
         self.retryAt = nil
-        return self.handOver(connection)
+        let lend = self.handOver(connection)
+        return (lend, self.connecting == 0 && self.open < self.capacity ? self.startConnecting() : nil)
     }
 
     /// Opening connection `connection` failed. Returns the leases to answer `unavailable` now:

@@ -11,8 +11,8 @@ import PostgresNIO
 import ServiceLifecycle
 
 /// The scale-out engine: every replica of a service shares one database (and schema). It keeps
-/// its own connections, opened as requests need them up to `maximumConnections` and then kept
-/// open (`LeaseState` decides; this performs). It runs as a `Service`; `run()` must be running
+/// its own set of connections, `maximumConnections` once full, filled after the first opens and
+/// kept open (`LeaseState` decides; this performs). It runs as a `Service`; `run()` must be running
 /// before the first query: it opens the connections, sweeps for bodies whose connection closed
 /// under them, and listens for other processes' commits.
 public final class PostgresDatabase: Database, Sendable {
@@ -134,16 +134,16 @@ public final class PostgresDatabase: Database, Sendable {
                     state.machine.closed(id)
                 }
             }
-            let start = self.leases.withLockedValue { state -> (@Sendable (PostgresConnection) -> Void)?? in
+            let opened = self.leases.withLockedValue { state -> (start: (@Sendable (PostgresConnection) -> Void)?, next: Int?)? in
                 // Closed already (its close was heard first): as if it failed to open.
-                guard !connection.isClosed else { return .none }
+                guard !connection.isClosed else { return nil }
                 state.connections[id] = connection
-                return .some(state.machine.connected(id).flatMap { self.take($0.lease, in: &state) })
+                let (lend, next) = state.machine.connected(id)
+                return (lend.flatMap { self.take($0.lease, in: &state) }, next)
             }
-            switch start {
-            case .none: self.failedToOpen(id, reason: "the connection closed as it opened")
-            case .some(let start): start?(connection)
-            }
+            guard let opened else { return self.failedToOpen(id, reason: "the connection closed as it opened") }
+            if let next = opened.next { self.opening.continuation.yield(next) }
+            opened.start?(connection)
         } catch {
             self.failedToOpen(id, reason: Self.reason(error))
         }

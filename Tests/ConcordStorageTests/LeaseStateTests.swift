@@ -21,19 +21,16 @@ import Testing
 
     struct Refused: Error { var admission: LeaseState.Admission }
 
-    /// A machine with `open` connections opened and idle.
-    func warmed(capacity: Int = 4, open: Int) throws -> LeaseState {
+    /// A machine whose set has filled: `capacity` connections open and idle.
+    func filled(capacity: Int) throws -> LeaseState {
         var state = LeaseState(capacity: capacity)
-        var leases: [Int] = []
-        for _ in 0..<open {
-            let (admission, connect) = self.admit(&state)
-            guard case .wait(let lease, _) = admission, let connect else { throw Refused(admission: admission) }
-            leases.append(lease)
-            let lend = state.connected(connect)
-            #expect(lend == LeaseState.Lend(lease: lease, connection: connect))
-        }
-        for lease in leases { _ = state.released(lease, closed: false) }
-        #expect(state.idle.count == open && state.open == open)
+        let (admission, first) = self.admit(&state)
+        guard case .wait(let lease, _) = admission, let first else { throw Refused(admission: admission) }
+        var (lend, fill) = state.connected(first)
+        #expect(lend == LeaseState.Lend(lease: lease, connection: first))
+        while let next = fill { (lend, fill) = state.connected(next) }
+        _ = state.released(lease, closed: false)
+        #expect(state.idle.count == capacity && state.connecting == 0)
         return state
     }
 
@@ -42,38 +39,42 @@ import Testing
         let (admission, connect) = self.admit(&state)
         #expect(admission == .wait(lease: 1, timeout: self.wait))
         #expect(connect == 1 && state.connecting == 1)
-        let lend = state.connected(1)
-        #expect(lend == LeaseState.Lend(lease: 1, connection: 1))
+        let opened = state.connected(1)
+        #expect(opened.lend == LeaseState.Lend(lease: 1, connection: 1))
+        #expect(opened.connect == 2 && state.connecting == 1, "the set fills, one connection at a time")
         #expect(state.hasRunningBodies)
         let timedOut = state.timedOut(1)
         #expect(!timedOut, "the connection came first: the timer says nothing")
         let released = state.released(1, closed: false)
         #expect(released.answer && released.lend == nil && released.connect == nil)
         #expect(state.idle == [1] && state.leases.isEmpty && !state.hasRunningBodies)
+        let filled = state.connected(2)
+        #expect(filled.lend == nil && filled.connect == 3)
+        #expect(state.idle == [1, 2])
     }
 
     @Test func anIdleConnectionRunsTheNextRequestAtOnceAndStaysOpen() throws {
-        var state = try self.warmed(open: 2)
+        var state = try self.filled(capacity: 2)
         let (admission, connect) = self.admit(&state)
-        #expect(admission == .run(lease: 3, connection: 2), "the connection used last")
+        #expect(admission == .run(lease: 2, connection: 1), "the connection used last")
         #expect(connect == nil)
-        #expect(state.lent == [2: 3] && state.idle == [1])
-        _ = state.released(3, closed: false)
+        #expect(state.lent == [1: 2] && state.idle == [2])
+        _ = state.released(2, closed: false)
         #expect(state.open == 2, "no idle timer: what opened stays open")
     }
 
     @Test func requestsBeyondCapacityWaitForAConnectionToComeBack() throws {
-        var state = try self.warmed(capacity: 2, open: 2)
+        var state = try self.filled(capacity: 2)
         guard case (.run(let first, _), nil) = self.admit(&state), case (.run(_, _), nil) = self.admit(&state) else {
             Issue.record("the idle connections did not run")
             return
         }
         let (admission, connect) = self.admit(&state)
-        #expect(admission == .wait(lease: 5, timeout: self.wait))
+        #expect(admission == .wait(lease: 4, timeout: self.wait))
         #expect(connect == nil, "at capacity: no connection to open")
         let released = state.released(first, closed: false)
-        #expect(released.answer && released.lend == LeaseState.Lend(lease: 5, connection: 2))
-        #expect(state.waiting.isEmpty && state.lent[2] == 5)
+        #expect(released.answer && released.lend == LeaseState.Lend(lease: 4, connection: 1))
+        #expect(state.waiting.isEmpty && state.lent[1] == 4)
     }
 
     @Test func aProbeRidesOnAConnectionAlreadyOpening() throws {
@@ -95,8 +96,9 @@ import Testing
         #expect(state.failing && state.waiting.isEmpty && state.leases.isEmpty)
         let timedOutAgain = state.timedOut(lease)
         #expect(!timedOutAgain, "answered once")
-        let lend = state.connected(1)
-        #expect(lend == nil, "the connection that comes late stays idle")
+        let opened = state.connected(1)
+        #expect(opened.lend == nil, "the connection that comes late stays idle")
+        #expect(opened.connect == 2)
         #expect(!state.failing, "a connection came: the store is there")
         #expect(state.idle == [1])
     }
@@ -121,8 +123,9 @@ import Testing
         let (next, none) = self.admit(&state, at: .milliseconds(450))
         guard case .wait(let second, _) = next else { Issue.record("\(next)"); return }
         #expect(none == nil)
-        let lend = state.connected(2)
-        #expect(lend == LeaseState.Lend(lease: second, connection: 2))
+        let opened = state.connected(2)
+        #expect(opened.lend == LeaseState.Lend(lease: second, connection: 2))
+        #expect(opened.connect == 3, "back: the set fills again")
         #expect(!state.failing)
         let release = state.released(second, closed: false)
         #expect(release.answer)
@@ -144,9 +147,11 @@ import Testing
     }
 
     @Test func aFailedOpeningBesideOpenConnectionsLeavesTheWaitersWaiting() throws {
-        var state = try self.warmed(capacity: 4, open: 1)
-        guard case (.run(let busy, _), nil) = self.admit(&state) else { Issue.record("no run"); return }
+        var state = LeaseState(capacity: 4)
+        let busy = try self.waiter(&state)
+        _ = state.connected(1)
         let waiter = try self.waiter(&state)
+        #expect(state.connecting == 1, "the set's next connection is opening: none more for the waiter")
         let refused = state.connectFailed(2, now: self.start)
         #expect(refused.isEmpty)
         #expect(!state.failing && state.waiting == [waiter])
@@ -155,7 +160,7 @@ import Testing
     }
 
     @Test func anIdleConnectionThatClosesIsForgottenAndOpenedAgainWhenNeeded() throws {
-        var state = try self.warmed(open: 1)
+        var state = try self.filled(capacity: 1)
         state.closed(1)
         #expect(state.idle.isEmpty && state.open == 0)
         let (admission, connect) = self.admit(&state)
@@ -163,20 +168,20 @@ import Testing
     }
 
     @Test func aLentConnectionThatClosesIsReplacedForTheNextWaiter() throws {
-        var state = try self.warmed(capacity: 1, open: 1)
+        var state = try self.filled(capacity: 1)
         guard case (.run(let busy, _), nil) = self.admit(&state) else { Issue.record("no run"); return }
         let waiter = try self.waiter(&state)
         state.closed(1)
         #expect(state.lent[1] == busy, "lent: forgotten when its body ends")
         let released = state.released(busy, closed: true)
         #expect(released.answer && released.lend == nil && released.connect == 2)
-        let lend = state.connected(2)
-        #expect(lend == LeaseState.Lend(lease: waiter, connection: 2))
+        let opened = state.connected(2)
+        #expect(opened.lend == LeaseState.Lend(lease: waiter, connection: 2) && opened.connect == nil)
     }
 
     @Test func aBodyIsFailedAtTheSecondSweepThatSeesItsConnectionClosed() throws {
-        var state = try self.warmed(capacity: 2, open: 2)
-        guard case (.run(let stuck, 2), nil) = self.admit(&state), case (.run(let other, 1), nil) = self.admit(&state) else {
+        var state = try self.filled(capacity: 2)
+        guard case (.run(let stuck, 1), nil) = self.admit(&state), case (.run(let other, 2), nil) = self.admit(&state) else {
             Issue.record("no run")
             return
         }
@@ -186,17 +191,17 @@ import Testing
         let swept = state.sweep(closed: [stuck])
         #expect(swept.failing.map(\.lease) == [stuck] && swept.failing.first?.committing == false)
         #expect(swept.connect == 3, "its connection stops counting: one opens for the waiter")
-        #expect(state.lent == [1: other])
+        #expect(state.lent == [2: other])
         let sweptAgain = state.sweep(closed: [stuck])
         #expect(sweptAgain.failing.isEmpty, "failed once")
         let late = state.released(stuck, closed: true)
         #expect(!late.answer && late.lend == nil && late.connect == nil, "the sweep answered it; the body's late end says nothing")
         let release = state.released(other, closed: false)
-        #expect(release.lend == LeaseState.Lend(lease: waiter, connection: 1))
+        #expect(release.lend == LeaseState.Lend(lease: waiter, connection: 2))
     }
 
     @Test func aBodyFailedAfterCommitIsToldItsCommitIsInDoubt() throws {
-        var state = try self.warmed(open: 1)
+        var state = try self.filled(capacity: 1)
         guard case (.run(let lease, _), nil) = self.admit(&state) else { Issue.record("no run"); return }
         state.committing(lease)
         _ = state.sweep(closed: [lease])
@@ -205,7 +210,7 @@ import Testing
     }
 
     @Test func aConnectionSeenOpenAgainStartsTheCountOver() throws {
-        var state = try self.warmed(open: 1)
+        var state = try self.filled(capacity: 1)
         guard case (.run(let lease, _), nil) = self.admit(&state) else { Issue.record("no run"); return }
         let swept = state.sweep(closed: [lease])
         #expect(swept.failing.isEmpty)

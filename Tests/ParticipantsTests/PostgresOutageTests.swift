@@ -137,12 +137,12 @@ struct PostgresOutageTests {
     }
 
     /// Requests piled up while PostgreSQL was away, and load from 32 tasks the moment it is back.
-    /// postgres-nio 1.33's pool keeps one of the connections it failed to open during an outage
-    /// and opens more only as requests find none idle; a pool with a minimum above that then
-    /// traps (`minimumConcurrentConnections <= stats.active`) on such a request, and the process
-    /// ends: the soak lost a replica so as PostgreSQL came back. This did not catch that trap in
-    /// six runs before the store's minimum became zero (the interleaving is rare); it checks that
-    /// the load through the return leaves the process serving.
+    /// postgres-nio 1.33's pool, which the store once used, kept one of the connections it failed
+    /// to open during an outage and opened more only as requests found none idle; with a minimum
+    /// above that it then trapped (`minimumConcurrentConnections <= stats.active`), and the soak
+    /// lost a replica so as PostgreSQL came back. This did not catch that trap in six runs on that
+    /// pool (the interleaving is rare); it checks that the load through the return leaves the
+    /// process serving, now that the store keeps its own connections.
     @Test func loadAsItReturnsLeavesTheProcessServing() async throws {
         try await self.withOwnCluster { service, client, directory in
             // Reads from 32 tasks at once, through the outage and the return.
