@@ -99,8 +99,8 @@ public final class PostgresDatabase: Database, Sendable {
     }
 
     /// Opens the connections the machine asks for, sweeps for bodies whose connection closed
-    /// under them, and hears other processes' commits, until cancelled (graceful shutdown
-    /// cancels it, as does graceful shutdown); then closes every connection.
+    /// under them, and hears other processes' commits, until cancelled or shut down gracefully;
+    /// then closes every connection.
     public func run() async throws {
         await cancelWhenGracefulShutdown {
             await withDiscardingTaskGroup { group in
@@ -134,14 +134,16 @@ public final class PostgresDatabase: Database, Sendable {
                     state.machine.closed(id)
                 }
             }
-            let opened = self.leases.withLockedValue { state -> (start: (@Sendable (PostgresConnection) -> Void)?, next: Int?)? in
+            let opened = self.leases.withLockedValue { state -> (start: (@Sendable (PostgresConnection) -> Void)?, next: Int?, back: Bool)? in
                 // Closed already (its close was heard first): as if it failed to open.
                 guard !connection.isClosed else { return nil }
                 state.connections[id] = connection
+                let away = state.machine.failing
                 let (lend, next) = state.machine.connected(id)
-                return (lend.flatMap { self.take($0.lease, in: &state) }, next)
+                return (lend.flatMap { self.take($0.lease, in: &state) }, next, away)
             }
             guard let opened else { return self.failedToOpen(id, reason: "the connection closed as it opened") }
+            if opened.back { self.logger.notice("PostgreSQL is back: a connection opened") }
             if let next = opened.next { self.opening.continuation.yield(next) }
             opened.start?(connection)
         } catch {
@@ -151,10 +153,13 @@ public final class PostgresDatabase: Database, Sendable {
 
     private func failedToOpen(_ id: Int, reason: String) {
         let now = ContinuousClock.now
-        let refused = self.leases.withLockedValue { state -> [Waiting] in
+        let (refused, away) = self.leases.withLockedValue { state -> ([Waiting], Bool) in
             state.lastFailure = "the last attempt to connect failed: \(reason)"
-            return state.machine.connectFailed(id, now: now).compactMap { state.waiting.removeValue(forKey: $0) }
+            let was = state.machine.failing
+            let refused = state.machine.connectFailed(id, now: now).compactMap { state.waiting.removeValue(forKey: $0) }
+            return (refused, !was && state.machine.failing)
         }
+        if away { self.logger.warning("PostgreSQL taken to be away: \(reason); requests are refused until a connection opens") }
         for waiting in refused {
             waiting.timer?.cancel()
             waiting.refuse(StorageError(.unavailable, "PostgreSQL: could not connect (\(reason)); is the database up?"))
@@ -297,11 +302,14 @@ public final class PostgresDatabase: Database, Sendable {
                     } catch {
                         outcome = .failure(error)
                     }
-                    let (answer, next, connect) = leases.withLockedValue { state in
+                    let (answer, next, connect, back) = leases.withLockedValue { state in
                         state.running[lease] = nil
+                        let away = state.machine.failing
                         let released = state.machine.released(lease, closed: connection.isClosed)
-                        return (released.answer, released.lend.flatMap { self.take($0.lease, in: &state) }, released.connect)
+                        let back = away && !state.machine.failing
+                        return (released.answer, released.lend.flatMap { self.take($0.lease, in: &state) }, released.connect, back)
                     }
+                    if back { logger.notice("PostgreSQL is back: a connection came free") }
                     if let connect { self.opening.continuation.yield(connect) }
                     next?(connection)
                     if answer { continuation.resume(with: outcome) }
@@ -335,11 +343,13 @@ public final class PostgresDatabase: Database, Sendable {
 
     /// The wait of `lease` ran out: unless a connection came first, it is answered `unavailable`.
     private func timedOut(_ lease: Int, after timeout: Duration) {
-        let waiting = self.leases.withLockedValue { state -> Waiting? in
-            guard state.machine.timedOut(lease) else { return nil }
+        let (waiting, away) = self.leases.withLockedValue { state -> (Waiting?, Bool) in
+            let was = state.machine.failing
+            guard state.machine.timedOut(lease) else { return (nil, false) }
             state.lastFailure = "the last wait for one ran out after \(timeout.wholeMilliseconds) ms"
-            return state.waiting.removeValue(forKey: lease)
+            return (state.waiting.removeValue(forKey: lease), !was)
         }
+        if away { self.logger.warning("PostgreSQL taken to be away: no connection within \(timeout.wholeMilliseconds) ms; one request at a time probes until one comes") }
         waiting?.refuse(StorageError(.unavailable, "PostgreSQL: no connection within \(timeout.wholeMilliseconds) ms; is the database up?"))
     }
 

@@ -114,6 +114,10 @@ struct PostgresOutageTests {
                 await self.outcome(client, "ready", deadline: .seconds(3)).0 == nil
             }
             print("PostgreSQL lost and back: ready again \(ContinuousClock.now - restarted) after the restart")
+            // The log says when the store went away and when it came back, once each.
+            let went = service.log.components(separatedBy: "PostgreSQL taken to be away").count - 1
+            let back = service.log.components(separatedBy: "PostgreSQL is back").count - 1
+            #expect(went >= 1 && went == back, "went away \(went) times, came back \(back):\n\(service.log.suffix(2000))")
             try await eventually("reads again", timeout: .seconds(10), pollEvery: .milliseconds(100)) {
                 await self.outcome(client, "participants.regions.get", #"{"code":"IR-01"}"#, deadline: .seconds(3)).0 == nil
             }
