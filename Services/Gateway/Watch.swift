@@ -1,5 +1,6 @@
 import ConcordPool
 import CoreMetrics
+import Logging
 import ConcordProtocol
 import ConcordServer
 import ConcordWire
@@ -104,7 +105,7 @@ struct Watches: Sendable {
                 throw ConcordError(.badRequest, "from must be now (the default) or start, got '\(other)'", field: "body.from")
             }
         }
-        return try await self.follow(followed, from: cursor, actor: actor, trace: request.metadata.trace, writer: writer)
+        return try await self.follow(followed, from: cursor, actor: actor, trace: request.metadata.trace, writer: writer, logger: context.logger)
     }
 
     /// Watches open at this gateway, as a metric.
@@ -113,7 +114,8 @@ struct Watches: Sendable {
     /// Joins the hub's feeds from `start` and sends what they queue for this watch, until the
     /// caller cancels, disconnects or reads too slowly.
     private func follow(
-        _ followed: [Followed], from start: WatchCursor, actor: (name: String, role: String)?, trace: String?, writer: StreamWriter
+        _ followed: [Followed], from start: WatchCursor, actor: (name: String, role: String)?, trace: String?, writer: StreamWriter,
+        logger: Logger
     ) async throws -> ByteBuffer {
         Self.watching.increment()
         defer { Self.watching.decrement() }
@@ -157,6 +159,7 @@ struct Watches: Sendable {
                 case .slow:
                     // Written, but nothing more will be.
                     sent = event.cursor
+                    logger.info("watch ended: the watcher did not read its events for \(self.patience); told to resync from \(sent)")
                     return try end("the watcher did not read its events for \(self.patience); resume from the cursor", resync: true)
                 case .closed:
                     return try end("closed")

@@ -8,7 +8,7 @@ import NIOCore
 import Testing
 
 /// `watch` through real processes: a participants service and the gateway in front of it.
-@Suite("Watch", .serialized, .timeLimit(.minutes(2)))
+@Suite("Watch", .serialized, .timeLimit(.minutes(3)))
 struct WatchTests {
     static func create(_ client: ConcordClient, _ id: String) async throws {
         _ = try await client.call("participants.officials.create", body: ByteBuffer(
@@ -93,6 +93,7 @@ struct WatchTests {
         // History enough to overfill the connection's buffers, the kernel's included (4 MiB on
         // Linux at most): 16,000 changes, about 5 MB of events.
         let direct = try participants.client()
+        let backlogStarted = ContinuousClock.now
         try await withThrowingTaskGroup(of: Void.self) { group in
             for writer in 0..<20 {
                 group.addTask { for index in 0..<800 { try await Self.create(direct, "backlog-\(writer)-\(index)") } }
@@ -100,14 +101,21 @@ struct WatchTests {
             try await group.waitForAll()
         }
         await direct.close()
+        print("watch with a stalled reader: 16000 changes written in \(ContinuousClock.now - backlogStarted)")
         let before = try Self.residentBytes(gateway)
         let (after, lines) = try await RawLineConnection.with(port: gateway.port, identity: "client", receiveBufferSize: 4096) { connection in
             try await connection.send("w1 watch {\"from\":\"start\"}\n")
-            // Reads nothing for three seconds, ten times the gateway's patience.
-            try await Task.sleep(for: .seconds(3))
+            // Reads nothing until the gateway gives up on it: 5 MB of events overfill every
+            // buffer, so the gateway must, however fast or slow this machine is. (A fixed pause
+            // of 3 s was not enough when the machine was busy: the gateway had not filled them
+            // yet, and the watcher then read every change and the watch went on.)
+            try await eventually("the gateway ends the watch of a watcher that does not read", timeout: .seconds(90), pollEvery: .milliseconds(100)) {
+                gateway.log.contains("watch ended: the watcher did not read its events")
+            }
             let after = try Self.residentBytes(gateway)
             // Then reads what was sent, up to the watch's final answer; what was read by the
-            // deadline (60 s, a failure) is kept for the failure's message.
+            // deadline (30 s, a failure; reading takes half a second) is kept for the failure's
+            // message.
             let read = NIOLockedValueBox<[String]>([])
             let clock = ContinuousClock()
             let started = clock.now
@@ -121,7 +129,7 @@ struct WatchTests {
                     return false
                 }
                 group.addTask {
-                    try await Task.sleep(for: .seconds(60))
+                    try await Task.sleep(for: .seconds(30))
                     return false
                 }
                 let first = try await group.next() ?? false
@@ -135,7 +143,7 @@ struct WatchTests {
         let final = lines.last ?? ""
         #expect(
             final.hasPrefix("w1 ok ") && final.contains(#""resync":true"#),
-            "the watch's last line, of \(lines.count) read: \(final.prefix(300))\ngateway:\n\(gateway.log.suffix(1500))\nparticipants:\n\(participants.log.suffix(1500))"
+            "the watch's last line, of \(lines.count) read (\(lines.count(where: { $0.contains(#""type":"change""#) })) changes, first \(lines.first?.prefix(120) ?? "none")): \(final.prefix(300))\ngateway:\n\(gateway.log.suffix(1500))\nparticipants:\n\(participants.log.suffix(1500))"
         )
         let pushed = lines.count(where: { $0.hasPrefix("w1 more ") && $0.contains(#""type":"change""#) })
         #expect(pushed > 0 && pushed < 16_000, "changes pushed before the resync: \(pushed)")
