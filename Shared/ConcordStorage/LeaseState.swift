@@ -76,6 +76,13 @@ struct LeaseState: Sendable {
         case refuse
     }
 
+    /// The store was just taken to be away, or is back: each turn is returned once, by the call
+    /// that made it, for the store to tell its operator.
+    enum Turn: Sendable, Equatable {
+        case away
+        case back
+    }
+
     /// A connection goes to a waiting lease: cancel its wait and run its body on it.
     struct Lend: Sendable, Equatable {
         var lease: Int
@@ -114,39 +121,37 @@ struct LeaseState: Sendable {
         return (.wait(lease: lease, timeout: probeTimeout), connect)
     }
 
-    /// The wait of `lease` ran out. True: answer it `unavailable` (it leaves the queue, and the
-    /// store is taken to be away); false: a connection came first, nothing to do.
-    mutating func timedOut(_ lease: Int) -> Bool {
-        guard let index = self.waiting.firstIndex(of: lease) else { return false }
+    /// The wait of `lease` ran out. `refuse`: answer it `unavailable` (it leaves the queue, and
+    /// the store is taken to be away); otherwise a connection came first, nothing to do.
+    mutating func timedOut(_ lease: Int) -> (refuse: Bool, turn: Turn?) {
+        guard let index = self.waiting.firstIndex(of: lease) else { return (false, nil) }
         self.waiting.remove(at: index)
         if self.leases.removeValue(forKey: lease)?.isProbe == true { self.probing = false }
-        self.failing = true
-        return true
+        return (true, self.turn(failing: true))
     }
 
     /// Connection `connection` opened: the store is there. It goes to the first lease waiting,
     /// or stays idle; and while the set is not full and nothing else is opening, the next one
     /// opens (`connect`), so the set fills one connection at a time after the first.
-    mutating func connected(_ connection: Int) -> (lend: Lend?, connect: Int?) {
+    mutating func connected(_ connection: Int) -> (lend: Lend?, connect: Int?, turn: Turn?) {
         self.connecting -= 1
-        self.failing = false
-        self.retryAt = nil
+        let turn = self.turn(failing: false)
         let lend = self.handOver(connection)
-        return (lend, self.connecting == 0 && self.open < self.capacity ? self.startConnecting() : nil)
+        return (lend, self.connecting == 0 && self.open < self.capacity ? self.startConnecting() : nil, turn)
     }
 
     /// Opening connection `connection` failed. Returns the leases to answer `unavailable` now:
     /// every one waiting when no connection is open or opening (nothing would come for them).
-    mutating func connectFailed(_ connection: Int, now: ContinuousClock.Instant) -> [Int] {
+    mutating func connectFailed(_ connection: Int, now: ContinuousClock.Instant) -> (refused: [Int], turn: Turn?) {
         self.connecting -= 1
-        guard self.idle.isEmpty, self.lent.isEmpty, self.connecting == 0 else { return [] }
-        self.failing = true
+        guard self.idle.isEmpty, self.lent.isEmpty, self.connecting == 0 else { return ([], nil) }
+        let turn = self.turn(failing: true)
         self.retryAt = now + self.retryDelay
         let refused = self.waiting
         self.waiting.removeAll()
         for lease in refused { self.leases[lease] = nil }
         self.probing = false
-        return refused
+        return (refused, turn)
     }
 
     /// An open connection closed by itself. An idle one is forgotten now; a lent one when its
@@ -165,17 +170,16 @@ struct LeaseState: Sendable {
     /// the caller the body's answer (false: it had one already), and what becomes of the
     /// connection: lent to the next lease waiting, or (when it closed and leases wait) a new one
     /// to open in its place.
-    mutating func released(_ lease: Int, closed: Bool) -> (answer: Bool, lend: Lend?, connect: Int?) {
-        guard let ended = self.leases.removeValue(forKey: lease) else { return (false, nil, nil) }
+    mutating func released(_ lease: Int, closed: Bool) -> (answer: Bool, lend: Lend?, connect: Int?, turn: Turn?) {
+        guard let ended = self.leases.removeValue(forKey: lease) else { return (false, nil, nil, nil) }
         if ended.isProbe { self.probing = false }
-        guard let connection = ended.connection else { return (!ended.answered, nil, nil) }
+        guard let connection = ended.connection else { return (!ended.answered, nil, nil, nil) }
         self.lent[connection] = nil
         if closed {
-            return (!ended.answered, nil, self.replacementIfWanted())
+            return (!ended.answered, nil, self.replacementIfWanted(), nil)
         }
-        self.failing = false
-        self.retryAt = nil
-        return (!ended.answered, self.handOver(connection), nil)
+        let turn = self.turn(failing: false)
+        return (!ended.answered, self.handOver(connection), nil, turn)
     }
 
     /// One sweep, given which running bodies' connections are closed now (by lease): a body
@@ -199,6 +203,15 @@ struct LeaseState: Sendable {
             failing.append((id, lease.committing))
         }
         return (failing.sorted { $0.lease < $1.lease }, failing.isEmpty ? nil : self.replacementIfWanted())
+    }
+
+    /// Takes the store to be away (`failing`) or there, and returns the turn if that is one.
+    /// Back, attempts to open may start at once again.
+    private mutating func turn(failing: Bool) -> Turn? {
+        if !failing { self.retryAt = nil }
+        guard failing != self.failing else { return nil }
+        self.failing = failing
+        return failing ? .away : .back
     }
 
     private mutating func newLease(isProbe: Bool, on connection: Int?) -> Int {

@@ -134,16 +134,15 @@ public final class PostgresDatabase: Database, Sendable {
                     state.machine.closed(id)
                 }
             }
-            let opened = self.leases.withLockedValue { state -> (start: (@Sendable (PostgresConnection) -> Void)?, next: Int?, back: Bool)? in
+            let opened = self.leases.withLockedValue { state -> (start: (@Sendable (PostgresConnection) -> Void)?, next: Int?, turn: LeaseState.Turn?)? in
                 // Closed already (its close was heard first): as if it failed to open.
                 guard !connection.isClosed else { return nil }
                 state.connections[id] = connection
-                let away = state.machine.failing
-                let (lend, next) = state.machine.connected(id)
-                return (lend.flatMap { self.take($0.lease, in: &state) }, next, away)
+                let (lend, next, turn) = state.machine.connected(id)
+                return (lend.flatMap { self.take($0.lease, in: &state) }, next, turn)
             }
             guard let opened else { return self.failedToOpen(id, reason: "the connection closed as it opened") }
-            if opened.back { self.logger.notice("PostgreSQL is back: a connection opened") }
+            if opened.turn == .back { self.logger.notice("PostgreSQL is back: a connection opened") }
             if let next = opened.next { self.opening.continuation.yield(next) }
             opened.start?(connection)
         } catch {
@@ -153,13 +152,12 @@ public final class PostgresDatabase: Database, Sendable {
 
     private func failedToOpen(_ id: Int, reason: String) {
         let now = ContinuousClock.now
-        let (refused, away) = self.leases.withLockedValue { state -> ([Waiting], Bool) in
+        let (refused, turn) = self.leases.withLockedValue { state -> ([Waiting], LeaseState.Turn?) in
             state.lastFailure = "the last attempt to connect failed: \(reason)"
-            let was = state.machine.failing
-            let refused = state.machine.connectFailed(id, now: now).compactMap { state.waiting.removeValue(forKey: $0) }
-            return (refused, !was && state.machine.failing)
+            let failed = state.machine.connectFailed(id, now: now)
+            return (failed.refused.compactMap { state.waiting.removeValue(forKey: $0) }, failed.turn)
         }
-        if away { self.logger.warning("PostgreSQL taken to be away: \(reason); requests are refused until a connection opens") }
+        if turn == .away { self.logger.warning("PostgreSQL taken to be away: \(reason); requests are refused until a connection opens") }
         for waiting in refused {
             waiting.timer?.cancel()
             waiting.refuse(StorageError(.unavailable, "PostgreSQL: could not connect (\(reason)); is the database up?"))
@@ -302,14 +300,12 @@ public final class PostgresDatabase: Database, Sendable {
                     } catch {
                         outcome = .failure(error)
                     }
-                    let (answer, next, connect, back) = leases.withLockedValue { state in
+                    let (answer, next, connect, turn) = leases.withLockedValue { state in
                         state.running[lease] = nil
-                        let away = state.machine.failing
                         let released = state.machine.released(lease, closed: connection.isClosed)
-                        let back = away && !state.machine.failing
-                        return (released.answer, released.lend.flatMap { self.take($0.lease, in: &state) }, released.connect, back)
+                        return (released.answer, released.lend.flatMap { self.take($0.lease, in: &state) }, released.connect, released.turn)
                     }
-                    if back { logger.notice("PostgreSQL is back: a connection came free") }
+                    if turn == .back { logger.notice("PostgreSQL is back: a connection came free") }
                     if let connect { self.opening.continuation.yield(connect) }
                     next?(connection)
                     if answer { continuation.resume(with: outcome) }
@@ -343,13 +339,13 @@ public final class PostgresDatabase: Database, Sendable {
 
     /// The wait of `lease` ran out: unless a connection came first, it is answered `unavailable`.
     private func timedOut(_ lease: Int, after timeout: Duration) {
-        let (waiting, away) = self.leases.withLockedValue { state -> (Waiting?, Bool) in
-            let was = state.machine.failing
-            guard state.machine.timedOut(lease) else { return (nil, false) }
+        let (waiting, turn) = self.leases.withLockedValue { state -> (Waiting?, LeaseState.Turn?) in
+            let ended = state.machine.timedOut(lease)
+            guard ended.refuse else { return (nil, nil) }
             state.lastFailure = "the last wait for one ran out after \(timeout.wholeMilliseconds) ms"
-            return (state.waiting.removeValue(forKey: lease), !was)
+            return (state.waiting.removeValue(forKey: lease), ended.turn)
         }
-        if away { self.logger.warning("PostgreSQL taken to be away: no connection within \(timeout.wholeMilliseconds) ms; one request at a time probes until one comes") }
+        if turn == .away { self.logger.warning("PostgreSQL taken to be away: no connection within \(timeout.wholeMilliseconds) ms; one request at a time probes until one comes") }
         waiting?.refuse(StorageError(.unavailable, "PostgreSQL: no connection within \(timeout.wholeMilliseconds) ms; is the database up?"))
     }
 

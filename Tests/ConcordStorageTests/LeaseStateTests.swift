@@ -26,9 +26,9 @@ import Testing
         var state = LeaseState(capacity: capacity)
         let (admission, first) = self.admit(&state)
         guard case .wait(let lease, _) = admission, let first else { throw Refused(admission: admission) }
-        var (lend, fill) = state.connected(first)
+        var (lend, fill, _) = state.connected(first)
         #expect(lend == LeaseState.Lend(lease: lease, connection: first))
-        while let next = fill { (lend, fill) = state.connected(next) }
+        while let next = fill { (lend, fill, _) = state.connected(next) }
         _ = state.released(lease, closed: false)
         #expect(state.idle.count == capacity && state.connecting == 0)
         return state
@@ -42,11 +42,12 @@ import Testing
         let opened = state.connected(1)
         #expect(opened.lend == LeaseState.Lend(lease: 1, connection: 1))
         #expect(opened.connect == 2 && state.connecting == 1, "the set fills, one connection at a time")
+        #expect(opened.turn == nil, "never away: no turn to tell")
         #expect(state.hasRunningBodies)
         let timedOut = state.timedOut(1)
-        #expect(!timedOut, "the connection came first: the timer says nothing")
+        #expect(!timedOut.refuse && timedOut.turn == nil, "the connection came first: the timer says nothing")
         let released = state.released(1, closed: false)
-        #expect(released.answer && released.lend == nil && released.connect == nil)
+        #expect(released.answer && released.lend == nil && released.connect == nil && released.turn == nil)
         #expect(state.idle == [1] && state.leases.isEmpty && !state.hasRunningBodies)
         let filled = state.connected(2)
         #expect(filled.lend == nil && filled.connect == 3)
@@ -81,7 +82,7 @@ import Testing
         var state = LeaseState(capacity: 4)
         let first = try self.waiter(&state)
         let timedOut = state.timedOut(first)
-        #expect(timedOut)
+        #expect(timedOut == (true, .away))
         #expect(state.connecting == 1)
         // The store is away now: the one probe rides on the connection already opening.
         let (admission, connect) = self.admit(&state)
@@ -92,13 +93,13 @@ import Testing
         var state = LeaseState(capacity: 4)
         let lease = try self.waiter(&state)
         let timedOut = state.timedOut(lease)
-        #expect(timedOut)
+        #expect(timedOut == (true, .away))
         #expect(state.failing && state.waiting.isEmpty && state.leases.isEmpty)
         let timedOutAgain = state.timedOut(lease)
-        #expect(!timedOutAgain, "answered once")
+        #expect(timedOutAgain == (false, nil), "answered once")
         let opened = state.connected(1)
         #expect(opened.lend == nil, "the connection that comes late stays idle")
-        #expect(opened.connect == 2)
+        #expect(opened.connect == 2 && opened.turn == .back)
         #expect(!state.failing, "a connection came: the store is there")
         #expect(state.idle == [1])
     }
@@ -107,7 +108,8 @@ import Testing
         var state = LeaseState(capacity: 4)
         let first = try self.waiter(&state)
         _ = state.timedOut(first)
-        _ = state.connectFailed(1, now: self.start)
+        let failed = state.connectFailed(1, now: self.start)
+        #expect(failed.turn == nil, "away already, since the wait ran out: told once")
         #expect(state.failing && state.connecting == 0)
         let admitted = self.admit(&state, at: .milliseconds(100))
         #expect(admitted == (.refuse, nil), "an attempt failed a moment ago")
@@ -117,7 +119,7 @@ import Testing
         let admittedAgain = self.admit(&state, at: .milliseconds(250))
         #expect(admittedAgain == (.refuse, nil))
         let timedOut = state.timedOut(prober)
-        #expect(timedOut)
+        #expect(timedOut == (true, nil), "away already")
         #expect(!state.probing)
         // The next request probes on the connection still opening.
         let (next, none) = self.admit(&state, at: .milliseconds(450))
@@ -126,9 +128,9 @@ import Testing
         let opened = state.connected(2)
         #expect(opened.lend == LeaseState.Lend(lease: second, connection: 2))
         #expect(opened.connect == 3, "back: the set fills again")
-        #expect(!state.failing)
+        #expect(opened.turn == .back && !state.failing)
         let release = state.released(second, closed: false)
-        #expect(release.answer)
+        #expect(release.answer && release.turn == nil, "back once")
         #expect(!state.probing)
         guard case (.run, nil) = self.admit(&state, at: .milliseconds(500)) else { Issue.record("still refused after the store came back"); return }
     }
@@ -139,10 +141,10 @@ import Testing
         let second = try self.waiter(&state)
         #expect(state.connecting == 2)
         let refused = state.connectFailed(1, now: self.start)
-        #expect(refused.isEmpty, "another is still opening")
+        #expect(refused.refused.isEmpty && refused.turn == nil, "another is still opening")
         #expect(!state.failing)
         let refusedAgain = state.connectFailed(2, now: self.start)
-        #expect(refusedAgain == [first, second])
+        #expect(refusedAgain.refused == [first, second] && refusedAgain.turn == .away)
         #expect(state.failing && state.waiting.isEmpty && state.leases.isEmpty && state.open == 0)
     }
 
@@ -153,7 +155,7 @@ import Testing
         let waiter = try self.waiter(&state)
         #expect(state.connecting == 1, "the set's next connection is opening: none more for the waiter")
         let refused = state.connectFailed(2, now: self.start)
-        #expect(refused.isEmpty)
+        #expect(refused.refused.isEmpty && refused.turn == nil)
         #expect(!state.failing && state.waiting == [waiter])
         let release = state.released(busy, closed: false)
         #expect(release.lend == LeaseState.Lend(lease: waiter, connection: 1))
@@ -230,5 +232,24 @@ import Testing
         #expect(swept.failing.isEmpty)
         let sweptAgain = state.sweep(closed: [lease])
         #expect(sweptAgain.failing.isEmpty)
+    }
+
+    @Test func aConnectionThatComesFreeWhileTheStoreIsTakenAwayBringsItBack() throws {
+        var state = try self.filled(capacity: 1)
+        guard case (.run(let busy, 1), nil) = self.admit(&state) else { Issue.record("no run"); return }
+        let waiter = try self.waiter(&state)
+        let timedOut = state.timedOut(waiter)
+        #expect(timedOut == (true, .away), "the one connection stayed busy past the wait")
+        let released = state.released(busy, closed: false)
+        #expect(released.answer && released.lend == nil && released.turn == .back)
+        #expect(!state.failing && state.idle == [1])
+        let closedUnder = try self.filled(capacity: 1)
+        var closing = closedUnder
+        guard case (.run(let lease, 1), nil) = self.admit(&closing) else { Issue.record("no run"); return }
+        let late = try self.waiter(&closing)
+        _ = closing.timedOut(late)
+        let ended = closing.released(lease, closed: true)
+        #expect(ended.turn == nil, "a connection that closed does not bring the store back")
+        #expect(closing.failing)
     }
 }
