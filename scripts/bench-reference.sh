@@ -135,8 +135,23 @@ nginx -p "$WORK" -c "$WORK/nginx.conf" &
 NGINX_MASTER=$!
 PIDS+=($!)
 
+# The floor under the gateway: SwiftNIO and swift-nio-ssl forwarding TLS to TLS with nothing of
+# Concord's (`concord reference-proxy`), once in front of redis (nginx's traffic exactly) and once
+# in front of participants (the gateway's traffic exactly, presenting the gateway's certificate).
+NIO_REDIS_PORT=${NIO_REDIS_PORT:-16392}
+NIO_PARTICIPANTS_PORT=${NIO_PARTICIPANTS_PORT:-16393}
+"$BIN/concord" reference-proxy --port "$NIO_REDIS_PORT" --to "$REDIS_PORT" --certs "$WORK/certs" --threads "$OUR_THREADS" >"$WORK/nio-redis.log" 2>&1 &
+NIO_REDIS=$!
+PIDS+=($!)
+"$BIN/concord" reference-proxy --port "$NIO_PARTICIPANTS_PORT" --to "$PARTICIPANTS_PORT" --certs "$WORK/certs" --threads "$OUR_THREADS" \
+  --alpn concord/1 >"$WORK/nio-participants.log" 2>&1 &
+NIO_PARTICIPANTS=$!
+PIDS+=($!)
+
 wait_ready "participants, the routed gateway or nginx" "$NGINX_PORT" \
   --port "$GATEWAY_PORT" --token "$TOKEN" participants.officials.get '{"id":"mehdi-dousti"}'
+wait_ready "the bare SwiftNIO proxies" "$NIO_REDIS_PORT" \
+  --port "$NIO_PARTICIPANTS_PORT" --identity gateway participants.officials.get '{"id":"mehdi-dousti"}'
 
 get_rate() { # connections port [token]
   # Without a token the call goes straight to participants, as the gateway's certificate does:
@@ -193,7 +208,18 @@ for connections in "$CONNECTIONS" 1; do
     "$(awk -v a="$via" -v b="$direct" 'BEGIN { printf "%.2f", a / b }')" "$(awk -v a="$via_p50" -v b="$direct_p50" 'BEGIN { printf "%+.3f", a - b }')" "$via_cpu"
   printf '%-40s %12s %9s %12s %9s %8s %12s %14s\n' "nginx stream proxy, redis GET, c=$connections" "$redis_direct" "$redis_direct_p50" "$redis_via" "$redis_via_p50" \
     "$(awk -v a="$redis_via" -v b="$redis_direct" 'BEGIN { printf "%.2f", a / b }')" "$(awk -v a="$redis_via_p50" -v b="$redis_direct_p50" 'BEGIN { printf "%+.3f", a - b }')" "$redis_via_cpu"
+  read -r nio_redis nio_redis_p50 nio_redis_cpu < <(with_cpu_per_request "$NIO_REDIS" redis_at "$connections" "$NIO_REDIS_PORT")
+  read -r nio_get nio_get_p50 nio_get_cpu < <(with_cpu_per_request "$NIO_PARTICIPANTS" get_rate "$connections" "$NIO_PARTICIPANTS_PORT")
+  printf '%-40s %12s %9s %12s %9s %8s %12s %14s\n' "bare SwiftNIO proxy, redis GET, c=$connections" "$redis_direct" "$redis_direct_p50" "$nio_redis" "$nio_redis_p50" \
+    "$(awk -v a="$nio_redis" -v b="$redis_direct" 'BEGIN { printf "%.2f", a / b }')" "$(awk -v a="$nio_redis_p50" -v b="$redis_direct_p50" 'BEGIN { printf "%+.3f", a - b }')" "$nio_redis_cpu"
+  printf '%-40s %12s %9s %12s %9s %8s %12s %14s\n' "bare SwiftNIO proxy, participants get" "$direct" "$direct_p50" "$nio_get" "$nio_get_p50" \
+    "$(awk -v a="$nio_get" -v b="$direct" 'BEGIN { printf "%.2f", a / b }')" "$(awk -v a="$nio_get_p50" -v b="$direct_p50" 'BEGIN { printf "%+.3f", a - b }')" "$nio_get_cpu"
+  [[ $connections == 1 ]] && echo "CPU per forward at c=1: gateway $via_cpu µs, nginx $redis_via_cpu, bare SwiftNIO $nio_redis_cpu (redis) and $nio_get_cpu (participants);" \
+    "gateway/nginx $(awk -v a="$via_cpu" -v b="$redis_via_cpu" 'BEGIN { printf "%.2f", a / b }')," \
+    "bare SwiftNIO/nginx $(awk -v a="$nio_redis_cpu" -v b="$redis_via_cpu" 'BEGIN { printf "%.2f", a / b }')," \
+    "gateway/bare SwiftNIO $(awk -v a="$via_cpu" -v b="$nio_get_cpu" 'BEGIN { printf "%.2f", a / b }')"
 done
 echo
 echo "kept = proxied/direct throughput; bar (c=$CONNECTIONS): the gateway keeps at least nginx's share, with p50 added no larger than nginx's"
-echo "proxy µs/req = CPU (user + system) the gateway or nginx spent per proxied request during that run"
+echo "proxy µs/req = CPU (user + system) the proxy spent per proxied request during that run"
+echo "bare SwiftNIO = concord reference-proxy: the gateway's stack (SwiftNIO, swift-nio-ssl) forwarding bytes, none of Concord's code"
