@@ -19,19 +19,13 @@ struct ReferenceProxyCommand: AsyncParsableCommand {
     @Option(help: "Directory with gateway.pem, gateway-key.pem (answered with) and ca.pem (the target is checked against it, as localhost).")
     var certs: String
 
-    @Option(help: "Event-loop threads.")
-    var threads: Int = 1
-
     @Option(help: "ALPN protocol offered and accepted on both sides, repeatable (concord/1 in front of a Concord service).")
     var alpn: [String] = []
 
+    @Option(help: "Event-loop threads.")
+    var threads: Int = 1
+
     func run() async throws {
-        var configuration = ReferenceProxy.Configuration(
-            listenPort: self.port, targetPort: self.to,
-            certificate: "\(self.certs)/gateway.pem", key: "\(self.certs)/gateway-key.pem", trustRoots: "\(self.certs)/ca.pem"
-        )
-        configuration.threads = self.threads
-        configuration.applicationProtocols = self.alpn
-        try await ReferenceProxy(configuration: configuration).run()
+        try await ReferenceProxy(port: self.port, target: self.to, certificates: self.certs, applicationProtocols: self.alpn, threads: self.threads).run()
     }
 }

@@ -8,56 +8,41 @@ import NIOSSL
 /// nginx, on the same traffic, so the gateway's CPU per forward can be read against both: what
 /// the stack it is built on costs before any of Concord's code runs, and what nginx costs.
 public struct ReferenceProxy: Sendable {
-    public struct Configuration: Sendable {
-        public var listenHost = "127.0.0.1"
-        public var listenPort: Int
-        public var targetHost = "127.0.0.1"
-        public var targetPort: Int
-        /// PEM files: the certificate and key it answers with, and the roots it checks the
-        /// target's certificate against (for `serverName`).
-        public var certificate: String
-        public var key: String
-        public var trustRoots: String
-        public var serverName = "localhost"
-        /// Offered and accepted on both sides (`concord/1` in front of a Concord service, which
-        /// also sees the certificate as the proxy's own, as it would a gateway's); none for redis.
-        public var applicationProtocols: [String] = []
-        public var threads = 1
+    let port: Int
+    let target: Int
+    /// Holds gateway.pem and gateway-key.pem (answered with, and shown to the target) and ca.pem
+    /// (the target's certificate is checked against it, for `localhost`).
+    let certificates: String
+    /// Offered and accepted on both sides: `concord/1` in front of a Concord service (which
+    /// takes the proxy for a gateway); none in front of redis.
+    let applicationProtocols: [String]
+    let threads: Int
 
-        public init(listenPort: Int, targetPort: Int, certificate: String, key: String, trustRoots: String) {
-            self.listenPort = listenPort
-            self.targetPort = targetPort
-            self.certificate = certificate
-            self.key = key
-            self.trustRoots = trustRoots
-        }
-    }
-
-    let configuration: Configuration
-
-    public init(configuration: Configuration) {
-        self.configuration = configuration
+    /// Listens on 127.0.0.1:`port` and forwards each connection to 127.0.0.1:`target`.
+    public init(port: Int, target: Int, certificates: String, applicationProtocols: [String], threads: Int) {
+        (self.port, self.target, self.certificates) = (port, target, certificates)
+        (self.applicationProtocols, self.threads) = (applicationProtocols, threads)
     }
 
     /// Listens until the process ends.
     public func run() async throws {
-        let configuration = self.configuration
         var inbound = TLSConfiguration.makeServerConfiguration(
-            certificateChain: try NIOSSLCertificate.fromPEMFile(configuration.certificate).map { .certificate($0) },
-            privateKey: .privateKey(try NIOSSLPrivateKey(file: configuration.key, format: .pem))
+            certificateChain: try NIOSSLCertificate.fromPEMFile("\(self.certificates)/gateway.pem").map { .certificate($0) },
+            privateKey: .privateKey(try NIOSSLPrivateKey(file: "\(self.certificates)/gateway-key.pem", format: .pem))
         )
         inbound.minimumTLSVersion = .tlsv12
-        inbound.applicationProtocols = configuration.applicationProtocols
+        inbound.applicationProtocols = self.applicationProtocols
         var outbound = TLSConfiguration.makeClientConfiguration()
-        outbound.trustRoots = .file(configuration.trustRoots)
+        outbound.trustRoots = .file("\(self.certificates)/ca.pem")
         outbound.certificateVerification = .fullVerification
         outbound.certificateChain = inbound.certificateChain
         outbound.privateKey = inbound.privateKey
-        outbound.applicationProtocols = configuration.applicationProtocols
+        outbound.applicationProtocols = self.applicationProtocols
         let serverContext = try NIOSSLContext(configuration: inbound)
         let clientContext = try NIOSSLContext(configuration: outbound)
 
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.threads)
+        let target = self.target
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: self.threads)
         let server = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -72,11 +57,11 @@ public struct ReferenceProxy: Sendable {
                         .channelOption(.socketOption(.tcp_nodelay), value: 1)
                         .channelInitializer { outboundChannel in
                             outboundChannel.eventLoop.makeCompletedFuture {
-                                let tls = try NIOSSLClientHandler(context: clientContext, serverHostname: configuration.serverName)
+                                let tls = try NIOSSLClientHandler(context: clientContext, serverHostname: "localhost")
                                 try outboundChannel.pipeline.syncOperations.addHandler(tls)
                             }
                         }
-                        .connect(host: configuration.targetHost, port: configuration.targetPort)
+                        .connect(host: "127.0.0.1", port: target)
                 }.flatMapThrowing { outboundChannel in
                     let (toTarget, toClient) = GlueHandler.matchedPair()
                     try inboundChannel.pipeline.syncOperations.addHandler(toTarget)
@@ -85,7 +70,7 @@ public struct ReferenceProxy: Sendable {
                     inboundChannel.setOption(.autoRead, value: true)
                 }
             }
-            .bind(host: configuration.listenHost, port: configuration.listenPort).get()
+            .bind(host: "127.0.0.1", port: self.port).get()
         try await server.closeFuture.get()
         try await group.shutdownGracefully()
     }
