@@ -187,7 +187,6 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "W3CTraceContext", package: "swift-w3c-trace-context"),
             ],
             path: "Shared/ConcordPool",
             swiftSettings: swiftSettings
@@ -437,7 +436,10 @@ let package = Package(
         // The pool's decisions on a fake clock: no sockets, no sleeps.
         .testTarget(
             name: "ConcordPoolTests",
-            dependencies: ["ConcordPool", "ConcordBalancer", "ConcordProtocol", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: [
+                "ConcordPool", "ConcordBalancer", "ConcordProtocol", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "W3CTraceContext", package: "swift-w3c-trace-context"),
+            ],
             path: "Tests/ConcordPoolTests",
             swiftSettings: swiftSettings
         ),

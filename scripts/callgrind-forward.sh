@@ -5,6 +5,7 @@
 #   scripts/callgrind-forward.sh                 # the gateway built from this tree
 #   GATEWAY=/path/to/gateway scripts/callgrind-forward.sh   # another build (an older commit)
 #   CALLGRIND_OUT=/tmp/cg scripts/callgrind-forward.sh       # keep the dumps (/tmp/cg.5s, /tmp/cg.15s)
+#   PROXY=reference scripts/callgrind-forward.sh             # the bare SwiftNIO proxy instead, on the same traffic
 #
 # participants.officials.get (a seeded record) through a gateway that routes to one participants
 # process; the gateway runs under valgrind --tool=callgrind from a copy with its DWARF stripped
@@ -22,7 +23,8 @@ command -v valgrind >/dev/null || { DEBIAN_FRONTEND=noninteractive apt-get insta
 
 source scripts/bench-common.sh
 
-gateway_binary=${GATEWAY:-$BIN/gateway}
+PROXY=${PROXY:-gateway}
+if [[ $PROXY == reference ]]; then gateway_binary=$BIN/concord; else gateway_binary=${GATEWAY:-$BIN/gateway}; fi
 cp "$gateway_binary" "$WORK/gateway"
 strip --strip-debug "$WORK/gateway"
 
@@ -33,17 +35,25 @@ PIDS+=($!)
 wait_ready participants "$PARTICIPANTS_PORT"
 TOKEN=$("$BIN/concord" tokens add --file "$WORK/tokens" --role reader --name bench --rate unlimited --concurrency unlimited)
 
-valgrind --tool=callgrind --callgrind-out-file="$WORK/callgrind.out" \
-  "$WORK/gateway" --port "$GATEWAY_PORT" --certs "$WORK/certs" --threads 1 --log-level warning \
-  --tokens "$WORK/tokens" --route "participants=127.0.0.1:$PARTICIPANTS_PORT" >"$WORK/gateway.log" 2>&1 &
+if [[ $PROXY == reference ]]; then
+  # `concord reference-proxy`: SwiftNIO and swift-nio-ssl forwarding bytes; the caller presents
+  # the gateway's certificate, which the proxy passes on as its own.
+  proxy=(reference-proxy --port "$GATEWAY_PORT" --to "$PARTICIPANTS_PORT" --certs "$WORK/certs" --threads 1 --alpn concord/1)
+  who=(--identity gateway)
+else
+  proxy=(--port "$GATEWAY_PORT" --certs "$WORK/certs" --threads 1 --log-level warning \
+    --tokens "$WORK/tokens" --route "participants=127.0.0.1:$PARTICIPANTS_PORT")
+  who=(--token "$TOKEN")
+fi
+valgrind --tool=callgrind --callgrind-out-file="$WORK/callgrind.out" "$WORK/gateway" "${proxy[@]}" >"$WORK/gateway.log" 2>&1 &
 VALGRIND=$!
 PIDS+=($!)
 bench() { # seconds
-  "$BIN/concord" bench --port "$GATEWAY_PORT" --certs "$WORK/certs" --token "$TOKEN" -c 1 -P 1 --seconds "$1" --warmup 1 \
+  "$BIN/concord" bench --port "$GATEWAY_PORT" --certs "$WORK/certs" "${who[@]}" -c 1 -P 1 --seconds "$1" --warmup 1 \
     --verb participants.officials.get --body '{"id":"mehdi-dousti"}'
 }
 for _ in $(seq 1 150); do
-  "$BIN/concord" call --port "$GATEWAY_PORT" --certs "$WORK/certs" --token "$TOKEN" participants.officials.get '{"id":"mehdi-dousti"}' \
+  "$BIN/concord" call --port "$GATEWAY_PORT" --certs "$WORK/certs" "${who[@]}" participants.officials.get '{"id":"mehdi-dousti"}' \
     >/dev/null 2>&1 && break
   sleep 0.4
 done
@@ -68,5 +78,5 @@ counted() { # seconds -> "requests instructions"
 read -r short_requests short_instructions < <(counted 5)
 read -r long_requests long_instructions < <(counted "$SECONDS_PER_RUN")
 echo "callgrind: 5 s: $short_requests requests, $short_instructions instructions; ${SECONDS_PER_RUN} s: $long_requests requests, $long_instructions instructions"
-awk -v a="$short_instructions" -v b="$long_instructions" -v x="$short_requests" -v y="$long_requests" \
-  'BEGIN { printf "callgrind: %.0f instructions per forwarded request\n", (b - a) / (y - x) }'
+awk -v a="$short_instructions" -v b="$long_instructions" -v x="$short_requests" -v y="$long_requests" -v who="$PROXY" \
+  'BEGIN { printf "callgrind: %.0f instructions per forwarded request (%s)\n", (b - a) / (y - x), who }'

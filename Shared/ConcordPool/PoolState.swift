@@ -1,7 +1,6 @@
 import ConcordBalancer
 import ConcordProtocol
 import NIOCore
-import W3CTraceContext
 
 /// Every decision a pool makes, as one value: admission under the pending bound, the retry
 /// budget, the replicas each request has tried, the verdict on an answer, the next replica, and
@@ -223,11 +222,34 @@ public struct PoolState: Sendable {
     }
 
     /// A new W3C `traceparent` (version 00, sampled), for a request that brought none, so the
-    /// gateway's and the service's logs (and the audit trail) share it.
+    /// gateway's and the service's logs (and the audit trail) share it: `00-` 32 hex digits of
+    /// trace id `-` 16 of span id `-01`, neither id all zeros.
+    ///
+    /// Written here, not by W3CTraceContext's `traceParentHeaderValue`, which formats through
+    /// string interpolation: that took 6,700 instructions of every forward (callgrind, a tenth of
+    /// the gateway's), this about 500. ConcordPoolTests parses it back with W3CTraceContext.
     static func newTraceParent(using generator: inout some RandomNumberGenerator) -> String {
-        TraceContext(
-            traceID: .random(using: &generator), spanID: .random(using: &generator), flags: .sampled, state: TraceState()
-        ).traceParentHeaderValue
+        let traceHigh: UInt64 = generator.next()
+        var traceLow: UInt64 = generator.next()
+        var span: UInt64 = generator.next()
+        if traceHigh == 0, traceLow == 0 { traceLow = 1 }
+        if span == 0 { span = 1 }
+        return String(unsafeUninitializedCapacity: 55) { text in
+            let digits: (UInt8) -> UInt8 = { $0 < 10 ? UInt8(ascii: "0") + $0 : UInt8(ascii: "a") + $0 - 10 }
+            var at = 0
+            func put(_ byte: UInt8) {
+                text[at] = byte
+                at += 1
+            }
+            func put(hex value: UInt64) {
+                for shift in stride(from: 60, through: 0, by: -4) { put(digits(UInt8(truncatingIfNeeded: value >> UInt64(shift)) & 0xF)) }
+            }
+            put(UInt8(ascii: "0")); put(UInt8(ascii: "0")); put(UInt8(ascii: "-"))
+            put(hex: traceHigh); put(hex: traceLow); put(UInt8(ascii: "-"))
+            put(hex: span); put(UInt8(ascii: "-"))
+            put(UInt8(ascii: "0")); put(UInt8(ascii: "1"))
+            return at
+        }
     }
 
     // MARK: Replicas

@@ -5,7 +5,6 @@ import ConcordTLS
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
-import W3CTraceContext
 
 /// How a pool treats its replicas and the requests it forwards.
 public struct PoolSettings: Sendable {

@@ -1,8 +1,9 @@
 import ConcordBalancer
-import ConcordPool
+@testable import ConcordPool
 import ConcordProtocol
 import NIOCore
 import Testing
+import W3CTraceContext
 
 /// Every action of the pool's machine, on a fake clock (an instant taken once, moved by hand)
 /// and a fixed seed: no sockets, no sleeps.
@@ -58,6 +59,28 @@ import Testing
         let (_, again, none) = self.offer(&state, deadline: t0 + .seconds(1))
         #expect(again == .send(to: a, remaining: .seconds(1)))
         #expect(none == nil)
+    }
+
+    @Test func aNewTraceParentIsOneW3CTraceContextReads() throws {
+        var generator = SplitMix64(seed: 7)
+        var seen: Set<String> = []
+        for _ in 0..<1000 {
+            let trace = PoolState.newTraceParent(using: &generator)
+            let parsed = try TraceContext(traceParentHeaderValue: trace)
+            #expect(parsed.traceParentHeaderValue == trace, "lower-case hex, as the library writes it")
+            #expect(parsed.flags == .sampled)
+            seen.insert(trace)
+        }
+        #expect(seen.count == 1000)
+        // Ids of all zeros are invalid; a generator that gives only zeros still makes a valid one.
+        var zeros = Zeros()
+        let trace = PoolState.newTraceParent(using: &zeros)
+        #expect(trace == "00-00000000000000000000000000000001-0000000000000001-01")
+        _ = try TraceContext(traceParentHeaderValue: trace)
+    }
+
+    struct Zeros: RandomNumberGenerator {
+        mutating func next() -> UInt64 { 0 }
     }
 
     @Test func thePendingBoundRefusesAtOnceWithoutCounting() throws {
