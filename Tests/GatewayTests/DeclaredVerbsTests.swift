@@ -23,10 +23,11 @@ struct DeclaredVerbsTests {
         let served = NIOLockedValueBox(0)
         private let task: Task<Void, any Error>
 
-        init(name: String, failing: Bool) async throws {
+        /// `peekKind`: what the replica declares `peek` to be; `port`: 0 for any.
+        init(name: String, failing: Bool, peekKind: VerbKind = .read, port: Int = 0) async throws {
             let served = self.served
             var router = Router()
-            router.register("participants.peek", kind: .read) { (_: Empty, _: RequestContext) -> [String: String] in
+            router.register("participants.peek", kind: peekKind) { (_: Empty, _: RequestContext) -> [String: String] in
                 served.withLockedValue { $0 += 1 }
                 if failing { throw ConcordError(.unavailable, "\(name) cannot reach its store") }
                 return ["replica": name]
@@ -40,7 +41,7 @@ struct DeclaredVerbsTests {
             logger.logLevel = .critical
             self.server = try await ConcordServer.bind(
                 configuration: ServerConfiguration(
-                    tls: TestCertificates.identity("participants"), serviceName: "participants", drainTimeout: .milliseconds(200)
+                    port: port, tls: TestCertificates.identity("participants"), serviceName: "participants", drainTimeout: .milliseconds(200)
                 ),
                 router: router,
                 logger: logger
@@ -117,5 +118,27 @@ struct DeclaredVerbsTests {
         #expect(failures > 0, "writes that met the broken replica were answered with its error, not repeated")
         await broken.stop()
         await working.stop()
+    }
+
+    /// A health check whose answer is the bytes of the last is not decoded again; one that
+    /// differs is: a replica started again in place of another with other verbs is learned.
+    @Test func aHealthCheckLearnsAChangedCatalogueAndKeepsAnUnchangedOne() async throws {
+        let first = try await TestReplica(name: "first", failing: false)
+        let port = first.server.localPort
+        let pool = makePool([first.endpoint], settings: PoolSettings())
+        await pool.learnVerbs()
+        #expect(pool.kind(of: "participants.peek") == .read)
+        await pool.checkHealth()
+        #expect(pool.kind(of: "participants.peek") == .read, "the same answer: the verbs held stay")
+        await first.stop()
+        let second = try await TestReplica(name: "second", failing: false, peekKind: .write, port: port)
+        // The pool's connection to the first is gone; a health check connects again.
+        let deadline = ContinuousClock.now + .seconds(20)
+        while pool.kind(of: "participants.peek") != .write, ContinuousClock.now < deadline {
+            await pool.checkHealth()
+        }
+        #expect(pool.kind(of: "participants.peek") == .write, "the new replica's catalogue was learned")
+        await pool.close()
+        await second.stop()
     }
 }
