@@ -26,6 +26,6 @@ struct ReferenceProxyCommand: AsyncParsableCommand {
     var threads: Int = 1
 
     func run() async throws {
-        try await ReferenceProxy(port: self.port, target: self.to, certificates: self.certs, applicationProtocols: self.alpn, threads: self.threads).run()
+        try await ReferenceProxy.run(port: self.port, target: self.to, certificates: self.certs, applicationProtocols: self.alpn, threads: self.threads)
     }
 }

@@ -7,42 +7,31 @@ import NIOSSL
 /// as nginx's stream proxy does. `scripts/bench-reference.sh` runs it in front of redis beside
 /// nginx, on the same traffic, so the gateway's CPU per forward can be read against both: what
 /// the stack it is built on costs before any of Concord's code runs, and what nginx costs.
-public struct ReferenceProxy: Sendable {
-    let port: Int
-    let target: Int
-    /// Holds gateway.pem and gateway-key.pem (answered with, and shown to the target) and ca.pem
-    /// (the target's certificate is checked against it, for `localhost`).
-    let certificates: String
-    /// Offered and accepted on both sides: `concord/1` in front of a Concord service (which
-    /// takes the proxy for a gateway); none in front of redis.
-    let applicationProtocols: [String]
-    let threads: Int
-
-    /// Listens on 127.0.0.1:`port` and forwards each connection to 127.0.0.1:`target`.
-    public init(port: Int, target: Int, certificates: String, applicationProtocols: [String], threads: Int) {
-        (self.port, self.target, self.certificates) = (port, target, certificates)
-        (self.applicationProtocols, self.threads) = (applicationProtocols, threads)
-    }
-
-    /// Listens until the process ends.
-    public func run() async throws {
+public enum ReferenceProxy {
+    /// Listens on 127.0.0.1:`port` and forwards each connection to 127.0.0.1:`target`, until the
+    /// process ends.
+    /// - `certificates`: a directory holding gateway.pem and gateway-key.pem (answered with, and
+    ///   shown to the target) and ca.pem (the target's certificate is checked against it, for
+    ///   `localhost`).
+    /// - `applicationProtocols`: offered and accepted on both sides: `concord/1` in front of a
+    ///   Concord service (which takes the proxy for a gateway); none in front of redis.
+    public static func run(port: Int, target: Int, certificates: String, applicationProtocols: [String], threads: Int) async throws {
         var inbound = TLSConfiguration.makeServerConfiguration(
-            certificateChain: try NIOSSLCertificate.fromPEMFile("\(self.certificates)/gateway.pem").map { .certificate($0) },
-            privateKey: .privateKey(try NIOSSLPrivateKey(file: "\(self.certificates)/gateway-key.pem", format: .pem))
+            certificateChain: try NIOSSLCertificate.fromPEMFile("\(certificates)/gateway.pem").map { .certificate($0) },
+            privateKey: .privateKey(try NIOSSLPrivateKey(file: "\(certificates)/gateway-key.pem", format: .pem))
         )
         inbound.minimumTLSVersion = .tlsv12
-        inbound.applicationProtocols = self.applicationProtocols
+        inbound.applicationProtocols = applicationProtocols
         var outbound = TLSConfiguration.makeClientConfiguration()
-        outbound.trustRoots = .file("\(self.certificates)/ca.pem")
+        outbound.trustRoots = .file("\(certificates)/ca.pem")
         outbound.certificateVerification = .fullVerification
         outbound.certificateChain = inbound.certificateChain
         outbound.privateKey = inbound.privateKey
-        outbound.applicationProtocols = self.applicationProtocols
+        outbound.applicationProtocols = applicationProtocols
         let serverContext = try NIOSSLContext(configuration: inbound)
         let clientContext = try NIOSSLContext(configuration: outbound)
 
-        let target = self.target
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: self.threads)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         let server = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -70,7 +59,7 @@ public struct ReferenceProxy: Sendable {
                     inboundChannel.setOption(.autoRead, value: true)
                 }
             }
-            .bind(host: "127.0.0.1", port: self.port).get()
+            .bind(host: "127.0.0.1", port: port).get()
         try await server.closeFuture.get()
         try await group.shutdownGracefully()
     }

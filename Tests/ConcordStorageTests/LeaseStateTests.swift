@@ -243,8 +243,7 @@ import Testing
         let released = state.released(busy, closed: false)
         #expect(released.answer && released.lend == nil && released.turn == .back)
         #expect(!state.failing && state.idle == [1])
-        let closedUnder = try self.filled(capacity: 1)
-        var closing = closedUnder
+        var closing = try self.filled(capacity: 1)
         guard case (.run(let lease, 1), nil) = self.admit(&closing) else { Issue.record("no run"); return }
         let late = try self.waiter(&closing)
         _ = closing.timedOut(late)
