@@ -119,7 +119,7 @@ final class SeriesTotals: Sendable {
         let (generation, rows, sources) = try await self.database.read { session in
             let rows = try await session.query(
                 """
-                SELECT reporter, partner, flow, source_key, period, published, value_milli, synthetic,
+                SELECT reporter, partner, flow, source_key, period, published, value_milli, COALESCE(synthetic, 0) AS synthetic,
                     (SELECT value FROM \(Self.generationTable) WHERE name = 'observations') AS generation
                 FROM observations WHERE commodity = 'TOTAL' AND frequency = 'M'
                 """

@@ -24,7 +24,8 @@ extension RecordStore {
         // Checking and encoding thousands of rows is tens of milliseconds of CPU: done off the
         // event loop, which meanwhile keeps reading requests and resuming the writes of other
         // batches (each statement of a write resumes there).
-        let prepared = try await Self.offLoop { () throws -> Prepared<Record> in try Self.prepare(inputs, now: now) }
+        let layout = try await self.layout(Record.self)
+        let prepared = try await Self.offLoop { () throws -> Prepared<Record> in try Self.prepare(inputs, now: now, layout: layout) }
         var firstCheck: ContinuousClock.Instant?
         for record in prepared.records {
             let checked = try await self.checkRemoteReferences(of: record)
@@ -33,7 +34,6 @@ extension RecordStore {
         let checkedAt = firstCheck
         let freshness = self.referenceFreshness
         let batch = prepared.records
-        let batchDocuments = prepared.documents
         return try await self.write { session in
             for record in batch { try await Self.checkReferences(of: record, in: session) }
             // Every row is inserted unless its key is there already, the engine's fastest way
@@ -41,7 +41,7 @@ extension RecordStore {
             // key that was there must hold the same figure, else the batch is a conflict; those
             // few are looked up after.
             let skipped = try await session.insertSkippingPresent(
-                into: Record.table, columns: prepared.columns, key: Record.keyField, binds: prepared.binds
+                into: layout.rows, columns: prepared.columns, key: Record.keyField, binds: prepared.binds
             )
             var fresh = batch
             if !skipped.isEmpty {
@@ -51,7 +51,11 @@ extension RecordStore {
                     let rows = try await session.query(Self.lookupStatement(table: Record.table, keyField: Record.keyField, keys: keys.count), keys)
                     for row in rows { stored[row["record_key"]] = try row.text("doc") }
                 }
-                for index in skipped where stored[batch[index].key] != batchDocuments[index] {
+                // Compared as this process writes documents: a table that generates them may
+                // write the same fields its own way.
+                for index in skipped {
+                    let held = try stored[batch[index].key].map { try Self.decode(Record.self, json: $0).document() }
+                    guard held != (try batch[index].document()) else { continue }
                     throw RecordError(
                         .differsFromStored,
                         "row \(index): \(Record.noun) \(Self.show(batch[index].key)) exists with other values; a revision is a new record (its own publication date)",
@@ -73,7 +77,7 @@ extension RecordStore {
             if !Record.remoteKinds.isEmpty {
                 for record in fresh { try await Self.indexRemoteReferences(Record.self, key: record.key, record: record, in: session) }
             }
-            let extra = try await within(RecordTransaction(session: session, context: context, now: now), fresh)
+            let extra = try await within(RecordTransaction(session: session, context: context, now: now, schema: self.schema), fresh)
             try Self.requireFresh(checkedAt, within: freshness)
             return (ImportOutcome(created: fresh.count, present: skipped.count), extra)
         }
@@ -88,27 +92,23 @@ extension RecordStore {
         }
     }
 
-    /// A batch checked and encoded: records in stored form, their documents, the columns they
-    /// are inserted into, and their values in that order, row after row.
+    /// A batch checked and encoded: records in stored form, the columns they are inserted
+    /// into, and their values in that order, row after row.
     struct Prepared<Record: StoredRecord>: Sendable {
         var records: [Record] = []
         var columns: [String] = []
-        var documents: [String] = []
         var binds: [SQLValue] = []
     }
 
-    static func prepare<Record: StoredRecord>(_ inputs: [Record], now: String) throws -> Prepared<Record> {
+    static func prepare<Record: StoredRecord>(_ inputs: [Record], now: String, layout: TableLayout) throws -> Prepared<Record> {
         var prepared = Prepared<Record>()
         prepared.records.reserveCapacity(inputs.count)
-        prepared.documents.reserveCapacity(inputs.count)
-        prepared.columns = inputs.first.map(Self.columns(of:)) ?? []
-        prepared.binds.reserveCapacity(inputs.count * prepared.columns.count)
         var seen: Set<SQLValue> = []
         seen.reserveCapacity(inputs.count)
-        for (index, input) in inputs.enumerated() {
+        for index in inputs.indices {
             var record: Record
             do {
-                record = try input.normalised(isNew: true)
+                record = try inputs[index].normalised(isNew: true)
             } catch {
                 throw RecordError(.invalidRow, "row \(index): \(error.message)", field: "rows[\(index)]" + (error.field.map { "." + $0 } ?? ""))
             }
@@ -118,11 +118,16 @@ extension RecordStore {
             record.version = 1
             record.createdAt = now
             record.updatedAt = now
-            let document = try record.document()
-            var row: [SQLValue] = [record.key, .integer(1), .text(document), .text(record.searchText), .text(now), .text(now)]
-            for (_, value) in record.columns { row.append(value) }
-            prepared.binds.append(contentsOf: row)
-            prepared.documents.append(document)
+            if prepared.columns.isEmpty {
+                prepared.columns = [Record.keyField, "version", "created_at", "updated_at"]
+                try Self.forEachContent(of: record, layout: layout) { column, _ in prepared.columns.append(column) }
+                prepared.binds.reserveCapacity(inputs.count * prepared.columns.count)
+            }
+            prepared.binds.append(record.key)
+            prepared.binds.append(.integer(1))
+            prepared.binds.append(.text(now))
+            prepared.binds.append(.text(now))
+            try Self.forEachContent(of: record, layout: layout) { _, value in prepared.binds.append(value) }
             prepared.records.append(record)
         }
         return prepared
@@ -133,8 +138,4 @@ extension RecordStore {
         try await Task.detached(priority: .medium) { try work() }.value
     }
 
-    /// The columns a record is inserted into, in the order `prepare` gives its values.
-    static func columns<Record: StoredRecord>(of record: Record) -> [String] {
-        [Record.keyField, "version", "doc", "search", "created_at", "updated_at"] + record.columns.map(\.0)
-    }
 }

@@ -30,6 +30,8 @@ public struct RecordStore: Sendable {
 
     /// What this process committed last to the change feed (`changes {wait}` answers from it).
     let recentChanges = RecentChanges()
+    /// How the tables written so far are laid out (`TableLayout`).
+    let schema = SchemaFacts()
 
     public init(database: any Database, remote: (any RemoteReferenceChecker)? = nil) {
         self.database = database
@@ -86,6 +88,7 @@ public struct RecordStore: Sendable {
         let taken = RecordError(.exists, "\(Record.noun) \(Self.show(created.key)) already exists", field: Record.keyField)
         let checkedAt = try await self.checkRemoteReferences(of: created)
         let freshness = self.referenceFreshness
+        let layout = try await self.layout(Record.self)
         do {
             return try await self.write { session in
                 if let idempotencyKey,
@@ -96,12 +99,12 @@ public struct RecordStore: Sendable {
                 if try await Self.exists(Record.self, key: created.key, in: session) {
                     throw taken
                 }
-                try await Self.insert(created, in: session)
+                try await Self.insert(created, layout: layout, in: session)
                 try await AuditTrail.append(
                     operation: .create, record: created, before: nil, change: try Self.jsonValue(created.withoutMeta()),
                     context: context, at: now, in: session
                 )
-                try await Record.afterWrite(old: nil, new: created, in: RecordTransaction(session: session, context: context, now: now))
+                try await Record.afterWrite(old: nil, new: created, in: RecordTransaction(session: session, context: context, now: now, schema: self.schema))
                 if let idempotencyKey {
                     try await session.query(
                         "INSERT INTO idempotency_keys (key, verb, request, response, created_at) VALUES ($1, $2, $3, $4, $5)",
@@ -332,26 +335,26 @@ public struct RecordStore: Sendable {
         record.createdAt = try row.text("created_at")
         record.updatedAt = now
         let written = record
+        let layout = try await self.layout(Record.self)
         return try await self.write { session in
             try await Self.checkReferences(of: written, in: session)
-            try await Self.write(written, over: current, in: session)
+            try await Self.write(written, over: current, layout: layout, in: session)
             try await AuditTrail.append(
                 operation: operation, record: written, before: current, change: change, context: context, at: now, in: session
             )
-            try await Record.afterWrite(old: old, new: written, in: RecordTransaction(session: session, context: context, now: now))
+            try await Record.afterWrite(old: old, new: written, in: RecordTransaction(session: session, context: context, now: now, schema: self.schema))
             try Self.requireFresh(checkedAt, within: freshness)
             return written
         }
     }
 
     /// Replaces the stored record with `record` if it is still at `version`; else a conflict.
-    static func write<Record: StoredRecord>(_ record: Record, over version: Int64, in session: any DatabaseSession) async throws {
-        var assignments = ["version = $1", "doc = $2", "search = $3", "updated_at = $4"]
-        var binds: [SQLValue] = [
-            .integer(record.version ?? version + 1), .text(try record.document()), .text(record.searchText),
-            .text(record.updatedAt ?? ""),
-        ]
-        for (column, value) in record.columns {
+    static func write<Record: StoredRecord>(
+        _ record: Record, over version: Int64, layout: TableLayout, in session: any DatabaseSession
+    ) async throws {
+        var assignments = ["version = $1", "updated_at = $2"]
+        var binds: [SQLValue] = [.integer(record.version ?? version + 1), .text(record.updatedAt ?? "")]
+        try Self.forEachContent(of: record, layout: layout) { column, value in
             binds.append(value)
             assignments.append("\(column) = $\(binds.count)")
         }
@@ -359,7 +362,7 @@ public struct RecordStore: Sendable {
         binds.append(.integer(version))
         let updated = try await session.query(
             """
-            UPDATE \(Record.table) SET \(assignments.joined(separator: ", "))
+            UPDATE \(layout.rows) SET \(assignments.joined(separator: ", "))
             WHERE \(Record.keyField) = $\(binds.count - 1) AND version = $\(binds.count) RETURNING version
             """,
             binds
@@ -389,18 +392,19 @@ public struct RecordStore: Sendable {
         also: @escaping @Sendable (any DatabaseSession) async throws -> Void
     ) async throws {
         let now = self.now()
+        let layout = try await self.layout(Record.self)
         try await self.write { session in
             let row = try await Self.rowToDelete(Record.self, key: key, expectedVersion: expectedVersion, in: session)
             let current = try row.integer("version")
             let old = try Self.decode(Record.self, json: try row.text("doc"))
-            try await session.query("DELETE FROM \(Record.table) WHERE \(Record.keyField) = $1", [key])
+            try await session.query("DELETE FROM \(layout.rows) WHERE \(Record.keyField) = $1", [key])
             try await Self.indexRemoteReferences(Record.self, key: key, record: nil, in: session)
             try await also(session)
             try await AuditTrail.append(
                 kind: Record.table, key: Self.show(key), operation: .delete, before: current, after: nil,
                 change: .object(try Self.decode(JSONObject.self, json: try row.text("doc"))), context: context, at: now, in: session
             )
-            try await Record.afterWrite(old: old, new: nil, in: RecordTransaction(session: session, context: context, now: now))
+            try await Record.afterWrite(old: old, new: nil, in: RecordTransaction(session: session, context: context, now: now, schema: self.schema))
         }
     }
 
@@ -459,19 +463,16 @@ public struct RecordStore: Sendable {
         return record
     }
 
-    static func insert<Record: StoredRecord>(_ record: Record, in session: any DatabaseSession) async throws {
-        var columns = [Record.keyField, "version", "doc", "search", "created_at", "updated_at"]
-        var binds: [SQLValue] = [
-            record.key, .integer(record.version ?? 1), .text(try record.document()),
-            .text(record.searchText), .text(record.createdAt ?? ""), .text(record.updatedAt ?? ""),
-        ]
-        for (column, value) in record.columns {
+    static func insert<Record: StoredRecord>(_ record: Record, layout: TableLayout, in session: any DatabaseSession) async throws {
+        var columns = [Record.keyField, "version", "created_at", "updated_at"]
+        var binds: [SQLValue] = [record.key, .integer(record.version ?? 1), .text(record.createdAt ?? ""), .text(record.updatedAt ?? "")]
+        try Self.forEachContent(of: record, layout: layout) { column, value in
             columns.append(column)
             binds.append(value)
         }
         let placeholders = (1...binds.count).map { "$\($0)" }.joined(separator: ", ")
         try await session.query(
-            "INSERT INTO \(Record.table) (\(columns.joined(separator: ", "))) VALUES (\(placeholders))", binds
+            "INSERT INTO \(layout.rows) (\(columns.joined(separator: ", "))) VALUES (\(placeholders))", binds
         )
         try await Self.indexRemoteReferences(Record.self, key: record.key, record: record, in: session)
     }

@@ -7,6 +7,7 @@ public struct RecordTransaction: Sendable {
     let session: any DatabaseSession
     public let context: WriteContext
     let now: String
+    let schema: SchemaFacts
 
     /// Runs a statement of the kind's own (a rollup beside its table) in this transaction.
     @discardableResult
@@ -36,8 +37,15 @@ public struct RecordTransaction: Sendable {
         next.version = version + 1
         next.createdAt = record.createdAt
         next.updatedAt = self.now
-        try await RecordStore.write(next, over: version, in: self.session)
+        try await RecordStore.write(next, over: version, layout: try await self.layout(Record.self), in: self.session)
         try await AuditTrail.append(operation: .change, record: next, before: version, change: change, context: self.context, at: self.now, in: self.session)
         try await Record.afterWrite(old: old, new: next, in: self)
+    }
+
+    private func layout<Record: StoredRecord>(_ type: Record.Type) async throws -> TableLayout {
+        if let known = self.schema.layout(Record.table) { return known }
+        let found = try await self.session.layout(of: Record.table)
+        self.schema.learn(Record.table, found)
+        return found
     }
 }

@@ -37,6 +37,10 @@ public protocol StoredRecord: Codable, Sendable {
     var columns: [(String, SQLValue)] { get }
     /// Lower-cased text that `search` matches.
     var searchText: String { get }
+    /// The document's other fields as columns, for a kind whose table generates its document
+    /// and search text from its columns (`GENERATED ALWAYS AS`, where the engine can): there the
+    /// store writes these instead of the two. Empty for every other kind.
+    var documentColumns: [(String, SQLValue)] { get }
     /// Records this one points at in the same store, which must exist.
     var references: [OutgoingReference] { get }
     /// Records of another service this one points at, which must exist when the write commits
@@ -81,6 +85,7 @@ extension StoredRecord {
     public static var serviceFields: Set<String> { [] }
     public static var fixedAfterCreate: Set<String> { [] }
     public var references: [OutgoingReference] { [] }
+    public var documentColumns: [(String, SQLValue)] { [] }
     public var remoteReferences: [RemoteReference] { [] }
     public static var remoteKinds: [RemoteKind] { [] }
     public static var namedByOtherServices: Bool { false }

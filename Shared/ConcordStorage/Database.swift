@@ -48,6 +48,32 @@ public protocol DatabaseSession: Sendable {
     /// skipped: an import's bulk path, in the caller's transaction. Each engine does it its
     /// fastest way; the default is statements of many rows each.
     func insertSkippingPresent(into table: String, columns: [String], key: String, binds: [SQLValue]) async throws -> [Int]
+
+    /// Where the rows read from `table` are written, and which of its columns are computed.
+    func layout(of table: String) async throws -> TableLayout
+}
+
+/// A table is written as itself. A view `T` over a table `T_rows` (an engine's way to make
+/// columns from others on read only: the observations on SQLite) is written to `T_rows`, and
+/// the columns `T_rows` lacks are computed, so a write leaves them out.
+public struct TableLayout: Sendable, Equatable {
+    public var rows: String
+    public var computed: Set<String>
+
+    public init(rows: String, computed: Set<String> = []) {
+        self.rows = rows
+        self.computed = computed
+    }
+
+    /// `rows`' name for a view named `view`.
+    public static func rowsTable(of view: String) -> String { view + "_rows" }
+
+    /// A table or view name as the schema spells them, safe to write into a statement.
+    static func checkName(_ table: String) throws {
+        guard !table.isEmpty, table.utf8.allSatisfy({ $0 == UInt8(ascii: "_") || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) }) else {
+            throw StorageError(.failed, "'\(table)' is not a table name")
+        }
+    }
 }
 
 extension Database {

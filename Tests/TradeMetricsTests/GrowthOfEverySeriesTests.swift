@@ -1,5 +1,7 @@
 import ConcordProtocol
 import ConcordRecords
+import ConcordStorage
+import ConcordWire
 import ConcordTestSupport
 import ConcordTradeCodes
 import Foundation
@@ -126,6 +128,68 @@ struct ObservationDocumentTests {
         }
     }
 
+    /// On SQLite the table makes an observation's document and search text from its columns
+    /// (migration 5); on PostgreSQL the store writes them. On both they read back as this
+    /// process writes them, through a create, an update and an import.
+    @Test(arguments: Engine.allCases)
+    func theStoredDocumentIsTheHandWrittenOne(engine: Engine) async throws {
+        try await withTestDatabase(engine, migrations: TradeMetrics.migrations) { database in
+            let store = RecordStore.standalone(database)
+            let context = WriteContext(verb: "trade.observations.create", actor: Principal(name: "test"))
+            var full = Observation(reporter: "RU", partner: "IR", flow: "X", period: "202501", primaryValue: "12.5", source: "UN \"Comtrade\" \\ Россия / ایران", published: "2025-03-01")
+            full.classification = "H6"
+            full.commodity = "27"
+            full.cifValue = "13"
+            full.fobValue = "12.05"
+            full.netWeightKg = "1000.25"
+            full.quantity = "3"
+            full.quantityUnit = "кг"
+            full.estimate = false
+            full.synthetic = true
+            full.note = "a note with é and 😀"
+            var control = Observation(reporter: "IR-01", partner: "W0", flow: "M", period: "2025", primaryValue: "0", source: "Customs", published: "2025-01-01")
+            control.note = "two lines:\nthe second"
+            control.estimate = true
+            var records = [try await store.create(full, context: context), try await store.create(control, context: context)]
+            let amounts = ["0.001", "0.01", "0.1", "0.5", "1", "10", "12.345", "100.2", "3300000000.5", "999999999999999.999"]
+            let batch = amounts.enumerated().map { index, amount in
+                var observation = Observation(reporter: "IR", partner: "RU", flow: "M", period: "2024\(String(format: "%02d", index + 1))", primaryValue: amount, source: "IRICA", published: "2025-02-01")
+                observation.synthetic = index.isMultiple(of: 2) ? nil : false
+                observation.quantityUnit = index == 3 ? "null" : nil // a text, not an absent field
+                return observation
+            }
+            #expect(try await store.importAll(batch, context: context) == ImportOutcome(created: amounts.count, present: 0))
+            #expect(try await store.importAll(batch, context: context) == ImportOutcome(created: 0, present: amounts.count), "a batch sent again is all present")
+            records += try await store.list(Observation.self, filters: [(Observation.filters[0], .text("IR"))], text: nil, limit: 100, after: nil).items
+            let found = try await store.list(Observation.self, filters: [], text: "РОССИЯ", limit: 10, after: nil).items
+            #expect(found.map(\.id) == [records[0].id], "search matches the source, lower-cased as this process lower-cases")
+            #expect(records.count == 2 + amounts.count)
+            let stored = try await database.read { session in try await session.query("SELECT id, doc, search FROM observations") }
+            #expect(stored.count == records.count)
+            for row in stored {
+                let id = try row.text("id")
+                let record = try #require(records.first { $0.id == id })
+                let document = try row.text("doc")
+                if record.note?.contains("\n") == true {
+                    // A line break is escaped each engine's own way; the fields are the same.
+                    #expect(try RecordStore.decode(Observation.self, json: document).document() == record.document(), "\(id)")
+                } else {
+                    let written = try record.document()
+                    #expect(document == written, "\(id): stored \(document), written \(written)")
+                }
+                #expect(try row.text("search") == record.searchText, "\(id)")
+            }
+            let changed = try await store.update(
+                Observation.self, key: .text(try #require(records[0].id)), expectedVersion: 1, patch: ["note": .null, "quantityUnit": .string("t")], context: context
+            )
+            #expect(changed.note == nil && changed.quantityUnit == "t")
+            let after = try await database.read { session in try await session.first("SELECT doc FROM observations WHERE id = $1", [.text(try #require(changed.id))]) }
+            let storedAfter = try after?.text("doc")
+            let written = try changed.document()
+            #expect(storedAfter == written, "stored \(storedAfter ?? "nothing"), written \(written)")
+        }
+    }
+
     @Test func moneyIsExact() {
         #expect(Milli.parse("3300000000.5") == 3_300_000_000_500)
         #expect(Milli.parse("-0.001") == -1)
@@ -137,6 +201,58 @@ struct ObservationDocumentTests {
         for (milli, text) in [(Int64(3_300_000_000_500), "3300000000.5"), (-1, "-0.001"), (1050, "1.05"), (0, "0"), (-1000, "-1"), (10, "0.01")] {
             #expect(Milli.format(milli) == text)
             #expect(Milli.parse(text) == milli)
+        }
+    }
+}
+
+/// Migration 5 moves every observation a store holds into the table that makes documents from
+/// columns, and each reads back as it was written.
+@Suite("Observations from columns")
+struct ObservationsFromColumnsMigrationTests {
+    @Test func everyObservationReadsAsBeforeTheMigration() async throws {
+        try await withTestDatabase(.sqlite, migrations: Array(TradeMetrics.migrations.prefix(4))) { database in
+            let store = RecordStore.standalone(database)
+            let context = WriteContext(verb: "trade.observations.import", actor: Principal(name: "test"))
+            let batch = (1...12).map { month in
+                var observation = Observation(
+                    reporter: month.isMultiple(of: 2) ? "IR-01" : "RU", partner: "IR", flow: "X", period: "2024\(String(format: "%02d", month))",
+                    primaryValue: "\(month * 1000).\(month)", source: "Customs \"ФТС\"", published: "2025-01-15"
+                )
+                observation.commodity = month.isMultiple(of: 3) ? "27" : nil
+                observation.synthetic = month.isMultiple(of: 4)
+                observation.estimate = month == 7 ? true : nil
+                observation.netWeightKg = month == 8 ? "12.5" : nil
+                observation.note = month == 9 ? "revised" : nil
+                return observation
+            }
+            #expect(try await store.importAll(batch, context: context) == ImportOutcome(created: 12, present: 0))
+            // As the code before migration 5 wrote a row whose source did not say it was synthetic.
+            var said = Observation(reporter: "RU", partner: "IR", flow: "M", period: "202401", primaryValue: "5", source: "FCS", published: "2025-01-15")
+            said.note = "line one\nline two"
+            let unsaid = try said.normalised(isNew: true)
+            let document = try unsaid.document()
+            try await database.write { session in
+                var binds: [SQLValue] = [unsaid.key, .integer(1), .text(document), .text(unsaid.searchText), .text("2025-01-15T00:00:00Z"), .text("2025-01-15T00:00:00Z")]
+                binds += unsaid.columns.map { $0.0 == "synthetic" ? .integer(0) : $0.1 }
+                let columns = ["id", "version", "doc", "search", "created_at", "updated_at"] + unsaid.columns.map(\.0)
+                try await session.query(
+                    "INSERT INTO observations (\(columns.joined(separator: ", "))) VALUES (\((1...columns.count).map { "$\($0)" }.joined(separator: ", ")))", binds
+                )
+            }
+            let read = { () async throws -> [String: String] in
+                let rows = try await database.read { session in try await session.query("SELECT id, doc, search FROM observations") }
+                return Dictionary(uniqueKeysWithValues: try rows.map { (try $0.text("id"), try $0.text("doc") + " | " + $0.text("search")) })
+            }
+            let before = try await read()
+            try await database.migrate(TradeMetrics.migrations)
+            let after = try await read()
+            #expect(before.count == 13)
+            for (id, row) in before where !row.contains("line one") { #expect(after[id] == row, "\(id)") }
+            let moved = try #require(after[unsaid.id ?? ""])
+            let movedDocument = String(moved.prefix { $0 != "|" }.dropLast())
+            #expect(try RecordStore.decode(Observation.self, json: movedDocument).document() == document, "a line break is escaped SQLite's way; the fields are the same")
+            let layout = try await database.read { session in try await session.layout(of: "observations") }
+            #expect(layout == TableLayout(rows: "observations_rows", computed: ["doc", "search"]))
         }
     }
 }
