@@ -154,11 +154,11 @@ struct Observation: StoredRecord, Equatable {
         guard record.partner != record.reporter else {
             throw ConcordError(.badRequest, "partner must differ from reporter (\(record.reporter))", field: "partner")
         }
-        guard let flow = TradeCodes.Flow(rawValue: self.flow.trimmingSpaces().uppercased()) else {
+        guard let flow = TradeCodes.Flow(rawValue: self.flow.trimmingSpaces().uppercasedIfNeeded()) else {
             throw ConcordError(.badRequest, "flow must be one of x, m, rx, rm (Comtrade's flow codes); got '\(self.flow)'", field: "flow")
         }
         record.flow = flow.rawValue
-        record.classification = try FieldRules.optionalText(self.classification, field: "classification", max: 8)?.uppercased()
+        record.classification = try FieldRules.optionalText(self.classification, field: "classification", max: 8)?.uppercasedIfNeeded()
         record.commodity = try TradeCodes.commodity(self.commodity, field: "commodity")
         record.period = try TradeCodes.period(self.period, field: "period").period
         record.primaryValue = try Self.money(self.primaryValue, field: "primaryValue")

@@ -84,14 +84,14 @@ public enum ComtradeRow {
         if !keepBreakdowns {
             if let partner2 = value(columns.partner2Code), partner2 != "0" { return .breakdown }
             if let mode = value(columns.motCode), mode != "0" { return .breakdown }
-            if let customs = value(columns.customsCode), customs.uppercased() != "C00" { return .breakdown }
+            if let customs = value(columns.customsCode), customs.uppercasedIfNeeded() != "C00" { return .breakdown }
         }
         let reporter = try Self.area(iso: value(columns.reporterISO), code: value(columns.reporterCode), column: "reporter", worldAllowed: false)
         let partner = try Self.area(iso: value(columns.partnerISO), code: value(columns.partnerCode), column: "partner", worldAllowed: true)
         if reporter == partner {
             throw ComtradeProblem(column: "partnerISO", reason: "the partner is the reporter itself (\(partner))")
         }
-        let flow = (value(columns.flowCode) ?? "").uppercased()
+        let flow = (value(columns.flowCode) ?? "").uppercasedIfNeeded()
         guard TradeCodes.Flow(rawValue: flow) != nil else {
             throw ComtradeProblem(column: "flowCode", reason: "'\(flow)' is not a flow this service keeps (M, X, RM, RX)")
         }
@@ -100,7 +100,7 @@ public enum ComtradeRow {
             period = text
         } else if let year = value(columns.refYear) {
             let month = value(columns.refMonth).flatMap { Int($0) }.flatMap { $0 >= 1 && $0 <= 12 ? $0 : nil }
-            let frequency = value(columns.freqCode)?.uppercased() ?? (month == nil ? "A" : "M")
+            let frequency = value(columns.freqCode)?.uppercasedIfNeeded() ?? (month == nil ? "A" : "M")
             period = frequency == "M" ? year + (month.map { $0 < 10 ? "0\($0)" : "\($0)" } ?? "") : year
         } else {
             throw ComtradeProblem(column: "period", reason: "no period and no refYear")
@@ -125,10 +125,10 @@ public enum ComtradeRow {
             }
             amounts.append(.text(plain))
         }
-        let unit = value(columns.qtyUnitAbbr).flatMap { $0.uppercased() == "N/A" ? nil : $0 }
+        let unit = value(columns.qtyUnitAbbr).flatMap { $0.uppercasedIfNeeded() == "N/A" ? nil : $0 }
         func flag(_ position: Int?) -> TableBody.Cell {
             guard let text = value(position) else { return .null }
-            return .flag(["true", "1"].contains(text.lowercased()))
+            return .flag(text == "1" || text == "true" || text.lowercased() == "true")
         }
         return .observation([
             .text(reporter), .text(partner), .text(flow), .text(period), .text(commodity), cell(value(columns.classificationCode)),
@@ -139,10 +139,11 @@ public enum ComtradeRow {
 
     /// ISO alpha-3 (IRN) or M49 (364) to alpha-2; partner code 0 or W00 is the world.
     public static func area(iso: String?, code: String?, column: String, worldAllowed: Bool) throws(ComtradeProblem) -> String {
-        if worldAllowed, code == "0" || iso?.uppercased() == "W00" || iso?.uppercased() == "WLD" { return TradeCodes.world }
-        if let iso = iso?.uppercased() {
-            if iso.count == 3, let alpha2 = TradeCodes.byAlpha3[iso] { return alpha2 }
-            if iso.count == 2, TradeCodes.alpha2.contains(iso) { return iso }
+        let iso = iso?.uppercasedIfNeeded()
+        if worldAllowed, code == "0" || iso == "W00" || iso == "WLD" { return TradeCodes.world }
+        if let iso {
+            if iso.utf8.count == 3, let alpha2 = TradeCodes.byAlpha3[iso] { return alpha2 }
+            if iso.utf8.count == 2, TradeCodes.alpha2.contains(iso) { return iso }
         }
         if let code, let number = Int(code), let alpha2 = TradeCodes.byNumeric[number] { return alpha2 }
         throw ComtradeProblem(column: column + (iso != nil ? "ISO" : "Code"), reason: "'\(iso ?? code ?? "")' is not a country in ISO 3166-1")

@@ -148,7 +148,9 @@ public enum FieldRules {
         var digitsBefore = 0
         var digitsAfter = 0
         var point = false
-        for (index, byte) in utf8.enumerated() {
+        var index = -1
+        for byte in utf8 {
+            index += 1
             switch byte {
             case UInt8(ascii: "0")...UInt8(ascii: "9"):
                 if point { digitsAfter += 1 } else { digitsBefore += 1 }

@@ -11,6 +11,15 @@ extension String {
         self.trimming { $0.properties.isWhitespace }
     }
 
+    /// `uppercased()`, without its Unicode pass and copy when there is nothing to change: ASCII
+    /// without a lower-case letter, as codes are mostly written (an import reads millions).
+    public func uppercasedIfNeeded() -> String {
+        for byte in self.utf8 where byte >= UInt8(ascii: "a") && (byte <= UInt8(ascii: "z") || byte >= 0x80) {
+            return self.uppercased()
+        }
+        return self
+    }
+
     private func trimming(_ isTrimmed: (Unicode.Scalar) -> Bool) -> String {
         // The common case, read in two bytes: visible ASCII at both ends, nothing to trim.
         if let first = self.utf8.first, let last = self.utf8.last, (0x21...0x7E).contains(first), (0x21...0x7E).contains(last) {

@@ -22,7 +22,7 @@ public enum TradeCodes {
         if value.utf8.count == 2, value.utf8.allSatisfy({ (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) }), Self.alpha2.contains(value) {
             return value
         }
-        let code = value.trimmingSpaces().uppercased()
+        let code = value.trimmingSpaces().uppercasedIfNeeded()
         if worldAllowed, code == Self.world { return code }
         if code.count == 2 {
             guard Self.alpha2.contains(code) else {
@@ -47,7 +47,7 @@ public enum TradeCodes {
 
     /// `TOTAL`, or an HS code of 2, 4 or 6 digits.
     public static func commodity(_ value: String?, field: String) throws(ConcordError) -> String {
-        let code = (value ?? "TOTAL").trimmingSpaces().uppercased()
+        let code = (value ?? "TOTAL").trimmingSpaces().uppercasedIfNeeded()
         if code == "TOTAL" { return code }
         guard [2, 4, 6].contains(code.count), code.unicodeScalars.allSatisfy({ ("0"..."9").contains($0) }) else {
             throw ConcordError(.badRequest, "\(field) must be TOTAL or an HS code of 2, 4 or 6 digits; got '\(value ?? "")'", field: field)

@@ -12,6 +12,12 @@ struct TextRulesTests {
         #expect("a b".trimmingSpaces() == "a b")
     }
 
+    @Test func uppercasedIfNeededIsUppercased() {
+        for text in ["", "IR", "ir", "Ir-01", "C00", "n/a", "W00", "{|}~", "straße", "é", "кг", "İi", "a\u{301}", "TOTAL", "h6"] {
+            #expect(text.uppercasedIfNeeded() == text.uppercased(), "\(text)")
+        }
+    }
+
     @Test func trimmingWhitespaceTakesLineBreaksToo() {
         #expect("\n\r\t Gilan\u{2028}\u{85} ".trimmingWhitespace() == "Gilan")
         #expect(" Астрахань ".trimmingWhitespace() == "Астрахань")
