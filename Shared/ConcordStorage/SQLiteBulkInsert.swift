@@ -60,7 +60,12 @@ struct SQLiteHandle: @unchecked Sendable {
         let width = columns.count
         for row in 0..<(binds.count / width) {
             for column in 0..<width {
-                guard self.bind(binds[row * width + column], at: Int32(column + 1), in: statement) == SQLITE_OK else {
+                // A binding outlives `sqlite3_reset`: a value the row before had in the same
+                // column (an import's publication day, source, unit, absent amounts) is bound
+                // once, not copied into SQLite again under its mutex.
+                let value = binds[row * width + column]
+                if row > 0, binds[(row - 1) * width + column] == value { continue }
+                guard self.bind(value, at: Int32(column + 1), in: statement) == SQLITE_OK else {
                     throw self.failure()
                 }
             }

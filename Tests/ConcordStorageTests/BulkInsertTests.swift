@@ -31,18 +31,21 @@ struct BulkInsertTests {
                 .text("a"), .integer(1), .real(1.5), .text("Тегеран–Москва"), .text("c1"),
                 .text("b"), .integer(2), .null, .text("again"), .text("c2"),
                 .text("c"), .integer(3), .real(-0.25), .text(""), .null,
+                // Values the row before had too: SQLite keeps them bound, and they are stored.
+                .text("d"), .integer(3), .real(-0.25), .text(""), .null,
+                .text("e"), .integer(3), .null, .text(""), .text("c5"),
             ]
             let skipped = try await database.write { session in
                 try await session.insertSkippingPresent(into: "rows", columns: Self.columns, key: "id", binds: binds)
             }
             #expect(skipped == [1])
             let rows = try await database.read { try await $0.query("SELECT id, n, x, label, code FROM rows ORDER BY id") }
-            #expect(try rows.map { try $0.text("id") } == ["a", "b", "c"])
-            #expect(try rows.map { try $0.integer("n") } == [1, 0, 3])
-            #expect(rows.map { $0["x"] } == [.real(1.5), .null, .real(-0.25)])
+            #expect(try rows.map { try $0.text("id") } == ["a", "b", "c", "d", "e"])
+            #expect(try rows.map { try $0.integer("n") } == [1, 0, 3, 3, 3])
+            #expect(rows.map { $0["x"] } == [.real(1.5), .null, .real(-0.25), .real(-0.25), .null])
             // An empty text stays a text, not NULL; the row skipped kept what it had.
-            #expect(rows.map { $0["label"] } == [.text("Тегеран–Москва"), .text("before"), .text("")])
-            #expect(rows.map { $0["code"] } == [.text("c1"), .null, .null])
+            #expect(rows.map { $0["label"] } == [.text("Тегеран–Москва"), .text("before"), .text(""), .text(""), .text("")])
+            #expect(rows.map { $0["code"] } == [.text("c1"), .null, .null, .null, .text("c5")])
         }
     }
 
