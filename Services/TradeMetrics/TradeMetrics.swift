@@ -76,74 +76,86 @@ enum TradeMetrics: DataServiceDefinition {
         ),
         Migration(version: 3, name: "references between services", statements: RecordSchema.referenceTables),
         Migration(version: 4, name: "change feed", statements: RecordSchema.changeFeed),
-        // Imports at SQLite's speed: an observation's document and search text were most of
-        // its row's bytes, and repeat its columns. On SQLite the rows move to a table without
-        // them (the fields not yet a column become one), and `observations` becomes a view
-        // that makes the two from the columns on read: an import writes under half the bytes,
-        // and nothing computes a document it does not read (a generated column would, on every
-        // insert). PostgreSQL keeps writing them: its JSON functions are not immutable, and the
-        // kit writes a view's rows to `<view>_rows` (`TableLayout`) on either engine. On both,
-        // `synthetic` is NULL where the source did not say, as in the document.
+        // Imports at the engines' speed: an observation's document and search text were most
+        // of its row's bytes, and repeat its columns. The rows move to a table without them
+        // (the fields not yet a column become one), and `observations` becomes a view that
+        // makes the two from the columns on read: an import writes under half the bytes, and
+        // nothing computes a document it does not read (a generated column would, on every
+        // insert, and PostgreSQL's JSON functions are not immutable enough for one). The kit
+        // writes a view's rows to `<view>_rows` (`TableLayout`). `synthetic` is NULL where the
+        // source did not say, as in the document.
         Migration(
             version: 5, name: "observations without their document",
-            statements: [
-                """
-                CREATE TABLE observations_rows (id TEXT PRIMARY KEY, reporter TEXT NOT NULL, partner TEXT NOT NULL,
-                    flow TEXT NOT NULL, commodity TEXT NOT NULL, frequency TEXT NOT NULL, period TEXT NOT NULL,
-                    source_key TEXT NOT NULL, published TEXT NOT NULL, value_milli BIGINT NOT NULL, synthetic BIGINT,
-                    version BIGINT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
-                    source TEXT NOT NULL, classification TEXT, cif_value TEXT, fob_value TEXT, net_weight_kg TEXT,
-                    quantity TEXT, quantity_unit TEXT, estimate BIGINT, note TEXT)
-                """,
-                """
-                INSERT INTO observations_rows (id, reporter, partner, flow, commodity, frequency, period, source_key,
-                    published, value_milli, synthetic, version, created_at, updated_at, source, classification, cif_value,
-                    fob_value, net_weight_kg, quantity, quantity_unit, estimate, note)
-                SELECT id, reporter, partner, flow, commodity, frequency, period, source_key, published, value_milli,
-                    CASE json_type(doc, '$.synthetic') WHEN 'true' THEN 1 WHEN 'false' THEN 0 END,
-                    version, created_at, updated_at, doc ->> '$.source', doc ->> '$.classification', doc ->> '$.cifValue',
-                    doc ->> '$.fobValue', doc ->> '$.netWeightKg', doc ->> '$.quantity', doc ->> '$.quantityUnit',
-                    CASE json_type(doc, '$.estimate') WHEN 'true' THEN 1 WHEN 'false' THEN 0 END, doc ->> '$.note'
-                FROM observations ORDER BY rowid
-                """,
-                "DROP TABLE observations",
-                """
-                CREATE VIEW observations AS SELECT *, \(Self.observationDocument) AS doc,
-                    lower(reporter || ' ' || partner || ' ' || flow || ' ' || commodity || ' ' || period) || ' ' || source_key AS search
-                FROM observations_rows
-                """,
-            ],
-            postgresStatements: [
-                // Rows from before keep 0 where the source did not say: their documents say it.
-                "ALTER TABLE observations ALTER COLUMN synthetic DROP NOT NULL",
-            ]
+            statements: Self.observationsFromColumns(.sqlite), postgresStatements: Self.observationsFromColumns(.postgres)
         ),
     ]
 
+    /// Migration 5's statements in an engine's SQL.
+    static func observationsFromColumns(_ dialect: Migration.Dialect) -> [String] {
+        let sqlite = dialect == .sqlite
+        // A member of the old document, and a flag of it as 1, 0 or NULL.
+        func field(_ name: String) -> String { sqlite ? "doc ->> '$.\(name)'" : "doc::jsonb ->> '\(name)'" }
+        func flag(_ name: String) -> String {
+            sqlite ? "CASE json_type(doc, '$.\(name)') WHEN 'true' THEN 1 WHEN 'false' THEN 0 END"
+                : "CASE doc::jsonb -> '\(name)' WHEN 'true'::jsonb THEN 1 WHEN 'false'::jsonb THEN 0 END"
+        }
+        return [
+            """
+            CREATE TABLE observations_rows (id TEXT \(sqlite ? "" : #"COLLATE "C" "#)PRIMARY KEY, reporter TEXT NOT NULL,
+                partner TEXT NOT NULL, flow TEXT NOT NULL, commodity TEXT NOT NULL, frequency TEXT NOT NULL, period TEXT NOT NULL,
+                source_key TEXT NOT NULL, published TEXT NOT NULL, value_milli BIGINT NOT NULL, synthetic BIGINT,
+                version BIGINT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
+                source TEXT NOT NULL, classification TEXT, cif_value TEXT, fob_value TEXT, net_weight_kg TEXT,
+                quantity TEXT, quantity_unit TEXT, estimate BIGINT, note TEXT)
+            """,
+            """
+            INSERT INTO observations_rows (id, reporter, partner, flow, commodity, frequency, period, source_key,
+                published, value_milli, synthetic, version, created_at, updated_at, source, classification, cif_value,
+                fob_value, net_weight_kg, quantity, quantity_unit, estimate, note)
+            SELECT id, reporter, partner, flow, commodity, frequency, period, source_key, published, value_milli,
+                \(flag("synthetic")), version, created_at, updated_at, \(field("source")), \(field("classification")),
+                \(field("cifValue")), \(field("fobValue")), \(field("netWeightKg")), \(field("quantity")), \(field("quantityUnit")),
+                \(flag("estimate")), \(field("note"))
+            FROM observations ORDER BY id
+            """,
+            "DROP TABLE observations",
+            """
+            CREATE VIEW observations AS SELECT *, \(Self.observationDocument(dialect)) AS doc,
+                lower(reporter || ' ' || partner || ' ' || flow || ' ' || commodity || ' ' || period) || ' ' || source_key AS search
+            FROM observations_rows
+            """,
+        ]
+    }
+
     /// An observation's document from its columns, as `Observation.document()` writes it: the
-    /// members in key order, absent ones left out (`||` with NULL is NULL; `json_quote` makes
-    /// NULL the text `null`, a text "null" `"null"`), `primaryValue` the
+    /// members in key order, absent ones left out (`||` with NULL is NULL; SQLite's
+    /// `json_quote` makes NULL the text `null`, and a text "null" `"null"`), `primaryValue` the
     /// exact amount from its thousandths. `ObservationDocumentTests` checks the two agree.
-    static let observationDocument = """
-        '{' || coalesce('"cifValue":' || nullif(json_quote(cif_value), 'null') || ',', '')
-            || coalesce('"classification":' || nullif(json_quote(classification), 'null') || ',', '')
-            || '"commodity":' || json_quote(commodity)
-            || coalesce(',"estimate":' || CASE estimate WHEN 1 THEN 'true' WHEN 0 THEN 'false' END, '')
-            || ',"flow":' || json_quote(flow)
-            || coalesce(',"fobValue":' || nullif(json_quote(fob_value), 'null'), '')
-            || ',"id":' || json_quote(id)
-            || coalesce(',"netWeightKg":' || nullif(json_quote(net_weight_kg), 'null'), '')
-            || coalesce(',"note":' || nullif(json_quote(note), 'null'), '')
-            || ',"partner":' || json_quote(partner)
-            || ',"period":' || json_quote(period)
-            || ',"primaryValue":"' || (value_milli / 1000)
-            || CASE WHEN value_milli % 1000 = 0 THEN '' ELSE rtrim(printf('.%03d', value_milli % 1000), '0') END || '"'
-            || ',"published":' || json_quote(published)
-            || coalesce(',"quantity":' || nullif(json_quote(quantity), 'null'), '')
-            || coalesce(',"quantityUnit":' || nullif(json_quote(quantity_unit), 'null'), '')
-            || ',"reporter":' || json_quote(reporter)
-            || ',"source":' || json_quote(source)
-            || coalesce(',"synthetic":' || CASE synthetic WHEN 1 THEN 'true' WHEN 0 THEN 'false' END, '')
-            || '}'
-        """
+    static func observationDocument(_ dialect: Migration.Dialect) -> String {
+        func quoted(_ column: String) -> String { dialect == .sqlite ? "json_quote(\(column))" : "to_json(\(column))::text" }
+        func optional(_ column: String) -> String { "nullif(\(quoted(column)), 'null')" }
+        let thousandths = dialect == .sqlite ? "printf('.%03d', value_milli % 1000)" : "'.' || lpad(CAST(value_milli % 1000 AS TEXT), 3, '0')"
+        return """
+            '{' || coalesce('"cifValue":' || \(optional("cif_value")) || ',', '')
+                || coalesce('"classification":' || \(optional("classification")) || ',', '')
+                || '"commodity":' || \(quoted("commodity"))
+                || coalesce(',"estimate":' || CASE estimate WHEN 1 THEN 'true' WHEN 0 THEN 'false' END, '')
+                || ',"flow":' || \(quoted("flow"))
+                || coalesce(',"fobValue":' || \(optional("fob_value")), '')
+                || ',"id":' || \(quoted("id"))
+                || coalesce(',"netWeightKg":' || \(optional("net_weight_kg")), '')
+                || coalesce(',"note":' || \(optional("note")), '')
+                || ',"partner":' || \(quoted("partner"))
+                || ',"period":' || \(quoted("period"))
+                || ',"primaryValue":"' || CAST(value_milli / 1000 AS TEXT)
+                || CASE WHEN value_milli % 1000 = 0 THEN '' ELSE rtrim(\(thousandths), '0') END || '"'
+                || ',"published":' || \(quoted("published"))
+                || coalesce(',"quantity":' || \(optional("quantity")), '')
+                || coalesce(',"quantityUnit":' || \(optional("quantity_unit")), '')
+                || ',"reporter":' || \(quoted("reporter"))
+                || ',"source":' || \(quoted("source"))
+                || coalesce(',"synthetic":' || CASE synthetic WHEN 1 THEN 'true' WHEN 0 THEN 'false' END, '')
+                || '}'
+            """
+    }
 }

@@ -2,7 +2,8 @@ import ConcordProtocol
 import ConcordStorage
 
 /// One kind of record a data service keeps: a Codable struct stored whole as a JSON document,
-/// beside the columns it is filtered, joined and referenced by. A kind reads like its spec: key,
+/// beside the columns it is filtered, joined and referenced by (or, where its table is a view
+/// over `<table>_rows`, made from those columns on read: `TableLayout`). A kind reads like its spec: key,
 /// columns, search text, references, and one rule per field in `normalised`. What is special
 /// about a kind is a hook here, never a branch in generic code.
 public protocol StoredRecord: Codable, Sendable {
@@ -37,9 +38,9 @@ public protocol StoredRecord: Codable, Sendable {
     var columns: [(String, SQLValue)] { get }
     /// Lower-cased text that `search` matches.
     var searchText: String { get }
-    /// The document's other fields as columns, for a kind whose table generates its document
-    /// and search text from its columns (`GENERATED ALWAYS AS`, where the engine can): there the
-    /// store writes these instead of the two. Empty for every other kind.
+    /// The document's other fields as columns, for a kind whose table is, on some engine, a
+    /// view that makes the document and search text from its rows' columns (`TableLayout`):
+    /// there the store writes these instead of the two. Empty for every other kind.
     var documentColumns: [(String, SQLValue)] { get }
     /// Records this one points at in the same store, which must exist.
     var references: [OutgoingReference] { get }

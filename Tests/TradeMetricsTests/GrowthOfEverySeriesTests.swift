@@ -128,9 +128,9 @@ struct ObservationDocumentTests {
         }
     }
 
-    /// On SQLite the table makes an observation's document and search text from its columns
-    /// (migration 5); on PostgreSQL the store writes them. On both they read back as this
-    /// process writes them, through a create, an update and an import.
+    /// The view over an observation's row makes its document and search text from its columns
+    /// (migration 5), in each engine's SQL. They read back as this process writes them,
+    /// through a create, an update and an import.
     @Test(arguments: Engine.allCases)
     func theStoredDocumentIsTheHandWrittenOne(engine: Engine) async throws {
         try await withTestDatabase(engine, migrations: TradeMetrics.migrations) { database in
@@ -209,8 +209,9 @@ struct ObservationDocumentTests {
 /// columns, and each reads back as it was written.
 @Suite("Observations from columns")
 struct ObservationsFromColumnsMigrationTests {
-    @Test func everyObservationReadsAsBeforeTheMigration() async throws {
-        try await withTestDatabase(.sqlite, migrations: Array(TradeMetrics.migrations.prefix(4))) { database in
+    @Test(arguments: Engine.allCases)
+    func everyObservationReadsAsBeforeTheMigration(engine: Engine) async throws {
+        try await withTestDatabase(engine, migrations: Array(TradeMetrics.migrations.prefix(4))) { database in
             let store = RecordStore.standalone(database)
             let context = WriteContext(verb: "trade.observations.import", actor: Principal(name: "test"))
             let batch = (1...12).map { month in
@@ -250,7 +251,7 @@ struct ObservationsFromColumnsMigrationTests {
             for (id, row) in before where !row.contains("line one") { #expect(after[id] == row, "\(id)") }
             let moved = try #require(after[unsaid.id ?? ""])
             let movedDocument = String(moved.prefix { $0 != "|" }.dropLast())
-            #expect(try RecordStore.decode(Observation.self, json: movedDocument).document() == document, "a line break is escaped SQLite's way; the fields are the same")
+            #expect(try RecordStore.decode(Observation.self, json: movedDocument).document() == document, "a line break is escaped the engine's way; the fields are the same")
             let layout = try await database.read { session in try await session.layout(of: "observations") }
             #expect(layout == TableLayout(rows: "observations_rows", computed: ["doc", "search"]))
         }
