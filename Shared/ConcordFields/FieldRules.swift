@@ -144,6 +144,10 @@ public enum FieldRules {
 
     /// `-?[0-9]+(\.[0-9]+)?`, at most 30 bytes: what `decimal` accepts, read as bytes.
     public static func isPlainDecimal(_ utf8: String.UTF8View) -> Bool {
+        utf8.withContiguousStorageIfAvailable(Self.isPlainDecimal) ?? Self.isPlainDecimal(Array(utf8))
+    }
+
+    private static func isPlainDecimal(_ utf8: some Collection<UInt8>) -> Bool {
         guard utf8.count <= 30 else { return false }
         var digitsBefore = 0
         var digitsAfter = 0

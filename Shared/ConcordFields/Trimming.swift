@@ -14,15 +14,21 @@ extension String {
     /// `uppercased()`, without its Unicode pass and copy when there is nothing to change: ASCII
     /// without a lower-case letter, as codes are mostly written (an import reads millions).
     public func uppercasedIfNeeded() -> String {
-        for byte in self.utf8 where byte >= UInt8(ascii: "a") && (byte <= UInt8(ascii: "z") || byte >= 0x80) {
-            return self.uppercased()
+        let changes = self.utf8.withContiguousStorageIfAvailable { bytes in
+            bytes.contains { $0 >= UInt8(ascii: "a") && ($0 <= UInt8(ascii: "z") || $0 >= 0x80) }
         }
-        return self
+        return changes == false ? self : self.uppercased()
     }
 
     private func trimming(_ isTrimmed: (Unicode.Scalar) -> Bool) -> String {
-        // The common case, read in two bytes: visible ASCII at both ends, nothing to trim.
-        if let first = self.utf8.first, let last = self.utf8.last, (0x21...0x7E).contains(first), (0x21...0x7E).contains(last) {
+        // The common case, read in two bytes: visible ASCII at both ends, nothing to trim. Read
+        // from the string's storage: the UTF-8 view's `last` walks back through its index.
+        let visibleEnds = self.utf8.withContiguousStorageIfAvailable { bytes in
+            guard let first = bytes.first, let last = bytes.last else { return false }
+            return (0x21...0x7E).contains(first) && (0x21...0x7E).contains(last)
+        }
+        if visibleEnds == true { return self }
+        if visibleEnds == nil, let first = self.utf8.first, let last = self.utf8.last, (0x21...0x7E).contains(first), (0x21...0x7E).contains(last) {
             return self
         }
         let scalars = self.unicodeScalars

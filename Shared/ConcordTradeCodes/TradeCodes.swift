@@ -104,7 +104,14 @@ public enum TradeCodes {
 /// No binary floating point touches a stored value or a sum.
 public enum Milli {
     public static func parse(_ decimal: String) -> Int64? {
-        var utf8 = decimal.utf8[...]
+        // Read from the string's storage: iterating the UTF-8 view of a short string costs more
+        // than the arithmetic (an import parses millions).
+        decimal.utf8.withContiguousStorageIfAvailable { Self.parse(bytes: $0[...]) }
+            ?? Array(decimal.utf8).withUnsafeBufferPointer { Self.parse(bytes: $0[...]) }
+    }
+
+    private static func parse(bytes: Slice<UnsafeBufferPointer<UInt8>>) -> Int64? {
+        var utf8 = bytes
         let negative = utf8.first == UInt8(ascii: "-")
         if negative { utf8 = utf8.dropFirst() }
         var whole: Int64 = 0
