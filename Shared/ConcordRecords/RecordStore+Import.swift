@@ -51,8 +51,8 @@ extension RecordStore {
                     let rows = try await session.query(Self.lookupStatement(table: Record.table, keyField: Record.keyField, keys: keys.count), keys)
                     for row in rows { stored[row["record_key"]] = try row.text("doc") }
                 }
-                // Compared as this process writes documents: a table that generates them may
-                // write the same fields its own way.
+                // Compared as this process writes documents: a view that makes them from
+                // columns (`TableLayout`) may escape the same fields its own way.
                 for index in skipped {
                     let held = try stored[batch[index].key].map { try Self.decode(Record.self, json: $0).document() }
                     guard held != (try batch[index].document()) else { continue }

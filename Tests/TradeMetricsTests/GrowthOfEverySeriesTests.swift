@@ -105,18 +105,24 @@ struct GrowthOfEverySeriesTests {
 /// The hand-written document of an observation is the encoder's, byte for byte.
 @Suite("Observation documents")
 struct ObservationDocumentTests {
-    @Test func theHandWrittenDocumentIsTheEncoders() throws {
+    /// An observation with every field set, text that must be escaped and text beyond ASCII.
+    static var full: Observation {
         var full = Observation(reporter: "RU", partner: "IR", flow: "X", period: "202501", primaryValue: "12.5", source: "UN \"Comtrade\" \\ Россия / ایران", published: "2025-03-01")
         full.classification = "H6"
         full.commodity = "27"
         full.cifValue = "13"
-        full.fobValue = "12"
+        full.fobValue = "12.05"
         full.netWeightKg = "1000.25"
         full.quantity = "3"
-        full.quantityUnit = "kg"
+        full.quantityUnit = "кг"
         full.estimate = false
         full.synthetic = true
         full.note = "a note with é and 😀"
+        return full
+    }
+
+    @Test func theHandWrittenDocumentIsTheEncoders() throws {
+        var full = Self.full
         full.id = "RU~IR~X~27~202501~un-comtrade~2025-03-01"
         var bare = Observation(reporter: "IR-01", partner: "W0", flow: "M", period: "2025", primaryValue: "0", source: "s", published: "2025-01-01")
         bare.version = 3
@@ -136,21 +142,10 @@ struct ObservationDocumentTests {
         try await withTestDatabase(engine, migrations: TradeMetrics.migrations) { database in
             let store = RecordStore.standalone(database)
             let context = WriteContext(verb: "trade.observations.create", actor: Principal(name: "test"))
-            var full = Observation(reporter: "RU", partner: "IR", flow: "X", period: "202501", primaryValue: "12.5", source: "UN \"Comtrade\" \\ Россия / ایران", published: "2025-03-01")
-            full.classification = "H6"
-            full.commodity = "27"
-            full.cifValue = "13"
-            full.fobValue = "12.05"
-            full.netWeightKg = "1000.25"
-            full.quantity = "3"
-            full.quantityUnit = "кг"
-            full.estimate = false
-            full.synthetic = true
-            full.note = "a note with é and 😀"
             var control = Observation(reporter: "IR-01", partner: "W0", flow: "M", period: "2025", primaryValue: "0", source: "Customs", published: "2025-01-01")
             control.note = "two lines:\nthe second"
             control.estimate = true
-            var records = [try await store.create(full, context: context), try await store.create(control, context: context)]
+            var records = [try await store.create(Self.full, context: context), try await store.create(control, context: context)]
             let amounts = ["0.001", "0.01", "0.1", "0.5", "1", "10", "12.345", "100.2", "3300000000.5", "999999999999999.999"]
             let batch = amounts.enumerated().map { index, amount in
                 var observation = Observation(reporter: "IR", partner: "RU", flow: "M", period: "2024\(String(format: "%02d", index + 1))", primaryValue: amount, source: "IRICA", published: "2025-02-01")
