@@ -136,7 +136,7 @@ struct Observation: StoredRecord, Equatable {
          ("source_key", .text(self.source.lowercased())), ("published", .text(self.published)),
          ("value_milli", .integer(Milli.parse(self.primaryValue) ?? 0)), ("synthetic", Self.flag(self.synthetic))]
     }
-    /// The rest of the document, where the table makes it from its columns (SQLite: migration 5).
+    /// The rest of the document, which the view over the rows makes from them (migration 5).
     var documentColumns: [(String, SQLValue)] {
         [("source", .text(self.source)), ("classification", Self.text(self.classification)), ("cif_value", Self.text(self.cifValue)),
          ("fob_value", Self.text(self.fobValue)), ("net_weight_kg", Self.text(self.netWeightKg)), ("quantity", Self.text(self.quantity)),
@@ -220,10 +220,8 @@ struct Observation: StoredRecord, Equatable {
                     buffer[at] = UInt8(ascii: "~")
                     at += 1
                 }
-                for byte in part.utf8 {
-                    buffer[at] = byte
-                    at += 1
-                }
+                // The UTF-8 view copies its bytes whole here, not one by one through its iterator.
+                at += UnsafeMutableBufferPointer(rebasing: buffer[at...]).initialize(from: part.utf8).1
             }
             return at
         }

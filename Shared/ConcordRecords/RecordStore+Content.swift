@@ -3,8 +3,8 @@ import NIOConcurrencyHelpers
 
 /// What a write stores of a record besides its key, version and timestamps: its document and
 /// search text, and its own columns. Where a kind's table is a view that makes the document
-/// and search text from columns on read (the observations an import writes in millions, on
-/// SQLite), the record's `documentColumns` are written in their place, to the view's rows.
+/// and search text from columns on read (the observations an import writes in millions), the
+/// record's `documentColumns` are written in their place, to the view's rows.
 extension RecordStore {
     /// Calls `body` with each column written and its value, in the same order for every record
     /// of a kind.
@@ -24,10 +24,9 @@ extension RecordStore {
     /// How `Record.table` is written, read from the schema once a store (a store writes only
     /// after its migrations have run).
     func layout<Record: StoredRecord>(_ type: Record.Type) async throws -> TableLayout {
-        if let known = self.schema.layout(Record.table) { return known }
-        let found = try await self.database.read { session in try await session.layout(of: Record.table) }
-        self.schema.learn(Record.table, found)
-        return found
+        try await self.schema.layout(of: Record.table) { table in
+            try await self.database.read { session in try await session.layout(of: table) }
+        }
     }
 }
 
@@ -35,11 +34,11 @@ extension RecordStore {
 final class SchemaFacts: Sendable {
     private let layouts = NIOLockedValueBox<[String: TableLayout]>([:])
 
-    func layout(_ table: String) -> TableLayout? {
-        self.layouts.withLockedValue { $0[table] }
-    }
-
-    func learn(_ table: String, _ layout: TableLayout) {
-        self.layouts.withLockedValue { $0[table] = layout }
+    /// `table`'s layout: the one learnt, or what `asking` reads from the schema, kept.
+    func layout(of table: String, asking: (String) async throws -> TableLayout) async throws -> TableLayout {
+        if let known = self.layouts.withLockedValue({ $0[table] }) { return known }
+        let found = try await asking(table)
+        self.layouts.withLockedValue { $0[table] = found }
+        return found
     }
 }

@@ -37,15 +37,9 @@ public struct RecordTransaction: Sendable {
         next.version = version + 1
         next.createdAt = record.createdAt
         next.updatedAt = self.now
-        try await RecordStore.write(next, over: version, layout: try await self.layout(Record.self), in: self.session)
+        let layout = try await self.schema.layout(of: Record.table) { table in try await self.session.layout(of: table) }
+        try await RecordStore.write(next, over: version, layout: layout, in: self.session)
         try await AuditTrail.append(operation: .change, record: next, before: version, change: change, context: self.context, at: self.now, in: self.session)
         try await Record.afterWrite(old: old, new: next, in: self)
-    }
-
-    private func layout<Record: StoredRecord>(_ type: Record.Type) async throws -> TableLayout {
-        if let known = self.schema.layout(Record.table) { return known }
-        let found = try await self.session.layout(of: Record.table)
-        self.schema.learn(Record.table, found)
-        return found
     }
 }

@@ -54,7 +54,7 @@ public protocol DatabaseSession: Sendable {
 }
 
 /// A table is written as itself. A view `T` over a table `T_rows` (an engine's way to make
-/// columns from others on read only: the observations on SQLite) is written to `T_rows`, and
+/// columns from others on read only: the observations) is written to `T_rows`, and
 /// the columns `T_rows` lacks are computed, so a write leaves them out.
 public struct TableLayout: Sendable, Equatable {
     public var rows: String
@@ -65,8 +65,14 @@ public struct TableLayout: Sendable, Equatable {
         self.computed = computed
     }
 
-    /// `rows`' name for a view named `view`.
-    public static func rowsTable(of view: String) -> String { view + "_rows" }
+    /// The layout of `table`, a view or not, given how an engine reads a table's columns.
+    static func of(
+        _ table: String, isView: Bool, columns: (String) async throws -> Set<String>
+    ) async throws -> TableLayout {
+        guard isView else { return TableLayout(rows: table) }
+        let rows = table + "_rows"
+        return TableLayout(rows: rows, computed: try await columns(table).subtracting(try await columns(rows)))
+    }
 
     /// A table or view name as the schema spells them, safe to write into a statement.
     static func checkName(_ table: String) throws {

@@ -423,17 +423,13 @@ struct PostgresSession: DatabaseSession, @unchecked Sendable {
             "SELECT table_type::text AS kind FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = $1",
             [.text(table)]
         ).first?.text("kind")
-        guard kind == "VIEW" else { return TableLayout(rows: table) }
-        let rows = TableLayout.rowsTable(of: table)
-        return TableLayout(rows: rows, computed: try await self.columns(of: table).subtracting(try await self.columns(of: rows)))
-    }
-
-    private func columns(of table: String) async throws -> Set<String> {
-        let rows = try await self.query(
-            "SELECT column_name::text AS name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1",
-            [.text(table)]
-        )
-        return Set(try rows.map { try $0.text("name") })
+        return try await TableLayout.of(table, isView: kind == "VIEW") { name in
+            let rows = try await self.query(
+                "SELECT column_name::text AS name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1",
+                [.text(name)]
+            )
+            return Set(try rows.map { try $0.text("name") })
+        }
     }
 
     /// `COPY` of the rows straight into the table, in the caller's transaction: the rows cross

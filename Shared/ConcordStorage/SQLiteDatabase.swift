@@ -211,13 +211,9 @@ struct SQLiteSession: DatabaseSession {
     func layout(of table: String) async throws -> TableLayout {
         try TableLayout.checkName(table)
         let kind = try await self.query("SELECT type FROM sqlite_schema WHERE name = $1", [.text(table)]).first?.text("type")
-        guard kind == "view" else { return TableLayout(rows: table) }
-        let rows = TableLayout.rowsTable(of: table)
-        return TableLayout(rows: rows, computed: try await self.columns(of: table).subtracting(try await self.columns(of: rows)))
-    }
-
-    private func columns(of table: String) async throws -> Set<String> {
-        Set(try await self.query("PRAGMA table_info(\(table))", []).map { try $0.text("name") })
+        return try await TableLayout.of(table, isView: kind == "view") { name in
+            Set(try await self.query("PRAGMA table_info(\(name))", []).map { try $0.text("name") })
+        }
     }
 
     /// `$1` is a named parameter to SQLite, numbered by first appearance; `?1` is the true
