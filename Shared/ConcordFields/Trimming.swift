@@ -14,23 +14,22 @@ extension String {
     /// `uppercased()`, without its Unicode pass and copy when there is nothing to change: ASCII
     /// without a lower-case letter, as codes are mostly written (an import reads millions).
     public func uppercasedIfNeeded() -> String {
-        let changes = self.utf8.withContiguousStorageIfAvailable { bytes in
+        var text = self
+        let changes = text.withUTF8 { bytes in
             bytes.contains { $0 >= UInt8(ascii: "a") && ($0 <= UInt8(ascii: "z") || $0 >= 0x80) }
         }
-        return changes == false ? self : self.uppercased()
+        return changes ? self.uppercased() : self
     }
 
     private func trimming(_ isTrimmed: (Unicode.Scalar) -> Bool) -> String {
         // The common case, read in two bytes: visible ASCII at both ends, nothing to trim. Read
         // from the string's storage: the UTF-8 view's `last` walks back through its index.
-        let visibleEnds = self.utf8.withContiguousStorageIfAvailable { bytes in
+        var text = self
+        let visibleEnds = text.withUTF8 { bytes in
             guard let first = bytes.first, let last = bytes.last else { return false }
             return (0x21...0x7E).contains(first) && (0x21...0x7E).contains(last)
         }
-        if visibleEnds == true { return self }
-        if visibleEnds == nil, let first = self.utf8.first, let last = self.utf8.last, (0x21...0x7E).contains(first), (0x21...0x7E).contains(last) {
-            return self
-        }
+        if visibleEnds { return self }
         let scalars = self.unicodeScalars
         guard let first = scalars.firstIndex(where: { !isTrimmed($0) }) else { return "" }
         let last = scalars.lastIndex(where: { !isTrimmed($0) })!

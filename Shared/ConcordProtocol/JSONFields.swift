@@ -6,17 +6,13 @@ enum JSONFields {
     static func writeString(_ string: String, into buffer: inout ByteBuffer) {
         buffer.writeInteger(UInt8(ascii: "\""))
         // Most text needs no escape: written whole, looked at in one pass over its bytes.
-        let plain = string.utf8.withContiguousStorageIfAvailable { bytes in
+        var text = string
+        let plain = text.withUTF8 { bytes in
             for byte in bytes where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { return false }
             buffer.writeBytes(bytes)
             return true
         }
-        if plain == true {
-            buffer.writeInteger(UInt8(ascii: "\""))
-            return
-        }
-        if plain == nil, !string.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
-            buffer.writeString(string)
+        if plain {
             buffer.writeInteger(UInt8(ascii: "\""))
             return
         }

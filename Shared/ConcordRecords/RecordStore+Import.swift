@@ -118,16 +118,18 @@ extension RecordStore {
             record.version = 1
             record.createdAt = now
             record.updatedAt = now
-            if prepared.columns.isEmpty {
-                prepared.columns = [Record.keyField, "version", "created_at", "updated_at"]
-                try Self.forEachContent(of: record, layout: layout) { column, _ in prepared.columns.append(column) }
-                prepared.binds.reserveCapacity(inputs.count * prepared.columns.count)
-            }
+            // The first row names the columns; every row gives its values in that order.
+            let first = index == inputs.startIndex
+            if first { prepared.columns = [Record.keyField, "version", "created_at", "updated_at"] }
             prepared.binds.append(record.key)
             prepared.binds.append(.integer(1))
             prepared.binds.append(.text(now))
             prepared.binds.append(.text(now))
-            try Self.forEachContent(of: record, layout: layout) { _, value in prepared.binds.append(value) }
+            try Self.forEachContent(of: record, layout: layout) { column, value in
+                if first { prepared.columns.append(column) }
+                prepared.binds.append(value)
+            }
+            if first { prepared.binds.reserveCapacity(inputs.count * prepared.columns.count) }
             prepared.records.append(record)
         }
         return prepared

@@ -106,8 +106,8 @@ public enum Milli {
     public static func parse(_ decimal: String) -> Int64? {
         // Read from the string's storage: iterating the UTF-8 view of a short string costs more
         // than the arithmetic (an import parses millions).
-        decimal.utf8.withContiguousStorageIfAvailable { Self.parse(bytes: $0[...]) }
-            ?? Array(decimal.utf8).withUnsafeBufferPointer { Self.parse(bytes: $0[...]) }
+        var text = decimal
+        return text.withUTF8 { Self.parse(bytes: $0[...]) }
     }
 
     private static func parse(bytes: Slice<UnsafeBufferPointer<UInt8>>) -> Int64? {
