@@ -164,39 +164,15 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     private func received(_ frame: LineFrame, now: NIODeadline, context: ChannelHandlerContext) {
         switch frame {
         case .line(let line):
-            let parsed = LineCodec.parseClientLine(line)
-            var route: Router.Route?
-            if case .request(let request) = parsed {
-                route = self.shared.router.route(for: request.verb)
-            }
-            switch self.machine.lineReceived(parsed, now: now, routing: route?.routing) {
-            case .answerInline:
-                guard case .request(let request) = parsed else { return }
-                let outcome: Response.Outcome
-                switch route {
-                case .inline(let handler)?: outcome = handler(request)
-                case .cancel?: outcome = self.cancel(request)
-                default: return
+            // The request is taken out of the parsed line once and passed on, never copied:
+            // at depth 16 copies of it were a tenth of the server's CPU.
+            switch LineCodec.parseClientLine(line) {
+            case .request(let request):
+                self.received(request, now: now)
+            case let other:
+                if case .reply(let response) = self.machine.lineReceived(other, now: now, routing: nil) {
+                    LineCodec.write(response, into: &self.output)
                 }
-                self.meters?.record(request.verb, outcome, duration: .zero)
-                LineCodec.write(Response(id: request.id, outcome: outcome), into: &self.output)
-            case .dispatch(let dispatch):
-                guard case .request(let request) = parsed else { return }
-                self.start(request, dispatch, route: route)
-            case .reply(let response):
-                if case .request(let request) = parsed {
-                    self.meters?.record(self.shared.router.meterLabel(for: request.verb), response.outcome, duration: .zero)
-                }
-                LineCodec.write(response, into: &self.output)
-            case .refuse(let response, let needs):
-                let verb: String = if case .request(let request) = parsed { request.verb } else { "" }
-                self.meters?.record(self.shared.router.meterLabel(for: verb), response.outcome, duration: .zero)
-                self.logger.notice("refused by peer policy", metadata: [
-                    LogKey.verb: "\(verb)", LogKey.requestID: "\(response.id)", LogKey.needs: "\(needs)",
-                ])
-                LineCodec.write(response, into: &self.output)
-            case .queued, .none:
-                break
             }
         case .oversized(let prefix):
             guard self.machine.oversizedLine() else { return }
@@ -206,6 +182,34 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
             LineCodec.write(.error(LineCodec.leadingID(prefix) ?? unsolicitedID, error), into: &self.output)
             self.flushOutput()
             self.closeAfterLinger()
+        }
+    }
+
+    private func received(_ request: Request, now: NIODeadline) {
+        let route = self.shared.router.route(for: request.verb)
+        switch self.machine.requestReceived(request, now: now, routing: route?.routing) {
+        case .answerInline:
+            let outcome: Response.Outcome
+            switch route {
+            case .inline(let handler)?: outcome = handler(request)
+            case .cancel?: outcome = self.cancel(request)
+            default: return
+            }
+            self.meters?.record(request.verb, outcome, duration: .zero)
+            LineCodec.write(Response(id: request.id, outcome: outcome), into: &self.output)
+        case .dispatch(let dispatch):
+            self.start(request, dispatch, route: route)
+        case .reply(let response):
+            self.meters?.record(self.shared.router.meterLabel(for: request.verb), response.outcome, duration: .zero)
+            LineCodec.write(response, into: &self.output)
+        case .refuse(let response, let needs):
+            self.meters?.record(self.shared.router.meterLabel(for: request.verb), response.outcome, duration: .zero)
+            self.logger.notice("refused by peer policy", metadata: [
+                LogKey.verb: "\(request.verb)", LogKey.requestID: "\(response.id)", LogKey.needs: "\(needs)",
+            ])
+            LineCodec.write(response, into: &self.output)
+        case .queued, .none:
+            break
         }
     }
 

@@ -159,39 +159,56 @@ struct ServerConnectionStateMachine {
 
     /// - Parameter routing: what the router has for the line's verb (nil: no route).
     mutating func lineReceived(_ line: ClientLine, now: NIODeadline, routing: Routing?) -> LineAction {
-        if self.phase == .closing, case .request(let request) = line {
-            return .reply(.error(request.id, ConcordError(.unavailable, "connection is closing; the request was not processed, send it on a new connection", unprocessed: true)))
+        if case .request(let request) = line {
+            return self.requestReceived(request, now: now, routing: routing)
         }
-        guard self.phase == .open || self.phase == .draining else { return .none }
-        self.lastInbound = now
-        self.unansweredPings = 0
+        guard self.lineArrived(now: now) else { return .none }
         switch line {
-        case .empty, .pong:
-            return .none
         case .invalid(let id, let error):
             return .reply(.error(id ?? unsolicitedID, error))
-        case .request(let request) where self.phase == .draining:
-            return .reply(.error(request.id, ConcordError(.unavailable, "server is shutting down; the request was not processed, send it again on a new connection", unprocessed: true)))
-        case .request(let request):
-            self.lastRequestActivity = now
-            if self.runningIDs.contains(request.id) || self.backlog.contains(where: { $0.request.id == request.id }) {
-                return .reply(.error(request.id, ConcordError(.conflict, "request id '\(request.id)' is already in flight on this connection", field: "id")))
-            }
-            guard let routing else {
-                return .reply(.error(request.id, ConcordError(.notFound, "unknown verb '\(request.verb)'", field: "verb")))
-            }
-            if let refusal = self.refusal(for: request, kind: routing.kind) {
-                return .refuse(.error(request.id, refusal), needs: routing.kind)
-            }
-            if self.backlog.isEmpty, routing.isInline {
-                return .answerInline
-            }
-            if self.running.count < self.limits.maxInFlight && self.backlog.isEmpty {
-                return .dispatch(self.run(request, now: now, isStream: routing.isStream))
-            }
-            self.backlog.append((request, routing.isStream))
-            return .queued
+        case .empty, .pong, .request:
+            return .none
         }
+    }
+
+    /// A line that holds a request: `lineReceived`'s rules for it, taking the request as it is
+    /// (the handler's path: wrapping it in a `ClientLine` again would copy it).
+    mutating func requestReceived(_ request: Request, now: NIODeadline, routing: Routing?) -> LineAction {
+        if self.phase == .closing {
+            return .reply(.error(request.id, ConcordError(.unavailable, "connection is closing; the request was not processed, send it on a new connection", unprocessed: true)))
+        }
+        guard self.lineArrived(now: now) else { return .none }
+        if self.phase == .draining {
+            return .reply(.error(request.id, ConcordError(.unavailable, "server is shutting down; the request was not processed, send it again on a new connection", unprocessed: true)))
+        }
+        self.lastRequestActivity = now
+        // Nothing running and nothing queued is the common case of a pipelined ping: no hashing.
+        if !self.runningIDs.isEmpty && self.runningIDs.contains(request.id)
+            || !self.backlog.isEmpty && self.backlog.contains(where: { $0.request.id == request.id }) {
+            return .reply(.error(request.id, ConcordError(.conflict, "request id '\(request.id)' is already in flight on this connection", field: "id")))
+        }
+        guard let routing else {
+            return .reply(.error(request.id, ConcordError(.notFound, "unknown verb '\(request.verb)'", field: "verb")))
+        }
+        if let refusal = self.refusal(for: request, kind: routing.kind) {
+            return .refuse(.error(request.id, refusal), needs: routing.kind)
+        }
+        if self.backlog.isEmpty, routing.isInline {
+            return .answerInline
+        }
+        if self.running.count < self.limits.maxInFlight && self.backlog.isEmpty {
+            return .dispatch(self.run(request, now: now, isStream: routing.isStream))
+        }
+        self.backlog.append((request, routing.isStream))
+        return .queued
+    }
+
+    /// Any line shows the peer is alive. False when the connection no longer reads lines.
+    private mutating func lineArrived(now: NIODeadline) -> Bool {
+        guard self.phase == .open || self.phase == .draining else { return false }
+        self.lastInbound = now
+        self.unansweredPings = 0
+        return true
     }
 
     /// Why this peer may not call a verb of `kind`, or nil.
