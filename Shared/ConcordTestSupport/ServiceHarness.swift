@@ -40,28 +40,22 @@ public struct ServiceHarness: Sendable {
 
     /// A replica of the peer: a real server with the data-service peer policy.
     public final class Replica: Sendable {
-        public let server: ConcordServer
-        private let task: Task<Void, any Error>
+        private let running: RunningServer
+        public var server: ConcordServer { self.running.server }
 
         init(_ peer: Service, store: RecordStore) async throws {
-            self.server = try await ConcordServer.bind(
-                configuration: ServerConfiguration(
+            self.running = try await RunningServer(
+                ServerConfiguration(
                     tls: TestCertificates.identity(peer.certificateName), peerPolicy: .dataService, serviceName: peer.name,
                     drainTimeout: .milliseconds(200)
                 ),
-                router: peer.router(store),
-                logger: quietLogger
+                router: peer.router(store)
             )
-            let server = self.server
-            self.task = Task { try await server.run() }
         }
 
-        public var endpoint: Endpoint { Endpoint(host: "127.0.0.1", port: self.server.localPort) }
+        public var endpoint: Endpoint { self.running.endpoint }
 
-        public func stop() async {
-            self.server.beginShutdown()
-            _ = try? await self.task.value
-        }
+        public func stop() async { await self.running.stop() }
     }
 
     public let client: ConcordClient

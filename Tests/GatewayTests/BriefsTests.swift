@@ -17,8 +17,7 @@ import Testing
 struct BriefsTests {
     /// A real protocol server for `service` (its certificate, TLS), answering `verbs` after `delay`.
     final class FakeService: Sendable {
-        let server: ConcordServer
-        private let task: Task<Void, any Error>
+        private let running: RunningServer
 
         init(certificate: String, name: String, verbs: [String: String], delay: Duration = .zero, failing: Bool = false) async throws {
             var router = Router()
@@ -29,22 +28,15 @@ struct BriefsTests {
                     return ByteBuffer(string: answer)
                 }
             }
-            var logger = Logger(label: "test")
-            logger.logLevel = .critical
-            self.server = try await ConcordServer.bind(
-                configuration: ServerConfiguration(tls: TestCertificates.identity(certificate), serviceName: name, drainTimeout: .milliseconds(100)),
-                router: router, logger: logger
+            self.running = try await RunningServer(
+                ServerConfiguration(tls: TestCertificates.identity(certificate), serviceName: name, drainTimeout: .milliseconds(100)),
+                router: router
             )
-            let server = self.server
-            self.task = Task { try await server.run() }
         }
 
-        var endpoint: Endpoint { Endpoint(host: "127.0.0.1", port: self.server.localPort) }
+        var endpoint: Endpoint { self.running.endpoint }
 
-        func stop() async {
-            self.server.beginShutdown()
-            _ = try? await self.task.value
-        }
+        func stop() async { await self.running.stop() }
     }
 
     static func pool(_ service: String, _ endpoints: [Endpoint]) -> ServicePool {

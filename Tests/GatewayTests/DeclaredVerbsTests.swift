@@ -19,9 +19,9 @@ struct DeclaredVerbsTests {
     /// A replica of a test service with verbs no name rule would recognise: `peek` is a read,
     /// `touch` a write. A failing replica answers both with `unavailable`.
     final class TestReplica: Sendable {
-        let server: ConcordServer
         let served = NIOLockedValueBox(0)
-        private let task: Task<Void, any Error>
+        private let running: RunningServer
+        var server: ConcordServer { self.running.server }
 
         /// `peekKind`: what the replica declares `peek` to be; `port`: 0 for any.
         init(name: String, failing: Bool, peekKind: VerbKind = .read, port: Int = 0) async throws {
@@ -37,25 +37,17 @@ struct DeclaredVerbsTests {
                 if failing { throw ConcordError(.unavailable, "\(name) cannot reach its store") }
                 return ["replica": name]
             }
-            var logger = Logger(label: "concord.test.replica")
-            logger.logLevel = .critical
-            self.server = try await ConcordServer.bind(
-                configuration: ServerConfiguration(
+            self.running = try await RunningServer(
+                ServerConfiguration(
                     port: port, tls: TestCertificates.identity("participants"), serviceName: "participants", drainTimeout: .milliseconds(200)
                 ),
-                router: router,
-                logger: logger
+                router: router
             )
-            let server = self.server
-            self.task = Task { try await server.run() }
         }
 
-        var endpoint: Endpoint { Endpoint(host: "127.0.0.1", port: self.server.localPort) }
+        var endpoint: Endpoint { self.running.endpoint }
 
-        func stop() async {
-            self.server.beginShutdown()
-            _ = try? await self.task.value
-        }
+        func stop() async { await self.running.stop() }
     }
 
     @Test func aNewReadVerbIsOpenToReadersAndRetriedOnAnotherReplica() async throws {

@@ -18,10 +18,10 @@ import Testing
 /// counting what it serves. `participants.get` answers with the replica's name after `delay`.
 final class Replica: Sendable {
     let name: String
-    let server: ConcordServer
     let served = NIOLockedValueBox(0)
     let delay = NIOLockedValueBox(Duration.zero)
-    private let task: Task<Void, any Error>
+    private let running: RunningServer
+    var server: ConcordServer { self.running.server }
 
     init(name: String, host: String = "127.0.0.1", port: Int = 0, observe: SeenMetadata? = nil) async throws {
         self.name = name
@@ -47,30 +47,18 @@ final class Replica: Sendable {
             try await Task.sleep(for: .seconds(30))
             return Empty()
         }
-        var logger = Logger(label: "concord.test.replica")
-        logger.logLevel = .critical
-        self.server = try await ConcordServer.bind(
-            configuration: ServerConfiguration(
+        self.running = try await RunningServer(
+            ServerConfiguration(
                 host: host, port: port, tls: TestCertificates.identity("participants"),
                 peerAuthentication: .required, serviceName: "participants", drainTimeout: .milliseconds(500)
             ),
-            router: router,
-            logger: logger
+            router: router
         )
-        let server = self.server
-        self.task = Task { try await server.run() }
     }
 
-    var endpoint: Endpoint { Endpoint(host: self.server.localAddressHost, port: self.server.localPort) }
+    var endpoint: Endpoint { self.running.endpoint }
 
-    func stop() async {
-        self.server.beginShutdown()
-        _ = try? await self.task.value
-    }
-}
-
-extension ConcordServer {
-    var localAddressHost: String { self.localAddress.ipAddress ?? "127.0.0.1" }
+    func stop() async { await self.running.stop() }
 }
 
 /// The metadata a replica received, in order.
