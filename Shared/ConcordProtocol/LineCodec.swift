@@ -1,5 +1,11 @@
 import NIOCore
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Parses and writes protocol lines. Pure: bytes in, values out, no I/O.
 ///
 /// The grammar is specified in docs/protocol.md. Bodies are never decoded here: a request body is
@@ -13,13 +19,17 @@ public enum LineCodec {
     // MARK: Reading
 
     /// Reads one line sent by a client (no terminator).
-    public static func parseClientLine(_ line: ByteBuffer) -> ClientLine {
+    ///
+    /// - Parameter knownVerb: a verb this reader has already accepted (the previous line's):
+    ///   when the line names it again, the request takes that string as it is, without checking
+    ///   and copying the bytes again. A connection mostly repeats one verb.
+    public static func parseClientLine(_ line: ByteBuffer, knownVerb: String? = nil) -> ClientLine {
         // Over the raw bytes: every request passes here, and walking a ByteBufferView costs
         // several times as much per byte.
-        line.withUnsafeReadableBytes { bytes in Self.parseClientLine(bytes, of: line) }
+        line.withUnsafeReadableBytes { bytes in Self.parseClientLine(bytes, of: line, knownVerb: knownVerb) }
     }
 
-    private static func parseClientLine(_ bytes: UnsafeRawBufferPointer, of line: ByteBuffer) -> ClientLine {
+    private static func parseClientLine(_ bytes: UnsafeRawBufferPointer, of line: ByteBuffer, knownVerb: String?) -> ClientLine {
         var cursor = Cursor(bytes)
         cursor.skipSpaces()
         if cursor.atEnd { return .empty }
@@ -49,17 +59,22 @@ public enum LineCodec {
         guard !verbRange.isEmpty else {
             return .invalid(id: id, ConcordError(.badRequest, "missing verb after id '\(id)'", field: "verb"))
         }
-        guard Self.isValidVerb(cursor.view[verbRange]) else {
-            return .invalid(
-                id: id,
-                ConcordError(
-                    .badRequest,
-                    "verb must be lowercase dot-separated words like 'participants.sessions.list' (at most \(Self.maxVerbLength) bytes)",
-                    field: "verb"
+        let verb: String
+        if let knownVerb, Self.bytes(cursor.view[verbRange], equal: knownVerb) {
+            verb = knownVerb
+        } else {
+            guard Self.isValidVerb(cursor.view[verbRange]) else {
+                return .invalid(
+                    id: id,
+                    ConcordError(
+                        .badRequest,
+                        "verb must be lowercase dot-separated words like 'participants.sessions.list' (at most \(Self.maxVerbLength) bytes)",
+                        field: "verb"
+                    )
                 )
-            )
+            }
+            verb = cursor.string(verbRange)
         }
-        let verb = cursor.string(verbRange)
 
         var metadata = Metadata()
         var entries = 0
@@ -149,30 +164,54 @@ public enum LineCodec {
     /// Writes `request`, with `id` in place of its own when given (a client multiplexing
     /// calls gives each its wire id without copying the request).
     public static func write(_ request: Request, id: String? = nil, into buffer: inout ByteBuffer) {
-        buffer.writeString(id ?? request.id)
-        buffer.writeInteger(UInt8(ascii: " "))
-        buffer.writeString(request.verb)
+        let id = id ?? request.id
         let metadata = request.metadata
-        if let deadline = metadata.deadlineMilliseconds { Self.writeEntry(Metadata.Key.deadline, String(deadline), into: &buffer) }
-        if let trace = metadata.trace { Self.writeEntry(Metadata.Key.trace, trace, into: &buffer) }
-        if let key = metadata.idempotencyKey { Self.writeEntry(Metadata.Key.idempotencyKey, key, into: &buffer) }
-        if let auth = metadata.auth { Self.writeEntry(Metadata.Key.auth, auth, into: &buffer) }
-        if let actor = metadata.actor { Self.writeEntry(Metadata.Key.actor, actor, into: &buffer) }
-        if let role = metadata.actorRole { Self.writeEntry(Metadata.Key.actorRole, role, into: &buffer) }
-        for entry in metadata.extensions { Self.writeEntry(entry.key, entry.value, into: &buffer) }
-        buffer.writeInteger(UInt8(ascii: " "))
-        var body = request.body
-        buffer.writeBuffer(&body)
-        buffer.writeInteger(UInt8(ascii: "\n"))
+        // Counted first, then written in one pass (`LineWriter`).
+        var capacity = id.utf8.count + request.verb.utf8.count + request.body.readableBytes + 3
+        if metadata.deadlineMilliseconds != nil { capacity += 2 + Metadata.Key.deadline.utf8.count + 20 }
+        if let trace = metadata.trace { capacity += LineWriter.entryLength(Metadata.Key.trace, trace) }
+        if let key = metadata.idempotencyKey { capacity += LineWriter.entryLength(Metadata.Key.idempotencyKey, key) }
+        if let auth = metadata.auth { capacity += LineWriter.entryLength(Metadata.Key.auth, auth) }
+        if let actor = metadata.actor { capacity += LineWriter.entryLength(Metadata.Key.actor, actor) }
+        if let role = metadata.actorRole { capacity += LineWriter.entryLength(Metadata.Key.actorRole, role) }
+        for entry in metadata.extensions { capacity += LineWriter.entryLength(entry.key, entry.value) }
+        LineWriter.write(into: &buffer, capacity: capacity) { line in
+            line.put(id)
+            line.put(UInt8(ascii: " "))
+            line.put(request.verb)
+            if let deadline = metadata.deadlineMilliseconds {
+                line.put(UInt8(ascii: " "))
+                line.put(Metadata.Key.deadline)
+                line.put(UInt8(ascii: "="))
+                line.putDecimal(deadline)
+            }
+            if let trace = metadata.trace { line.putEntry(Metadata.Key.trace, trace) }
+            if let key = metadata.idempotencyKey { line.putEntry(Metadata.Key.idempotencyKey, key) }
+            if let auth = metadata.auth { line.putEntry(Metadata.Key.auth, auth) }
+            if let actor = metadata.actor { line.putEntry(Metadata.Key.actor, actor) }
+            if let role = metadata.actorRole { line.putEntry(Metadata.Key.actorRole, role) }
+            for entry in metadata.extensions { line.putEntry(entry.key, entry.value) }
+            line.put(UInt8(ascii: " "))
+            line.put(request.body)
+            line.put(UInt8(ascii: "\n"))
+        }
     }
 
     public static func write(_ response: Response, into buffer: inout ByteBuffer) {
-        buffer.writeString(response.id)
         switch response.outcome {
-        case .ok(var body):
-            buffer.writeString(" ok ")
-            buffer.writeBuffer(&body)
+        case .ok(let body):
+            // The common answer, in one pass (`LineWriter`).
+            LineWriter.write(into: &buffer, capacity: response.id.utf8.count + body.readableBytes + 5) { line in
+                line.put(response.id)
+                line.put(UInt8(ascii: " "))
+                line.put(UInt8(ascii: "o"))
+                line.put(UInt8(ascii: "k"))
+                line.put(UInt8(ascii: " "))
+                line.put(body)
+                line.put(UInt8(ascii: "\n"))
+            }
         case .error(let error):
+            buffer.writeString(response.id)
             buffer.writeString(" err ")
             buffer.writeString(error.code.wire)
             buffer.writeString(" {\"message\":")
@@ -188,8 +227,8 @@ public enum LineCodec {
                 buffer.writeString(",\"retryAfterMs\":\(retryAfterMs)")
             }
             buffer.writeInteger(UInt8(ascii: "}"))
+            buffer.writeInteger(UInt8(ascii: "\n"))
         }
-        buffer.writeInteger(UInt8(ascii: "\n"))
     }
 
     public static func write(_ event: ServerEvent, into buffer: inout ByteBuffer) {
@@ -278,11 +317,15 @@ public enum LineCodec {
         return nil
     }
 
-    private static func writeEntry(_ key: String, _ value: String, into buffer: inout ByteBuffer) {
-        buffer.writeInteger(UInt8(ascii: " "))
-        buffer.writeString(key)
-        buffer.writeInteger(UInt8(ascii: "="))
-        buffer.writeString(value)
+    private static func bytes(_ bytes: Slice<UnsafeRawBufferPointer>, equal string: String) -> Bool {
+        let utf8 = string.utf8
+        guard utf8.count == bytes.count else { return false }
+        return utf8.withContiguousStorageIfAvailable { stored in
+            stored.withUnsafeBytes { stored in
+                guard let a = stored.baseAddress, let b = UnsafeRawBufferPointer(rebasing: bytes).baseAddress else { return stored.isEmpty }
+                return memcmp(a, b, stored.count) == 0
+            }
+        } ?? utf8.elementsEqual(bytes)
     }
 
     static func isValidUTF8(_ bytes: some Collection<UInt8>) -> Bool {

@@ -4,19 +4,43 @@
 public struct Metadata: Sendable, Hashable {
     /// Time budget for the request in milliseconds, counted from when the receiver reads the line.
     public var deadlineMilliseconds: Int64?
+    /// The keys below, held by one reference: a request is copied and destroyed several times on
+    /// its way, and seven strings and an array cost a reference count each every time, even
+    /// when absent (callgrind: about a tenth of a pipelined ping's instructions). Nil while none
+    /// is set; copied on write.
+    private var storage: Storage?
+
     /// W3C trace context (`traceparent` value) to correlate logs end to end.
-    public var trace: String?
+    public var trace: String? {
+        get { self.storage?.fields.trace }
+        set { self.update { $0.trace = newValue } }
+    }
     /// Makes a retried write safe: the same key returns the first result and writes nothing new.
-    public var idempotencyKey: String?
+    public var idempotencyKey: String? {
+        get { self.storage?.fields.idempotencyKey }
+        set { self.update { $0.idempotencyKey = newValue } }
+    }
     /// Bearer token a client presents to the gateway.
-    public var auth: String?
+    public var auth: String? {
+        get { self.storage?.fields.auth }
+        set { self.update { $0.auth = newValue } }
+    }
     /// Who the gateway acts for: the name of the token's holder (percent-encoded where it is not
     /// visible ASCII). A service believes it only from the gateway's certificate.
-    public var actor: String?
+    public var actor: String? {
+        get { self.storage?.fields.actor }
+        set { self.update { $0.actor = newValue } }
+    }
     /// The role of that token (reader, secretariat, admin), beside `actor`.
-    public var actorRole: String?
+    public var actorRole: String? {
+        get { self.storage?.fields.actorRole }
+        set { self.update { $0.actorRole = newValue } }
+    }
     /// Keys this version does not know, kept in order so proxies pass them on unchanged.
-    public var extensions: [Extension]
+    public var extensions: [Extension] {
+        get { self.storage?.fields.extensions ?? [] }
+        set { self.update { $0.extensions = newValue } }
+    }
 
     public struct Extension: Sendable, Hashable {
         public var key: String
@@ -37,12 +61,53 @@ public struct Metadata: Sendable, Hashable {
         extensions: [Extension] = []
     ) {
         self.deadlineMilliseconds = deadlineMilliseconds
-        self.trace = trace
-        self.idempotencyKey = idempotencyKey
-        self.auth = auth
-        self.actor = actor
-        self.actorRole = actorRole
-        self.extensions = extensions
+        let fields = Fields(trace: trace, idempotencyKey: idempotencyKey, auth: auth, actor: actor, actorRole: actorRole, extensions: extensions)
+        self.storage = fields.isEmpty ? nil : Storage(fields)
+    }
+
+    private struct Fields: Hashable {
+        var trace: String?
+        var idempotencyKey: String?
+        var auth: String?
+        var actor: String?
+        var actorRole: String?
+        var extensions: [Extension] = []
+
+        var isEmpty: Bool {
+            self.trace == nil && self.idempotencyKey == nil && self.auth == nil && self.actor == nil && self.actorRole == nil
+                && self.extensions.isEmpty
+        }
+    }
+
+    /// Written only while uniquely referenced (`update`), so sharing it between threads is safe.
+    private final class Storage: @unchecked Sendable {
+        var fields: Fields
+        init(_ fields: Fields) { self.fields = fields }
+    }
+
+    private mutating func update(_ change: (inout Fields) -> Void) {
+        if self.storage == nil {
+            var fields = Fields()
+            change(&fields)
+            if !fields.isEmpty { self.storage = Storage(fields) }
+        } else if isKnownUniquelyReferenced(&self.storage) {
+            change(&self.storage!.fields)
+        } else {
+            var fields = self.storage!.fields
+            change(&fields)
+            self.storage = Storage(fields)
+        }
+    }
+
+    private var fields: Fields { self.storage?.fields ?? Fields() }
+
+    public static func == (lhs: Metadata, rhs: Metadata) -> Bool {
+        lhs.deadlineMilliseconds == rhs.deadlineMilliseconds && (lhs.storage === rhs.storage || lhs.fields == rhs.fields)
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(self.deadlineMilliseconds)
+        hasher.combine(self.fields)
     }
 
     public var deadline: Duration? {
@@ -51,8 +116,7 @@ public struct Metadata: Sendable, Hashable {
     }
 
     public var isEmpty: Bool {
-        self.deadlineMilliseconds == nil && self.trace == nil && self.idempotencyKey == nil
-            && self.auth == nil && self.actor == nil && self.actorRole == nil && self.extensions.isEmpty
+        self.deadlineMilliseconds == nil && self.fields.isEmpty
     }
 
     /// Wire keys, fixed by the specification.

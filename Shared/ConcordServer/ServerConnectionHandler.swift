@@ -37,6 +37,10 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     private var ticker: RepeatedTask?
     private var lingerTimer: Scheduled<Void>?
     private var deadlineTimer = EarliestDeadlineTimer()
+    /// The last verb read and its route: the router never changes, and a connection mostly
+    /// repeats one verb, which is then neither checked, copied nor hashed again.
+    private var lastVerb: String?
+    private var lastRoute: Router.Route?
     /// How long a closing connection waits for the peer to close first.
     static let linger: TimeAmount = .seconds(1)
     /// Nil unless the process records metrics: then no label is looked up per answer.
@@ -166,7 +170,8 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
         case .line(let line):
             // The request is taken out of the parsed line once and passed on, never copied:
             // at depth 16 copies of it were a tenth of the server's CPU.
-            switch LineCodec.parseClientLine(line) {
+            let parsed = LineCodec.parseClientLine(line, knownVerb: self.lastVerb)
+            switch consume parsed {
             case .request(let request):
                 self.received(request, now: now)
             case let other:
@@ -186,7 +191,11 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     }
 
     private func received(_ request: Request, now: NIODeadline) {
-        let route = self.shared.router.route(for: request.verb)
+        if self.lastVerb != request.verb {
+            self.lastVerb = request.verb
+            self.lastRoute = self.shared.router.route(for: request.verb)
+        }
+        let route = self.lastRoute
         switch self.machine.requestReceived(request, now: now, routing: route?.routing) {
         case .answerInline:
             let outcome: Response.Outcome

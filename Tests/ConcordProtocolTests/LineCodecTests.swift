@@ -69,6 +69,52 @@ import Testing
         #expect(LineCodec.parseClientLine(buffer) == .request(original))
     }
 
+    /// Every part a request line can carry, written after what the buffer already holds (the
+    /// writer counts the line's length first, then writes it in one pass).
+    @Test func everyPartOfARequestIsWrittenAfterWhatTheBufferHolds() throws {
+        let original = Request(
+            id: "req-1",
+            verb: "participants.officials.get",
+            metadata: Metadata(
+                deadlineMilliseconds: 1_234_567_890, trace: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+                idempotencyKey: "idem-1", auth: "tok", actor: "Mehdi%20Dousti", actorRole: "secretariat",
+                extensions: [.init(key: "x-a", value: "1"), .init(key: "x-b", value: "two")]
+            ),
+            body: ByteBuffer(string: #"{"q":"Тегеран"}"#)
+        )
+        var buffer = ByteBuffer(string: "earlier line\n")
+        LineCodec.write(original, id: "42", into: &buffer)
+        let text = String(buffer: buffer)
+        #expect(text.hasPrefix("earlier line\n42 participants.officials.get deadline=1234567890 trace="))
+        #expect(text.hasSuffix(#" {"q":"Тегеран"}"# + "\n"))
+        buffer.moveReaderIndex(forwardBy: "earlier line\n".utf8.count)
+        buffer.moveWriterIndex(to: buffer.writerIndex - 1)
+        var expected = original
+        expected.id = "42"
+        #expect(LineCodec.parseClientLine(buffer) == .request(expected))
+    }
+
+    /// A verb read before is taken as it is when a line names it again; any other verb is
+    /// checked as always.
+    @Test func aKnownVerbIsReusedAndOthersAreStillChecked() throws {
+        let known = "participants.officials.get"
+        guard case .request(let same) = LineCodec.parseClientLine(ByteBuffer(string: "1 participants.officials.get {}"), knownVerb: known),
+              case .request(let other) = LineCodec.parseClientLine(ByteBuffer(string: "2 participants.officials.list {}"), knownVerb: known)
+        else {
+            Issue.record("not requests")
+            return
+        }
+        #expect(same.verb == known)
+        #expect(other.verb == "participants.officials.list")
+        guard case .invalid(_, let error) = LineCodec.parseClientLine(ByteBuffer(string: "3 Participants.officials.get {}"), knownVerb: known) else {
+            Issue.record("an invalid verb was accepted")
+            return
+        }
+        #expect(error.field == "verb")
+        #expect(LineCodec.parseClientLine(ByteBuffer(string: "4 participants.officials.ge {}"), knownVerb: known)
+            == LineCodec.parseClientLine(ByteBuffer(string: "4 participants.officials.ge {}")))
+    }
+
     @Test func responsesRoundTrip() throws {
         for response in [
             Response.ok("7", ByteBuffer(string: #"{"pong":true}"#)),

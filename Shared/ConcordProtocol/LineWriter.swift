@@ -1,0 +1,76 @@
+import NIOCore
+
+/// Writes a line's parts into a buffer in one pass, after one capacity check: a `ByteBuffer`
+/// write checks capacity and moves indices for every part, which for the five to fifteen short
+/// parts of a request or an answer cost more than copying their bytes (callgrind: about 580
+/// instructions of a pipelined ping's answer went to the buffer's bookkeeping).
+struct LineWriter: ~Copyable {
+    private let base: UnsafeMutableRawPointer
+    private(set) var count = 0
+
+    private init(_ base: UnsafeMutableRawPointer) {
+        self.base = base
+    }
+
+    /// Runs `write` over at least `capacity` writable bytes of `buffer`, then moves its writer
+    /// index past what `write` put there. `capacity` must cover every byte `write` puts.
+    static func write(into buffer: inout ByteBuffer, capacity: Int, _ write: (inout LineWriter) -> Void) {
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: capacity) { bytes in
+            var writer = LineWriter(bytes.baseAddress!)
+            write(&writer)
+            precondition(writer.count <= capacity, "a line's parts outgrew the capacity counted for them")
+            return writer.count
+        }
+    }
+
+    mutating func put(_ byte: UInt8) {
+        self.base.storeBytes(of: byte, toByteOffset: self.count, as: UInt8.self)
+        self.count += 1
+    }
+
+    mutating func put(_ string: String) {
+        var string = string
+        string.withUTF8 { self.put(UnsafeRawBufferPointer($0)) }
+    }
+
+    mutating func put(_ bytes: ByteBuffer) {
+        bytes.withUnsafeReadableBytes { self.put($0) }
+    }
+
+    mutating func put(_ bytes: UnsafeRawBufferPointer) {
+        guard let source = bytes.baseAddress, !bytes.isEmpty else { return }
+        (self.base + self.count).copyMemory(from: source, byteCount: bytes.count)
+        self.count += bytes.count
+    }
+
+    /// ` key=value`.
+    mutating func putEntry(_ key: String, _ value: String) {
+        self.put(UInt8(ascii: " "))
+        self.put(key)
+        self.put(UInt8(ascii: "="))
+        self.put(value)
+    }
+
+    /// A non-negative number's decimal digits.
+    mutating func putDecimal(_ value: Int64) {
+        var value = UInt64(max(0, value))
+        let start = self.count
+        repeat {
+            self.put(UInt8(ascii: "0") + UInt8(value % 10))
+            value /= 10
+        } while value > 0
+        var (low, high) = (start, self.count - 1)
+        while low < high {
+            let byte = self.base.load(fromByteOffset: low, as: UInt8.self)
+            self.base.storeBytes(of: self.base.load(fromByteOffset: high, as: UInt8.self), toByteOffset: low, as: UInt8.self)
+            self.base.storeBytes(of: byte, toByteOffset: high, as: UInt8.self)
+            low += 1
+            high -= 1
+        }
+    }
+
+    /// How many bytes ` key=value` takes.
+    static func entryLength(_ key: String, _ value: String) -> Int {
+        2 + key.utf8.count + value.utf8.count
+    }
+}
