@@ -115,6 +115,22 @@ import Testing
             == LineCodec.parseClientLine(ByteBuffer(string: "4 participants.officials.ge {}")))
     }
 
+    /// The server's form: a request is handed over, any other line comes back, and both read
+    /// as the plain form reads them.
+    @Test func theHandingFormAgreesWithThePlainOne() {
+        for text in ["1 ping", #"2 participants.get deadline=50 auth=tok {"id":"x"}"#, "* pong", "", "3 Ping", "* ping", "4"] {
+            var handed: Request?
+            let other = LineCodec.parseClientLine(ByteBuffer(string: text), knownVerb: "ping") { handed = $0 }
+            let plain = self.parse(text)
+            if let handed {
+                #expect(other == nil, "\(text)")
+                #expect(plain == .request(handed), "\(text)")
+            } else {
+                #expect(other == plain, "\(text)")
+            }
+        }
+    }
+
     @Test func responsesRoundTrip() throws {
         for response in [
             Response.ok("7", ByteBuffer(string: #"{"pong":true}"#)),
