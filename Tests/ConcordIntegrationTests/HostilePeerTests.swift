@@ -191,13 +191,15 @@ import Testing
     }
 
     @Test func answeredPingsKeepTheConnection() async throws {
-        // Pings every 500 ms; a connection whose pongs stop would close after 4 unanswered (2 s).
-        let limits = ProtocolLimits(idleTimeout: .seconds(60), pingInterval: .milliseconds(500), maxUnansweredPings: 4)
+        // Pings every second; a connection whose pongs stop would close at the tick after the
+        // third unanswered one, about 4 s in, before the 5 s this test waits. (Pings every 500 ms,
+        // closing after 2 s, once failed in a parallel run that held the client back that long.)
+        let limits = ProtocolLimits(idleTimeout: .seconds(60), pingInterval: .seconds(1), maxUnansweredPings: 3)
         try await withTestServer(limits: limits) { server in
             // The client library answers pings itself: several ping rounds pass, the connection stays.
             let client = try makeTestClient(port: server.localPort)
             _ = try await client.call("ping")
-            try await Task.sleep(for: .milliseconds(3000))
+            try await Task.sleep(for: .milliseconds(5000))
             #expect(client.hasOpenConnection)
             await client.close()
         }

@@ -160,11 +160,13 @@ actor Gate {
     }
 
     /// One timer covers a connection's deadlines: a short deadline arriving after long ones must
-    /// still fire on time, and the long ones later, each once.
+    /// still fire on time, and the long ones later, each once. The long ones are 5 s away: on a
+    /// machine busy with a parallel test run, 1.5 s once passed between the two sends' reads, and
+    /// then all three were overdue together.
     @Test func aShortDeadlineAfterLongOnesFiresFirstOnTheServer() async throws {
         try await withTestServer(router: testRouter()) { server in
             try await RawLineConnection.with(port: server.localPort) { connection in
-                try await connection.send("long1 test.hang deadline=1500 {}\nlong2 test.hang deadline=1600 {}\n")
+                try await connection.send("long1 test.hang deadline=5000 {}\nlong2 test.hang deadline=5100 {}\n")
                 try await connection.send("short test.hang deadline=100 {}\n")
                 // Had the timer stayed armed for long1, the short one would expire with it, after
                 // it (expired requests are answered in the order they came): first is first.
