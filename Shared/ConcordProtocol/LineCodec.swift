@@ -185,7 +185,7 @@ public enum LineCodec {
         let metadata = request.metadata
         // Counted first, then written in one pass (`LineWriter`).
         var capacity = id.utf8.count + request.verb.utf8.count + request.body.readableBytes + 3
-        if metadata.deadlineMilliseconds != nil { capacity += 2 + Metadata.Key.deadline.utf8.count + 20 }
+        if metadata.deadlineMilliseconds != nil { capacity += 2 + Metadata.Key.deadline.utf8.count + LineWriter.maxDecimalLength }
         if let trace = metadata.trace { capacity += LineWriter.entryLength(Metadata.Key.trace, trace) }
         if let key = metadata.idempotencyKey { capacity += LineWriter.entryLength(Metadata.Key.idempotencyKey, key) }
         if let auth = metadata.auth { capacity += LineWriter.entryLength(Metadata.Key.auth, auth) }
@@ -200,7 +200,7 @@ public enum LineCodec {
                 line.put(UInt8(ascii: " "))
                 line.put(Metadata.Key.deadline)
                 line.put(UInt8(ascii: "="))
-                line.putDecimal(deadline)
+                line.putDecimal(UInt64(clamping: deadline))
             }
             if let trace = metadata.trace { line.putEntry(Metadata.Key.trace, trace) }
             if let key = metadata.idempotencyKey { line.putEntry(Metadata.Key.idempotencyKey, key) }
@@ -225,10 +225,7 @@ public enum LineCodec {
             // The common answer, in one pass (`LineWriter`).
             LineWriter.write(into: &buffer, capacity: id.utf8.count + body.readableBytes + 5) { line in
                 line.put(id)
-                line.put(UInt8(ascii: " "))
-                line.put(UInt8(ascii: "o"))
-                line.put(UInt8(ascii: "k"))
-                line.put(UInt8(ascii: " "))
+                line.put(" ok ")
                 line.put(body)
                 line.put(UInt8(ascii: "\n"))
             }
@@ -340,14 +337,17 @@ public enum LineCodec {
     }
 
     private static func bytes(_ bytes: Slice<UnsafeRawBufferPointer>, equal string: String) -> Bool {
-        let utf8 = string.utf8
-        guard utf8.count == bytes.count else { return false }
-        return utf8.withContiguousStorageIfAvailable { stored in
-            stored.withUnsafeBytes { stored in
-                guard let a = stored.baseAddress, let b = UnsafeRawBufferPointer(rebasing: bytes).baseAddress else { return stored.isEmpty }
-                return memcmp(a, b, stored.count) == 0
-            }
-        } ?? utf8.elementsEqual(bytes)
+        guard string.utf8.count == bytes.count else { return false }
+        var string = string
+        return string.withUTF8 { stored in
+            guard let a = stored.baseAddress, let b = UnsafeRawBufferPointer(rebasing: bytes).baseAddress else { return stored.isEmpty }
+            return memcmp(a, b, stored.count) == 0
+        }
+    }
+
+    /// Writes a number as its decimal digits, as a client writes the ids it counts up.
+    public static func writeDecimal(_ value: UInt64, into buffer: inout ByteBuffer) {
+        LineWriter.write(into: &buffer, capacity: LineWriter.maxDecimalLength) { $0.putDecimal(value) }
     }
 
     static func isValidUTF8(_ bytes: some Collection<UInt8>) -> Bool {

@@ -3,7 +3,9 @@ import NIOCore
 /// Writes a line's parts into a buffer in one pass, after one capacity check: a `ByteBuffer`
 /// write checks capacity and moves indices for every part, which for the five to fifteen short
 /// parts of a request or an answer cost more than copying their bytes (callgrind: about 580
-/// instructions of a pipelined ping's answer went to the buffer's bookkeeping).
+/// instructions of a pipelined ping's answer went to the buffer's bookkeeping). The caller
+/// counts the capacity beside what it puts: a counting pass over the same parts cost about 180
+/// more instructions a ping (callgrind).
 struct LineWriter: ~Copyable {
     private let base: UnsafeMutableRawPointer
     private(set) var count = 0
@@ -33,6 +35,10 @@ struct LineWriter: ~Copyable {
         string.withUTF8 { self.put(UnsafeRawBufferPointer($0)) }
     }
 
+    mutating func put(_ text: StaticString) {
+        text.withUTF8Buffer { self.put(UnsafeRawBufferPointer($0)) }
+    }
+
     mutating func put(_ bytes: ByteBuffer) {
         bytes.withUnsafeReadableBytes { self.put($0) }
     }
@@ -51,23 +57,26 @@ struct LineWriter: ~Copyable {
         self.put(value)
     }
 
-    /// A non-negative number's decimal digits.
-    mutating func putDecimal(_ value: Int64) {
-        var value = UInt64(max(0, value))
-        let start = self.count
-        repeat {
-            self.put(UInt8(ascii: "0") + UInt8(value % 10))
-            value /= 10
-        } while value > 0
-        var (low, high) = (start, self.count - 1)
-        while low < high {
-            let byte = self.base.load(fromByteOffset: low, as: UInt8.self)
-            self.base.storeBytes(of: self.base.load(fromByteOffset: high, as: UInt8.self), toByteOffset: low, as: UInt8.self)
-            self.base.storeBytes(of: byte, toByteOffset: high, as: UInt8.self)
-            low += 1
-            high -= 1
+    /// A number's decimal digits, written from the last one back.
+    mutating func putDecimal(_ value: UInt64) {
+        var digits = 1
+        var rest = value / 10
+        while rest > 0 {
+            digits += 1
+            rest /= 10
         }
+        var value = value
+        var at = self.count + digits - 1
+        repeat {
+            self.base.storeBytes(of: UInt8(ascii: "0") + UInt8(value % 10), toByteOffset: at, as: UInt8.self)
+            value /= 10
+            at -= 1
+        } while value > 0
+        self.count += digits
     }
+
+    /// The most bytes `putDecimal` puts.
+    static let maxDecimalLength = 20
 
     /// How many bytes ` key=value` takes.
     static func entryLength(_ key: String, _ value: String) -> Int {

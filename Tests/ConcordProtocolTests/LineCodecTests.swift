@@ -131,6 +131,14 @@ import Testing
         }
     }
 
+    /// The load tool writes each request's id digit by digit, instead of formatting a string.
+    @Test("a number is written as its decimal digits", arguments: [0, 7, 9, 10, 16, 99, 100, 12_345, 1 << 32, UInt64.max] as [UInt64])
+    func aNumberIsWrittenAsItsDecimalDigits(_ value: UInt64) {
+        var buffer = ByteBuffer(string: "x")
+        LineCodec.writeDecimal(value, into: &buffer)
+        #expect(String(buffer: buffer) == "x\(value)")
+    }
+
     @Test func responsesRoundTrip() throws {
         for response in [
             Response.ok("7", ByteBuffer(string: #"{"pong":true}"#)),
