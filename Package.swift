@@ -413,6 +413,34 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         // Replica choice, ejection and the retry budget: pure values, a seeded generator.
+        // What a service executable makes of its flags and environment; its probes.
+        .testTarget(
+            name: "ConcordServiceRuntimeTests",
+            dependencies: ["ConcordServiceRuntime", "ConcordServer", "ConcordProtocol", "ConcordTLS",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Tests/ConcordServiceRuntimeTests",
+            swiftSettings: swiftSettings
+        ),
+        // The console's users file: its lines, its checks, its writes.
+        .testTarget(
+            name: "ConcordUsersTests",
+            dependencies: ["ConcordUsers"],
+            path: "Tests/ConcordUsersTests",
+            swiftSettings: swiftSettings
+        ),
+        // The client: its connection's handler on an embedded channel, and against a real server.
+        .testTarget(
+            name: "ConcordClientTests",
+            dependencies: ["ConcordClient", "ConcordProtocol", "ConcordTestSupport", "ConcordTLS",
+                           .product(name: "Logging", package: "swift-log"),
+                           .product(name: "NIOCore", package: "swift-nio"),
+                           .product(name: "NIOEmbedded", package: "swift-nio"),
+                           .product(name: "NIOPosix", package: "swift-nio"),
+                           .product(name: "NIOTLS", package: "swift-nio"),
+                           .product(name: "NIOConcurrencyHelpers", package: "swift-nio")],
+            path: "Tests/ConcordClientTests",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "ConcordBalancerTests",
             dependencies: ["ConcordBalancer"],

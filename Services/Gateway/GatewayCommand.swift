@@ -77,7 +77,7 @@ struct GatewayServe: AsyncParsableCommand {
         settings.resolveInterval = .milliseconds(self.resolveInterval)
         let eventLoopGroup = try self.service.makeEventLoopGroup()
         let table = try RouteTable(
-            specs: specs, settings: settings, identity: try self.service.tlsIdentity(name: "gateway"),
+            specs: specs, settings: settings, identity: self.service.tlsIdentity(name: "gateway"),
             eventLoopGroup: eventLoopGroup, logger: logger
         )
         let authority: TokenAuthority?

@@ -288,7 +288,9 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
     /// Fails every call past its deadline, then covers the earliest deadline still pending.
     private func expireOverdue() {
         self.deadlineTimer.fired()
-        let (overdue, earliest) = EarliestDeadlineTimer.partition(self.pending, now: .now(), deadline: \.deadline)
+        // The loop's clock, which the timer ran on: a test's loop keeps its own time.
+        let now = self.context?.eventLoop.now ?? .now()
+        let (overdue, earliest) = EarliestDeadlineTimer.partition(self.pending, now: now, deadline: \.deadline)
         for wireID in overdue {
             guard let entry = self.pending.removeValue(forKey: wireID) else { continue }
             entry.completion.fail(ConcordError(.deadlineExceeded, "no answer from \(self.endpoint) before the deadline"))

@@ -72,7 +72,7 @@ public struct DataSeed<Definition: DataServiceDefinition>: AsyncParsableCommand 
             throw ValidationError("--seeds DIR is required, e.g. --seeds seeds/\(Definition.certificateName)")
         }
         let pools = try self.peers.pools(
-            needed: Definition.peers, identity: try self.service.tlsIdentity(name: Definition.certificateName),
+            needed: Definition.peers, identity: self.service.tlsIdentity(name: Definition.certificateName),
             eventLoopGroup: try self.service.makeEventLoopGroup(), logger: logger
         )
         // Names (a compose service, say) become replicas when resolved.

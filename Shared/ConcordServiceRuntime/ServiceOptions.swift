@@ -50,12 +50,18 @@ public struct ServiceOptions: ParsableArguments, Sendable {
     @Option(help: "Event-loop threads; default: one per core (env CONCORD_THREADS).")
     public var threads: Int?
 
+    /// The event-loop threads `--threads` or `CONCORD_THREADS` asks for; nil when neither does.
+    public func threads(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Int? {
+        guard let text = self.threads.map(String.init) ?? environment["CONCORD_THREADS"] else { return nil }
+        guard let threads = Int(text), (1...256).contains(threads) else {
+            throw ValidationError("threads must be a whole number from 1 to 256, got '\(text)'")
+        }
+        return threads
+    }
+
     /// The event loops this process serves on.
     public func makeEventLoopGroup() throws -> any EventLoopGroup {
-        guard let threads = self.threads ?? ProcessInfo.processInfo.environment["CONCORD_THREADS"].flatMap(Int.init) else {
-            return MultiThreadedEventLoopGroup.singleton
-        }
-        guard (1...256).contains(threads) else { throw ValidationError("threads must be between 1 and 256, got \(threads)") }
+        guard let threads = try self.threads() else { return MultiThreadedEventLoopGroup.singleton }
         return MultiThreadedEventLoopGroup(numberOfThreads: threads)
     }
 
@@ -82,8 +88,7 @@ public struct ServiceOptions: ParsableArguments, Sendable {
     public init() {}
 
     /// The TLS files for `identity` (the certificate name in the certs directory).
-    public func tlsIdentity(name: String) throws -> TLSIdentity {
-        let environment = ProcessInfo.processInfo.environment
+    public func tlsIdentity(name: String, environment: [String: String] = ProcessInfo.processInfo.environment) -> TLSIdentity {
         let directory = self.certs ?? environment["CONCORD_CERTS"] ?? ".concord/certs"
         var identity = TLSIdentity.standard(directory: directory, name: name)
         if let ca = self.ca ?? environment["CONCORD_CA"] { identity.caPath = ca }
@@ -92,18 +97,22 @@ public struct ServiceOptions: ParsableArguments, Sendable {
         return identity
     }
 
+    /// The port `--port` or `CONCORD_PORT` gives, checked alike; nil when neither does.
+    public func port(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Int? {
+        let (text, source) = self.port.map { (String($0), "--port") } ?? environment["CONCORD_PORT"].map { ($0, "CONCORD_PORT") } ?? (nil, "")
+        guard let text else { return nil }
+        guard let port = Int(text), (0...65535).contains(port) else {
+            throw ValidationError("\(source) must be a port number from 0 to 65535, got '\(text)'")
+        }
+        return port
+    }
+
     /// - Parameter peerPolicy: what each certificate identity may call, before `--peer-allow`.
     public func serverConfiguration(
         serviceName: String, certificateName: String? = nil, defaultPort: Int, defaultPeerAuthentication: PeerAuthentication,
-        peerPolicy: PeerPolicy
+        peerPolicy: PeerPolicy, environment: [String: String] = ProcessInfo.processInfo.environment
     ) throws -> ServerConfiguration {
-        let environment = ProcessInfo.processInfo.environment
-        let port = try self.port ?? environment["CONCORD_PORT"].map { text in
-            guard let port = Int(text), (0...65535).contains(port) else {
-                throw ValidationError("CONCORD_PORT must be a port number, got '\(text)'")
-            }
-            return port
-        } ?? defaultPort
+        let port = try self.port(environment: environment) ?? defaultPort
         let peerAuthText = self.peerAuth ?? environment["CONCORD_PEER_AUTH"]
         let peerAuthentication = try peerAuthText.map { text in
             guard let value = PeerAuthentication(rawValue: text) else {
@@ -112,11 +121,9 @@ public struct ServiceOptions: ParsableArguments, Sendable {
             return value
         } ?? defaultPeerAuthentication
         var limits = ProtocolLimits()
-        if let maxLine = try self.maxLine ?? environment["CONCORD_MAX_LINE"].map({ text in
+        if let text = self.maxLine.map(String.init) ?? environment["CONCORD_MAX_LINE"] {
             guard let value = Int(text), value >= 256 else { throw ValidationError("max line must be at least 256 bytes, got '\(text)'") }
-            return value
-        }) {
-            limits.maxLineLength = maxLine
+            limits.maxLineLength = value
         }
         var policy = peerPolicy
         let grants = self.peerAllow.isEmpty
@@ -130,7 +137,7 @@ public struct ServiceOptions: ParsableArguments, Sendable {
         return ServerConfiguration(
             host: self.host,
             port: port,
-            tls: try self.tlsIdentity(name: certificateName ?? serviceName),
+            tls: self.tlsIdentity(name: certificateName ?? serviceName, environment: environment),
             peerAuthentication: peerAuthentication,
             peerPolicy: policy,
             limits: limits,

@@ -16,6 +16,12 @@ public struct ConsoleUser: Sendable, Equatable {
     public var role: String
     public var hash: String
 
+    public init(name: String, role: String, hash: String) {
+        self.name = name
+        self.role = role
+        self.hash = hash
+    }
+
     public static let roles = ["reader", "secretariat", "admin"]
 }
 
@@ -40,13 +46,20 @@ public enum UsersFile {
             throw Failure("cannot read \(path): \(error)")
         }
         var users: [ConsoleUser] = []
+        var lineOf: [String: Int] = [:]
         for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let fields = line.split(whereSeparator: \.isWhitespace)
             if fields.isEmpty || line.hasPrefix("#") { continue }
             guard fields.count == 3, ConsoleUser.roles.contains(String(fields[0])) else {
                 throw Failure("\(path) line \(index + 1): expected ROLE NAME HASH with ROLE one of \(ConsoleUser.roles.joined(separator: ", "))")
             }
-            users.append(ConsoleUser(name: String(fields[1]), role: String(fields[0]), hash: String(fields[2])))
+            let user = ConsoleUser(name: String(fields[1]), role: String(fields[0]), hash: String(fields[2]))
+            // Two lines for one name would leave which password and role hold to the order of lines.
+            if let first = lineOf[user.name] {
+                throw Failure("\(path) line \(index + 1): \(user.name) is already on line \(first)")
+            }
+            lineOf[user.name] = index + 1
+            users.append(user)
         }
         return users
     }

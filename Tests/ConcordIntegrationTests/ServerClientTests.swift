@@ -8,50 +8,6 @@ import NIOCore
 import Logging
 import Testing
 
-struct Echo: Codable, Sendable, Equatable {
-    var text: String
-    var delayMs: Int?
-}
-
-/// A router with the verbs the tests need: echo (with an optional delay), a slow echo and a verb
-/// that hangs (both open `started` once running), and a verb that fails.
-func testRouter(started: Gate? = nil) -> Router {
-    var router = Router()
-    router.register("test.slow", kind: .write) { (input: Echo, _) in
-        await started?.open()
-        try await Task.sleep(for: .milliseconds(400))
-        return input
-    }
-    router.register("test.echo", kind: .write) { (input: Echo, _) in
-        if let delay = input.delayMs { try await Task.sleep(for: .milliseconds(delay)) }
-        return input
-    }
-    router.register("test.hang", kind: .write) { (_: Empty, _) -> Empty in
-        await started?.open()
-        try await Task.sleep(for: .seconds(3600))
-        return Empty()
-    }
-    router.register("test.fail", kind: .write) { (_: Empty, _) -> Empty in
-        throw ConcordError(.conflict, "version 3 is stale; current is 4", field: "body.version")
-    }
-    return router
-}
-
-/// Lets a test wait until a handler has started.
-actor Gate {
-    private var isOpen = false
-    private var waiters: [CheckedContinuation<Void, Never>] = []
-    func open() {
-        self.isOpen = true
-        for waiter in self.waiters { waiter.resume() }
-        self.waiters.removeAll()
-    }
-    func wait() async {
-        if self.isOpen { return }
-        await withCheckedContinuation { self.waiters.append($0) }
-    }
-}
-
 @Suite(.timeLimit(.minutes(1))) struct ServerClientTests {
     @Test func roundTripThroughTheClient() async throws {
         try await withTestServer(router: testRouter()) { server in
