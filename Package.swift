@@ -441,6 +441,15 @@ let package = Package(
             path: "Tests/ConcordClientTests",
             swiftSettings: swiftSettings
         ),
+        // The brief's parts as a person reads them: months for the chart, growth in words, owners.
+        .testTarget(
+            name: "ConcordBriefsTests",
+            dependencies: ["ConcordBriefs", "ConcordProtocol", "ConcordTradeCodes", "ConcordWire", "ConcordWords",
+                           .product(name: "NIOCore", package: "swift-nio"),
+                           .product(name: "NIOConcurrencyHelpers", package: "swift-nio")],
+            path: "Tests/ConcordBriefsTests",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "ConcordBalancerTests",
             dependencies: ["ConcordBalancer"],
