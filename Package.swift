@@ -450,6 +450,13 @@ let package = Package(
             path: "Tests/ConcordBriefsTests",
             swiftSettings: swiftSettings
         ),
+        // `concord bench`'s engine against a real server: what it counts and reports.
+        .testTarget(
+            name: "ConcordLoadTests",
+            dependencies: ["ConcordLoad", "ConcordTestSupport"],
+            path: "Tests/ConcordLoadTests",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "ConcordBalancerTests",
             dependencies: ["ConcordBalancer"],
