@@ -17,9 +17,7 @@ public struct ConsoleUser: Sendable, Equatable {
     public var hash: String
 
     public init(name: String, role: String, hash: String) {
-        self.name = name
-        self.role = role
-        self.hash = hash
+        (self.name, self.role, self.hash) = (name, role, hash)
     }
 
     public static let roles = ["reader", "secretariat", "admin"]
