@@ -31,6 +31,12 @@ public final class CommitSignal: Sendable {
         self.state.withLockedValue { $0.generation }
     }
 
+    /// How many wait now: what a test waits for before it writes, so the write is heard by a
+    /// waiter rather than found by a read.
+    public var waiting: Int {
+        self.state.withLockedValue { $0.waiters.count }
+    }
+
     /// A write committed (here, or in another process that shares the store): wakes every waiter.
     public func committed() {
         let waiters = self.state.withLockedValue { state in
