@@ -546,6 +546,7 @@ let package = Package(
             name: "ConcordProtocolTests",
             dependencies: [
                 "ConcordProtocol",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOTestUtils", package: "swift-nio"),

@@ -149,6 +149,19 @@ struct ClientConnectionHandlerTests {
         #expect(try connection.answer("later")?.get().outcome == .ok(Request.emptyBody))
     }
 
+    /// The timer armed for a long call is moved earlier for a short one sent after it.
+    @Test func aShortDeadlineAfterALongOneFiresFirst() throws {
+        let connection = try Connection()
+        try connection.call("long", deadline: .milliseconds(1500))
+        try connection.call("short", deadline: .milliseconds(100))
+        _ = try connection.written()
+        connection.channel.embeddedEventLoop.advanceTime(by: .milliseconds(100))
+        #expect(connection.failure("short")?.code == .deadlineExceeded)
+        #expect(connection.answer("long") == nil)
+        connection.channel.embeddedEventLoop.advanceTime(by: .milliseconds(1400))
+        #expect(connection.failure("long")?.code == .deadlineExceeded)
+    }
+
     @Test func whenTheConnectionEndsEveryCallStillOutFailsAsUnavailable() throws {
         let connection = try Connection()
         try connection.call("caller-a")

@@ -115,59 +115,9 @@ import Testing
         }
     }
 
-    /// One timer covers a connection's deadlines: a short deadline arriving after long ones must
-    /// still fire on time, and the long ones later, each once. The long ones are 5 s away: on a
-    /// machine busy with a parallel test run, 1.5 s once passed between the two sends' reads, and
-    /// then all three were overdue together.
-    @Test func aShortDeadlineAfterLongOnesFiresFirstOnTheServer() async throws {
-        try await withTestServer(router: testRouter()) { server in
-            try await RawLineConnection.with(port: server.localPort) { connection in
-                try await connection.send("long1 test.hang deadline=5000 {}\nlong2 test.hang deadline=5100 {}\n")
-                try await connection.send("short test.hang deadline=100 {}\n")
-                // Had the timer stayed armed for long1, the short one would expire with it, after
-                // it (expired requests are answered in the order they came): first is first.
-                let first = try #require(try await connection.readReply())
-                #expect(first.hasPrefix("short err deadline_exceeded "), "\(first)")
-                let second = try #require(try await connection.readReply())
-                let third = try #require(try await connection.readReply())
-                #expect(second.hasPrefix("long1 err deadline_exceeded "), "\(second)")
-                #expect(third.hasPrefix("long2 err deadline_exceeded "), "\(third)")
-            }
-        }
-    }
-
-    @Test func aShortDeadlineAfterLongOnesFiresFirstOnTheClient() async throws {
-        try await withTestServer(router: testRouter()) { server in
-            let client = try makeTestClient(port: server.localPort)
-            // The long call is handed to the client first (send returns once it is queued on
-            // the connection, in order), then the short one: no sleep orders them.
-            let longDone = NIOLockedValueBox(false)
-            let longAnswer = AsyncStream.makeStream(of: Result<Response, ConcordError>.self)
-            client.send(Request(id: "long", verb: "test.hang", metadata: Metadata(deadlineMilliseconds: 1500), body: Request.emptyBody)) { result in
-                longDone.withLockedValue { $0 = true }
-                longAnswer.continuation.yield(result)
-                longAnswer.continuation.finish()
-            }
-            let error = await #expect(throws: ConcordError.self) {
-                try await client.call("test.hang", metadata: Metadata(deadlineMilliseconds: 100))
-            }
-            #expect(error?.code == .deadlineExceeded)
-            let stillWaiting = !longDone.withLockedValue { $0 }
-            #expect(stillWaiting, "the short call ended while the long one still waited")
-            var long: Result<Response, ConcordError>?
-            for await result in longAnswer.stream { long = result }
-            switch long {
-            case .success(let response)?:
-                guard case .error(let longError) = response.outcome else { Issue.record("the long call was answered: \(response)"); break }
-                #expect(longError.code == .deadlineExceeded)
-            case .failure(let longError)?:
-                #expect(longError.code == .deadlineExceeded)
-            case nil:
-                Issue.record("the long call was never answered")
-            }
-            await client.close()
-        }
-    }
+    // One timer covers a connection's deadlines, moved earlier for a short one that comes after
+    // long ones: EarliestDeadlineTimerTests, ServerConnectionStateTests and
+    // ClientConnectionHandlerTests hold that rule on clocks the tests move.
 
     /// A handler that ignores cancellation answers after its deadline did; by then the peer has
     /// reused the id. The late answer must not be taken for the new request.
