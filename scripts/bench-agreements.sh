@@ -21,10 +21,7 @@ source scripts/bench-common.sh
 
 "$BIN/concord" certs init "$WORK/certs" >/dev/null
 
-"$BIN/participants" --port "$PARTICIPANTS_PORT" --certs "$WORK/certs" --log-level warning \
-  --database "sqlite:$WORK/participants.sqlite" --seeds seeds/participants >"$WORK/participants.log" 2>&1 &
-PIDS+=($!)
-wait_ready participants "$PARTICIPANTS_PORT"
+start_participants "$PARTICIPANTS_PORT"
 
 echo "seeding $ACTIONS synthetic actions (labelled synthetic in every record)..."
 mkdir -p "$WORK/synthetic"
@@ -34,10 +31,8 @@ start=$(date +%s)
   --peer "participants=127.0.0.1:$PARTICIPANTS_PORT" --certs "$WORK/certs" --log-level warning
 echo "  seeded in $(( $(date +%s) - start )) s"
 
-"$BIN/agreements" --port "$AGREEMENTS_PORT" --certs "$WORK/certs" --threads "$THREADS" --log-level warning \
-  --database "sqlite:$WORK/agreements.sqlite" --peer "participants=127.0.0.1:$PARTICIPANTS_PORT" >"$WORK/agreements.log" 2>&1 &
-PIDS+=($!)
-wait_ready agreements "$AGREEMENTS_PORT"
+start_service agreements "$AGREEMENTS_PORT" agreements --threads "$THREADS" \
+  --database "sqlite:$WORK/agreements.sqlite" --peer "participants=127.0.0.1:$PARTICIPANTS_PORT"
 
 run() { # connections depth verb body
   local line

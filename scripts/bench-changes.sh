@@ -28,17 +28,12 @@ GATEWAY_PORT=${GATEWAY_PORT:-17432}
 source scripts/bench-common.sh
 
 "$BIN/concord" certs init "$WORK/certs" >/dev/null
-"$BIN/participants" --port "$SERVICE_PORT" --certs "$WORK/certs" --log-level warning \
-  --database "$CONCORD_TEST_POSTGRES?schema=bench_changes" --seeds seeds/participants >"$WORK/participants.log" 2>&1 &
-PIDS+=($!)
-wait_ready participants "$SERVICE_PORT"
+start_service participants "$SERVICE_PORT" participants \
+  --database "$CONCORD_TEST_POSTGRES?schema=bench_changes" --seeds seeds/participants
 # Open files: a watcher is a connection.
 ulimit -n 8192 2>/dev/null || true
-"$BIN/gateway" --port "$GATEWAY_PORT" --certs "$WORK/certs" --no-auth --log-level warning \
-  --route "participants=127.0.0.1:$SERVICE_PORT" >"$WORK/gateway.log" 2>&1 &
-GATEWAY_PID=$!
-PIDS+=($GATEWAY_PID)
-wait_ready gateway "$GATEWAY_PORT"
+start_service gateway "$GATEWAY_PORT" gateway --no-auth --route "participants=127.0.0.1:$SERVICE_PORT"
+GATEWAY_PID=$STARTED
 
 python3 scripts/bench_changes.py "$GATEWAY_PORT" "$WORK/certs" "$CONCORD_TEST_POSTGRES" "$GATEWAY_PID" \
   "$SAMPLES" "$WATCHERS" "$RATE" "$SECONDS_OF_LOAD"

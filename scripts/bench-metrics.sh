@@ -25,20 +25,9 @@ METRICS_PORT=${METRICS_PORT:-19424}
 source scripts/bench-common.sh
 
 "$BIN/concord" certs init "$WORK/certs" >/dev/null
-"$BIN/participants" --port "$SERVICE_PORT" --certs "$WORK/certs" --log-level warning \
-  --database "sqlite:$WORK/participants.sqlite" --seeds seeds/participants >"$WORK/participants.log" 2>&1 &
-PIDS+=($!)
-wait_ready participants "$SERVICE_PORT"
-gateway() { # name port extra-arguments...
-  local name=$1 port=$2
-  shift 2
-  "$BIN/gateway" --port "$port" --certs "$WORK/certs" --no-auth --log-level warning \
-    --route "participants=127.0.0.1:$SERVICE_PORT" "$@" >"$WORK/$name.log" 2>&1 &
-  PIDS+=($!)
-  wait_ready "$name" "$port"
-}
-gateway gateway-off "$OFF_PORT"
-gateway gateway-on "$ON_PORT" --metrics "127.0.0.1:$METRICS_PORT"
+start_participants "$SERVICE_PORT"
+start_service gateway-off "$OFF_PORT" gateway --no-auth --route "participants=127.0.0.1:$SERVICE_PORT"
+start_service gateway-on "$ON_PORT" gateway --no-auth --route "participants=127.0.0.1:$SERVICE_PORT" --metrics "127.0.0.1:$METRICS_PORT"
 ( while sleep 1; do curl -sf "http://127.0.0.1:$METRICS_PORT/metrics" >/dev/null || true; done ) &
 PIDS+=($!)
 

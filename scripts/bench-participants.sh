@@ -25,18 +25,9 @@ source scripts/bench-common.sh
 
 "$BIN/concord" certs init "$WORK/certs" >/dev/null
 
-start() { # name port database
-  "$BIN/participants" --port "$2" --certs "$WORK/certs" --threads "$THREADS" --log-level warning \
-    --database "$3" --seeds seeds/participants >"$WORK/$1.log" 2>&1 &
-  PIDS+=($!)
-  for _ in $(seq 1 150); do
-    "$BIN/concord" call --port "$2" --certs "$WORK/certs" ready >/dev/null 2>&1 && return 0
-    sleep 0.2
-  done
-  echo "participants ($1) did not start:"; cat "$WORK/$1.log"; exit 1
-}
-start sqlite "$SQLITE_PORT" "sqlite:$WORK/participants.sqlite"
-start postgres "$POSTGRES_PORT" "$CONCORD_TEST_POSTGRES?schema=bench_participants"
+start_service sqlite "$SQLITE_PORT" participants --threads "$THREADS" --database "sqlite:$WORK/participants.sqlite" --seeds seeds/participants
+start_service postgres "$POSTGRES_PORT" participants --threads "$THREADS" \
+  --database "$CONCORD_TEST_POSTGRES?schema=bench_participants" --seeds seeds/participants
 
 our_rate() { # port verb body depth
   local line

@@ -33,15 +33,10 @@ echo "writing $ROWS synthetic Comtrade rows..."
 "$BIN/concord" trade synth --rows "$ROWS" --seed 1 --months 24 >"$WORK/trade.csv"
 echo "  $(du -h "$WORK/trade.csv" | cut -f1)"
 
-"$BIN/participants" --port "$PARTICIPANTS_PORT" --certs "$WORK/certs" --log-level warning \
-  --database "sqlite:$WORK/participants.sqlite" --seeds seeds/participants >"$WORK/participants.log" 2>&1 &
-PIDS+=($!)
-wait_ready participants "$PARTICIPANTS_PORT"
-"$BIN/trade-metrics" --port "$TRADE_PORT" --certs "$WORK/certs" --log-level warning --threads 1 \
-  --database "sqlite:$WORK/trade.sqlite" --peer "participants=127.0.0.1:$PARTICIPANTS_PORT" >"$WORK/trade.log" 2>&1 &
-TRADE_PID=$!
-PIDS+=($TRADE_PID)
-wait_ready trade "$TRADE_PORT"
+start_participants "$PARTICIPANTS_PORT"
+start_service trade "$TRADE_PORT" trade-metrics --threads 1 \
+  --database "sqlite:$WORK/trade.sqlite" --peer "participants=127.0.0.1:$PARTICIPANTS_PORT"
+TRADE_PID=$STARTED
 
 rate() { awk -v rows="$1" -v ms="$2" 'BEGIN { printf "%.0f", rows / (ms / 1000) }'; }
 now_ms() { date +%s%3N; }
@@ -150,11 +145,9 @@ printf '  service resident memory now: %.0f MB\n' "$(awk '/^VmRSS:/ { print $2 /
 # --- import on PostgreSQL -----------------------------------------------------------------------
 if [[ -n "${CONCORD_TEST_POSTGRES:-}" ]]; then
   PG_TRADE_PORT=$((TRADE_PORT + 10))
-  "$BIN/trade-metrics" --port "$PG_TRADE_PORT" --certs "$WORK/certs" --log-level warning --threads 1 \
-    --database "$CONCORD_TEST_POSTGRES?schema=bench_trade" --peer "participants=127.0.0.1:$PARTICIPANTS_PORT" >"$WORK/trade-pg.log" 2>&1 &
-  PG_TRADE_PID=$!
-  PIDS+=($PG_TRADE_PID)
-  wait_ready trade-pg "$PG_TRADE_PORT"
+  start_service trade-pg "$PG_TRADE_PORT" trade-metrics --threads 1 \
+    --database "$CONCORD_TEST_POSTGRES?schema=bench_trade" --peer "participants=127.0.0.1:$PARTICIPANTS_PORT"
+  PG_TRADE_PID=$STARTED
   start=$(now_ms)
   "$BIN/concord" trade import "$WORK/trade.csv" --published 2026-01-01 --port "$PG_TRADE_PORT" --certs "$WORK/certs" --identity gateway \
     >"$WORK/import-pg.out" 2>"$WORK/import-pg.err" || { cat "$WORK/import-pg.err" >&2; exit 1; }

@@ -29,10 +29,7 @@ cp "$gateway_binary" "$WORK/gateway"
 strip --strip-debug "$WORK/gateway"
 
 "$BIN/concord" certs init "$WORK/certs" >/dev/null
-"$BIN/participants" --port "$PARTICIPANTS_PORT" --certs "$WORK/certs" --threads 1 --log-level warning \
-  --database "sqlite:$WORK/participants.sqlite" --seeds seeds/participants >"$WORK/participants.log" 2>&1 &
-PIDS+=($!)
-wait_ready participants "$PARTICIPANTS_PORT"
+start_participants "$PARTICIPANTS_PORT" --threads 1
 TOKEN=$("$BIN/concord" tokens add --file "$WORK/tokens" --role reader --name bench --rate unlimited --concurrency unlimited)
 
 if [[ $PROXY == reference ]]; then
