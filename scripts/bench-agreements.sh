@@ -52,7 +52,8 @@ for connections in 1 10; do
 done
 echo "  (a full page: $count of the first 500 are overdue on 2026-12-01; bar: p50 under 5 ms)"
 
-get='{"id":"synthetic-004242"}'
+# A record in the middle of the synthetic set, whatever ACTIONS is.
+get=$(printf '{"id":"synthetic-%06d"}' $((ACTIONS / 2)))
 printf '\n%-34s %12s %9s %12s %9s %7s\n' "agreements (c=$CONNECTIONS, $THREADS loop)" "get req/s" "p50 ms" "ping req/s" "p50 ms" "get/ping"
 for depth in 1 16; do
   read -r get_rate get_p50 < <(run "$CONNECTIONS" "$depth" agreements.actions.get "$get")
