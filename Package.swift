@@ -589,8 +589,6 @@ let package = Package(
             name: "ConcordIntegrationTests",
             dependencies: ["ConcordTestSupport", "ConcordServer", "ConcordClient", "ConcordTLS", "ConcordProtocol", "Gateway", "ConcordPool",
                            .product(name: "X509", package: "swift-certificates"),
-                           .product(name: "NIOPosix", package: "swift-nio"),
-                           .product(name: "NIOEmbedded", package: "swift-nio"),
                            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                            .product(name: "Logging", package: "swift-log"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
