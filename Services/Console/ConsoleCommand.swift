@@ -46,20 +46,39 @@ struct ConsoleCommand: AsyncParsableCommand {
     @Option(help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
 
+    func validate() throws {
+        guard Logger.Level(rawValue: self.logLevel) != nil else {
+            throw ValidationError("--log-level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")); got '\(self.logLevel)'")
+        }
+        guard (1...720).contains(self.sessionHours) else {
+            throw ValidationError("--session-hours must be from 1 to 720 (30 days); got \(self.sessionHours)")
+        }
+        _ = try self.gatewayAddress()
+    }
+
+    /// `--gateway` (or `CONCORD_GATEWAY`) as host and port.
+    func gatewayAddress() throws -> (host: String, port: Int) {
+        let parts = self.gateway.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 2, !parts[0].isEmpty, let port = Int(parts[1]), (1...65535).contains(port) else {
+            throw ValidationError("--gateway (env CONCORD_GATEWAY) must be HOST:PORT with a port from 1 to 65535; got '\(self.gateway)'")
+        }
+        return (String(parts[0]), port)
+    }
+
     func run() async throws {
         let logger = {
             var logger = Logger(label: "concord.console")
             logger.logLevel = Logger.Level(rawValue: self.logLevel) ?? .info
             return logger
         }()
-        let parts = self.gateway.split(separator: ":")
-        guard parts.count == 2, let gatewayPort = Int(parts[1]) else {
-            throw ValidationError("--gateway must be HOST:PORT; got '\(self.gateway)'")
+        let (gatewayHost, gatewayPort) = try self.gatewayAddress()
+        guard let text = try? String(contentsOfFile: self.tokenFile, encoding: .utf8) else {
+            throw ValidationError("cannot read the console's token file \(self.tokenFile) (--token-file, env CONCORD_CONSOLE_TOKEN_FILE); `concord up` writes one")
         }
-        let token = try String(contentsOfFile: self.tokenFile, encoding: .utf8).filter { !$0.isWhitespace }
+        let token = text.filter { !$0.isWhitespace }
         guard !token.isEmpty else { throw ValidationError("\(self.tokenFile) holds no token; write one with `concord tokens add --role admin --name console`") }
         let client = try ConcordClient(configuration: .init(
-            host: String(parts[0]), port: gatewayPort, tls: TLSIdentity.standard(directory: self.certs, name: "console")
+            host: gatewayHost, port: gatewayPort, tls: TLSIdentity.standard(directory: self.certs, name: "console")
         ))
         let gateway = Gateway(client: client, token: token)
         let console = Console(
@@ -115,6 +134,25 @@ struct ConsoleCommand: AsyncParsableCommand {
 struct Listening: ParsableArguments {
     @Option(help: "Address to listen on (env CONCORD_CONSOLE_HOST).")
     var host: String = ProcessInfo.processInfo.environment["CONCORD_CONSOLE_HOST"] ?? "127.0.0.1"
-    @Option(help: "Port to listen on (env CONCORD_CONSOLE_PORT).")
-    var port: Int = Int(ProcessInfo.processInfo.environment["CONCORD_CONSOLE_PORT"] ?? "") ?? 7443
+    @Option(name: .customLong("port"), help: "Port to listen on; 0 picks a free one (env CONCORD_CONSOLE_PORT; default 7443).")
+    var portOption: Int?
+
+    /// The port `--port` or `CONCORD_CONSOLE_PORT` gives (checked by `validate()`), else 7443.
+    var port: Int { (try? Self.port(self.portOption, environment: ProcessInfo.processInfo.environment)) ?? Self.defaultPort }
+
+    static let defaultPort = 7443
+
+    func validate() throws {
+        _ = try Self.port(self.portOption, environment: ProcessInfo.processInfo.environment)
+    }
+
+    /// A flag is held to the rule its variable is, and the message names which was wrong.
+    static func port(_ option: Int?, environment: [String: String]) throws -> Int {
+        guard let (text, source) = option.map({ (String($0), "--port") }) ?? environment["CONCORD_CONSOLE_PORT"].map({ ($0, "CONCORD_CONSOLE_PORT") })
+        else { return Self.defaultPort }
+        guard let port = Int(text), (0...65535).contains(port) else {
+            throw ValidationError("\(source) must be a port number from 0 to 65535, got '\(text)'")
+        }
+        return port
+    }
 }

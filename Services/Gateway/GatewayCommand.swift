@@ -61,8 +61,12 @@ struct GatewayServe: AsyncParsableCommand {
     var noAuth = false
 
     func validate() throws {
-        guard self.maxPending > 0, self.defaultDeadline > 0, self.healthInterval > 0, self.resolveInterval > 0, self.watchPatience > 0 else {
-            throw ValidationError("max-pending, default-deadline, health-interval, resolve-interval and watch-patience must be positive")
+        let counts = [
+            ("--max-pending", self.maxPending), ("--default-deadline", self.defaultDeadline), ("--health-interval", self.healthInterval),
+            ("--resolve-interval", self.resolveInterval), ("--watch-patience", self.watchPatience),
+        ]
+        if let (option, value) = counts.first(where: { $0.1 <= 0 }) {
+            throw ValidationError("\(option) must be a positive whole number, got \(value)")
         }
     }
 

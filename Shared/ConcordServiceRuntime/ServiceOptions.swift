@@ -147,7 +147,7 @@ public struct ServiceOptions: ParsableArguments, Sendable {
 
     public func makeLogger(label: String) throws -> Logger {
         guard let level = Logger.Level(rawValue: self.logLevel) else {
-            throw ValidationError("unknown log level '\(self.logLevel)'")
+            throw ValidationError("--log-level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")); got '\(self.logLevel)'")
         }
         var logger = Logger(label: label)
         logger.logLevel = level
