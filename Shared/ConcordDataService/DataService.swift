@@ -41,6 +41,8 @@ public struct DataService<Definition: DataServiceDefinition>: Service {
         if let seedsDirectory {
             let loader = SeedLoader(store: store, directory: seedsDirectory, kinds: Definition.kinds, logger: self.logger)
             if try await loader.storeIsEmpty() {
+                // Before waiting for the peers: a wrong path is said at once.
+                try loader.checkDirectory()
                 // Seeds name records of the peers, which are checked: wait for them to be up.
                 try await self.waitForPeers(timeout: .seconds(60))
                 let outcome = try await loader.load()

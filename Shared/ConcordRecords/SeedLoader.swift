@@ -34,7 +34,20 @@ public struct SeedLoader: Sendable {
         public var description: String { "\(self.created) created, \(self.present) already present" }
     }
 
+    /// Refuses a directory that is not there, or that holds none of the kinds' files: a seed
+    /// run that loads nothing from a mistyped path would leave an empty store without a word.
+    public func checkDirectory() throws(SeedError) {
+        let expected = self.kinds.map { "\($0.table).json" }
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: self.directory) else {
+            throw SeedError(path: self.directory, index: nil, message: "is not a directory of seed files")
+        }
+        guard entries.contains(where: expected.contains) else {
+            throw SeedError(path: self.directory, index: nil, message: "holds none of this service's seed files (\(expected.joined(separator: ", ")))")
+        }
+    }
+
     public func load() async throws -> Outcome {
+        try self.checkDirectory()
         var outcome = Outcome()
         for kind in self.kinds {
             try await self.load(kind, into: &outcome)

@@ -227,4 +227,22 @@ struct RecordStoreTests {
             #expect(attendees.allSatisfy { $0.attendance.source != nil })
         }
     }
+
+    /// A mistyped seeds path would load nothing into an empty store without a word: refused,
+    /// before anything is read or written, with what was wrong.
+    @Test func aSeedsDirectoryThatIsNotThereOrHoldsNoSeedFileIsRefused() async throws {
+        try await withTestDatabase(.sqlite) { database in
+            let store = RecordStore.standalone(database)
+            let missing = SeedLoader(store: store, directory: "/nonexistent/seeds", kinds: Participants.kinds, logger: quietLogger)
+            let error = await #expect(throws: SeedError.self) { try await missing.load() }
+            #expect(error?.description == "/nonexistent/seeds: is not a directory of seed files")
+            // The repository's seeds/ holds each service's directory, not their files.
+            let parent = URL(fileURLWithPath: seedsDirectory).deletingLastPathComponent().path
+            let wrong = SeedLoader(store: store, directory: parent, kinds: Participants.kinds, logger: quietLogger)
+            let refused = await #expect(throws: SeedError.self) { try await wrong.load() }
+            #expect(refused?.description.hasPrefix("\(parent): holds none of this service's seed files (countries.json, ") == true)
+            #expect(try await wrong.storeIsEmpty())
+            try seedLoader(store).checkDirectory()
+        }
+    }
 }
