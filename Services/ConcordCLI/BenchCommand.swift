@@ -36,8 +36,8 @@ struct BenchCommand: AsyncParsableCommand {
     var threads: Int = 1
 
     func validate() throws {
-        guard self.connections > 0, self.depth > 0, self.seconds > 0, self.threads > 0 else {
-            throw ValidationError("connections, depth, seconds and threads must be positive")
+        if let (option, value) = [("--connections", self.connections), ("--depth", self.depth), ("--seconds", self.seconds), ("--threads", self.threads)].first(where: { $0.1 <= 0 }) {
+            throw ValidationError("\(option) must be a positive whole number, got \(value)")
         }
     }
 

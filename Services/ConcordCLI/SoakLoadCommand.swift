@@ -49,8 +49,11 @@ struct SoakLoadCommand: AsyncParsableCommand {
     var importEvery: Double = 2
 
     func validate() throws {
-        guard self.connections > 0, self.seconds > 0, self.importEvery > 0 else {
-            throw ValidationError("connections, seconds and import-every must be positive")
+        if let (option, value) = [("--connections", self.connections), ("--seconds", self.seconds)].first(where: { $0.1 <= 0 }) {
+            throw ValidationError("\(option) must be a positive whole number, got \(value)")
+        }
+        guard self.importEvery > 0, self.importEvery.isFinite else {
+            throw ValidationError("--import-every must be a positive number of seconds, got \(self.importEvery)")
         }
     }
 
