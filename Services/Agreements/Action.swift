@@ -49,7 +49,7 @@ struct Action: StoredRecord, Equatable {
     static let table = "actions"
     static let noun = "action"
     static let filters: [RecordFilter] = [
-        .column("instrument"), .column("session", isInteger: true), .column("status"), .column("parent"),
+        .column("instrument"), .column("session", isInteger: true), .oneOf("status", Status.self), .column("parent"),
         // `official:kazem-jalali`, or the bare `kazem-jalali`.
         RecordFilter(field: "owner", .equalsAny(["owner", "owner_label"]), normalise: { $0.lowercased() }),
         RecordFilter(field: "obstacle", .listHolds("obstacles")),

@@ -117,7 +117,7 @@ struct FollowUp: Sendable {
         for name in ["owner", "instrument"] {
             guard let value = try RecordBody.string(name, in: body) else { continue }
             let filter = Action.filters.first { $0.field == name }!
-            filters.append((filter, .text(filter.normalise?(value) ?? value)))
+            filters.append((filter, .text(try filter.normalise?(value) ?? value)))
         }
         guard let sectorText = try RecordBody.string("sector", in: body) else {
             return Overdue(asOf: asOf, items: try await self.store.select(Action.self, filters: filters, order: Action.oldestDueFirst, limit: limit))

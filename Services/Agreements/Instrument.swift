@@ -76,8 +76,10 @@ struct Instrument: StoredRecord, Equatable {
     static let table = "instruments"
     static let noun = "instrument"
     static let filters: [RecordFilter] = [
-        .column("kind"), .column("status"), .column("session", isInteger: true),
-        RecordFilter(field: "sector", .listHolds("sectors")),
+        .oneOf("kind", Kind.self), .oneOf("status", InstrumentStatus.self), .column("session", isInteger: true),
+        RecordFilter(field: "sector", .listHolds("sectors"), normalise: { text throws(ConcordError) in
+            try FieldRules.oneOf(text, Sector.self, field: "sector").rawValue
+        }),
         RecordFilter(field: "party", .listHolds("parties")),
     ]
     static let referencedBy = [

@@ -45,7 +45,7 @@ struct Obstacle: StoredRecord, Equatable {
     static let table = "obstacles"
     static let noun = "obstacle"
     static let filters: [RecordFilter] = [
-        .column("category"), .column("status"), .column("session", isInteger: true),
+        .oneOf("category", Category.self), .oneOf("status", Status.self), .column("session", isInteger: true),
         RecordFilter(field: "instrument", .listHolds("affected_instruments")),
         RecordFilter(field: "action", .listHolds("affected_actions")),
     ]

@@ -28,7 +28,7 @@ struct Relation: StoredRecord, Equatable {
     static let table = "relations"
     static let noun = "relation"
     static let filters: [RecordFilter] = [
-        .column("kind"),
+        .oneOf("kind", Kind.self),
         RecordFilter(field: "instrument", .equalsAny(["source_instrument", "target_instrument"])),
     ]
 

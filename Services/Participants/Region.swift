@@ -35,7 +35,7 @@ struct Region: StoredRecord, Equatable {
     static let keyField = "code"
     static let filters: [RecordFilter] = [
         .code("country"),
-        .column("kind"),
+        .oneOf("kind", Self.kinds),
         RecordFilter(field: "sector", .listHolds("sectors")),
     ]
     static let referencedBy = [

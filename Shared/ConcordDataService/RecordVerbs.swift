@@ -145,7 +145,7 @@ extension Router {
             switch body[filter.field] {
             case nil, .null?: continue
             case .integer(let value)? where filter.isInteger: filters.append((filter, .integer(value)))
-            case .string(let text)? where !filter.isInteger: filters.append((filter, .text(filter.normalise?(text) ?? text)))
+            case .string(let text)? where !filter.isInteger: filters.append((filter, .text(try filter.normalise?(text) ?? text)))
             default:
                 throw ConcordError(.badRequest, "filter \(filter.field) must be \(filter.isInteger ? "an integer" : "a string")", field: filter.field)
             }

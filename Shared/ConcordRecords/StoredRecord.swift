@@ -1,3 +1,4 @@
+import ConcordFields
 import ConcordProtocol
 import ConcordStorage
 
@@ -106,10 +107,13 @@ public struct RecordFilter: Sendable {
     public var field: String
     public var condition: Condition
     public var isInteger: Bool
-    /// The value as stored (codes upper-case); nil keeps the caller's text.
-    public var normalise: (@Sendable (String) -> String)?
+    /// The value as stored (codes upper-case), or the error that refuses it (a status that is
+    /// none of the statuses); nil keeps the caller's text.
+    public var normalise: (@Sendable (String) throws(ConcordError) -> String)?
 
-    public init(field: String, _ condition: Condition, isInteger: Bool = false, normalise: (@Sendable (String) -> String)? = nil) {
+    public init(
+        field: String, _ condition: Condition, isInteger: Bool = false, normalise: (@Sendable (String) throws(ConcordError) -> String)? = nil
+    ) {
         self.field = field
         self.condition = condition
         self.isInteger = isInteger
@@ -146,9 +150,21 @@ public struct RecordFilter: Sendable {
 
     /// Equality on a column (the field's name unless given).
     public static func column(
-        _ field: String, _ column: String? = nil, isInteger: Bool = false, normalise: (@Sendable (String) -> String)? = nil
+        _ field: String, _ column: String? = nil, isInteger: Bool = false, normalise: (@Sendable (String) throws(ConcordError) -> String)? = nil
     ) -> RecordFilter {
         RecordFilter(field: field, .equals(column ?? field), isInteger: isInteger, normalise: normalise)
+    }
+
+    /// Equality on a column that holds one of `values`: a value outside them is refused as a
+    /// write refuses it, rather than matching nothing.
+    public static func oneOf(_ field: String, _ values: [String]) -> RecordFilter {
+        .column(field, normalise: { text throws(ConcordError) in try FieldRules.oneOf(text, values, field: field) })
+    }
+
+    public static func oneOf<Vocabulary: RawRepresentable & CaseIterable>(
+        _ field: String, _ vocabulary: Vocabulary.Type
+    ) -> RecordFilter where Vocabulary.RawValue == String {
+        .oneOf(field, vocabulary.allCases.map(\.rawValue))
     }
 
     /// Equality on an upper-cased code column (country, region).

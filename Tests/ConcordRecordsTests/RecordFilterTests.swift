@@ -44,4 +44,18 @@ import Testing
         #expect(self.render(.listNamesRecordOf("affected_instruments", table: "instruments", key: "id", where: "session"), .integer(6))
             == ("EXISTS (SELECT 1 FROM instruments WHERE instruments.session = $1 AND affected_instruments LIKE '%|' || instruments.id || '|%')", [.integer(6)]))
     }
+
+    enum Colour: String, CaseIterable { case red, green }
+
+    @Test func aVocabularyFilterTakesItsValuesAsAWriteDoesAndRefusesTheRest() throws {
+        let filter = RecordFilter.oneOf("colour", Colour.self)
+        #expect(try filter.normalise?(" Green ") == "green")
+        do {
+            _ = try filter.normalise?("blue")
+            Issue.record("blue is no colour here")
+        } catch {
+            #expect(error.message == "colour must be one of red, green; got 'blue'")
+            #expect(error.field == "colour")
+        }
+    }
 }

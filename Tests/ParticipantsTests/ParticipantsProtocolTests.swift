@@ -102,6 +102,9 @@ struct ParticipantsProtocolTests {
             ("participants.regions.list", #"{"cursor":"bm9wZQ=="}"#, "body.cursor", "not one this service issued"),
             ("participants.regions.list", #"{"colour":"red"}"#, "body.colour", "unknown field"),
             ("participants.regions.list", #"{"country":5}"#, "body.country", "must be a string"),
+            // A filter on a vocabulary matches nothing outside it: refused as a write would be.
+            ("participants.regions.list", #"{"kind":"planet"}"#, "body.kind", "kind must be one of"),
+            ("participants.attendance.list", #"{"role":"king"}"#, "body.role", "role must be one of"),
             ("participants.regions.search", #"{}"#, "body.q", "q is required"),
             ("participants.regions.get", #"{}"#, "body.code", "code is required"),
             ("participants.sessions.get", #"{"number":"six"}"#, "body.number", "must be an integer"),
