@@ -209,6 +209,7 @@ struct Briefs: Sendable {
             indicators = String(buffer: list)
         }
         let (otherAnswers, otherMissing) = await others
+        try Self.subjectFound(in: otherMissing, part: "session", field: "body.number")
         let answers = otherAnswers.merging(followup) { first, _ in first }
         let allMissing = (otherMissing + followupMissing).sorted { $0.part < $1.part } + indicatorsMissing
         var fields = [("brief", "\"session\""), ("number", String(number))]
@@ -259,6 +260,7 @@ struct Briefs: Sendable {
             Part(name: "trade", service: "trade", verb: "trade.observations.list", body: #"{"reporter":"\#(code)","limit":500}"#),
         ]
         let (answers, missing) = await self.ask(parts, context: context, actor: actor)
+        try Self.subjectFound(in: missing, part: "region", field: "body.code")
         var codeJSON = ByteBuffer()
         JSONString.write(code, into: &codeJSON)
         return try Self.compose(fields: [("brief", "\"region\""), ("code", String(buffer: codeJSON))], parts: parts, answers: answers,
@@ -313,6 +315,14 @@ struct Briefs: Sendable {
     static func checkDay(_ day: String?, field: String) throws(ConcordError) {
         if let day, day.utf8.count != 10 || !day.utf8.allSatisfy({ $0 == UInt8(ascii: "-") || (48...57).contains($0) }) {
             throw ConcordError(.badRequest, "\(field) must be a date, YYYY-MM-DD; got '\(day)'", field: "body.\(field)")
+        }
+    }
+
+    /// A brief of a session or region that does not exist is none: when the part that is the
+    /// brief's subject is not found, the brief answers so, not with a page of empty parts.
+    static func subjectFound(in missing: [MissingPart], part: String, field: String) throws(ConcordError) {
+        if let absent = missing.first(where: { $0.part == part && $0.code == ErrorCode.notFound.wire }) {
+            throw ConcordError(.notFound, absent.message, field: field)
         }
     }
 

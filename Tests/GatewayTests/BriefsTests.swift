@@ -19,12 +19,15 @@ struct BriefsTests {
     final class FakeService: Sendable {
         private let running: RunningServer
 
-        init(certificate: String, name: String, verbs: [String: String], delay: Duration = .zero, failing: Bool = false) async throws {
+        init(
+            certificate: String, name: String, verbs: [String: String], delay: Duration = .zero, failing: Bool = false, refusing: ConcordError? = nil
+        ) async throws {
             var router = Router()
             for (verb, answer) in verbs {
                 router.registerRaw(verb, kind: .read) { _, _ in
                     if delay > .zero { try await Task.sleep(for: delay) }
                     if failing { throw ConcordError(.unavailable, "\(name) cannot reach its store") }
+                    if let refusing { throw refusing }
                     return ByteBuffer(string: answer)
                 }
             }
@@ -85,6 +88,45 @@ struct BriefsTests {
             #expect(missing.first?["code"] as? String == "deadline_exceeded", "\(missing)")
             #expect(missing.last?["code"] as? String == "unavailable")
             #expect((missing.last?["message"] as? String)?.contains("cannot reach its store") == true)
+            await client.close()
+        }
+        for pool in pools.values { await pool.close() }
+        await participants.stop()
+        await agreements.stop()
+        await trade.stop()
+    }
+
+    /// The brief of a session or region participants does not have is not found, as a `get`
+    /// of it is, rather than a page of empty parts with the subject among the missing.
+    @Test func aBriefOfASubjectThatDoesNotExistIsNotFound() async throws {
+        let participants = try await FakeService(
+            certificate: "participants", name: "participants",
+            verbs: ["participants.sessions.overview": "{}", "participants.regions.get": "{}", "participants.partnerships.list": #"{"items":[]}"#],
+            refusing: ConcordError(.notFound, "no session 99", field: "number")
+        )
+        let agreements = try await FakeService(certificate: "agreements", name: "agreements", verbs: [
+            "agreements.followup": #"{"items":[]}"#, "agreements.instruments.list": #"{"items":[]}"#,
+            "agreements.actions.overdue": #"{"items":[]}"#, "agreements.actions.list": #"{"items":[]}"#,
+        ])
+        let trade = try await FakeService(certificate: "trade-metrics", name: "trade", verbs: [
+            "trade.headline": "[]", "trade.observations.list": #"{"items":[]}"#,
+        ])
+        let pools = [
+            "participants": Self.pool("participants", [participants.endpoint]),
+            "agreements": Self.pool("agreements", [agreements.endpoint]),
+            "trade": Self.pool("trade", [trade.endpoint]),
+        ]
+        try await withTestServer(router: RouteTable(pools: pools).router(authority: nil), peerAuthentication: .optional, serviceName: "gateway") { server in
+            let client = try makeTestClient(port: server.localPort)
+            let session = await #expect(throws: ConcordError.self) {
+                try await client.call("brief.session", body: ByteBuffer(string: #"{"number":99}"#))
+            }
+            #expect(session == ConcordError(.notFound, "no session 99", field: "body.number"))
+            let region = await #expect(throws: ConcordError.self) {
+                try await client.call("brief.region", body: ByteBuffer(string: #"{"code":"RU-XX"}"#))
+            }
+            #expect(region?.code == .notFound)
+            #expect(region?.field == "body.code")
             await client.close()
         }
         for pool in pools.values { await pool.close() }
