@@ -201,6 +201,17 @@ def checks(browser, reader_password):
         reading.goto(base + path)
         forms = reading.locator("form[method=post]").evaluate_all("forms => forms.map(f => f.getAttribute('action'))")
         check(forms == ["/sign-out"], f"a reader sees write controls on {path}: forms {forms}")
+    # An address that names nothing recorded is a 404 that says so, not a service "that cannot
+    # be asked"; a list asked for a status no record can have says what was refused.
+    # (The reader reads Russian.)
+    for path in ("/sessions/99", "/agreements/no-such-instrument", "/actions/no-such-action"):
+        response = reading.goto(base + path)
+        check(response.status == 404, f"{path} answered {response.status}, not 404")
+        check(reading.get_by_text("По этому адресу ничего не записано.").count() == 1, f"{path} does not say nothing is recorded there")
+    errors = [e for e in errors if "404" not in e]
+    reading.goto(base + "/agreements?status=flying")
+    check(reading.locator(".problem", has_text="Шлюз отказал").filter(has_text="status must be one of").count() == 1,
+          "a list filtered by a status that is none does not say what was refused")
     # A write forged with the reader's own cookie and CSRF token: the gateway refuses it.
     token = reading.locator("form.signout input[name=csrf]").get_attribute("value")
     response = reading.request.post(action_url + "/progress", form={"csrf": token, "progress": "99", "date": "2026-12-01", "version": "1"})

@@ -38,7 +38,8 @@ extension Console {
 
     func instrument(_ request: Request, _ context: ConsoleContext, problem: String? = nil, status: HTTPResponse.Status = .ok) async throws -> Response {
         let id = context.parameters.get("id") ?? ""
-        return try await self.personal(request, status: status) { person, pages in
+        var found = true
+        return try await self.personal(request, status: found ? status : .notFound) { person, pages in
             let gateway = self.gateway
             async let instrument = gateway.json("agreements.instruments.get", ["id": .string(id)], person: person)
             async let actions = gateway.json("agreements.actions.list", ["instrument": .string(id), "limit": .integer(500)], person: person)
@@ -46,8 +47,10 @@ extension Console {
             async let relations = gateway.json("agreements.relations.list", ["instrument": .string(id), "limit": .integer(500)], person: person)
             async let indicators = gateway.json("agreements.indicators.list", ["instrument": .string(id), "limit": .integer(500)], person: person)
             let late = Set(((try? await overdue.get())?.rows ?? []).compactMap { $0[path: "id"]?.string })
+            let answer = await instrument
+            if case .failure(let error) = answer, error.code == .notFound { found = false }
             return pages.instrument(
-                session: person, await instrument, actions: await actions, overdue: late, relations: await relations,
+                session: person, answer, actions: await actions, overdue: late, relations: await relations,
                 indicators: await indicators, path: request.uri.path, problem: problem
             )
         }
@@ -170,7 +173,7 @@ extension Pages {
                 <tbody>\(rows)</tbody></table>
                 """) + "</section>"
         case .failure(let error):
-            body = body + self.unavailable("agreements", error)
+            body = body + self.failed("agreements", error)
         }
         return self.layout(title: words(.navAgreements), session: session, path: "/agreements", body: body)
     }
@@ -254,7 +257,7 @@ extension Pages {
             }
             body = body + "<ul>\(items)</ul>"
         case .failure(let error):
-            body = body + self.unavailable("agreements", error)
+            body = body + self.failed("agreements", error)
         }
         body = body + "</section>"
 
@@ -284,7 +287,7 @@ extension Pages {
             let top = tree("")
             body = body + (all.isEmpty ? "<p>\(words(.noneRecorded))</p>" : top)
         case .failure(let error):
-            body = body + self.unavailable("agreements", error)
+            body = body + self.failed("agreements", error)
         }
         body = body + "</section>"
         if session.role != "reader" { body = body + self.actionForm(session: session, instrument: id, parents: parents) }
@@ -310,7 +313,7 @@ extension Pages {
                 <tbody>\(rows)</tbody></table>
                 """
         case .failure(let error):
-            body = body + self.unavailable("agreements", error)
+            body = body + self.failed("agreements", error)
         }
         body = body + "</section>"
         return self.layout(title: self.title(instrument), session: session, path: path, body: body)

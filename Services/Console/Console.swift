@@ -82,11 +82,15 @@ struct Console: Sendable {
     // MARK: Pages
 
     /// A page for the person signed in, in their language; the sign-in form when nobody is.
-    /// A `?lang=` that changed the language sets the cookie again.
-    func personal(_ request: Request, status: HTTPResponse.Status = .ok, _ make: (SessionCookie, Pages) async throws -> HTML) async throws -> Response {
+    /// A `?lang=` that changed the language sets the cookie again. `status` is read once the
+    /// page is made, so what the page found (or did not) can set it.
+    func personal(
+        _ request: Request, status: @autoclosure () -> HTTPResponse.Status = .ok, _ make: (SessionCookie, Pages) async throws -> HTML
+    ) async throws -> Response {
         guard let (session, renewed) = self.signedIn(request) else { return Self.redirect("/sign-in") }
         let pages = Pages(words: Words(Language(rawValue: session.language) ?? .en))
-        var response = Self.page(try await make(session, pages), status: status)
+        let html = try await make(session, pages)
+        var response = Self.page(html, status: status())
         if renewed { response.setCookie(self.cookie(for: session)) }
         return response
     }
@@ -203,7 +207,8 @@ struct Console: Sendable {
         let body = String(decoding: try JSONEncoder().encode(["id": id]), as: UTF8.self)
         let action = await self.gateway.call("agreements.actions.get", body, as: Overview.ActionRecord.self, person: session)
         let pages = Pages(words: Words(Language(rawValue: session.language) ?? .en))
-        var response = Self.page(pages.action(session: session, action: action, path: request.uri.path, problem: problem), status: status)
+        let found = if case .failure(let error) = action, error.code == .notFound { false } else { true }
+        var response = Self.page(pages.action(session: session, action: action, path: request.uri.path, problem: problem), status: found ? status : .notFound)
         if renewed { response.setCookie(self.cookie(for: session)) }
         return response
     }

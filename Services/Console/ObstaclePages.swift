@@ -102,7 +102,7 @@ extension Pages {
             }
             body = body + "<ul class=\"obstacles\">\(items)</ul>"
         case .failure(let error):
-            body = body + self.unavailable("agreements", error)
+            body = body + self.failed("agreements", error)
         }
         body = body + "</section>"
         if session.role != "reader" {

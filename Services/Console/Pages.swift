@@ -101,7 +101,7 @@ struct Pages {
                 body = body + "<p>\(words(.none))</p>"
             }
         case .failure(let error):
-            body = body + self.unavailable("participants", error)
+            body = body + self.failed("participants", error)
         }
         body = body + "</section>"
 
@@ -129,7 +129,7 @@ struct Pages {
             }
             body = body + "<p><a href=\"/trade\">\(words(.navTrade)) →</a></p>"
         case .failure(let error):
-            body = body + self.unavailable("trade", error)
+            body = body + self.failed("trade", error)
         }
         body = body + "</section>"
 
@@ -152,7 +152,7 @@ struct Pages {
                 <tbody>\(rows)</tbody></table>
                 """
         case .failure(let error):
-            body = body + self.unavailable("agreements", error)
+            body = body + self.failed("agreements", error)
         }
         body = body + "</section>"
 
@@ -174,7 +174,7 @@ struct Pages {
                 body = body + "<ul class=\"actions\">\(items)</ul>"
             }
         case .failure(let error):
-            body = body + self.unavailable("agreements", error)
+            body = body + self.failed("agreements", error)
         }
         body = body + "</section>"
 
@@ -194,7 +194,7 @@ struct Pages {
                 <tbody>\(rows)</tbody></table>
                 """
         case .failure(let error):
-            body = body + self.unavailable("gateway", error)
+            body = body + self.failed("gateway", error)
         }
         body = body + "</section>"
 
@@ -212,7 +212,7 @@ struct Pages {
                 body = body + "<ul class=\"obstacles\">\(items)</ul>"
             }
         case .failure(let error):
-            body = body + self.unavailable("agreements", error)
+            body = body + self.failed("agreements", error)
         }
         body = body + "</section>"
         return self.layout(title: words(.overviewTitle), session: session, path: "/", body: body)
@@ -231,10 +231,7 @@ struct Pages {
         let words = self.words
         let alert: HTML = problem.map { "<p class=\"problem\" role=\"alert\">\($0)</p>" } ?? ""
         guard case .success(let action) = action else {
-            if case .failure(let error) = action {
-                return self.layout(title: words(.overviewTitle), session: session, path: path, body: alert + self.unavailable("agreements", error))
-            }
-            return self.layout(title: words(.overviewTitle), session: session, path: path, body: alert)
+            return self.layout(title: words(.overviewTitle), session: session, path: path, body: alert + self.problem(action, service: "agreements"))
         }
         let owner = action.owner.sorted { $0.key < $1.key }.map(\.value).joined(separator: self.comma)
         let progress = action.progress ?? 0
@@ -278,8 +275,17 @@ struct Pages {
         return self.layout(title: action.title, session: session, path: path, body: body)
     }
 
-    func unavailable(_ service: String, _ error: ConcordError) -> HTML {
-        "<p class=\"problem\" role=\"status\">\(self.words(.partUnavailable, "\u{2068}" + service + "\u{2069}", "\u{2068}" + error.message + "\u{2069}"))</p>"
+    /// What a page or a part of it says when its answer from `service` failed: that nothing is
+    /// recorded there when it was not found; what was refused when the address asked for what no
+    /// record can be (a status that is none); else that the service cannot be asked now, and why.
+    func failed(_ service: String, _ error: ConcordError) -> HTML {
+        let message = "\u{2068}" + error.message + "\u{2069}"
+        let text = switch error.code {
+        case .notFound: self.words(.notRecorded)
+        case .badRequest: self.words(.writeRefused, message)
+        default: self.words(.partUnavailable, "\u{2068}" + service + "\u{2069}", message)
+        }
+        return "<p class=\"problem\" role=\"status\">\(text)</p>"
     }
 
     /// The console's one script: live updates, and nothing a page needs to work. A page whose

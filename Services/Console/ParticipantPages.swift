@@ -44,7 +44,7 @@ extension Pages {
                 }
                 section = section + "<table><thead><tr>\(heads)</tr></thead><tbody>\(rows)</tbody></table>"
             case .failure(let error):
-                section = section + self.unavailable("participants", error)
+                section = section + self.failed("participants", error)
             }
             return section + "</section>"
         }

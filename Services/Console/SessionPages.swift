@@ -22,10 +22,12 @@ extension Console {
 
     func session(_ request: Request, _ context: ConsoleContext) async throws -> Response {
         let number = Int(context.parameters.get("number") ?? "") ?? 0
-        return try await self.personal(request) { person, pages in
+        var found = true
+        return try await self.personal(request, status: found ? .ok : .notFound) { person, pages in
             let gateway = self.gateway
             let answer = await gateway.call("brief.session", #"{"number":\#(number)}"#, as: SessionBrief.self, person: person)
             guard case .success(var brief) = answer else {
+                if case .failure(let error) = answer, error.code == .notFound { found = false }
                 return pages.layout(title: pages.words(.session, pages.words.integer(number)), session: person, path: request.uri.path, body: pages.problem(answer))
             }
             brief.lookedUp = await self.lookUp(brief.officialsToLookUp, person: person)
@@ -71,7 +73,7 @@ extension Pages {
                 <tbody>\(rows)</tbody></table></section>
                 """)
         case .failure(let error):
-            body = body + self.unavailable("participants", error)
+            body = body + self.failed("participants", error)
         }
         return self.layout(title: words(.navSessions), session: session, path: "/sessions", body: body)
     }
@@ -84,9 +86,9 @@ extension Pages {
         return self.layout(title: title, session: session, path: path, body: body)
     }
 
-    /// A refusal or an unreachable service, said in the page.
+    /// A failed answer, said in the page (`failed`).
     func problem<T>(_ answer: Result<T, ConcordError>, service: String = "gateway") -> HTML {
         guard case .failure(let error) = answer else { return "" }
-        return self.unavailable(service, error)
+        return self.failed(service, error)
     }
 }

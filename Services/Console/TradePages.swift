@@ -281,7 +281,7 @@ extension Pages {
                 // The chart's writer escapes every text it puts in.
                 body = body + HTML(trusted: chart)
             case .failure(let error):
-                body = body + self.unavailable("trade", error)
+                body = body + self.failed("trade", error)
             }
             body = body + "</section>"
 
@@ -307,7 +307,7 @@ extension Pages {
                         """
                 }
             case .failure(let error):
-                body = body + self.unavailable("trade", error)
+                body = body + self.failed("trade", error)
             }
             body = body + "</section>"
 
@@ -333,7 +333,7 @@ extension Pages {
                         """
                 }
             case .failure(let error):
-                body = body + self.unavailable("trade", error)
+                body = body + self.failed("trade", error)
             }
             body = body + "</section>"
         }

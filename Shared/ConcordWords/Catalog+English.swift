@@ -164,6 +164,7 @@ extension Catalog {
         .overviewNoObstacles: "No obstacle is open.",
         .overviewLatestSession: "Latest session",
         .partUnavailable: "{1} cannot be asked now: {2}",
+        .notRecorded: "Nothing is recorded at this address.",
         .formExpired: "This form has expired: open the page again and send it from there.",
         .languageLabel: "Language",
         .actionProgressTitle: "Record progress",

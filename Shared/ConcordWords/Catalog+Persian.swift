@@ -164,6 +164,7 @@ extension Catalog {
         .overviewNoObstacles: "هیچ مانع بازی نیست.",
         .overviewLatestSession: "آخرین نشست",
         .partUnavailable: "اکنون نمی‌توان از {1} پرسید: {2}",
+        .notRecorded: "چیزی در این نشانی ثبت نشده است.",
         .formExpired: "این فرم منقضی شده است: صفحه را دوباره باز کنید و از آنجا بفرستید.",
         .languageLabel: "زبان",
         .actionProgressTitle: "ثبت پیشرفت",

@@ -164,6 +164,7 @@ extension Catalog {
         .overviewNoObstacles: "Открытых препятствий нет.",
         .overviewLatestSession: "Последнее заседание",
         .partUnavailable: "Сейчас нельзя обратиться к {1}: {2}",
+        .notRecorded: "По этому адресу ничего не записано.",
         .formExpired: "Срок действия формы истёк: откройте страницу заново и отправьте её оттуда.",
         .languageLabel: "Язык",
         .actionProgressTitle: "Отметить ход выполнения",

@@ -164,6 +164,7 @@ public enum Key: String, CaseIterable, Sendable {
     case overviewNoObstacles
     case overviewLatestSession
     case partUnavailable
+    case notRecorded
     case formExpired
     case languageLabel
     case actionProgressTitle
