@@ -51,6 +51,28 @@ struct BriefsTests {
         )
     }
 
+    /// A gateway that routes each service to its endpoint, and a client of it, for `body`;
+    /// then the client, the pools and `services` are closed and stopped.
+    func withGateway(
+        _ endpoints: [String: Endpoint], stopping services: [FakeService] = [],
+        _ body: (ConcordClient, [String: ServicePool]) async throws -> Void
+    ) async throws {
+        let pools = Dictionary(uniqueKeysWithValues: endpoints.map { ($0.key, Self.pool($0.key, [$0.value])) })
+        var failure: (any Error)?
+        do {
+            try await withTestServer(router: RouteTable(pools: pools).router(authority: nil), peerAuthentication: .optional, serviceName: "gateway") { server in
+                let client = try makeTestClient(port: server.localPort)
+                try await body(client, pools)
+                await client.close()
+            }
+        } catch {
+            failure = error
+        }
+        for pool in pools.values { await pool.close() }
+        for service in services { await service.stop() }
+        if let failure { throw failure }
+    }
+
     @Test func aBriefAnswersWithinItsDeadlineWithWhatTheOthersGave() async throws {
         let participants = try await FakeService(certificate: "participants", name: "participants", verbs: [
             "participants.sessions.overview":
@@ -60,13 +82,8 @@ struct BriefsTests {
             certificate: "agreements", name: "agreements", verbs: ["agreements.followup": #"{"items":[]}"#], delay: .seconds(20)
         )
         let trade = try await FakeService(certificate: "trade-metrics", name: "trade", verbs: ["trade.headline": "[]"], failing: true)
-        let pools = [
-            "participants": Self.pool("participants", [participants.endpoint]),
-            "agreements": Self.pool("agreements", [agreements.endpoint]),
-            "trade": Self.pool("trade", [trade.endpoint]),
-        ]
-        try await withTestServer(router: RouteTable(pools: pools).router(authority: nil), peerAuthentication: .optional, serviceName: "gateway") { server in
-            let client = try makeTestClient(port: server.localPort)
+        let services = ["participants": participants, "agreements": agreements, "trade": trade]
+        try await self.withGateway(services.mapValues(\.endpoint), stopping: Array(services.values)) { client, pools in
             // Every connection made first (the client's to the gateway, the gateway's to each
             // service): the deadline then covers only the brief's questions, not TLS handshakes,
             // which a machine busy with other tests can stretch past it (this test failed so
@@ -88,12 +105,7 @@ struct BriefsTests {
             #expect(missing.first?["code"] as? String == "deadline_exceeded", "\(missing)")
             #expect(missing.last?["code"] as? String == "unavailable")
             #expect((missing.last?["message"] as? String)?.contains("cannot reach its store") == true)
-            await client.close()
         }
-        for pool in pools.values { await pool.close() }
-        await participants.stop()
-        await agreements.stop()
-        await trade.stop()
     }
 
     /// The brief of a session or region participants does not have is not found, as a `get`
@@ -111,13 +123,8 @@ struct BriefsTests {
         let trade = try await FakeService(certificate: "trade-metrics", name: "trade", verbs: [
             "trade.headline": "[]", "trade.observations.list": #"{"items":[]}"#,
         ])
-        let pools = [
-            "participants": Self.pool("participants", [participants.endpoint]),
-            "agreements": Self.pool("agreements", [agreements.endpoint]),
-            "trade": Self.pool("trade", [trade.endpoint]),
-        ]
-        try await withTestServer(router: RouteTable(pools: pools).router(authority: nil), peerAuthentication: .optional, serviceName: "gateway") { server in
-            let client = try makeTestClient(port: server.localPort)
+        let services = ["participants": participants, "agreements": agreements, "trade": trade]
+        try await self.withGateway(services.mapValues(\.endpoint), stopping: Array(services.values)) { client, _ in
             let session = await #expect(throws: ConcordError.self) {
                 try await client.call("brief.session", body: ByteBuffer(string: #"{"number":99}"#))
             }
@@ -127,12 +134,7 @@ struct BriefsTests {
             }
             #expect(region?.code == .notFound)
             #expect(region?.field == "body.code")
-            await client.close()
         }
-        for pool in pools.values { await pool.close() }
-        await participants.stop()
-        await agreements.stop()
-        await trade.stop()
     }
 
     @Test func aFollowUpIsSearchedForChecksByItsBytes() {
@@ -159,12 +161,8 @@ struct BriefsTests {
             "trade.headline": "[]",
             "trade.growth": #"{"computed":[{"source":"Test","current":{"from":"2026-01","to":"2026-12","value":"4400000000","monthsCovered":[],"monthsMissing":[]},"base":{"from":"2024-01","to":"2024-12","value":"4000000000","monthsCovered":[],"monthsMissing":[]},"changePercent":"10.0","complete":true,"synthetic":true}],"stated":[]}"#,
         ])
-        let pools = [
-            "participants": Self.pool("participants", [participants.endpoint]), "agreements": Self.pool("agreements", [agreements.endpoint]),
-            "trade": Self.pool("trade", [trade.endpoint]),
-        ]
-        try await withTestServer(router: RouteTable(pools: pools).router(authority: nil), peerAuthentication: .optional, serviceName: "gateway") { server in
-            let client = try makeTestClient(port: server.localPort)
+        let services = ["participants": participants, "agreements": agreements, "trade": trade]
+        try await self.withGateway(services.mapValues(\.endpoint), stopping: Array(services.values)) { client, _ in
             let brief = try JSONSerialization.jsonObject(
                 with: Data(buffer: try await client.call("brief.session", body: ByteBuffer(string: #"{"number":6}"#)))
             ) as? [String: Any]
@@ -174,20 +172,12 @@ struct BriefsTests {
             let actual = (indicators.first?["actual"] as? [String: Any])?["computed"] as? [[String: Any]]
             #expect(actual?.first?["changePercent"] as? String == "10.0")
             #expect((brief?["missing"] as? [Any])?.isEmpty == true)
-            await client.close()
         }
-        for pool in pools.values { await pool.close() }
-        await participants.stop()
-        await agreements.stop()
-        await trade.stop()
     }
 
     @Test func eachBriefAnswersWithMissingWhenItsServiceIsDown() async throws {
         let nobody = Endpoint(host: "127.0.0.1", port: try freeLoopbackPort())
-        let pools = ["participants": Self.pool("participants", [nobody]), "agreements": Self.pool("agreements", [nobody]),
-                     "trade": Self.pool("trade", [nobody])]
-        try await withTestServer(router: RouteTable(pools: pools).router(authority: nil), peerAuthentication: .optional, serviceName: "gateway") { server in
-            let client = try makeTestClient(port: server.localPort)
+        try await self.withGateway(["participants": nobody, "agreements": nobody, "trade": nobody]) { client, _ in
             for (verb, body, parts) in [("brief.session", #"{"number":6}"#, 3), ("brief.region", #"{"code":"IR-01"}"#, 6), ("brief.followup", "{}", 1)] {
                 let start = ContinuousClock.now
                 let answer = try await client.call(verb, body: ByteBuffer(string: body), metadata: Metadata(deadlineMilliseconds: 3000))
@@ -200,9 +190,7 @@ struct BriefsTests {
                     #expect(brief?["session"] is NSNull && brief?["attendees"] is NSNull, "the fields of a missing part are null")
                 }
             }
-            await client.close()
         }
-        for pool in pools.values { await pool.close() }
     }
 
     @Test func aServiceThatIsDownIsNamedAsMissing() async throws {
@@ -210,12 +198,7 @@ struct BriefsTests {
             "agreements.followup.all": #"{"asOf":"2026-06-30","byOwner":[{"owner":"official:kazem-jalali","actions":[{"id":"a","title":"A","owner":{"official":"kazem-jalali"},"status":"planned","obstacles":["legal-frameworks"]}]}],"blockingMost":[{"obstacle":{"id":"legal-frameworks","title":"Legal frameworks","status":"open"},"blockedActions":1}]}"#,
         ])
         let nobody = Endpoint(host: "127.0.0.1", port: try freeLoopbackPort())
-        let pools = [
-            "agreements": Self.pool("agreements", [agreements.endpoint]),
-            "participants": Self.pool("participants", [nobody]),
-        ]
-        try await withTestServer(router: RouteTable(pools: pools).router(authority: nil), peerAuthentication: .optional, serviceName: "gateway") { server in
-            let client = try makeTestClient(port: server.localPort)
+        try await self.withGateway(["agreements": agreements.endpoint, "participants": nobody], stopping: [agreements]) { client, _ in
             let region = try JSONSerialization.jsonObject(
                 with: Data(buffer: try await client.call("brief.region", body: ByteBuffer(string: #"{"code":"IR-01"}"#), metadata: Metadata(deadlineMilliseconds: 2000)))
             ) as? [String: Any]
@@ -231,9 +214,6 @@ struct BriefsTests {
             #expect(blocking.first?["blockedActions"] as? Int == 1)
             #expect(followUp?["brief"] as? String == "followup" && followUp?["asOf"] as? String == "2026-06-30")
             #expect((followUp?["missing"] as? [Any])?.isEmpty == true)
-            await client.close()
         }
-        for pool in pools.values { await pool.close() }
-        await agreements.stop()
     }
 }
