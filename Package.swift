@@ -526,6 +526,7 @@ let package = Package(
         .testTarget(
             name: "GatewayTests",
             dependencies: ["Gateway", "ConcordPool", "ConcordBalancer", "ConcordTestSupport", "ConcordServer", "ConcordClient", "ConcordProtocol",
+                           "ConcordRecords",
                            "ConcordLoad", "ConcordWire",
                            "ConcordTLS",
                            .product(name: "NIOCore", package: "swift-nio"),
