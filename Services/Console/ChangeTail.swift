@@ -51,11 +51,6 @@ final class ChangeTail: Service, Sendable {
         case change(Overview.Change)
     }
 
-    private struct Item: Decodable {
-        var type: String
-        var change: Overview.Change?
-    }
-
     /// One watch, until it ends: the events go through a stream, so the latest changes are read
     /// once the watch has started, and nothing the watch brings meanwhile is lost.
     private func follow() async {
@@ -67,7 +62,7 @@ final class ChangeTail: Service, Sendable {
                 defer { continuation.finish() }
                 do {
                     _ = try await client.stream("watch", body: ByteBuffer(string: "{}"), metadata: metadata) { buffer in
-                        guard let item = try? JSONDecoder().decode(Item.self, from: Data(buffer: buffer)) else { return }
+                        guard let item = try? JSONDecoder().decode(WatchEvent.self, from: Data(buffer: buffer)) else { return }
                         switch item.type {
                         case "start": continuation.yield(.start)
                         case "change": if let change = item.change { continuation.yield(.change(change)) }
