@@ -222,6 +222,17 @@ struct FollowUp: Sendable {
             ))
         }
         let sessionActions = try await sessionActionsRead.filter { $0.instrument == nil }
+        // Nothing under the number: ask participants whether there is such a session at all, so
+        // a mistyped number reads as not found, not as a session where nothing was agreed. (Only
+        // an empty answer pays for the question; when participants cannot say, the answer stays.)
+        if items.isEmpty, sessionActions.isEmpty, raised.isEmpty, let remote = store.remote {
+            let reference = RemoteReference(
+                field: "session", service: "participants", kind: "sessions", keyField: "number", key: .integer(session), noun: "session"
+            )
+            if (try? await remote.exists(reference)) == false {
+                throw ConcordError(.notFound, "no session \(session)", field: "session")
+            }
+        }
         let checks = items.flatMap(\.indicators).compactMap(\.check)
         return SessionFollowUp(
             session: session, asOf: asOf, items: items, sessionActions: sessionActions, obstacles: raised,
