@@ -29,7 +29,7 @@ struct Attendance: StoredRecord, Equatable {
     static let table = "attendance"
     static let noun = "attendance record"
     static let filters: [RecordFilter] = [
-        .column("session", isInteger: true), .column("official"), .oneOf("role", Self.roles), .code("region"),
+        .column("session", isInteger: true), .column("official"), .oneOf("role", Self.roles), .region("region"),
     ]
 
     var key: SQLValue { .text(self.id ?? "") }

@@ -29,7 +29,7 @@ struct CommitteeSession: StoredRecord, Equatable {
     static let noun = "session"
     static let keyField = "number"
     static let keyIsInteger = true
-    static let filters: [RecordFilter] = [.code("hostCountry", "host_country"), .column("year", isInteger: true)]
+    static let filters: [RecordFilter] = [.country("hostCountry", "host_country"), .column("year", isInteger: true)]
     static let referencedBy = [IncomingReference(table: "attendance", column: "session", nouns: "attendance records")]
     /// Derived on read from attendance; never stored.
     static let serviceFields: Set<String> = ["coChairs"]

@@ -27,7 +27,7 @@ struct Official: StoredRecord, Equatable {
     /// Agreements and trade-metrics name them: a delete asks them first.
     static let namedByOtherServices = true
     static let noun = "official"
-    static let filters: [RecordFilter] = [.code("country"), .column("organisation")]
+    static let filters: [RecordFilter] = [.country("country"), .column("organisation")]
     static let referencedBy = [IncomingReference(table: "attendance", column: "official", nouns: "attendance records")]
 
     var key: SQLValue { .text(self.id ?? "") }

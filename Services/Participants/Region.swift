@@ -34,7 +34,7 @@ struct Region: StoredRecord, Equatable {
     static let noun = "region"
     static let keyField = "code"
     static let filters: [RecordFilter] = [
-        .code("country"),
+        .country("country"),
         .oneOf("kind", Self.kinds),
         RecordFilter(field: "sector", .listHolds("sectors")),
     ]

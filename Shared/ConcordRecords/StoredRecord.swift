@@ -171,6 +171,17 @@ public struct RecordFilter: Sendable {
     public static func code(_ field: String, _ column: String? = nil) -> RecordFilter {
         .column(field, column, normalise: { $0.uppercased() })
     }
+
+    /// Equality on a country code column: a value that is no ISO 3166-1 alpha-2 code (`IRN`) is
+    /// refused as a write refuses it, rather than matching nothing.
+    public static func country(_ field: String, _ column: String? = nil) -> RecordFilter {
+        .column(field, column, normalise: { text throws(ConcordError) in try FieldRules.countryCode(text, field: field) })
+    }
+
+    /// Equality on a region code column, held to ISO 3166-2 as `country` is to ISO 3166-1.
+    public static func region(_ field: String, _ column: String? = nil) -> RecordFilter {
+        .column(field, column, normalise: { text throws(ConcordError) in try FieldRules.regionCode(text, field: field) })
+    }
 }
 
 /// A field that names another record of the same store, which must exist when the write commits.

@@ -105,6 +105,8 @@ struct ParticipantsProtocolTests {
             // A filter on a vocabulary matches nothing outside it: refused as a write would be.
             ("participants.regions.list", #"{"kind":"planet"}"#, "body.kind", "kind must be one of"),
             ("participants.attendance.list", #"{"role":"king"}"#, "body.role", "role must be one of"),
+            ("participants.regions.list", #"{"country":"IRN"}"#, "body.country", "ISO 3166-1 alpha-2"),
+            ("participants.attendance.list", #"{"region":"Gilan"}"#, "body.region", "ISO 3166-2"),
             ("participants.regions.search", #"{}"#, "body.q", "q is required"),
             ("participants.regions.get", #"{}"#, "body.code", "code is required"),
             ("participants.sessions.get", #"{"number":"six"}"#, "body.number", "must be an integer"),
