@@ -77,9 +77,7 @@ struct Instrument: StoredRecord, Equatable {
     static let noun = "instrument"
     static let filters: [RecordFilter] = [
         .oneOf("kind", Kind.self), .oneOf("status", InstrumentStatus.self), .column("session", isInteger: true),
-        RecordFilter(field: "sector", .listHolds("sectors"), normalise: { text throws(ConcordError) in
-            try FieldRules.oneOf(text, Sector.self, field: "sector").rawValue
-        }),
+        .oneOf("sector", Sector.self, .listHolds("sectors")),
         RecordFilter(field: "party", .listHolds("parties")),
     ]
     static let referencedBy = [

@@ -155,16 +155,19 @@ public struct RecordFilter: Sendable {
         RecordFilter(field: field, .equals(column ?? field), isInteger: isInteger, normalise: normalise)
     }
 
-    /// Equality on a column that holds one of `values`: a value outside them is refused as a
-    /// write refuses it, rather than matching nothing.
-    public static func oneOf(_ field: String, _ values: [String]) -> RecordFilter {
-        .column(field, normalise: { text throws(ConcordError) in try FieldRules.oneOf(text, values, field: field) })
+    /// A filter whose value is one of `values`: a value outside them is refused as a write
+    /// refuses it, rather than matching nothing. Equality on the field's column unless
+    /// `condition` says otherwise (a list that holds it).
+    public static func oneOf(_ field: String, _ values: [String], _ condition: Condition? = nil) -> RecordFilter {
+        RecordFilter(field: field, condition ?? .equals(field), normalise: { text throws(ConcordError) in
+            try FieldRules.oneOf(text, values, field: field)
+        })
     }
 
     public static func oneOf<Vocabulary: RawRepresentable & CaseIterable>(
-        _ field: String, _ vocabulary: Vocabulary.Type
+        _ field: String, _ vocabulary: Vocabulary.Type, _ condition: Condition? = nil
     ) -> RecordFilter where Vocabulary.RawValue == String {
-        .oneOf(field, vocabulary.allCases.map(\.rawValue))
+        .oneOf(field, vocabulary.allCases.map(\.rawValue), condition)
     }
 
     /// Equality on an upper-cased code column (country, region).
