@@ -48,7 +48,7 @@ extension Console {
             async let indicators = gateway.json("agreements.indicators.list", ["instrument": .string(id), "limit": .integer(500)], person: person)
             let late = Set(((try? await overdue.get())?.rows ?? []).compactMap { $0[path: "id"]?.string })
             let answer = await instrument
-            if case .failure(let error) = answer, error.code == .notFound { found = false }
+            found = !answer.isNotFound
             return pages.instrument(
                 session: person, answer, actions: await actions, overdue: late, relations: await relations,
                 indicators: await indicators, path: request.uri.path, problem: problem

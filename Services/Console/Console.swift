@@ -207,8 +207,9 @@ struct Console: Sendable {
         let body = String(decoding: try JSONEncoder().encode(["id": id]), as: UTF8.self)
         let action = await self.gateway.call("agreements.actions.get", body, as: Overview.ActionRecord.self, person: session)
         let pages = Pages(words: Words(Language(rawValue: session.language) ?? .en))
-        let found = if case .failure(let error) = action, error.code == .notFound { false } else { true }
-        var response = Self.page(pages.action(session: session, action: action, path: request.uri.path, problem: problem), status: found ? status : .notFound)
+        var response = Self.page(
+            pages.action(session: session, action: action, path: request.uri.path, problem: problem), status: action.isNotFound ? .notFound : status
+        )
         if renewed { response.setCookie(self.cookie(for: session)) }
         return response
     }
@@ -439,5 +440,13 @@ final class LiveStreams: Service, Sendable {
             return Array(state.finish.values)
         }
         for finish in open { finish() }
+    }
+}
+
+extension Result where Failure == ConcordError {
+    /// Whether the gateway answered that nothing is recorded under what was asked: a page of
+    /// that subject is then a 404.
+    var isNotFound: Bool {
+        if case .failure(let error) = self { error.code == .notFound } else { false }
     }
 }

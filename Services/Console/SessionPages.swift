@@ -27,7 +27,7 @@ extension Console {
             let gateway = self.gateway
             let answer = await gateway.call("brief.session", #"{"number":\#(number)}"#, as: SessionBrief.self, person: person)
             guard case .success(var brief) = answer else {
-                if case .failure(let error) = answer, error.code == .notFound { found = false }
+                found = !answer.isNotFound
                 return pages.layout(title: pages.words(.session, pages.words.integer(number)), session: person, path: request.uri.path, body: pages.problem(answer))
             }
             brief.lookedUp = await self.lookUp(brief.officialsToLookUp, person: person)
