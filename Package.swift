@@ -113,11 +113,21 @@ let package = Package(
             path: "Shared/ConcordClient",
             swiftSettings: swiftSettings
         ),
+        // The rules every executable holds its options to: ports, log levels, positive counts.
+        .target(
+            name: "ConcordOptions",
+            dependencies: [
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Shared/ConcordOptions",
+            swiftSettings: swiftSettings
+        ),
         // What every service executable shares: options, environment, lifecycle.
         .target(
             name: "ConcordServiceRuntime",
             dependencies: [
-                "ConcordMetrics",
+                "ConcordMetrics", "ConcordOptions",
                 "ConcordServer", "ConcordClient", "ConcordTLS", "ConcordProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -272,7 +282,7 @@ let package = Package(
             name: "ConcordCLI",
             dependencies: [
                 "ConcordWire", "ConcordClient", "ConcordTLS", "ConcordLoad", "ConcordProtocol", "ConcordTradeCodes", "ConcordBalancer", "ConcordComtrade", "ConcordWords",
-                "ConcordUsers", "ConcordBriefs",
+                "ConcordUsers", "ConcordBriefs", "ConcordOptions",
                 .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -307,6 +317,7 @@ let package = Package(
             name: "Console",
             dependencies: [
                 "ConcordUsers", "ConcordClient", "ConcordTLS", "ConcordProtocol", "ConcordWire", "ConcordWords", "ConcordBriefs", "ConcordTradeCodes", "ConcordComtrade", "ConcordFields",
+                "ConcordOptions",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -328,7 +339,7 @@ let package = Package(
                 "ConcordMetrics",
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 "ConcordWire", "ConcordServer", "ConcordClient", "ConcordTLS", "ConcordServiceRuntime", "ConcordProtocol", "ConcordBalancer",
-                "ConcordPool",
+                "ConcordPool", "ConcordOptions",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -412,7 +423,13 @@ let package = Package(
             path: "Tests/ConcordRecordsTests",
             swiftSettings: swiftSettings
         ),
-        // Replica choice, ejection and the retry budget: pure values, a seeded generator.
+        // The options' rules: ports from a flag or its variable, log levels, positive counts.
+        .testTarget(
+            name: "ConcordOptionsTests",
+            dependencies: ["ConcordOptions", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Tests/ConcordOptionsTests",
+            swiftSettings: swiftSettings
+        ),
         // What a service executable makes of its flags and environment; its probes.
         .testTarget(
             name: "ConcordServiceRuntimeTests",
@@ -457,6 +474,7 @@ let package = Package(
             path: "Tests/ConcordLoadTests",
             swiftSettings: swiftSettings
         ),
+        // Replica choice, ejection and the retry budget: pure values, a seeded generator.
         .testTarget(
             name: "ConcordBalancerTests",
             dependencies: ["ConcordBalancer"],

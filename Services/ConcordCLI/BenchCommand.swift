@@ -1,5 +1,6 @@
 import ArgumentParser
 import ConcordLoad
+import ConcordOptions
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -36,9 +37,7 @@ struct BenchCommand: AsyncParsableCommand {
     var threads: Int = 1
 
     func validate() throws {
-        if let (option, value) = [("--connections", self.connections), ("--depth", self.depth), ("--seconds", self.seconds), ("--threads", self.threads)].first(where: { $0.1 <= 0 }) {
-            throw ValidationError("\(option) must be a positive whole number, got \(value)")
-        }
+        try OptionRules.positive(["--connections": self.connections, "--depth": self.depth, "--seconds": self.seconds, "--threads": self.threads])
     }
 
     func run() async throws {

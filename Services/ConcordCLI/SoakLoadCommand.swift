@@ -1,5 +1,6 @@
 import ArgumentParser
 import ConcordClient
+import ConcordOptions
 import ConcordProtocol
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -49,9 +50,7 @@ struct SoakLoadCommand: AsyncParsableCommand {
     var importEvery: Double = 2
 
     func validate() throws {
-        if let (option, value) = [("--connections", self.connections), ("--seconds", self.seconds)].first(where: { $0.1 <= 0 }) {
-            throw ValidationError("\(option) must be a positive whole number, got \(value)")
-        }
+        try OptionRules.positive(["--connections": self.connections, "--seconds": self.seconds])
         guard self.importEvery > 0, self.importEvery.isFinite else {
             throw ValidationError("--import-every must be a positive number of seconds, got \(self.importEvery)")
         }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import ConcordClient
+import ConcordOptions
 import ConcordTLS
 import Crypto
 #if canImport(FoundationEssentials)
@@ -47,9 +48,7 @@ struct ConsoleCommand: AsyncParsableCommand {
     var logLevel: String = "info"
 
     func validate() throws {
-        guard Logger.Level(rawValue: self.logLevel) != nil else {
-            throw ValidationError("--log-level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")); got '\(self.logLevel)'")
-        }
+        _ = try OptionRules.logLevel(self.logLevel)
         guard (1...720).contains(self.sessionHours) else {
             throw ValidationError("--session-hours must be from 1 to 720 (30 days); got \(self.sessionHours)")
         }
@@ -148,11 +147,6 @@ struct Listening: ParsableArguments {
 
     /// A flag is held to the rule its variable is, and the message names which was wrong.
     static func port(_ option: Int?, environment: [String: String]) throws -> Int {
-        guard let (text, source) = option.map({ (String($0), "--port") }) ?? environment["CONCORD_CONSOLE_PORT"].map({ ($0, "CONCORD_CONSOLE_PORT") })
-        else { return Self.defaultPort }
-        guard let port = Int(text), (0...65535).contains(port) else {
-            throw ValidationError("\(source) must be a port number from 0 to 65535, got '\(text)'")
-        }
-        return port
+        try OptionRules.port(option, variable: "CONCORD_CONSOLE_PORT", environment: environment) ?? Self.defaultPort
     }
 }

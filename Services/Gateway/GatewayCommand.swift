@@ -6,6 +6,7 @@ import Foundation
 #endif
 import ConcordPool
 import ConcordClient
+import ConcordOptions
 import ConcordProtocol
 import ConcordServer
 import ConcordServiceRuntime
@@ -61,13 +62,10 @@ struct GatewayServe: AsyncParsableCommand {
     var noAuth = false
 
     func validate() throws {
-        let counts = [
-            ("--max-pending", self.maxPending), ("--default-deadline", self.defaultDeadline), ("--health-interval", self.healthInterval),
-            ("--resolve-interval", self.resolveInterval), ("--watch-patience", self.watchPatience),
-        ]
-        if let (option, value) = counts.first(where: { $0.1 <= 0 }) {
-            throw ValidationError("\(option) must be a positive whole number, got \(value)")
-        }
+        try OptionRules.positive([
+            "--max-pending": self.maxPending, "--default-deadline": self.defaultDeadline, "--health-interval": self.healthInterval,
+            "--resolve-interval": self.resolveInterval, "--watch-patience": self.watchPatience,
+        ])
     }
 
     func run() async throws {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import ConcordMetrics
+import ConcordOptions
 import ConcordProtocol
 import ConcordServer
 import ConcordTLS
@@ -99,12 +100,7 @@ public struct ServiceOptions: ParsableArguments, Sendable {
 
     /// The port `--port` or `CONCORD_PORT` gives, checked alike; nil when neither does.
     public func port(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Int? {
-        let (text, source) = self.port.map { (String($0), "--port") } ?? environment["CONCORD_PORT"].map { ($0, "CONCORD_PORT") } ?? (nil, "")
-        guard let text else { return nil }
-        guard let port = Int(text), (0...65535).contains(port) else {
-            throw ValidationError("\(source) must be a port number from 0 to 65535, got '\(text)'")
-        }
-        return port
+        try OptionRules.port(self.port, variable: "CONCORD_PORT", environment: environment)
     }
 
     /// - Parameter peerPolicy: what each certificate identity may call, before `--peer-allow`.
@@ -146,11 +142,8 @@ public struct ServiceOptions: ParsableArguments, Sendable {
     }
 
     public func makeLogger(label: String) throws -> Logger {
-        guard let level = Logger.Level(rawValue: self.logLevel) else {
-            throw ValidationError("--log-level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")); got '\(self.logLevel)'")
-        }
         var logger = Logger(label: label)
-        logger.logLevel = level
+        logger.logLevel = try OptionRules.logLevel(self.logLevel)
         return logger
     }
 }
