@@ -74,8 +74,6 @@ struct OutboundCall: Sendable {
     }
 }
 
-/// Multiplexes calls over one connection: gives each a wire id, matches replies by id whatever
-/// their order, fails a call at its deadline, and fails every pending call when the connection ends.
 /// Set once a connection must take no new calls (bye received, closing). Read for every call,
 /// from any thread, so an atomic rather than a lock.
 final class RetiredFlag: Sendable {
@@ -92,45 +90,39 @@ final class RetiredFlag: Sendable {
     }
 }
 
+/// Multiplexes calls over one connection: gives each a wire id, matches replies by id whatever
+/// their order, fails a call at its deadline, and fails every pending call when the connection
+/// ends. Every decision is its `ClientConnectionState`'s; the handler frames and writes lines,
+/// completes calls, moves the one deadline timer and closes, as the machine says.
 final class ClientConnectionHandler: ChannelDuplexHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = OutboundCall
     typealias OutboundOut = ByteBuffer
 
-    private struct Pending {
+    /// What the machine keeps of a call: where its answer goes, and its items.
+    struct Call {
         var completion: CallCompletion
-        var deadline: NIODeadline
-        var callerID: String
         var stream: StreamCall?
     }
 
-    private let endpoint: String
+    private var machine: ClientConnectionState<Call>
     private var logger: Logger
     /// Lines are split here rather than in a separate decoder handler: one less pipeline hop per read.
     private var framer: LineFramer
-    /// By wire id, the number whose base-36 form the line carries: an integer key hashes far
-    /// cheaper than the string.
-    private var pending: [UInt64: Pending] = [:]
-    private var nextID: UInt64 = 0
     private var output = ByteBuffer()
     private var flushScheduled = false
     private var context: ChannelHandlerContext?
-    private var closeReason: String?
-    private var refusal: ConcordError?
-    private var deadlineTimer = EarliestDeadlineTimer()
+    private var deadlineTimer: Scheduled<Void>?
 
-    /// Set once the connection must take no new calls (bye received, closing); read by the client.
+    /// Set once the connection must take no new calls (bye received, closing); read by the client
+    /// from any thread, so the machine's `isRetired` is mirrored here.
     let retired: RetiredFlag
 
     init(endpoint: String, maxLineLength: Int, logger: Logger, retired: RetiredFlag) {
-        self.endpoint = endpoint
+        self.machine = ClientConnectionState(endpoint: endpoint)
         self.framer = LineFramer(maxLineLength: maxLineLength)
         self.logger = logger
         self.retired = retired
-    }
-
-    private func retire() {
-        self.retired.set()
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -146,22 +138,22 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let call = self.unwrapOutboundIn(data)
-        guard context.channel.isActive, !self.retired.isSet else {
+        let action = self.machine.send(
+            Call(completion: call.completion, stream: call.stream), callerID: call.request.id, deadline: call.deadline,
+            isActive: context.channel.isActive
+        )
+        switch action {
+        case .handBack:
             // Handed on, not lost: the write itself is done with.
             promise?.succeed()
             call.client.resend(call)
-            return
+        case .write(let wireID, let armTimer):
+            let text = ClientConnectionState<Call>.wireIDText(wireID)
+            call.stream?.sent(wireID: text, on: context.channel)
+            if let armTimer { self.armTimer(armTimer, on: context.eventLoop) }
+            LineCodec.write(call.request, id: text, into: &self.output)
+            promise?.succeed()
         }
-        self.nextID &+= 1
-        let wireID = self.nextID
-        self.pending[wireID] = Pending(completion: call.completion, deadline: call.deadline, callerID: call.request.id, stream: call.stream)
-        call.stream?.sent(wireID: String(wireID, radix: 36), on: context.channel)
-        if !self.deadlineTimer.covers(call.deadline) {
-            let this = NIOLoopBound(self, eventLoop: context.eventLoop)
-            self.deadlineTimer.cover(call.deadline, on: context.eventLoop) { this.value.expireOverdue() }
-        }
-        LineCodec.write(call.request, id: String(wireID, radix: 36), into: &self.output)
-        promise?.succeed()
     }
 
     func flush(context: ChannelHandlerContext) {
@@ -186,8 +178,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
         self.framer.append(self.unwrapInboundIn(data))
         while let frame = self.framer.next() {
             guard case .line(let line) = frame else {
-                // Nothing after an oversized line can be trusted to start a line.
-                self.closeReason = "server sent a line longer than this client accepts"
+                self.machine.lineTooLong()
                 context.close(promise: nil)
                 return
             }
@@ -205,109 +196,75 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
         }
         switch parsed {
         case .response(var response):
-            guard let wireID = Self.wireID(response.id), let entry = self.pending.removeValue(forKey: wireID) else {
-                if response.id == unsolicitedID, case .error(let error) = response.outcome {
-                    self.closeReason = "\(error.code): \(error.message)"
-                    // The server refused this client's credentials (a revoked certificate): no other
-                    // replica or retry will take them, so calls fail with that code, not `unavailable`.
-                    if error.code == .unauthorized { self.refusal = error }
-                }
-                return
-            }
-            response.id = entry.callerID
-            if case .error(let error) = response.outcome, error.unprocessed {
-                // The server is closing this connection: later calls go on a new one.
-                self.retire()
-                // It refused this client's certificate: that, not the closing, is the answer.
-                if let refusal = self.refusal { response.outcome = .error(self.refused(refusal)) }
-            }
-            entry.completion.succeed(response)
+            let error: ConcordError? = if case .error(let error) = response.outcome { error } else { nil }
+            guard case .complete(let call, let callerID, let failure, let retire) = self.machine.answerReceived(id: response.id, error: error)
+            else { return }
+            if retire { self.retired.set() }
+            response.id = callerID
+            if let failure { response.outcome = .error(failure) }
+            call.completion.succeed(response)
         case .item(let id, let body):
-            guard let wireID = Self.wireID(id), let stream = self.pending[wireID]?.stream else { return }
-            stream.onItem(body)
+            self.machine.itemReceived(id: id)?.stream?.onItem(body)
         case .event(let event):
-            switch event.name {
-            case .ping:
+            switch self.machine.eventReceived(event) {
+            case .pong:
                 LineCodec.writePong(into: &self.output)
                 self.flush(context: context)
-            case .bye:
-                self.closeReason = "server said bye: \(String(buffer: event.body))"
-                // The server is closing: take no new calls here; close from this side too.
-                self.retire()
+            case .retireAndClose:
+                self.retired.set()
                 context.close(promise: nil)
-            default:
+            case .none:
                 break
             }
         }
     }
 
-    /// The number behind a wire id exactly as this handler writes them: base 36, lower case, no
-    /// sign or leading zero. Anything else answers no call of ours.
-    static func wireID(_ text: String) -> UInt64? {
-        let digits = text.utf8
-        guard (1...12).contains(digits.count), digits.first != UInt8(ascii: "0") else { return nil }
-        var value: UInt64 = 0
-        for byte in digits {
-            let digit: UInt8
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "z"): digit = byte - UInt8(ascii: "a") + 10
-            default: return nil
-            }
-            value = value * 36 + UInt64(digit)
-        }
-        return value
-    }
-
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if case .handshakeCompleted(let negotiated) = event as? TLSUserEvent, negotiated != ConcordProtocolVersion.alpn {
-            self.closeReason = "server did not agree to ALPN \(ConcordProtocolVersion.alpn)"
+        if case .handshakeCompleted(let negotiated) = event as? TLSUserEvent, !self.machine.handshakeCompleted(negotiated: negotiated) {
             context.close(promise: nil)
         }
         context.fireUserInboundEventTriggered(event)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        self.retire()
-        if self.closeReason == nil { self.closeReason = "\(error)" }
+        self.machine.failed("\(error)")
+        self.retired.set()
         context.close(promise: nil)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        self.retire()
-        let error = self.connectionError()
-        let pending = self.pending
-        self.pending.removeAll()
-        self.deadlineTimer.cancel()
-        for (_, entry) in pending {
-            entry.completion.fail(error)
+        let (failed, error, cancelTimer) = self.machine.closed()
+        self.retired.set()
+        if cancelTimer {
+            self.deadlineTimer?.cancel()
+            self.deadlineTimer = nil
+        }
+        for call in failed {
+            call.completion.fail(error)
         }
         context.fireChannelInactive()
     }
 
-    /// Fails every call past its deadline, then covers the earliest deadline still pending.
-    private func expireOverdue() {
-        self.deadlineTimer.fired()
-        // The loop's clock, which the timer ran on: a test's loop keeps its own time.
-        let now = self.context?.eventLoop.now ?? .now()
-        let (overdue, earliest) = EarliestDeadlineTimer.partition(self.pending, now: now, deadline: \.deadline)
-        for wireID in overdue {
-            guard let entry = self.pending.removeValue(forKey: wireID) else { continue }
-            entry.completion.fail(ConcordError(.deadlineExceeded, "no answer from \(self.endpoint) before the deadline"))
-        }
-        if let earliest, let eventLoop = self.context?.eventLoop {
-            let this = NIOLoopBound(self, eventLoop: eventLoop)
-            self.deadlineTimer.cover(earliest, on: eventLoop) { this.value.expireOverdue() }
-        }
+    // MARK: The deadline timer
+
+    /// Sets the one timer for every call's deadline to fire at `deadline`, in place of any earlier
+    /// setting (the machine asks only for an earlier time than the one set).
+    private func armTimer(_ deadline: NIODeadline, on eventLoop: any EventLoop) {
+        self.deadlineTimer?.cancel()
+        let this = NIOLoopBound(self, eventLoop: eventLoop)
+        self.deadlineTimer = eventLoop.scheduleTask(deadline: deadline) { this.value.timerFired() }
     }
 
-    private func refused(_ refusal: ConcordError) -> ConcordError {
-        ConcordError(.unauthorized, "\(self.endpoint) refused this client: \(refusal.message)")
-    }
-
-    private func connectionError() -> ConcordError {
-        if let refusal = self.refusal { return self.refused(refusal) }
-        return ConcordError(.unavailable, "connection to \(self.endpoint) closed" + (self.closeReason.map { ": \($0)" } ?? ""))
+    /// Fails every call past its deadline, as the loop's clock says (a test's loop keeps its own
+    /// time), and sets the timer again when the machine says.
+    private func timerFired() {
+        self.deadlineTimer = nil
+        guard let eventLoop = self.context?.eventLoop else { return }
+        let (expired, error, armTimer) = self.machine.timerFired(now: eventLoop.now)
+        for call in expired {
+            call.completion.fail(error)
+        }
+        if let armTimer { self.armTimer(armTimer, on: eventLoop) }
     }
 }
 
