@@ -174,7 +174,7 @@ public final class ServicePool: Sendable {
     ///     and `role=` (what a client sent under those keys is dropped: only the gateway says who
     ///     acts).
     public func forward(
-        _ request: Request,
+        _ request: consuming Request,
         kind: VerbKind,
         actor: (name: String, role: String)?,
         deadline: NIODeadline,
@@ -188,16 +188,18 @@ public final class ServicePool: Sendable {
         }
         // The service trusts the gateway (mutual TLS); the client's token stops here. A request
         // without a trace gets one, so the gateway's and the service's logs share it.
-        var outgoing = request
+        // Read before the request is changed, and then moved rather than copied: a copy of a
+        // request, or of its metadata while shared, takes a reference count for every string it
+        // holds (callgrind).
+        let attempt = PoolState.Attempt(retrySafe: PoolState.isRetrySafe(request, kind: kind), deadline: until)
+        let needsTrace = request.metadata.trace == nil
+        var outgoing = consume request
         outgoing.metadata.auth = nil
         outgoing.metadata.actor = actor?.name
         outgoing.metadata.actorRole = actor?.role
-        let forwarding = Forwarding(
-            pool: self, request: outgoing, attempt: PoolState.Attempt(retrySafe: PoolState.isRetrySafe(request, kind: kind), deadline: until),
-            eventLoop: eventLoop, answer: answer
-        )
+        let forwarding = Forwarding(pool: self, request: consume outgoing, attempt: attempt, eventLoop: eventLoop, answer: answer)
         let (step, trace) = self.locked.withLockedValue { state -> (Step, String?) in
-            let (admission, trace) = state.machine.admit(&forwarding.attempt, needsTrace: request.metadata.trace == nil, now: now)
+            let (admission, trace) = state.machine.admit(&forwarding.attempt, needsTrace: needsTrace, now: now)
             switch admission {
             case .refuse(let error): return (.refused(error), nil)
             case .fail(let error): return (.finish(.failure(error)), nil)
@@ -456,7 +458,7 @@ private final class Forwarding {
     private let start = ContinuousClock.now
 
     init(
-        pool: ServicePool, request: Request, attempt: PoolState.Attempt, eventLoop: any EventLoop,
+        pool: ServicePool, request: consuming Request, attempt: PoolState.Attempt, eventLoop: any EventLoop,
         answer: @escaping @Sendable (Result<ByteBuffer, ConcordError>) -> Void
     ) {
         self.pool = pool

@@ -31,8 +31,13 @@ struct LineWriter: ~Copyable {
     }
 
     mutating func put(_ string: String) {
-        var string = string
-        string.withUTF8 { self.put(UnsafeRawBufferPointer($0)) }
+        // Native strings, which are all this writer meets, lend their bytes without a copy of
+        // the string (`withUTF8` needs a `var`, which takes a reference count a call).
+        let written: Void? = string.utf8.withContiguousStorageIfAvailable { self.put(UnsafeRawBufferPointer($0)) }
+        if written == nil {
+            var string = string
+            string.withUTF8 { self.put(UnsafeRawBufferPointer($0)) }
+        }
     }
 
     mutating func put(_ text: StaticString) {

@@ -82,7 +82,7 @@ public struct Metadata: Sendable, Hashable {
     /// Written only while uniquely referenced (`update`), so sharing it between threads is safe.
     private final class Storage: @unchecked Sendable {
         var fields: Fields
-        init(_ fields: Fields) { self.fields = fields }
+        init(_ fields: consuming Fields) { self.fields = fields }
     }
 
     private mutating func update(_ change: (inout Fields) -> Void) {
@@ -95,7 +95,7 @@ public struct Metadata: Sendable, Hashable {
         } else {
             var fields = self.storage!.fields
             change(&fields)
-            self.storage = Storage(fields)
+            self.storage = Storage(consume fields)
         }
     }
 
