@@ -19,6 +19,21 @@ import X509
         return directory
     }
 
+    /// The client's current certificate and key, copied into `directory/aside` as a thief (or an
+    /// operator keeping the old leaves) would, as an identity that trusts the directory's CA.
+    static func clientFilesKept(in directory: URL, aside: String) throws -> TLSIdentity {
+        let kept = directory.appendingPathComponent(aside)
+        try FileManager.default.createDirectory(at: kept, withIntermediateDirectories: true)
+        for file in ["client.pem", "client-key.pem"] {
+            try FileManager.default.copyItem(at: directory.appendingPathComponent(file), to: kept.appendingPathComponent(file))
+        }
+        return TLSIdentity(
+            caPath: directory.appendingPathComponent("ca.pem").path,
+            certificatePath: kept.appendingPathComponent("client.pem").path,
+            keyPath: kept.appendingPathComponent("client-key.pem").path
+        )
+    }
+
     static func withServer<T: Sendable>(directory: URL, _ body: (ConcordServer, TLSIdentity) async throws -> T) async throws -> T {
         var logger = Logger(label: "concord.test.rotation")
         logger.logLevel = .critical
@@ -116,16 +131,7 @@ import X509
         let directory = try Self.makeDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         // The client's current files, kept aside as a thief who copied them would.
-        let stolen = directory.appendingPathComponent("stolen")
-        try FileManager.default.createDirectory(at: stolen, withIntermediateDirectories: true)
-        for file in ["client.pem", "client-key.pem"] {
-            try FileManager.default.copyItem(at: directory.appendingPathComponent(file), to: stolen.appendingPathComponent(file))
-        }
-        let stolenIdentity = TLSIdentity(
-            caPath: directory.appendingPathComponent("ca.pem").path,
-            certificatePath: stolen.appendingPathComponent("client.pem").path,
-            keyPath: stolen.appendingPathComponent("client-key.pem").path
-        )
+        let stolenIdentity = try Self.clientFilesKept(in: directory, aside: "stolen")
         try await Self.withServer(directory: directory) { server, _ in
             let before = try Self.client(port: server.localPort, identity: stolenIdentity)
             let _: Echo = try await before.call("test.echo", Echo(text: "accepted before revocation"))
@@ -179,11 +185,8 @@ import X509
     @Test func aCAChangeKeepsEveryConnectionWorkingAndThenDropsTheOldCA() async throws {
         let directory = try Self.makeDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let oldLeaves = directory.appendingPathComponent("old")
-        try FileManager.default.createDirectory(at: oldLeaves, withIntermediateDirectories: true)
-        for file in ["client.pem", "client-key.pem"] {
-            try FileManager.default.copyItem(at: directory.appendingPathComponent(file), to: oldLeaves.appendingPathComponent(file))
-        }
+        // The old CA's leaf, to show that it is refused once the CA change is finished.
+        let oldLeaf = try Self.clientFilesKept(in: directory, aside: "old")
         let clientIdentity = TLSIdentity.standard(directory: directory.path, name: "client")
         try await Self.withServer(directory: directory) { server, _ in
             func check(_ step: String) async throws {
@@ -209,11 +212,7 @@ import X509
             #expect(try CertificateAuthority.inventory(of: directory).filter { $0.file == "ca.pem" }.count == 1)
 
             // A leaf of the old CA is no longer trusted.
-            let old = try Self.client(port: server.localPort, identity: TLSIdentity(
-                caPath: directory.appendingPathComponent("ca.pem").path,
-                certificatePath: oldLeaves.appendingPathComponent("client.pem").path,
-                keyPath: oldLeaves.appendingPathComponent("client-key.pem").path
-            ))
+            let old = try Self.client(port: server.localPort, identity: oldLeaf)
             await #expect(throws: ConcordError.self) {
                 let _: Echo = try await old.call("test.echo", Echo(text: "old CA"))
             }
