@@ -114,7 +114,7 @@ struct Console: Sendable {
         do {
             body = try fields(form)
         } catch {
-            return try await again(words(.writeRefused, error.message), .unprocessableContent)
+            return try await again(words(.writeRefused, "\u{2068}" + error.message + "\u{2069}"), .unprocessableContent)
         }
         switch await self.gateway.json(verb, body, person: session) {
         case .success(let answer):
@@ -122,7 +122,7 @@ struct Console: Sendable {
             return Self.redirect(next(answer))
         case .failure(let error):
             let status: HTTPResponse.Status = error.code == .forbidden ? .forbidden : error.code == .unauthorized ? .unauthorized : .unprocessableContent
-            return try await again(words(.writeRefused, error.message), status)
+            return try await again(Pages(words: words).refusal(error), status)
         }
     }
 

@@ -275,6 +275,18 @@ struct Pages {
         return self.layout(title: action.title, session: session, path: path, body: body)
     }
 
+    /// What a person is told when the gateway refuses a write: in their own words where the code
+    /// says all there is to say (the record changed since the form was opened, a role that may not,
+    /// no answer in time), else the service's message after "The gateway refused:".
+    func refusal(_ error: ConcordError) -> String {
+        switch error.code {
+        case .conflict where error.field == "body.version": self.words(.changedMeanwhile)
+        case .forbidden: self.words(.roleMayNot)
+        case .unavailable, .deadlineExceeded: self.words(.noAnswerInTime)
+        default: self.words(.writeRefused, "\u{2068}" + error.message + "\u{2069}")
+        }
+    }
+
     /// What a page or a part of it says when its answer from `service` failed: that nothing is
     /// recorded there when it was not found; what was refused when the address asked for what no
     /// record can be (a status that is none); else that the service cannot be asked now, and why.

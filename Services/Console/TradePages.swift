@@ -164,7 +164,7 @@ extension Console {
                 outcome.present += answer.present
             case .failure(let error):
                 result.outcome = outcome
-                result.refusal = words(.writeRefused, error.message)
+                result.refusal = Pages(words: words).refusal(error)
                 return try await self.trade(request, imported: result, status: error.code == .forbidden ? .forbidden : .unprocessableContent)
             }
         }

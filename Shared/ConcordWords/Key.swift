@@ -178,6 +178,9 @@ public enum Key: String, CaseIterable, Sendable {
     case colWho
     case colWhat
     case writeRefused
+    case changedMeanwhile
+    case roleMayNot
+    case noAnswerInTime
     case liveLost
     case digestTitle
     case digestMoved

@@ -16,6 +16,32 @@ struct ConsolePagesTests {
         return ByteBuffer(string: text + (cut ? "" : "--\(boundary)--\r\n"))
     }
 
+    /// A refused write is said in the reader's language where its code says all there is to say;
+    /// otherwise the service's own message follows, isolated so that it reads whole in Persian.
+    @Test func aRefusedWriteIsSaidInTheReadersLanguage() {
+        let stale = ConcordError(.conflict, "action a is at version 3, not 2; read it again and reapply the change", field: "body.version")
+        let exists = ConcordError(.conflict, "an action with id a already exists", field: "body.id")
+        let said = [Language.en, .fa, .ru].map { language in
+            let pages = Pages(words: Words(language))
+            return [
+                pages.refusal(stale), pages.refusal(ConcordError(.forbidden, "'agreements.actions.progress' needs role secretariat")),
+                pages.refusal(ConcordError(.deadlineExceeded, "no answer")), pages.refusal(ConcordError(.unavailable, "no replica")),
+                pages.refusal(exists),
+            ]
+        }
+        #expect(said[0][0].hasPrefix("Someone changed this record after you opened it"))
+        #expect(said[1][0].hasPrefix("کسی این رکورد را"))
+        #expect(said[2][0].hasPrefix("Кто-то изменил эту запись"))
+        #expect(said.map { $0[1] } == ["Your role may not make this change.", "نقش شما اجازهٔ این تغییر را نمی‌دهد.", "Ваша роль не позволяет вносить это изменение."])
+        for language in said {
+            // Said in the reader's words alone: the English message is not repeated.
+            #expect(!language[0].contains("version 3") && !language[1].contains("needs role"))
+            #expect(language[2] == language[3])
+        }
+        #expect(said[1][4] == "درگاه نپذیرفت: \u{2068}an action with id a already exists\u{2069}")
+        #expect(said[2][4] == "Шлюз отказал: \u{2068}an action with id a already exists\u{2069}")
+    }
+
     @Test func anUploadedFormReadsAsItsPartsWithTheFileByteForByte() throws {
         let csv = "freqCode,refYear\r\nM,2025\r\n--not the boundary\r\n"
         let body = Self.multipart("XyZ123", [("csrf", nil, "token"), ("file", "trade.csv", csv), ("published", nil, "2026-01-15")])
