@@ -197,9 +197,9 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
         switch parsed {
         case .response(var response):
             let error: ConcordError? = if case .error(let error) = response.outcome { error } else { nil }
-            guard case .complete(let call, let callerID, let failure, let retire) = self.machine.answerReceived(id: response.id, error: error)
+            guard case .complete(let call, let callerID, let failure) = self.machine.answerReceived(id: response.id, error: error)
             else { return }
-            if retire { self.retired.set() }
+            if self.machine.isRetired { self.retired.set() }
             response.id = callerID
             if let failure { response.outcome = .error(failure) }
             call.completion.succeed(response)

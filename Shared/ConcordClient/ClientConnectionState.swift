@@ -74,9 +74,9 @@ struct ClientConnectionState<Call> {
 
     enum AnswerAction {
         /// Complete the call with the answer, under the id its caller knows it by; `failure`,
-        /// when set, replaces the answer's own (a refused certificate's code). When `retire`, the
-        /// connection takes no new calls from now on.
-        case complete(Call, callerID: String, failure: ConcordError?, retire: Bool)
+        /// when set, replaces the answer's own (a refused certificate's code). The answer may have
+        /// retired the connection (`isRetired`).
+        case complete(Call, callerID: String, failure: ConcordError?)
         /// The line answers no call of ours (late, or never ours): nothing to do.
         case none
     }
@@ -93,13 +93,12 @@ struct ClientConnectionState<Call> {
             return .none
         }
         guard let error, error.unprocessed else {
-            return .complete(entry.call, callerID: entry.callerID, failure: nil, retire: false)
+            return .complete(entry.call, callerID: entry.callerID, failure: nil)
         }
         // The server is closing this connection: later calls go on a new one. When it refused
         // this client's certificate, that, not the closing, is the answer.
-        let wasRetired = self.isRetired
         self.isRetired = true
-        return .complete(entry.call, callerID: entry.callerID, failure: self.refusal.map(self.refused), retire: !wasRetired)
+        return .complete(entry.call, callerID: entry.callerID, failure: self.refusal.map(self.refused))
     }
 
     /// An item of a stream came under `id`: the call it belongs to, while that call is out.
