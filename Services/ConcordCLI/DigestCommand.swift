@@ -115,8 +115,8 @@ struct DigestPage {
 
     /// The page: the brief's style, one section a heading.
     func render(_ digest: Digest) -> String {
-        // First strong isolate and pop directional isolate: <bdi> as characters, inside a line.
-        let sections = self.sections(digest) { "\u{2068}" + $0 + "\u{2069}" }
+        // <bdi> as characters, inside a line.
+        let sections = self.sections(digest, isolate: Words.isolated)
         let escape = BriefHTML.escapeHTML
         var body = "<header><h1>\(escape(sections[0].heading))</h1></header>"
         for section in sections.dropFirst() {

@@ -81,7 +81,7 @@ extension Pages {
 
     func history(session: SessionCookie, service: String, kind: String, key: String, entries: [JSONValue], failure: ConcordError?, path: String) -> HTML {
         let words = self.words
-        var body: HTML = "<h1>\(words(.historyTitle, "\u{2068}" + kind + "/" + key + "\u{2069}"))</h1>"
+        var body: HTML = "<h1>\(words(.historyTitle, Words.isolated(kind + "/" + key)))</h1>"
         if let failure { body = body + self.failed(service, failure) }
         let diffs = Self.diffs(entries)
         let items: [HTML] = zip(entries, diffs).reversed().map { entry, changes in

@@ -355,7 +355,7 @@ extension Pages {
 
     func imported(_ result: Console.TradeImport) -> HTML {
         let words = self.words
-        var body: HTML = "<section class=\"import-result\" role=\"status\"><h2>\(words(.importResultTitle, "\u{2068}" + result.file + "\u{2069}"))</h2>"
+        var body: HTML = "<section class=\"import-result\" role=\"status\"><h2>\(words(.importResultTitle, Words.isolated(result.file)))</h2>"
         if let outcome = result.outcome {
             let sent = outcome.created + outcome.present
             body = body + """

@@ -25,8 +25,9 @@ struct ClientConnectionState<Call> {
     /// cheaper than the string.
     private var pending: [UInt64: Pending] = [:]
     private var lastWireID: UInt64 = 0
-    /// When the deadline timer is set to fire, if it is.
-    private(set) var timerArmedFor: NIODeadline?
+    /// The one deadline timer's rule: it stands for every call's deadline, and nearly every call
+    /// is answered long before its own.
+    private var timer = DeadlineCover()
     /// Set once the connection must take no new calls: the server said bye or is closing it, or
     /// the connection failed.
     private(set) var isRetired = false
@@ -59,16 +60,11 @@ struct ClientConnectionState<Call> {
         self.lastWireID &+= 1
         let wireID = self.lastWireID
         self.pending[wireID] = Pending(call: call, deadline: deadline, callerID: callerID)
-        return .write(wireID: wireID, armTimer: self.cover(deadline))
+        return .write(wireID: wireID, armTimer: self.timer.cover(deadline))
     }
 
-    /// Moves the timer only when `deadline` comes before the time it is set for: one timer stands
-    /// for every call's deadline, and nearly every call is answered long before its own.
-    private mutating func cover(_ deadline: NIODeadline) -> NIODeadline? {
-        if let armed = self.timerArmedFor, armed <= deadline { return nil }
-        self.timerArmedFor = deadline
-        return deadline
-    }
+    /// When the deadline timer is set to fire, if it is.
+    var timerArmedFor: NIODeadline? { self.timer.armedFor }
 
     // MARK: Lines from the server
 
@@ -153,11 +149,11 @@ struct ClientConnectionState<Call> {
     /// The deadline timer fired at `now`: the calls past their deadline fail with `error`, and
     /// the timer is set again for the earliest deadline still pending, if any.
     mutating func timerFired(now: NIODeadline) -> (expired: [Call], error: ConcordError, armTimer: NIODeadline?) {
-        self.timerArmedFor = nil
-        let (overdue, earliest) = EarliestDeadlineTimer.partition(self.pending, now: now, deadline: \.deadline)
+        self.timer.disarm()
+        let (overdue, earliest) = DeadlineCover.partition(self.pending, now: now, deadline: \.deadline)
         let expired = overdue.compactMap { self.pending.removeValue(forKey: $0)?.call }
         let error = ConcordError(.deadlineExceeded, "no answer from \(self.endpoint) before the deadline")
-        return (expired, error, earliest.flatMap { self.cover($0) })
+        return (expired, error, earliest.flatMap { self.timer.cover($0) })
     }
 
     /// The connection ended: every call still out fails with the returned error, and the timer,
@@ -166,8 +162,7 @@ struct ClientConnectionState<Call> {
         self.isRetired = true
         let failed = self.pending.values.map(\.call)
         self.pending.removeAll()
-        let cancelTimer = self.timerArmedFor != nil
-        self.timerArmedFor = nil
+        let cancelTimer = self.timer.disarm()
         let error: ConcordError = if let refusal = self.refusal {
             self.refused(refusal)
         } else {

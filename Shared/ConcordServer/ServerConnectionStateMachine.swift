@@ -284,7 +284,7 @@ struct ServerConnectionStateMachine {
     /// Takes out every request past its deadline, to be answered `deadline_exceeded`; returns
     /// them and the earliest deadline still pending (for the timer).
     mutating func expire(now: NIODeadline) -> (overdue: [(serial: UInt64, running: Running)], earliest: NIODeadline?) {
-        let (overdue, earliest) = EarliestDeadlineTimer.partition(self.running, now: now, deadline: \.deadline)
+        let (overdue, earliest) = DeadlineCover.partition(self.running, now: now, deadline: \.deadline)
         var expired: [(serial: UInt64, running: Running)] = []
         for serial in overdue.sorted() {
             guard let running = self.running.removeValue(forKey: serial) else { continue }

@@ -25,6 +25,13 @@ public struct Words: Sendable {
         Self.fill(self.template(key), arguments)
     }
 
+    /// `text` isolated from the line around it (FSI ... PDI, Unicode's bidirectional algorithm):
+    /// a name, a file or a service's English message keeps its own direction inside a Persian
+    /// sentence, and the sentence's punctuation stays where the sentence puts it.
+    public static func isolated(_ text: String) -> String {
+        "\u{2068}" + text + "\u{2069}"
+    }
+
     /// `count` things: the catalog's form for the plural category of `count` in this language
     /// (one, few, many, other: CLDR's rules, from ICU), with `#` replaced by the number.
     public func plural(_ key: Key, _ count: Int, _ arguments: String...) -> String {

@@ -4,8 +4,9 @@ import NIOCore
 import NIOEmbedded
 import Testing
 
-/// One timer per connection for every request's deadline: armed for the earliest, re-armed
-/// only for an earlier one. On an embedded loop, whose time moves only when the test moves it.
+/// One timer per connection for every request's deadline, as a task: armed for the earliest,
+/// re-armed only for an earlier one. On an embedded loop, whose time moves only when the test
+/// moves it. The rule alone, without a loop: `DeadlineCoverTests`.
 @Suite("The earliest-deadline timer")
 struct EarliestDeadlineTimerTests {
     let loop = EmbeddedEventLoop()
@@ -43,15 +44,5 @@ struct EarliestDeadlineTimerTests {
         #expect(!timer.covers(start + .seconds(3)))
         self.loop.advanceTime(by: .seconds(5))
         #expect(self.fired.withLockedValue { $0 } == ["first"])
-    }
-
-    @Test func partitionSplitsTheDueFromTheRestAndNamesTheNextDeadline() {
-        let start = self.loop.now
-        let entries: [Int: NIODeadline] = [1: start + .seconds(1), 2: start + .seconds(3), 3: start + .seconds(2), 4: start]
-        let (overdue, earliest) = EarliestDeadlineTimer.partition(entries, now: start + .seconds(1), deadline: { $0 })
-        #expect(overdue.sorted() == [1, 4], "a deadline at now is due")
-        #expect(earliest == start + .seconds(2))
-        let none = EarliestDeadlineTimer.partition(entries, now: start + .seconds(3), deadline: { $0 })
-        #expect(none.overdue.count == 4 && none.earliestRemaining == nil)
     }
 }
