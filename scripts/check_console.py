@@ -193,6 +193,12 @@ def checks(browser, reader_password):
     check(page.locator(".problem", has_text="Кто-то изменил эту запись после того, как вы её открыли").count() == 1,
           "progress from a form opened before another change does not say that the record changed meanwhile")
     check(page.locator("ol.timeline").get_by_text("77%").count() == 0, "progress from a stale form was recorded")
+    # A due date the form lets through and the service refuses (no 30 February): the field is
+    # named by its label, in the reader's language.
+    page.fill("form.write input[name=due]", "2026-02-30")
+    page.click("form.write button")
+    check(page.locator(".problem", has_text="Поле «Срок» не принято").count() == 1,
+          "a refused due date does not name the field by its label: " + " | ".join(page.locator(".problem").all_inner_texts()))
     errors = [e for e in errors if "422" not in e]
 
     forms = reading.locator("form").evaluate_all("forms => forms.map(f => f.getAttribute('action'))")

@@ -92,7 +92,7 @@ extension Console {
 
     /// The version a form was made from: a write to a record that changed since is refused.
     static func version(_ form: [String: String]) throws(FormProblem) -> JSONValue {
-        guard let version = form["version"].flatMap({ Int64($0) }) else { throw FormProblem(message: "the form lacks the record's version: open the page again") }
+        guard let version = form["version"].flatMap({ Int64($0) }) else { throw FormProblem { $0(.formLacksVersion) } }
         return .integer(version)
     }
 
@@ -100,8 +100,10 @@ extension Console {
     static func party(_ form: [String: String], _ name: String) throws(FormProblem) -> JSONValue {
         let kind = form[name + "-kind"] ?? ""
         let value = (form[name] ?? "").trimmingSpaces()
-        guard Pages.partyKinds.contains(kind) else { throw FormProblem(message: "\(name): choose an official, a region, a country or an organisation") }
-        guard !value.isEmpty else { throw FormProblem(message: "\(name): say which \(kind)") }
+        guard Pages.partyKinds.contains(kind) else { throw FormProblem { $0(.partyKindMissing, Pages(words: $0).fieldLabel(name) ?? name) } }
+        guard !value.isEmpty else {
+            throw FormProblem { $0(.partyNameMissing, Pages(words: $0).fieldLabel(name) ?? name, $0.label(.partyKind, kind)) }
+        }
         return .object([kind: .string(value)])
     }
 }

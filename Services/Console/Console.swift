@@ -114,7 +114,7 @@ struct Console: Sendable {
         do {
             body = try fields(form)
         } catch {
-            return try await again(words(.writeRefused, "\u{2068}" + error.message + "\u{2069}"), .unprocessableContent)
+            return try await again(error.say(words), .unprocessableContent)
         }
         switch await self.gateway.json(verb, body, person: session) {
         case .success(let answer):

@@ -2,6 +2,7 @@ import ConcordBriefs
 import ConcordClient
 import ConcordProtocol
 import ConcordWire
+import ConcordWords
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -82,8 +83,8 @@ enum Overview {
     typealias Change = ConcordWire.Change
 }
 
-/// What is wrong with a form before anything is sent: said in the page as the gateway's
-/// refusals are.
+/// What is wrong with a form before anything is sent: said in the page where the gateway's
+/// refusals are, in the reader's words.
 struct FormProblem: Error {
-    var message: String
+    let say: @Sendable (Words) -> String
 }

@@ -30,7 +30,7 @@ struct Pages {
         if let session {
             person = """
             <form class="signout" method="post" action="/sign-out">\
-            <span>\(self.words(.signedInAs, "\u{2068}" + session.user + "\u{2069}", self.role(session.role)))</span> \
+            <span>\(self.words(.signedInAs, Words.isolated(session.user), self.role(session.role)))</span> \
             <input type="hidden" name="csrf" value="\(session.csrf)">\
             <button type="submit">\(self.words(.signOut))</button></form>
             """
@@ -277,25 +277,52 @@ struct Pages {
 
     /// What a person is told when the gateway refuses a write: in their own words where the code
     /// says all there is to say (the record changed since the form was opened, a role that may not,
-    /// no answer in time), else the service's message after "The gateway refused:".
+    /// no answer in time); the field of the form by its label, then the service's message, where
+    /// the refusal names one; else the service's message after "The gateway refused:".
     func refusal(_ error: ConcordError) -> String {
         switch error.code {
-        case .conflict where error.field == "body.version": self.words(.changedMeanwhile)
-        case .forbidden: self.words(.roleMayNot)
-        case .unavailable, .deadlineExceeded: self.words(.noAnswerInTime)
-        default: self.words(.writeRefused, "\u{2068}" + error.message + "\u{2069}")
+        case .conflict where error.field == "body.version": return self.words(.changedMeanwhile)
+        case .forbidden: return self.words(.roleMayNot)
+        case .unavailable, .deadlineExceeded: return self.words(.noAnswerInTime)
+        case .badRequest, .notFound, .conflict:
+            if let label = self.fieldLabel(error.field) { return self.words(.fieldRefused, label, Words.isolated(error.message)) }
+        default: break
         }
+        return self.words(.writeRefused, Words.isolated(error.message))
+    }
+
+    /// The label a console form gives the field a refusal names (`body.title`, `owner`,
+    /// `body.owner.official`), where a form has that field.
+    func fieldLabel(_ path: String?) -> String? {
+        guard var name = path?[...] else { return nil }
+        if name.hasPrefix("body.") { name = name.dropFirst(5) }
+        let key: Key? = switch name.prefix(while: { $0 != "." && $0 != "[" }) {
+        case "title": .colTitle
+        case "owner": .colOwner
+        case "due": .colDue
+        case "parent": .partOf
+        case "status", "to": .colStatus
+        case "progress": .progressLabel
+        case "date": .dateLabel
+        case "note": .noteLabel
+        case "category": .colCategory
+        case "description": .descriptionLabel
+        case "instrument": .colInstrument
+        case "source": .colSource
+        default: nil
+        }
+        return key.map { self.words($0) }
     }
 
     /// What a page or a part of it says when its answer from `service` failed: that nothing is
     /// recorded there when it was not found; what was refused when the address asked for what no
     /// record can be (a status that is none); else that the service cannot be asked now, and why.
     func failed(_ service: String, _ error: ConcordError) -> HTML {
-        let message = "\u{2068}" + error.message + "\u{2069}"
+        let message = Words.isolated(error.message)
         let text = switch error.code {
         case .notFound: self.words(.notRecorded)
         case .badRequest: self.words(.writeRefused, message)
-        default: self.words(.partUnavailable, "\u{2068}" + service + "\u{2069}", message)
+        default: self.words(.partUnavailable, Words.isolated(service), message)
         }
         return "<p class=\"problem\" role=\"status\">\(text)</p>"
     }

@@ -181,6 +181,10 @@ public enum Key: String, CaseIterable, Sendable {
     case changedMeanwhile
     case roleMayNot
     case noAnswerInTime
+    case fieldRefused
+    case formLacksVersion
+    case partyKindMissing
+    case partyNameMissing
     case liveLost
     case digestTitle
     case digestMoved

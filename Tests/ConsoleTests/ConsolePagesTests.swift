@@ -42,6 +42,46 @@ struct ConsolePagesTests {
         #expect(said[2][4] == "Шлюз отказал: \u{2068}an action with id a already exists\u{2069}")
     }
 
+    /// A refusal that names a field of the form names it by the label the reader sees on it;
+    /// one that names no field the form has keeps "The gateway refused:".
+    @Test func aRefusedFieldIsNamedByItsLabel() {
+        let badDue = ConcordError(.badRequest, "due must be a date: 2026-02-30 is not one", field: "body.due")
+        let noParent = ConcordError(.notFound, "no action 'x' (parent)", field: "parent")
+        let elsewhere = ConcordError(.badRequest, "rows[3].period must be YYYYMM", field: "rows[3].period")
+        let said = [Language.en, .fa, .ru].map { language in
+            let pages = Pages(words: Words(language))
+            return [pages.refusal(badDue), pages.refusal(noParent), pages.refusal(elsewhere)]
+        }
+        #expect(said[0][0] == "Due was not accepted: \u{2068}due must be a date: 2026-02-30 is not one\u{2069}")
+        #expect(said[1][0] == "«موعد» پذیرفته نشد: \u{2068}due must be a date: 2026-02-30 is not one\u{2069}")
+        #expect(said[2][0].hasPrefix("Поле «Срок» не принято: \u{2068}due must"))
+        #expect(said[0][1].hasPrefix("Part of was not accepted") && said[2][1].hasPrefix("Поле «Входит в» не принято"))
+        #expect(said.map { $0[2] } == [
+            "The gateway refused: \u{2068}rows[3].period must be YYYYMM\u{2069}",
+            "درگاه نپذیرفت: \u{2068}rows[3].period must be YYYYMM\u{2069}",
+            "Шлюз отказал: \u{2068}rows[3].period must be YYYYMM\u{2069}",
+        ])
+    }
+
+    /// What the console finds wrong with a form before sending it is said in the reader's words,
+    /// and not as the gateway's refusal: nothing reached the gateway.
+    @Test func aFormProblemIsSaidInTheReadersWords() throws {
+        for (language, lacksVersion, noKind, noName) in [
+            (Language.en, "The form lacks the record's version", "Owner: choose an official", "Owner: say which (region)."),
+            (.fa, "این فرم نسخهٔ رکورد را ندارد", "مسئول: یک مقام", "مسئول: بنویسید کدام (منطقه)."),
+            (.ru, "В форме нет версии записи", "Ответственный: выберите", "Ответственный: укажите, кто именно (регион)."),
+        ] {
+            let words = Words(language)
+            let said = { (form: [String: String], check: (([String: String]) throws(FormProblem) -> JSONValue)) -> String in
+                do throws(FormProblem) { _ = try check(form); return "" } catch { return error.say(words) }
+            }
+            #expect(said([:], Console.version).hasPrefix(lacksVersion))
+            #expect(said(["owner": "x"], { form throws(FormProblem) in try Console.party(form, "owner") }).hasPrefix(noKind))
+            #expect(said(["owner-kind": "region", "owner": " "], { form throws(FormProblem) in try Console.party(form, "owner") }) == noName)
+            #expect(try Console.party(["owner-kind": "region", "owner": "gilan"], "owner") == .object(["region": .string("gilan")]))
+        }
+    }
+
     @Test func anUploadedFormReadsAsItsPartsWithTheFileByteForByte() throws {
         let csv = "freqCode,refYear\r\nM,2025\r\n--not the boundary\r\n"
         let body = Self.multipart("XyZ123", [("csrf", nil, "token"), ("file", "trade.csv", csv), ("published", nil, "2026-01-15")])
