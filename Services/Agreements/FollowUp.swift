@@ -226,10 +226,7 @@ struct FollowUp: Sendable {
         // a mistyped number reads as not found, not as a session where nothing was agreed. (Only
         // an empty answer pays for the question; when participants cannot say, the answer stays.)
         if items.isEmpty, sessionActions.isEmpty, raised.isEmpty, let remote = store.remote {
-            let reference = RemoteReference(
-                field: "session", service: "participants", kind: "sessions", keyField: "number", key: .integer(session), noun: "session"
-            )
-            if (try? await remote.exists(reference)) == false {
+            if (try? await remote.exists(.session(session, field: "session"))) == false {
                 throw ConcordError(.notFound, "no session \(session)", field: "session")
             }
         }

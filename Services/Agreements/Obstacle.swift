@@ -62,16 +62,11 @@ struct Obstacle: StoredRecord, Equatable {
         (self.affects?.instruments ?? []).enumerated().map { .to(Instrument.self, field: "affects.instruments[\($0)]", .text($1)) }
             + (self.affects?.actions ?? []).enumerated().map { .to(Action.self, field: "affects.actions[\($0)]", .text($1)) }
     }
-    static let remoteKinds = [
-        RemoteKind(service: "participants", kind: "sessions", keyField: "number", integerKey: true, fields: ["raisedAt.session"]),
-        RemoteKind(service: "participants", kind: "officials", keyField: "id", fields: ["raisedAt.official"]),
-    ]
+    static let remoteKinds: [RemoteKind] = [.sessions(at: ["raisedAt.session"]), .officials(at: ["raisedAt.official"])]
     var remoteReferences: [RemoteReference] {
         var references: [RemoteReference] = []
         if let session = self.raisedAt?.session { references.append(.session(session, field: "raisedAt.session")) }
-        if let official = self.raisedAt?.official {
-            references.append(RemoteReference(field: "raisedAt.official", service: "participants", kind: "officials", keyField: "id", key: .text(official), noun: "official"))
-        }
+        if let official = self.raisedAt?.official { references.append(.official(official, field: "raisedAt.official")) }
         return references
     }
 

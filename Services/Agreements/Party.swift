@@ -41,15 +41,9 @@ struct PartyRef: Codable, Sendable, Hashable {
 
     /// The participants record it names, which must exist.
     func remoteReference(field: String) -> RemoteReference? {
-        if let country {
-            return RemoteReference(field: "\(field).country", service: "participants", kind: "countries", keyField: "code", key: .text(country), noun: "country")
-        }
-        if let region {
-            return RemoteReference(field: "\(field).region", service: "participants", kind: "regions", keyField: "code", key: .text(region), noun: "region")
-        }
-        if let official {
-            return RemoteReference(field: "\(field).official", service: "participants", kind: "officials", keyField: "id", key: .text(official), noun: "official")
-        }
+        if let country { return .country(country, field: "\(field).country") }
+        if let region { return .region(region, field: "\(field).region") }
+        if let official { return .official(official, field: "\(field).official") }
         return nil
     }
 }
@@ -59,17 +53,10 @@ extension RemoteKind {
     /// names, and a session at each of `sessions`.
     static func parties(at fields: [String], sessions: [String] = []) -> [RemoteKind] {
         [
-            RemoteKind(service: "participants", kind: "countries", keyField: "code", fields: fields.map { "\($0).country" }),
-            RemoteKind(service: "participants", kind: "regions", keyField: "code", fields: fields.map { "\($0).region" }),
-            RemoteKind(service: "participants", kind: "officials", keyField: "id", fields: fields.map { "\($0).official" }),
-        ] + (sessions.isEmpty ? [] : [RemoteKind(service: "participants", kind: "sessions", keyField: "number", integerKey: true, fields: sessions)])
-    }
-}
-
-extension RemoteReference {
-    /// A committee session participants keeps.
-    static func session(_ number: Int64, field: String) -> RemoteReference {
-        RemoteReference(field: field, service: "participants", kind: "sessions", keyField: "number", key: .integer(number), noun: "session")
+            .countries(at: fields.map { "\($0).country" }),
+            .regions(at: fields.map { "\($0).region" }),
+            .officials(at: fields.map { "\($0).official" }),
+        ] + (sessions.isEmpty ? [] : [.sessions(at: sessions)])
     }
 }
 

@@ -56,18 +56,11 @@ struct StatedFigure: StoredRecord, Equatable {
          ("session", self.session.map(SQLValue.integer) ?? .null)]
     }
     var searchText: String { [self.id ?? "", self.value, self.note ?? "", self.source].joined(separator: " ").lowercased() }
-    static let remoteKinds = [
-        RemoteKind(service: "participants", kind: "officials", keyField: "id", fields: ["statedBy"]),
-        RemoteKind(service: "participants", kind: "sessions", keyField: "number", integerKey: true, fields: ["session"]),
-    ]
+    static let remoteKinds: [RemoteKind] = [.officials(at: ["statedBy"]), .sessions(at: ["session"])]
     var remoteReferences: [RemoteReference] {
         var references: [RemoteReference] = []
-        if let statedBy {
-            references.append(RemoteReference(field: "statedBy", service: "participants", kind: "officials", keyField: "id", key: .text(statedBy), noun: "official"))
-        }
-        if let session {
-            references.append(RemoteReference(field: "session", service: "participants", kind: "sessions", keyField: "number", key: .integer(session), noun: "session"))
-        }
+        if let statedBy { references.append(.official(statedBy, field: "statedBy")) }
+        if let session { references.append(.session(session, field: "session")) }
         return references
     }
 
