@@ -181,7 +181,7 @@ extension Catalog {
         .changedMeanwhile: "Someone changed this record after you opened it, so your change was not made. The record is shown as it is now: make your change again.",
         .roleMayNot: "Your role may not make this change.",
         .noAnswerInTime: "The service did not answer in time. Open the page again to see whether your change was made, and make it again if it was not.",
-        .fieldRefused: "{1} was not accepted: {2}",
+        .fieldRefused: "The field “{1}” was not accepted: {2}",
         .formLacksVersion: "The form lacks the record's version, so nothing was sent: open the page again.",
         .partyKindMissing: "{1}: choose an official, a region, a country or an organisation.",
         .partyNameMissing: "{1}: say which ({2}).",

@@ -52,10 +52,10 @@ struct ConsolePagesTests {
             let pages = Pages(words: Words(language))
             return [pages.refusal(badDue), pages.refusal(noParent), pages.refusal(elsewhere)]
         }
-        #expect(said[0][0] == "Due was not accepted: \u{2068}due must be a date: 2026-02-30 is not one\u{2069}")
+        #expect(said[0][0] == "The field “Due” was not accepted: \u{2068}due must be a date: 2026-02-30 is not one\u{2069}")
         #expect(said[1][0] == "«موعد» پذیرفته نشد: \u{2068}due must be a date: 2026-02-30 is not one\u{2069}")
         #expect(said[2][0].hasPrefix("Поле «Срок» не принято: \u{2068}due must"))
-        #expect(said[0][1].hasPrefix("Part of was not accepted") && said[2][1].hasPrefix("Поле «Входит в» не принято"))
+        #expect(said[0][1].hasPrefix("The field “Part of” was not accepted") && said[2][1].hasPrefix("Поле «Входит в» не принято"))
         #expect(said.map { $0[2] } == [
             "The gateway refused: \u{2068}rows[3].period must be YYYYMM\u{2069}",
             "درگاه نپذیرفت: \u{2068}rows[3].period must be YYYYMM\u{2069}",
