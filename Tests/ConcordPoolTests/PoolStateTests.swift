@@ -77,10 +77,18 @@ import W3CTraceContext
         let trace = PoolState.newTraceParent(using: &zeros)
         #expect(trace == "00-00000000000000000000000000000001-0000000000000001-01")
         _ = try TraceContext(traceParentHeaderValue: trace)
+        // The trace id's high half, then its low half, then the span: each most significant first.
+        var fixed = Fixed(values: [0x0123_4567_89ab_cdef, 0xfedc_ba98_7654_3210, 0xff])
+        #expect(PoolState.newTraceParent(using: &fixed) == "00-0123456789abcdeffedcba9876543210-00000000000000ff-01")
     }
 
     struct Zeros: RandomNumberGenerator {
         mutating func next() -> UInt64 { 0 }
+    }
+
+    struct Fixed: RandomNumberGenerator {
+        var values: [UInt64]
+        mutating func next() -> UInt64 { self.values.removeFirst() }
     }
 
     @Test func thePendingBoundRefusesAtOnceWithoutCounting() throws {
