@@ -137,7 +137,18 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
     // MARK: Outbound
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        let call = self.unwrapOutboundIn(data)
+        self.accept(self.unwrapOutboundIn(data), context: context, promise: promise)
+    }
+
+    /// A call from the client on this connection's event loop, handed over without the pipeline:
+    /// what a call written and flushed on the channel gets.
+    func send(_ call: OutboundCall) {
+        guard let context = self.context else { return call.client.resend(call) }
+        self.accept(call, context: context, promise: nil)
+        self.flush(context: context)
+    }
+
+    private func accept(_ call: OutboundCall, context: ChannelHandlerContext, promise: EventLoopPromise<Void>?) {
         let action = self.machine.send(
             Call(completion: call.completion, stream: call.stream), callerID: call.request.id, deadline: call.deadline,
             isActive: context.channel.isActive

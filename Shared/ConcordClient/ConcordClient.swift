@@ -46,6 +46,8 @@ public final class ConcordClient: Sendable {
 
     private struct Connection: Sendable {
         var channel: any Channel
+        /// Its handler, which a call written on the channel's own event loop is handed to directly.
+        var handler: NIOLoopBound<ClientConnectionHandler>
         var retired: RetiredFlag
         var isUsable: Bool { self.channel.isActive && !self.retired.isSet }
     }
@@ -134,7 +136,7 @@ public final class ConcordClient: Sendable {
     /// Writes `call` on the open connection, or once the next one is open.
     private func dispatch(_ call: OutboundCall) {
         switch self.nextConnection() {
-        case .use(let channel): self.write(call, on: channel)
+        case .use(let connection): self.write(call, on: connection)
         case .wait(let connecting): self.write(call, once: connecting)
         case .fail: call.completion.fail(ConcordError(.unavailable, "client for \(self.endpoint) is closed"))
         }
@@ -153,11 +155,20 @@ public final class ConcordClient: Sendable {
         connecting.whenComplete { result in
             switch result {
             case .success(let connection):
-                self.write(call, on: connection.channel)
+                self.write(call, on: connection)
             case .failure(let error):
                 call.completion.fail(ConcordError(.unavailable, "cannot connect to \(self.endpoint): \(error)"))
             }
         }
+    }
+
+    /// On the connection's own thread, the call is handed to its handler directly: through the
+    /// pipeline it is wrapped, cast back and walked past the handler's neighbours (callgrind:
+    /// about 1,500 instructions of a forward).
+    private func write(_ call: OutboundCall, on connection: Connection) {
+        guard connection.channel.eventLoop.inEventLoop else { return self.write(call, on: connection.channel) }
+        guard connection.channel.isActive else { return self.resend(call) }
+        connection.handler.value.send(call)
     }
 
     private func write(_ call: OutboundCall, on channel: any Channel) {
@@ -276,7 +287,7 @@ public final class ConcordClient: Sendable {
     }
 
     private enum NextConnection {
-        case use(any Channel)
+        case use(Connection)
         case wait(EventLoopFuture<Connection>)
         case fail
     }
@@ -286,7 +297,7 @@ public final class ConcordClient: Sendable {
         self.state.withLockedValue { state in
             switch state {
             case .connected(let connection) where connection.isUsable:
-                return .use(connection.channel)
+                return .use(connection)
             case .connecting(let future):
                 return .wait(future)
             case .closed:
@@ -320,7 +331,10 @@ public final class ConcordClient: Sendable {
                 }
             }
             .connect(host: configuration.host, port: configuration.port)
-            .map { Connection(channel: $0, retired: retired) }
+            .flatMapThrowing { channel in
+                let handler = try channel.pipeline.syncOperations.handler(type: ClientConnectionHandler.self)
+                return Connection(channel: channel, handler: NIOLoopBound(handler, eventLoop: channel.eventLoop), retired: retired)
+            }
         let state = self.state
         future.whenComplete { result in
             state.withLockedValue { state in

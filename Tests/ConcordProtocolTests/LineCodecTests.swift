@@ -23,6 +23,15 @@ import Testing
         #expect(String(buffer: request.body) == "{}")
     }
 
+    @Test func aVerbsServiceIsWhatComesBeforeItsFirstDot() {
+        #expect(Request(id: "1", verb: "participants.sessions.list").service == "participants")
+        #expect(Request(id: "1", verb: "ping").service == "ping", "a built-in has no dot")
+        #expect(Request(id: "1", verb: ".x").service == "")
+        // A string bridged or sliced into a new one searches the same way.
+        let made = String("brief.session".utf8.map { Character(UnicodeScalar($0)) })
+        #expect(Request(id: "1", verb: made).service == "brief")
+    }
+
     @Test func fullRequestKeepsBodyBytesExactly() throws {
         let text = #"req-9 participants.sessions.list deadline=2500 trace=00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01 idem=k1 auth=tok x-tenant=iran {"limit": 10, "q": "Тегеран"}"#
         let request = try #require(self.request(text))
