@@ -232,7 +232,7 @@ let package = Package(
         // never the gateway or the data services.
         .target(
             name: "ConcordWords",
-            dependencies: [.product(name: "Logging", package: "swift-log")],
+            dependencies: ["ConcordProtocol", .product(name: "Logging", package: "swift-log")],
             path: "Shared/ConcordWords",
             swiftSettings: swiftSettings,
             // Plural rules are ICU's, from the toolchain's own copy that FoundationInternationalization
@@ -484,7 +484,7 @@ let package = Package(
         // The field rules' text and date helpers.
         .testTarget(
             name: "ConcordFieldsTests",
-            dependencies: ["ConcordFields"],
+            dependencies: ["ConcordFields", "ConcordProtocol"],
             path: "Tests/ConcordFieldsTests",
             swiftSettings: swiftSettings
         ),
@@ -507,7 +507,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ConcordWordsTests",
-            dependencies: ["ConcordWords", "ConcordWire", "Agreements", "Participants", "ConcordTestSupport"],
+            dependencies: ["ConcordWords", "ConcordProtocol", "ConcordWire", "Agreements", "Participants", "ConcordTestSupport"],
             path: "Tests/ConcordWordsTests",
             swiftSettings: swiftSettings
         ),

@@ -193,12 +193,13 @@ def checks(browser, reader_password):
     check(page.locator(".problem", has_text="Кто-то изменил эту запись после того, как вы её открыли").count() == 1,
           "progress from a form opened before another change does not say that the record changed meanwhile")
     check(page.locator("ol.timeline").get_by_text("77%").count() == 0, "progress from a stale form was recorded")
-    # A due date the form lets through and the service refuses (no 30 February): the field is
-    # named by its label, in the reader's language.
+    # A due date the form lets through and the service refuses (no 30 February): the rule it
+    # broke is said in the reader's language, the field named by its label.
     page.fill("form.write input[name=due]", "2026-02-30")
     page.click("form.write button")
-    check(page.locator(".problem", has_text="Поле «Срок» не принято").count() == 1,
-          "a refused due date does not name the field by its label: " + " | ".join(page.locator(".problem").all_inner_texts()))
+    refused = page.locator(".problem", has_text="«Срок»")
+    check(refused.count() == 1 and "вне допустимого диапазона" in refused.inner_text(),
+          "a refused due date is not said in Russian with the field's label: " + " | ".join(page.locator(".problem").all_inner_texts()))
     errors = [e for e in errors if "422" not in e]
 
     forms = reading.locator("form").evaluate_all("forms => forms.map(f => f.getAttribute('action'))")
@@ -226,8 +227,9 @@ def checks(browser, reader_password):
         check(reading.get_by_text("По этому адресу ничего не записано.").count() == 1, f"{path} does not say nothing is recorded there")
     errors = [e for e in errors if "404" not in e]
     reading.goto(base + "/agreements?status=flying")
-    check(reading.locator(".problem", has_text="Шлюз отказал").filter(has_text="status must be one of").count() == 1,
-          "a list filtered by a status that is none does not say what was refused")
+    # Said in Russian from the refusal's rule, the filter named by its label.
+    check(reading.locator(".problem", has_text="Шлюз отказал").filter(has_text="«Статус» должно быть одним из").count() == 1,
+          "a list filtered by a status that is none does not say what was refused, in Russian")
     # A write forged with the reader's own cookie and CSRF token: the gateway refuses it.
     token = reading.locator("form.signout input[name=csrf]").get_attribute("value")
     response = reading.request.post(action_url + "/progress", form={"csrf": token, "progress": "99", "date": "2026-12-01", "version": "1"})

@@ -17,7 +17,7 @@ struct Digesting: Sendable {
     func digest(_ body: JSONObject) async throws -> AgreementsDigest {
         try RecordBody.checkFields(body, allowed: ["since", "until"])
         guard let since = try RecordBody.day("since", in: body) else {
-            throw ConcordError(.badRequest, "since is required: the first day of the digest, YYYY-MM-DD", field: "since")
+            throw ConcordError(.badRequest, "since is required: the first day of the digest, YYYY-MM-DD", field: "since", rule: .required)
         }
         let until = try RecordBody.day("until", in: body) ?? self.today()
         guard since <= until else {

@@ -19,11 +19,11 @@ struct FollowUp: Sendable {
         let key = try RecordBody.key(Instrument.self, in: body)
         let version = try RecordBody.version(in: body, required: true)!
         guard let toText = try RecordBody.string("to", in: body) else {
-            throw ConcordError(.badRequest, "to is required: the status to move to", field: "to")
+            throw ConcordError(.badRequest, "to is required: the status to move to", field: "to", rule: .required)
         }
         let target = try FieldRules.oneOf(toText, InstrumentStatus.self, field: "to")
         guard let dateText = try RecordBody.string("date", in: body) else {
-            throw ConcordError(.badRequest, "date is required: when the move happened (YYYY, YYYY-MM or YYYY-MM-DD)", field: "date")
+            throw ConcordError(.badRequest, "date is required: when the move happened (YYYY, YYYY-MM or YYYY-MM-DD)", field: "date", rule: .required)
         }
         let date = try PartialDate(parsing: dateText, field: "date").description
         let note = try FieldRules.optionalText(try RecordBody.string("note", in: body), field: "note", max: 2000)
@@ -70,10 +70,10 @@ struct FollowUp: Sendable {
         let key = try RecordBody.key(Action.self, in: body)
         let version = try RecordBody.version(in: body, required: true)!
         guard case .integer(let progress)? = body["progress"], (0...100).contains(progress) else {
-            throw ConcordError(.badRequest, "progress is required: a percentage from 0 to 100", field: "progress")
+            throw ConcordError(.badRequest, "progress is required: a percentage from 0 to 100", field: "progress", rule: .required)
         }
         guard let dateText = try RecordBody.string("date", in: body) else {
-            throw ConcordError(.badRequest, "date is required: when the progress was reported", field: "date")
+            throw ConcordError(.badRequest, "date is required: when the progress was reported", field: "date", rule: .required)
         }
         let date = try PartialDate(parsing: dateText, field: "date").description
         let status = try (try RecordBody.string("status", in: body)).map { text throws(ConcordError) in
@@ -179,7 +179,7 @@ struct FollowUp: Sendable {
     func followUp(_ body: JSONObject) async throws -> SessionFollowUp {
         try RecordBody.checkFields(body, allowed: ["session", "asOf"])
         guard case .integer(let session)? = body["session"] else {
-            throw ConcordError(.badRequest, "session is required: the session's number, e.g. 6", field: "session")
+            throw ConcordError(.badRequest, "session is required: the session's number, e.g. 6", field: "session", rule: .required)
         }
         let asOf = try self.asOf(body)
         // Six reads side by side, whatever the number of instruments: the session's instruments,
@@ -227,7 +227,7 @@ struct FollowUp: Sendable {
         // an empty answer pays for the question; when participants cannot say, the answer stays.)
         if items.isEmpty, sessionActions.isEmpty, raised.isEmpty, let remote = store.remote {
             if (try? await remote.exists(.session(session, field: "session"))) == false {
-                throw ConcordError(.notFound, "no session \(session)", field: "session")
+                throw ConcordError(.notFound, "no session \(session)", field: "session", rule: .noRecord)
             }
         }
         let checks = items.flatMap(\.indicators).compactMap(\.check)

@@ -29,7 +29,7 @@ struct BriefCommand: AsyncParsableCommand {
 
         func run() async throws {
             let words = self.language.words
-            let answer = try await callAndReport(self.endpoint, "brief.session", body: #"{"number":\#(self.number)}"#)
+            let answer = try await callAndReport(self.endpoint, words: self.language.words, "brief.session", body: #"{"number":\#(self.number)}"#)
             if let html = self.html {
                 var brief = try JSONBody.decode(SessionBrief.self, from: answer)
                 brief.lookedUp = await self.lookUp(brief.officialsToLookUp)
@@ -75,7 +75,7 @@ struct BriefCommand: AsyncParsableCommand {
         /// the one flow it is about) over the span and the base span, month by month.
         func months(for brief: SessionBrief) async throws -> [BriefHTML.Month] {
             try await brief.months { body in
-                try JSONBody.decode([SeriesPoint].self, from: try await callAndReport(self.endpoint, "trade.series", body: body))
+                try JSONBody.decode([SeriesPoint].self, from: try await callAndReport(self.endpoint, words: self.language.words, "trade.series", body: body))
             }
         }
     }
@@ -93,7 +93,7 @@ struct BriefCommand: AsyncParsableCommand {
             guard self.code.utf8.allSatisfy({ $0 == UInt8(ascii: "-") || (48...57).contains($0) || (65...90).contains($0) || (97...122).contains($0) }) else {
                 throw ValidationError("the code is an ISO 3166-2 code such as RU-AST")
             }
-            let answer = try await callAndReport(self.endpoint, "brief.region", body: #"{"code":"\#(self.code)"}"#)
+            let answer = try await callAndReport(self.endpoint, words: self.output.words, "brief.region", body: #"{"code":"\#(self.code)"}"#)
             if let html = self.html {
                 try writeFile(html, BriefHTML(words: self.output.words).render(region: try JSONBody.decode(JSONValue.self, from: answer)))
                 complain("wrote \(html)")
@@ -148,7 +148,7 @@ struct BriefCommand: AsyncParsableCommand {
             }
             let body = self.asOf.map { #"{"asOf":"\#($0)"}"# } ?? "{}"
             let words = self.output.words
-            self.output.print(try await callAndReport(self.endpoint, "brief.followup", body: body)) { brief, width in
+            self.output.print(try await callAndReport(self.endpoint, words: self.output.words, "brief.followup", body: body)) { brief, width in
                 var out = [words(.overdueByOwner, brief[path: "asOf"].flatMap { $0 == .null ? nil : words.date($0.cell) } ?? words(.today))]
                 var rows: [[String]] = []
                 for owner in brief[path: "byOwner"]?.rows ?? [] {

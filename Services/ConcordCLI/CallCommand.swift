@@ -1,6 +1,7 @@
 import ArgumentParser
 import ConcordClient
 import ConcordProtocol
+import ConcordWords
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -32,7 +33,7 @@ struct CallCommand: AsyncParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() async throws {
-        let answer = try await callAndReport(self.endpoint, self.verb, body: self.body, deadline: self.deadline, idempotencyKey: self.idempotencyKey)
+        let answer = try await callAndReport(self.endpoint, words: self.output.words, self.verb, body: self.body, deadline: self.deadline, idempotencyKey: self.idempotencyKey)
         // Indented on a terminal; the answer's own bytes otherwise.
         self.output.print(answer) { value, _ in
             let encoder = JSONEncoder()
@@ -43,9 +44,9 @@ struct CallCommand: AsyncParsableCommand {
 }
 
 /// Sends one request through `endpoint` with its token; an error answer is printed to stderr
-/// as `error CODE: message (field: ...)` and exits 2.
+/// as `error CODE: message (field: ...)`, in the language of `words`, and exits 2.
 func callAndReport(
-    _ endpoint: EndpointOptions, _ verb: String, body: String, deadline: Int64 = 10_000, idempotencyKey: String? = nil
+    _ endpoint: EndpointOptions, words: Words, _ verb: String, body: String, deadline: Int64 = 10_000, idempotencyKey: String? = nil
 ) async throws -> ByteBuffer {
     let client = try endpoint.makeClient()
     let metadata = Metadata(deadlineMilliseconds: deadline, idempotencyKey: idempotencyKey, auth: endpoint.resolvedToken)
@@ -54,7 +55,7 @@ func callAndReport(
         response = try await client.send(Request(id: "cli", verb: verb, metadata: metadata, body: ByteBuffer(string: body)))
     } catch {
         await client.close()
-        complain("error \(error.code): \(error.message)")
+        complain(errorLine(error, words: words))
         throw ExitCode(2)
     }
     await client.close()
@@ -62,7 +63,18 @@ func callAndReport(
     case .ok(let answer):
         return answer
     case .error(let error):
-        complain("error \(error.code): \(error.message)\(error.field.map { " (field: \($0))" } ?? "")")
+        complain(errorLine(error, words: words))
         throw ExitCode(2)
     }
+}
+
+/// An error as the CLI prints it: `error bad_request: status must be one of ... (field:
+/// body.status)` in English, the code kept and the rule said in the reader's words otherwise.
+/// Nothing is isolated (FSI ... PDI): a terminal shows those characters, as the CLI's reports
+/// know.
+func errorLine(_ error: ConcordError, words: Words) -> String {
+    let field = error.field.map { " (field: \($0))" } ?? ""
+    guard words.language != .en else { return "error \(error.code): \(error.message)\(field)" }
+    let text = error.rule == nil ? error.message + field : words.refusal(error, isolate: { $0 })
+    return words(.errorLine, error.code.wire, text)
 }

@@ -35,7 +35,7 @@ struct DigestCommand: AsyncParsableCommand {
         let since = try Self.day(self.since, field: "since")
         let until = try self.until.map { try Self.day($0, field: "until") }
         let body = #"{"since":"\#(since)""# + (until.map { #","until":"\#($0)""# } ?? "") + "}"
-        let answer = try await callAndReport(self.endpoint, "brief.digest", body: body)
+        let answer = try await callAndReport(self.endpoint, words: self.output.words, "brief.digest", body: body)
         let words = self.output.words
         if let html = self.html {
             try writeFile(html, DigestPage(words: words).render(try JSONBody.decode(Digest.self, from: answer)))

@@ -21,7 +21,7 @@ struct DoctorCommand: AsyncParsableCommand {
         // By holder service: {"agreements": [...], "trade": [...]}.
         var found: [String: [NamedRecord]] = [:]
         for holder in Self.holders {
-            let answer = try await callAndReport(self.endpoint, "\(holder).references.dangling", body: "{}", deadline: 30_000)
+            let answer = try await callAndReport(self.endpoint, words: self.output.words, "\(holder).references.dangling", body: "{}", deadline: 30_000)
             found[holder] = try JSONBody.decode([NamedRecord].self, from: answer)
         }
         let words = self.output.words

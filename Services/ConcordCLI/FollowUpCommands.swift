@@ -40,7 +40,7 @@ struct InstrumentsCommand: AsyncParsableCommand {
     func run() async throws {
         let request = try body(["status": self.status, "sector": self.sector], integers: ["session": self.session])
         let words = self.output.words
-        self.output.print(try await callAndReport(self.endpoint, "agreements.instruments.list", body: request)) { answer, width in
+        self.output.print(try await callAndReport(self.endpoint, words: self.output.words, "agreements.instruments.list", body: request)) { answer, width in
             Table.render([words(.colStatus), words(.colKind), words(.colSigned), words(.colInForce), words(.colTitle)], answer.rows.map { row in
                 [words.label(.instrumentStatus, row[path: "status"]?.cell ?? ""), words.label(.instrumentKind, row[path: "kind"]?.cell ?? ""),
                  row[path: "signed"].map { words.date($0.cell) } ?? "", row[path: "inForce"].map { words.date($0.cell) } ?? "", Self.title(row, words.language)]
@@ -65,10 +65,10 @@ struct ActionsCommand: AsyncParsableCommand {
     func run() async throws {
         let answer: ByteBuffer
         if self.overdue {
-            answer = try await callAndReport(self.endpoint, "agreements.actions.overdue", body: try body(["owner": self.owner, "asOf": self.asOf]))
+            answer = try await callAndReport(self.endpoint, words: self.output.words, "agreements.actions.overdue", body: try body(["owner": self.owner, "asOf": self.asOf]))
         } else {
             guard self.asOf == nil else { throw ValidationError("--as-of goes with --overdue") }
-            answer = try await callAndReport(self.endpoint, "agreements.actions.list", body: try body(["owner": self.owner]))
+            answer = try await callAndReport(self.endpoint, words: self.output.words, "agreements.actions.list", body: try body(["owner": self.owner]))
         }
         let words = self.output.words
         self.output.print(answer) { answer, width in
@@ -95,7 +95,7 @@ struct ObstaclesCommand: AsyncParsableCommand {
     func run() async throws {
         let request = try body(["status": self.status, "category": self.category])
         let words = self.output.words
-        self.output.print(try await callAndReport(self.endpoint, "agreements.obstacles.list", body: request)) { answer, width in
+        self.output.print(try await callAndReport(self.endpoint, words: self.output.words, "agreements.obstacles.list", body: request)) { answer, width in
             Table.render([words(.colStatus), words(.colCategory), words(.colRaisedAt), words(.colTitle)], answer.rows.map { row in
                 [words.label(.obstacleStatus, row[path: "status"]?.cell ?? ""), words.label(.obstacleCategory, row[path: "category"]?.cell ?? ""),
                  row[path: "raisedAt.session"].map { words(.atSession, words.number($0.cell)) } ?? "", row[path: "title"]?.cell ?? ""]
@@ -117,7 +117,7 @@ struct FollowUpCommand: AsyncParsableCommand {
     func run() async throws {
         let request = try body(["asOf": self.asOf], integers: ["session": self.session])
         let words = self.output.words
-        self.output.print(try await callAndReport(self.endpoint, "agreements.followup", body: request)) { answer, width in
+        self.output.print(try await callAndReport(self.endpoint, words: self.output.words, "agreements.followup", body: request)) { answer, width in
             var rows: [[String]] = []
             for item in answer[path: "items"]?.rows ?? [] {
                 let overdue = (item[path: "overdueActions"]?.rows ?? []).count

@@ -16,7 +16,7 @@ struct SessionsCommand: AsyncParsableCommand {
 
     func run() async throws {
         let words = self.output.words
-        self.output.print(try await callAndReport(self.endpoint, "participants.sessions.list", body: "{}")) { answer, width in
+        self.output.print(try await callAndReport(self.endpoint, words: self.output.words, "participants.sessions.list", body: "{}")) { answer, width in
             Table.render([words(.colSession), words(.colDate), words(.colPlace), words(.colHost), words(.colSummary)], answer.rows.map { row in
                 [words.number(row[path: "number"]?.cell ?? ""), row[path: "startDate"].map { words.date($0.cell) } ?? "", row[path: "city"]?.cell ?? "",
                  row[path: "hostCountry"]?.cell ?? "", row[path: "summary"]?.cell ?? ""]
@@ -34,7 +34,7 @@ struct AttendeesCommand: AsyncParsableCommand {
 
     func run() async throws {
         let words = self.output.words
-        self.output.print(try await callAndReport(self.endpoint, "participants.sessions.attendees", body: #"{"number":\#(self.number)}"#)) { answer, width in
+        self.output.print(try await callAndReport(self.endpoint, words: self.output.words, "participants.sessions.attendees", body: #"{"number":\#(self.number)}"#)) { answer, width in
             Table.render([words(.colRole), words(.colName), words(.colLocalName), words(.colPosition)], answer.rows.map { row in
                 let names = PersonNames(row[path: "official"], language: words.language)
                 return [words.label(.attendanceRole, row[path: "attendance.role"]?.cell ?? ""), names.shown, names.others,
@@ -54,7 +54,7 @@ struct RegionsCommand: AsyncParsableCommand {
     func run() async throws {
         let body = String(decoding: try JSONEncoder().encode(self.country.map { ["country": $0] } ?? [:]), as: UTF8.self)
         let words = self.output.words
-        self.output.print(try await callAndReport(self.endpoint, "participants.regions.list", body: body)) { answer, width in
+        self.output.print(try await callAndReport(self.endpoint, words: self.output.words, "participants.regions.list", body: body)) { answer, width in
             Table.render([words(.colCode), words(.colKind), words(.colName), words(.colLocalNames), words(.colCapital)], answer.rows.map { row in
                 let names = PersonNames(row, language: words.language)
                 return [row[path: "code"]?.cell ?? "", words.label(.regionKind, row[path: "kind"]?.cell ?? ""), names.shown, names.others,

@@ -54,7 +54,7 @@ struct TradeCommand: AsyncParsableCommand {
             let body = String(decoding: try JSONEncoder().encode(fields.compactMapValues { $0 }), as: UTF8.self)
             let words = self.output.words
             let growth = GrowthWords(words: words)
-            self.output.print(try await callAndReport(self.endpoint, "trade.growth", body: body), as: GrowthAnswer<SessionBrief.Stated>.self) { answer, width in
+            self.output.print(try await callAndReport(self.endpoint, words: self.output.words, "trade.growth", body: body), as: GrowthAnswer<SessionBrief.Stated>.self) { answer, width in
                 let comma = words.language == .fa ? "، " : ", "
                 var out = ["\(self.reporter)–\(self.partner)\(comma)\(words.language == .en ? answer.flow : words.label(.flow, answer.flow))\(comma)"
                     + words.span(self.span.from, self.span.to)]
@@ -103,7 +103,7 @@ struct TradeCommand: AsyncParsableCommand {
             if let flow = self.flow { object["flow"] = .string(flow) }
             let body = String(buffer: try JSONBody.encode(object))
             let words = self.output.words
-            self.output.print(try await callAndReport(self.endpoint, "trade.growth.all", body: body)) { answer, width in
+            self.output.print(try await callAndReport(self.endpoint, words: self.output.words, "trade.growth.all", body: body)) { answer, width in
                 func text(_ path: String) -> String { answer[path: path]?.cell ?? "" }
                 var out = words(.growthAllHeader, words.span(text("from"), text("to")), words.span(text("baseFrom"), text("baseTo")),
                                 words.number(text("series")), words.number(text("complete")))
@@ -163,7 +163,7 @@ struct TradeCommand: AsyncParsableCommand {
             ]
             let body = String(decoding: try JSONEncoder().encode(fields.compactMapValues { $0 }), as: UTF8.self)
             let words = self.output.words
-            self.output.print(try await callAndReport(self.endpoint, "trade.mirror", body: body), as: MirrorAnswer.self) { answer, width in
+            self.output.print(try await callAndReport(self.endpoint, words: self.output.words, "trade.mirror", body: body), as: MirrorAnswer.self) { answer, width in
                 var out = [words(.mirrorHeader, self.a, self.b, words.span(self.span.from, self.span.to))]
                 if answer.comparisons.isEmpty { out.append(words(.noObservationsMonths)) }
                 for figure in answer.comparisons {

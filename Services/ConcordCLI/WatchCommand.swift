@@ -85,7 +85,7 @@ struct WatchCommand: AsyncParsableCommand {
                 backoff = min(backoff * 2, .seconds(5))
             } catch let error as ConcordError {
                 await client.close()
-                complain("error \(error.code): \(error.message)" + (error.field.map { " (field: \($0))" } ?? ""))
+                complain(errorLine(error, words: words))
                 throw ExitCode(2)
             }
         }

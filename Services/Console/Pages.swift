@@ -277,15 +277,18 @@ struct Pages {
 
     /// What a person is told when the gateway refuses a write: in their own words where the code
     /// says all there is to say (the record changed since the form was opened, a role that may not,
-    /// no answer in time); the field of the form by its label, then the service's message, where
-    /// the refusal names one; else the service's message after "The gateway refused:".
+    /// no answer in time); the rule the refusal broke said in Persian or Russian, naming the field
+    /// by the form's label; the field's label, then the service's message, where the refusal names
+    /// one; else the service's message after "The gateway refused:".
     func refusal(_ error: ConcordError) -> String {
         switch error.code {
         case .conflict where error.field == "body.version": return self.words(.changedMeanwhile)
         case .forbidden: return self.words(.roleMayNot)
         case .unavailable, .deadlineExceeded: return self.words(.noAnswerInTime)
         case .badRequest, .notFound, .conflict:
-            if let label = self.fieldLabel(error.field) { return self.words(.fieldRefused, label, Words.isolated(error.message)) }
+            let label = self.fieldLabel(error.field)
+            if error.rule != nil, self.words.language != .en { return self.words.refusal(error, label: label) }
+            if let label { return self.words(.fieldRefused, label, Words.isolated(error.message)) }
         default: break
         }
         return self.words(.writeRefused, Words.isolated(error.message))
@@ -318,7 +321,7 @@ struct Pages {
     /// recorded there when it was not found; what was refused when the address asked for what no
     /// record can be (a status that is none); else that the service cannot be asked now, and why.
     func failed(_ service: String, _ error: ConcordError) -> HTML {
-        let message = Words.isolated(error.message)
+        let message = error.rule == nil ? Words.isolated(error.message) : self.words.refusal(error, label: self.fieldLabel(error.field))
         let text = switch error.code {
         case .notFound: self.words(.notRecorded)
         case .badRequest: self.words(.writeRefused, message)

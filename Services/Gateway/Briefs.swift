@@ -314,7 +314,7 @@ struct Briefs: Sendable {
     /// A date the gateway passes on: shaped YYYY-MM-DD (the service checks the rest).
     static func checkDay(_ day: String?, field: String) throws(ConcordError) {
         if let day, day.utf8.count != 10 || !day.utf8.allSatisfy({ $0 == UInt8(ascii: "-") || (48...57).contains($0) }) {
-            throw ConcordError(.badRequest, "\(field) must be a date, YYYY-MM-DD; got '\(day)'", field: "body.\(field)")
+            throw ConcordError(.badRequest, "\(field) must be a date, YYYY-MM-DD; got '\(day)'", field: "body.\(field)", rule: .form(.day, got: day))
         }
     }
 
@@ -322,7 +322,7 @@ struct Briefs: Sendable {
     /// brief's subject is not found, the brief answers so, not with a page of empty parts.
     static func subjectFound(in missing: [MissingPart], part: String, field: String) throws(ConcordError) {
         if let absent = missing.first(where: { $0.part == part && $0.code == ErrorCode.notFound.wire }) {
-            throw ConcordError(.notFound, absent.message, field: field)
+            throw ConcordError(.notFound, absent.message, field: field, rule: .noRecord)
         }
     }
 

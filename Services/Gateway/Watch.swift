@@ -193,7 +193,7 @@ private struct RecordlessBody {
         switch self.object[field] {
         case nil, .null?: return nil
         case .string(let text)?: return text
-        default: throw ConcordError(.badRequest, "\(field) must be a string", field: "body.\(field)")
+        default: throw ConcordError(.badRequest, "\(field) must be a string", field: "body.\(field)", rule: .type(expected: .string))
         }
     }
 
@@ -203,7 +203,7 @@ private struct RecordlessBody {
         case .array(let values)?:
             return try values.enumerated().map { index, value throws(ConcordError) in
                 guard case .string(let text) = value else {
-                    throw ConcordError(.badRequest, "\(field)[\(index)] must be a string", field: "body.\(field)[\(index)]")
+                    throw ConcordError(.badRequest, "\(field)[\(index)] must be a string", field: "body.\(field)[\(index)]", rule: .type(expected: .string))
                 }
                 return text
             }

@@ -45,7 +45,7 @@ enum Participants: DataServiceDefinition {
     /// Everyone who attended a session, each with the official's record, by role then official.
     static func attendees(of session: SQLValue, in store: RecordStore) async throws -> [Attendee] {
         guard try await store.exists(CommitteeSession.self, key: session) else {
-            throw ConcordError(.notFound, "no session \(RecordStore.show(session))", field: "number")
+            throw ConcordError(.notFound, "no session \(RecordStore.show(session))", field: "number", rule: .noRecord)
         }
         let attendance = try await store.all(Attendance.self, where: ["session": session])
             .sorted(by: { ($0.role, $0.official) < ($1.role, $1.official) })

@@ -70,7 +70,7 @@ extension TradeQuestions {
         let base = try Self.months(baseFrom, baseTo).map(SeriesTotals.number)
         let flow = try (try RecordBody.string("flow", in: body)).map { text throws(ConcordError) in
             guard let flow = TradeCodes.Flow(rawValue: text.uppercased()) else {
-                throw ConcordError(.badRequest, "flow must be one of X, M, RX, RM; got '\(text)'", field: "flow")
+                throw ConcordError(.badRequest, "flow must be one of X, M, RX, RM; got '\(text)'", field: "flow", rule: .oneOf(allowed: ["X", "M", "RX", "RM"], got: text))
             }
             return flow.rawValue
         }

@@ -155,7 +155,10 @@ struct Observation: StoredRecord, Equatable {
             throw ConcordError(.badRequest, "partner must differ from reporter (\(record.reporter))", field: "partner")
         }
         guard let flow = TradeCodes.Flow(rawValue: self.flow.trimmingSpaces().uppercasedIfNeeded()) else {
-            throw ConcordError(.badRequest, "flow must be one of x, m, rx, rm (Comtrade's flow codes); got '\(self.flow)'", field: "flow")
+            throw ConcordError(
+                .badRequest, "flow must be one of x, m, rx, rm (Comtrade's flow codes); got '\(self.flow)'", field: "flow",
+                rule: .oneOf(allowed: ["x", "m", "rx", "rm"], got: self.flow)
+            )
         }
         record.flow = flow.rawValue
         record.classification = try FieldRules.optionalText(self.classification, field: "classification", max: 8)?.uppercasedIfNeeded()

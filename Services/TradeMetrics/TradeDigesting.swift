@@ -11,7 +11,7 @@ struct TradeDigesting: Sendable {
     func digest(_ body: JSONObject) async throws -> TradeDigest {
         try RecordBody.checkFields(body, allowed: ["since", "until"])
         guard let since = try RecordBody.day("since", in: body) else {
-            throw ConcordError(.badRequest, "since is required: the first day of the digest, YYYY-MM-DD", field: "since")
+            throw ConcordError(.badRequest, "since is required: the first day of the digest, YYYY-MM-DD", field: "since", rule: .required)
         }
         let until = try RecordBody.day("until", in: body) ?? "9999-12-31"
         guard since <= until else { throw ConcordError(.badRequest, "since (\(since)) is after until (\(until))", field: "since") }

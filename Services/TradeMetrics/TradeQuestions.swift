@@ -85,7 +85,7 @@ struct TradeQuestions: Sendable {
         if let missing = Self.requiredColumns.first(where: { !columns.contains($0) }) {
             throw ConcordError(.badRequest, "columns must include \(missing.rawValue)", field: "columns")
         }
-        guard !table.rows.isEmpty else { throw ConcordError(.badRequest, "rows is required: a list of observations", field: "rows") }
+        guard !table.rows.isEmpty else { throw ConcordError(.badRequest, "rows is required: a list of observations", field: "rows", rule: .required) }
         var observations: [Observation] = []
         observations.reserveCapacity(table.rows.count)
         for (index, row) in table.rows.enumerated() {
@@ -104,7 +104,7 @@ struct TradeQuestions: Sendable {
             throw ConcordError(.badRequest, "body must be {\"columns\": [field names], \"rows\": [[values]]} or {\"rows\": [observations]}", field: "body")
         }
         guard !shape.rows.isEmpty else {
-            throw ConcordError(.badRequest, "rows is required: a list of observations", field: "rows")
+            throw ConcordError(.badRequest, "rows is required: a list of observations", field: "rows", rule: .required)
         }
         guard shape.rows.count <= Self.maximumImportRows else {
             throw ConcordError(.tooLarge, "rows has \(shape.rows.count) observations; send at most \(Self.maximumImportRows) a batch", field: "rows")
@@ -182,7 +182,7 @@ struct TradeQuestions: Sendable {
     func headline(_ body: JSONObject) async throws -> [Headline] {
         try RecordBody.checkFields(body, allowed: ["session"])
         guard case .integer(let session)? = body["session"] else {
-            throw ConcordError(.badRequest, "session is required: the session's number, e.g. 6", field: "session")
+            throw ConcordError(.badRequest, "session is required: the session's number, e.g. 6", field: "session", rule: .required)
         }
         var headlines: [Headline] = []
         let statedThere = try await self.store.all(StatedFigure.self, where: ["session": .integer(session)])
@@ -290,7 +290,7 @@ struct TradeQuestions: Sendable {
         let query = try Query(queryBody)
         guard query.flows.count == 1 else { throw ConcordError(.badRequest, "top commodities are of one flow: X or M", field: "flow") }
         guard case .integer(let digits)? = body["digits"], [2, 4, 6].contains(digits) else {
-            throw ConcordError(.badRequest, "digits is required: the HS level, 2, 4 or 6", field: "digits")
+            throw ConcordError(.badRequest, "digits is required: the HS level, 2, 4 or 6", field: "digits", rule: .required)
         }
         let limit = try RecordBody.limit(in: body)
         let rows = try await self.monthly(
@@ -353,7 +353,7 @@ struct TradeQuestions: Sendable {
     func regions(_ body: JSONObject) async throws -> Regions {
         try RecordBody.checkFields(body, allowed: ["country", "partner", "flow", "commodity", "from", "to", "asPublishedOn"])
         guard let countryText = try RecordBody.string("country", in: body) else {
-            throw ConcordError(.badRequest, "country is required, e.g. IR", field: "country")
+            throw ConcordError(.badRequest, "country is required, e.g. IR", field: "country", rule: .required)
         }
         let country = try FieldRules.countryCode(countryText, field: "country")
         var queryBody = body

@@ -65,7 +65,7 @@ final class GetBatcher<Record: StoredRecord>: Sendable {
                     if let json = found[key] {
                         answer(.success(json))
                     } else {
-                        answer(.failure(ConcordError(.notFound, "no \(Record.noun) \(RecordStore.show(key))", field: Record.keyField)))
+                        answer(.failure(ConcordError(.notFound, "no \(Record.noun) \(RecordStore.show(key))", field: Record.keyField, rule: .noRecord)))
                     }
                 }
             } catch {

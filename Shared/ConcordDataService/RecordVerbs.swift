@@ -153,7 +153,7 @@ extension Router {
         var text: String?
         if search {
             guard case .string(let query)? = body["q"], !query.trimmingSpaces().isEmpty else {
-                throw ConcordError(.badRequest, "q is required: the text to search for", field: "q")
+                throw ConcordError(.badRequest, "q is required: the text to search for", field: "q", rule: .required)
             }
             guard query.count <= 200 else {
                 throw ConcordError(.badRequest, "q is \(query.count) characters long; the most allowed is 200", field: "q")

@@ -34,13 +34,13 @@ extension Router {
         self.registerRecordVerb("\(service).references", kind: .read) { body, _ in
             try RecordBody.checkFields(body, allowed: ["kind", "key"])
             guard let kind = try RecordBody.string("kind", in: body), kind.contains(".") else {
-                throw ConcordError(.badRequest, "kind is required: the service and kind named, e.g. participants.officials", field: "kind")
+                throw ConcordError(.badRequest, "kind is required: the service and kind named, e.g. participants.officials", field: "kind", rule: .required)
             }
             let key: String
             switch body["key"] {
             case .string(let text)?: key = text
             case .integer(let number)?: key = String(number)
-            default: throw ConcordError(.badRequest, "key is required: the record's key, text or a number", field: "key")
+            default: throw ConcordError(.badRequest, "key is required: the record's key, text or a number", field: "key", rule: .required)
             }
             let parts = kind.split(separator: ".", maxSplits: 1).map(String.init)
             let found = try await store.holdings(service: parts[0], kind: parts[1], key: key)
@@ -73,7 +73,7 @@ extension Router {
         self.registerRecordVerb("\(service).\(Record.table).may-name", kind: .read) { body, _ in
             let key = try RecordBody.key(Record.self, in: body)
             guard try await store.mayBeNamed(Record.self, key: key) else {
-                throw ConcordError(.notFound, "no \(Record.noun) \(RecordStore.show(key)) (or it is being deleted)", field: Record.keyField)
+                throw ConcordError(.notFound, "no \(Record.noun) \(RecordStore.show(key)) (or it is being deleted)", field: Record.keyField, rule: .noRecord)
             }
             return ["found": true]
         }

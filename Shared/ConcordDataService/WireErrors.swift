@@ -59,12 +59,20 @@ public enum WireErrors {
         let field = error.field.map { "body." + $0 }
         switch error.reason {
         case .notFound:
-            return ConcordError(.notFound, error.message, field: field)
-        case .exists, .versionMoved, .stillNamed, .differsFromStored:
+            return ConcordError(.notFound, error.message, field: field, rule: .noRecord)
+        case .exists:
+            return ConcordError(.conflict, error.message, field: field, rule: .exists)
+        case .versionMoved:
+            return ConcordError(.conflict, error.message, field: field, rule: .versionMoved)
+        case .stillNamed:
+            return ConcordError(.conflict, error.message, field: field, rule: .stillNamed)
+        case .differsFromStored:
             return ConcordError(.conflict, error.message, field: field)
         case .idempotencyKeyReused:
             return ConcordError(.conflict, error.message, field: "metadata." + Metadata.Key.idempotencyKey)
-        case .unknownReference, .keyChanged, .invalidRow, .pastTheEnd:
+        case .unknownReference:
+            return ConcordError(.badRequest, error.message, field: field, rule: .unknownReference)
+        case .keyChanged, .invalidRow, .pastTheEnd:
             return ConcordError(.badRequest, error.message, field: field)
         case .notConfirmed:
             return ConcordError(.unavailable, error.message, field: field, unprocessed: true)

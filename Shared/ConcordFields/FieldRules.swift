@@ -11,14 +11,14 @@ public enum FieldRules {
     /// Trims surrounding whitespace; rejects empty and over-long text.
     public static func text(_ value: String, field: String, max: Int = 200) throws(ConcordError) -> String {
         let trimmed = value.trimmingWhitespace()
-        guard !trimmed.isEmpty else { throw ConcordError(.badRequest, "\(field) must not be empty", field: field) }
+        guard !trimmed.isEmpty else { throw ConcordError(.badRequest, "\(field) must not be empty", field: field, rule: .empty) }
         // Printable ASCII, the common case, needs neither a grapheme count nor a look at categories.
         if trimmed.utf8.count <= max, trimmed.utf8.allSatisfy({ (0x20...0x7E).contains($0) }) { return trimmed }
         guard trimmed.count <= max else {
-            throw ConcordError(.badRequest, "\(field) is \(trimmed.count) characters long; the most allowed is \(max)", field: field)
+            throw ConcordError(.badRequest, "\(field) is \(trimmed.count) characters long; the most allowed is \(max)", field: field, rule: .tooLong(max: max))
         }
         guard !trimmed.unicodeScalars.contains(where: { $0.properties.generalCategory == .control && $0 != "\n" }) else {
-            throw ConcordError(.badRequest, "\(field) must not contain control characters", field: field)
+            throw ConcordError(.badRequest, "\(field) must not contain control characters", field: field, rule: .controlCharacters)
         }
         return trimmed
     }
@@ -33,7 +33,9 @@ public enum FieldRules {
     public static func countryCode(_ value: String, field: String) throws(ConcordError) -> String {
         let code = value.trimmingSpaces().uppercased()
         guard code.count == 2, code.unicodeScalars.allSatisfy({ ("A"..."Z").contains($0) }) else {
-            throw ConcordError(.badRequest, "\(field) must be an ISO 3166-1 alpha-2 code such as IR or RU, got '\(value)'", field: field)
+            throw ConcordError(
+                .badRequest, "\(field) must be an ISO 3166-1 alpha-2 code such as IR or RU, got '\(value)'", field: field, rule: .form(.countryCode, got: value)
+            )
         }
         return code
     }
@@ -47,7 +49,9 @@ public enum FieldRules {
             && parts[0].unicodeScalars.allSatisfy { ("A"..."Z").contains($0) }
             && parts[1].unicodeScalars.allSatisfy { ("A"..."Z").contains($0) || ("0"..."9").contains($0) }
         guard wellFormed else {
-            throw ConcordError(.badRequest, "\(field) must be an ISO 3166-2 code such as IR-01 or RU-AST; got '\(value)'", field: field)
+            throw ConcordError(
+                .badRequest, "\(field) must be an ISO 3166-2 code such as IR-01 or RU-AST; got '\(value)'", field: field, rule: .form(.regionCode, got: value)
+            )
         }
         return code
     }
@@ -60,7 +64,8 @@ public enum FieldRules {
             throw ConcordError(
                 .badRequest,
                 "\(field) must be 1 to \(max) lower-case letters, digits and inner hyphens, such as mehdi-dousti; got '\(value)'",
-                field: field
+                field: field,
+                rule: .form(.slug, got: value)
             )
         }
         return slug
@@ -70,7 +75,10 @@ public enum FieldRules {
     public static func oneOf(_ value: String, _ allowed: [String], field: String) throws(ConcordError) -> String {
         let normalised = value.trimmingSpaces().lowercased()
         guard allowed.contains(normalised) else {
-            throw ConcordError(.badRequest, "\(field) must be one of \(allowed.joined(separator: ", ")); got '\(value)'", field: field)
+            throw ConcordError(
+                .badRequest, "\(field) must be one of \(allowed.joined(separator: ", ")); got '\(value)'", field: field,
+                rule: .oneOf(allowed: allowed, got: value)
+            )
         }
         return normalised
     }
@@ -78,7 +86,7 @@ public enum FieldRules {
     /// A short list of distinct slugs, e.g. sectors.
     public static func slugList(_ values: [String], field: String, maxCount: Int = 20) throws(ConcordError) -> [String] {
         guard values.count <= maxCount else {
-            throw ConcordError(.badRequest, "\(field) has \(values.count) entries; the most allowed is \(maxCount)", field: field)
+            throw ConcordError(.badRequest, "\(field) has \(values.count) entries; the most allowed is \(maxCount)", field: field, rule: .tooMany(max: maxCount))
         }
         var seen: [String] = []
         for (index, value) in values.enumerated() {
@@ -92,7 +100,7 @@ public enum FieldRules {
     /// create a new one; an update must name its record.
     public static func slugKey(_ id: String?, isNew: Bool, prefix: String) throws(ConcordError) -> String {
         if let id { return try Self.slug(id, field: "id") }
-        guard isNew else { throw ConcordError(.badRequest, "id is required", field: "id") }
+        guard isNew else { throw ConcordError(.badRequest, "id is required", field: "id", rule: .required) }
         return Self.generatedID(prefix: prefix)
     }
 
@@ -113,13 +121,16 @@ public enum FieldRules {
     public static func localNames(_ names: [String: String]?, field: String, max: Int = 200) throws(ConcordError) -> [String: String]? {
         guard let names else { return nil }
         guard names.count <= 5 else {
-            throw ConcordError(.badRequest, "\(field) has \(names.count) entries; the most allowed is 5", field: field)
+            throw ConcordError(.badRequest, "\(field) has \(names.count) entries; the most allowed is 5", field: field, rule: .tooMany(max: 5))
         }
         var normalised: [String: String] = [:]
         for (language, name) in names {
             let languageOK = (2...3).contains(language.count) && language.unicodeScalars.allSatisfy { ("a"..."z").contains($0) }
             guard languageOK else {
-                throw ConcordError(.badRequest, "\(field) keys must be ISO 639 language codes such as fa or ru; got '\(language)'", field: field)
+                throw ConcordError(
+                    .badRequest, "\(field) keys must be ISO 639 language codes such as fa or ru; got '\(language)'", field: field,
+                    rule: .form(.languageCode, got: language)
+                )
             }
             normalised[language] = try Self.text(name, field: "\(field).\(language)", max: max)
         }
@@ -137,7 +148,10 @@ public enum FieldRules {
         let wellFormed = !body.isEmpty && text.count <= 30 && (1...2).contains(parts.count)
             && parts.allSatisfy { !$0.isEmpty && $0.unicodeScalars.allSatisfy { ("0"..."9").contains($0) } }
         guard wellFormed else {
-            throw ConcordError(.badRequest, "\(field) must be a decimal number as text, such as \"3300000000\" or \"8.2\"; got '\(value)'", field: field)
+            throw ConcordError(
+                .badRequest, "\(field) must be a decimal number as text, such as \"3300000000\" or \"8.2\"; got '\(value)'", field: field,
+                rule: .form(.decimal, got: value)
+            )
         }
         return text
     }

@@ -21,17 +21,24 @@ public struct PartialDate: Sendable, Hashable, Comparable, CustomStringConvertib
             && parts.dropFirst().allSatisfy { $0.count == 2 }
             && parts.allSatisfy { $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }
         guard wellFormed else {
-            throw ConcordError(.badRequest, "\(field) must be a date as YYYY, YYYY-MM or YYYY-MM-DD; got '\(text)'", field: field)
+            throw ConcordError(
+                .badRequest, "\(field) must be a date as YYYY, YYYY-MM or YYYY-MM-DD; got '\(text)'", field: field, rule: .form(.date, got: text)
+            )
         }
         let year = Int(parts[0])!
         guard Self.years.contains(year) else {
-            throw ConcordError(.badRequest, "\(field) year \(year) is out of range (\(Self.years.lowerBound)-\(Self.years.upperBound))", field: field)
+            throw ConcordError(
+                .badRequest, "\(field) year \(year) is out of range (\(Self.years.lowerBound)-\(Self.years.upperBound))", field: field,
+                rule: .range(low: String(Self.years.lowerBound), high: String(Self.years.upperBound), got: String(parts[0]), part: .year)
+            )
         }
         self.year = year
         if parts.count > 1 {
             let month = Int(parts[1])!
             guard (1...12).contains(month) else {
-                throw ConcordError(.badRequest, "\(field) month \(month) is out of range (01-12)", field: field)
+                throw ConcordError(
+                    .badRequest, "\(field) month \(month) is out of range (01-12)", field: field, rule: .range(low: "01", high: "12", got: String(parts[1]), part: .month)
+                )
             }
             self.month = month
         }
@@ -39,7 +46,10 @@ public struct PartialDate: Sendable, Hashable, Comparable, CustomStringConvertib
             let day = Int(parts[2])!
             let length = Self.daysIn(month: month, year: year)
             guard (1...length).contains(day) else {
-                throw ConcordError(.badRequest, "\(field) day \(day) is out of range for \(text.prefix(7)) (01-\(length))", field: field)
+                throw ConcordError(
+                    .badRequest, "\(field) day \(day) is out of range for \(text.prefix(7)) (01-\(length))", field: field,
+                    rule: .range(low: "01", high: String(length), got: String(parts[2]), part: .day)
+                )
             }
             self.day = day
         }

@@ -54,7 +54,8 @@ public struct ErrorCode: Hashable, Sendable, CustomStringConvertible {
     public var description: String { self.base.rawValue }
 }
 
-/// An error as data: a stable code, a message a person can act on, and optionally the field at fault.
+/// An error as data: a stable code, a message a person can act on, and optionally the field at
+/// fault and the rule it broke (for a client to say in its reader's language).
 public struct ConcordError: Error, Sendable, Hashable, CustomStringConvertible {
     public var code: ErrorCode
     public var message: String
@@ -65,11 +66,16 @@ public struct ConcordError: Error, Sendable, Hashable, CustomStringConvertible {
     public var unprocessed: Bool
     /// For `rate_limited`: milliseconds until a request would be admitted.
     public var retryAfterMs: Int64?
+    /// The rule the request broke, when a rule says it: the message's English as data.
+    public var rule: Rule?
 
-    public init(_ code: ErrorCode, _ message: String, field: String? = nil, unprocessed: Bool = false, retryAfterMs: Int64? = nil) {
+    public init(
+        _ code: ErrorCode, _ message: String, field: String? = nil, rule: Rule? = nil, unprocessed: Bool = false, retryAfterMs: Int64? = nil
+    ) {
         self.code = code
         self.message = message
         self.field = field
+        self.rule = rule
         self.unprocessed = unprocessed
         self.retryAfterMs = retryAfterMs
     }

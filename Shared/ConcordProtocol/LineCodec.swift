@@ -147,8 +147,8 @@ public enum LineCodec {
             }
             let fields = JSONFields.strings(in: cursor.view[cursor.rest()])
             let error = ConcordError(
-                code, fields["message"] ?? "", field: fields["field"], unprocessed: fields["unprocessed"] == "true",
-                retryAfterMs: fields["retryAfterMs"].flatMap { Int64($0) }
+                code, fields["message"] ?? "", field: fields["field"], rule: Rule(fields: fields),
+                unprocessed: fields["unprocessed"] == "true", retryAfterMs: fields["retryAfterMs"].flatMap { Int64($0) }
             )
             return .response(.error(id, error))
         case "more" where id != unsolicitedID:
@@ -238,6 +238,16 @@ public enum LineCodec {
             if let field = error.field {
                 buffer.writeString(",\"field\":")
                 JSONFields.writeString(field, into: &buffer)
+            }
+            if let rule = error.rule {
+                buffer.writeString(",\"rule\":")
+                JSONFields.writeString(rule.name, into: &buffer)
+                for (key, value) in rule.fields {
+                    buffer.writeInteger(UInt8(ascii: ","))
+                    JSONFields.writeString(key, into: &buffer)
+                    buffer.writeInteger(UInt8(ascii: ":"))
+                    JSONFields.writeString(value, into: &buffer)
+                }
             }
             if error.unprocessed {
                 buffer.writeString(",\"unprocessed\":true")

@@ -103,7 +103,7 @@ public struct TableBody: Sendable {
                 } while self.take(",")
                 try self.expect("]", field: "columns")
             }
-            guard !columns.isEmpty else { throw ConcordError(.badRequest, "columns is required: the rows' field names", field: "columns") }
+            guard !columns.isEmpty else { throw ConcordError(.badRequest, "columns is required: the rows' field names", field: "columns", rule: .required) }
             if let repeated = columns.enumerated().first(where: { columns[..<$0.offset].contains($0.element) }) {
                 throw ConcordError(.badRequest, "column '\(repeated.element)' is named twice", field: "columns[\(repeated.offset)]")
             }

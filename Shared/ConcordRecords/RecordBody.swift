@@ -62,9 +62,14 @@ public enum RecordBody {
         case .string(let text)? where !Record.keyIsInteger && !text.isEmpty:
             return .text(Record.normaliseKey(text))
         case nil, .null?:
-            throw ConcordError(.badRequest, "\(Record.keyField) is required to name the \(Record.noun)", field: Record.keyField)
+            throw ConcordError(.badRequest, "\(Record.keyField) is required to name the \(Record.noun)", field: Record.keyField, rule: .required)
+        case .string(let text)? where text.isEmpty && !Record.keyIsInteger:
+            throw ConcordError(.badRequest, "\(Record.keyField) must be a non-empty string", field: Record.keyField, rule: .empty)
         default:
-            throw ConcordError(.badRequest, "\(Record.keyField) must be \(Record.keyIsInteger ? "an integer" : "a non-empty string")", field: Record.keyField)
+            throw ConcordError(
+                .badRequest, "\(Record.keyField) must be \(Record.keyIsInteger ? "an integer" : "a non-empty string")", field: Record.keyField,
+                rule: .type(expected: Record.keyIsInteger ? .integer : .string)
+            )
         }
     }
 
@@ -74,10 +79,10 @@ public enum RecordBody {
         case .integer(let value)?: return value
         case nil, .null?:
             guard !required else {
-                throw ConcordError(.badRequest, "version is required: the version you read, so a stale update is refused", field: "version")
+                throw ConcordError(.badRequest, "version is required: the version you read, so a stale update is refused", field: "version", rule: .required)
             }
             return nil
-        default: throw ConcordError(.badRequest, "version must be an integer", field: "version")
+        default: throw ConcordError(.badRequest, "version must be an integer", field: "version", rule: .type(expected: .integer))
         }
     }
 
@@ -85,7 +90,12 @@ public enum RecordBody {
         switch body["limit"] {
         case nil, .null?: return Self.defaultLimit
         case .integer(let value)? where (1...Int64(Self.maximumLimit)).contains(value): return Int(value)
-        default: throw ConcordError(.badRequest, "limit must be an integer from 1 to \(Self.maximumLimit)", field: "limit")
+        case .integer(let value)?:
+            throw ConcordError(
+                .badRequest, "limit must be an integer from 1 to \(Self.maximumLimit)", field: "limit",
+                rule: .range(low: "1", high: String(Self.maximumLimit), got: String(value))
+            )
+        default: throw ConcordError(.badRequest, "limit must be an integer from 1 to \(Self.maximumLimit)", field: "limit", rule: .type(expected: .integer))
         }
     }
 
@@ -102,7 +112,7 @@ public enum RecordBody {
         guard let text = try Self.string(field, in: body) else { return nil }
         let date = try PartialDate(parsing: text, field: field)
         guard date.day != nil else {
-            throw ConcordError(.badRequest, "\(field) must be a full date, YYYY-MM-DD; got '\(text)'", field: field)
+            throw ConcordError(.badRequest, "\(field) must be a full date, YYYY-MM-DD; got '\(text)'", field: field, rule: .form(.day, got: text))
         }
         return date.description
     }
@@ -112,7 +122,7 @@ public enum RecordBody {
         switch body[field] {
         case nil, .null?: return nil
         case .string(let text)?: return text
-        default: throw ConcordError(.badRequest, "\(field) must be a string", field: field)
+        default: throw ConcordError(.badRequest, "\(field) must be a string", field: field, rule: .type(expected: .string))
         }
     }
 }

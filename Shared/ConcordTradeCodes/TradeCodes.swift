@@ -72,7 +72,9 @@ public enum TradeCodes {
            PartialDate.years.contains(year), (1...12).contains(month) {
             return (text, "M")
         }
-        throw ConcordError(.badRequest, "\(field) must be YYYY or YYYYMM, as Comtrade writes periods; got '\(value)'", field: field)
+        throw ConcordError(
+            .badRequest, "\(field) must be YYYY or YYYYMM, as Comtrade writes periods; got '\(value)'", field: field, rule: .form(.period, got: value)
+        )
     }
 
     /// Every month (YYYYMM) from `from` to `to` (both YYYYMM); nil when there are more than
@@ -94,7 +96,7 @@ public enum TradeCodes {
     public static func month(_ value: String, field: String) throws(ConcordError) -> String {
         let date = try PartialDate(parsing: value, field: field)
         guard let month = date.month, date.day == nil else {
-            throw ConcordError(.badRequest, "\(field) must be a month, YYYY-MM; got '\(value)'", field: field)
+            throw ConcordError(.badRequest, "\(field) must be a month, YYYY-MM; got '\(value)'", field: field, rule: .form(.month, got: value))
         }
         return String(date.year) + (month < 10 ? "0" : "") + String(month)
     }

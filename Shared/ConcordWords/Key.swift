@@ -290,6 +290,40 @@ public enum Key: String, CaseIterable, Sendable {
     case statusHistoryTitle
     case topTitle
     case tradeHeadlineTitle
+    case errorLine
+    case ruleRequired
+    case ruleEmpty
+    case ruleTooLong
+    case ruleTooMany
+    case ruleControlCharacters
+    case ruleOneOf
+    case ruleForm
+    case ruleType
+    case ruleRange
+    case ruleJSON
+    case ruleNoRecord
+    case ruleExists
+    case ruleVersionMoved
+    case ruleStillNamed
+    case ruleUnknownReference
+    case formCountryCode
+    case formRegionCode
+    case formSlug
+    case formDecimal
+    case formDate
+    case formDay
+    case formMonth
+    case formPeriod
+    case formLanguageCode
+    case typeString
+    case typeInteger
+    case typeNumber
+    case typeBoolean
+    case typeArray
+    case typeObject
+    case partYear
+    case partMonth
+    case partDay
 }
 
 /// The lists of codes whose labels are translated; the codes stay codes on the wire and in `--json`.

@@ -248,7 +248,7 @@ struct AgreementsTests {
             #expect(Set((chain["items"]?.array ?? []).compactMap { $0.object?["kind"]?.string }) == ["extends", "supersedes"])
             // A session participants does not have is not found, not a session where nothing was agreed.
             let missing = await env.error("agreements.followup", #"{"session":99}"#)
-            #expect(missing == ConcordError(.notFound, "no session 99", field: "body.session"))
+            #expect(missing == ConcordError(.notFound, "no session 99", field: "body.session", rule: .noRecord))
         }
     }
 }

@@ -165,6 +165,37 @@ import Testing
         }
     }
 
+    static let rules: [Rule] = [
+        .required, .empty, .tooLong(max: 200), .tooMany(max: 5), .controlCharacters,
+        .oneOf(allowed: ["signed", "in-force"], got: "fly\"ing"), .form(.countryCode, got: "I R"), .type(expected: .integer),
+        .range(low: "01", high: "12", got: "13"), .range(low: "01", high: "28", got: "30", part: .day), .json, .noRecord, .exists, .versionMoved, .stillNamed, .unknownReference,
+    ]
+
+    @Test(arguments: Self.rules)
+    func aRuleCrossesTheWireWithItsError(_ rule: Rule) throws {
+        let response = Response.error("4", ConcordError(.badRequest, "refused", field: "body.status", rule: rule))
+        var buffer = ByteBuffer()
+        LineCodec.write(response, into: &buffer)
+        buffer.moveWriterIndex(to: buffer.writerIndex - 1)
+        #expect(try LineCodec.parseServerLine(buffer) == .response(response))
+    }
+
+    @Test func aRuleIsFlatFieldsOfTheErrorObject() throws {
+        var buffer = ByteBuffer()
+        let error = ConcordError(.badRequest, "no", field: "body.status", rule: .oneOf(allowed: ["signed", "in-force"], got: "flying"))
+        LineCodec.write(.error("3", error), into: &buffer)
+        #expect(
+            String(buffer: buffer)
+                == #"3 err bad_request {"message":"no","field":"body.status","rule":"one_of","allowed":"signed,in-force","got":"flying"}"# + "\n"
+        )
+        // A rule this version does not know, or one without what it needs, is no rule: the
+        // message still stands.
+        let unknown = try LineCodec.parseServerLine(ByteBuffer(string: #"5 err bad_request {"message":"m","rule":"tomorrow"}"#))
+        #expect(unknown == .response(.error("5", ConcordError(.badRequest, "m"))))
+        let partial = try LineCodec.parseServerLine(ByteBuffer(string: #"5 err bad_request {"message":"m","rule":"too_long"}"#))
+        #expect(partial == .response(.error("5", ConcordError(.badRequest, "m"))))
+    }
+
     @Test func errorLineIsReadableByHand() {
         var buffer = ByteBuffer()
         LineCodec.write(.error("3", ConcordError(.badRequest, "missing field 'name'", field: "body.name")), into: &buffer)

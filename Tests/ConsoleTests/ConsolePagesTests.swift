@@ -63,6 +63,19 @@ struct ConsolePagesTests {
         ])
     }
 
+    /// A refusal that carries its rule is said in Persian and Russian from the rule, the field
+    /// named by the form's label; English keeps the service's message.
+    @Test func aRefusalsRuleIsSaidWithTheFormsLabel() {
+        let badDue = ConcordError(
+            .badRequest, "due day 30 is out of range for 2026-02 (01-28)", field: "body.due", rule: .range(low: "01", high: "28", got: "30", part: .day)
+        )
+        #expect(Pages(words: Words(.en)).refusal(badDue) == "The field “Due” was not accepted: \u{2068}due day 30 is out of range for 2026-02 (01-28)\u{2069}")
+        #expect(Pages(words: Words(.ru)).refusal(badDue) == "«Срок»: день \u{2068}30\u{2069} вне допустимого диапазона (\u{2068}01\u{2069}–\u{2068}28\u{2069})")
+        #expect(Pages(words: Words(.fa)).refusal(badDue) == "«موعد»: روز \u{2068}۳۰\u{2069} بیرون از بازهٔ \u{2068}۰۱\u{2069} تا \u{2068}۲۸\u{2069} است")
+        let filter = ConcordError(.badRequest, "status must be one of a, b; got 'flying'", field: "body.status", rule: .oneOf(allowed: ["a", "b"], got: "flying"))
+        #expect(Pages(words: Words(.ru)).failed("agreements", filter).markup.contains("«Статус» должно быть одним из"))
+    }
+
     /// What the console finds wrong with a form before sending it is said in the reader's words,
     /// and not as the gateway's refusal: nothing reached the gateway.
     @Test func aFormProblemIsSaidInTheReadersWords() throws {

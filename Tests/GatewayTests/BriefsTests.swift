@@ -128,7 +128,7 @@ struct BriefsTests {
             let session = await #expect(throws: ConcordError.self) {
                 try await client.call("brief.session", body: ByteBuffer(string: #"{"number":99}"#))
             }
-            #expect(session == ConcordError(.notFound, "no session 99", field: "body.number"))
+            #expect(session == ConcordError(.notFound, "no session 99", field: "body.number", rule: .noRecord))
             let region = await #expect(throws: ConcordError.self) {
                 try await client.call("brief.region", body: ByteBuffer(string: #"{"code":"RU-XX"}"#))
             }

@@ -1,0 +1,135 @@
+/// The rule a refused request broke, as data beside the error's English message: a client says
+/// it in its reader's language, and a program can switch on it. Written on the wire as flat
+/// fields of the error object: `"rule":"one_of","allowed":"signed,in-force","got":"flying"`.
+///
+/// Stable: a rule's name and its fields are part of the protocol (docs/protocol.md).
+public enum Rule: Hashable, Sendable {
+    /// A field the request must have is missing.
+    case required
+    /// Text that is empty or only blanks.
+    case empty
+    /// Text longer than `max` characters.
+    case tooLong(max: Int)
+    /// A list with more than `max` entries.
+    case tooMany(max: Int)
+    /// Text with control characters in it.
+    case controlCharacters
+    /// A value that is none of `allowed`.
+    case oneOf(allowed: [String], got: String)
+    /// A value not written as `form` says.
+    case form(Form, got: String)
+    /// A JSON value of another type than `expected` (null included).
+    case type(expected: ValueType)
+    /// A value, or its `part` (a date's year, month or day), outside `low...high`.
+    case range(low: String, high: String, got: String, part: Part? = nil)
+    /// The body is not JSON.
+    case json
+    /// No record has the key asked for.
+    case noRecord
+    /// A create of a key that is taken.
+    case exists
+    /// The record changed since the version the write was based on.
+    case versionMoved
+    /// A delete of a record that other records still name.
+    case stillNamed
+    /// The record names another that does not exist.
+    case unknownReference
+
+    /// How a value must be written, for `form`.
+    public enum Form: String, Hashable, Sendable, CaseIterable {
+        /// ISO 3166-1 alpha-2: IR, RU.
+        case countryCode = "country_code"
+        /// ISO 3166-2: IR-01, RU-AST.
+        case regionCode = "region_code"
+        /// Lower-case letters, digits and inner hyphens: mehdi-dousti.
+        case slug
+        /// A decimal number as text: "8.2".
+        case decimal
+        /// YYYY, YYYY-MM or YYYY-MM-DD.
+        case date
+        /// YYYY-MM-DD.
+        case day
+        /// YYYY-MM.
+        case month
+        /// Comtrade's period: YYYY or YYYYMM.
+        case period
+        /// ISO 639: fa, ru.
+        case languageCode = "language_code"
+    }
+
+    /// The part of a date that is out of range, for `range`.
+    public enum Part: String, Hashable, Sendable, CaseIterable {
+        case year, month, day
+    }
+
+    /// The JSON types, for `type`.
+    public enum ValueType: String, Hashable, Sendable, CaseIterable {
+        case string, integer, number, boolean, array, object
+    }
+
+    /// The rule's name on the wire.
+    public var name: String {
+        switch self {
+        case .required: "required"
+        case .empty: "empty"
+        case .tooLong: "too_long"
+        case .tooMany: "too_many"
+        case .controlCharacters: "control_characters"
+        case .oneOf: "one_of"
+        case .form: "form"
+        case .type: "type"
+        case .range: "range"
+        case .json: "json"
+        case .noRecord: "no_record"
+        case .exists: "exists"
+        case .versionMoved: "version_moved"
+        case .stillNamed: "still_named"
+        case .unknownReference: "unknown_reference"
+        }
+    }
+
+    /// The rule's fields after `rule`, in the order they are written.
+    public var fields: [(key: String, value: String)] {
+        switch self {
+        case .required, .empty, .controlCharacters, .json, .noRecord, .exists, .versionMoved, .stillNamed, .unknownReference: []
+        case .tooLong(let max), .tooMany(let max): [("max", String(max))]
+        case .oneOf(let allowed, let got): [("allowed", allowed.joined(separator: ",")), ("got", got)]
+        case .form(let form, let got): [("form", form.rawValue), ("got", got)]
+        case .type(let expected): [("expected", expected.rawValue)]
+        case .range(let low, let high, let got, let part): [("low", low), ("high", high), ("got", got)] + (part.map { [("part", $0.rawValue)] } ?? [])
+        }
+    }
+
+    /// The rule an error object's fields name; nil when they name none, or one this version
+    /// does not know, or leave out what it needs.
+    public init?(fields: [String: String]) {
+        guard let name = fields["rule"] else { return nil }
+        switch name {
+        case "required": self = .required
+        case "empty": self = .empty
+        case "too_long", "too_many":
+            guard let max = fields["max"].flatMap({ Int($0) }) else { return nil }
+            self = name == "too_long" ? .tooLong(max: max) : .tooMany(max: max)
+        case "control_characters": self = .controlCharacters
+        case "one_of":
+            guard let allowed = fields["allowed"], let got = fields["got"] else { return nil }
+            self = .oneOf(allowed: allowed.split(separator: ",").map(String.init), got: got)
+        case "form":
+            guard let form = fields["form"].flatMap(Form.init(rawValue:)), let got = fields["got"] else { return nil }
+            self = .form(form, got: got)
+        case "type":
+            guard let expected = fields["expected"].flatMap(ValueType.init(rawValue:)) else { return nil }
+            self = .type(expected: expected)
+        case "range":
+            guard let low = fields["low"], let high = fields["high"], let got = fields["got"] else { return nil }
+            self = .range(low: low, high: high, got: got, part: fields["part"].flatMap(Part.init(rawValue:)))
+        case "json": self = .json
+        case "no_record": self = .noRecord
+        case "exists": self = .exists
+        case "version_moved": self = .versionMoved
+        case "still_named": self = .stillNamed
+        case "unknown_reference": self = .unknownReference
+        default: return nil
+        }
+    }
+}

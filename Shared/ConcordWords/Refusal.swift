@@ -1,0 +1,78 @@
+import ConcordProtocol
+
+extension Words {
+    /// What a refused request broke, for a person: in Persian and Russian the rule the error
+    /// carries said in that language, naming the field by `label` (a form's label) or by its
+    /// place in the request without `body.`; with no rule, and in English, the service's own
+    /// message. A record's rule (no such record, still named...) adds the service's message,
+    /// which names the records.
+    ///
+    /// `isolate` wraps what is not the reader's language (a field's name, codes, what was given,
+    /// the service's message): in FSI ... PDI for a page, as it is for a terminal, which shows
+    /// those characters rather than following them.
+    public func refusal(_ error: ConcordError, label: String? = nil, isolate: (String) -> String = Words.isolated) -> String {
+        guard self.language != .en, let rule = error.rule else { return error.message }
+        // A form's label is in the reader's language; a field's name is Latin.
+        let field = label ?? isolate(Self.fieldName(error.field))
+        let detail = " (" + isolate(error.message) + ")"
+        switch rule {
+        case .required: return self(.ruleRequired, field)
+        case .empty: return self(.ruleEmpty, field)
+        case .tooLong(let max): return self(.ruleTooLong, field, self.integer(max))
+        case .tooMany(let max): return self(.ruleTooMany, field, self.integer(max))
+        case .controlCharacters: return self(.ruleControlCharacters, field)
+        case .oneOf(let allowed, let got):
+            return self(.ruleOneOf, field, isolate(allowed.joined(separator: ", ")), isolate(got))
+        case .form(let form, let got): return self(.ruleForm, field, self(Self.key(form)), isolate(got))
+        case .type(let expected): return self(.ruleType, field, self(Self.key(expected)))
+        case .range(let low, let high, let got, let part):
+            let value = isolate(self.digits(got))
+            return self(.ruleRange, field, part.map { self(Self.key($0), value) } ?? value, isolate(self.digits(low)), isolate(self.digits(high)))
+        case .json: return self(.ruleJSON)
+        case .noRecord: return self(.ruleNoRecord, field) + detail
+        case .exists: return self(.ruleExists, field) + detail
+        case .versionMoved: return self(.ruleVersionMoved)
+        case .stillNamed: return self(.ruleStillNamed) + detail
+        case .unknownReference: return self(.ruleUnknownReference, field) + detail
+        }
+    }
+
+    /// A refused field as a person reads it: `body.rows[3].partner` as `rows[3].partner`.
+    static func fieldName(_ path: String?) -> String {
+        guard let path else { return "body" }
+        return path.hasPrefix("body.") ? String(path.dropFirst(5)) : path
+    }
+
+    static func key(_ form: Rule.Form) -> Key {
+        switch form {
+        case .countryCode: .formCountryCode
+        case .regionCode: .formRegionCode
+        case .slug: .formSlug
+        case .decimal: .formDecimal
+        case .date: .formDate
+        case .day: .formDay
+        case .month: .formMonth
+        case .period: .formPeriod
+        case .languageCode: .formLanguageCode
+        }
+    }
+
+    static func key(_ part: Rule.Part) -> Key {
+        switch part {
+        case .year: .partYear
+        case .month: .partMonth
+        case .day: .partDay
+        }
+    }
+
+    static func key(_ type: Rule.ValueType) -> Key {
+        switch type {
+        case .string: .typeString
+        case .integer: .typeInteger
+        case .number: .typeNumber
+        case .boolean: .typeBoolean
+        case .array: .typeArray
+        case .object: .typeObject
+        }
+    }
+}
