@@ -69,12 +69,12 @@ func callAndReport(
 }
 
 /// An error as the CLI prints it: `error bad_request: status must be one of ... (field:
-/// body.status)` in English, the code kept and the rule said in the reader's words otherwise.
-/// Nothing is isolated (FSI ... PDI): a terminal shows those characters, as the CLI's reports
+/// body.status)` in English; otherwise the code kept, then the rule said in the reader's words,
+/// or where there is none what the code means and the service's message. Nothing is isolated (FSI ... PDI): a terminal shows those characters, as the CLI's reports
 /// know.
 func errorLine(_ error: ConcordError, words: Words) -> String {
     let field = error.field.map { " (field: \($0))" } ?? ""
     guard words.language != .en else { return "error \(error.code): \(error.message)\(field)" }
-    let text = error.rule == nil ? error.message + field : words.refusal(error, isolate: { $0 })
+    let text = error.rule == nil ? words.meaning(of: error.code) + ": " + error.message + field : words.refusal(error, isolate: { $0 })
     return words(.errorLine, error.code.wire, text)
 }

@@ -324,5 +324,15 @@ extension Catalog {
         .partYear: "year {1}",
         .partMonth: "month {1}",
         .partDay: "day {1}",
+        .codeBadRequest: "The request was refused",
+        .codeUnauthorized: "The token or certificate was not accepted",
+        .codeForbidden: "This role may not do that",
+        .codeNotFound: "Nothing was found",
+        .codeConflict: "It conflicts with what is stored",
+        .codeTooLarge: "The request is too large",
+        .codeRateLimited: "Too many requests; try again shortly",
+        .codeUnavailable: "Concord cannot be reached or is not ready; try again shortly",
+        .codeDeadlineExceeded: "There was no answer in time",
+        .codeInternal: "Something failed inside Concord; its log has the details",
     ]
 }

@@ -324,6 +324,16 @@ extension Catalog {
         .partYear: "سال {1}",
         .partMonth: "ماه {1}",
         .partDay: "روز {1}",
+        .codeBadRequest: "درخواست پذیرفته نشد",
+        .codeUnauthorized: "توکن یا گواهی پذیرفته نشد",
+        .codeForbidden: "این نقش اجازهٔ این کار را ندارد",
+        .codeNotFound: "چیزی پیدا نشد",
+        .codeConflict: "با آنچه ذخیره شده ناسازگار است",
+        .codeTooLarge: "درخواست بیش از اندازه بزرگ است",
+        .codeRateLimited: "درخواست‌ها بیش از حد است؛ کمی بعد دوباره بکوشید",
+        .codeUnavailable: "به کنکورد دسترسی نیست یا هنوز آماده نیست؛ کمی بعد دوباره بکوشید",
+        .codeDeadlineExceeded: "پاسخی به‌موقع نرسید",
+        .codeInternal: "خطایی درون کنکورد رخ داد؛ جزئیات در گزارش آن است",
     ]
 
     /// Labels of codes in Persian.

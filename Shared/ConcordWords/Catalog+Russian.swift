@@ -324,6 +324,16 @@ extension Catalog {
         .partYear: "год {1}",
         .partMonth: "месяц {1}",
         .partDay: "день {1}",
+        .codeBadRequest: "Запрос отклонён",
+        .codeUnauthorized: "Токен или сертификат не принят",
+        .codeForbidden: "Этой роли это не разрешено",
+        .codeNotFound: "Ничего не найдено",
+        .codeConflict: "Это противоречит сохранённым данным",
+        .codeTooLarge: "Запрос слишком велик",
+        .codeRateLimited: "Слишком много запросов; повторите чуть позже",
+        .codeUnavailable: "Конкорд недоступен или ещё не готов; повторите чуть позже",
+        .codeDeadlineExceeded: "Ответ не пришёл вовремя",
+        .codeInternal: "Внутренняя ошибка Конкорда; подробности в его журнале",
     ]
 
     /// Labels of codes in Russian.

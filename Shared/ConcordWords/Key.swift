@@ -324,6 +324,16 @@ public enum Key: String, CaseIterable, Sendable {
     case partYear
     case partMonth
     case partDay
+    case codeBadRequest
+    case codeUnauthorized
+    case codeForbidden
+    case codeNotFound
+    case codeConflict
+    case codeTooLarge
+    case codeRateLimited
+    case codeUnavailable
+    case codeDeadlineExceeded
+    case codeInternal
 }
 
 /// The lists of codes whose labels are translated; the codes stay codes on the wire and in `--json`.

@@ -37,6 +37,23 @@ extension Words {
         }
     }
 
+    /// What an error's code means, for a person who reads no English: said before the
+    /// service's message where no rule says more.
+    public func meaning(of code: ErrorCode) -> String {
+        switch code {
+        case .badRequest: self(.codeBadRequest)
+        case .unauthorized: self(.codeUnauthorized)
+        case .forbidden: self(.codeForbidden)
+        case .notFound: self(.codeNotFound)
+        case .conflict: self(.codeConflict)
+        case .tooLarge: self(.codeTooLarge)
+        case .rateLimited: self(.codeRateLimited)
+        case .unavailable: self(.codeUnavailable)
+        case .deadlineExceeded: self(.codeDeadlineExceeded)
+        default: self(.codeInternal)
+        }
+    }
+
     /// A refused field as a person reads it: `body.rows[3].partner` as `rows[3].partner`.
     static func fieldName(_ path: String?) -> String {
         guard let path else { return "body" }

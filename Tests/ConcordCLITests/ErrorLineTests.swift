@@ -24,8 +24,13 @@ struct ErrorLineTests {
         #expect(errorLine(self.month, words: Words(.fa)) == "خطا (bad_request): «from»: ماه ۱۳ بیرون از بازهٔ ۰۱ تا ۱۲ است")
     }
 
-    @Test func withoutARuleTheMessageAndFieldStand() {
+    @Test func withoutARuleTheCodeIsSaidThenTheMessage() {
         let error = ConcordError(.unavailable, "cannot connect to 127.0.0.1:7400", field: nil)
-        #expect(errorLine(error, words: Words(.ru)) == "ошибка unavailable: cannot connect to 127.0.0.1:7400")
+        #expect(
+            errorLine(error, words: Words(.ru))
+                == "ошибка unavailable: Конкорд недоступен или ещё не готов; повторите чуть позже: cannot connect to 127.0.0.1:7400"
+        )
+        let refused = ConcordError(.badRequest, "expected a JSON body", field: "metadata")
+        #expect(errorLine(refused, words: Words(.fa)) == "خطا (bad_request): درخواست پذیرفته نشد: expected a JSON body (field: metadata)")
     }
 }

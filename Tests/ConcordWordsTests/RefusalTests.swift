@@ -54,4 +54,14 @@ struct RefusalTests {
             }
         }
     }
+
+    /// Every code has a meaning in each language, its own: two codes are never said alike.
+    @Test(arguments: [Language.fa, .ru, .en])
+    func everyCodeHasItsMeaning(_ language: Language) {
+        let said = ErrorCode.all.map { Words(language).meaning(of: $0) }
+        #expect(Set(said).count == ErrorCode.all.count, "\(said)")
+        if language != .en {
+            #expect(zip(said, ErrorCode.all.map { Words(.en).meaning(of: $0) }).allSatisfy { $0 != $1 })
+        }
+    }
 }
