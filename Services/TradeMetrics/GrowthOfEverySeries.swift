@@ -62,7 +62,7 @@ extension TradeQuestions {
             try (try RecordBody.string(field, in: body)).map { text throws(ConcordError) in try TradeCodes.month(text, field: field) }
         }
         guard let from = try month("from"), let to = try month("to") else {
-            throw ConcordError(.badRequest, "from and to are required: the span's first and last months, YYYY-MM", field: "from")
+            throw ConcordError(.badRequest, "from and to are required: the span's first and last months, YYYY-MM", field: "from", rule: .required)
         }
         guard from <= to else { throw ConcordError(.badRequest, "to is before from", field: "to") }
         let (baseFrom, baseTo) = try Self.baseSpan(body, from: from, to: to)

@@ -231,7 +231,7 @@ struct TradeQuestions: Sendable {
     func mirror(_ body: JSONObject) async throws -> MirrorAnswer {
         try RecordBody.checkFields(body, allowed: ["a", "b", "from", "to", "commodity", "asPublishedOn", "source"])
         guard let a = try RecordBody.string("a", in: body), let b = try RecordBody.string("b", in: body) else {
-            throw ConcordError(.badRequest, "a and b are required: the exporter and the importer, e.g. RU and IR", field: "a")
+            throw ConcordError(.badRequest, "a and b are required: the exporter and the importer, e.g. RU and IR", field: "a", rule: .required)
         }
         var exportsBody = body
         exportsBody["a"] = nil
@@ -396,7 +396,7 @@ struct TradeQuestions: Sendable {
 
         init(_ body: JSONObject) throws(ConcordError) {
             guard let reporter = try RecordBody.string("reporter", in: body), let partner = try RecordBody.string("partner", in: body) else {
-                throw ConcordError(.badRequest, "reporter and partner are required, e.g. RU and IR", field: "reporter")
+                throw ConcordError(.badRequest, "reporter and partner are required, e.g. RU and IR", field: "reporter", rule: .required)
             }
             self.reporter = try TradeCodes.area(reporter, field: "reporter", worldAllowed: false)
             self.partner = try TradeCodes.area(partner, field: "partner", worldAllowed: true)
@@ -405,7 +405,7 @@ struct TradeQuestions: Sendable {
             self.flowName = flow == "total" ? "total" : flow.uppercased()
             self.commodity = try TradeCodes.commodity(try RecordBody.string("commodity", in: body), field: "commodity")
             guard let from = try RecordBody.string("from", in: body), let to = try RecordBody.string("to", in: body) else {
-                throw ConcordError(.badRequest, "from and to are required: the span's first and last months, YYYY-MM", field: "from")
+                throw ConcordError(.badRequest, "from and to are required: the span's first and last months, YYYY-MM", field: "from", rule: .required)
             }
             self.from = try TradeCodes.month(from, field: "from")
             self.to = try TradeCodes.month(to, field: "to")

@@ -28,7 +28,10 @@ public struct PoolReferenceChecker: RemoteReferenceChecker {
                 // `may-name`, not `get`: a record being deleted is not there to be named.
                 _ = try await pool.call("\(reference.service).\(reference.kind).may-name", body: ByteBuffer(string: body), deadline: self.deadline)
             } catch where error.code == .notFound {
-                throw ConcordError(.badRequest, "unknown \(reference.noun) \(RecordStore.show(reference.key)) (\(reference.service) has none)", field: reference.field)
+                throw ConcordError(
+                    .badRequest, "unknown \(reference.noun) \(RecordStore.show(reference.key)) (\(reference.service) has none)", field: reference.field,
+                    rule: .unknownReference
+                )
             } catch {
                 throw ConcordError(
                     .unavailable,

@@ -84,9 +84,9 @@ public enum WireErrors {
     static func translate(_ error: StorageError, context: RequestContext) -> ConcordError {
         switch error.code {
         case .uniqueViolation:
-            return ConcordError(.conflict, "a record with the same key already exists (\(error.constraint ?? error.message))")
+            return ConcordError(.conflict, "a record with the same key already exists (\(error.constraint ?? error.message))", rule: .exists)
         case .foreignKeyViolation:
-            return ConcordError(.conflict, "the change would leave a reference to a missing record (\(error.message))")
+            return ConcordError(.conflict, "the change would leave a reference to a missing record (\(error.message))", rule: .unknownReference)
         case .unavailable:
             context.logger.warning("store unavailable", metadata: [LogKey.error: "\(error)"])
             return ConcordError(.unavailable, "the store is unavailable; retry shortly")

@@ -53,6 +53,8 @@ public enum Rule: Hashable, Sendable {
         case month
         /// Comtrade's period: YYYY or YYYYMM.
         case period
+        /// TOTAL, or an HS code of 2, 4 or 6 digits.
+        case commodity
         /// ISO 639: fa, ru.
         case languageCode = "language_code"
     }

@@ -26,16 +26,19 @@ public enum TradeCodes {
         if worldAllowed, code == Self.world { return code }
         if code.count == 2 {
             guard Self.alpha2.contains(code) else {
-                throw ConcordError(.badRequest, "\(field) '\(value)' is not an ISO 3166-1 country code", field: field)
+                throw ConcordError(.badRequest, "\(field) '\(value)' is not an ISO 3166-1 country code", field: field, rule: .form(.countryCode, got: value))
             }
             return code
         }
         let region = try FieldRules.regionCode(code, field: field)
         guard Self.alpha2.contains(String(region.prefix(2))) else {
-            throw ConcordError(.badRequest, "\(field) '\(value)' is not in an ISO 3166-1 country", field: field)
+            throw ConcordError(.badRequest, "\(field) '\(value)' is not in an ISO 3166-1 country", field: field, rule: .form(.regionCode, got: value))
         }
         guard RegionTable.codes.contains(region) else {
-            throw ConcordError(.badRequest, "\(field) '\(value)' is not an ISO 3166-2 subdivision of \(region.prefix(2)) (such as \(Self.example(in: region.prefix(2))))", field: field)
+            throw ConcordError(
+                .badRequest, "\(field) '\(value)' is not an ISO 3166-2 subdivision of \(region.prefix(2)) (such as \(Self.example(in: region.prefix(2))))",
+                field: field, rule: .form(.regionCode, got: value)
+            )
         }
         return region
     }
@@ -50,7 +53,10 @@ public enum TradeCodes {
         let code = (value ?? "TOTAL").trimmingSpaces().uppercasedIfNeeded()
         if code == "TOTAL" { return code }
         guard [2, 4, 6].contains(code.count), code.unicodeScalars.allSatisfy({ ("0"..."9").contains($0) }) else {
-            throw ConcordError(.badRequest, "\(field) must be TOTAL or an HS code of 2, 4 or 6 digits; got '\(value ?? "")'", field: field)
+            throw ConcordError(
+                .badRequest, "\(field) must be TOTAL or an HS code of 2, 4 or 6 digits; got '\(value ?? "")'", field: field,
+                rule: .form(.commodity, got: value ?? "")
+            )
         }
         return code
     }

@@ -314,6 +314,7 @@ extension Catalog {
         .formDay: "a date written YYYY-MM-DD",
         .formMonth: "a month written YYYY-MM",
         .formPeriod: "a period written YYYY or YYYYMM",
+        .formCommodity: "TOTAL or an HS commodity code of 2, 4 or 6 digits",
         .formLanguageCode: "a language code (ISO 639) such as fa or ru",
         .typeString: "text",
         .typeInteger: "a whole number",

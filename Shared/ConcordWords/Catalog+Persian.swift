@@ -314,6 +314,7 @@ extension Catalog {
         .formDay: "تاریخی به شکل YYYY-MM-DD",
         .formMonth: "ماهی به شکل YYYY-MM",
         .formPeriod: "دوره‌ای به شکل YYYY یا YYYYMM",
+        .formCommodity: "TOTAL یا کد کالای HS با ۲، ۴ یا ۶ رقم",
         .formLanguageCode: "کد زبان (ISO 639) مانند fa یا ru",
         .typeString: "متن",
         .typeInteger: "عدد صحیح",

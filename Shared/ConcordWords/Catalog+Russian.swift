@@ -314,6 +314,7 @@ extension Catalog {
         .formDay: "дата в виде YYYY-MM-DD",
         .formMonth: "месяц в виде YYYY-MM",
         .formPeriod: "период в виде YYYY или YYYYMM",
+        .formCommodity: "TOTAL или код товара по Гармонизированной системе (HS) из 2, 4 или 6 цифр",
         .formLanguageCode: "код языка (ISO 639), например fa или ru",
         .typeString: "текст",
         .typeInteger: "целое число",

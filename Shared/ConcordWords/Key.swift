@@ -314,6 +314,7 @@ public enum Key: String, CaseIterable, Sendable {
     case formDay
     case formMonth
     case formPeriod
+    case formCommodity
     case formLanguageCode
     case typeString
     case typeInteger

@@ -70,6 +70,7 @@ extension Words {
         case .day: .formDay
         case .month: .formMonth
         case .period: .formPeriod
+        case .commodity: .formCommodity
         case .languageCode: .formLanguageCode
         }
     }
