@@ -13,7 +13,7 @@ struct RefusalTests {
 
     @Test func aRuleIsSaidInTheReadersLanguage() {
         let fa = Words(.fa).refusal(self.status)
-        #expect(fa == "«\u{2068}status\u{2069}» باید یکی از این‌ها باشد: \u{2068}signed, in-force\u{2069}؛ آمده است: «\u{2068}flying\u{2069}»")
+        #expect(fa == "«\u{2068}status\u{2069}» باید یکی از این‌ها باشد: \u{2068}signed, in-force\u{2069}؛ مقدار داده‌شده: «\u{2068}flying\u{2069}»")
         let ru = Words(.ru).refusal(self.status)
         #expect(ru == "«\u{2068}status\u{2069}» должно быть одним из: \u{2068}signed, in-force\u{2069}; получено «\u{2068}flying\u{2069}»")
     }
