@@ -82,3 +82,21 @@ struct PersonNames {
         self.others = rest.filter { $0 != shown }.joined(separator: " / ")
     }
 }
+
+/// The names of officials, by id, as the reader reads them (`PersonNames`), looked up through
+/// `endpoint` for a report that names them by id; an id that cannot be looked up is left out, and
+/// the report shows the id.
+func officialNames(_ ids: Set<String>, through endpoint: EndpointOptions, language: Language) async -> [String: String] {
+    guard !ids.isEmpty, let client = try? endpoint.makeClient(defaultDeadline: .seconds(5)) else { return [:] }
+    let metadata = Metadata(auth: endpoint.resolvedToken)
+    var names: [String: String] = [:]
+    for id in ids.sorted() {
+        guard let body = try? JSONEncoder().encode(["id": id]),
+              let answer = try? await client.call("participants.officials.get", body: ByteBuffer(bytes: body), metadata: metadata),
+              let record = try? JSONBody.decode(JSONValue.self, from: answer)
+        else { continue }
+        names[id] = PersonNames(record, language: language).shown
+    }
+    await client.close()
+    return names
+}

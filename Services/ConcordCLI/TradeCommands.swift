@@ -54,7 +54,11 @@ struct TradeCommand: AsyncParsableCommand {
             let body = String(decoding: try JSONEncoder().encode(fields.compactMapValues { $0 }), as: UTF8.self)
             let words = self.output.words
             let growth = GrowthWords(words: words)
-            self.output.print(try await callAndReport(self.endpoint, words: self.output.words, "trade.growth", body: body), as: GrowthAnswer<SessionBrief.Stated>.self) { answer, width in
+            let answer = try await callAndReport(self.endpoint, words: words, "trade.growth", body: body)
+            // Who stated a figure, by name rather than id, when a person reads.
+            let stated = self.output.forPeople ? (try? JSONBody.decode(GrowthAnswer<SessionBrief.Stated>.self, from: answer))?.stated ?? [] : []
+            let names = await officialNames(Set(stated.compactMap(\.statedBy)), through: self.endpoint, language: words.language)
+            self.output.print(answer, as: GrowthAnswer<SessionBrief.Stated>.self) { answer, width in
                 let comma = words.language == .fa ? "، " : ", "
                 var out = ["\(self.reporter)–\(self.partner)\(comma)\(words.language == .en ? answer.flow : words.label(.flow, answer.flow))\(comma)"
                     + words.span(self.span.from, self.span.to)]
@@ -65,7 +69,7 @@ struct TradeCommand: AsyncParsableCommand {
                     if let gaps = growth.leftOut(figure) { out.append("  " + gaps) }
                 }
                 for stated in answer.stated {
-                    out.append(words(.statedBySource, stated.figure(words), stated.statedBy ?? "?", stated.source))
+                    out.append(words(.statedBySource, stated.figure(words), stated.statedBy.map { names[$0] ?? $0 } ?? "?", stated.source))
                     if let beside = answer.computed.first.flatMap(growth.besideStated) { out.append("  " + beside) }
                 }
                 // The service's note is English prose; the lines above already say it in words.
