@@ -70,8 +70,8 @@ func callAndReport(
 
 /// An error as the CLI prints it: `error bad_request: status must be one of ... (field:
 /// body.status)` in English; otherwise the code kept, then the rule said in the reader's words,
-/// or where there is none what the code means and the service's message. Nothing is isolated (FSI ... PDI): a terminal shows those characters, as the CLI's reports
-/// know.
+/// or where there is none what the code means and the service's message. Nothing is isolated
+/// (FSI ... PDI): a terminal shows those characters, as the CLI's reports know.
 func errorLine(_ error: ConcordError, words: Words) -> String {
     let field = error.field.map { " (field: \($0))" } ?? ""
     guard words.language != .en else { return "error \(error.code): \(error.message)\(field)" }

@@ -319,7 +319,8 @@ struct Pages {
 
     /// What a page or a part of it says when its answer from `service` failed: that nothing is
     /// recorded there when it was not found; what was refused when the address asked for what no
-    /// record can be (a status that is none); else that the service cannot be asked now, and why.
+    /// record can be (a status that is none), from the refusal's rule where it carries one; else
+    /// that the service cannot be asked now, and why.
     func failed(_ service: String, _ error: ConcordError) -> HTML {
         let message = error.rule == nil ? Words.isolated(error.message) : self.words.refusal(error, label: self.fieldLabel(error.field))
         let text = switch error.code {
