@@ -173,6 +173,9 @@ def checks(browser, reader_password):
     rows = page.locator("table.bad-rows tbody tr").evaluate_all("rs => rs.map(r => r.cells[0].innerText + ' ' + r.cells[1].innerText)")
     rows = [row.translate(str.maketrans("۰۱۲۳۴۵۶۷۸۹", "0123456789")) for row in rows]
     check(rows == ["3 primaryValue"], f"the bad file's rows listed are {rows}, not line 3's primaryValue")
+    # The page is Persian: the row's reason is said from its rule, not in the English it stands for.
+    reason = page.locator("table.bad-rows tbody tr td").nth(2).inner_text()
+    check("primaryValue" in reason and "عدد" in reason and "is not a number" not in reason, f"the bad row's reason reads: {reason}")
     check(page.locator(".import-result progress").count() == 0, "something of a bad file was imported")
     page.goto(base + "/trade?reporter=RU&partner=IR&flow=X&from=2026-02&to=2026-02")
     check(page.locator("#live-growth p.computed:not([data-current-months='0'])").count() == 0, "a row of the bad file is in the data")

@@ -109,7 +109,7 @@ extension Console {
         var file: String
         var rows = 0
         var breakdowns = 0
-        var problems: [(line: Int, column: String, reason: String)] = []
+        var problems: [(line: Int, column: String, reason: String, rule: Rule?)] = []
         var outcome: ImportOutcome?
         var refusal: String?
     }
@@ -214,7 +214,7 @@ enum ComtradeUpload {
                     result.breakdowns += 1
                 }
             } catch {
-                result.problems.append((record.line, error.column, error.reason))
+                result.problems.append((record.line, error.column, error.reason, error.rule))
             }
         }
         return rows
@@ -366,7 +366,9 @@ extension Pages {
         if let refusal = result.refusal { body = body + "<p class=\"problem\" role=\"alert\">\(refusal)</p>" }
         if !result.problems.isEmpty {
             let rows: [HTML] = result.problems.prefix(50).map { problem in
-                "<tr><td>\(words.integer(problem.line))</td><td dir=\"ltr\">\(problem.column)</td><td><bdi>\(problem.reason)</bdi></td></tr>"
+                // A reason with a rule is said in the reader's language; its column's name stays Latin.
+                let reason = problem.rule.map { words.said($0, field: Words.isolated(problem.column), message: problem.reason) } ?? problem.reason
+                return "<tr><td>\(words.integer(problem.line))</td><td dir=\"ltr\">\(problem.column)</td><td><bdi>\(reason)</bdi></td></tr>"
             }
             body = body + """
                 <p class="problem" role="alert">\(words.plural(.importBadRows, result.problems.count))</p>

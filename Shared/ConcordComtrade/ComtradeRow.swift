@@ -28,16 +28,16 @@ public struct ComtradeColumns: Sendable {
             if let canonical = Self.known.first(where: { $0.lowercased() == trimmed.lowercased() }) { index[canonical] = position }
         }
         for required in ["flowCode", "primaryValue"] where index[required] == nil {
-            throw ComtradeProblem(column: required, reason: "the header has no \(required) column")
+            throw ComtradeProblem(column: required, reason: "the header has no \(required) column", rule: .required)
         }
         guard index["period"] != nil || index["refYear"] != nil else {
-            throw ComtradeProblem(column: "period", reason: "the header has neither period nor refYear")
+            throw ComtradeProblem(column: "period", reason: "the header has neither period nor refYear", rule: .required)
         }
         guard index["reporterISO"] != nil || index["reporterCode"] != nil else {
-            throw ComtradeProblem(column: "reporterISO", reason: "the header has neither reporterISO nor reporterCode")
+            throw ComtradeProblem(column: "reporterISO", reason: "the header has neither reporterISO nor reporterCode", rule: .required)
         }
         guard index["partnerISO"] != nil || index["partnerCode"] != nil else {
-            throw ComtradeProblem(column: "partnerISO", reason: "the header has neither partnerISO nor partnerCode")
+            throw ComtradeProblem(column: "partnerISO", reason: "the header has neither partnerISO nor partnerCode", rule: .required)
         }
         self.index = index
         (self.partner2Code, self.motCode, self.customsCode) = (index["partner2Code"], index["motCode"], index["customsCode"])
@@ -56,9 +56,16 @@ public struct ComtradeColumns: Sendable {
     }
 }
 
+/// What is wrong with a row of a Comtrade file (or its header): the column, an English reason,
+/// and where a rule says it, the rule (for a reader of another language).
 public struct ComtradeProblem: Error, Sendable {
     public var column: String
     public var reason: String
+    public var rule: Rule?
+
+    public init(column: String, reason: String, rule: Rule? = nil) {
+        (self.column, self.reason, self.rule) = (column, reason, rule)
+    }
 }
 
 public enum ComtradeRow {
@@ -93,7 +100,9 @@ public enum ComtradeRow {
         }
         let flow = (value(columns.flowCode) ?? "").uppercasedIfNeeded()
         guard TradeCodes.Flow(rawValue: flow) != nil else {
-            throw ComtradeProblem(column: "flowCode", reason: "'\(flow)' is not a flow this service keeps (M, X, RM, RX)")
+            throw ComtradeProblem(
+                column: "flowCode", reason: "'\(flow)' is not a flow this service keeps (M, X, RM, RX)", rule: .oneOf(allowed: ["M", "X", "RM", "RX"], got: flow)
+            )
         }
         var period: String
         if let text = value(columns.period) {
@@ -103,25 +112,27 @@ public enum ComtradeRow {
             let frequency = value(columns.freqCode)?.uppercasedIfNeeded() ?? (month == nil ? "A" : "M")
             period = frequency == "M" ? year + (month.map { $0 < 10 ? "0\($0)" : "\($0)" } ?? "") : year
         } else {
-            throw ComtradeProblem(column: "period", reason: "no period and no refYear")
+            throw ComtradeProblem(column: "period", reason: "no period and no refYear", rule: .required)
         }
         let commodity: String
         do {
             period = try TradeCodes.period(period, field: "period").period
             commodity = try TradeCodes.commodity(value(columns.cmdCode), field: "cmdCode")
         } catch {
-            throw ComtradeProblem(column: error.field ?? "period", reason: error.message)
+            throw ComtradeProblem(column: error.field ?? "period", reason: error.message, rule: error.rule)
         }
         var amounts: [TableBody.Cell] = []
         for (position, column) in [(columns.primaryValue, "primaryValue"), (columns.cifvalue, "cifvalue"), (columns.fobvalue, "fobvalue"), (columns.netWgt, "netWgt"), (columns.qty, "qty")] {
             guard let text = value(position) else {
-                if column == "primaryValue" { throw ComtradeProblem(column: column, reason: "is empty") }
+                if column == "primaryValue" { throw ComtradeProblem(column: column, reason: "is empty", rule: .empty) }
                 amounts.append(.null)
                 continue
             }
             let plain = Self.plainDecimal(text)
             guard let plain, Milli.parse(plain) != nil || column == "netWgt" || column == "qty" else {
-                throw ComtradeProblem(column: column, reason: "'\(text)' is not a number this service keeps exactly (at most three decimals)")
+                throw ComtradeProblem(
+                    column: column, reason: "'\(text)' is not a number this service keeps exactly (at most three decimals)", rule: .form(.decimal, got: text)
+                )
             }
             amounts.append(.text(plain))
         }
@@ -146,7 +157,10 @@ public enum ComtradeRow {
             if iso.utf8.count == 2, TradeCodes.alpha2.contains(iso) { return iso }
         }
         if let code, let number = Int(code), let alpha2 = TradeCodes.byNumeric[number] { return alpha2 }
-        throw ComtradeProblem(column: column + (iso != nil ? "ISO" : "Code"), reason: "'\(iso ?? code ?? "")' is not a country in ISO 3166-1")
+        throw ComtradeProblem(
+            column: column + (iso != nil ? "ISO" : "Code"), reason: "'\(iso ?? code ?? "")' is not a country in ISO 3166-1",
+            rule: .form(.countryCode, got: iso ?? code ?? "")
+        )
     }
 
     /// A number as Comtrade writes it (`1234.5`, `1.2345E9`) as a plain decimal, or nil.

@@ -11,10 +11,16 @@ extension Words {
     /// the service's message): in FSI ... PDI for a page, as it is for a terminal, which shows
     /// those characters rather than following them.
     public func refusal(_ error: ConcordError, label: String? = nil, isolate: (String) -> String = Words.isolated) -> String {
-        guard self.language != .en, let rule = error.rule else { return error.message }
+        guard let rule = error.rule else { return error.message }
         // A form's label is in the reader's language; a field's name is Latin.
-        let field = label ?? isolate(Self.fieldName(error.field))
-        let detail = " (" + isolate(error.message) + ")"
+        return self.said(rule, field: label ?? isolate(Self.fieldName(error.field)), message: error.message, isolate: isolate)
+    }
+
+    /// `rule` said in this language of `field` (already as the reader should read it), with
+    /// `message`, the English it stands for: in English the message itself.
+    public func said(_ rule: Rule, field: String, message: String, isolate: (String) -> String = Words.isolated) -> String {
+        guard self.language != .en else { return message }
+        let detail = " (" + isolate(message) + ")"
         switch rule {
         case .required: return self(.ruleRequired, field)
         case .empty: return self(.ruleEmpty, field)

@@ -152,6 +152,11 @@ struct ConsolePagesTests {
         var bad = Console.TradeImport(file: "b.csv")
         _ = try ComtradeUpload.rows(of: ByteBuffer(string: good + "M,2025,2,202502,RUS,IRN,X,H6,TOTAL,abc\r\n"), source: "UN Comtrade", published: "2026-01-15", into: &bad)
         #expect(bad.problems.map(\.line) == [3] && bad.problems.first?.column == "primaryValue")
+        // The bad row's reason is said in the reader's language from its rule; English keeps it.
+        #expect(bad.problems.first?.rule == .form(.decimal, got: "abc"))
+        let russian = Pages(words: Words(.ru)).imported(bad).markup
+        #expect(russian.contains("нужно записать как десятичное число"), "\(russian)")
+        #expect(Pages(words: Words(.en)).imported(bad).markup.contains("is not a number this service keeps exactly"))
         #expect(throws: ComtradeUpload.Failure.self) {
             var empty = Console.TradeImport(file: "c.csv")
             _ = try ComtradeUpload.rows(of: ByteBuffer(), source: "s", published: "2026-01-15", into: &empty)
