@@ -57,23 +57,16 @@ public enum WireErrors {
     /// `translate` without the log: what the wire says of each reason.
     static func said(_ error: RecordError) -> ConcordError {
         let field = error.field.map { "body." + $0 }
+        let rule = Self.rule(of: error.reason)
         switch error.reason {
         case .notFound:
-            return ConcordError(.notFound, error.message, field: field, rule: .noRecord)
-        case .exists:
-            return ConcordError(.conflict, error.message, field: field, rule: .exists)
-        case .versionMoved:
-            return ConcordError(.conflict, error.message, field: field, rule: .versionMoved)
-        case .stillNamed:
-            return ConcordError(.conflict, error.message, field: field, rule: .stillNamed)
-        case .differsFromStored:
-            return ConcordError(.conflict, error.message, field: field)
+            return ConcordError(.notFound, error.message, field: field, rule: rule)
+        case .exists, .versionMoved, .stillNamed, .differsFromStored:
+            return ConcordError(.conflict, error.message, field: field, rule: rule)
         case .idempotencyKeyReused:
             return ConcordError(.conflict, error.message, field: "metadata." + Metadata.Key.idempotencyKey)
-        case .unknownReference:
-            return ConcordError(.badRequest, error.message, field: field, rule: .unknownReference)
-        case .keyChanged, .invalidRow, .pastTheEnd:
-            return ConcordError(.badRequest, error.message, field: field)
+        case .unknownReference, .keyChanged, .invalidRow, .pastTheEnd:
+            return ConcordError(.badRequest, error.message, field: field, rule: rule)
         case .notConfirmed:
             return ConcordError(.unavailable, error.message, field: field, unprocessed: true)
         case .misdeclared:
@@ -81,7 +74,19 @@ public enum WireErrors {
         }
     }
 
-    static func translate(_ error: StorageError, context: RequestContext) -> ConcordError {
+    /// The rule a reason is, where the protocol has one (docs/protocol.md, Rules).
+    static func rule(of reason: RecordError.Reason) -> Rule? {
+        switch reason {
+        case .notFound: .noRecord
+        case .exists: .exists
+        case .versionMoved: .versionMoved
+        case .stillNamed: .stillNamed
+        case .unknownReference: .unknownReference
+        default: nil
+        }
+    }
+
+        static func translate(_ error: StorageError, context: RequestContext) -> ConcordError {
         switch error.code {
         case .uniqueViolation:
             return ConcordError(.conflict, "a record with the same key already exists (\(error.constraint ?? error.message))", rule: .exists)
