@@ -8,6 +8,57 @@ let swiftSettings: [SwiftSetting] = [
     .unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release)),
 ]
 
+/// A module of `Shared/`, in the folder of its name.
+func shared(_ name: String, _ dependencies: [Target.Dependency] = [], linkerSettings: [LinkerSetting]? = nil) -> Target {
+    .target(
+        name: name, dependencies: dependencies, path: "Shared/\(name)", swiftSettings: swiftSettings, linkerSettings: linkerSettings
+    )
+}
+
+/// A service's records and verbs, in `Services/` under its name; its executable is apart.
+func service(_ name: String, _ dependencies: [Target.Dependency]) -> Target {
+    .target(name: name, dependencies: dependencies, path: "Services/\(name)", swiftSettings: swiftSettings)
+}
+
+func executable(_ name: String, at path: String, _ dependencies: [Target.Dependency]) -> Target {
+    .executableTarget(name: name, dependencies: dependencies, path: path, swiftSettings: swiftSettings)
+}
+
+/// The tests of a module, in `Tests/` under their target's name.
+func tests(_ name: String, _ dependencies: [Target.Dependency]) -> Target {
+    .testTarget(name: name, dependencies: dependencies, path: "Tests/\(name)", swiftSettings: swiftSettings)
+}
+
+// The other packages' modules that targets use, by the name code imports them as.
+let nioConcurrencyHelpers = Target.Dependency.product(name: "NIOConcurrencyHelpers", package: "swift-nio")
+let nioCore = Target.Dependency.product(name: "NIOCore", package: "swift-nio")
+let nioEmbedded = Target.Dependency.product(name: "NIOEmbedded", package: "swift-nio")
+let nioFoundationCompat = Target.Dependency.product(name: "NIOFoundationCompat", package: "swift-nio")
+let nioHTTP1 = Target.Dependency.product(name: "NIOHTTP1", package: "swift-nio")
+let nioPosix = Target.Dependency.product(name: "NIOPosix", package: "swift-nio")
+let nioTLS = Target.Dependency.product(name: "NIOTLS", package: "swift-nio")
+let nioTestUtils = Target.Dependency.product(name: "NIOTestUtils", package: "swift-nio")
+let nioSSL = Target.Dependency.product(name: "NIOSSL", package: "swift-nio-ssl")
+let x509 = Target.Dependency.product(name: "X509", package: "swift-certificates")
+let crypto = Target.Dependency.product(name: "Crypto", package: "swift-crypto")
+let swiftASN1 = Target.Dependency.product(name: "SwiftASN1", package: "swift-asn1")
+let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
+let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
+let serviceLifecycle = Target.Dependency.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+let serviceLifecycleTestKit = Target.Dependency.product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle")
+let unixSignals = Target.Dependency.product(name: "UnixSignals", package: "swift-service-lifecycle")
+let coreMetrics = Target.Dependency.product(name: "CoreMetrics", package: "swift-metrics")
+let metrics = Target.Dependency.product(name: "Metrics", package: "swift-metrics")
+let prometheus = Target.Dependency.product(name: "Prometheus", package: "swift-prometheus")
+let histogram = Target.Dependency.product(name: "Histogram", package: "hdrhistogram-swift")
+let sqliteNIO = Target.Dependency.product(name: "SQLiteNIO", package: "sqlite-nio")
+let postgresNIO = Target.Dependency.product(name: "PostgresNIO", package: "postgres-nio")
+let w3cTraceContext = Target.Dependency.product(name: "W3CTraceContext", package: "swift-w3c-trace-context")
+let compressNIO = Target.Dependency.product(name: "CompressNIO", package: "compress-nio")
+let hummingbird = Target.Dependency.product(name: "Hummingbird", package: "hummingbird")
+let hummingbirdTLS = Target.Dependency.product(name: "HummingbirdTLS", package: "hummingbird")
+let hummingbirdBcrypt = Target.Dependency.product(name: "HummingbirdBcrypt", package: "hummingbird-auth")
+
 let package = Package(
     name: "concord",
     platforms: [.macOS(.v15)],
@@ -45,576 +96,183 @@ let package = Package(
     targets: [
         // Pure codec: frames, requests, responses, errors. NIOCore, and FoundationEssentials'
         // JSON coders for bodies (never all of Foundation: see JSONBody).
-        .target(
-            name: "ConcordProtocol",
-            dependencies: [.product(name: "NIOCore", package: "swift-nio")],
-            path: "Shared/ConcordProtocol",
-            swiftSettings: swiftSettings
-        ),
+        shared("ConcordProtocol", [nioCore]),
         // TLS configuration and the certificate authority used by every process.
-        .target(
-            name: "ConcordTLS",
-            dependencies: [
-                .product(name: "CoreMetrics", package: "swift-metrics"),
-                "ConcordProtocol",
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "X509", package: "swift-certificates"),
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "SwiftASN1", package: "swift-asn1"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-                .product(name: "Logging", package: "swift-log"),
-            ],
-            path: "Shared/ConcordTLS",
-            swiftSettings: swiftSettings
-        ),
+        shared("ConcordTLS", [coreMetrics, "ConcordProtocol", nioSSL, x509, crypto, swiftASN1, nioConcurrencyHelpers, logging]),
         // The process's metrics registry and its plain-HTTP scrape endpoint (`--metrics`).
-        .target(
-            name: "ConcordMetrics",
-            dependencies: [
-                .product(name: "CoreMetrics", package: "swift-metrics"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ],
-            path: "Shared/ConcordMetrics",
-            swiftSettings: swiftSettings
-        ),
-        .target(
-            name: "ConcordServer",
-            dependencies: [
-                "ConcordMetrics", .product(name: "CoreMetrics", package: "swift-metrics"),
-                "ConcordProtocol", "ConcordTLS",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-                .product(name: "NIOTLS", package: "swift-nio"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "X509", package: "swift-certificates"),
-            ],
-            path: "Shared/ConcordServer",
-            swiftSettings: swiftSettings
-        ),
-        .target(
-            name: "ConcordClient",
-            dependencies: [
-                "ConcordProtocol", "ConcordTLS",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-                .product(name: "NIOTLS", package: "swift-nio"),
-                .product(name: "Logging", package: "swift-log"),
-            ],
-            path: "Shared/ConcordClient",
-            swiftSettings: swiftSettings
-        ),
+        shared("ConcordMetrics", [coreMetrics, prometheus, nioCore, nioPosix, nioHTTP1, logging, serviceLifecycle]),
+        shared("ConcordServer", [
+            "ConcordMetrics", coreMetrics, "ConcordProtocol", "ConcordTLS", nioCore, nioPosix, nioSSL, logging,
+            nioConcurrencyHelpers, nioTLS, serviceLifecycle, x509,
+        ]),
+        shared("ConcordClient", [
+            "ConcordProtocol", "ConcordTLS", nioCore, nioPosix, nioSSL, nioConcurrencyHelpers, nioTLS, logging,
+        ]),
         // The rules every executable holds its options to: ports, log levels, positive counts.
-        .target(
-            name: "ConcordOptions",
-            dependencies: [
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
-            ],
-            path: "Shared/ConcordOptions",
-            swiftSettings: swiftSettings
-        ),
+        shared("ConcordOptions", [argumentParser, logging]),
         // What every service executable shares: options, environment, lifecycle.
-        .target(
-            name: "ConcordServiceRuntime",
-            dependencies: [
-                "ConcordMetrics", "ConcordOptions",
-                "ConcordServer", "ConcordClient", "ConcordTLS", "ConcordProtocol",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-            ],
-            path: "Shared/ConcordServiceRuntime",
-            swiftSettings: swiftSettings
-        ),
+        shared("ConcordServiceRuntime", [
+            "ConcordMetrics", "ConcordOptions", "ConcordServer", "ConcordClient", "ConcordTLS", "ConcordProtocol",
+            argumentParser, logging, serviceLifecycle, unixSignals, nioCore, nioPosix,
+        ]),
         // Pure balancing decisions: replica choice, outlier ejection, retry budget. No I/O.
-        .target(
-            name: "ConcordBalancer",
-            path: "Shared/ConcordBalancer",
-            swiftSettings: swiftSettings
-        ),
+        shared("ConcordBalancer"),
         // One storage API over SQLite (embedded default) and PostgreSQL (scale-out), with migrations.
-        .target(
-            name: "ConcordStorage",
-            dependencies: [
-                .product(name: "CoreMetrics", package: "swift-metrics"), .product(name: "Metrics", package: "swift-metrics"),
-                "ConcordProtocol",
-                .product(name: "SQLiteNIO", package: "sqlite-nio"),
-                .product(name: "PostgresNIO", package: "postgres-nio"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ],
-            path: "Shared/ConcordStorage",
-            swiftSettings: swiftSettings
-        ),
+        shared("ConcordStorage", [
+            coreMetrics, metrics, "ConcordProtocol", sqliteNIO, postgresNIO, nioCore, nioPosix, logging, serviceLifecycle,
+        ]),
         // Field rules every record kind shares: text, codes, slugs, partial dates, vocabularies.
-        .target(
-            name: "ConcordFields",
-            dependencies: ["ConcordProtocol"],
-            path: "Shared/ConcordFields",
-            swiftSettings: swiftSettings
-        ),
+        shared("ConcordFields", ["ConcordProtocol"]),
         // The record kit: the record protocol, the store with idempotency and audit trail, the
         // generic verbs, pages, the one error boundary, the seed loader.
-        .target(
-            name: "ConcordRecords",
-            dependencies: [
-                "ConcordWire", "ConcordFields", "ConcordProtocol", "ConcordStorage",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "W3CTraceContext", package: "swift-w3c-trace-context"),
-            ],
-            path: "Shared/ConcordRecords",
-            swiftSettings: swiftSettings
-        ),
+        shared("ConcordRecords", [
+            "ConcordWire", "ConcordFields", "ConcordProtocol", "ConcordStorage", nioCore, nioConcurrencyHelpers, logging,
+            w3cTraceContext,
+        ]),
         // The replicas of one service as a caller sees them: balancing, health checks, outlier
         // ejection, retries within a budget, verb kinds learned from the service. The gateway
         // forwards through it; a service calls another through it.
-        .target(
-            name: "ConcordPool",
-            dependencies: [
-                "ConcordMetrics",
-                .product(name: "CoreMetrics", package: "swift-metrics"),
-                "ConcordBalancer", "ConcordClient", "ConcordProtocol", "ConcordTLS",
-                .product(name: "Histogram", package: "hdrhistogram-swift"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ],
-            path: "Shared/ConcordPool",
-            swiftSettings: swiftSettings
-        ),
+        shared("ConcordPool", [
+            "ConcordMetrics", coreMetrics, "ConcordBalancer", "ConcordClient", "ConcordProtocol", "ConcordTLS", histogram,
+            logging, nioConcurrencyHelpers, nioCore, nioPosix, serviceLifecycle,
+        ]),
         // A data service's executable in a few lines: options, storage, migrate, seed, serve.
-        .target(
-            name: "ConcordDataService",
-            dependencies: [
-                "ConcordMetrics",
-                "ConcordWire", "ConcordRecords", "ConcordServer", "ConcordServiceRuntime", "ConcordStorage", "ConcordProtocol", "ConcordPool", "ConcordTLS",
-                "ConcordFields",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ],
-            path: "Shared/ConcordDataService",
-            swiftSettings: swiftSettings
-        ),
+        shared("ConcordDataService", [
+            "ConcordMetrics", "ConcordWire", "ConcordRecords", "ConcordServer", "ConcordServiceRuntime", "ConcordStorage",
+            "ConcordProtocol", "ConcordPool", "ConcordTLS", "ConcordFields", argumentParser, logging, nioCore,
+            nioConcurrencyHelpers, serviceLifecycle,
+        ]),
         // Trade's vocabularies: ISO 3166 from Debian's iso-codes, Comtrade's flows, commodities,
         // periods, and exact money. Shared by trade-metrics and the CLI's importer.
-        .target(
-            name: "ConcordTradeCodes",
-            dependencies: ["ConcordFields", "ConcordProtocol"],
-            path: "Shared/ConcordTradeCodes",
-            swiftSettings: swiftSettings
-        ),
-        // UN Comtrade's CSV as `concord trade import` reads it: a streaming RFC 4180 reader and the
-        // mapping of a row to an observation.
+        shared("ConcordTradeCodes", ["ConcordFields", "ConcordProtocol"]),
         // Catalogs, dates, numbers and plurals for people, in Persian, Russian and English. It
         // links FoundationInternationalization (about 39 MB): the CLI and the console use it,
         // never the gateway or the data services.
-        .target(
-            name: "ConcordWords",
-            dependencies: ["ConcordProtocol", .product(name: "Logging", package: "swift-log")],
-            path: "Shared/ConcordWords",
-            swiftSettings: swiftSettings,
-            // Plural rules are ICU's, from the toolchain's own copy that FoundationInternationalization
-            // links (its C functions carry a swift_ prefix); nothing else is linked.
-            linkerSettings: [.linkedLibrary("_FoundationICU")]
-        ),
+        // Plural rules are ICU's, from the toolchain's own copy that FoundationInternationalization
+        // links (its C functions carry a swift_ prefix); nothing else is linked.
+        shared("ConcordWords", ["ConcordProtocol", logging], linkerSettings: [.linkedLibrary("_FoundationICU")]),
         // Request and answer types that more than one process speaks (the services, the
         // gateway, the CLI): declared once, so a changed shape breaks the build, not a brief.
-        .target(
-            name: "ConcordWire",
-            dependencies: ["ConcordTradeCodes"],
-            path: "Shared/ConcordWire",
-            swiftSettings: swiftSettings
-        ),
-        .target(
-            name: "ConcordComtrade",
-            dependencies: ["ConcordFields", "ConcordProtocol", "ConcordTradeCodes", .product(name: "NIOCore", package: "swift-nio")],
-            path: "Shared/ConcordComtrade",
-            swiftSettings: swiftSettings
-        ),
+        shared("ConcordWire", ["ConcordTradeCodes"]),
+        // UN Comtrade's CSV as `concord trade import` reads it: a streaming RFC 4180 reader and the
+        // mapping of a row to an observation.
+        shared("ConcordComtrade", ["ConcordFields", "ConcordProtocol", "ConcordTradeCodes", nioCore]),
         // The load generator behind `concord bench`.
-        .target(
-            name: "ConcordLoad",
-            dependencies: [
-                "ConcordProtocol", "ConcordTLS",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "Histogram", package: "hdrhistogram-swift"),
-            ],
-            path: "Shared/ConcordLoad",
-            swiftSettings: swiftSettings
-        ),
-        .target(
-            name: "ConcordTestSupport",
-            dependencies: [
-                "ConcordServer", "ConcordClient", "ConcordTLS", "ConcordProtocol", "ConcordStorage", "ConcordRecords",
-                "ConcordDataService", "ConcordPool",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-            ],
-            path: "Shared/ConcordTestSupport",
-            swiftSettings: swiftSettings
-        ),
-        .executableTarget(
-            name: "ConcordCLI",
-            dependencies: [
-                "ConcordWire", "ConcordClient", "ConcordTLS", "ConcordLoad", "ConcordProtocol", "ConcordTradeCodes", "ConcordBalancer", "ConcordComtrade", "ConcordWords",
-                "ConcordUsers", "ConcordBriefs", "ConcordOptions",
-                .product(name: "CompressNIO", package: "compress-nio"),
-                .product(name: "Histogram", package: "hdrhistogram-swift"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ],
-            path: "Services/ConcordCLI",
-            swiftSettings: swiftSettings
-        ),
+        shared("ConcordLoad", ["ConcordProtocol", "ConcordTLS", nioCore, nioPosix, nioSSL, histogram]),
+        shared("ConcordTestSupport", [
+            "ConcordServer", "ConcordClient", "ConcordTLS", "ConcordProtocol", "ConcordStorage", "ConcordRecords",
+            "ConcordDataService", "ConcordPool", logging, nioCore, nioPosix,
+        ]),
+        executable("ConcordCLI", at: "Services/ConcordCLI", [
+            "ConcordWire", "ConcordClient", "ConcordTLS", "ConcordLoad", "ConcordProtocol", "ConcordTradeCodes",
+            "ConcordBalancer", "ConcordComtrade", "ConcordWords", "ConcordUsers", "ConcordBriefs", "ConcordOptions",
+            compressNIO, histogram, nioConcurrencyHelpers, nioCore, argumentParser,
+        ]),
         // A session's brief as people read it: decoded from `brief.session`, written for a
         // terminal or as HTML (the CLI's `--html`, the console's session page).
-        .target(
-            name: "ConcordBriefs",
-            dependencies: [
-                "ConcordProtocol", "ConcordWire", "ConcordWords", "ConcordTradeCodes",
-                .product(name: "NIOCore", package: "swift-nio"),
-            ],
-            path: "Shared/ConcordBriefs",
-            swiftSettings: swiftSettings
-        ),
+        shared("ConcordBriefs", ["ConcordProtocol", "ConcordWire", "ConcordWords", "ConcordTradeCodes", nioCore]),
         // The console's people: the users file (name, role, bcrypt hash), shared by the console,
         // which signs them in, and `concord users`, which manages them.
-        .target(
-            name: "ConcordUsers",
-            dependencies: [.product(name: "HummingbirdBcrypt", package: "hummingbird-auth")],
-            path: "Shared/ConcordUsers",
-            swiftSettings: swiftSettings
-        ),
+        shared("ConcordUsers", [hummingbirdBcrypt]),
         // The console: an HTTPS edge that serves the secretariat's pages to browsers and calls
         // the gateway for every answer.
-        .executableTarget(
-            name: "Console",
-            dependencies: [
-                "ConcordUsers", "ConcordClient", "ConcordTLS", "ConcordProtocol", "ConcordWire", "ConcordWords", "ConcordBriefs", "ConcordTradeCodes", "ConcordComtrade", "ConcordFields",
-                "ConcordOptions",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HummingbirdTLS", package: "hummingbird"),
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
-            ],
-            path: "Services/Console",
-            swiftSettings: swiftSettings
-        ),
-        .executableTarget(
-            name: "Gateway",
-            dependencies: [
-                "ConcordMetrics",
-                .product(name: "CoreMetrics", package: "swift-metrics"),
-                "ConcordWire", "ConcordServer", "ConcordClient", "ConcordTLS", "ConcordServiceRuntime", "ConcordProtocol", "ConcordBalancer",
-                "ConcordPool", "ConcordOptions",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ],
-            path: "Services/Gateway",
-            swiftSettings: swiftSettings
-        ),
+        executable("Console", at: "Services/Console", [
+            "ConcordUsers", "ConcordClient", "ConcordTLS", "ConcordProtocol", "ConcordWire", "ConcordWords",
+            "ConcordBriefs", "ConcordTradeCodes", "ConcordComtrade", "ConcordFields", "ConcordOptions", hummingbird,
+            hummingbirdTLS, crypto, nioCore, nioSSL, nioPosix, nioConcurrencyHelpers, argumentParser, logging,
+            serviceLifecycle, unixSignals,
+        ]),
+        executable("Gateway", at: "Services/Gateway", [
+            "ConcordMetrics", coreMetrics, "ConcordWire", "ConcordServer", "ConcordClient", "ConcordTLS",
+            "ConcordServiceRuntime", "ConcordProtocol", "ConcordBalancer", "ConcordPool", "ConcordOptions", nioCore,
+            nioPosix, nioConcurrencyHelpers, argumentParser, logging, serviceLifecycle,
+        ]),
         // The participants service's records and verbs; its executable is ParticipantsExecutable.
-        .target(
-            name: "Participants",
-            dependencies: [
-                "ConcordWire", "ConcordDataService", "ConcordRecords", "ConcordFields", "ConcordServer", "ConcordStorage", "ConcordProtocol",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ],
-            path: "Services/Participants",
-            swiftSettings: swiftSettings
-        ),
+        service("Participants", [
+            "ConcordWire", "ConcordDataService", "ConcordRecords", "ConcordFields", "ConcordServer", "ConcordStorage",
+            "ConcordProtocol", argumentParser,
+        ]),
         // The agreements service's records and verbs; its executable is AgreementsExecutable.
-        .target(
-            name: "Agreements",
-            dependencies: [
-                .product(name: "CoreMetrics", package: "swift-metrics"),
-                "ConcordWire", "ConcordDataService", "ConcordRecords", "ConcordFields", "ConcordServer", "ConcordStorage", "ConcordProtocol",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ],
-            path: "Services/Agreements",
-            swiftSettings: swiftSettings
-        ),
+        service("Agreements", [
+            coreMetrics, "ConcordWire", "ConcordDataService", "ConcordRecords", "ConcordFields", "ConcordServer",
+            "ConcordStorage", "ConcordProtocol", argumentParser,
+        ]),
         // The trade-metrics service's records and verbs; its executable is TradeMetricsExecutable.
-        .target(
-            name: "TradeMetrics",
-            dependencies: [
-                .product(name: "CoreMetrics", package: "swift-metrics"),
-                "ConcordWire", "ConcordDataService", "ConcordRecords", "ConcordFields", "ConcordServer", "ConcordStorage", "ConcordProtocol",
-                "ConcordTradeCodes",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ],
-            path: "Services/TradeMetrics",
-            swiftSettings: swiftSettings
-        ),
-        .executableTarget(
-            name: "ParticipantsExecutable",
-            dependencies: ["Participants", .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            path: "Services/Executables/participants",
-            swiftSettings: swiftSettings
-        ),
-        .executableTarget(
-            name: "AgreementsExecutable",
-            dependencies: ["Agreements", .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            path: "Services/Executables/agreements",
-            swiftSettings: swiftSettings
-        ),
-        .executableTarget(
-            name: "TradeMetricsExecutable",
-            dependencies: ["TradeMetrics", .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            path: "Services/Executables/trade-metrics",
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(
-            name: "TradeMetricsTests",
-            dependencies: ["TradeMetrics", "Participants", "ConcordTradeCodes", "ConcordTestSupport",
-                           "ConcordProtocol", "ConcordRecords"],
-            path: "Tests/TradeMetricsTests",
-            swiftSettings: swiftSettings
-        ),
+        service("TradeMetrics", [
+            coreMetrics, "ConcordWire", "ConcordDataService", "ConcordRecords", "ConcordFields", "ConcordServer",
+            "ConcordStorage", "ConcordProtocol", "ConcordTradeCodes", argumentParser,
+        ]),
+        executable("ParticipantsExecutable", at: "Services/Executables/participants", ["Participants", argumentParser]),
+        executable("AgreementsExecutable", at: "Services/Executables/agreements", ["Agreements", argumentParser]),
+        executable("TradeMetricsExecutable", at: "Services/Executables/trade-metrics", ["TradeMetrics", argumentParser]),
+        tests("TradeMetricsTests", [
+            "TradeMetrics", "Participants", "ConcordTradeCodes", "ConcordTestSupport", "ConcordProtocol", "ConcordRecords",
+        ]),
         // The connection's decisions and the router, with no sockets.
-        .testTarget(
-            name: "ConcordServerTests",
-            dependencies: ["ConcordServer", "ConcordProtocol", "ConcordTLS", .product(name: "NIOCore", package: "swift-nio")],
-            path: "Tests/ConcordServerTests",
-            swiftSettings: swiftSettings
-        ),
+        tests("ConcordServerTests", ["ConcordServer", "ConcordProtocol", "ConcordTLS", nioCore]),
         // The record kit without a server: what the store makes of a kind's declarations.
-        .testTarget(
-            name: "ConcordRecordsTests",
-            dependencies: ["ConcordRecords", "ConcordStorage", "ConcordTestSupport", "ConcordWire", "ConcordProtocol",
-                           .product(name: "NIOConcurrencyHelpers", package: "swift-nio")],
-            path: "Tests/ConcordRecordsTests",
-            swiftSettings: swiftSettings
-        ),
+        tests("ConcordRecordsTests", [
+            "ConcordRecords", "ConcordStorage", "ConcordTestSupport", "ConcordWire", "ConcordProtocol",
+            nioConcurrencyHelpers,
+        ]),
         // The options' rules: ports from a flag or its variable, log levels, positive counts.
-        .testTarget(
-            name: "ConcordOptionsTests",
-            dependencies: ["ConcordOptions", .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            path: "Tests/ConcordOptionsTests",
-            swiftSettings: swiftSettings
-        ),
+        tests("ConcordOptionsTests", ["ConcordOptions", argumentParser]),
         // What a service executable makes of its flags and environment; its probes.
-        .testTarget(
-            name: "ConcordServiceRuntimeTests",
-            dependencies: ["ConcordServiceRuntime", "ConcordServer", "ConcordProtocol", "ConcordTLS",
-                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            path: "Tests/ConcordServiceRuntimeTests",
-            swiftSettings: swiftSettings
-        ),
+        tests("ConcordServiceRuntimeTests", [
+            "ConcordServiceRuntime", "ConcordServer", "ConcordProtocol", "ConcordTLS", argumentParser,
+        ]),
         // The console's users file: its lines, its checks, its writes.
-        .testTarget(
-            name: "ConcordUsersTests",
-            dependencies: ["ConcordUsers"],
-            path: "Tests/ConcordUsersTests",
-            swiftSettings: swiftSettings
-        ),
+        tests("ConcordUsersTests", ["ConcordUsers"]),
         // The client: its connection's handler on an embedded channel, and against a real server.
-        .testTarget(
-            name: "ConcordClientTests",
-            dependencies: ["ConcordClient", "ConcordProtocol", "ConcordTestSupport", "ConcordTLS",
-                           .product(name: "Logging", package: "swift-log"),
-                           .product(name: "NIOCore", package: "swift-nio"),
-                           .product(name: "NIOEmbedded", package: "swift-nio"),
-                           .product(name: "NIOPosix", package: "swift-nio"),
-                           .product(name: "NIOTLS", package: "swift-nio"),
-                           .product(name: "NIOConcurrencyHelpers", package: "swift-nio")],
-            path: "Tests/ConcordClientTests",
-            swiftSettings: swiftSettings
-        ),
+        tests("ConcordClientTests", [
+            "ConcordClient", "ConcordProtocol", "ConcordTestSupport", "ConcordTLS", logging, nioCore, nioEmbedded,
+            nioPosix, nioTLS, nioConcurrencyHelpers,
+        ]),
         // The brief's parts as a person reads them: months for the chart, growth in words, owners.
-        .testTarget(
-            name: "ConcordBriefsTests",
-            dependencies: ["ConcordBriefs", "ConcordProtocol", "ConcordTradeCodes", "ConcordWire", "ConcordWords",
-                           .product(name: "NIOCore", package: "swift-nio"),
-                           .product(name: "NIOConcurrencyHelpers", package: "swift-nio")],
-            path: "Tests/ConcordBriefsTests",
-            swiftSettings: swiftSettings
-        ),
+        tests("ConcordBriefsTests", [
+            "ConcordBriefs", "ConcordProtocol", "ConcordTradeCodes", "ConcordWire", "ConcordWords", nioCore,
+            nioConcurrencyHelpers,
+        ]),
         // `concord bench`'s engine against a real server: what it counts and reports.
-        .testTarget(
-            name: "ConcordLoadTests",
-            dependencies: ["ConcordLoad", "ConcordTestSupport"],
-            path: "Tests/ConcordLoadTests",
-            swiftSettings: swiftSettings
-        ),
+        tests("ConcordLoadTests", ["ConcordLoad", "ConcordTestSupport"]),
         // Replica choice, ejection and the retry budget: pure values, a seeded generator.
-        .testTarget(
-            name: "ConcordBalancerTests",
-            dependencies: ["ConcordBalancer"],
-            path: "Tests/ConcordBalancerTests",
-            swiftSettings: swiftSettings
-        ),
+        tests("ConcordBalancerTests", ["ConcordBalancer"]),
         // The field rules' text and date helpers.
-        .testTarget(
-            name: "ConcordFieldsTests",
-            dependencies: ["ConcordFields", "ConcordProtocol"],
-            path: "Tests/ConcordFieldsTests",
-            swiftSettings: swiftSettings
-        ),
+        tests("ConcordFieldsTests", ["ConcordFields", "ConcordProtocol"]),
         // UN Comtrade's CSV: the RFC 4180 reader and the row mapping.
-        .testTarget(
-            name: "ConcordComtradeTests",
-            dependencies: ["ConcordComtrade", "ConcordProtocol", .product(name: "NIOCore", package: "swift-nio")],
-            path: "Tests/ConcordComtradeTests",
-            swiftSettings: swiftSettings
-        ),
+        tests("ConcordComtradeTests", ["ConcordComtrade", "ConcordProtocol", nioCore]),
         // The pool's decisions on a fake clock: no sockets, no sleeps.
-        .testTarget(
-            name: "ConcordPoolTests",
-            dependencies: [
-                "ConcordPool", "ConcordBalancer", "ConcordProtocol", .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "W3CTraceContext", package: "swift-w3c-trace-context"),
-            ],
-            path: "Tests/ConcordPoolTests",
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(
-            name: "ConcordWordsTests",
-            dependencies: ["ConcordWords", "ConcordProtocol", "ConcordWire", "Agreements", "Participants", "ConcordTestSupport"],
-            path: "Tests/ConcordWordsTests",
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(
-            name: "AgreementsTests",
-            dependencies: ["Agreements", "Participants", "ConcordStorage", "ConcordTestSupport",
-                           "ConcordClient", "ConcordProtocol", "ConcordRecords", "ConcordWire",
-                           .product(name: "NIOCore", package: "swift-nio")],
-            path: "Tests/AgreementsTests",
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(
-            name: "ParticipantsTests",
-            dependencies: ["Participants", "ConcordStorage", "ConcordTestSupport", "ConcordClient", "ConcordProtocol",
-                           "ConcordTLS", "ConcordRecords", "ConcordServer", "ConcordWire"],
-            path: "Tests/ParticipantsTests",
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(
-            name: "ConcordStorageTests",
-            dependencies: ["ConcordStorage", "ConcordTestSupport", "ConcordProtocol",
-                           .product(name: "SQLiteNIO", package: "sqlite-nio"), .product(name: "NIOPosix", package: "swift-nio")],
-            path: "Tests/ConcordStorageTests",
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(
-            name: "ConsoleTests",
-            dependencies: ["Console", "ConcordUsers", "ConcordWords", "ConcordProtocol",
-                           .product(name: "NIOCore", package: "swift-nio"),
-                           .product(name: "Crypto", package: "swift-crypto")],
-            path: "Tests/ConsoleTests",
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(
-            name: "GatewayTests",
-            dependencies: ["Gateway", "ConcordPool", "ConcordBalancer", "ConcordTestSupport", "ConcordServer", "ConcordClient", "ConcordProtocol",
-                           "ConcordRecords",
-                           "ConcordLoad", "ConcordWire",
-                           "ConcordTLS",
-                           .product(name: "NIOCore", package: "swift-nio"),
-                           .product(name: "NIOFoundationCompat", package: "swift-nio"),
-                           .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-                           .product(name: "Logging", package: "swift-log")],
-            path: "Tests/GatewayTests",
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(
-            name: "ConcordCLITests",
-            dependencies: ["ConcordCLI", "ConcordBriefs", "ConcordComtrade", .product(name: "Crypto", package: "swift-crypto"),
-                           .product(name: "CompressNIO", package: "compress-nio"), .product(name: "NIOCore", package: "swift-nio")],
-            path: "Tests/ConcordCLITests",
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(
-            name: "ConcordProtocolTests",
-            dependencies: [
-                "ConcordProtocol",
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOEmbedded", package: "swift-nio"),
-                .product(name: "NIOTestUtils", package: "swift-nio"),
-            ],
-            path: "Tests/ConcordProtocolTests",
-            swiftSettings: swiftSettings
-        ),
+        tests("ConcordPoolTests", ["ConcordPool", "ConcordBalancer", "ConcordProtocol", nioCore, w3cTraceContext]),
+        tests("ConcordWordsTests", [
+            "ConcordWords", "ConcordProtocol", "ConcordWire", "Agreements", "Participants", "ConcordTestSupport",
+        ]),
+        tests("AgreementsTests", [
+            "Agreements", "Participants", "ConcordStorage", "ConcordTestSupport", "ConcordClient", "ConcordProtocol",
+            "ConcordRecords", "ConcordWire", nioCore,
+        ]),
+        tests("ParticipantsTests", [
+            "Participants", "ConcordStorage", "ConcordTestSupport", "ConcordClient", "ConcordProtocol", "ConcordTLS",
+            "ConcordRecords", "ConcordServer", "ConcordWire",
+        ]),
+        tests("ConcordStorageTests", ["ConcordStorage", "ConcordTestSupport", "ConcordProtocol", sqliteNIO, nioPosix]),
+        tests("ConsoleTests", ["Console", "ConcordUsers", "ConcordWords", "ConcordProtocol", nioCore, crypto]),
+        tests("GatewayTests", [
+            "Gateway", "ConcordPool", "ConcordBalancer", "ConcordTestSupport", "ConcordServer", "ConcordClient",
+            "ConcordProtocol", "ConcordRecords", "ConcordLoad", "ConcordWire", "ConcordTLS", nioCore, nioFoundationCompat,
+            nioConcurrencyHelpers, logging,
+        ]),
+        tests("ConcordCLITests", ["ConcordCLI", "ConcordBriefs", "ConcordComtrade", crypto, compressNIO, nioCore]),
+        tests("ConcordProtocolTests", ["ConcordProtocol", nioConcurrencyHelpers, nioCore, nioEmbedded, nioTestUtils]),
         // Certificates, revocation and token hashes: pure, no sockets.
-        .testTarget(
-            name: "ConcordTLSTests",
-            dependencies: ["ConcordTLS", .product(name: "X509", package: "swift-certificates")],
-            path: "Tests/ConcordTLSTests",
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(
-            name: "ConcordWireTests",
-            dependencies: ["ConcordWire"],
-            path: "Tests/ConcordWireTests",
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(
-            name: "ConcordTradeCodesTests",
-            dependencies: ["ConcordTradeCodes", "ConcordProtocol"],
-            path: "Tests/ConcordTradeCodesTests",
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(
-            name: "ConcordDataServiceTests",
-            dependencies: ["ConcordDataService", "ConcordProtocol", "ConcordRecords"],
-            path: "Tests/ConcordDataServiceTests",
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(
-            name: "ConcordMetricsTests",
-            dependencies: ["ConcordMetrics", "ConcordTestSupport", "ConcordClient", "ConcordProtocol", .product(name: "NIOCore", package: "swift-nio")],
-            path: "Tests/ConcordMetricsTests",
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(
-            name: "ConcordIntegrationTests",
-            dependencies: ["ConcordTestSupport", "ConcordServer", "ConcordClient", "ConcordTLS", "ConcordProtocol", "Gateway", "ConcordPool",
-                           .product(name: "X509", package: "swift-certificates"),
-                           .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-                           .product(name: "Logging", package: "swift-log"),
-                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                           .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle")],
-            path: "Tests/ConcordIntegrationTests",
-            swiftSettings: swiftSettings
-        ),
+        tests("ConcordTLSTests", ["ConcordTLS", x509]),
+        tests("ConcordWireTests", ["ConcordWire"]),
+        tests("ConcordTradeCodesTests", ["ConcordTradeCodes", "ConcordProtocol"]),
+        tests("ConcordDataServiceTests", ["ConcordDataService", "ConcordProtocol", "ConcordRecords"]),
+        tests("ConcordMetricsTests", ["ConcordMetrics", "ConcordTestSupport", "ConcordClient", "ConcordProtocol", nioCore]),
+        tests("ConcordIntegrationTests", [
+            "ConcordTestSupport", "ConcordServer", "ConcordClient", "ConcordTLS", "ConcordProtocol", "Gateway",
+            "ConcordPool", x509, nioConcurrencyHelpers, logging, serviceLifecycle, serviceLifecycleTestKit,
+        ]),
     ],
     swiftLanguageModes: [.v6]
 )
@@ -624,10 +282,10 @@ let package = Package(
 // could not link them. Each lives in Tests/Fuzz/NAME with its seed corpus in Tests/Fuzz/corpus/NAME.
 if Context.environment["CONCORD_FUZZ"] == "1" {
     let fuzzTargets: [(name: String, dependencies: [Target.Dependency])] = [
-        ("FuzzLineProtocol", ["ConcordProtocol", .product(name: "NIOCore", package: "swift-nio")]),
+        ("FuzzLineProtocol", ["ConcordProtocol", nioCore]),
         ("FuzzRecords", ["Participants", "Agreements", "TradeMetrics", "ConcordRecords", "ConcordProtocol",
-                         .product(name: "NIOCore", package: "swift-nio")]),
-        ("FuzzComtrade", ["ConcordComtrade", "ConcordProtocol", .product(name: "NIOCore", package: "swift-nio")]),
+                         nioCore]),
+        ("FuzzComtrade", ["ConcordComtrade", "ConcordProtocol", nioCore]),
     ]
     // The driver's entry, which every target's `main` hands over to.
     package.targets.append(.target(name: "FuzzDriver", path: "Tests/Fuzz/FuzzDriver", swiftSettings: swiftSettings))
