@@ -106,12 +106,13 @@ struct Action: StoredRecord, Equatable {
         record.status = try FieldRules.oneOf(self.status, Status.self, field: "status").rawValue
         let progress = self.progress ?? 0
         guard (0...100).contains(progress) else {
-            throw ConcordError(.badRequest, "progress is a percentage from 0 to 100; got \(progress)", field: "progress")
+            throw ConcordError(.badRequest, "progress is a percentage from 0 to 100; got \(progress)", field: "progress",
+                rule: .range(low: "0", high: "100", got: "\(progress)"))
         }
         record.progress = progress
         record.parent = try self.parent.map { parent throws(ConcordError) in try FieldRules.slug(parent, field: "parent") }
         if let parent = record.parent, parent == record.id {
-            throw ConcordError(.badRequest, "an action cannot be its own parent", field: "parent")
+            throw ConcordError(.badRequest, "an action cannot be its own parent", field: "parent", rule: .differs(other: "id"))
         }
         record.obstacles = try self.obstacles.map { obstacles throws(ConcordError) in
             try FieldRules.slugList(obstacles, field: "obstacles")
@@ -131,7 +132,7 @@ struct Action: StoredRecord, Equatable {
             var cursor: String? = start
             while let id = cursor, seen.insert(id).inserted {
                 if id == new.id {
-                    throw ConcordError(.badRequest, "parent \(start) would make a cycle of actions", field: "parent")
+                    throw ConcordError(.badRequest, "parent \(start) would make a cycle of actions", field: "parent", rule: .cycle)
                 }
                 cursor = try await transaction.get(Action.self, key: .text(id))?.parent
             }

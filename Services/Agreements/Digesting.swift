@@ -21,7 +21,7 @@ struct Digesting: Sendable {
         }
         let until = try RecordBody.day("until", in: body) ?? self.today()
         guard since <= until else {
-            throw ConcordError(.badRequest, "since (\(since)) is after until (\(until))", field: "since")
+            throw ConcordError(.badRequest, "since (\(since)) is after until (\(until))", field: "since", rule: .notAfter(other: "until"))
         }
         let transitions = try await self.entries(kind: Instrument.table, since: since, until: until).filter { $0.verb == "agreements.instruments.transition" }
         let updates = try await self.entries(kind: Action.table, since: since, until: until).filter { $0.verb == "agreements.actions.progress" }

@@ -32,7 +32,7 @@ struct FollowUp: Sendable {
         switch body["force"] {
         case nil, .null?: force = false
         case .bool(let value)?: force = value
-        default: throw ConcordError(.badRequest, "force must be true or false", field: "force")
+        default: throw ConcordError(.badRequest, "force must be true or false", field: "force", rule: .type(expected: .boolean))
         }
         let write = WriteContext(context)
         if force, write.actor.role != "admin" {
@@ -46,7 +46,10 @@ struct FollowUp: Sendable {
             let current = try FieldRules.oneOf(instrument.status, InstrumentStatus.self, field: "status")
             let decision = current.move(to: target, force: force)
             if case .refused(let reason) = decision {
-                throw ConcordError(.badRequest, reason, field: "to")
+                throw ConcordError(
+                    .badRequest, reason, field: "to",
+                    rule: .move(from: current.rawValue, allowed: current.next.map(\.rawValue), got: target.rawValue)
+                )
             }
             instrument.status = target.rawValue
             switch target {

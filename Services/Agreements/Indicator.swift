@@ -72,7 +72,7 @@ struct Indicator: StoredRecord, Equatable {
         record.target = try self.target.map { value throws(ConcordError) in try Self.value(value, field: "target") }
         record.actuals = try self.actuals.map { values throws(ConcordError) in
             guard values.count <= 500 else {
-                throw ConcordError(.badRequest, "actuals has \(values.count) entries; the most allowed is 500", field: "actuals")
+                throw ConcordError(.badRequest, "actuals has \(values.count) entries; the most allowed is 500", field: "actuals", rule: .tooMany(max: 500))
             }
             return try values.enumerated().map { index, value throws(ConcordError) in try Self.value(value, field: "actuals[\(index)]") }
         }

@@ -115,7 +115,7 @@ struct Instrument: StoredRecord, Equatable {
         record.localTitles = try FieldRules.localNames(self.localTitles, field: "localTitles", max: 500)
         if let parties = self.parties {
             guard parties.count <= 50 else {
-                throw ConcordError(.badRequest, "parties has \(parties.count) entries; the most allowed is 50", field: "parties")
+                throw ConcordError(.badRequest, "parties has \(parties.count) entries; the most allowed is 50", field: "parties", rule: .tooMany(max: 50))
             }
             record.parties = try parties.enumerated().map { index, party throws(ConcordError) in
                 Party(
@@ -135,12 +135,12 @@ struct Instrument: StoredRecord, Equatable {
         record.inForce = try PartialDate.optional(self.inForce, field: "inForce")
         record.expires = try PartialDate.optional(self.expires, field: "expires")
         if let signed = record.signed, let inForce = record.inForce, inForce < signed {
-            throw ConcordError(.badRequest, "inForce \(inForce) is before signed \(signed)", field: "inForce")
+            throw ConcordError(.badRequest, "inForce \(inForce) is before signed \(signed)", field: "inForce", rule: .notBefore(other: "signed"))
         }
         record.status = try FieldRules.oneOf(self.status, InstrumentStatus.self, field: "status").rawValue
         if let events = self.partyEvents {
             guard events.count <= 100 else {
-                throw ConcordError(.badRequest, "partyEvents has \(events.count) entries; the most allowed is 100", field: "partyEvents")
+                throw ConcordError(.badRequest, "partyEvents has \(events.count) entries; the most allowed is 100", field: "partyEvents", rule: .tooMany(max: 100))
             }
             record.partyEvents = try events.enumerated().map { index, event throws(ConcordError) in
                 PartyEvent(

@@ -75,7 +75,8 @@ func barList(_ values: [String]) -> String {
 func sessionNumber(_ number: Int64?, field: String) throws(ConcordError) -> Int64? {
     guard let number else { return nil }
     guard (1...1000).contains(number) else {
-        throw ConcordError(.badRequest, "\(field) must be a session number between 1 and 1000; got \(number)", field: field)
+        throw ConcordError(.badRequest, "\(field) must be a session number between 1 and 1000; got \(number)", field: field,
+            rule: .range(low: "1", high: "1000", got: "\(number)"))
     }
     return number
 }

@@ -46,7 +46,7 @@ struct Relation: StoredRecord, Equatable {
         record.from = try FieldRules.slug(self.from, field: "from")
         record.to = try FieldRules.slug(self.to, field: "to")
         guard record.from != record.to else {
-            throw ConcordError(.badRequest, "an instrument cannot relate to itself", field: "to")
+            throw ConcordError(.badRequest, "an instrument cannot relate to itself", field: "to", rule: .differs(other: "from"))
         }
         record.kind = try FieldRules.oneOf(self.kind, Kind.self, field: "kind").rawValue
         let derived = "\(record.from)--\(record.kind)--\(record.to)"

@@ -287,19 +287,28 @@ struct Pages {
         case .unavailable, .deadlineExceeded: return self.words(.noAnswerInTime)
         case .badRequest, .notFound, .conflict:
             let label = self.fieldLabel(error.field)
-            if error.rule != nil, self.words.language != .en { return self.words.refusal(error, label: label) }
+            if error.rule != nil, self.words.language != .en { return self.said(error) }
             if let label { return self.words(.fieldRefused, label, Words.isolated(error.message)) }
         default: break
         }
         return self.words(.writeRefused, Words.isolated(error.message))
     }
 
+    /// A refusal's rule said in the reader's language, naming its fields by the form's labels
+    /// (`labels` first: what a page's own form calls them).
+    func said(_ error: ConcordError, labels: [String: Key] = [:]) -> String {
+        self.words.refusal(error, label: self.fieldLabel(error.field, labels: labels), labelOf: { self.fieldLabel($0, labels: labels) })
+    }
+
     /// The label a console form gives the field a refusal names (`body.title`, `owner`,
-    /// `body.owner.official`), where a form has that field.
-    func fieldLabel(_ path: String?) -> String? {
+    /// `body.owner.official`), where a form has that field; `labels` are a page's own, where its
+    /// form names a field otherwise (the trade page's `to` is the span's end, not a status).
+    func fieldLabel(_ path: String?, labels: [String: Key] = [:]) -> String? {
         guard var name = path?[...] else { return nil }
         if name.hasPrefix("body.") { name = name.dropFirst(5) }
-        let key: Key? = switch name.prefix(while: { $0 != "." && $0 != "[" }) {
+        let head = name.prefix(while: { $0 != "." && $0 != "[" })
+        if let key = labels[String(head)] { return self.words(key) }
+        let key: Key? = switch head {
         case "title": .colTitle
         case "owner": .colOwner
         case "due": .colDue
@@ -321,8 +330,8 @@ struct Pages {
     /// recorded there when it was not found; what was refused when the address asked for what no
     /// record can be (a status that is none), from the refusal's rule where it carries one; else
     /// that the service cannot be asked now, and why.
-    func failed(_ service: String, _ error: ConcordError) -> HTML {
-        let message = error.rule == nil ? Words.isolated(error.message) : self.words.refusal(error, label: self.fieldLabel(error.field))
+    func failed(_ service: String, _ error: ConcordError, labels: [String: Key] = [:]) -> HTML {
+        let message = error.rule == nil ? Words.isolated(error.message) : self.said(error, labels: labels)
         let text = switch error.code {
         case .notFound: self.words(.notRecorded)
         case .badRequest: self.words(.writeRefused, message)

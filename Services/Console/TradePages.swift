@@ -238,6 +238,12 @@ struct TradeFigures {
 }
 
 extension Pages {
+    /// What the trade page's question form calls the fields a refused question names.
+    static let questionLabels: [String: Key] = [
+        "reporter": .colReporter, "partner": .colPartner, "a": .colReporter, "b": .colPartner, "flow": .colFlow,
+        "from": .spanFrom, "to": .spanTo, "baseFrom": .baseFrom, "baseTo": .baseTo,
+    ]
+
     func trade(session: SessionCookie, question: Console.TradeQuestion, figures: TradeFigures?, imported: Console.TradeImport?, problem: String?) -> HTML {
         let words = self.words
         let growthWords = GrowthWords(words: words)
@@ -281,7 +287,7 @@ extension Pages {
                 // The chart's writer escapes every text it puts in.
                 body = body + HTML(trusted: chart)
             case .failure(let error):
-                body = body + self.failed("trade", error)
+                body = body + self.failed("trade", error, labels: Self.questionLabels)
             }
             body = body + "</section>"
 
@@ -307,7 +313,7 @@ extension Pages {
                         """
                 }
             case .failure(let error):
-                body = body + self.failed("trade", error)
+                body = body + self.failed("trade", error, labels: Self.questionLabels)
             }
             body = body + "</section>"
 
@@ -333,7 +339,7 @@ extension Pages {
                         """
                 }
             case .failure(let error):
-                body = body + self.failed("trade", error)
+                body = body + self.failed("trade", error, labels: Self.questionLabels)
             }
             body = body + "</section>"
         }

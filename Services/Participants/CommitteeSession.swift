@@ -59,14 +59,15 @@ struct CommitteeSession: StoredRecord, Equatable {
     func normalised(isNew: Bool) throws(ConcordError) -> CommitteeSession {
         var record = self
         guard (1...1000).contains(self.number) else {
-            throw ConcordError(.badRequest, "number must be between 1 and 1000; got \(self.number)", field: "number")
+            throw ConcordError(.badRequest, "number must be between 1 and 1000; got \(self.number)", field: "number",
+                rule: .range(low: "1", high: "1000", got: "\(self.number)"))
         }
         let start = try PartialDate(parsing: self.startDate, field: "startDate")
         record.startDate = start.description
         if let endText = self.endDate, !endText.isEmpty {
             let end = try PartialDate(parsing: endText, field: "endDate")
             guard end >= start else {
-                throw ConcordError(.badRequest, "endDate \(end) is before startDate \(start)", field: "endDate")
+                throw ConcordError(.badRequest, "endDate \(end) is before startDate \(start)", field: "endDate", rule: .notBefore(other: "startDate"))
             }
             record.endDate = end.description
         } else {

@@ -40,7 +40,7 @@ struct Partnership: StoredRecord, Equatable {
         record.regionA = try FieldRules.text(self.regionA, field: "regionA", max: 10).uppercased()
         record.regionB = try FieldRules.text(self.regionB, field: "regionB", max: 10).uppercased()
         guard record.regionA != record.regionB else {
-            throw ConcordError(.badRequest, "regionB must differ from regionA (\(record.regionA))", field: "regionB")
+            throw ConcordError(.badRequest, "regionB must differ from regionA (\(record.regionA))", field: "regionB", rule: .differs(other: "regionA"))
         }
         record.since = try PartialDate.optional(self.since, field: "since")
         record.instrument = try FieldRules.text(self.instrument, field: "instrument")

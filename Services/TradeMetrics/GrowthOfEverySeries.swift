@@ -64,7 +64,7 @@ extension TradeQuestions {
         guard let from = try month("from"), let to = try month("to") else {
             throw ConcordError(.badRequest, "from and to are required: the span's first and last months, YYYY-MM", field: "from", rule: .required)
         }
-        guard from <= to else { throw ConcordError(.badRequest, "to is before from", field: "to") }
+        guard from <= to else { throw ConcordError(.badRequest, "to is before from", field: "to", rule: .notBefore(other: "from")) }
         let (baseFrom, baseTo) = try Self.baseSpan(body, from: from, to: to)
         let current = try Self.months(from, to).map(SeriesTotals.number)
         let base = try Self.months(baseFrom, baseTo).map(SeriesTotals.number)

@@ -91,11 +91,11 @@ struct Observation: StoredRecord, Equatable {
             case (.estimate, .flag(let flag)): self.estimate = flag
             case (.synthetic, .flag(let flag)): self.synthetic = flag
             case (.estimate, _), (.synthetic, _):
-                throw ConcordError(.badRequest, "\(field) must be true, false or null", field: field)
+                throw ConcordError(.badRequest, "\(field) must be true, false or null", field: field, rule: .type(expected: .boolean))
             case (.version, _), (.createdAt, _), (.updatedAt, _):
                 throw ConcordError(.badRequest, "\(field) is kept by the service; leave it out", field: field)
             case (_, .flag):
-                throw ConcordError(.badRequest, "\(field) must be text", field: field)
+                throw ConcordError(.badRequest, "\(field) must be text", field: field, rule: .type(expected: .string))
             case (_, .text(let text)):
                 switch column {
                 case .reporter: self.reporter = text
@@ -152,7 +152,7 @@ struct Observation: StoredRecord, Equatable {
         record.reporter = try TradeCodes.area(self.reporter, field: "reporter", worldAllowed: false)
         record.partner = try TradeCodes.area(self.partner, field: "partner", worldAllowed: true)
         guard record.partner != record.reporter else {
-            throw ConcordError(.badRequest, "partner must differ from reporter (\(record.reporter))", field: "partner")
+            throw ConcordError(.badRequest, "partner must differ from reporter (\(record.reporter))", field: "partner", rule: .differs(other: "reporter"))
         }
         guard let flow = TradeCodes.Flow(rawValue: self.flow.trimmingSpaces().uppercasedIfNeeded()) else {
             throw ConcordError(
@@ -235,7 +235,8 @@ struct Observation: StoredRecord, Equatable {
         if Self.lastDay.withLockedValue({ $0 == text }) { return text }
         let date = try PartialDate(parsing: text, field: field)
         guard date.day != nil else {
-            throw ConcordError(.badRequest, "\(field) must be a full date, YYYY-MM-DD: the day the source published the figure", field: field)
+            throw ConcordError(.badRequest, "\(field) must be a full date, YYYY-MM-DD: the day the source published the figure", field: field,
+                rule: .form(.day, got: text))
         }
         let day = date.description
         if day == text { Self.lastDay.withLockedValue { $0 = text } }
@@ -279,7 +280,8 @@ struct Observation: StoredRecord, Equatable {
         if Self.isCanonicalAmount(value) { return value }
         let text = try FieldRules.decimal(value, field: field)
         guard !text.hasPrefix("-"), let milli = Milli.parse(text), milli >= 0 else {
-            throw ConcordError(.badRequest, "\(field) must be a non-negative amount in USD with at most three decimals; got '\(value)'", field: field)
+            throw ConcordError(.badRequest, "\(field) must be a non-negative amount in USD with at most three decimals; got '\(value)'", field: field,
+                rule: .form(.decimal, got: value))
         }
         return Milli.format(milli)
     }

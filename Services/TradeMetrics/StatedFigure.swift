@@ -79,7 +79,7 @@ struct StatedFigure: StoredRecord, Equatable {
         record.flow = record.flow == "total" ? "total" : record.flow.uppercased()
         record.from = try Self.month(self.from, field: "from")
         record.to = try Self.month(self.to, field: "to")
-        guard record.from <= record.to else { throw ConcordError(.badRequest, "to \(record.to) is before from \(record.from)", field: "to") }
+        guard record.from <= record.to else { throw ConcordError(.badRequest, "to \(record.to) is before from \(record.from)", field: "to", rule: .notBefore(other: "from")) }
         record.baseFrom = try self.baseFrom.map { value throws(ConcordError) in try Self.month(value, field: "baseFrom") }
         record.baseTo = try self.baseTo.map { value throws(ConcordError) in try Self.month(value, field: "baseTo") }
         guard record.measure == "value" || (record.baseFrom != nil && record.baseTo != nil) else {
@@ -87,7 +87,9 @@ struct StatedFigure: StoredRecord, Equatable {
         }
         record.statedBy = try self.statedBy.map { value throws(ConcordError) in try FieldRules.slug(value, field: "statedBy") }
         record.session = try self.session.map { number throws(ConcordError) in
-            guard (1...1000).contains(number) else { throw ConcordError(.badRequest, "session must be between 1 and 1000", field: "session") }
+            guard (1...1000).contains(number) else { throw ConcordError(
+                    .badRequest, "session must be between 1 and 1000", field: "session", rule: .range(low: "1", high: "1000", got: "\(number)")
+                ) }
             return number
         }
         record.statedOn = try PartialDate.optional(self.statedOn, field: "statedOn")

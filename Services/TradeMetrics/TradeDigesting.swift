@@ -14,7 +14,7 @@ struct TradeDigesting: Sendable {
             throw ConcordError(.badRequest, "since is required: the first day of the digest, YYYY-MM-DD", field: "since", rule: .required)
         }
         let until = try RecordBody.day("until", in: body) ?? "9999-12-31"
-        guard since <= until else { throw ConcordError(.badRequest, "since (\(since)) is after until (\(until))", field: "since") }
+        guard since <= until else { throw ConcordError(.badRequest, "since (\(since)) is after until (\(until))", field: "since", rule: .notAfter(other: "until")) }
         // `created_at` is when a row was imported (ISO 8601): the window's last day is whole.
         let rows = try await self.store.database.read { session in
             try await session.query(

@@ -409,7 +409,7 @@ struct TradeQuestions: Sendable {
             }
             self.from = try TradeCodes.month(from, field: "from")
             self.to = try TradeCodes.month(to, field: "to")
-            guard self.from <= self.to else { throw ConcordError(.badRequest, "to is before from", field: "to") }
+            guard self.from <= self.to else { throw ConcordError(.badRequest, "to is before from", field: "to", rule: .notBefore(other: "from")) }
             self.asPublishedOn = try (try RecordBody.string("asPublishedOn", in: body)).map { text throws(ConcordError) in
                 try PartialDate(parsing: text, field: "asPublishedOn").lastDayText
             }
@@ -504,7 +504,7 @@ struct TradeQuestions: Sendable {
         }
         let baseFrom = try month("baseFrom") ?? Self.yearEarlier(from)
         let baseTo = try month("baseTo") ?? Self.yearEarlier(to)
-        guard baseFrom <= baseTo else { throw ConcordError(.badRequest, "baseTo is before baseFrom", field: "baseTo") }
+        guard baseFrom <= baseTo else { throw ConcordError(.badRequest, "baseTo is before baseFrom", field: "baseTo", rule: .notBefore(other: "baseFrom")) }
         return (baseFrom, baseTo)
     }
 

@@ -156,7 +156,7 @@ extension Router {
                 throw ConcordError(.badRequest, "q is required: the text to search for", field: "q", rule: .required)
             }
             guard query.count <= 200 else {
-                throw ConcordError(.badRequest, "q is \(query.count) characters long; the most allowed is 200", field: "q")
+                throw ConcordError(.badRequest, "q is \(query.count) characters long; the most allowed is 200", field: "q", rule: .tooLong(max: 200))
             }
             text = query.trimmingSpaces()
         }

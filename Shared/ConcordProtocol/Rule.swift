@@ -34,6 +34,19 @@ public enum Rule: Hashable, Sendable {
     case stillNamed
     /// The record names another that does not exist.
     case unknownReference
+    /// A date or period earlier than the field `other` (an end before its start).
+    case notBefore(other: String)
+    /// A date or period later than the field `other` (a `since` after its `until`).
+    case notAfter(other: String)
+    /// A value that must differ from the field `other`'s (a partner that is its reporter).
+    case differs(other: String)
+    /// A parent that would make the record its own ancestor.
+    case cycle
+    /// A move in a workflow that its current state `from` does not allow: the states it may move
+    /// to are `allowed` (none: `from` is final), and `got` was asked.
+    case move(from: String, allowed: [String], got: String)
+    /// A field this request does not take; it takes `allowed`.
+    case unknownField(allowed: [String])
 
     /// How a value must be written, for `form`.
     public enum Form: String, Hashable, Sendable, CaseIterable {
@@ -87,18 +100,27 @@ public enum Rule: Hashable, Sendable {
         case .versionMoved: "version_moved"
         case .stillNamed: "still_named"
         case .unknownReference: "unknown_reference"
+        case .notBefore: "not_before"
+        case .notAfter: "not_after"
+        case .differs: "differs"
+        case .cycle: "cycle"
+        case .move: "move"
+        case .unknownField: "unknown_field"
         }
     }
 
     /// The rule's fields after `rule`, in the order they are written.
     public var fields: [(key: String, value: String)] {
         switch self {
-        case .required, .empty, .controlCharacters, .json, .noRecord, .exists, .versionMoved, .stillNamed, .unknownReference: []
+        case .required, .empty, .controlCharacters, .json, .noRecord, .exists, .versionMoved, .stillNamed, .unknownReference, .cycle: []
         case .tooLong(let max), .tooMany(let max): [("max", String(max))]
         case .oneOf(let allowed, let got): [("allowed", allowed.joined(separator: ",")), ("got", got)]
         case .form(let form, let got): [("form", form.rawValue), ("got", got)]
         case .type(let expected): [("expected", expected.rawValue)]
         case .range(let low, let high, let got, let part): [("low", low), ("high", high), ("got", got)] + (part.map { [("part", $0.rawValue)] } ?? [])
+        case .notBefore(let other), .notAfter(let other), .differs(let other): [("other", other)]
+        case .move(let from, let allowed, let got): [("from", from), ("allowed", allowed.joined(separator: ",")), ("got", got)]
+        case .unknownField(let allowed): [("allowed", allowed.joined(separator: ","))]
         }
     }
 
@@ -115,7 +137,7 @@ public enum Rule: Hashable, Sendable {
         case "control_characters": self = .controlCharacters
         case "one_of":
             guard let allowed = fields["allowed"], let got = fields["got"] else { return nil }
-            self = .oneOf(allowed: allowed.split(separator: ",").map(String.init), got: got)
+            self = .oneOf(allowed: Self.list(allowed), got: got)
         case "form":
             guard let form = fields["form"].flatMap(Form.init(rawValue:)), let got = fields["got"] else { return nil }
             self = .form(form, got: got)
@@ -131,7 +153,22 @@ public enum Rule: Hashable, Sendable {
         case "version_moved": self = .versionMoved
         case "still_named": self = .stillNamed
         case "unknown_reference": self = .unknownReference
+        case "not_before", "not_after", "differs":
+            guard let other = fields["other"] else { return nil }
+            self = name == "not_before" ? .notBefore(other: other) : name == "not_after" ? .notAfter(other: other) : .differs(other: other)
+        case "cycle": self = .cycle
+        case "move":
+            guard let from = fields["from"], let allowed = fields["allowed"], let got = fields["got"] else { return nil }
+            self = .move(from: from, allowed: Self.list(allowed), got: got)
+        case "unknown_field":
+            guard let allowed = fields["allowed"] else { return nil }
+            self = .unknownField(allowed: Self.list(allowed))
         default: return nil
         }
+    }
+
+    /// A comma-joined list as written in `fields` (an empty text is an empty list).
+    private static func list(_ text: String) -> [String] {
+        text.split(separator: ",").map(String.init)
     }
 }

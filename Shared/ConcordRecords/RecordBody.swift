@@ -50,7 +50,8 @@ public enum RecordBody {
     /// Refuses fields a verb does not take, naming the first and listing the rest.
     public static func checkFields(_ body: JSONObject, allowed: Set<String>) throws(ConcordError) {
         if let field = Set(body.keys).subtracting(allowed).sorted().first {
-            throw ConcordError(.badRequest, "unknown field '\(field)'; this verb takes \(allowed.sorted().joined(separator: ", "))", field: field)
+            throw ConcordError(.badRequest, "unknown field '\(field)'; this verb takes \(allowed.sorted().joined(separator: ", "))", field: field,
+                rule: .unknownField(allowed: allowed.sorted()))
         }
     }
 

@@ -291,6 +291,13 @@ public enum Key: String, CaseIterable, Sendable {
     case topTitle
     case tradeHeadlineTitle
     case errorLine
+    case cliImportChecked
+    case cliImportBadRow
+    case cliImportMoreBad
+    case cliImportNothing
+    case cliImportResume
+    case cliImportDone
+    case cliImportSkipped
     case ruleRequired
     case ruleEmpty
     case ruleTooLong
@@ -306,6 +313,13 @@ public enum Key: String, CaseIterable, Sendable {
     case ruleVersionMoved
     case ruleStillNamed
     case ruleUnknownReference
+    case ruleNotBefore
+    case ruleNotAfter
+    case ruleDiffers
+    case ruleCycle
+    case ruleMove
+    case ruleMoveFinal
+    case ruleUnknownField
     case formCountryCode
     case formRegionCode
     case formSlug

@@ -9,16 +9,29 @@ extension Words {
     ///
     /// `isolate` wraps what is not the reader's language (a field's name, codes, what was given,
     /// the service's message): in FSI ... PDI for a page, as it is for a terminal, which shows
-    /// those characters rather than following them.
-    public func refusal(_ error: ConcordError, label: String? = nil, isolate: (String) -> String = Words.isolated) -> String {
+    /// those characters rather than following them. `labelOf` gives the form's label of another
+    /// field a rule names (the start an end is before), where the form has one.
+    public func refusal(
+        _ error: ConcordError, label: String? = nil, labelOf: (String) -> String? = { _ in nil },
+        isolate: (String) -> String = Words.isolated
+    ) -> String {
         guard let rule = error.rule else { return error.message }
         // A form's label is in the reader's language; a field's name is Latin.
-        return self.said(rule, field: label ?? isolate(Self.fieldName(error.field)), message: error.message, isolate: isolate)
+        return self.said(
+            rule, field: label ?? isolate(Self.fieldName(error.field)), message: error.message,
+            other: { labelOf($0) ?? isolate(Self.fieldName($0)) }, isolate: isolate
+        )
     }
 
     /// `rule` said in this language of `field` (already as the reader should read it), with
-    /// `message`, the English it stands for: in English the message itself.
+    /// `message`, the English it stands for: in English the message itself. Another field the
+    /// rule names is named as `isolate` gives it.
     public func said(_ rule: Rule, field: String, message: String, isolate: (String) -> String = Words.isolated) -> String {
+        self.said(rule, field: field, message: message, other: isolate, isolate: isolate)
+    }
+
+    /// `said`, with `other` naming another field the rule names as the reader should read it.
+    func said(_ rule: Rule, field: String, message: String, other: (String) -> String, isolate: (String) -> String) -> String {
         guard self.language != .en else { return message }
         let detail = " (" + isolate(message) + ")"
         switch rule {
@@ -40,6 +53,14 @@ extension Words {
         case .versionMoved: return self(.ruleVersionMoved)
         case .stillNamed: return self(.ruleStillNamed) + detail
         case .unknownReference: return self(.ruleUnknownReference, field) + detail
+        case .notBefore(let start): return self(.ruleNotBefore, field, other(start))
+        case .notAfter(let end): return self(.ruleNotAfter, field, other(end))
+        case .differs(let from): return self(.ruleDiffers, field, other(from))
+        case .cycle: return self(.ruleCycle, field)
+        case .move(let from, let allowed, let got):
+            if allowed.isEmpty { return self(.ruleMoveFinal, isolate(from)) }
+            return self(.ruleMove, isolate(from), isolate(allowed.joined(separator: ", ")), isolate(got))
+        case .unknownField(let allowed): return self(.ruleUnknownField, field, isolate(allowed.joined(separator: ", ")))
         }
     }
 

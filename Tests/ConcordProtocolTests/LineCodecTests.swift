@@ -169,6 +169,9 @@ import Testing
         .required, .empty, .tooLong(max: 200), .tooMany(max: 5), .controlCharacters,
         .oneOf(allowed: ["signed", "in-force"], got: "fly\"ing"), .form(.countryCode, got: "I R"), .type(expected: .integer),
         .range(low: "01", high: "12", got: "13"), .range(low: "01", high: "28", got: "30", part: .day), .json, .noRecord, .exists, .versionMoved, .stillNamed, .unknownReference,
+        .notBefore(other: "startDate"), .notAfter(other: "until"), .differs(other: "reporter"), .cycle,
+        .move(from: "signed", allowed: ["in-force", "withdrawn"], got: "proposed"), .move(from: "completed", allowed: [], got: "signed"),
+        .unknownField(allowed: ["id", "version"]),
     ]
 
     @Test(arguments: Self.rules)

@@ -23,7 +23,7 @@ struct RefusalTests {
     }
 
     @Test func withoutARuleTheMessageStands() {
-        let error = ConcordError(.badRequest, "partner must differ from reporter (IR)", field: "body.partner")
+        let error = ConcordError(.badRequest, "body must be {\"columns\": [field names], \"rows\": [[values]]}", field: "body")
         #expect(Words(.fa).refusal(error) == error.message)
         #expect(Words(.ru).refusal(error) == error.message)
     }
@@ -33,6 +33,23 @@ struct RefusalTests {
         #expect(Words(.ru).refusal(due, label: "Срок") == "«Срок»: \u{2068}30\u{2069} вне допустимого диапазона (\u{2068}01\u{2069}–\u{2068}28\u{2069})")
     }
 
+    /// A rule that names another field names it by its form's label too, where there is one.
+    @Test func anotherFieldIsNamedByItsLabel() {
+        let end = ConcordError(.badRequest, "to is before from", field: "body.to", rule: .notBefore(other: "from"))
+        let labels = ["from": "С месяца"]
+        #expect(Words(.ru).refusal(end, label: "По месяц", labelOf: { labels[$0] }) == "«По месяц» не может быть раньше «С месяца»")
+        #expect(Words(.fa).refusal(end, isolate: { $0 }) == "«to» نباید پیش از «from» باشد")
+        #expect(Words(.en).refusal(end) == "to is before from")
+    }
+
+    /// A workflow's refused move says where it may go, or that its state is final.
+    @Test func aRefusedMoveSaysTheMovesAllowed() {
+        let move = ConcordError(.badRequest, "from signed ...", field: "body.to", rule: .move(from: "signed", allowed: ["in-force", "withdrawn"], got: "proposed"))
+        #expect(Words(.ru).refusal(move, isolate: { $0 }) == "Из состояния «signed» можно перейти только в: in-force, withdrawn; не в «proposed»")
+        let final = ConcordError(.badRequest, "completed is final", field: "body.to", rule: .move(from: "completed", allowed: [], got: "signed"))
+        #expect(Words(.fa).refusal(final, isolate: { $0 }) == "وضعیت «completed» پایانی است و از آن به وضعیت دیگری نمی‌توان رفت")
+    }
+
     /// Every rule has words in each language, with nothing left unfilled; a record's rule keeps
     /// the service's message, which names the records.
     @Test(arguments: [Language.fa, .ru])
@@ -40,7 +57,9 @@ struct RefusalTests {
         let rules: [Rule] = [
             .required, .empty, .tooLong(max: 200), .tooMany(max: 5), .controlCharacters, .oneOf(allowed: ["a"], got: "b"),
             .type(expected: .integer), .range(low: "1", high: "2", got: "3"), .json, .noRecord, .exists, .versionMoved,
-            .stillNamed, .unknownReference,
+            .stillNamed, .unknownReference, .notBefore(other: "startDate"), .notAfter(other: "until"), .differs(other: "regionA"),
+            .cycle, .move(from: "signed", allowed: ["in-force"], got: "proposed"), .move(from: "completed", allowed: [], got: "signed"),
+            .unknownField(allowed: ["id"]),
         ] + Rule.Form.allCases.map { .form($0, got: "x") } + Rule.Part.allCases.map { .range(low: "1", high: "2", got: "3", part: $0) } + Rule.ValueType.allCases.map { .type(expected: $0) }
         for rule in rules {
             let error = ConcordError(.badRequest, "the English", field: "body.owner.official", rule: rule)
@@ -49,7 +68,7 @@ struct RefusalTests {
             #expect(text != error.message, "\(rule) is said in \(language)")
             switch rule {
             case .noRecord, .exists, .stillNamed, .unknownReference: #expect(text.contains("the English"), "\(rule): \(text)")
-            case .json, .versionMoved: break
+            case .json, .versionMoved, .move: break
             default: #expect(text.contains("owner.official"), "\(rule): \(text)")
             }
         }

@@ -76,6 +76,17 @@ struct ConsolePagesTests {
         #expect(Pages(words: Words(.ru)).failed("agreements", filter).markup.contains("«Статус» должно быть одним из"))
     }
 
+    /// The trade page's question names its span's ends as its form does: `to` is the span's
+    /// end there (elsewhere the status an instrument moves to), and the start it is before too.
+    @Test func aRefusedQuestionNamesTheSpanByItsLabels() {
+        let backwards = ConcordError(.badRequest, "to is before from", field: "body.to", rule: .notBefore(other: "from"))
+        let ru = Pages(words: Words(.ru)).failed("trade", backwards, labels: Pages.questionLabels).markup
+        #expect(ru.contains("«По» не может быть раньше «С»"), "\(ru)")
+        let fa = Pages(words: Words(.fa)).failed("trade", backwards, labels: Pages.questionLabels).markup
+        #expect(fa.contains("«\(Words(.fa)(.spanTo))» نباید پیش از «\(Words(.fa)(.spanFrom))» باشد"), "\(fa)")
+        #expect(Pages(words: Words(.en)).failed("trade", backwards, labels: Pages.questionLabels).markup.contains("to is before from"))
+    }
+
     /// What the console finds wrong with a form before sending it is said in the reader's words,
     /// and not as the gateway's refusal: nothing reached the gateway.
     @Test func aFormProblemIsSaidInTheReadersWords() throws {

@@ -7,6 +7,7 @@ import Glibc
 #endif
 import NIOCore
 import ConcordWire
+import ConcordWords
 
 /// `concord trade import FILE.csv[.gz]`: UN Comtrade's CSV into trade-metrics, through the
 /// gateway. The whole file is checked first; a file with bad rows imports nothing unless
@@ -39,6 +40,7 @@ struct TradeImportCommand: AsyncParsableCommand {
     var batch: Int = 10_000
     @Option(help: "The file's text encoding when it is not UTF-8: windows-1251, iso-8859-1, utf-16, or any iconv knows. A UTF-16 file with its byte order mark is read as such without it.")
     var encoding: String?
+    @OptionGroup var language: LanguageOptions
 
     func validate() throws {
         guard (1...10_000).contains(self.batch) else { throw ValidationError("--batch must be from 1 to 10000") }
@@ -59,18 +61,25 @@ struct TradeImportCommand: AsyncParsableCommand {
         var line: Int
         var column: String
         var reason: String
+        /// What the row broke, for saying it in the reader's language.
+        var rule: Rule?
     }
 
     func run() async throws {
         let interactive = isatty(STDERR_FILENO) == 1
+        let words = self.language.words
         // 1. Check every row; import nothing from a file with bad rows.
         let (valid, breakdowns, problems) = try await self.checkEveryRow()
-        complain("\(self.file): \(valid) rows to import, \(breakdowns) breakdown rows left out, \(problems.count) bad rows")
+        complain(words(.cliImportChecked, self.file, words.integer(valid), words.integer(breakdowns), words.integer(problems.count)))
         if !problems.isEmpty {
-            for problem in problems.prefix(50) { complain("  line \(problem.line), column \(problem.column): \(problem.reason)") }
-            if problems.count > 50 { complain("  ... and \(problems.count - 50) more") }
+            for problem in problems.prefix(50) {
+                // The column is named as the file does; the reason from its rule, where it has one.
+                let reason = problem.rule.map { words.said($0, field: problem.column, message: problem.reason, isolate: { $0 }) } ?? problem.reason
+                complain(words(.cliImportBadRow, words.integer(problem.line), problem.column, reason))
+            }
+            if problems.count > 50 { complain(words(.cliImportMoreBad, words.integer(problems.count - 50))) }
             guard self.skipInvalid else {
-                complain("nothing was imported; fix the rows, or pass --skip-invalid to import the others")
+                complain(words(.cliImportNothing))
                 throw ExitCode(2)
             }
         }
@@ -94,8 +103,8 @@ struct TradeImportCommand: AsyncParsableCommand {
                     await client.close()
                     progress.finish()
                     let failure = error as? ConcordError ?? ConcordError(.unavailable, "\(error)")
-                    complain("error \(failure.code): \(failure.message)\(failure.field.map { " (field: \($0))" } ?? "")")
-                    complain("\(created + present) rows were imported before this batch; run the same command again to continue (nothing is imported twice)")
+                    complain(errorLine(failure, words: words))
+                    complain(words(.cliImportResume, words.integer(created + present)))
                     throw ExitCode(2)
                 }
                 let outcome = try JSONBody.decode(ImportOutcome.self, from: answer)
@@ -120,9 +129,9 @@ struct TradeImportCommand: AsyncParsableCommand {
         try await settle(keeping: 0)
         await client.close()
         progress.finish()
-        print("imported \(created) new observations, \(present) already present (\(valid) rows sent)")
+        print(words(.cliImportDone, words.integer(created), words.integer(present), words.integer(valid)))
         if self.skipInvalid, !problems.isEmpty {
-            print("skipped \(problems.count) bad rows: lines " + problems.map { String($0.line) }.joined(separator: ", "))
+            print(words(.cliImportSkipped, words.integer(problems.count), problems.map { words.integer($0.line) }.joined(separator: ", ")))
         }
     }
 
@@ -134,7 +143,7 @@ struct TradeImportCommand: AsyncParsableCommand {
             let pass = CheckPass(path: self.file, columns: columns, source: self.source, published: self.published, keepBreakdowns: self.keepBreakdowns)
             do {
                 let tally = try await pass.run(bodyStart: bodyStart, bodyLine: bodyLine, size: size)
-                return (tally.valid, tally.breakdowns, tally.problems.map { Problem(line: $0.line, column: $0.problem.column, reason: $0.problem.reason) })
+                return (tally.valid, tally.breakdowns, tally.problems.map { Problem(line: $0.line, column: $0.problem.column, reason: $0.problem.reason, rule: $0.problem.rule) })
             } catch .csv(let failure) {
                 throw self.refusal(failure, header: header, transcoded: false)
             } catch .io(let message) {
@@ -148,7 +157,7 @@ struct TradeImportCommand: AsyncParsableCommand {
             switch outcome {
             case .success(.observation): valid += 1
             case .success(.breakdown): breakdowns += 1
-            case .failure(let problem): problems.append(Problem(line: line, column: problem.column, reason: problem.reason))
+            case .failure(let problem): problems.append(Problem(line: line, column: problem.column, reason: problem.reason, rule: problem.rule))
             }
         }
         return (valid, breakdowns, problems)
