@@ -233,6 +233,11 @@ def checks(browser, reader_password):
     # Said in Russian from the refusal's rule, the filter named by its label.
     check(reading.locator(".problem", has_text="Шлюз отказал").filter(has_text="«Статус» должно быть одним из").count() == 1,
           "a list filtered by a status that is none does not say what was refused, in Russian")
+    # A trade question whose span ends before it starts is stopped on the page, once, in Russian,
+    # each end named by its label on the form.
+    reading.goto(base + "/trade?reporter=RU&partner=IR&flow=total&from=2025-09&to=2025-01")
+    check(reading.locator(".problem", has_text="«По» не может быть раньше «С»").count() == 1,
+          "a span that ends before it starts is not said once in Russian: " + " | ".join(reading.locator(".problem").all_inner_texts()))
     # A write forged with the reader's own cookie and CSRF token: the gateway refuses it.
     token = reading.locator("form.signout input[name=csrf]").get_attribute("value")
     response = reading.request.post(action_url + "/progress", form={"csrf": token, "progress": "99", "date": "2026-12-01", "version": "1"})

@@ -49,11 +49,20 @@ extension Console {
             text.count == 7 && text.enumerated().allSatisfy { index, character in index == 4 ? character == "-" : character.isASCII && character.isNumber }
         }
 
-        var problem: String? {
+        /// What is wrong with the question before anything is asked, with the rule it breaks: a
+        /// month not written YYYY-MM, a flow that is none, a span that ends before it starts.
+        var problem: ConcordError? {
             for (name, value) in [("from", self.from), ("to", self.to), ("baseFrom", self.baseFrom), ("baseTo", self.baseTo)] where !value.isEmpty && !Self.isMonth(value) {
-                return "\(name): a month, YYYY-MM"
+                return ConcordError(.badRequest, "\(name): a month, YYYY-MM", field: name, rule: .form(.month, got: value))
             }
-            guard ["total", "X", "M"].contains(self.flow) else { return "flow: total, X or M" }
+            guard ["total", "X", "M"].contains(self.flow) else {
+                return ConcordError(.badRequest, "flow: total, X or M", field: "flow", rule: .oneOf(allowed: ["total", "X", "M"], got: self.flow))
+            }
+            // Months as YYYY-MM compare as text.
+            for (start, end, names) in [(self.from, self.to, ("from", "to")), (self.baseFrom, self.baseTo, ("baseFrom", "baseTo"))]
+            where !start.isEmpty && !end.isEmpty && end < start {
+                return ConcordError(.badRequest, "\(names.1) is before \(names.0)", field: names.1, rule: .notBefore(other: names.0))
+            }
             return nil
         }
     }
@@ -244,7 +253,9 @@ extension Pages {
         "from": .spanFrom, "to": .spanTo, "baseFrom": .baseFrom, "baseTo": .baseTo,
     ]
 
-    func trade(session: SessionCookie, question: Console.TradeQuestion, figures: TradeFigures?, imported: Console.TradeImport?, problem: String?) -> HTML {
+    func trade(
+        session: SessionCookie, question: Console.TradeQuestion, figures: TradeFigures?, imported: Console.TradeImport?, problem: ConcordError?
+    ) -> HTML {
         let words = self.words
         let growthWords = GrowthWords(words: words)
         let flows: [HTML] = [("total", words(.flowTotal)), ("X", words(.flowExports)), ("M", words(.flowImports))].map { code, label in
@@ -262,7 +273,7 @@ extension Pages {
             <label>\(words(.baseTo)) <input name="baseTo" value="\(question.baseTo)" placeholder="2024-09" size="8" dir="ltr"></label>\
             <button type="submit">\(words(.showButton))</button></form>
             """
-        if let problem { body = body + "<p class=\"problem\" role=\"alert\">\(problem)</p>" }
+        if let problem { body = body + "<p class=\"problem\" role=\"alert\">\(self.said(problem, labels: Self.questionLabels))</p>" }
         if let imported { body = body + self.imported(imported) }
         if let figures {
             let spans = (words.span(question.from, question.to), words.span(question.base.from, question.base.to))

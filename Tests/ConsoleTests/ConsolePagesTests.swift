@@ -87,6 +87,22 @@ struct ConsolePagesTests {
         #expect(Pages(words: Words(.en)).failed("trade", backwards, labels: Pages.questionLabels).markup.contains("to is before from"))
     }
 
+    /// A trade question that cannot be asked is stopped on the page, once, in the reader's words:
+    /// a span that ends before it starts, a month not written YYYY-MM.
+    @Test func aQuestionThatCannotBeAskedIsSaidOnce() {
+        var question = Console.TradeQuestion()
+        (question.from, question.to) = ("2025-09", "2025-01")
+        #expect(question.problem?.rule == .notBefore(other: "from"))
+        #expect(Pages(words: Words(.ru)).said(question.problem!, labels: Pages.questionLabels) == "«По» не может быть раньше «С»")
+        (question.from, question.to, question.baseFrom, question.baseTo) = ("2025-01", "2025-09", "2024-09", "2024-01")
+        #expect(question.problem?.field == "baseTo")
+        question.baseFrom = "2024-1"
+        #expect(question.problem?.rule == .form(.month, got: "2024-1"))
+        #expect(Pages(words: Words(.en)).said(question.problem!, labels: Pages.questionLabels) == "baseFrom: a month, YYYY-MM")
+        (question.baseFrom, question.baseTo) = ("", "")
+        #expect(question.problem == nil)
+    }
+
     /// What the console finds wrong with a form before sending it is said in the reader's words,
     /// and not as the gateway's refusal: nothing reached the gateway.
     @Test func aFormProblemIsSaidInTheReadersWords() throws {
