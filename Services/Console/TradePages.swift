@@ -157,7 +157,8 @@ extension Console {
         do {
             rows = try ComtradeUpload.rows(of: file.bytes, source: source, published: published, into: &result)
         } catch {
-            result.refusal = error.description
+            self.logger.notice("import refused: unreadable file", metadata: ["user": "\(session.user)", "file": "\(name)", "why": "\(error)"])
+            result.refusal = error.said(words)
             return try await self.trade(request, imported: result, status: .unprocessableContent)
         }
         guard result.problems.isEmpty else {
@@ -186,8 +187,49 @@ extension Console {
 /// An uploaded Comtrade CSV read whole: its encoding from its byte order mark (UTF-8 otherwise),
 /// each row checked as `concord trade import` checks it.
 enum ComtradeUpload {
+    /// Why a whole file cannot be read: `description` in English for the log, `said` for the
+    /// person who uploaded it.
     struct Failure: Error, CustomStringConvertible {
-        var description: String
+        enum Cause {
+            case empty
+            case csv(CSVReader.Failure)
+            case header(line: Int, ComtradeProblem)
+            case other(String)
+        }
+
+        var cause: Cause
+
+        var description: String {
+            switch self.cause {
+            case .empty: "the file is empty: no header row"
+            case .csv(let failure): failure.description
+            case .header(let line, let problem): "line \(line): \(problem.reason)"
+            case .other(let text): text
+            }
+        }
+
+        /// In the reader's language, from the failure's kind or rule where it has one.
+        func said(_ words: Words) -> String {
+            switch self.cause {
+            case .empty:
+                return words(.importEmptyFile)
+            case .csv(let failure):
+                let reason: String = switch failure.kind {
+                case .fieldTooLong(let max)?: words(.csvFieldTooLong, words.integer(max))
+                case .unclosedQuote?: words(.csvUnclosedQuote)
+                case .tooManyFields(let max)?: words(.csvTooManyFields, words.integer(max))
+                case .notUTF8(let byte)?: words(.csvNotUTF8, Words.isolated("0x" + String(byte, radix: 16, uppercase: true)))
+                case nil: Words.isolated(failure.reason)
+                }
+                return words(.importFileLine, words.integer(failure.line), reason)
+            case .header(let line, let problem):
+                let reason = problem.rule.map { words.said($0, field: Words.isolated(problem.column), message: problem.reason) }
+                    ?? Words.isolated(problem.reason)
+                return words(.importFileLine, words.integer(line), reason)
+            case .other(let text):
+                return Words.isolated(text)
+            }
+        }
     }
 
     static func rows(of bytes: ByteBuffer, source: String, published: String, into result: inout Console.TradeImport) throws(Failure) -> [[TableBody.Cell]] {
@@ -201,16 +243,16 @@ enum ComtradeUpload {
             try reader.feed(text) { records.append($0) }
             try reader.finish { records.append($0) }
         } catch let failure as CSVReader.Failure {
-            throw Failure(description: "line \(failure.line)\(failure.column.map { ", column \($0)" } ?? ""): \(failure.reason)")
+            throw Failure(cause: .csv(failure))
         } catch {
-            throw Failure(description: "\(error)")
+            throw Failure(cause: .other("\(error)"))
         }
-        guard let header = records.first else { throw Failure(description: "the file is empty: no header row") }
+        guard let header = records.first else { throw Failure(cause: .empty) }
         let columns: ComtradeColumns
         do {
             columns = try ComtradeColumns(header: header.fields)
         } catch {
-            throw Failure(description: "line \(header.line): \(error.reason)")
+            throw Failure(cause: .header(line: header.line, error))
         }
         var rows: [[TableBody.Cell]] = []
         for record in records.dropFirst() {

@@ -16,14 +16,27 @@ public struct CSVReader: Sendable {
 
     public struct Failure: Error, CustomStringConvertible {
         public var line: Int
+        /// In English, for a log or a terminal.
         public var reason: String
         /// The field, from 1, when the failure is one field's.
         public var column: Int?
+        /// What went wrong as data, for saying it in a reader's language.
+        public var kind: Kind?
 
-        public init(line: Int, reason: String, column: Int? = nil) {
+        /// What makes a file unreadable as CSV.
+        public enum Kind: Hashable, Sendable {
+            case fieldTooLong(maxBytes: Int)
+            case unclosedQuote
+            case tooManyFields(max: Int)
+            /// Text that is not UTF-8: its first byte that is not.
+            case notUTF8(byte: UInt8)
+        }
+
+        public init(line: Int, reason: String, column: Int? = nil, kind: Kind? = nil) {
             self.line = line
             self.reason = reason
             self.column = column
+            self.kind = kind
         }
 
         public var description: String { "line \(self.line)\(self.column.map { ", column \($0)" } ?? ""): \(self.reason)" }
@@ -91,7 +104,7 @@ public struct CSVReader: Sendable {
             }
             if index > start {
                 guard self.field.count + (index - start) <= Self.maxFieldBytes else {
-                    throw Failure(line: self.recordLine, reason: "a field is longer than \(Self.maxFieldBytes) bytes")
+                    throw Failure(line: self.recordLine, reason: "a field is longer than \(Self.maxFieldBytes) bytes", kind: .fieldTooLong(maxBytes: Self.maxFieldBytes))
                 }
                 self.field.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[start..<index]))
                 self.recordHasContent = true
@@ -126,7 +139,7 @@ public struct CSVReader: Sendable {
     /// The end of the input: the last record, if it had no line break after it.
     public mutating func finish(emit: (Record) throws -> Void) throws {
         if self.inQuotes, !self.quotePending {
-            throw Failure(line: self.recordLine, reason: "a quoted field is not closed before the end of the file")
+            throw Failure(line: self.recordLine, reason: "a quoted field is not closed before the end of the file", kind: .unclosedQuote)
         }
         self.quotePending = false
         self.inQuotes = false
@@ -177,7 +190,7 @@ public struct CSVReader: Sendable {
 
     private mutating func append(_ byte: UInt8) throws {
         guard self.field.count < Self.maxFieldBytes else {
-            throw Failure(line: self.recordLine, reason: "a field is longer than \(Self.maxFieldBytes) bytes")
+            throw Failure(line: self.recordLine, reason: "a field is longer than \(Self.maxFieldBytes) bytes", kind: .fieldTooLong(maxBytes: Self.maxFieldBytes))
         }
         self.field.append(byte)
         self.recordHasContent = true
@@ -185,7 +198,7 @@ public struct CSVReader: Sendable {
 
     private mutating func endField() throws {
         guard self.fields.count < Self.maxFields else {
-            throw Failure(line: self.recordLine, reason: "more than \(Self.maxFields) fields")
+            throw Failure(line: self.recordLine, reason: "more than \(Self.maxFields) fields", kind: .tooManyFields(max: Self.maxFields))
         }
         // Most fields are ASCII, which is UTF-8 as it is; the generic validation costs a
         // look-up of type metadata for every field (a tenth of the CLI's time, perf).
@@ -195,7 +208,7 @@ public struct CSVReader: Sendable {
             throw Failure(
                 line: self.recordLine,
                 reason: "not UTF-8 text (byte 0x\(String(bad, radix: 16, uppercase: true)))",
-                column: self.fields.count + 1
+                column: self.fields.count + 1, kind: .notUTF8(byte: bad)
             )
         }
         self.fields.append(text)

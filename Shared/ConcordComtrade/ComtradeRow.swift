@@ -96,7 +96,7 @@ public enum ComtradeRow {
         let reporter = try Self.area(iso: value(columns.reporterISO), code: value(columns.reporterCode), column: "reporter", worldAllowed: false)
         let partner = try Self.area(iso: value(columns.partnerISO), code: value(columns.partnerCode), column: "partner", worldAllowed: true)
         if reporter == partner {
-            throw ComtradeProblem(column: "partnerISO", reason: "the partner is the reporter itself (\(partner))")
+            throw ComtradeProblem(column: "partnerISO", reason: "the partner is the reporter itself (\(partner))", rule: .differs(other: "reporterISO"))
         }
         let flow = (value(columns.flowCode) ?? "").uppercasedIfNeeded()
         guard TradeCodes.Flow(rawValue: flow) != nil else {

@@ -291,6 +291,12 @@ public enum Key: String, CaseIterable, Sendable {
     case topTitle
     case tradeHeadlineTitle
     case errorLine
+    case importEmptyFile
+    case importFileLine
+    case csvFieldTooLong
+    case csvUnclosedQuote
+    case csvTooManyFields
+    case csvNotUTF8
     case cliImportChecked
     case cliImportBadRow
     case cliImportMoreBad

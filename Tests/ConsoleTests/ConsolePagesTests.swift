@@ -189,4 +189,26 @@ struct ConsolePagesTests {
             _ = try ComtradeUpload.rows(of: ByteBuffer(), source: "s", published: "2026-01-15", into: &empty)
         }
     }
+
+    /// A file that cannot be read at all (empty, not UTF-8, a header without a column the
+    /// import needs) is refused in the reader's words, with its line; English keeps the reason.
+    @Test func anUnreadableUploadIsSaidInTheReadersWords() {
+        func failure(_ bytes: [UInt8]) -> ComtradeUpload.Failure? {
+            var result = Console.TradeImport(file: "f.csv")
+            do throws(ComtradeUpload.Failure) {
+                _ = try ComtradeUpload.rows(of: ByteBuffer(bytes: bytes), source: "s", published: "2026-01-15", into: &result)
+                return nil
+            } catch {
+                return error
+            }
+        }
+        #expect(failure([])?.said(Words(.fa)) == "پرونده خالی است: سطر سرستون‌ها را ندارد.")
+        // Windows-1251, as a Russian spreadsheet may save it: "Россия" is not UTF-8.
+        let cp1251 = Array("freqCode,refYear,reporterDesc\n".utf8) + [0x4D, 0x2C, 0x32, 0x30, 0x32, 0x35, 0x2C, 0xD0, 0xEE, 0xF1, 0x0A]
+        let russian = failure(cp1251)?.said(Words(.ru)) ?? ""
+        #expect(russian.hasPrefix("Строка 2: текст не в кодировке UTF-8 (байт"), "\(russian)")
+        let header = Array("freqCode,refYear,refMonth,period,reporterISO,partnerISO,classificationCode,cmdCode,primaryValue\n".utf8)
+        #expect(failure(header)?.said(Words(.fa)) == "سطر ۱: «\u{2068}flowCode\u{2069}» لازم است")
+        #expect(failure(header)?.said(Words(.en)) == "Line 1: the header has no flowCode column")
+    }
 }

@@ -76,7 +76,7 @@ struct CheckPass {
         } catch {
             // A malformed record in the second half: its line, as one reader would give it.
             if case .csv(let failure) = error as! Failure {
-                throw .csv(CSVReader.Failure(line: failure.line - assumed + nextLine, reason: failure.reason, column: failure.column))
+                throw .csv(CSVReader.Failure(line: failure.line - assumed + nextLine, reason: failure.reason, column: failure.column, kind: failure.kind))
             }
             throw error as! Failure
         }
