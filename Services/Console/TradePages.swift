@@ -218,7 +218,7 @@ enum ComtradeUpload {
                 case .fieldTooLong(let max)?: words(.csvFieldTooLong, words.integer(max))
                 case .unclosedQuote?: words(.csvUnclosedQuote)
                 case .tooManyFields(let max)?: words(.csvTooManyFields, words.integer(max))
-                case .notUTF8(let byte)?: words(.csvNotUTF8, Words.isolated("0x" + String(byte, radix: 16, uppercase: true)))
+                case .notUTF8(let byte)?: words(.csvNotUTF8, Words.isolated(CSVReader.hex(byte))) + ": " + words(.importSaveAsUTF8)
                 case nil: Words.isolated(failure.reason)
                 }
                 return words(.importFileLine, words.integer(failure.line), reason)

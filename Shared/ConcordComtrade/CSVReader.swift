@@ -207,7 +207,7 @@ public struct CSVReader: Sendable {
             let bad = Self.firstInvalidByte(self.field)
             throw Failure(
                 line: self.recordLine,
-                reason: "not UTF-8 text (byte 0x\(String(bad, radix: 16, uppercase: true)))",
+                reason: "not UTF-8 text (byte \(Self.hex(bad)))",
                 column: self.fields.count + 1, kind: .notUTF8(byte: bad)
             )
         }
@@ -225,6 +225,11 @@ public struct CSVReader: Sendable {
     }
 
     /// The first byte of `bytes` that does not begin or continue a valid UTF-8 sequence there.
+    /// A byte as a failure names it: 0xD0.
+    public static func hex(_ byte: UInt8) -> String {
+        "0x" + String(byte, radix: 16, uppercase: true)
+    }
+
     static func firstInvalidByte(_ bytes: [UInt8]) -> UInt8 {
         var index = 0
         while index < bytes.count {

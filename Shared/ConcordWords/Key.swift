@@ -297,6 +297,12 @@ public enum Key: String, CaseIterable, Sendable {
     case csvUnclosedQuote
     case csvTooManyFields
     case csvNotUTF8
+    case importSaveAsUTF8
+    case cliUnreadableFile
+    case cliLineColumn
+    case cliEncodingHint
+    /// Two clauses of one sentence, with the language's semicolon.
+    case cliAndThen
     case cliImportChecked
     case cliImportBadRow
     case cliImportMoreBad

@@ -186,16 +186,36 @@ struct TradeImportCommand: AsyncParsableCommand {
     /// A file the CSV reader cannot read, refused with the line, the column by number and name,
     /// and, for bytes that are not UTF-8 in a file read as such, the flag that reads another
     /// encoding.
-    private func refusal(_ failure: CSVReader.Failure, header: [String], transcoded: Bool) -> ValidationError {
+    private func refusal(_ failure: CSVReader.Failure, header: [String], transcoded: Bool) -> any Error {
         var place = "line \(failure.line)"
-        if let column = failure.column {
-            place += ", column \(column)" + (header.indices.contains(column - 1) ? " (\(header[column - 1]))" : "")
-        }
+        let name = failure.column.flatMap { header.indices.contains($0 - 1) ? " (\(header[$0 - 1]))" : nil } ?? ""
+        if let column = failure.column { place += ", column \(column)\(name)" }
         var message = "\(self.file) \(place): \(failure.reason)"
-        if !transcoded, failure.reason.hasPrefix("not UTF-8") {
-            message += ". If the file is in another encoding, say which: --encoding windows-1251 (or iso-8859-1, utf-16)"
+        let hint: Bool
+        if case .notUTF8? = failure.kind, !transcoded { hint = true } else { hint = false }
+        if hint { message += ". If the file is in another encoding, say which: --encoding windows-1251 (or iso-8859-1, utf-16)" }
+        return self.unreadable(english: message) { words in
+            let reason = switch failure.kind {
+            case .fieldTooLong(let max)?: words(.csvFieldTooLong, words.integer(max))
+            case .unclosedQuote?: words(.csvUnclosedQuote)
+            case .tooManyFields(let max)?: words(.csvTooManyFields, words.integer(max))
+            case .notUTF8(let byte)?:
+                hint ? words(.cliAndThen, words(.csvNotUTF8, CSVReader.hex(byte)), words(.cliEncodingHint)) : words(.csvNotUTF8, CSVReader.hex(byte))
+            case nil: failure.reason
+            }
+            let line = words.integer(failure.line)
+            return failure.column.map { words(.cliLineColumn, line, words.integer($0) + name, reason) } ?? words(.importFileLine, line, reason)
         }
-        return ValidationError(message)
+    }
+
+    /// A file the import cannot read at all. In English as it always was (ArgumentParser's
+    /// `Error: ...`); in Persian or Russian said whole on standard error. The exit status is the
+    /// same either way.
+    private func unreadable(english: String, said: (Words) -> String) -> any Error {
+        let words = self.language.words
+        guard words.language != .en else { return ValidationError(english) }
+        complain(words(.cliUnreadableFile, self.file, said(words)))
+        return ExitCode.validationFailure
     }
 
     /// Reads the file's rows, each as an observation, a breakdown, or a problem, chunk by chunk.
@@ -214,7 +234,10 @@ struct TradeImportCommand: AsyncParsableCommand {
                         columns = try ComtradeColumns(header: record.fields)
                         header = record.fields
                     } catch {
-                        throw ValidationError("\(self.file) line \(record.line): \(error.reason)")
+                        throw self.unreadable(english: "\(self.file) line \(record.line): \(error.reason)") { words in
+                            let reason = error.rule.map { words.said($0, field: error.column, message: error.reason, isolate: { $0 }) } ?? error.reason
+                            return words(.importFileLine, words.integer(record.line), reason)
+                        }
                     }
                     continue
                 }
@@ -255,7 +278,7 @@ struct TradeImportCommand: AsyncParsableCommand {
         } catch let failure as Transcoder.Failure {
             throw ValidationError("\(self.file) as \(transcoder?.encoding ?? self.encoding ?? "?"): \(failure)")
         }
-        if columns == nil { throw ValidationError("\(self.file) is empty: no header row") }
+        if columns == nil { throw self.unreadable(english: "\(self.file) is empty: no header row") { $0(.importEmptyFile) } }
     }
 }
 
