@@ -248,7 +248,8 @@ struct Briefs: Sendable {
         struct Body: Decodable { var code: String }
         let code = try Self.decode(Body.self, request.body, example: #"{"code":"IR-01"}"#).code.uppercased()
         guard code.count <= 10, code.unicodeScalars.allSatisfy({ ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "-" }) else {
-            throw ConcordError(.badRequest, "code must be an ISO 3166-2 code such as IR-01; got '\(code)'", field: "body.code")
+            throw ConcordError(.badRequest, "code must be an ISO 3166-2 code such as IR-01; got '\(code)'", field: "body.code",
+                rule: .form(.regionCode, got: code))
         }
         let owner = "region:\(code.lowercased())"
         let parts = [

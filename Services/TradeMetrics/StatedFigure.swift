@@ -71,7 +71,10 @@ struct StatedFigure: StoredRecord, Equatable {
         record.value = try FieldRules.decimal(self.value, field: "value")
         record.unit = try FieldRules.oneOf(self.unit, ["percent", "usd"], field: "unit")
         guard (record.measure == "growth") == (record.unit == "percent") else {
-            throw ConcordError(.badRequest, "a growth is stated in percent, a value in usd", field: "unit")
+            throw ConcordError(
+                .badRequest, "a growth is stated in percent, a value in usd", field: "unit",
+                rule: .oneOf(allowed: [record.measure == "growth" ? "percent" : "usd"], got: record.unit)
+            )
         }
         record.reporter = try TradeCodes.area(self.reporter, field: "reporter", worldAllowed: false)
         record.partner = try TradeCodes.area(self.partner, field: "partner", worldAllowed: true)
@@ -83,7 +86,7 @@ struct StatedFigure: StoredRecord, Equatable {
         record.baseFrom = try self.baseFrom.map { value throws(ConcordError) in try Self.month(value, field: "baseFrom") }
         record.baseTo = try self.baseTo.map { value throws(ConcordError) in try Self.month(value, field: "baseTo") }
         guard record.measure == "value" || (record.baseFrom != nil && record.baseTo != nil) else {
-            throw ConcordError(.badRequest, "a growth needs the base span it is against: baseFrom and baseTo", field: "baseFrom")
+            throw ConcordError(.badRequest, "a growth needs the base span it is against: baseFrom and baseTo", field: "baseFrom", rule: .required)
         }
         record.statedBy = try self.statedBy.map { value throws(ConcordError) in try FieldRules.slug(value, field: "statedBy") }
         record.session = try self.session.map { number throws(ConcordError) in

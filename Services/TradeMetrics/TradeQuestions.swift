@@ -213,7 +213,9 @@ struct TradeQuestions: Sendable {
         try RecordBody.checkFields(body, allowed: ["reporter", "partner", "flow", "commodity", "from", "to", "asPublishedOn", "source"])
         let query = try Query(body)
         guard query.flows.count == 1 else {
-            throw ConcordError(.badRequest, "a series is one flow: X, M, RX or RM", field: "flow")
+            throw ConcordError(
+                .badRequest, "a series is one flow: X, M, RX or RM", field: "flow", rule: .oneOf(allowed: ["X", "M", "RX", "RM"], got: query.flowName)
+            )
         }
         let all = try await self.observations(query, from: query.from, to: query.to)
         var revisions: [String: Int] = [:]
@@ -288,7 +290,9 @@ struct TradeQuestions: Sendable {
         queryBody["digits"] = nil
         queryBody["limit"] = nil
         let query = try Query(queryBody)
-        guard query.flows.count == 1 else { throw ConcordError(.badRequest, "top commodities are of one flow: X or M", field: "flow") }
+        guard query.flows.count == 1 else { throw ConcordError(
+                .badRequest, "top commodities are of one flow: X or M", field: "flow", rule: .oneOf(allowed: ["X", "M"], got: query.flowName)
+            ) }
         guard case .integer(let digits)? = body["digits"], [2, 4, 6].contains(digits) else {
             throw ConcordError(.badRequest, "digits is required: the HS level, 2, 4 or 6", field: "digits", rule: .required)
         }

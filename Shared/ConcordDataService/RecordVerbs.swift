@@ -147,7 +147,8 @@ extension Router {
             case .integer(let value)? where filter.isInteger: filters.append((filter, .integer(value)))
             case .string(let text)? where !filter.isInteger: filters.append((filter, .text(try filter.normalise?(text) ?? text)))
             default:
-                throw ConcordError(.badRequest, "filter \(filter.field) must be \(filter.isInteger ? "an integer" : "a string")", field: filter.field)
+                throw ConcordError(.badRequest, "filter \(filter.field) must be \(filter.isInteger ? "an integer" : "a string")", field: filter.field,
+                    rule: .type(expected: filter.isInteger ? .integer : .string))
             }
         }
         var text: String?

@@ -19,7 +19,7 @@ public enum RecordBody {
         } catch let error as DecodingError {
             throw ConcordError(decoding: error)
         } catch {
-            throw ConcordError(.badRequest, "body is not a JSON object", field: "body")
+            throw ConcordError(.badRequest, "body is not a JSON object", field: "body", rule: .type(expected: .object))
         }
     }
 
