@@ -255,7 +255,7 @@ let package = Package(
             "ConcordRecords", "ConcordServer", "ConcordWire",
         ]),
         tests("ConcordStorageTests", ["ConcordStorage", "ConcordTestSupport", "ConcordProtocol", sqliteNIO, nioPosix]),
-        tests("ConsoleTests", ["Console", "ConcordUsers", "ConcordWords", "ConcordProtocol", nioCore, crypto]),
+        tests("ConsoleTests", ["Console", "ConcordBriefs", "ConcordUsers", "ConcordWords", "ConcordProtocol", nioCore, crypto]),
         tests("GatewayTests", [
             "Gateway", "ConcordPool", "ConcordBalancer", "ConcordTestSupport", "ConcordServer", "ConcordClient",
             "ConcordProtocol", "ConcordRecords", "ConcordLoad", "ConcordWire", "ConcordTLS", nioCore, nioFoundationCompat,

@@ -49,9 +49,11 @@ extension Console {
             let late = Set(((try? await overdue.get())?.rows ?? []).compactMap { $0[path: "id"]?.string })
             let answer = await instrument
             found = !answer.isNotFound
+            // Officials among the parties are shown by name, as participants has them.
+            let officials = await self.lookUp(Self.officialParties(of: (try? answer.get()) ?? .null), person: person).known
             return pages.instrument(
                 session: person, answer, actions: await actions, overdue: late, relations: await relations,
-                indicators: await indicators, path: request.uri.path, problem: problem
+                indicators: await indicators, officials: officials, path: request.uri.path, problem: problem
             )
         }
     }
@@ -97,6 +99,12 @@ extension Console {
     }
 
     /// A party from a form's `NAME-kind` (official, region, country, organisation) and `NAME`.
+    /// The ids of the officials an instrument names as parties, or in its parties' events.
+    static func officialParties(of instrument: JSONValue) -> Set<String> {
+        let rows = (instrument[path: "parties"]?.rows ?? []) + (instrument[path: "partyEvents"]?.rows ?? [])
+        return Set(rows.compactMap { $0[path: "party"]?[path: "official"]?.string })
+    }
+
     static func party(_ form: [String: String], _ name: String) throws(FormProblem) -> JSONValue {
         let kind = form[name + "-kind"] ?? ""
         let value = (form[name] ?? "").trimmingSpaces()
@@ -136,9 +144,12 @@ extension Pages {
     }
 
     /// A party as `{"official": "mehdi-dousti"}` reads: the id, its kind in small type.
-    func party(_ value: JSONValue?) -> HTML {
+    /// A party as a person reads it: an official by name (in the reader's language where the
+    /// record has it) when `officials` has them, anyone else by what the record says.
+    func party(_ value: JSONValue?, officials: [String: SessionBrief.OfficialView] = [:]) -> HTML {
         guard let (kind, id) = value?.object?.first else { return "" }
-        return "<bdi>\(id.cell)</bdi> <small>\(self.words.label(.partyKind, kind))</small>"
+        let shown = kind == "official" ? officials[id.cell]?.name(in: self.words.language) ?? id.cell : id.cell
+        return "<bdi>\(shown)</bdi> <small>\(self.words.label(.partyKind, kind))</small>"
     }
 
     func instruments(session: SessionCookie, _ answer: Result<JSONValue, ConcordError>, filters: [String: String]) -> HTML {
@@ -187,7 +198,8 @@ extension Pages {
 
     func instrument(
         session: SessionCookie, _ answer: Result<JSONValue, ConcordError>, actions: Result<JSONValue, ConcordError>, overdue: Set<String>,
-        relations: Result<JSONValue, ConcordError>, indicators: Result<JSONValue, ConcordError>, path: String, problem: String?
+        relations: Result<JSONValue, ConcordError>, indicators: Result<JSONValue, ConcordError>,
+        officials: [String: SessionBrief.OfficialView] = [:], path: String, problem: String?
     ) -> HTML {
         let words = self.words
         let alert: HTML = problem.map { "<p class=\"problem\" role=\"alert\">\($0)</p>" } ?? ""
@@ -212,14 +224,14 @@ extension Pages {
             """
 
         let parties: [HTML] = (instrument[path: "parties"]?.rows ?? []).map { row in
-            "<tr><td>\(self.party(row[path: "party"]))</td><td>\(words.label(.partyRole, row[path: "role"]?.string ?? ""))</td></tr>"
+            "<tr><td>\(self.party(row[path: "party"], officials: officials))</td><td>\(words.label(.partyRole, row[path: "role"]?.string ?? ""))</td></tr>"
         }
         body = body + "<section><h2>\(words(.partiesTitle))</h2>" + (parties.isEmpty ? "<p>\(words(.noneRecorded))</p>" : """
             <table><thead><tr><th>\(words(.colParty))</th><th>\(words(.colRole))</th></tr></thead><tbody>\(parties)</tbody></table>
             """)
         let events: [HTML] = (instrument[path: "partyEvents"]?.rows ?? []).map { row in
             """
-            <tr><td>\(self.party(row[path: "party"]))</td><td><bdi>\(row[path: "event"]?.cell ?? "")</bdi></td>\
+            <tr><td>\(self.party(row[path: "party"], officials: officials))</td><td>\(words.label(.partyEvent, row[path: "event"]?.cell ?? ""))</td>\
             <td>\(row[path: "date"]?.string.map { words.date($0) } ?? "")</td><td><small><bdi>\(row[path: "source"]?.cell ?? "")</bdi></small></td></tr>
             """
         }

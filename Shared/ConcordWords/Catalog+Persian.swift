@@ -471,5 +471,13 @@ extension Catalog {
             "supersedes": "جایگزین می‌کند",
             "implements": "اجرا می‌کند",
         ],
+        .partyEvent: [
+            "signature": "امضا",
+            "ratification": "تصویب",
+            "acceptance": "پذیرش",
+            "approval": "تأیید",
+            "accession": "الحاق",
+            "entry-into-force": "لازم‌الاجرا شدن",
+        ],
     ]
 }

@@ -471,5 +471,13 @@ extension Catalog {
             "supersedes": "заменяет",
             "implements": "реализует",
         ],
+        .partyEvent: [
+            "signature": "подписание",
+            "ratification": "ратификация",
+            "acceptance": "принятие",
+            "approval": "утверждение",
+            "accession": "присоединение",
+            "entry-into-force": "вступление в силу",
+        ],
     ]
 }

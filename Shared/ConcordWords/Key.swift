@@ -377,6 +377,8 @@ public enum Vocabulary: String, CaseIterable, Sendable {
     case flow
     case partyKind
     case relationKind
+    /// A party's action on an instrument (UN Treaty Collection): signature, ratification...
+    case partyEvent
 }
 
 /// The catalogs. English labels of codes are the codes themselves.

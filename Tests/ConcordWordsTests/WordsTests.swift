@@ -86,6 +86,7 @@ struct WordsTests {
             (.obstacleStatus, Obstacle.Status.allCases.map(\.rawValue)), (.actionStatus, Action.Status.allCases.map(\.rawValue)),
             (.attendanceRole, Attendance.roles), (.regionKind, Region.kinds), (.partyRole, Instrument.partyRoles),
             (.relationKind, Relation.Kind.allCases.map(\.rawValue)), (.partyKind, ["official", "region", "country", "organisation"]),
+            (.partyEvent, Instrument.PartyEvent.events),
         ]
         for language in [Language.fa, .ru] {
             for (vocabulary, list) in codes {

@@ -1,3 +1,4 @@
+import ConcordBriefs
 import ConcordProtocol
 import ConcordWords
 import NIOCore
@@ -101,6 +102,24 @@ struct ConsolePagesTests {
         #expect(Pages(words: Words(.en)).said(question.problem!, labels: Pages.questionLabels) == "baseFrom: a month, YYYY-MM")
         (question.baseFrom, question.baseTo) = ("", "")
         #expect(question.problem == nil)
+    }
+
+    /// An instrument's parties name an official by name, in the reader's language where the
+    /// record has it; the officials to look up are those of its parties and their events.
+    @Test func anOfficialPartyIsNamed() throws {
+        let instrument = try JSONBody.decode(JSONValue.self, from: ByteBuffer(string: #"""
+            {"parties":[{"party":{"official":"mehdi-dousti"},"role":"proposer"},{"party":{"country":"IR"},"role":"party"}],
+             "partyEvents":[{"party":{"official":"vladimir-ilichev"},"event":"signature","date":"2025-01-17"}]}
+            """#))
+        #expect(Console.officialParties(of: instrument) == ["mehdi-dousti", "vladimir-ilichev"])
+        let dousti = try JSONBody.decode(
+            SessionBrief.OfficialView.self, from: ByteBuffer(string: #"{"id":"mehdi-dousti","name":"Mehdi Dousti","localNames":{"fa":"مهدی دوستی"}}"#)
+        )
+        let party = JSONValue.object(["official": .string("mehdi-dousti")])
+        #expect(Pages(words: Words(.fa)).party(party, officials: ["mehdi-dousti": dousti]).markup.contains("مهدی دوستی"))
+        #expect(Pages(words: Words(.ru)).party(party, officials: ["mehdi-dousti": dousti]).markup.contains("Mehdi Dousti"))
+        #expect(Pages(words: Words(.ru)).party(party).markup.contains("mehdi-dousti"), "unknown: as the record names them")
+        #expect(Words(.ru).label(.partyEvent, "ratification") == "ратификация")
     }
 
     /// What the console finds wrong with a form before sending it is said in the reader's words,
