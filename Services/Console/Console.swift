@@ -154,9 +154,11 @@ struct Console: Sendable {
                 headline = await gateway.call("trade.headline", #"{"session":\#(latest)}"#, as: [SessionBrief.Headline].self, person: person)
             }
         }
+        let overdueActions = await overdue
+        let officials = await self.lookUp(Set(((try? overdueActions.get())?.items ?? []).compactMap { $0.owner["official"] }), person: person).known
         var response = Self.page(pages.overview(
-            session: session, overdue: await overdue, obstacles: await obstacles, sessions: sessionList, actions: await actions, recent: await recent,
-            headline: headline
+            session: session, overdue: overdueActions, obstacles: await obstacles, sessions: sessionList, actions: await actions, recent: await recent,
+            headline: headline, officials: officials
         ))
         if renewed { response.setCookie(self.cookie(for: session)) }
         return response
@@ -207,8 +209,10 @@ struct Console: Sendable {
         let body = String(decoding: try JSONEncoder().encode(["id": id]), as: UTF8.self)
         let action = await self.gateway.call("agreements.actions.get", body, as: Overview.ActionRecord.self, person: session)
         let pages = Pages(words: Words(Language(rawValue: session.language) ?? .en))
+        let officials = await self.lookUp(Set([(try? action.get())?.owner["official"]].compactMap { $0 }), person: session).known
         var response = Self.page(
-            pages.action(session: session, action: action, path: request.uri.path, problem: problem), status: action.isNotFound ? .notFound : status
+            pages.action(session: session, action: action, officials: officials, path: request.uri.path, problem: problem),
+            status: action.isNotFound ? .notFound : status
         )
         if renewed { response.setCookie(self.cookie(for: session)) }
         return response

@@ -86,7 +86,8 @@ struct Pages {
         sessions: Result<Page<Overview.Session>, ConcordError>,
         actions: Result<Page<Overview.Action>, ConcordError>,
         recent: Result<[Overview.Change], ConcordError>,
-        headline: Result<[SessionBrief.Headline], ConcordError>
+        headline: Result<[SessionBrief.Headline], ConcordError>,
+        officials: [String: SessionBrief.OfficialView] = [:]
     ) -> HTML {
         let words = self.words
         var body: HTML = "<h1>\(words(.overviewTitle))</h1>"
@@ -139,7 +140,7 @@ struct Pages {
             body = body + "<p>\(words(.overviewNoOverdue))</p>"
         case .success(let answer):
             let rows: [HTML] = answer.items.sorted { ($0.due ?? "", $0.id) < ($1.due ?? "", $1.id) }.map { action in
-                let owner = action.owner.sorted { $0.key < $1.key }.map(\.value).joined(separator: self.comma)
+                let owner = self.owner(action.owner, officials: officials)
                 return """
                 <tr><td><bdi>\(action.title)</bdi></td><td><bdi>\(owner)</bdi></td>\
                 <td>\(action.due.map { words.date($0) } ?? words(.noDueDate))</td>\
@@ -227,13 +228,16 @@ struct Pages {
         return self.words.date(day) + " " + clock
     }
 
-    func action(session: SessionCookie, action: Result<Overview.ActionRecord, ConcordError>, path: String, problem: String?) -> HTML {
+    func action(
+        session: SessionCookie, action: Result<Overview.ActionRecord, ConcordError>, officials: [String: SessionBrief.OfficialView] = [:],
+        path: String, problem: String?
+    ) -> HTML {
         let words = self.words
         let alert: HTML = problem.map { "<p class=\"problem\" role=\"alert\">\($0)</p>" } ?? ""
         guard case .success(let action) = action else {
             return self.layout(title: words(.overviewTitle), session: session, path: path, body: alert + self.problem(action, service: "agreements"))
         }
-        let owner = action.owner.sorted { $0.key < $1.key }.map(\.value).joined(separator: self.comma)
+        let owner = self.owner(action.owner, officials: officials)
         let progress = action.progress ?? 0
         var body: HTML = """
             <div id="live-head" data-live><h1><bdi>\(action.title)</bdi></h1>\(alert)
@@ -324,6 +328,14 @@ struct Pages {
         default: nil
         }
         return key.map { self.words($0) }
+    }
+
+    /// An action's owner as a person reads it: an official by name (in the reader's language
+    /// where the record has it) when `officials` has them, anyone else as the record names them.
+    func owner(_ owner: [String: String], officials: [String: SessionBrief.OfficialView]) -> String {
+        owner.sorted { $0.key < $1.key }.map { kind, value in
+            kind == "official" ? officials[value]?.name(in: self.words.language) ?? value : value
+        }.joined(separator: self.comma)
     }
 
     /// What a page or a part of it says when its answer from `service` failed: that nothing is

@@ -67,10 +67,18 @@ extension Pages {
         body = body + table(.officialsTitle, "officials", officials, [.colName, .colPosition]) { row in
             [named(row), "<bdi>\(row[path: "title"]?.cell ?? "")</bdi> <small><bdi>\(row[path: "organisation"]?.cell ?? "")</bdi></small>"]
         }
+        // Attendance names an official by id: shown by name, in the reader's language where the
+        // official's record has it, from the officials listed above.
+        var names: [String: String] = [:]
+        for official in (try? officials.get())?.rows ?? [] {
+            guard let id = official[path: "id"]?.string, let name = official[path: "name"]?.string else { continue }
+            names[id] = official[path: "localNames.\(words.language.rawValue)"]?.string ?? name
+        }
         body = body + table(.attendanceTitle, "attendance", attendance, [.colSession, .colName, .colRole]) { row in
             let number = Int(row[path: "session"]?.integer ?? 0)
+            let official = row[path: "official"]?.cell ?? ""
             return [
-                "<a href=\"/sessions/\(number)\">\(words(.session, words.integer(number)))</a>", "<bdi>\(row[path: "official"]?.cell ?? "")</bdi>",
+                "<a href=\"/sessions/\(number)\">\(words(.session, words.integer(number)))</a>", "<bdi>\(names[official] ?? official)</bdi>",
                 "\(words.label(.attendanceRole, row[path: "role"]?.string ?? ""))",
             ]
         }

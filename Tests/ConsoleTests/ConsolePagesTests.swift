@@ -120,6 +120,9 @@ struct ConsolePagesTests {
         #expect(Pages(words: Words(.ru)).party(party, officials: ["mehdi-dousti": dousti]).markup.contains("Mehdi Dousti"))
         #expect(Pages(words: Words(.ru)).party(party).markup.contains("mehdi-dousti"), "unknown: as the record names them")
         #expect(Words(.ru).label(.partyEvent, "ratification") == "ратификация")
+        // An action's owner too.
+        #expect(Pages(words: Words(.fa)).owner(["official": "mehdi-dousti"], officials: ["mehdi-dousti": dousti]) == "مهدی دوستی")
+        #expect(Pages(words: Words(.fa)).owner(["organisation": "Embassy"], officials: [:]) == "Embassy")
     }
 
     /// What the console finds wrong with a form before sending it is said in the reader's words,
