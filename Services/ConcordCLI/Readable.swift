@@ -29,6 +29,17 @@ struct LanguageOptions: ParsableArguments {
     var words: Words {
         Words((try? Language.choose(flag: self.lang, environment: ProcessInfo.processInfo.environment)) ?? .en)
     }
+
+    /// The language of a command line that could not be parsed: its `--lang X` or `--lang=X`,
+    /// else CONCORD_LANG or the locale, as a parsed one would choose; English for one unknown.
+    static func words(arguments: [String], environment: [String: String] = ProcessInfo.processInfo.environment) -> Words {
+        var flag: String?
+        for (index, argument) in arguments.enumerated() {
+            if argument == "--lang", index + 1 < arguments.count { flag = arguments[index + 1] }
+            if argument.hasPrefix("--lang=") { flag = String(argument.dropFirst("--lang=".count)) }
+        }
+        return Words((try? Language.choose(flag: flag, environment: environment)) ?? .en)
+    }
 }
 
 /// How a read command prints: a table or a report for a person on a terminal, JSON for

@@ -291,6 +291,14 @@ public enum Key: String, CaseIterable, Sendable {
     case topTitle
     case tradeHeadlineTitle
     case errorLine
+    case cliError
+    case cliSeeHelp
+    case cliMissingArgument
+    case cliInvalidValue
+    case cliUnknownOption
+    case cliUnknownOptionMeant
+    case cliMissingValue
+    case cliUnexpectedArgument
     case importEmptyFile
     case importFileLine
     case csvFieldTooLong
