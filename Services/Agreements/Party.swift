@@ -71,12 +71,7 @@ func barList(_ values: [String]) -> String {
     "|" + values.joined(separator: "|") + "|"
 }
 
-/// A session number as the rules want it.
+/// A session number as the rules want it (`FieldRules.sessionNumber`), where there is one.
 func sessionNumber(_ number: Int64?, field: String) throws(ConcordError) -> Int64? {
-    guard let number else { return nil }
-    guard (1...1000).contains(number) else {
-        throw ConcordError(.badRequest, "\(field) must be a session number between 1 and 1000; got \(number)", field: field,
-            rule: .range(low: "1", high: "1000", got: "\(number)"))
-    }
-    return number
+    try number.map { number throws(ConcordError) in try FieldRules.sessionNumber(number, field: field) }
 }

@@ -51,10 +51,7 @@ struct Attendance: StoredRecord, Equatable {
 
     func normalised(isNew: Bool) throws(ConcordError) -> Attendance {
         var record = self
-        guard (1...1000).contains(self.session) else {
-            throw ConcordError(.badRequest, "session must be a session number between 1 and 1000; got \(self.session)", field: "session",
-                rule: .range(low: "1", high: "1000", got: "\(self.session)"))
-        }
+        try FieldRules.sessionNumber(self.session, field: "session")
         record.official = try FieldRules.slug(self.official, field: "official")
         let derivedID = "\(self.session)/\(record.official)"
         if let id = self.id, id != derivedID {

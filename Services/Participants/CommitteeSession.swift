@@ -58,10 +58,7 @@ struct CommitteeSession: StoredRecord, Equatable {
 
     func normalised(isNew: Bool) throws(ConcordError) -> CommitteeSession {
         var record = self
-        guard (1...1000).contains(self.number) else {
-            throw ConcordError(.badRequest, "number must be between 1 and 1000; got \(self.number)", field: "number",
-                rule: .range(low: "1", high: "1000", got: "\(self.number)"))
-        }
+        try FieldRules.sessionNumber(self.number, field: "number")
         let start = try PartialDate(parsing: self.startDate, field: "startDate")
         record.startDate = start.description
         if let endText = self.endDate, !endText.isEmpty {

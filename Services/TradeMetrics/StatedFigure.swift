@@ -89,12 +89,7 @@ struct StatedFigure: StoredRecord, Equatable {
             throw ConcordError(.badRequest, "a growth needs the base span it is against: baseFrom and baseTo", field: "baseFrom", rule: .required)
         }
         record.statedBy = try self.statedBy.map { value throws(ConcordError) in try FieldRules.slug(value, field: "statedBy") }
-        record.session = try self.session.map { number throws(ConcordError) in
-            guard (1...1000).contains(number) else { throw ConcordError(
-                    .badRequest, "session must be between 1 and 1000", field: "session", rule: .range(low: "1", high: "1000", got: "\(number)")
-                ) }
-            return number
-        }
+        record.session = try self.session.map { number throws(ConcordError) in try FieldRules.sessionNumber(number, field: "session") }
         record.statedOn = try PartialDate.optional(self.statedOn, field: "statedOn")
         record.note = try FieldRules.optionalText(self.note, field: "note", max: 2000)
         record.source = try FieldRules.text(self.source, field: "source", max: 1000)

@@ -137,6 +137,19 @@ public enum FieldRules {
         return normalised.isEmpty ? nil : normalised
     }
 
+    /// A committee session's number, from 1 to 1000: the one rule every service holds a session
+    /// reference to (a session's own number, attendance, an instrument, a stated figure).
+    @discardableResult
+    public static func sessionNumber(_ number: Int64, field: String) throws(ConcordError) -> Int64 {
+        guard (1...1000).contains(number) else {
+            throw ConcordError(
+                .badRequest, "\(field) must be a session number between 1 and 1000; got \(number)", field: field,
+                rule: .range(low: "1", high: "1000", got: "\(number)")
+            )
+        }
+        return number
+    }
+
     /// An exact decimal as text: an optional minus, digits, an optional fraction (`-12.50`);
     /// at most 30 characters. Money and measures are kept as text so no binary floating point
     /// touches them.
