@@ -26,8 +26,11 @@ struct LanguageOptions: ParsableArguments {
         }
     }
 
-    var words: Words {
-        Words((try? Language.choose(flag: self.lang, environment: ProcessInfo.processInfo.environment)) ?? .en)
+    var words: Words { Self.words(flag: self.lang) }
+
+    /// The words of `flag`, else CONCORD_LANG or the locale; English for a language unknown.
+    static func words(flag: String?, environment: [String: String] = ProcessInfo.processInfo.environment) -> Words {
+        Words((try? Language.choose(flag: flag, environment: environment)) ?? .en)
     }
 
     /// The language of a command line that could not be parsed: its `--lang X` or `--lang=X`,
@@ -38,7 +41,7 @@ struct LanguageOptions: ParsableArguments {
             if argument == "--lang", index + 1 < arguments.count { flag = arguments[index + 1] }
             if argument.hasPrefix("--lang=") { flag = String(argument.dropFirst("--lang=".count)) }
         }
-        return Words((try? Language.choose(flag: flag, environment: environment)) ?? .en)
+        return Self.words(flag: flag, environment: environment)
     }
 }
 

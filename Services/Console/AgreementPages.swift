@@ -98,13 +98,13 @@ extension Console {
         return .integer(version)
     }
 
-    /// A party from a form's `NAME-kind` (official, region, country, organisation) and `NAME`.
     /// The ids of the officials an instrument names as parties, or in its parties' events.
     static func officialParties(of instrument: JSONValue) -> Set<String> {
         let rows = (instrument[path: "parties"]?.rows ?? []) + (instrument[path: "partyEvents"]?.rows ?? [])
         return Set(rows.compactMap { $0[path: "party"]?[path: "official"]?.string })
     }
 
+    /// A party from a form's `NAME-kind` (official, region, country, organisation) and `NAME`.
     static func party(_ form: [String: String], _ name: String) throws(FormProblem) -> JSONValue {
         let kind = form[name + "-kind"] ?? ""
         let value = (form[name] ?? "").trimmingSpaces()
@@ -143,13 +143,12 @@ extension Pages {
         return out
     }
 
-    /// A party as `{"official": "mehdi-dousti"}` reads: the id, its kind in small type.
-    /// A party as a person reads it: an official by name (in the reader's language where the
-    /// record has it) when `officials` has them, anyone else by what the record says.
+    /// A party (`{"official": "mehdi-dousti"}`) as a person reads it, its kind in small type: an
+    /// official by name (in the reader's language where the record has it) when `officials` has
+    /// them, anyone else by what the record says.
     func party(_ value: JSONValue?, officials: [String: SessionBrief.OfficialView] = [:]) -> HTML {
         guard let (kind, id) = value?.object?.first else { return "" }
-        let shown = kind == "official" ? officials[id.cell]?.name(in: self.words.language) ?? id.cell : id.cell
-        return "<bdi>\(shown)</bdi> <small>\(self.words.label(.partyKind, kind))</small>"
+        return "<bdi>\(self.named(kind, id.cell, officials: officials))</bdi> <small>\(self.words.label(.partyKind, kind))</small>"
     }
 
     func instruments(session: SessionCookie, _ answer: Result<JSONValue, ConcordError>, filters: [String: String]) -> HTML {

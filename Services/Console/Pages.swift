@@ -333,9 +333,13 @@ struct Pages {
     /// An action's owner as a person reads it: an official by name (in the reader's language
     /// where the record has it) when `officials` has them, anyone else as the record names them.
     func owner(_ owner: [String: String], officials: [String: SessionBrief.OfficialView]) -> String {
-        owner.sorted { $0.key < $1.key }.map { kind, value in
-            kind == "official" ? officials[value]?.name(in: self.words.language) ?? value : value
-        }.joined(separator: self.comma)
+        owner.sorted { $0.key < $1.key }.map { self.named($0, $1, officials: officials) }.joined(separator: self.comma)
+    }
+
+    /// Who a party or an owner of `kind` is, as the record names them (`value`): an official by
+    /// name, in the reader's language where the record has it, when `officials` has them.
+    func named(_ kind: String, _ value: String, officials: [String: SessionBrief.OfficialView]) -> String {
+        kind == "official" ? officials[value]?.name(in: self.words.language) ?? value : value
     }
 
     /// What a page or a part of it says when its answer from `service` failed: that nothing is
