@@ -234,7 +234,7 @@ let package = Package(
             nioConcurrencyHelpers,
         ]),
         // `concord bench`'s engine against a real server: what it counts and reports.
-        tests("ConcordLoadTests", ["ConcordLoad", "ConcordTestSupport"]),
+        tests("ConcordLoadTests", ["ConcordLoad", "ConcordTestSupport", nioCore, nioEmbedded]),
         // Replica choice, ejection and the retry budget: pure values, a seeded generator.
         tests("ConcordBalancerTests", ["ConcordBalancer"]),
         // The field rules' text and date helpers.

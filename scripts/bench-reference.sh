@@ -147,11 +147,22 @@ PIDS+=($!)
   --alpn concord/1 >"$WORK/nio-participants.log" 2>&1 &
 NIO_PARTICIPANTS=$!
 PIDS+=($!)
+# The second floor: the same relaying Concord's lines as the protocol asks a gateway to (`concord
+# reference-proxy --lines`: ids rewritten and mapped back, the token looked up, actor, role,
+# deadline and trace written, deadlines kept), in the cheapest way we know, with none of Concord's
+# code. What the gateway spends above it is its own machinery: limits, pool, retries, metrics.
+LINES_PORT=${LINES_PORT:-16394}
+"$BIN/concord" reference-proxy --port "$LINES_PORT" --to "$PARTICIPANTS_PORT" --certs "$WORK/certs" --threads "$OUR_THREADS" \
+  --alpn concord/1 --lines --token "$TOKEN" --read participants.officials.get >"$WORK/nio-lines.log" 2>&1 &
+NIO_LINES=$!
+PIDS+=($!)
 
 wait_ready "participants, the routed gateway or nginx" "$NGINX_PORT" \
   --port "$GATEWAY_PORT" --token "$TOKEN" participants.officials.get '{"id":"mehdi-dousti"}'
 wait_ready "the bare SwiftNIO proxies" "$NIO_REDIS_PORT" \
   --port "$NIO_PARTICIPANTS_PORT" --identity gateway participants.officials.get '{"id":"mehdi-dousti"}'
+wait_ready "the SwiftNIO line relay" "$NIO_REDIS_PORT" \
+  --port "$LINES_PORT" --token "$TOKEN" participants.officials.get '{"id":"mehdi-dousti"}'
 
 get_rate() { # connections port [token]
   # Without a token the call goes straight to participants, as the gateway's certificate does:
@@ -214,12 +225,16 @@ for connections in "$CONNECTIONS" 1; do
     "$(awk -v a="$nio_redis" -v b="$redis_direct" 'BEGIN { printf "%.2f", a / b }')" "$(awk -v a="$nio_redis_p50" -v b="$redis_direct_p50" 'BEGIN { printf "%+.3f", a - b }')" "$nio_redis_cpu"
   printf '%-40s %12s %9s %12s %9s %8s %12s %14s\n' "bare SwiftNIO proxy, participants get" "$direct" "$direct_p50" "$nio_get" "$nio_get_p50" \
     "$(awk -v a="$nio_get" -v b="$direct" 'BEGIN { printf "%.2f", a / b }')" "$(awk -v a="$nio_get_p50" -v b="$direct_p50" 'BEGIN { printf "%+.3f", a - b }')" "$nio_get_cpu"
-  [[ $connections == 1 ]] && echo "CPU per forward at c=1: gateway $via_cpu µs, nginx $redis_via_cpu, bare SwiftNIO $nio_redis_cpu (redis) and $nio_get_cpu (participants);" \
-    "gateway/nginx $(awk -v a="$via_cpu" -v b="$redis_via_cpu" 'BEGIN { printf "%.2f", a / b }')," \
-    "bare SwiftNIO/nginx $(awk -v a="$nio_redis_cpu" -v b="$redis_via_cpu" 'BEGIN { printf "%.2f", a / b }')," \
-    "gateway/bare SwiftNIO $(awk -v a="$via_cpu" -v b="$nio_get_cpu" 'BEGIN { printf "%.2f", a / b }')"
+  read -r nio_lines nio_lines_p50 nio_lines_cpu < <(with_cpu_per_request "$NIO_LINES" get_rate "$connections" "$LINES_PORT" "$TOKEN")
+  printf '%-40s %12s %9s %12s %9s %8s %12s %14s\n' "SwiftNIO line relay, participants get" "$direct" "$direct_p50" "$nio_lines" "$nio_lines_p50" \
+    "$(awk -v a="$nio_lines" -v b="$direct" 'BEGIN { printf "%.2f", a / b }')" "$(awk -v a="$nio_lines_p50" -v b="$direct_p50" 'BEGIN { printf "%+.3f", a - b }')" "$nio_lines_cpu"
+  ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+  [[ $connections == 1 ]] && echo "CPU per forward at c=1: gateway $via_cpu µs, nginx $redis_via_cpu, bare SwiftNIO $nio_redis_cpu (redis) and $nio_get_cpu (participants)," \
+    "SwiftNIO line relay $nio_lines_cpu; gateway/nginx $(ratio "$via_cpu" "$redis_via_cpu"), bare SwiftNIO/nginx $(ratio "$nio_redis_cpu" "$redis_via_cpu")," \
+    "line relay/nginx $(ratio "$nio_lines_cpu" "$redis_via_cpu"), gateway/bare SwiftNIO $(ratio "$via_cpu" "$nio_get_cpu"), gateway/line relay $(ratio "$via_cpu" "$nio_lines_cpu")"
 done
 echo
 echo "kept = proxied/direct throughput; bar (c=$CONNECTIONS): the gateway keeps at least nginx's share, with p50 added no larger than nginx's"
 echo "proxy µs/req = CPU (user + system) the proxy spent per proxied request during that run"
 echo "bare SwiftNIO = concord reference-proxy: the gateway's stack (SwiftNIO, swift-nio-ssl) forwarding bytes, none of Concord's code"
+echo "SwiftNIO line relay = concord reference-proxy --lines: the same stack doing the least the protocol asks of a gateway (LineRelay), none of Concord's code"

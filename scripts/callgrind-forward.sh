@@ -7,6 +7,7 @@
 #   GATEWAY=/path/to/gateway scripts/callgrind-forward.sh   # another build (an older commit)
 #   CALLGRIND_OUT=/tmp/cg scripts/callgrind-forward.sh       # keep the dumps (/tmp/cg.5s, /tmp/cg.15s)
 #   PROXY=reference scripts/callgrind-forward.sh             # the bare SwiftNIO proxy instead, on the same traffic
+#   PROXY=lines scripts/callgrind-forward.sh                 # the line relay (reference-proxy --lines): the protocol's least work
 #
 # participants.officials.get (a seeded record) through a gateway that routes to one participants
 # process; the gateway runs under valgrind --tool=callgrind from a copy with its DWARF stripped
@@ -25,7 +26,7 @@ command -v valgrind >/dev/null || { DEBIAN_FRONTEND=noninteractive apt-get insta
 source scripts/bench-common.sh
 
 PROXY=${PROXY:-gateway}
-if [[ $PROXY == reference ]]; then gateway_binary=$BIN/concord; else gateway_binary=${GATEWAY:-$BIN/gateway}; fi
+if [[ $PROXY == reference || $PROXY == lines ]]; then gateway_binary=$BIN/concord; else gateway_binary=${GATEWAY:-$BIN/gateway}; fi
 cp "$gateway_binary" "$WORK/gateway"
 strip --strip-debug "$WORK/gateway"
 
@@ -38,6 +39,11 @@ if [[ $PROXY == reference ]]; then
   # the gateway's certificate, which the proxy passes on as its own.
   proxy=(reference-proxy --port "$GATEWAY_PORT" --to "$PARTICIPANTS_PORT" --certs "$WORK/certs" --threads 1 --alpn concord/1)
   who=(--identity gateway)
+elif [[ $PROXY == lines ]]; then
+  # The same, relaying lines as a gateway must (`LineRelay`): the token in, actor and role out.
+  proxy=(reference-proxy --port "$GATEWAY_PORT" --to "$PARTICIPANTS_PORT" --certs "$WORK/certs" --threads 1 --alpn concord/1
+    --lines --token "$TOKEN" --read participants.officials.get)
+  who=(--token "$TOKEN")
 else
   proxy=(--port "$GATEWAY_PORT" --certs "$WORK/certs" --threads 1 --log-level warning \
     --tokens "$WORK/tokens" --route "participants=127.0.0.1:$PARTICIPANTS_PORT")

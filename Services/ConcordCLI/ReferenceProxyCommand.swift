@@ -25,7 +25,25 @@ struct ReferenceProxyCommand: AsyncParsableCommand {
     @Option(help: "Event-loop threads.")
     var threads: Int = 1
 
+    @Flag(help: "Relay Concord's lines as a gateway must (ids, token, actor, deadline, trace) instead of passing bytes: the floor of the protocol's own work.")
+    var lines = false
+
+    @Option(help: "With --lines: a token the relay accepts, for a reader named bench; repeatable.")
+    var token: [String] = []
+
+    @Option(help: "With --lines: a verb that only reads (a reader may call it); repeatable.")
+    var read: [String] = []
+
+    func validate() throws {
+        if !self.lines, !self.token.isEmpty || !self.read.isEmpty {
+            throw ValidationError("--token and --read are for --lines")
+        }
+    }
+
     func run() async throws {
-        try await ReferenceProxy.run(port: self.port, target: self.to, certificates: self.certs, applicationProtocols: self.alpn, threads: self.threads)
+        let lines = self.lines ? ReferenceProxy.Lines(tokens: self.token.map { ($0, "bench", "reader") }, reads: Set(self.read)) : nil
+        try await ReferenceProxy.run(
+            port: self.port, target: self.to, certificates: self.certs, applicationProtocols: self.alpn, threads: self.threads, lines: lines
+        )
     }
 }

@@ -15,7 +15,10 @@ public enum ReferenceProxy {
     ///   `localhost`).
     /// - `applicationProtocols`: offered and accepted on both sides: `concord/1` in front of a
     ///   Concord service (which takes the proxy for a gateway); none in front of redis.
-    public static func run(port: Int, target: Int, certificates: String, applicationProtocols: [String], threads: Int) async throws {
+    /// - `lines`: relay Concord's lines as a gateway must (`LineRelay`) instead of passing bytes.
+    public static func run(
+        port: Int, target: Int, certificates: String, applicationProtocols: [String], threads: Int, lines: Lines? = nil
+    ) async throws {
         var inbound = TLSConfiguration.makeServerConfiguration(
             certificateChain: try NIOSSLCertificate.fromPEMFile("\(certificates)/gateway.pem").map { .certificate($0) },
             privateKey: .privateKey(try NIOSSLPrivateKey(file: "\(certificates)/gateway-key.pem", format: .pem))
@@ -52,9 +55,16 @@ public enum ReferenceProxy {
                         }
                         .connect(host: "127.0.0.1", port: target)
                 }.flatMapThrowing { outboundChannel in
-                    let (toTarget, toClient) = GlueHandler.matchedPair()
-                    try inboundChannel.pipeline.syncOperations.addHandler(toTarget)
-                    try outboundChannel.pipeline.syncOperations.addHandler(toClient)
+                    if let lines {
+                        let relay = LineRelay(grants: lines.grants, reads: lines.reads, defaultDeadline: .seconds(60))
+                        let (clientSide, serviceSide) = relay.handlers()
+                        try inboundChannel.pipeline.syncOperations.addHandler(clientSide)
+                        try outboundChannel.pipeline.syncOperations.addHandler(serviceSide)
+                    } else {
+                        let (toTarget, toClient) = GlueHandler.matchedPair()
+                        try inboundChannel.pipeline.syncOperations.addHandler(toTarget)
+                        try outboundChannel.pipeline.syncOperations.addHandler(toClient)
+                    }
                 }.flatMap {
                     inboundChannel.setOption(.autoRead, value: true)
                 }
@@ -62,6 +72,20 @@ public enum ReferenceProxy {
             .bind(host: "127.0.0.1", port: port).get()
         try await server.closeFuture.get()
         try await group.shutdownGracefully()
+    }
+}
+
+extension ReferenceProxy {
+    /// What `LineRelay` knows: each token's holder and role, and which verbs only read.
+    public struct Lines: Sendable {
+        var grants: [String: LineRelay.Grant]
+        var reads: Set<String>
+
+        /// - `tokens`: token, holder's name, role (`reader`, `secretariat` or `admin`).
+        public init(tokens: [(token: String, actor: String, role: String)], reads: Set<String>) {
+            self.grants = Dictionary(tokens.map { ($0.token, LineRelay.Grant(actor: $0.actor, mayWrite: $0.role != "reader", role: $0.role)) }) { first, _ in first }
+            self.reads = reads
+        }
     }
 }
 
