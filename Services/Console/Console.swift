@@ -104,7 +104,8 @@ struct Console: Sendable {
         next: (JSONValue) -> String,
         again: @escaping (String, HTTPResponse.Status) async throws -> Response
     ) async throws -> Response {
-        guard let session = self.session(of: request) else { return Self.redirect("/sign-in") }
+        // In the language the page will be in (a `?lang=` on the form's address too).
+        guard let session = self.signedIn(request)?.session else { return Self.redirect("/sign-in") }
         let words = Words(Language(rawValue: session.language) ?? .en)
         let form = try await Self.form(request)
         guard let csrf = form["csrf"], Self.same(csrf, session.csrf) else {
@@ -302,7 +303,8 @@ struct Console: Sendable {
         let form = try await Self.form(request)
         guard let session = self.session(of: request) else { return Self.redirect("/sign-in") }
         guard let csrf = form["csrf"], Self.same(csrf, session.csrf) else {
-            return Self.page(Pages(words: Words(Language(rawValue: session.language) ?? .en)).signIn(csrf: "", problem: Words(.en)(.formExpired)), status: .forbidden)
+            let words = Words(Language(rawValue: session.language) ?? .en)
+            return Self.page(Pages(words: words).signIn(csrf: "", problem: words(.formExpired)), status: .forbidden)
         }
         var response = Self.redirect("/sign-in")
         response.setCookie(Cookie(name: SessionCookie.name, value: "", maxAge: 0, path: "/", secure: true, httpOnly: true, sameSite: .strict))

@@ -40,17 +40,27 @@ extension Console {
     }
 
     /// The officials a brief names by id, each looked up in participants: their names, or
-    /// unknown when participants has none.
+    /// unknown when participants has none. The gets go out together, not one after another:
+    /// the page waits for one round trip, and participants reads them in one query (its
+    /// `GetBatcher` takes the gets that arrive together as one batch).
     func lookUp(_ ids: Set<String>, person: SessionCookie) async -> SessionBrief.OfficialLookup {
-        var lookup = SessionBrief.OfficialLookup()
-        for id in ids.sorted() {
-            switch await self.gateway.call("participants.officials.get", Gateway.body(["id": .string(id)]), as: SessionBrief.OfficialView.self, person: person) {
-            case .success(let official): lookup.known[id] = official
-            case .failure(let error) where error.code == .notFound: lookup.unknown.insert(id)
-            case .failure: break
+        let gateway = self.gateway
+        return await withTaskGroup(of: (String, Result<SessionBrief.OfficialView, ConcordError>).self) { group in
+            for id in ids {
+                group.addTask {
+                    (id, await gateway.call("participants.officials.get", Gateway.body(["id": .string(id)]), as: SessionBrief.OfficialView.self, person: person))
+                }
             }
+            var lookup = SessionBrief.OfficialLookup()
+            for await (id, answer) in group {
+                switch answer {
+                case .success(let official): lookup.known[id] = official
+                case .failure(let error) where error.code == .notFound: lookup.unknown.insert(id)
+                case .failure: break
+                }
+            }
+            return lookup
         }
-        return lookup
     }
 }
 

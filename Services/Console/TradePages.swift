@@ -127,7 +127,8 @@ extension Console {
     static let maximumUpload = 32 * 1024 * 1024
 
     func importTrade(_ request: Request) async throws -> Response {
-        guard let session = self.session(of: request) else { return Self.redirect("/sign-in") }
+        // In the language the page will be in (a `?lang=` on the form's address too).
+        guard let session = self.signedIn(request)?.session else { return Self.redirect("/sign-in") }
         let words = Words(Language(rawValue: session.language) ?? .en)
         guard let boundary = request.headers[.contentType].flatMap(MultipartForm.boundary(of:)) else {
             return try await self.trade(request, imported: TradeImport(file: "", refusal: words(.importNotAFile)), status: .badRequest)
@@ -136,7 +137,9 @@ extension Console {
         do {
             form = try MultipartForm(try await request.body.collect(upTo: Self.maximumUpload), boundary: boundary)
         } catch let problem as MultipartForm.Problem {
-            return try await self.trade(request, imported: TradeImport(file: "", refusal: problem.description), status: .badRequest)
+            // What exactly was broken goes to the log; the reader is told what to do.
+            self.logger.notice("import refused: unreadable form", metadata: ["user": "\(session.user)", "why": "\(problem.description)"])
+            return try await self.trade(request, imported: TradeImport(file: "", refusal: words(.importFormBroken)), status: .badRequest)
         } catch {
             return try await self.trade(request, imported: TradeImport(file: "", refusal: words(.importTooLarge, words.integer(Self.maximumUpload / 1024 / 1024))), status: .contentTooLarge)
         }
@@ -414,7 +417,9 @@ extension Pages {
 
     func imported(_ result: Console.TradeImport) -> HTML {
         let words = self.words
-        var body: HTML = "<section class=\"import-result\" role=\"status\"><h2>\(words(.importResultTitle, Words.isolated(result.file)))</h2>"
+        // Refused before a file was read (none chosen, the form cut short): no name to give.
+        let title = result.file.isEmpty ? words(.importRefusedTitle) : words(.importResultTitle, Words.isolated(result.file))
+        var body: HTML = "<section class=\"import-result\" role=\"status\"><h2>\(title)</h2>"
         if let outcome = result.outcome {
             let sent = outcome.created + outcome.present
             body = body + """

@@ -249,11 +249,13 @@ public enum Key: String, CaseIterable, Sendable {
     case importBadRows
     case importButton
     case importFile
+    case importFormBroken
     case importMoreBad
     case importNotAFile
     case importOutcome
     case importPublished
     case importPublishedLabel
+    case importRefusedTitle
     case importResultTitle
     case importSent
     case importSource

@@ -233,4 +233,15 @@ struct ConsolePagesTests {
         #expect(failure(header)?.said(Words(.fa)) == "سطر ۱: «\u{2068}flowCode\u{2069}» لازم است")
         #expect(failure(header)?.said(Words(.en)) == "Line 1: the header has no flowCode column")
     }
+
+    /// An upload refused before any file was read (none chosen, a form cut short) says so in
+    /// its heading, without an empty file name.
+    @Test func anUploadRefusedBeforeItsFileIsReadIsHeadedAsRefused() {
+        let refused = Console.TradeImport(file: "", refusal: Words(.ru)(.importFormBroken))
+        let html = Pages(words: Words(.ru)).imported(refused).markup
+        #expect(html.contains("<h2>Импорт отклонён</h2>"), "\(html)")
+        #expect(html.contains("Файл пришёл не целиком"))
+        let named = Pages(words: Words(.en)).imported(Console.TradeImport(file: "a.csv", refusal: "x")).markup
+        #expect(named.contains("<h2>Import of \u{2068}a.csv\u{2069}</h2>"), "\(named)")
+    }
 }
