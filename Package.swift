@@ -166,7 +166,7 @@ let package = Package(
         executable("ConcordCLI", at: "Services/ConcordCLI", [
             "ConcordWire", "ConcordClient", "ConcordTLS", "ConcordLoad", "ConcordProtocol", "ConcordTradeCodes",
             "ConcordBalancer", "ConcordComtrade", "ConcordWords", "ConcordUsers", "ConcordBriefs", "ConcordOptions",
-            compressNIO, histogram, nioConcurrencyHelpers, nioCore, argumentParser,
+            "ConcordFields", compressNIO, histogram, nioConcurrencyHelpers, nioCore, argumentParser,
         ]),
         // A session's brief as people read it: decoded from `brief.session`, written for a
         // terminal or as HTML (the CLI's `--html`, the console's session page).

@@ -53,8 +53,10 @@ struct DigestCommand: AsyncParsableCommand {
         if text.hasSuffix("d"), let days = Int(text.dropLast()), (0...3_660).contains(days) {
             return String(Date().addingTimeInterval(-86_400 * Double(days)).ISO8601Format().prefix(10))
         }
-        guard text.utf8.count == 10, (try? Date(text + "T00:00:00Z", strategy: .iso8601)) != nil else {
-            throw ValidationError("--\(field) takes a date (YYYY-MM-DD) or a number of days back (7d); got '\(text)'")
+        guard UsageErrors.isDay(text) else {
+            throw UsageErrors.refusal("--\(field) takes a date (YYYY-MM-DD) or a number of days back (7d); got '\(text)'") {
+                $0(.cliDayOrDaysBack, "--\(field)", text)
+            }
         }
         return text
     }

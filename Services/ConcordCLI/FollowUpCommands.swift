@@ -67,7 +67,7 @@ struct ActionsCommand: AsyncParsableCommand {
         if self.overdue {
             answer = try await callAndReport(self.endpoint, words: self.output.words, "agreements.actions.overdue", body: try body(["owner": self.owner, "asOf": self.asOf]))
         } else {
-            guard self.asOf == nil else { throw ValidationError("--as-of goes with --overdue") }
+            guard self.asOf == nil else { throw UsageErrors.refusal("--as-of goes with --overdue") { $0(.cliGoesWith, "--as-of", "--overdue") } }
             answer = try await callAndReport(self.endpoint, words: self.output.words, "agreements.actions.list", body: try body(["owner": self.owner]))
         }
         let words = self.output.words

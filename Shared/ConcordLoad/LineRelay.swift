@@ -55,8 +55,8 @@ final class LineRelay {
     }
 
     /// The two handlers: the first for the client's channel, the second for the service's.
-    func handlers() -> (ClientSide, ServiceSide) {
-        (ClientSide(relay: self), ServiceSide(relay: self))
+    func handlers() -> (Side, Side) {
+        (Side(relay: self, isClient: true), Side(relay: self, isClient: false))
     }
 
     // MARK: Client to service
@@ -299,56 +299,48 @@ final class LineRelay {
 }
 
 extension LineRelay {
-    /// On the client's channel: its lines go to the service when the read burst ends.
-    final class ClientSide: ChannelInboundHandler {
+    /// The handler on one of the two channels: what it reads is relayed and written to the other
+    /// side when the read burst ends (with what this side is answered directly: refusals to a
+    /// client, pongs to a service).
+    final class Side: ChannelInboundHandler {
         typealias InboundIn = ByteBuffer
         private let relay: LineRelay
+        private let isClient: Bool
 
-        fileprivate init(relay: LineRelay) { self.relay = relay }
+        fileprivate init(relay: LineRelay, isClient: Bool) {
+            self.relay = relay
+            self.isClient = isClient
+        }
 
         func handlerAdded(context: ChannelHandlerContext) {
-            self.relay.client = context
-            self.relay.toClient = context.channel.allocator.buffer(capacity: 512)
+            // Each side's context, and the buffer of what is written to it.
+            let buffer = context.channel.allocator.buffer(capacity: 512)
+            if self.isClient {
+                (self.relay.client, self.relay.toClient) = (context, buffer)
+            } else {
+                (self.relay.service, self.relay.toService) = (context, buffer)
+            }
         }
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-            let now = context.eventLoop.now
-            LineRelay.lines(self.unwrapInboundIn(data), partial: &self.relay.clientPartial) { self.relay.clientLine($0, now: now) }
+            let relay = self.relay
+            if self.isClient {
+                let now = context.eventLoop.now
+                LineRelay.lines(self.unwrapInboundIn(data), partial: &relay.clientPartial) { relay.clientLine($0, now: now) }
+            } else {
+                LineRelay.lines(self.unwrapInboundIn(data), partial: &relay.servicePartial) { relay.serviceLine($0) }
+            }
         }
 
         func channelReadComplete(context: ChannelHandlerContext) {
             self.relay.flushToService()
-            self.relay.flushToClient()  // refusals
-        }
-
-        func channelInactive(context: ChannelHandlerContext) { self.relay.closed() }
-        func errorCaught(context: ChannelHandlerContext, error: any Error) { self.relay.closed() }
-        func handlerRemoved(context: ChannelHandlerContext) { self.relay.client = nil }
-    }
-
-    /// On the service's channel: its answers go back to the client when the read burst ends.
-    final class ServiceSide: ChannelInboundHandler {
-        typealias InboundIn = ByteBuffer
-        private let relay: LineRelay
-
-        fileprivate init(relay: LineRelay) { self.relay = relay }
-
-        func handlerAdded(context: ChannelHandlerContext) {
-            self.relay.service = context
-            self.relay.toService = context.channel.allocator.buffer(capacity: 512)
-        }
-
-        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-            LineRelay.lines(self.unwrapInboundIn(data), partial: &self.relay.servicePartial) { self.relay.serviceLine($0) }
-        }
-
-        func channelReadComplete(context: ChannelHandlerContext) {
             self.relay.flushToClient()
-            self.relay.flushToService()  // pongs
         }
 
         func channelInactive(context: ChannelHandlerContext) { self.relay.closed() }
         func errorCaught(context: ChannelHandlerContext, error: any Error) { self.relay.closed() }
-        func handlerRemoved(context: ChannelHandlerContext) { self.relay.service = nil }
+        func handlerRemoved(context: ChannelHandlerContext) {
+            if self.isClient { self.relay.client = nil } else { self.relay.service = nil }
+        }
     }
 }

@@ -301,6 +301,8 @@ extension Catalog {
         .cliUnknownOptionMeant: "Unknown option '{1}'. Did you mean '{2}'?",
         .cliMissingValue: "Missing value for '{1}'",
         .cliUnexpectedArgument: "Unexpected argument '{1}'",
+        .cliDayOrDaysBack: "{1} takes a date (YYYY-MM-DD) or a number of days back (7d); got '{2}'",
+        .cliGoesWith: "{1} goes with {2}",
         .importEmptyFile: "The file is empty: it has no header row.",
         .importFileLine: "Line {1}: {2}",
         .csvFieldTooLong: "a field is longer than {1} bytes",

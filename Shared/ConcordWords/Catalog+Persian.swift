@@ -301,6 +301,8 @@ extension Catalog {
         .cliUnknownOptionMeant: "گزینهٔ «{1}» شناخته‌شده نیست. منظورتان «{2}» بود؟",
         .cliMissingValue: "برای «{1}» مقداری داده نشده است",
         .cliUnexpectedArgument: "آرگومان اضافی «{1}»",
+        .cliDayOrDaysBack: "«{1}» یک تاریخ (YYYY-MM-DD) یا شمار روزهای گذشته (7d) می‌خواهد؛ «{2}» داده شد",
+        .cliGoesWith: "«{1}» فقط همراه «{2}» به کار می‌رود",
         .importEmptyFile: "پرونده خالی است: سطر سرستون‌ها را ندارد.",
         .importFileLine: "سطر {1}: {2}",
         .csvFieldTooLong: "یک فیلد از {1} بایت بلندتر است",

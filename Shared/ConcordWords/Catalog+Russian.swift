@@ -301,6 +301,8 @@ extension Catalog {
         .cliUnknownOptionMeant: "Неизвестный параметр «{1}». Может быть, «{2}»?",
         .cliMissingValue: "Не указано значение для «{1}»",
         .cliUnexpectedArgument: "Лишний аргумент «{1}»",
+        .cliDayOrDaysBack: "«{1}»: нужна дата (ГГГГ-ММ-ДД) или число дней назад (7d); получено «{2}»",
+        .cliGoesWith: "«{1}» указывается только вместе с «{2}»",
         .importEmptyFile: "Файл пуст: в нём нет строки заголовков.",
         .importFileLine: "Строка {1}: {2}",
         .csvFieldTooLong: "поле длиннее {1} байт",

@@ -301,6 +301,8 @@ public enum Key: String, CaseIterable, Sendable {
     case cliUnknownOptionMeant
     case cliMissingValue
     case cliUnexpectedArgument
+    case cliDayOrDaysBack
+    case cliGoesWith
     case importEmptyFile
     case importFileLine
     case csvFieldTooLong

@@ -39,7 +39,37 @@ struct UsageErrorsTests {
         #expect(said.contains("Usage: concord attendees"), "\(said)")
         #expect(said.contains("برای راهنما: concord attendees --help"), "\(said)")
         // A message it does not know keeps its English after the word for error.
-        #expect(UsageErrors.said("Error: --batch must be from 1 to 10000", words: Words(.ru)) == "Ошибка: --batch must be from 1 to 10000")
+        #expect(UsageErrors.said("Error: --certs must name a directory", words: Words(.ru)) == "Ошибка: --certs must name a directory")
+    }
+
+    /// A command's own check: English as ArgumentParser's `ValidationError` says it, word for
+    /// word, with its exit status; Russian and Persian from its rule or its words.
+    @Test func aCommandsOwnRefusalIsSaidInTheReadersLanguage() throws {
+        func refused(_ arguments: [String]) throws -> (english: String, exit: ExitCode) {
+            let error = try #require(throws: (any Error).self) { _ = try ConcordCommand.parseAsRoot(arguments) }
+            return (ConcordCommand.message(for: error), ConcordCommand.exitCode(for: error))
+        }
+        let batch = try refused(["trade", "import", "f.csv", "--published", "2026-01-15", "--batch", "0"])
+        #expect(batch.english == "--batch must be from 1 to 10000")
+        #expect(batch.exit == .validationFailure)
+        let russian = try #require(UsageErrors.said(message: batch.english, words: Words(.ru)))
+        #expect(russian.contains("«--batch»") && russian.contains("10000"), "\(russian)")
+
+        let published = try refused(["trade", "import", "f.csv", "--published", "2026-02-30"])
+        #expect(published.english.hasPrefix("--published must be a day, YYYY-MM-DD"))
+        let persian = try #require(UsageErrors.said(message: published.english, words: Words(.fa)))
+        #expect(persian.contains("2026-02-30") && !persian.contains("\u{2068}"), "a terminal gets no isolates: \(persian)")
+
+        let since = try #require(throws: ValidationError.self) { _ = try DigestCommand.day("last week", field: "since") }
+        #expect(since.message == "--since takes a date (YYYY-MM-DD) or a number of days back (7d); got 'last week'")
+        #expect(UsageErrors.said(message: since.message, words: Words(.ru)) == "«--since»: нужна дата (ГГГГ-ММ-ДД) или число дней назад (7d); получено «last week»")
+
+        // The full message: the refusal said, the usage as it is.
+        let error = try #require(throws: (any Error).self) { _ = try ConcordCommand.parseAsRoot(["trade", "import", "f.csv", "--published", "x"]) }
+        let full = UsageErrors.said(ConcordCommand.fullMessage(for: error), words: Words(.ru))
+        #expect(full.hasPrefix("Ошибка: «--published»"), "\(full)")
+        #expect(full.contains("Usage: concord trade import"), "\(full)")
+        #expect(UsageErrors.said(message: "--batch must be from 1 to 1000", words: Words(.ru)) == nil, "found by its exact text only")
     }
 
     @Test func theLanguageOfALineThatDidNotParse() {

@@ -43,7 +43,9 @@ struct TradeImportCommand: AsyncParsableCommand {
     @OptionGroup var language: LanguageOptions
 
     func validate() throws {
-        guard (1...10_000).contains(self.batch) else { throw ValidationError("--batch must be from 1 to 10000") }
+        guard (1...10_000).contains(self.batch) else {
+            throw UsageErrors.refusal("--batch must be from 1 to 10000", option: "--batch", rule: .range(low: "1", high: "10000", got: "\(self.batch)"))
+        }
         if let encoding = self.encoding {
             do {
                 _ = try Transcoder(from: encoding)
@@ -51,9 +53,10 @@ struct TradeImportCommand: AsyncParsableCommand {
                 throw ValidationError("--encoding: \(error)")
             }
         }
-        let parts = self.published.split(separator: "-")
-        guard parts.count == 3, parts.allSatisfy({ $0.allSatisfy(\.isNumber) }) else {
-            throw ValidationError("--published must be a day, YYYY-MM-DD: when the source published the figures")
+        guard UsageErrors.isDay(self.published) else {
+            throw UsageErrors.refusal(
+                "--published must be a day, YYYY-MM-DD: when the source published the figures", option: "--published", rule: .form(.day, got: self.published)
+            )
         }
     }
 
