@@ -173,10 +173,13 @@ enum ChangeFeedQuery {
     static func after(in body: JSONObject, service: String) throws(ConcordError) -> Int64 {
         guard let text = try RecordBody.string("after", in: body) else { return 0 }
         guard let cursor = FeedCursor(parsing: text) else {
-            throw ConcordError(.badRequest, "after must be a cursor of this feed, written \(service):POSITION (the cursor of a change), got '\(text)'", field: "after")
+            throw ConcordError(.badRequest, "after must be a cursor of this feed, written \(service):POSITION (the cursor of a change), got '\(text)'", field: "after",
+                rule: .form(.cursor, got: text))
         }
         guard cursor.service == service else {
-            throw ConcordError(.badRequest, "after is a cursor of the \(cursor.service) feed; this is \(service)'s: ask \(cursor.service).changes with it", field: "after")
+            // Not a cursor of this feed: said in other languages as the form this feed's takes.
+            throw ConcordError(.badRequest, "after is a cursor of the \(cursor.service) feed; this is \(service)'s: ask \(cursor.service).changes with it", field: "after",
+                rule: .form(.cursor, got: text))
         }
         return cursor.position
     }

@@ -70,6 +70,8 @@ public enum Rule: Hashable, Sendable {
         case commodity
         /// ISO 639: fa, ru.
         case languageCode = "language_code"
+        /// A change feed's cursor, SERVICE:POSITION, of the feed asked (participants:42).
+        case cursor
     }
 
     /// The part of a date that is out of range, for `range`.

@@ -353,6 +353,7 @@ extension Catalog {
         .formPeriod: "a period written YYYY or YYYYMM",
         .formCommodity: "TOTAL or an HS commodity code of 2, 4 or 6 digits",
         .formLanguageCode: "a language code (ISO 639) such as fa or ru",
+        .formCursor: "a cursor of this feed, SERVICE:POSITION, as a change carries it",
         .typeString: "text",
         .typeInteger: "a whole number",
         .typeNumber: "a number",

@@ -353,6 +353,7 @@ extension Catalog {
         .formPeriod: "دوره‌ای به شکل YYYY یا YYYYMM",
         .formCommodity: "TOTAL یا کد کالای HS با ۲، ۴ یا ۶ رقم",
         .formLanguageCode: "کد زبان (ISO 639) مانند fa یا ru",
+        .formCursor: "نشانگر همین جریان تغییرات به شکل SERVICE:POSITION، چنان‌که هر تغییر آن را دارد",
         .typeString: "متن",
         .typeInteger: "عدد صحیح",
         .typeNumber: "عدد",

@@ -353,6 +353,7 @@ extension Catalog {
         .formPeriod: "период в виде YYYY или YYYYMM",
         .formCommodity: "TOTAL или код товара по Гармонизированной системе (HS) из 2, 4 или 6 цифр",
         .formLanguageCode: "код языка (ISO 639), например fa или ru",
+        .formCursor: "курсор этой ленты в виде СЕРВИС:ПОЗИЦИЯ, как его несёт изменение",
         .typeString: "текст",
         .typeInteger: "целое число",
         .typeNumber: "число",

@@ -354,6 +354,7 @@ public enum Key: String, CaseIterable, Sendable {
     case formPeriod
     case formCommodity
     case formLanguageCode
+    case formCursor
     case typeString
     case typeInteger
     case typeNumber

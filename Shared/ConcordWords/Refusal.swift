@@ -99,6 +99,7 @@ extension Words {
         case .period: .formPeriod
         case .commodity: .formCommodity
         case .languageCode: .formLanguageCode
+        case .cursor: .formCursor
         }
     }
 

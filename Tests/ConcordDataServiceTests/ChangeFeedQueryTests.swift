@@ -15,7 +15,9 @@ import Testing
             #expect {
                 try ChangeFeedQuery.after(in: ["after": .string(text)], service: "agreements")
             } throws: { error in
+                // A rule too, so other languages say it: the form this feed's cursor takes.
                 (error as? ConcordError)?.field == "after" && (error as? ConcordError)?.message.contains(says) == true
+                    && (error as? ConcordError)?.rule == .form(.cursor, got: text)
             }
         }
     }
