@@ -40,19 +40,25 @@ extension Console {
     }
 
     /// The officials a brief names by id, each looked up in participants: their names, or
-    /// unknown when participants has none. The gets go out together, not one after another:
-    /// the page waits for one round trip, and participants reads them in one query (its
-    /// `GetBatcher` takes the gets that arrive together as one batch).
+    /// unknown when participants has none. The gets go out together, up to `lookUpsAtOnce`, not
+    /// one after another: the page waits about one round trip, and participants reads them in
+    /// one query (its `GetBatcher` takes the gets that arrive together as one batch). The bound
+    /// keeps a page with many officials well inside the console token's concurrency, which
+    /// every person signed in shares.
     func lookUp(_ ids: Set<String>, person: SessionCookie) async -> SessionBrief.OfficialLookup {
         let gateway = self.gateway
         return await withTaskGroup(of: (String, Result<SessionBrief.OfficialView, ConcordError>).self) { group in
-            for id in ids {
+            var waiting = ids.sorted()[...]
+            func next() {
+                guard let id = waiting.popFirst() else { return }
                 group.addTask {
                     (id, await gateway.call("participants.officials.get", Gateway.body(["id": .string(id)]), as: SessionBrief.OfficialView.self, person: person))
                 }
             }
+            for _ in 0..<Self.lookUpsAtOnce { next() }
             var lookup = SessionBrief.OfficialLookup()
             for await (id, answer) in group {
+                next()
                 switch answer {
                 case .success(let official): lookup.known[id] = official
                 case .failure(let error) where error.code == .notFound: lookup.unknown.insert(id)
@@ -62,6 +68,9 @@ extension Console {
             return lookup
         }
     }
+
+    /// The most officials a page looks up at once.
+    static let lookUpsAtOnce = 8
 }
 
 extension Pages {
