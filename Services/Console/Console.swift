@@ -88,7 +88,7 @@ struct Console: Sendable {
         _ request: Request, status: @autoclosure () -> HTTPResponse.Status = .ok, _ make: (SessionCookie, Pages) async throws -> HTML
     ) async throws -> Response {
         guard let (session, renewed) = self.signedIn(request) else { return Self.redirect("/sign-in") }
-        let pages = Pages(words: Words(Language(rawValue: session.language) ?? .en))
+        let pages = Pages(words: session.words)
         let html = try await make(session, pages)
         var response = Self.page(html, status: status())
         if renewed { response.setCookie(self.cookie(for: session)) }
@@ -106,7 +106,7 @@ struct Console: Sendable {
     ) async throws -> Response {
         // In the language the page will be in (a `?lang=` on the form's address too).
         guard let session = self.signedIn(request)?.session else { return Self.redirect("/sign-in") }
-        let words = Words(Language(rawValue: session.language) ?? .en)
+        let words = session.words
         let form = try await Self.form(request)
         guard let csrf = form["csrf"], Self.same(csrf, session.csrf) else {
             return try await again(words(.formExpired), .forbidden)
@@ -144,7 +144,7 @@ struct Console: Sendable {
         } else {
             nil
         }
-        let pages = Pages(words: Words(Language(rawValue: session.language) ?? .en))
+        let pages = Pages(words: session.words)
         let sessionList = await sessions
         var headline: Result<[SessionBrief.Headline], ConcordError> = .success([])
         if case .success(let page) = sessionList, let latest = page.items.map(\.number).max() {
@@ -209,7 +209,7 @@ struct Console: Sendable {
         let id = context.parameters.get("id") ?? ""
         let body = String(decoding: try JSONEncoder().encode(["id": id]), as: UTF8.self)
         let action = await self.gateway.call("agreements.actions.get", body, as: Overview.ActionRecord.self, person: session)
-        let pages = Pages(words: Words(Language(rawValue: session.language) ?? .en))
+        let pages = Pages(words: session.words)
         let officials = await self.lookUp(Set([(try? action.get())?.owner["official"]].compactMap { $0 }), person: session).known
         var response = Self.page(
             pages.action(session: session, action: action, officials: officials, path: request.uri.path, problem: problem),
@@ -303,7 +303,7 @@ struct Console: Sendable {
         let form = try await Self.form(request)
         guard let session = self.session(of: request) else { return Self.redirect("/sign-in") }
         guard let csrf = form["csrf"], Self.same(csrf, session.csrf) else {
-            let words = Words(Language(rawValue: session.language) ?? .en)
+            let words = session.words
             return Self.page(Pages(words: words).signIn(csrf: "", problem: words(.formExpired)), status: .forbidden)
         }
         var response = Self.redirect("/sign-in")

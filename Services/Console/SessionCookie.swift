@@ -1,3 +1,4 @@
+import ConcordWords
 import Crypto
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -22,6 +23,9 @@ struct SessionCookie: Sendable, Equatable {
     var csrf: String
     /// ``stamp(ofHash:)`` of the person's password hash when they signed in.
     var stamp: String = ""
+
+    /// The words of the session's language; English for one unknown.
+    var words: Words { Words(Language(rawValue: self.language) ?? .en) }
 
     /// Eight bytes of the SHA-256 of a password hash, base64url: not the hash, and no help to
     /// guess the password, but a different one for every new password.

@@ -129,7 +129,7 @@ extension Console {
     func importTrade(_ request: Request) async throws -> Response {
         // In the language the page will be in (a `?lang=` on the form's address too).
         guard let session = self.signedIn(request)?.session else { return Self.redirect("/sign-in") }
-        let words = Words(Language(rawValue: session.language) ?? .en)
+        let words = session.words
         guard let boundary = request.headers[.contentType].flatMap(MultipartForm.boundary(of:)) else {
             return try await self.trade(request, imported: TradeImport(file: "", refusal: words(.importNotAFile)), status: .badRequest)
         }
