@@ -84,9 +84,9 @@ extension UsageErrors {
         Self.refusals.withLock { $0[message] }.map { $0(words) }
     }
 
-    /// Whether `text` is a whole day, YYYY-MM-DD, as the services read one (`PartialDate`):
-    /// 2026-02-30 is not.
+    /// Whether `text` is a whole day, YYYY-MM-DD, as the services read one (`PartialDate`,
+    /// which takes only that form with a day): 2026-02-30 is not.
     static func isDay(_ text: String) -> Bool {
-        text.utf8.count == 10 && (try? PartialDate(parsing: text, field: ""))?.day != nil
+        (try? PartialDate(parsing: text, field: ""))?.day != nil
     }
 }
