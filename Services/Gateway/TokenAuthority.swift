@@ -50,13 +50,16 @@ enum Role: Int, Comparable, Sendable, CaseIterable, CustomStringConvertible {
 /// Only hashes are stored. The file is re-read when it changes, so removing a line revokes a
 /// token without a restart.
 final class TokenAuthority: Sendable {
-    struct Grant: Sendable, Hashable {
-        var role: Role
-        var name: String
+    /// What a token may do, and for whom. A class, never changed once made: a grant is handed
+    /// on several times per request (found, checked for the console's person, admitted,
+    /// finished), and a copy of a struct of two strings took two reference counts each time.
+    final class Grant: Sendable {
+        let role: Role
+        let name: String
         /// `name` as `actor=` metadata carries it, encoded once when the file is read.
-        var metadataName: String
+        let metadataName: String
         /// The role's rate and concurrency, or the line's own.
-        var limit: TokenLimit
+        let limit: TokenLimit
 
         init(role: Role, name: String, limit: TokenLimit? = nil) {
             self.role = role

@@ -102,9 +102,11 @@ final class TokenLimiter: Sendable {
 
     /// Admits a request of `grant`'s holder, or throws `rate_limited` saying why and when to retry.
     /// An admitted request must be `finish`ed once, whatever its outcome.
-    func admit(_ grant: TokenAuthority.Grant, now: ContinuousClock.Instant = .now) throws(ConcordError) {
+    func admit(_ grant: TokenAuthority.Grant, now: ContinuousClock.Instant? = nil) throws(ConcordError) {
         let limit = grant.limit
         guard limit.rate != nil || limit.concurrency != nil else { return }
+        // The clock is read only for a limited token.
+        let now = now ?? .now
         let admission = self.buckets.withLockedValue { buckets in
             buckets[grant.name, default: TokenBucket(limit: limit, now: now)].admit(limit, at: now)
         }

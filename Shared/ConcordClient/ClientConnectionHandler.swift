@@ -34,14 +34,19 @@ enum CallCompletion: Sendable {
 struct OutboundCall: Sendable {
     private final class Storage: Sendable {
         let request: Request
+        let relay: Metadata.Relay?
         let deadline: NIODeadline
         let completion: CallCompletion
         let client: ConcordClient
         let attempt: Int
         let stream: StreamCall?
 
-        init(request: Request, deadline: NIODeadline, completion: CallCompletion, client: ConcordClient, attempt: Int, stream: StreamCall?) {
+        init(
+            request: Request, relay: Metadata.Relay?, deadline: NIODeadline, completion: CallCompletion, client: ConcordClient, attempt: Int,
+            stream: StreamCall?
+        ) {
             self.request = request
+            self.relay = relay
             self.deadline = deadline
             self.completion = completion
             self.client = client
@@ -52,13 +57,20 @@ struct OutboundCall: Sendable {
 
     private let storage: Storage
 
-    init(request: Request, deadline: NIODeadline, completion: CallCompletion, client: ConcordClient, attempt: Int = 1, stream: StreamCall? = nil) {
-        self.storage = Storage(request: request, deadline: deadline, completion: completion, client: client, attempt: attempt, stream: stream)
+    init(
+        request: Request, relay: Metadata.Relay? = nil, deadline: NIODeadline, completion: CallCompletion, client: ConcordClient, attempt: Int = 1,
+        stream: StreamCall? = nil
+    ) {
+        self.storage = Storage(
+            request: request, relay: relay, deadline: deadline, completion: completion, client: client, attempt: attempt, stream: stream
+        )
     }
 
     var request: Request {
         _read { yield self.storage.request }
     }
+    /// The envelope a proxy passes the request on with (see `Metadata.Relay`).
+    var relay: Metadata.Relay? { self.storage.relay }
     var deadline: NIODeadline { self.storage.deadline }
     var completion: CallCompletion { self.storage.completion }
     /// Where a call goes when it meets a retired connection before being written: it never
@@ -70,7 +82,10 @@ struct OutboundCall: Sendable {
 
     /// The same call, to be sent once more.
     func again() -> OutboundCall {
-        OutboundCall(request: self.request, deadline: self.deadline, completion: self.completion, client: self.client, attempt: self.attempt + 1, stream: self.stream)
+        OutboundCall(
+            request: self.request, relay: self.relay, deadline: self.deadline, completion: self.completion, client: self.client,
+            attempt: self.attempt + 1, stream: self.stream
+        )
     }
 }
 
@@ -94,7 +109,7 @@ final class RetiredFlag: Sendable {
 /// their order, fails a call at its deadline, and fails every pending call when the connection
 /// ends. Every decision is its `ClientConnectionState`'s; the handler frames and writes lines,
 /// completes calls, moves the one deadline timer and closes, as the machine says.
-final class ClientConnectionHandler: ChannelDuplexHandler {
+final class ClientConnectionHandler: ChannelDuplexHandler, LoopFlushes.Flushing {
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = OutboundCall
     typealias OutboundOut = ByteBuffer
@@ -111,6 +126,9 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
     private var framer: LineFramer
     private var output = ByteBuffer()
     private var flushScheduled = false
+    /// Its part in the event loop's flushes: calls written while a connection reads leave when
+    /// that read ends.
+    private var burst = ReadBurst()
     private var context: ChannelHandlerContext?
     private var deadlineTimer: Scheduled<Void>?
 
@@ -127,10 +145,12 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        self.burst.join(context.eventLoop)
         self.output = context.channel.allocator.buffer(capacity: 512)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
+        self.burst.end()
         self.context = nil
     }
 
@@ -162,30 +182,34 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
             let text = ClientConnectionState<Call>.wireIDText(wireID)
             call.stream?.sent(wireID: text, on: context.channel)
             if let armTimer { self.armTimer(armTimer, on: context.eventLoop) }
-            LineCodec.write(call.request, id: text, into: &self.output)
+            LineCodec.write(call.request, id: text, relay: call.relay, into: &self.output)
             promise?.succeed()
         }
     }
 
     func flush(context: ChannelHandlerContext) {
-        // Coalesce: every call written during this event-loop tick leaves in one flush.
+        // Coalesce: every call written during a read on this loop (or, outside one, during
+        // this event-loop tick) leaves in one flush.
         guard !self.flushScheduled else { return }
         self.flushScheduled = true
-        let this = NIOLoopBound(self, eventLoop: context.eventLoop)
-        context.eventLoop.execute { this.value.flushNow() }
+        self.burst.flushLater(self)
+    }
+
+    func flushWaiting() {
+        self.flushNow()
     }
 
     private func flushNow() {
         self.flushScheduled = false
         guard self.output.readableBytes > 0, let context = self.context else { return }
-        let bytes = self.output
-        self.output = context.channel.allocator.buffer(capacity: 512)
-        context.writeAndFlush(self.wrapOutboundOut(bytes), promise: nil)
+        context.writeAndFlush(self.wrapOutboundOut(self.output), promise: nil)
+        self.output.clearAfterWrite(allocator: context.channel.allocator)
     }
 
     // MARK: Inbound
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        self.burst.read()
         self.framer.append(self.unwrapInboundIn(data))
         while let frame = self.framer.next() {
             guard case .line(let line) = frame else {
@@ -243,7 +267,13 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
         context.close(promise: nil)
     }
 
+    func channelReadComplete(context: ChannelHandlerContext) {
+        self.burst.end()
+        context.fireChannelReadComplete()
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
+        self.burst.end()
         let (failed, error, cancelTimer) = self.machine.closed()
         self.retired.set()
         if cancelTimer {

@@ -108,19 +108,27 @@ public final class ConcordClient: Sendable {
 
     /// ``send(_:)`` without a task or a future, for proxies that forward on the event loop:
     /// `completion` is called once, with the answer or a ``ConcordError``, on the connection's
-    /// event loop (on another thread if the call never reached a connection).
-    public func send(_ request: consuming Request, completion: @escaping @Sendable (Result<Response, ConcordError>) -> Void) {
-        self.send(request, completion: .callback(completion))
+    /// event loop (on another thread if the call never reached a connection). With `relay`, the
+    /// request goes in that envelope (see `Metadata.Relay`), unchanged itself.
+    public func send(
+        _ request: consuming Request, relay: Metadata.Relay? = nil, completion: @escaping @Sendable (Result<Response, ConcordError>) -> Void
+    ) {
+        self.send(request, relay: relay, completion: .callback(completion))
     }
 
     /// Takes the request (`consuming`): a caller that is done with it hands it over without a copy.
-    private func send(_ request: consuming Request, completion: CallCompletion) {
+    private func send(_ request: consuming Request, relay: Metadata.Relay? = nil, completion: CallCompletion) {
         // In whole milliseconds, as the wire carries it (Duration arithmetic costs more per call).
-        if request.metadata.deadlineMilliseconds == nil {
+        let budget: Int64
+        if let deadline = relay.map(\.deadlineMilliseconds) ?? request.metadata.deadlineMilliseconds {
+            budget = deadline
+        } else {
             request.metadata.deadline = self.configuration.defaultDeadline
+            budget = request.metadata.deadlineMilliseconds ?? 1
         }
-        let budget = request.metadata.deadlineMilliseconds ?? 1
-        self.dispatch(OutboundCall(request: request, deadline: .now() + .milliseconds(budget + Self.grace(budget)), completion: completion, client: self))
+        self.dispatch(OutboundCall(
+            request: request, relay: relay, deadline: .now() + .milliseconds(budget + Self.grace(budget)), completion: completion, client: self
+        ))
     }
 
     /// How long past the deadline it sends a client waits for the answer, in milliseconds. The

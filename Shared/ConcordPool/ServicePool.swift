@@ -186,18 +186,16 @@ public final class ServicePool: Sendable {
         if request.metadata.deadlineMilliseconds == nil {
             until = min(until, now + self.settings.defaultDeadline)
         }
-        // The service trusts the gateway (mutual TLS); the client's token stops here. A request
-        // without a trace gets one, so the gateway's and the service's logs share it.
-        // Read before the request is changed, and then moved rather than copied: a copy of a
-        // request, or of its metadata while shared, takes a reference count for every string it
-        // holds (callgrind).
+        // The service trusts the gateway (mutual TLS); the client's token stops here, and only
+        // the gateway says who acts. A request without a trace gets one, so the gateway's and the
+        // service's logs share it. All three go in the request's envelope (`Metadata.Relay`);
+        // the request itself is moved on unchanged, neither copied nor its metadata.
         let attempt = PoolState.Attempt(retrySafe: PoolState.isRetrySafe(request, kind: kind), deadline: until)
         let needsTrace = request.metadata.trace == nil
-        var outgoing = consume request
-        outgoing.metadata.auth = nil
-        outgoing.metadata.actor = actor?.name
-        outgoing.metadata.actorRole = actor?.role
-        let forwarding = Forwarding(pool: self, request: consume outgoing, attempt: attempt, eventLoop: eventLoop, answer: answer)
+        let relay = Metadata.Relay(deadlineMilliseconds: 0, actor: actor?.name, actorRole: actor?.role)
+        let forwarding = Forwarding(
+            pool: self, request: consume request, relay: relay, attempt: attempt, start: now, eventLoop: eventLoop, answer: answer
+        )
         let (step, trace) = self.locked.withLockedValue { state -> (Step, String?) in
             let (admission, trace) = state.machine.admit(&forwarding.attempt, needsTrace: needsTrace, now: now)
             switch admission {
@@ -207,7 +205,7 @@ public final class ServicePool: Sendable {
                 return (self.connect(.send(endpoint, remaining: remaining), attempt: &forwarding.attempt, in: &state, now: now), trace)
             }
         }
-        if let trace { forwarding.request.metadata.trace = trace }
+        if let trace { forwarding.relay.trace = trace }
         forwarding.perform(step)
     }
 
@@ -268,9 +266,9 @@ public final class ServicePool: Sendable {
     }
 
     /// Logged at debug level with the request's ids: a retry is routine, not a problem.
-    fileprivate func logRetry(_ request: Request, from endpoint: Endpoint, after error: ConcordError) {
+    fileprivate func logRetry(_ request: Request, trace: String?, from endpoint: Endpoint, after error: ConcordError) {
         self.logger.debug("retrying on another replica", metadata: [
-            LogKey.requestID: "\(request.id)", LogKey.verb: "\(request.verb)", LogKey.trace: "\(request.metadata.trace ?? "")",
+            LogKey.requestID: "\(request.id)", LogKey.verb: "\(request.verb)", LogKey.trace: "\(trace ?? "")",
             LogKey.replica: "\(endpoint)", LogKey.code: "\(error.code)",
         ])
     }
@@ -278,10 +276,9 @@ public final class ServicePool: Sendable {
     /// A replica answered (or failed to answer) a forwarded request: the machine decides what
     /// comes next; returns it with the connection for a retry, and closes drained replicas.
     fileprivate func answered(
-        _ attempt: inout PoolState.Attempt, by endpoint: Endpoint, _ result: Result<Response, ConcordError>
+        _ attempt: inout PoolState.Attempt, by endpoint: Endpoint, _ result: Result<Response, ConcordError>, now: ContinuousClock.Instant
     ) -> (Step, retriedAfter: ConcordError?) {
         let (step, after, events, closing) = self.locked.withLockedValue { state in
-            let now = ContinuousClock.now
             let (decision, events) = state.machine.answered(&attempt, by: endpoint, result, now: now)
             let closing = events.isEmpty ? [] : self.takeRemoved(events, from: &state)
             switch decision {
@@ -451,19 +448,24 @@ public final class ServicePool: Sendable {
 /// answers the caller when told to.
 private final class Forwarding {
     let pool: ServicePool
-    var request: Request
+    /// As the caller sent it; it goes on in `relay`'s envelope.
+    let request: Request
+    var relay: Metadata.Relay
     let eventLoop: any EventLoop
     let answer: @Sendable (Result<ByteBuffer, ConcordError>) -> Void
     var attempt: PoolState.Attempt
-    private let start = ContinuousClock.now
+    /// When the pool took the request, for its latency.
+    private let start: ContinuousClock.Instant
 
     init(
-        pool: ServicePool, request: consuming Request, attempt: PoolState.Attempt, eventLoop: any EventLoop,
-        answer: @escaping @Sendable (Result<ByteBuffer, ConcordError>) -> Void
+        pool: ServicePool, request: consuming Request, relay: Metadata.Relay, attempt: PoolState.Attempt, start: ContinuousClock.Instant,
+        eventLoop: any EventLoop, answer: @escaping @Sendable (Result<ByteBuffer, ConcordError>) -> Void
     ) {
         self.pool = pool
         self.request = request
+        self.relay = relay
         self.attempt = attempt
+        self.start = start
         self.eventLoop = eventLoop
         self.answer = answer
     }
@@ -473,7 +475,7 @@ private final class Forwarding {
         case .send(let endpoint, let client, let remaining):
             self.send(to: endpoint, client: client, remaining: remaining)
         case .finish(let result):
-            self.finish(result)
+            self.finish(result, now: .now)
         case .refused(let error):
             self.pool.stats.record(.zero, error: error.code, retries: 0)
             self.answer(.failure(error))
@@ -481,11 +483,10 @@ private final class Forwarding {
     }
 
     private func send(to endpoint: Endpoint, client: ConcordClient, remaining: Duration) {
-        var forwarded = self.request
-        forwarded.metadata.deadlineMilliseconds = max(1, Int64(remaining.components.seconds * 1_000 + remaining.components.attoseconds / 1_000_000_000_000_000))
+        self.relay.deadlineMilliseconds = max(1, remaining.wholeMilliseconds)
         let this = NIOLoopBound(self, eventLoop: self.eventLoop)
         let eventLoop = self.eventLoop
-        client.send(consume forwarded) { result in
+        client.send(self.request, relay: self.relay) { result in
             if eventLoop.inEventLoop {
                 this.value.answered(by: endpoint, result)
             } else {
@@ -494,14 +495,20 @@ private final class Forwarding {
         }
     }
 
+    /// One clock reading serves the pool's verdict and the latency.
     private func answered(by endpoint: Endpoint, _ result: Result<Response, ConcordError>) {
-        let (step, retriedAfter) = self.pool.answered(&self.attempt, by: endpoint, result)
-        if let retriedAfter { self.pool.logRetry(self.request, from: endpoint, after: retriedAfter) }
-        self.perform(step)
+        let now = ContinuousClock.now
+        let (step, retriedAfter) = self.pool.answered(&self.attempt, by: endpoint, result, now: now)
+        if let retriedAfter { self.pool.logRetry(self.request, trace: self.request.metadata.trace ?? self.relay.trace, from: endpoint, after: retriedAfter) }
+        if case .finish(let result) = step {
+            self.finish(result, now: now)
+        } else {
+            self.perform(step)
+        }
     }
 
-    private func finish(_ result: Result<ByteBuffer, ConcordError>) {
-        let elapsed = ContinuousClock.now - self.start
+    private func finish(_ result: Result<ByteBuffer, ConcordError>, now: ContinuousClock.Instant) {
+        let elapsed = now - self.start
         switch result {
         case .success:
             self.pool.stats.record(elapsed, error: nil, retries: self.attempt.retries)

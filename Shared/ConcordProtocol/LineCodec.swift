@@ -179,34 +179,43 @@ public enum LineCodec {
     // MARK: Writing
 
     /// Writes `request`, with `id` in place of its own when given (a client multiplexing
-    /// calls gives each its wire id without copying the request).
-    public static func write(_ request: Request, id: String? = nil, into buffer: inout ByteBuffer) {
+    /// calls gives each its wire id without copying the request), and with `relay`'s envelope
+    /// in place of its own when passed on by a proxy (see `Metadata.Relay`).
+    public static func write(_ request: Request, id: String? = nil, relay: Metadata.Relay? = nil, into buffer: inout ByteBuffer) {
         let id = id ?? request.id
         let metadata = request.metadata
+        // The relay looked at once: each look copies it.
+        let deadline: Int64?, trace: String?, auth: String?, actor: String?, role: String?
+        switch relay {
+        case .some(let relay):
+            (deadline, trace, auth, actor, role) = (relay.deadlineMilliseconds, metadata.trace ?? relay.trace, nil, relay.actor, relay.actorRole)
+        case .none:
+            (deadline, trace, auth, actor, role) = (metadata.deadlineMilliseconds, metadata.trace, metadata.auth, metadata.actor, metadata.actorRole)
+        }
         // Counted first, then written in one pass (`LineWriter`).
         var capacity = id.utf8.count + request.verb.utf8.count + request.body.readableBytes + 3
-        if metadata.deadlineMilliseconds != nil { capacity += 2 + Metadata.Key.deadline.utf8.count + LineWriter.maxDecimalLength }
-        if let trace = metadata.trace { capacity += LineWriter.entryLength(Metadata.Key.trace, trace) }
+        if deadline != nil { capacity += 2 + Metadata.Key.deadline.utf8.count + LineWriter.maxDecimalLength }
+        if let trace { capacity += LineWriter.entryLength(Metadata.Key.trace, trace) }
         if let key = metadata.idempotencyKey { capacity += LineWriter.entryLength(Metadata.Key.idempotencyKey, key) }
-        if let auth = metadata.auth { capacity += LineWriter.entryLength(Metadata.Key.auth, auth) }
-        if let actor = metadata.actor { capacity += LineWriter.entryLength(Metadata.Key.actor, actor) }
-        if let role = metadata.actorRole { capacity += LineWriter.entryLength(Metadata.Key.actorRole, role) }
+        if let auth { capacity += LineWriter.entryLength(Metadata.Key.auth, auth) }
+        if let actor { capacity += LineWriter.entryLength(Metadata.Key.actor, actor) }
+        if let role { capacity += LineWriter.entryLength(Metadata.Key.actorRole, role) }
         for entry in metadata.extensions { capacity += LineWriter.entryLength(entry.key, entry.value) }
         LineWriter.write(into: &buffer, capacity: capacity) { line in
             line.put(id)
             line.put(UInt8(ascii: " "))
             line.put(request.verb)
-            if let deadline = metadata.deadlineMilliseconds {
+            if let deadline {
                 line.put(UInt8(ascii: " "))
                 line.put(Metadata.Key.deadline)
                 line.put(UInt8(ascii: "="))
                 line.putDecimal(UInt64(clamping: deadline))
             }
-            if let trace = metadata.trace { line.putEntry(Metadata.Key.trace, trace) }
+            if let trace { line.putEntry(Metadata.Key.trace, trace) }
             if let key = metadata.idempotencyKey { line.putEntry(Metadata.Key.idempotencyKey, key) }
-            if let auth = metadata.auth { line.putEntry(Metadata.Key.auth, auth) }
-            if let actor = metadata.actor { line.putEntry(Metadata.Key.actor, actor) }
-            if let role = metadata.actorRole { line.putEntry(Metadata.Key.actorRole, role) }
+            if let auth { line.putEntry(Metadata.Key.auth, auth) }
+            if let actor { line.putEntry(Metadata.Key.actor, actor) }
+            if let role { line.putEntry(Metadata.Key.actorRole, role) }
             for entry in metadata.extensions { line.putEntry(entry.key, entry.value) }
             line.put(UInt8(ascii: " "))
             line.put(request.body)

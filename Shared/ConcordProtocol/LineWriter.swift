@@ -88,3 +88,19 @@ struct LineWriter: ~Copyable {
         2 + key.utf8.count + value.utf8.count
     }
 }
+
+extension ByteBuffer {
+    /// Makes a buffer of outgoing lines ready for the next ones once its bytes were handed to a
+    /// write and flush. TLS is done with them once it has encrypted them, during the flush, so the
+    /// same storage is written again without an allocation (callgrind: two a forwarded request,
+    /// about 350 instructions each with their release); a write that still holds them gets a new
+    /// storage, and a buffer grown past 64 KiB by a large answer is let go of rather than kept
+    /// for the connection's life.
+    public mutating func clearAfterWrite(allocator: ByteBufferAllocator) {
+        if self.capacity > 64 << 10 {
+            self = allocator.buffer(capacity: 512)
+        } else {
+            self.clear()
+        }
+    }
+}

@@ -129,3 +129,26 @@ public struct Metadata: Sendable, Hashable {
         public static let actorRole = "role"
     }
 }
+
+extension Metadata {
+    /// What a proxy (the gateway) writes in place of a request's own envelope as it passes the
+    /// request on: the deadline left, who it acts for (`actor`, `role`) and no `auth`, the
+    /// token having stopped at the proxy; and a `trace` where the request brought none. The rest
+    /// goes as received. The request is not changed on its way through: its metadata is still
+    /// held by the request's context there, so a change would copy it (callgrind: about 1,300
+    /// instructions of a forward with its allocation).
+    public struct Relay: Sendable, Hashable {
+        public var deadlineMilliseconds: Int64
+        public var actor: String?
+        public var actorRole: String?
+        /// Written only for a request without a trace of its own.
+        public var trace: String?
+
+        public init(deadlineMilliseconds: Int64, actor: String? = nil, actorRole: String? = nil, trace: String? = nil) {
+            self.deadlineMilliseconds = deadlineMilliseconds
+            self.actor = actor
+            self.actorRole = actorRole
+            self.trace = trace
+        }
+    }
+}

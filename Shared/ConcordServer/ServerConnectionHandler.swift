@@ -12,7 +12,7 @@ import X509
 ///
 /// Replies are written as requests finish, in any order, and batched: everything answered during
 /// one read burst, or one event-loop tick, leaves in a single write and flush.
-final class ServerConnectionHandler: ChannelDuplexHandler {
+final class ServerConnectionHandler: ChannelDuplexHandler, LoopFlushes.Flushing {
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
@@ -27,7 +27,9 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     /// The tasks of running async handlers, by the machine's serial: cancelled at their deadline
     /// or when the connection goes.
     private var tasks: [UInt64: Task<Void, Never>] = [:]
-    private var inReadBurst = false
+    /// Its part in the event loop's flushes: its own read's end flushes what it answered
+    /// meanwhile, and its answers that come of another connection's read leave at that one's end.
+    private var burst = ReadBurst()
     private var flushScheduled = false
     private var pendingRead = false
     private var holdTimer: Scheduled<Void>?
@@ -67,6 +69,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         self.executor = EventLoopTaskExecutor(eventLoop: context.eventLoop)
+        self.burst.join(context.eventLoop)
         self.output = context.channel.allocator.buffer(capacity: 512)
         if let remote = context.channel.remoteAddress {
             self.logger[metadataKey: LogKey.peer] = "\(remote)"
@@ -82,6 +85,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        self.burst.end()
         self.machine.closed()
         self.handshakeTimer?.cancel()
         self.slowReaderTimer?.cancel()
@@ -96,6 +100,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
+        self.burst.end()
         self.context = nil
     }
 
@@ -156,7 +161,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        self.inReadBurst = true
+        self.burst.read()
         self.framer.append(self.unwrapInboundIn(data))
         // One clock reading per read: idle and keepalive need no finer time than that.
         let now = NIODeadline.now()
@@ -220,8 +225,8 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        self.inReadBurst = false
         self.flushOutput()
+        self.burst.end()
         context.fireChannelReadComplete()
     }
 
@@ -506,18 +511,20 @@ final class ServerConnectionHandler: ChannelDuplexHandler {
     // MARK: Writing
 
     private func scheduleFlush() {
-        guard !self.inReadBurst, !self.flushScheduled, let context = self.context else { return }
+        guard !self.burst.isOn, !self.flushScheduled, self.context != nil else { return }
         self.flushScheduled = true
-        let this = NIOLoopBound(self, eventLoop: context.eventLoop)
-        context.eventLoop.execute { this.value.flushOutput() }
+        self.burst.flushLater(self)
+    }
+
+    func flushWaiting() {
+        self.flushOutput()
     }
 
     private func flushOutput() {
         self.flushScheduled = false
         guard self.output.readableBytes > 0, let context = self.context else { return }
-        let bytes = self.output
-        self.output = context.channel.allocator.buffer(capacity: 512)
-        context.writeAndFlush(self.wrapOutboundOut(bytes), promise: nil)
+        context.writeAndFlush(self.wrapOutboundOut(self.output), promise: nil)
+        self.output.clearAfterWrite(allocator: context.channel.allocator)
     }
 
     private func tick() {

@@ -103,6 +103,73 @@ import Testing
         #expect(LineCodec.parseClientLine(buffer) == .request(expected))
     }
 
+    /// A proxy passes a request on in its own envelope (`Metadata.Relay`): the token stays
+    /// behind, who acts is the relay's alone (what the caller said under `actor` and `role` is
+    /// dropped, even when the relay names nobody), the deadline is what is left, a trace is
+    /// added only where the request had none, and the rest goes as received.
+    @Test func aRelayedRequestGoesInTheRelaysEnvelope() throws {
+        let sent = Request(
+            id: "7",
+            verb: "participants.officials.get",
+            metadata: Metadata(
+                deadlineMilliseconds: 5_000, idempotencyKey: "k", auth: "secret", actor: "mallory", actorRole: "admin",
+                extensions: [.init(key: "x-a", value: "1")]
+            ),
+            body: ByteBuffer(string: #"{"id":"mehdi-dousti"}"#)
+        )
+        func relayed(_ request: Request, _ relay: Metadata.Relay) throws -> Request {
+            var buffer = ByteBuffer()
+            LineCodec.write(request, id: "9", relay: relay, into: &buffer)
+            #expect(!String(buffer: buffer).contains("secret"))
+            buffer.moveWriterIndex(to: buffer.writerIndex - 1)
+            guard case .request(let parsed) = LineCodec.parseClientLine(buffer) else { throw ConcordError(.internal, "not a request") }
+            return parsed
+        }
+
+        let named = try relayed(sent, Metadata.Relay(deadlineMilliseconds: 4_321, actor: "Maryam%20Ahmadi", actorRole: "reader", trace: "00-new"))
+        #expect(named.id == "9" && named.verb == sent.verb && named.body == sent.body)
+        #expect(named.metadata == Metadata(
+            deadlineMilliseconds: 4_321, trace: "00-new", idempotencyKey: "k", actor: "Maryam%20Ahmadi", actorRole: "reader",
+            extensions: [.init(key: "x-a", value: "1")]
+        ))
+
+        let nobody = try relayed(sent, Metadata.Relay(deadlineMilliseconds: 1))
+        #expect(nobody.metadata.actor == nil && nobody.metadata.actorRole == nil && nobody.metadata.auth == nil)
+        #expect(nobody.metadata.trace == nil && nobody.metadata.deadlineMilliseconds == 1)
+
+        var traced = sent
+        traced.metadata.trace = "00-own"
+        #expect(try relayed(traced, Metadata.Relay(deadlineMilliseconds: 1, trace: "00-new")).metadata.trace == "00-own")
+
+        // Without a relay, the request is written as it is.
+        var buffer = ByteBuffer()
+        LineCodec.write(sent, into: &buffer)
+        #expect(String(buffer: buffer).contains(" auth=secret actor=mallory role=admin "))
+    }
+
+    /// A buffer of outgoing lines is written again in place once a write is done with its
+    /// bytes; one a write still holds, or grown large, is replaced.
+    @Test func aBufferOfLinesIsReusedOnceTheWriteIsDoneWithIt() {
+        let allocator = ByteBufferAllocator()
+        var output = allocator.buffer(capacity: 512)
+        output.writeString("1 ok {}\n")
+        let storage = output.withUnsafeReadableBytes { $0.baseAddress }
+        output.clearAfterWrite(allocator: allocator)
+        #expect(output.readableBytes == 0)
+        output.writeString("2 ok {}\n")
+        #expect(output.withUnsafeReadableBytes { $0.baseAddress } == storage, "the same storage, written again")
+
+        let held = output
+        output.clearAfterWrite(allocator: allocator)
+        output.writeString("3 ok {}\n")
+        #expect(String(buffer: held) == "2 ok {}\n", "what a write holds is not overwritten")
+        #expect(output.withUnsafeReadableBytes { $0.baseAddress } != storage)
+
+        output.writeBytes([UInt8](repeating: 0x20, count: 100_000))
+        output.clearAfterWrite(allocator: allocator)
+        #expect(output.capacity <= 1 << 10, "a buffer grown by a large answer is let go of")
+    }
+
     /// A verb read before is taken as it is when a line names it again; any other verb is
     /// checked as always.
     @Test func aKnownVerbIsReusedAndOthersAreStillChecked() throws {
