@@ -192,7 +192,8 @@ final class ClientConnectionHandler: ChannelDuplexHandler, LoopFlushes.Flushing 
         // this event-loop tick) leaves in one flush.
         guard !self.flushScheduled else { return }
         self.flushScheduled = true
-        self.burst.flushLater(self)
+        // Busy with more than this call: what other reads this tick write joins it.
+        self.burst.flushLater(self, busy: self.machine.outstanding > 1)
     }
 
     func flushWaiting() {

@@ -1,17 +1,25 @@
 import NIOCore
 import Synchronization
 
-/// Flushes that wait for their event loop to finish what it is reading, one set per event loop.
+/// Flushes put off until their event loop is done with what it is reading, one set per loop.
 ///
 /// A connection with lines to send flushes them once, not at every line. While the connection is
 /// reading, its own read's end is when. Lines written while *another* connection reads come of
 /// that read: a gateway writes a caller's request to a replica while it reads the caller's line,
-/// and the replica's answer to the caller while it reads the replica's. Those flushes wait here,
-/// and the connection whose read ends runs them, as a proxy that flushes one side when its read
-/// of the other ends. A flush asked for while nothing reads (an answer from a task) waits for
-/// one task, which runs every flush asked for meanwhile on the loop. Before, each such flush
-/// was a task of its own: two per forwarded request at the gateway (callgrind: about 2,500
-/// instructions of a forward, most of it taking tasks off the loop's queue).
+/// and the replica's answer to the caller while it reads the replica's. When to flush those is
+/// a matter of load:
+///
+/// - A connection with one call or request under way (one caller, one at a time) flushes when
+///   the read that wrote its line ends, as a proxy flushes one side when its read of the other
+///   ends. Each such flush used to be a task of its own: two per forwarded request at the
+///   gateway, at one connection (callgrind: about 2,500 instructions of a forward, most of it
+///   taking tasks off the loop's queue).
+/// - A connection with more under way (fifty callers on one replica connection, or a caller's
+///   pipelined requests) flushes at the end of the loop's tick, in one task that flushes every
+///   such connection: what the tick's reads wrote to it leaves in one write. Flushed at each
+///   read's end instead, the gateway at fifty connections kept 0.50 of direct throughput rather
+///   than 0.61, and spent 21.9 µs a request rather than 16.4.
+/// - A flush asked for while nothing reads (an answer from a task) waits for that task too.
 ///
 /// Used only on its event loop's thread.
 public final class LoopFlushes: @unchecked Sendable {
@@ -20,10 +28,31 @@ public final class LoopFlushes: @unchecked Sendable {
         func flushWaiting()
     }
 
+    /// Connections waiting to flush: mostly one, which needs no array.
+    private struct Waiting {
+        private var first: (any Flushing)?
+        private var more: [any Flushing] = []
+
+        mutating func add(_ connection: any Flushing) {
+            if self.first == nil {
+                self.first = connection
+            } else {
+                self.more.append(connection)
+            }
+        }
+
+        mutating func next() -> (any Flushing)? {
+            if let first = self.first {
+                self.first = nil
+                return first
+            }
+            return self.more.popLast()
+        }
+    }
+
     private let eventLoop: any EventLoop
-    /// The flushes waiting: mostly one, which needs no array.
-    private var first: (any Flushing)?
-    private var more: [any Flushing] = []
+    private var atReadEnd = Waiting()
+    private var atTickEnd = Waiting()
     private var reading = false
     private var taskArmed = false
 
@@ -55,40 +84,34 @@ public final class LoopFlushes: @unchecked Sendable {
     }
 
     /// A read burst ends (`channelReadComplete`, or the connection closing in one): the flushes
-    /// waiting run now.
+    /// waiting for it run now.
     public func readEnds() {
         self.reading = false
-        self.runWaiting()
+        self.runWaiting(atTickEnd: false)
     }
 
-    /// `connection`'s flush runs when the read under way on this loop ends, or in the loop's
-    /// next task when none is. The connection asks once until it is flushed.
-    public func add(_ connection: any Flushing) {
-        if self.first == nil {
-            self.first = connection
-        } else {
-            self.more.append(connection)
+    /// `connection`'s flush runs when the read under way on this loop ends if `busy` is false,
+    /// and at the end of the loop's tick if it is true or no read is under way. The connection
+    /// asks once until it is flushed.
+    public func add(_ connection: any Flushing, busy: Bool) {
+        if self.reading && !busy {
+            self.atReadEnd.add(connection)
+            return
         }
-        guard !self.reading, !self.taskArmed else { return }
+        self.atTickEnd.add(connection)
+        guard !self.taskArmed else { return }
         self.taskArmed = true
         self.eventLoop.execute {
             self.taskArmed = false
-            self.runWaiting()
+            self.runWaiting(atTickEnd: true)
+            self.runWaiting(atTickEnd: false)
         }
     }
 
-    private func runWaiting() {
-        // Until none is left: a flush that asks for another (a write it causes) has it run too.
-        while true {
-            let connection: any Flushing
-            if let first = self.first {
-                connection = first
-                self.first = nil
-            } else if let last = self.more.popLast() {
-                connection = last
-            } else {
-                return
-            }
+    /// Until none is left: a flush that asks for another (a write it causes) has it run too.
+    /// Each is taken out before it runs, as a flush may add to the list.
+    private func runWaiting(atTickEnd: Bool) {
+        while let connection = atTickEnd ? self.atTickEnd.next() : self.atReadEnd.next() {
             connection.flushWaiting()
         }
     }
@@ -123,8 +146,8 @@ public struct ReadBurst {
         self.flushes?.readEnds()
     }
 
-    /// `connection`'s flush, when the loop's read ends (see `LoopFlushes.add`).
-    public func flushLater(_ connection: any LoopFlushes.Flushing) {
-        self.flushes?.add(connection)
+    /// `connection`'s flush, at the end of the loop's read or tick (see `LoopFlushes.add`).
+    public func flushLater(_ connection: any LoopFlushes.Flushing, busy: Bool) {
+        self.flushes?.add(connection, busy: busy)
     }
 }

@@ -513,7 +513,8 @@ final class ServerConnectionHandler: ChannelDuplexHandler, LoopFlushes.Flushing 
     private func scheduleFlush() {
         guard !self.burst.isOn, !self.flushScheduled, self.context != nil else { return }
         self.flushScheduled = true
-        self.burst.flushLater(self)
+        // Busy with other requests (a pipelining peer): their answers this tick join this one.
+        self.burst.flushLater(self, busy: !self.machine.running.isEmpty)
     }
 
     func flushWaiting() {
