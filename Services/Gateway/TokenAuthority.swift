@@ -74,11 +74,27 @@ final class TokenAuthority: Sendable {
     private struct State {
         /// By SHA-256 hex, as the file stores them.
         var grants: [String: Grant] = [:] {
-            didSet { self.recent.removeAll(keepingCapacity: true) }
+            didSet {
+                self.recent.removeAll(keepingCapacity: true)
+                self.last = nil
+            }
         }
         /// Grants of tokens seen lately, by token: spares a SHA-256 per request. Emptied whenever
         /// the file is loaded, so a revoked token stops working at the same moment as uncached.
         var recent: [String: Grant] = [:]
+        /// The last token looked up, with its grant: a caller sends one token request after
+        /// request, and comparing it (the same string when the connection's reader kept it, see
+        /// `LineCodec.parseClientLine`) costs less than hashing its 64 characters for `recent`
+        /// (callgrind: about 700 instructions a forward). Emptied with `recent`.
+        var last: (token: String, grant: Grant)?
+
+        /// The grant of a token seen lately.
+        mutating func recentGrant(for token: String) -> Grant? {
+            if let last = self.last, last.token == token { return last.grant }
+            guard let grant = self.recent[token] else { return nil }
+            self.last = (token, grant)
+            return grant
+        }
         var modified: Date?
         var checked = ContinuousClock.now - .seconds(60)
 
@@ -88,6 +104,7 @@ final class TokenAuthority: Sendable {
             guard let grant = self.grants[hash] else { return nil }
             if self.recent.count >= Self.recentLimit { self.recent.removeAll(keepingCapacity: true) }
             self.recent[token] = grant
+            self.last = (token, grant)
             return grant
         }
     }
@@ -117,7 +134,7 @@ final class TokenAuthority: Sendable {
                 state.checked = now
                 return true
             }
-            found = token.flatMap { state.recent[$0] }
+            found = token.flatMap { state.recentGrant(for: $0) }
             return false
         }
         if recheck { self.reloadKeepingGrantsOnError() }

@@ -10,11 +10,13 @@ import Synchronization
 enum CallCompletion: Sendable {
     case promise(EventLoopPromise<Response>)
     case callback(@Sendable (Result<Response, ConcordError>) -> Void)
+    case receiver(any CallReceiver)
 
     func succeed(_ response: Response) {
         switch self {
         case .promise(let promise): promise.succeed(response)
         case .callback(let callback): callback(.success(response))
+        case .receiver(let receiver): receiver.received(.success(response))
         }
     }
 
@@ -22,8 +24,16 @@ enum CallCompletion: Sendable {
         switch self {
         case .promise(let promise): promise.fail(error)
         case .callback(let callback): callback(.failure(error))
+        case .receiver(let receiver): receiver.received(.failure(error))
         }
     }
+}
+
+/// What takes a call's answer in place of a callback (``ConcordClient/send(_:relay:to:)``): an
+/// object that already exists for the call, such as a proxy's request on its way, spares the
+/// closure a callback would allocate per call. `received` is called once, as a callback is.
+public protocol CallReceiver: AnyObject, Sendable {
+    func received(_ result: Result<Response, ConcordError>)
 }
 
 /// A request on its way out, with where its answer goes. It fails only with a ``ConcordError``.

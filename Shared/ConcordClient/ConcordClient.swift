@@ -116,6 +116,11 @@ public final class ConcordClient: Sendable {
         self.send(request, relay: relay, completion: .callback(completion))
     }
 
+    /// ``send(_:relay:completion:)`` with the answer given to `receiver`.
+    public func send(_ request: consuming Request, relay: Metadata.Relay? = nil, to receiver: any CallReceiver) {
+        self.send(request, relay: relay, completion: .receiver(receiver))
+    }
+
     /// Takes the request (`consuming`): a caller that is done with it hands it over without a copy.
     private func send(_ request: consuming Request, relay: Metadata.Relay? = nil, completion: CallCompletion) {
         // In whole milliseconds, as the wire carries it (Duration arithmetic costs more per call).

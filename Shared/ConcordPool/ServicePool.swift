@@ -445,8 +445,9 @@ public final class ServicePool: Sendable {
 
 /// One request on its way through a pool, on the caller's event loop: it owns the request's
 /// `PoolState.Attempt`, sends where the pool's machine says, hands each answer back to it, and
-/// answers the caller when told to.
-private final class Forwarding {
+/// answers the caller when told to. Used on its event loop only: the answer of a replica whose
+/// connection is on another loop is taken over to it (`received`).
+private final class Forwarding: CallReceiver, @unchecked Sendable {
     let pool: ServicePool
     /// As the caller sent it; it goes on in `relay`'s envelope.
     let request: Request
@@ -454,6 +455,8 @@ private final class Forwarding {
     let eventLoop: any EventLoop
     let answer: @Sendable (Result<ByteBuffer, ConcordError>) -> Void
     var attempt: PoolState.Attempt
+    /// The replica the attempt under way was sent to.
+    private var sentTo: Endpoint?
     /// When the pool took the request, for its latency.
     private let start: ContinuousClock.Instant
 
@@ -484,19 +487,23 @@ private final class Forwarding {
 
     private func send(to endpoint: Endpoint, client: ConcordClient, remaining: Duration) {
         self.relay.deadlineMilliseconds = max(1, remaining.wholeMilliseconds)
-        let this = NIOLoopBound(self, eventLoop: self.eventLoop)
-        let eventLoop = self.eventLoop
-        client.send(self.request, relay: self.relay) { result in
-            if eventLoop.inEventLoop {
-                this.value.answered(by: endpoint, result)
-            } else {
-                eventLoop.execute { this.value.answered(by: endpoint, result) }
-            }
+        self.sentTo = endpoint
+        client.send(self.request, relay: self.relay, to: self)
+    }
+
+    /// The answer to the attempt under way (one at a time: a retry is sent after an answer).
+    func received(_ result: Result<Response, ConcordError>) {
+        if self.eventLoop.inEventLoop {
+            self.answered(result)
+        } else {
+            self.eventLoop.execute { self.answered(result) }
         }
     }
 
     /// One clock reading serves the pool's verdict and the latency.
-    private func answered(by endpoint: Endpoint, _ result: Result<Response, ConcordError>) {
+    private func answered(_ result: Result<Response, ConcordError>) {
+        // Set by `send`, the only way an answer comes here.
+        let endpoint = self.sentTo!
         let now = ContinuousClock.now
         let (step, retriedAfter) = self.pool.answered(&self.attempt, by: endpoint, result, now: now)
         if let retriedAfter { self.pool.logRetry(self.request, trace: self.request.metadata.trace ?? self.relay.trace, from: endpoint, after: retriedAfter) }

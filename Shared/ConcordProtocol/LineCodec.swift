@@ -35,16 +35,22 @@ public enum LineCodec {
     /// returning any other line (nil when it was a request). A server's hot path: a request
     /// wrapped in a `ClientLine` and taken out again was copied once and destroyed twice
     /// (callgrind: about 350 instructions of a pipelined ping).
-    public static func parseClientLine(_ line: ByteBuffer, knownVerb: String?, request: (Request) -> Void) -> ClientLine? {
+    ///
+    /// - Parameter knownAuth: as `knownVerb`, for the `auth` token (the previous line's): a
+    ///   caller sends one token with every request, and a new string of it costs an allocation.
+    public static func parseClientLine(
+        _ line: ByteBuffer, knownVerb: String?, knownAuth: String? = nil, request: (Request) -> Void
+    ) -> ClientLine? {
         line.withUnsafeReadableBytes { bytes in
             Self.parseClientLine(
-                bytes, of: line, knownVerb: knownVerb, request: { request($0); return ClientLine?.none }, other: { Optional($0) }
+                bytes, of: line, knownVerb: knownVerb, knownAuth: knownAuth, request: { request($0); return ClientLine?.none },
+                other: { Optional($0) }
             )
         }
     }
 
     private static func parseClientLine<Outcome>(
-        _ bytes: UnsafeRawBufferPointer, of line: ByteBuffer, knownVerb: String?,
+        _ bytes: UnsafeRawBufferPointer, of line: ByteBuffer, knownVerb: String?, knownAuth: String? = nil,
         request: (Request) -> Outcome, other: (ClientLine) -> Outcome
     ) -> Outcome {
         var cursor = Cursor(bytes)
@@ -112,7 +118,7 @@ public enum LineCodec {
             guard entries <= Self.maxMetadataEntries else {
                 return other(.invalid(id: id, ConcordError(.badRequest, "more than \(Self.maxMetadataEntries) metadata entries", field: "metadata")))
             }
-            if let error = Self.parseMetadata(cursor.view[tokenRange], into: &metadata) {
+            if let error = Self.parseMetadata(cursor.view[tokenRange], into: &metadata, knownAuth: knownAuth) {
                 return other(.invalid(id: id, error))
             }
         }
@@ -318,7 +324,9 @@ public enum LineCodec {
         return !atSegmentStart
     }
 
-    private static func parseMetadata(_ token: Slice<UnsafeRawBufferPointer>, into metadata: inout Metadata) -> ConcordError? {
+    private static func parseMetadata(
+        _ token: Slice<UnsafeRawBufferPointer>, into metadata: inout Metadata, knownAuth: String?
+    ) -> ConcordError? {
         guard let equals = token.firstIndex(of: UInt8(ascii: "=")), equals != token.startIndex else {
             let text = String(decoding: token.prefix(40), as: UTF8.self)
             return ConcordError(.badRequest, "expected key=value metadata or a JSON body starting with '{', got '\(text)'", field: "metadata")
@@ -338,7 +346,7 @@ public enum LineCodec {
                 field: "metadata.\(key)"
             )
         }
-        let value = String(decoding: valueBytes, as: UTF8.self)
+        var value: String { String(decoding: valueBytes, as: UTF8.self) }
         switch key {
         case Metadata.Key.deadline:
             guard valueBytes.count <= 10, let milliseconds = Int64(value), milliseconds > 0 else {
@@ -347,7 +355,12 @@ public enum LineCodec {
             metadata.deadlineMilliseconds = milliseconds
         case Metadata.Key.trace: metadata.trace = value
         case Metadata.Key.idempotencyKey: metadata.idempotencyKey = value
-        case Metadata.Key.auth: metadata.auth = value
+        case Metadata.Key.auth:
+            if let knownAuth, Self.bytes(valueBytes, equal: knownAuth) {
+                metadata.auth = knownAuth
+            } else {
+                metadata.auth = value
+            }
         case Metadata.Key.actor: metadata.actor = value
         case Metadata.Key.actorRole: metadata.actorRole = value
         default: metadata.extensions.append(.init(key: key, value: value))

@@ -43,6 +43,8 @@ final class ServerConnectionHandler: ChannelDuplexHandler, LoopFlushes.Flushing 
     /// repeats one verb, which is then neither checked, copied nor hashed again.
     private var lastVerb: String?
     private var lastRoute: Router.Route?
+    /// The last `auth` token read, for the same reason: a caller sends one with every request.
+    private var lastAuth: String?
     /// How long a closing connection waits for the peer to close first.
     static let linger: TimeAmount = .seconds(1)
     /// Nil unless the process records metrics: then no label is looked up per answer.
@@ -175,7 +177,8 @@ final class ServerConnectionHandler: ChannelDuplexHandler, LoopFlushes.Flushing 
         case .line(let line):
             // A request is handed over as the parser builds it, never copied into a line value
             // and out again (`parseClientLine(_:knownVerb:request:)`).
-            let other = LineCodec.parseClientLine(line, knownVerb: self.lastVerb) { request in
+            let other = LineCodec.parseClientLine(line, knownVerb: self.lastVerb, knownAuth: self.lastAuth) { request in
+                self.lastAuth = request.metadata.auth
                 self.received(request, now: now)
             }
             if let other, case .reply(let response) = self.machine.lineReceived(other, now: now, routing: nil) {

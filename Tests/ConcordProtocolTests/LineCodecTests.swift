@@ -172,6 +172,26 @@ import Testing
 
     /// A verb read before is taken as it is when a line names it again; any other verb is
     /// checked as always.
+    /// The previous line's token is taken as it is when a line carries it again (the same
+    /// string, not a new one); another token, or a value that only begins like it, is read as
+    /// always.
+    @Test func aKnownTokenIsReusedAndOthersAreReadAsAlways() throws {
+        let known = String(repeating: "ab", count: 32)
+        func parsed(_ text: String) -> Request? {
+            var request: Request?
+            let other = LineCodec.parseClientLine(ByteBuffer(string: text), knownVerb: nil, knownAuth: known) { request = $0 }
+            #expect(other == nil)
+            return request
+        }
+        let same = try #require(parsed("1 ping auth=\(known) {}"))
+        #expect(same.metadata.auth == known)
+        #expect(same.metadata.auth.map { $0.utf8.withContiguousStorageIfAvailable { $0.baseAddress } }
+            == known.utf8.withContiguousStorageIfAvailable { $0.baseAddress }, "the same string's bytes")
+        #expect(try #require(parsed("2 ping auth=other-token {}")).metadata.auth == "other-token")
+        #expect(try #require(parsed("3 ping auth=\(known)c {}")).metadata.auth == known + "c")
+        #expect(try #require(parsed("4 ping {}")).metadata.auth == nil)
+    }
+
     @Test func aKnownVerbIsReusedAndOthersAreStillChecked() throws {
         let known = "participants.officials.get"
         guard case .request(let same) = LineCodec.parseClientLine(ByteBuffer(string: "1 participants.officials.get {}"), knownVerb: known),
