@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Counts the instructions the gateway spends per forwarded request (callgrind), at one connection:
-# nothing is batched there. Two runs of one build agreed to 0.01% once, and differed by 0.5 to 1.2% on
-# 2026-12-04: compare builds on two runs each, and a change of under about 1% is not seen.
+# nothing is batched there. Three runs of one build agreed within 0.2% (2026-12-05), once the
+# counted runs had no warm-up second; with one, runs differed by up to 3%.
 #
 #   scripts/callgrind-forward.sh                 # the gateway built from this tree
 #   GATEWAY=/path/to/gateway scripts/callgrind-forward.sh   # another build (an older commit)
@@ -52,8 +52,8 @@ fi
 valgrind --tool=callgrind --callgrind-out-file="$WORK/callgrind.out" "$WORK/gateway" "${proxy[@]}" >"$WORK/gateway.log" 2>&1 &
 VALGRIND=$!
 PIDS+=($!)
-bench() { # seconds
-  "$BIN/concord" bench --port "$GATEWAY_PORT" --certs "$WORK/certs" "${who[@]}" -c 1 -P 1 --seconds "$1" --warmup 1 \
+bench() { # seconds [warm-up seconds]
+  "$BIN/concord" bench --port "$GATEWAY_PORT" --certs "$WORK/certs" "${who[@]}" -c 1 -P 1 --seconds "$1" --warmup "${2:-1}" \
     --verb participants.officials.get --body '{"id":"mehdi-dousti"}'
 }
 for _ in $(seq 1 150); do
@@ -63,14 +63,16 @@ for _ in $(seq 1 150); do
 done
 
 # Warm-up: the route's connection made, verbs learned, code paged in. Then two counted runs, of
-# SHORT and SECONDS_PER_RUN seconds, each on a new connection: the difference of their counts
-# over the difference of their requests leaves out what a run pays once (its handshake, the
-# bench's warm-up second).
+# SHORT and SECONDS_PER_RUN seconds, each on a new connection and without a warm-up second: the
+# difference of their counts over the difference of their requests leaves out what a run pays
+# once (its connection and handshake).
 bench 3 >/dev/null
 counted() { # seconds -> "requests instructions"
   callgrind_control -z "$VALGRIND" >/dev/null
   local out requests
-  out=$(bench "$1")
+  # No warm-up second: the requests of one are answered but not counted, and their number
+  # varied with the run's pace (a 16% faster run counted 3% more instructions a forward).
+  out=$(bench "$1" 0)
   requests=$(echo "$out" | sed -n 's/.*requests: \([0-9]*\) .*/\1/p')
   callgrind_control -d "$VALGRIND" >/dev/null
   sleep 1

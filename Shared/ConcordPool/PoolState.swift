@@ -297,7 +297,7 @@ public struct PoolState: Sendable {
 
     /// The kind the service declared for `verb`; a verb it has not declared counts as a write
     /// (the safe side: it needs a writer's role and is not repeated without an idempotency key).
-    public func kind(of verb: String) -> VerbKind { self.verbs.merged[verb] ?? .write }
+    public mutating func kind(of verb: String) -> VerbKind { self.verbs.kind(of: verb) }
 
     /// What to do for a caller that needs the service's verbs.
     public enum VerbsNeeded: Sendable, Equatable {
@@ -358,6 +358,17 @@ public struct PoolState: Sendable {
         /// The replicas asked so far by the one lookup under way.
         var lookup: Set<Endpoint>?
         public var learned: Bool { !self.byReplica.isEmpty }
+        /// The verb looked up last, with its kind: callers mostly repeat one verb, which is then
+        /// compared (the same string, as a connection's reader keeps it) rather than hashed.
+        /// Forgotten whenever `merged` changes.
+        private var last: (verb: String, kind: VerbKind)?
+
+        mutating func kind(of verb: String) -> VerbKind {
+            if let last = self.last, last.verb == verb { return last.kind }
+            let kind = self.merged[verb] ?? .write
+            self.last = (verb, kind)
+            return kind
+        }
 
         /// Whether anything changed.
         mutating func set(_ verbs: [String: VerbKind], from endpoint: Endpoint) -> Bool {
@@ -373,6 +384,7 @@ public struct PoolState: Sendable {
         }
 
         private mutating func merge() {
+            self.last = nil
             self.merged = self.byReplica.values.reduce(into: [:]) { merged, verbs in
                 merged.merge(verbs) { first, second in first == .write || second == .write ? .write : first }
             }

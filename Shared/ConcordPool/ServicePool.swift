@@ -45,7 +45,13 @@ public final class ServicePool: Sendable {
     /// callers waiting for the verbs lookup.
     fileprivate struct Locked {
         var machine: PoolState
-        var clients: [Endpoint: ConcordClient] = [:]
+        var clients: [Endpoint: ConcordClient] = [:] {
+            didSet { self.lastClient = nil }
+        }
+        /// The replica connection handed out last: with one replica, or while requests go to
+        /// one, it is compared rather than `clients` hashed by host and port. Forgotten
+        /// whenever `clients` changes.
+        var lastClient: (endpoint: Endpoint, client: ConcordClient)?
         var verbWaiters: [@Sendable () -> Void] = []
         /// Each replica's last answer to `verbs`, as sent and as decoded: a health check whose
         /// answer is the same bytes (nearly always) decodes nothing.
@@ -358,7 +364,11 @@ public final class ServicePool: Sendable {
     /// The one connection to `endpoint`, made on first use. Only a TLS setup error fails it, and
     /// that would fail for every replica.
     private func client(for endpoint: Endpoint, in state: inout Locked) -> ConcordClient? {
-        if let client = state.clients[endpoint] { return client }
+        if let last = state.lastClient, last.endpoint == endpoint { return last.client }
+        if let client = state.clients[endpoint] {
+            state.lastClient = (endpoint, client)
+            return client
+        }
         do {
             let client = try self.makeClient(endpoint)
             state.clients[endpoint] = client
