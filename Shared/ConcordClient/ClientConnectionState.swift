@@ -179,7 +179,23 @@ struct ClientConnectionState<Call> {
 
     /// The wire id as the line carries it.
     static func wireIDText(_ wireID: UInt64) -> String {
-        String(wireID, radix: 36)
+        // Digit by digit into the string's own bytes: `String(_:radix:)` cost about 230
+        // instructions a call (callgrind), this about 60.
+        var count = 1
+        var rest = wireID / 36
+        while rest > 0 {
+            count += 1
+            rest /= 36
+        }
+        return String(unsafeUninitializedCapacity: count) { bytes in
+            var value = wireID
+            for index in stride(from: count - 1, through: 0, by: -1) {
+                let digit = UInt8(value % 36)
+                bytes[index] = digit < 10 ? UInt8(ascii: "0") + digit : UInt8(ascii: "a") + digit - 10
+                value /= 36
+            }
+            return count
+        }
     }
 
     /// The number behind a wire id exactly as this connection writes them: base 36, lower case,
