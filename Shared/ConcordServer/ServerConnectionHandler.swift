@@ -470,8 +470,10 @@ final class ServerConnectionHandler: ChannelDuplexHandler, LoopFlushes.Flushing 
     }
 
     private func finishRunning(serial: UInt64, _ outcome: Response.Outcome) {
-        self.tasks.removeValue(forKey: serial)
-        self.streams.remove(serial)
+        // Neither table holds a request answered through a callback, as every forward is: not
+        // hashed when empty.
+        if !self.tasks.isEmpty { self.tasks.removeValue(forKey: serial) }
+        if !self.streams.isEmpty { self.streams.remove(serial) }
         let now = NIODeadline.now()
         // Nil when the deadline already answered it or the connection no longer answers.
         guard let answer = self.machine.finished(serial, outcome, now: now) else { return }

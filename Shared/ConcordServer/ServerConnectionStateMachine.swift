@@ -276,9 +276,10 @@ struct ServerConnectionStateMachine {
     }
 
     /// The next queued request that now fits under the in-flight bound, if any.
-    mutating func nextQueued(now: NIODeadline) -> (request: Request, dispatch: Dispatch)? {
+    /// The clock is read only when a request waits (after every answer, mostly none does).
+    mutating func nextQueued(now: @autoclosure () -> NIODeadline) -> (request: Request, dispatch: Dispatch)? {
         guard self.running.count < self.limits.maxInFlight, let next = self.backlog.popFirst() else { return nil }
-        return (next.request, self.run(next.request, now: now, isStream: next.isStream))
+        return (next.request, self.run(next.request, now: now(), isStream: next.isStream))
     }
 
     /// The serial of the running request with the client's `id` (what `cancel` names).
