@@ -5,8 +5,10 @@ import NIOCore
 import NIOTLS
 import Synchronization
 
-/// Where a call's answer goes: a promise (``ConcordClient/sendFuture(_:)``) or a callback
-/// (``ConcordClient/send(_:completion:)``, which spares a future per call). Completed once.
+/// Where a call's answer goes: a promise (``ConcordClient/sendFuture(_:)``), a callback
+/// (``ConcordClient/send(_:relay:completion:)``, which spares a future per call) or an object
+/// that takes it (``ConcordClient/send(_:relay:to:)``, which spares the callback's closure too).
+/// Completed once.
 enum CallCompletion: Sendable {
     case promise(EventLoopPromise<Response>)
     case callback(@Sendable (Result<Response, ConcordError>) -> Void)

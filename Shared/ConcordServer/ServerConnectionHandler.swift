@@ -11,7 +11,9 @@ import X509
 /// writes replies, arms timers), and decides nothing itself.
 ///
 /// Replies are written as requests finish, in any order, and batched: everything answered during
-/// one read burst, or one event-loop tick, leaves in a single write and flush.
+/// one read burst of this connection leaves in a single write and flush; an answer that comes of
+/// another connection's read leaves when that read ends, or with the loop's tick when this
+/// connection has more requests running (`LoopFlushes`).
 final class ServerConnectionHandler: ChannelDuplexHandler, LoopFlushes.Flushing {
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = ByteBuffer
