@@ -15,9 +15,9 @@ cd "$(dirname "$0")/.."
 CONNECTIONS=${CONNECTIONS:-50}
 SECONDS_PER_RUN=${SECONDS_PER_RUN:-4}
 ROUNDS=${ROUNDS:-3}
-PARTICIPANTS_PORT=${PARTICIPANTS_PORT:-17701}
-BEFORE_PORT=${BEFORE_PORT:-17702}
-AFTER_PORT=${AFTER_PORT:-17703}
+# Participants on PORT, the two gateways on the two ports after it.
+PORT=${PORT:-17701}
+PARTICIPANTS_PORT=$PORT BEFORE_PORT=$((PORT + 1)) AFTER_PORT=$((PORT + 2))
 
 source scripts/bench-common.sh
 AFTER=${AFTER:-$BIN/gateway}

@@ -139,16 +139,13 @@ extension Metadata {
     /// instructions of a forward with its allocation).
     public struct Relay: Sendable, Hashable {
         public var deadlineMilliseconds: Int64
-        public var actor: String?
-        public var actorRole: String?
+        /// Who it acts for, as `actor` and `role` carry them.
+        public var actor: String?, actorRole: String?
         /// Written only for a request without a trace of its own.
         public var trace: String?
 
         public init(deadlineMilliseconds: Int64, actor: String? = nil, actorRole: String? = nil, trace: String? = nil) {
-            self.deadlineMilliseconds = deadlineMilliseconds
-            self.actor = actor
-            self.actorRole = actorRole
-            self.trace = trace
+            (self.deadlineMilliseconds, self.actor, self.actorRole, self.trace) = (deadlineMilliseconds, actor, actorRole, trace)
         }
     }
 }
