@@ -209,10 +209,6 @@ final class ClientConnectionHandler: ChannelDuplexHandler, LoopFlushes.Flushing 
     }
 
     func flushWaiting() {
-        self.flushNow()
-    }
-
-    private func flushNow() {
         self.flushScheduled = false
         guard self.output.readableBytes > 0, let context = self.context else { return }
         context.writeAndFlush(self.wrapOutboundOut(self.output), promise: nil)

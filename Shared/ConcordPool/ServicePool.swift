@@ -212,7 +212,7 @@ public final class ServicePool: Sendable {
             }
         }
         if let trace { forwarding.relay.trace = trace }
-        forwarding.perform(step)
+        forwarding.perform(step, now: now)
     }
 
     /// What forwarding does next, with the connection to use.
@@ -483,12 +483,13 @@ private final class Forwarding: CallReceiver, @unchecked Sendable {
         self.answer = answer
     }
 
-    func perform(_ step: ServicePool.Step) {
+    /// `now`: the clock as the step was decided, which a finished request's latency ends at.
+    func perform(_ step: ServicePool.Step, now: ContinuousClock.Instant) {
         switch step {
         case .send(let endpoint, let client, let remaining):
             self.send(to: endpoint, client: client, remaining: remaining)
         case .finish(let result):
-            self.finish(result, now: .now)
+            self.finish(result, now: now)
         case .refused(let error):
             self.pool.stats.record(.zero, error: error.code, retries: 0)
             self.answer(.failure(error))
@@ -517,11 +518,7 @@ private final class Forwarding: CallReceiver, @unchecked Sendable {
         let now = ContinuousClock.now
         let (step, retriedAfter) = self.pool.answered(&self.attempt, by: endpoint, result, now: now)
         if let retriedAfter { self.pool.logRetry(self.request, trace: self.request.metadata.trace ?? self.relay.trace, from: endpoint, after: retriedAfter) }
-        if case .finish(let result) = step {
-            self.finish(result, now: now)
-        } else {
-            self.perform(step)
-        }
+        self.perform(step, now: now)
     }
 
     private func finish(_ result: Result<ByteBuffer, ConcordError>, now: ContinuousClock.Instant) {
