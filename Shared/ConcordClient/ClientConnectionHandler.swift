@@ -140,7 +140,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, LoopFlushes.Flushing 
     private var flushScheduled = false
     /// Its part in the event loop's flushes: calls written while a connection reads leave when
     /// that read ends.
-    private var burst = ReadBurst()
+    private let burst = ReadBurst()
     private var context: ChannelHandlerContext?
     private var deadlineTimer: Scheduled<Void>?
 

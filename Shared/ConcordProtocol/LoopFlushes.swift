@@ -119,7 +119,12 @@ public final class LoopFlushes: @unchecked Sendable {
 
 /// A connection's part in its loop's flushes: whether it is in a read burst, which its read's
 /// end closes with the flushes that waited for it.
-public struct ReadBurst {
+///
+/// A class, held by the connection's handler with `let`: ending a burst runs other flushes, and
+/// a flush can close a connection, whose handler then ends its burst again (`channelInactive`).
+/// As a struct in the handler, that second end came inside the first's access to the handler's
+/// property, and a debug build stopped there ("Fatal access conflict", CI at db7eb27).
+public final class ReadBurst {
     private var flushes: LoopFlushes?
     /// Between a burst's first `channelRead` and its `channelReadComplete`.
     public private(set) var isOn = false
@@ -127,20 +132,21 @@ public struct ReadBurst {
     public init() {}
 
     /// When the connection's handler is added.
-    public mutating func join(_ eventLoop: any EventLoop) {
+    public func join(_ eventLoop: any EventLoop) {
         self.flushes = LoopFlushes.of(eventLoop)
     }
 
     /// At every `channelRead`: the first of a burst begins it.
-    public mutating func read() {
+    public func read() {
         guard !self.isOn else { return }
         self.isOn = true
         self.flushes?.readBegins()
     }
 
     /// At `channelReadComplete`, and when the connection closes or its handler goes (a burst
-    /// cut short must not keep the loop's flushes waiting).
-    public mutating func end() {
+    /// cut short must not keep the loop's flushes waiting). The burst is off before the flushes
+    /// run, so an end that one of them causes does nothing.
+    public func end() {
         guard self.isOn else { return }
         self.isOn = false
         self.flushes?.readEnds()

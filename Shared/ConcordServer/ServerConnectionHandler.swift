@@ -31,7 +31,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler, LoopFlushes.Flushing 
     private var tasks: [UInt64: Task<Void, Never>] = [:]
     /// Its part in the event loop's flushes: its own read's end flushes what it answered
     /// meanwhile, and its answers that come of another connection's read leave at that one's end.
-    private var burst = ReadBurst()
+    private let burst = ReadBurst()
     private var flushScheduled = false
     private var pendingRead = false
     private var holdTimer: Scheduled<Void>?

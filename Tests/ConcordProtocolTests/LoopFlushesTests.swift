@@ -103,4 +103,29 @@ struct LoopFlushesTests {
         self.loop.run()
         #expect(self.log.entries == ["first", "second", "third", "fourth"])
     }
+
+    /// A flush can close its connection, whose handler then ends its read burst again
+    /// (`channelInactive` inside `channelReadComplete`'s flush). That second end does nothing:
+    /// the burst is already off, and no flush runs twice. With the burst a struct in the
+    /// handler, this stopped a debug build with an access conflict (CI at db7eb27).
+    @Test func aFlushThatClosesItsConnectionEndsTheBurstOnlyOnce() {
+        final class Handler: LoopFlushes.Flushing {
+            let burst = ReadBurst()
+            var flushed = 0
+            func flushWaiting() {
+                self.flushed += 1
+                self.burst.end()
+            }
+        }
+        let handler = Handler()
+        handler.burst.join(self.loop)
+        handler.burst.read()
+        #expect(handler.burst.isOn)
+        handler.burst.flushLater(handler, busy: false)
+        handler.burst.end()
+        #expect(handler.flushed == 1)
+        #expect(!handler.burst.isOn)
+        self.loop.run()
+        #expect(handler.flushed == 1, "ended twice, flushed once")
+    }
 }
