@@ -150,8 +150,7 @@ extension RouteTable {
     /// Checks the token against the role the verb's declared kind needs, then forwards with the
     /// holder's name and role as the actor.
     fileprivate static func authorizeAndForward(
-        _ request: Request, context: RequestContext, pool: ServicePool, authority: TokenAuthority?, limiter: TokenLimiter,
-        answer: @escaping @Sendable (Result<ByteBuffer, ConcordError>) -> Void
+        _ request: Request, context: RequestContext, pool: ServicePool, authority: TokenAuthority?, limiter: TokenLimiter, answer: Router.Answer
     ) {
         let kind = pool.kind(of: request.verb)
         guard let authority else {
@@ -164,12 +163,28 @@ extension RouteTable {
         } catch {
             return answer(.failure(error))
         }
-        pool.forward(
-            request, kind: kind, actor: (grant.metadataName, grant.role.description), deadline: context.deadline, eventLoop: context.eventLoop
-        ) { result in
-            limiter.finish(grant)
-            answer(result)
+        let actor = (grant.metadataName, grant.role.description)
+        // A token without limits has nothing to finish: its answer goes straight back.
+        guard grant.isLimited else {
+            return pool.forward(request, kind: kind, actor: actor, deadline: context.deadline, eventLoop: context.eventLoop, answer: answer)
         }
+        pool.forward(
+            request, kind: kind, actor: actor, deadline: context.deadline, eventLoop: context.eventLoop,
+            answer: LimitedAnswer(answer: answer, limiter: limiter, grant: grant)
+        )
+    }
+}
+
+/// A limited token's answer: its request stops counting against the token's limits as the
+/// answer goes back, whatever the answer is.
+private struct LimitedAnswer: Answering {
+    let answer: Router.Answer
+    let limiter: TokenLimiter
+    let grant: TokenAuthority.Grant
+
+    func callAsFunction(_ result: Result<ByteBuffer, ConcordError>) {
+        self.limiter.finish(self.grant)
+        self.answer(result)
     }
 }
 

@@ -67,6 +67,9 @@ final class TokenAuthority: Sendable {
             self.metadataName = Principal.encodeForMetadata(name)
             self.limit = limit ?? TokenLimit.defaults(for: role)
         }
+
+        /// Whether its requests count against a limit (`TokenLimiter`).
+        var isLimited: Bool { self.limit.isLimited }
     }
 
     let path: String

@@ -12,6 +12,9 @@ struct TokenLimit: Sendable, Hashable, CustomStringConvertible {
     /// Requests in flight at once; nil: no limit.
     var concurrency: Int?
 
+    /// Whether there is anything to count: a load test's token has neither limit.
+    var isLimited: Bool { self.rate != nil || self.concurrency != nil }
+
     /// What a role gets unless its token's line says otherwise: enough for people and scripts,
     /// not for load tests (give those tokens `rate=unlimited concurrency=unlimited`).
     static func defaults(for role: Role) -> TokenLimit {
@@ -104,7 +107,7 @@ final class TokenLimiter: Sendable {
     /// An admitted request must be `finish`ed once, whatever its outcome.
     func admit(_ grant: TokenAuthority.Grant, now: ContinuousClock.Instant? = nil) throws(ConcordError) {
         let limit = grant.limit
-        guard limit.rate != nil || limit.concurrency != nil else { return }
+        guard limit.isLimited else { return }
         // The clock is read only for a limited token.
         let now = now ?? .now
         let admission = self.buckets.withLockedValue { buckets in
@@ -129,7 +132,7 @@ final class TokenLimiter: Sendable {
     }
 
     func finish(_ grant: TokenAuthority.Grant) {
-        guard grant.limit.rate != nil || grant.limit.concurrency != nil else { return }
+        guard grant.isLimited else { return }
         self.buckets.withLockedValue { buckets in buckets[grant.name]?.finish() }
     }
 }

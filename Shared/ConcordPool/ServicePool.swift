@@ -185,7 +185,7 @@ public final class ServicePool: Sendable {
         actor: (name: String, role: String)?,
         deadline: NIODeadline,
         eventLoop: any EventLoop,
-        answer: @escaping @Sendable (Result<ByteBuffer, ConcordError>) -> Void
+        answer: some Answering
     ) {
         let now = ContinuousClock.now
         var until = now + Duration.nanoseconds((deadline - .now()).nanoseconds)
@@ -213,6 +213,14 @@ public final class ServicePool: Sendable {
         }
         if let trace { forwarding.relay.trace = trace }
         forwarding.perform(step, now: now)
+    }
+
+    /// ``forward(_:kind:actor:deadline:eventLoop:answer:)`` with the answer given to a closure.
+    public func forward(
+        _ request: consuming Request, kind: VerbKind, actor: (name: String, role: String)?, deadline: NIODeadline, eventLoop: any EventLoop,
+        answer: @escaping @Sendable (Result<ByteBuffer, ConcordError>) -> Void
+    ) {
+        self.forward(request, kind: kind, actor: actor, deadline: deadline, eventLoop: eventLoop, answer: AnswerBy(answer))
     }
 
     /// What forwarding does next, with the connection to use.
@@ -463,7 +471,7 @@ private final class Forwarding: CallReceiver, @unchecked Sendable {
     let request: Request
     var relay: Metadata.Relay
     let eventLoop: any EventLoop
-    let answer: @Sendable (Result<ByteBuffer, ConcordError>) -> Void
+    let answer: any Answering
     var attempt: PoolState.Attempt
     /// The replica the attempt under way was sent to.
     private var sentTo: Endpoint?
@@ -472,7 +480,7 @@ private final class Forwarding: CallReceiver, @unchecked Sendable {
 
     init(
         pool: ServicePool, request: consuming Request, relay: Metadata.Relay, attempt: PoolState.Attempt, start: ContinuousClock.Instant,
-        eventLoop: any EventLoop, answer: @escaping @Sendable (Result<ByteBuffer, ConcordError>) -> Void
+        eventLoop: any EventLoop, answer: any Answering
     ) {
         self.pool = pool
         self.request = request

@@ -81,7 +81,7 @@ public final class ConcordServer: Service, Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandlers([
                         NIOSSLServerHandler(context: tls.current()),
-                        ServerConnectionHandler(shared: shared, logger: connectionLogger),
+                        ServerConnectionHandler(shared: shared, logger: connectionLogger, eventLoop: channel.eventLoop),
                     ])
                     return channel
                 }

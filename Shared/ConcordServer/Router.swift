@@ -13,9 +13,35 @@ public struct Router: Sendable {
     /// A handler that answers by calling `answer` once, from any thread, and runs on the
     /// connection's event loop without a task or a future: for proxies, whose work is writing
     /// to another connection and waiting for its reply (docs/performance.md).
-    public typealias AnsweringHandler = @Sendable (
-        Request, RequestContext, _ answer: @escaping @Sendable (Result<ByteBuffer, ConcordError>) -> Void
-    ) -> Void
+    public typealias AnsweringHandler = @Sendable (Request, RequestContext, _ answer: Answer) -> Void
+
+    /// Where an answering handler's answer goes: the connection that read the request, which
+    /// takes it over to its event loop if it comes from another thread. A reference and a
+    /// serial, carried without an allocation (see `Answering`).
+    public struct Answer: Answering, @unchecked Sendable {
+        private enum Destination {
+            case connection(ServerConnectionHandler, serial: UInt64)
+            case closure(@Sendable (Result<ByteBuffer, ConcordError>) -> Void)
+        }
+
+        private let destination: Destination
+
+        init(connection: ServerConnectionHandler, serial: UInt64) {
+            self.destination = .connection(connection, serial: serial)
+        }
+
+        /// An answer given to `body`: for calling a handler without a connection (a test).
+        public init(_ body: @escaping @Sendable (Result<ByteBuffer, ConcordError>) -> Void) {
+            self.destination = .closure(body)
+        }
+
+        public func callAsFunction(_ result: Result<ByteBuffer, ConcordError>) {
+            switch self.destination {
+            case .connection(let connection, let serial): connection.answered(serial: serial, result)
+            case .closure(let body): body(result)
+            }
+        }
+    }
     /// A handler that pushes items through `StreamWriter` and returns its final answer. Its
     /// task is cancelled when the peer cancels the request or the server drains: it should then
     /// return what lets the peer resume (a cursor), not throw.

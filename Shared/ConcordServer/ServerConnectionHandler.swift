@@ -24,6 +24,8 @@ final class ServerConnectionHandler: ChannelDuplexHandler, LoopFlushes.Flushing 
     private let shared: ServerShared
     private var logger: Logger
     private var context: ChannelHandlerContext?
+    /// The channel's, for answers that come from another thread.
+    private let eventLoop: any EventLoop
     private var executor: EventLoopTaskExecutor?
     private var output = ByteBuffer()
     /// The tasks of running async handlers, by the machine's serial: cancelled at their deadline
@@ -58,8 +60,9 @@ final class ServerConnectionHandler: ChannelDuplexHandler, LoopFlushes.Flushing 
     private var writableWaiters: [UInt64: (promise: EventLoopPromise<StreamWriter.Outcome>, timeout: Scheduled<Void>)] = [:]
     private var nextWaiter: UInt64 = 0
 
-    init(shared: ServerShared, logger: Logger) {
+    init(shared: ServerShared, logger: Logger, eventLoop: any EventLoop) {
         self.shared = shared
+        self.eventLoop = eventLoop
         self.logger = logger
         self.machine = ServerConnectionStateMachine(
             limits: shared.configuration.limits, policy: shared.configuration.peerPolicy,
@@ -377,20 +380,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler, LoopFlushes.Flushing 
             self.finishRunning(serial: serial, self.cancel(request))
         case .answering(let handler, _):
             let requestContext = self.requestContext(for: request, dispatch, context: context)
-            let this = NIOLoopBound(self, eventLoop: context.eventLoop)
-            let eventLoop = context.eventLoop
-            handler(request, requestContext) { result in
-                let outcome: Response.Outcome
-                switch result {
-                case .success(let body): outcome = .ok(body)
-                case .failure(let error): outcome = .error(error)
-                }
-                if eventLoop.inEventLoop {
-                    this.value.finishRunning(serial: serial, outcome)
-                } else {
-                    eventLoop.execute { this.value.finishRunning(serial: serial, outcome) }
-                }
-            }
+            handler(request, requestContext, Router.Answer(connection: self, serial: serial))
             if self.machine.running[serial] != nil {
                 self.coverDeadline(dispatch.deadline)
             }
@@ -468,6 +458,20 @@ final class ServerConnectionHandler: ChannelDuplexHandler, LoopFlushes.Flushing 
         default:
             context.logger.error("handler failed", metadata: [LogKey.error: "\(error)"])
             return .error(ConcordError(.internal, "internal error while handling '\(request.verb)'; the server log has details"))
+        }
+    }
+
+    /// An answering handler's answer (`Router.Answer`), from any thread.
+    func answered(serial: UInt64, _ result: Result<ByteBuffer, ConcordError>) {
+        let outcome: Response.Outcome
+        switch result {
+        case .success(let body): outcome = .ok(body)
+        case .failure(let error): outcome = .error(error)
+        }
+        if self.eventLoop.inEventLoop {
+            self.finishRunning(serial: serial, outcome)
+        } else {
+            self.eventLoop.execute { self.finishRunning(serial: serial, outcome) }
         }
     }
 
