@@ -45,9 +45,10 @@ struct WatchCommand: AsyncParsableCommand {
         let words = self.output.words
         let people = self.output.forPeople
         let cursor = NIOLockedValueBox<String?>(self.after)
-        if people {
-            complain(words(.watchWatching, self.services.isEmpty ? "participants, agreements, trade" : self.services.joined(separator: ", ")))
-        }
+        // Said once the gateway has taken the watch (its first `start` event), not before a
+        // refusal.
+        let announced = NIOLockedValueBox(false)
+        let watching = words(.watchWatching, self.services.isEmpty ? "participants, agreements, trade" : self.services.joined(separator: ", "))
         var backoff: Duration = .milliseconds(250)
         while true {
             let client = try self.endpoint.makeClient()
@@ -65,7 +66,10 @@ struct WatchCommand: AsyncParsableCommand {
                 ) { item in
                     guard let event = try? JSONBody.decode(WatchEvent.self, from: item) else { return }
                     cursor.withLockedValue { $0 = event.cursor }
-                    if people, event.type == "start" { return }
+                    if people, event.type == "start" {
+                        if !announced.withLockedValue({ seen in defer { seen = true }; return seen }) { complain(watching) }
+                        return
+                    }
                     say(people ? Self.line(event, words: words) : String(buffer: item))
                 }
                 await client.close()

@@ -42,7 +42,11 @@ struct Watches: Sendable {
         try body.checkFields(["services", "kinds", "after", "from"])
         let services = try body.strings("services") ?? self.pools.keys.sorted()
         for (index, service) in services.enumerated() where self.pools[service] == nil {
-            throw ConcordError(.badRequest, "services[\(index)]: no service '\(service)' behind this gateway; it routes \(self.pools.keys.sorted().joined(separator: ", "))", field: "body.services[\(index)]")
+            let routed = self.pools.keys.sorted()
+            throw ConcordError(
+                .badRequest, "services[\(index)]: no service '\(service)' behind this gateway; it routes \(routed.joined(separator: ", "))",
+                field: "body.services[\(index)]", rule: .oneOf(allowed: routed, got: service)
+            )
         }
         var actor: (name: String, role: String)?
         var permitted: [String] = []
@@ -71,7 +75,11 @@ struct Watches: Sendable {
                 await withCheckedContinuation { continuation in entry.pool.whenVerbsKnown { continuation.resume() } }
             }
             for (index, kind) in kinds.enumerated() where !followed.contains(where: { $0.pool.declares("\($0.service).\(kind).list") }) {
-                throw ConcordError(.badRequest, "kinds[\(index)]: no watched service keeps '\(kind)' records", field: "body.kinds[\(index)]")
+                let kept = Set(followed.flatMap { Self.kinds(kept: $0) }).sorted()
+                throw ConcordError(
+                    .badRequest, "kinds[\(index)]: no watched service keeps '\(kind)' records; they keep \(kept.joined(separator: ", "))",
+                    field: "body.kinds[\(index)]", rule: .oneOf(allowed: kept, got: kind)
+                )
             }
             followed = followed.compactMap { entry in
                 let own = kinds.filter { entry.pool.declares("\(entry.service).\($0).list") }
@@ -81,10 +89,17 @@ struct Watches: Sendable {
         var cursor = WatchCursor()
         if let text = try body.string("after") {
             guard let given = WatchCursor(parsing: text) else {
-                throw ConcordError(.badRequest, "after must be the cursor of a watch event, like participants:12,agreements:40; got '\(text)'", field: "body.after")
+                throw ConcordError(
+                    .badRequest, "after must be the cursor of a watch event, like participants:12,agreements:40; got '\(text)'",
+                    field: "body.after", rule: .form(.watchCursor, got: text)
+                )
             }
             for service in given.positions.keys where !followed.contains(where: { $0.service == service }) {
-                throw ConcordError(.badRequest, "after names \(service), which this watch does not follow (\(followed.map(\.service).joined(separator: ", ")))", field: "body.after")
+                let services = followed.map(\.service)
+                throw ConcordError(
+                    .badRequest, "after names \(service), which this watch does not follow (\(services.joined(separator: ", ")))",
+                    field: "body.after", rule: .oneOf(allowed: services, got: service)
+                )
             }
             cursor = given
         } else {
@@ -102,10 +117,21 @@ struct Watches: Sendable {
                     }
                 }
             case let other:
-                throw ConcordError(.badRequest, "from must be now (the default) or start, got '\(other)'", field: "body.from")
+                throw ConcordError(
+                    .badRequest, "from must be now (the default) or start, got '\(other)'", field: "body.from", rule: .oneOf(allowed: ["now", "start"], got: other)
+                )
             }
         }
         return try await self.follow(followed, from: cursor, actor: actor, trace: request.metadata.trace, writer: writer, logger: context.logger)
+    }
+
+    /// The kinds of record `entry`'s service keeps: those it lists (`SERVICE.KIND.list`).
+    private static func kinds(kept entry: Followed) -> [String] {
+        entry.pool.declaredVerbs.compactMap { verb in
+            let parts = verb.split(separator: ".")
+            guard parts.count == 3, parts[0] == entry.service, parts[2] == "list" else { return nil }
+            return String(parts[1])
+        }
     }
 
     /// Watches open at this gateway, as a metric.
@@ -176,16 +202,21 @@ private struct RecordlessBody {
     let object: [String: JSONValue]
 
     init(_ body: ByteBuffer) throws(ConcordError) {
-        do {
-            self.object = try JSONBody.decode([String: JSONValue].self, from: body)
-        } catch {
-            throw ConcordError(.badRequest, "body must be a JSON object", field: "body")
+        guard let value = try? JSONBody.decode(JSONValue.self, from: body) else {
+            throw ConcordError(.badRequest, "body is not JSON", field: "body", rule: .json)
         }
+        guard case .object(let object) = value else {
+            throw ConcordError(.badRequest, "body must be a JSON object", field: "body", rule: .type(expected: .object))
+        }
+        self.object = object
     }
 
     func checkFields(_ allowed: Set<String>) throws(ConcordError) {
         if let unknown = self.object.keys.sorted().first(where: { !allowed.contains($0) }) {
-            throw ConcordError(.badRequest, "unknown field '\(unknown)'; watch takes \(allowed.sorted().joined(separator: ", "))", field: "body.\(unknown)")
+            throw ConcordError(
+                .badRequest, "unknown field '\(unknown)'; watch takes \(allowed.sorted().joined(separator: ", "))", field: "body.\(unknown)",
+                rule: .unknownField(allowed: allowed.sorted())
+            )
         }
     }
 
@@ -207,7 +238,7 @@ private struct RecordlessBody {
                 }
                 return text
             }
-        default: throw ConcordError(.badRequest, "\(field) must be a list of strings", field: "body.\(field)")
+        default: throw ConcordError(.badRequest, "\(field) must be a list of strings", field: "body.\(field)", rule: .type(expected: .array))
         }
     }
 }

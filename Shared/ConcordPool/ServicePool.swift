@@ -98,6 +98,11 @@ public final class ServicePool: Sendable {
         self.locked.withLockedValue { $0.machine.verbs.merged[verb] != nil }
     }
 
+    /// Every verb a replica declared: what a refusal lists as the ones there are.
+    public var declaredVerbs: [String] {
+        self.locked.withLockedValue { Array($0.machine.verbs.merged.keys) }
+    }
+
     /// Whether any replica has said what its verbs are yet.
     public var knowsVerbs: Bool { self.locked.withLockedValue { $0.machine.verbs.learned } }
 

@@ -72,6 +72,9 @@ public enum Rule: Hashable, Sendable {
         case languageCode = "language_code"
         /// A change feed's cursor, SERVICE:POSITION, of the feed asked (participants:42).
         case cursor
+        /// A watch event's cursor: SERVICE:POSITION for each service, separated by commas
+        /// (participants:12,agreements:40).
+        case watchCursor = "watch_cursor"
     }
 
     /// The part of a date that is out of range, for `range`.

@@ -308,7 +308,9 @@ final class ServerConnectionHandler: ChannelDuplexHandler, LoopFlushes.Flushing 
     private func cancel(_ request: Request) -> Response.Outcome {
         struct Body: Decodable { var id: String }
         guard let id = (try? JSONBody.decode(Body.self, from: request.body))?.id else {
-            return .error(ConcordError(.badRequest, "cancel needs the id of a request running on this connection: {\"id\": \"...\"}", field: "body.id"))
+            return .error(ConcordError(
+                .badRequest, "cancel needs the id of a request running on this connection: {\"id\": \"...\"}", field: "body.id", rule: .required
+            ))
         }
         guard let serial = self.machine.serial(ofRunning: id), let task = self.tasks[serial] else {
             return .error(ConcordError(.notFound, "no request '\(id)' is running on this connection", field: "body.id"))

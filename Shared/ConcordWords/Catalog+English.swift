@@ -354,6 +354,7 @@ extension Catalog {
         .formCommodity: "TOTAL or an HS commodity code of 2, 4 or 6 digits",
         .formLanguageCode: "a language code (ISO 639) such as fa or ru",
         .formCursor: "a cursor of this feed, SERVICE:POSITION, as a change carries it",
+        .formWatchCursor: "a watch event's cursor, SERVICE:POSITION for each service, separated by commas",
         .typeString: "text",
         .typeInteger: "a whole number",
         .typeNumber: "a number",

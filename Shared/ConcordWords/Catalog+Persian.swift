@@ -354,6 +354,7 @@ extension Catalog {
         .formCommodity: "TOTAL یا کد کالای HS با ۲، ۴ یا ۶ رقم",
         .formLanguageCode: "کد زبان (ISO 639) مانند fa یا ru",
         .formCursor: "نشانگر همین جریان تغییرات به شکل SERVICE:POSITION، چنان‌که هر تغییر آن را دارد",
+        .formWatchCursor: "نشانگر یک رویداد پیگیری تغییرات به شکل SERVICE:POSITION برای هر سرویس، جداشده با ویرگول",
         .typeString: "متن",
         .typeInteger: "عدد صحیح",
         .typeNumber: "عدد",

@@ -355,6 +355,7 @@ public enum Key: String, CaseIterable, Sendable {
     case formCommodity
     case formLanguageCode
     case formCursor
+    case formWatchCursor
     case typeString
     case typeInteger
     case typeNumber

@@ -100,6 +100,7 @@ extension Words {
         case .commodity: .formCommodity
         case .languageCode: .formLanguageCode
         case .cursor: .formCursor
+        case .watchCursor: .formWatchCursor
         }
     }
 

@@ -172,22 +172,44 @@ struct WatchTests {
                 return error
             }
         }
+        // Each with its rule, which the CLI and the console say in Persian and Russian.
         let kind = await refusal(#"{"kinds":["treaties"]}"#)
         #expect(kind?.field == "body.kinds[0]" && kind?.message.contains("treaties") == true)
+        guard case .oneOf(let kept, "treaties")? = kind?.rule else {
+            Issue.record("an unknown kind's rule: \(String(describing: kind?.rule))")
+            return
+        }
+        #expect(kept.contains("officials") && kept.contains("countries") && !kept.contains("treaties"))
         let service = await refusal(#"{"services":["ministries"]}"#)
         #expect(service?.field == "body.services[0]" && service?.message.contains("participants") == true)
+        #expect(service?.rule == .oneOf(allowed: ["participants"], got: "ministries"))
         let malformed = await refusal(#"{"after":"yesterday"}"#)
-        #expect(malformed?.field == "body.after")
+        #expect(malformed?.field == "body.after" && malformed?.rule == .form(.watchCursor, got: "yesterday"))
         let foreign = await refusal(#"{"after":"agreements:4"}"#)
         #expect(foreign?.field == "body.after" && foreign?.message.contains("agreements") == true)
-        let cancelUnknown: ConcordError?
-        do {
-            _ = try await client.call("cancel", body: ByteBuffer(string: #"{"id":"nothing-running"}"#))
-            cancelUnknown = nil
-        } catch {
-            cancelUnknown = error
+        #expect(foreign?.rule == .oneOf(allowed: ["participants"], got: "agreements"))
+        let from = await refusal(#"{"from":"yesterday"}"#)
+        #expect(from?.field == "body.from" && from?.rule == .oneOf(allowed: ["now", "start"], got: "yesterday"))
+        let unknown = await refusal(#"{"since":"start"}"#)
+        #expect(unknown?.field == "body.since" && unknown?.rule == .unknownField(allowed: ["after", "from", "kinds", "services"]))
+        let notObject = await refusal(#"["participants"]"#)
+        #expect(notObject?.field == "body" && notObject?.rule == .type(expected: .object))
+        let notJSON = await refusal("{services")
+        #expect(notJSON?.field == "body" && notJSON?.rule == .json)
+        let notList = await refusal(#"{"kinds":"officials"}"#)
+        #expect(notList?.field == "body.kinds" && notList?.rule == .type(expected: .array))
+        func cancel(_ body: String) async -> ConcordError? {
+            do {
+                _ = try await client.call("cancel", body: ByteBuffer(string: body))
+                return nil
+            } catch {
+                return error
+            }
         }
+        let cancelUnknown = await cancel(#"{"id":"nothing-running"}"#)
         #expect(cancelUnknown?.code == .notFound && cancelUnknown?.field == "body.id")
+        let cancelWithoutID = await cancel("{}")
+        #expect(cancelWithoutID?.code == .badRequest && cancelWithoutID?.field == "body.id" && cancelWithoutID?.rule == .required)
         await client.close()
         await gateway.terminate()
         await participants.terminate()
