@@ -37,12 +37,7 @@ struct DeleteGuardTests {
     }
 
     static func error(_ client: ConcordClient, _ verb: String, _ body: String) async -> ConcordError? {
-        do {
-            _ = try await client.call(verb, body: ByteBuffer(string: body))
-            return nil
-        } catch {
-            return error
-        }
+        await client.refusal(verb, body)
     }
 
     static func official(_ id: String) -> String {

@@ -198,17 +198,9 @@ struct WatchTests {
         #expect(notJSON?.field == "body" && notJSON?.rule == .json)
         let notList = await refusal(#"{"kinds":"officials"}"#)
         #expect(notList?.field == "body.kinds" && notList?.rule == .type(expected: .array))
-        func cancel(_ body: String) async -> ConcordError? {
-            do {
-                _ = try await client.call("cancel", body: ByteBuffer(string: body))
-                return nil
-            } catch {
-                return error
-            }
-        }
-        let cancelUnknown = await cancel(#"{"id":"nothing-running"}"#)
+        let cancelUnknown = await client.refusal("cancel", #"{"id":"nothing-running"}"#)
         #expect(cancelUnknown?.code == .notFound && cancelUnknown?.field == "body.id")
-        let cancelWithoutID = await cancel("{}")
+        let cancelWithoutID = await client.refusal("cancel", "{}")
         #expect(cancelWithoutID?.code == .badRequest && cancelWithoutID?.field == "body.id" && cancelWithoutID?.rule == .required)
         await client.close()
         await gateway.terminate()

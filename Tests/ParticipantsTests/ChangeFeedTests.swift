@@ -105,12 +105,7 @@ struct ChangeFeedTests {
         let service = try await ParticipantsProcess.start(database: databaseArgument(location), seeds: seedsDirectory)
         let client = try service.client()
         func refusal(_ body: String) async -> ConcordError? {
-            do {
-                _ = try await client.call("participants.changes", body: ByteBuffer(string: body))
-                return nil
-            } catch {
-                return error
-            }
+            await client.refusal("participants.changes", body)
         }
         let malformed = await refusal(#"{"after":"participants"}"#)
         #expect(malformed?.code == .badRequest && malformed?.field == "body.after" && malformed?.message.contains("participants:POSITION") == true)

@@ -31,12 +31,7 @@ struct PeerPolicyTests {
             return .internal
         }
         defer { Task { await client.close() } }
-        do {
-            _ = try await client.call(verb, body: ByteBuffer(string: body))
-            return nil
-        } catch {
-            return error.code
-        }
+        return await client.refusal(verb, body)?.code
     }
 
     @Test func theOperatorsCertificateMayCallBuiltInsOnly() async throws {
