@@ -89,10 +89,15 @@ struct BriefCommand: AsyncParsableCommand {
         @Option(help: "Also write the brief as one self-contained HTML page to this file.")
         var html: String?
 
-        func run() async throws {
+        func validate() throws {
             guard self.code.utf8.allSatisfy({ $0 == UInt8(ascii: "-") || (48...57).contains($0) || (65...90).contains($0) || (97...122).contains($0) }) else {
-                throw ValidationError("the code is an ISO 3166-2 code such as RU-AST")
+                throw UsageErrors.refusal(
+                    "the code is an ISO 3166-2 code such as RU-AST; got '\(self.code)'", option: "<code>", rule: .form(.regionCode, got: self.code)
+                )
             }
+        }
+
+        func run() async throws {
             let answer = try await callAndReport(self.endpoint, words: self.output.words, "brief.region", body: #"{"code":"\#(self.code)"}"#)
             if let html = self.html {
                 try writeFile(html, BriefHTML(words: self.output.words).render(region: try JSONBody.decode(JSONValue.self, from: answer)))
@@ -142,10 +147,13 @@ struct BriefCommand: AsyncParsableCommand {
         var asOf: String?
         @OptionGroup var output: OutputOptions
 
-        func run() async throws {
-            if let asOf = self.asOf, !asOf.utf8.allSatisfy({ $0 == UInt8(ascii: "-") || (48...57).contains($0) }) {
-                throw ValidationError("--as-of is a day, YYYY-MM-DD")
+        func validate() throws {
+            if let asOf = self.asOf, !UsageErrors.isDay(asOf) {
+                throw UsageErrors.refusal("--as-of is a day, YYYY-MM-DD; got '\(asOf)'", option: "--as-of", rule: .form(.day, got: asOf))
             }
+        }
+
+        func run() async throws {
             let body = self.asOf.map { #"{"asOf":"\#($0)"}"# } ?? "{}"
             let words = self.output.words
             self.output.print(try await callAndReport(self.endpoint, words: self.output.words, "brief.followup", body: body)) { brief, width in

@@ -47,7 +47,10 @@ struct TokensCommand: ParsableCommand {
                 throw ValidationError("--concurrency must be a positive whole number, or 'unlimited'; got '\(concurrency)'")
             }
             guard ["reader", "secretariat", "admin"].contains(self.role) else {
-                throw ValidationError("role must be reader, secretariat or admin; got '\(self.role)'")
+                throw UsageErrors.refusal(
+                    "role must be reader, secretariat or admin; got '\(self.role)'", option: "--role",
+                    rule: .oneOf(allowed: ["reader", "secretariat", "admin"], got: self.role)
+                )
             }
             guard !self.name.isEmpty, self.name.count <= 64,
                   self.name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }) else {

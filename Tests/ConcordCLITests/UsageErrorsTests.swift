@@ -72,6 +72,30 @@ struct UsageErrorsTests {
         #expect(UsageErrors.said(message: "--batch must be from 1 to 1000", words: Words(.ru)) == nil, "found by its exact text only")
     }
 
+    /// The checks of the commands the secretariat runs (briefs) and of the operator's tokens
+    /// carry their rules too, and refuse before anything is called.
+    @Test func briefAndTokenChecksAreSaidInTheReadersLanguage() throws {
+        func refused(_ arguments: [String]) throws -> String {
+            let error = try #require(throws: (any Error).self) { _ = try ConcordCommand.parseAsRoot(arguments) }
+            #expect(ConcordCommand.exitCode(for: error) == .validationFailure)
+            return ConcordCommand.message(for: error)
+        }
+        let code = try refused(["brief", "region", "RU_AST"])
+        #expect(code == "the code is an ISO 3166-2 code such as RU-AST; got 'RU_AST'")
+        #expect(UsageErrors.said(message: code, words: Words(.ru))?.hasPrefix("«<code>» нужно записать как код региона (ISO 3166-2)") == true)
+
+        let asOf = try refused(["brief", "followup", "--as-of", "2026-02-30"])
+        #expect(asOf == "--as-of is a day, YYYY-MM-DD; got '2026-02-30'", "a day that is not one, though its characters are")
+        let persian = try #require(UsageErrors.said(message: asOf, words: Words(.fa)))
+        #expect(persian.contains("«--as-of»") && persian.contains("2026-02-30") && persian != asOf, "\(persian)")
+
+        let role = try refused(["tokens", "add", "--role", "owner", "--name", "x"])
+        #expect(UsageErrors.said(message: role, words: Words(.ru)) == "«--role» должно быть одним из: reader, secretariat, admin; получено «owner»")
+
+        let months = try refused(["trade", "synth", "--rows", "10", "--months", "300"])
+        #expect(UsageErrors.said(message: months, words: Words(.ru))?.contains("300") == true)
+    }
+
     @Test func theLanguageOfALineThatDidNotParse() {
         #expect(LanguageOptions.words(arguments: ["concord", "attendees", "x", "--lang", "fa"], environment: [:]).language == .fa)
         #expect(LanguageOptions.words(arguments: ["concord", "--lang=ru"], environment: [:]).language == .ru)

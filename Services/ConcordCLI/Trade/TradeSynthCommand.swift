@@ -25,8 +25,12 @@ struct TradeSynthCommand: ParsableCommand {
 
     func validate() throws {
         guard self.rows > 0 else { throw ValidationError("--rows must be positive") }
-        guard (1...240).contains(self.months) else { throw ValidationError("--months must be from 1 to 240") }
-        guard (1...97).contains(self.commodities) else { throw ValidationError("--commodities must be from 1 to 97") }
+        guard (1...240).contains(self.months) else {
+            throw UsageErrors.refusal("--months must be from 1 to 240", option: "--months", rule: .range(low: "1", high: "240", got: "\(self.months)"))
+        }
+        guard (1...97).contains(self.commodities) else {
+            throw UsageErrors.refusal("--commodities must be from 1 to 97", option: "--commodities", rule: .range(low: "1", high: "97", got: "\(self.commodities)"))
+        }
     }
 
     func run() throws {
