@@ -123,13 +123,13 @@ public struct Router: Sendable {
     }
 
     /// Sends every verb without a route of its own to `handler`, which answers through its
-    /// callback. `declares` says which of those verbs exist behind it (for metrics' labels).
+    /// `Answer`. `declares` says which of those verbs exist behind it (for metrics' labels).
     public mutating func setFallback(answering handler: @escaping AnsweringHandler, declares: (@Sendable (String) -> Bool)? = nil) {
         self.fallback = .answering(handler, .write)
         self.fallbackDeclares = declares
     }
 
-    /// Registers a handler that answers through its callback, on the connection's event loop
+    /// Registers a handler that answers through its `Answer`, on the connection's event loop
     /// with no task per request: for verbs whose work is handing the request to something that
     /// answers later (a proxy, a batch of reads).
     public mutating func registerAnswering(_ verb: String, kind: VerbKind, _ handler: @escaping AnsweringHandler) {

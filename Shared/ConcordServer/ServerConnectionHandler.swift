@@ -478,7 +478,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler, LoopFlushes.Flushing 
     }
 
     private func finishRunning(serial: UInt64, _ outcome: Response.Outcome) {
-        // Neither table holds a request answered through a callback, as every forward is: not
+        // Neither table holds a request answered through a `Router.Answer`, as every forward is: not
         // hashed when empty.
         if !self.tasks.isEmpty { self.tasks.removeValue(forKey: serial) }
         if !self.streams.isEmpty { self.streams.remove(serial) }
