@@ -19,27 +19,16 @@ public struct Router: Sendable {
     /// takes it over to its event loop if it comes from another thread. A reference and a
     /// serial, carried without an allocation (see `Answering`).
     public struct Answer: Answering, @unchecked Sendable {
-        private enum Destination {
-            case connection(ServerConnectionHandler, serial: UInt64)
-            case closure(@Sendable (Result<ByteBuffer, ConcordError>) -> Void)
-        }
-
-        private let destination: Destination
+        private let connection: ServerConnectionHandler
+        private let serial: UInt64
 
         init(connection: ServerConnectionHandler, serial: UInt64) {
-            self.destination = .connection(connection, serial: serial)
-        }
-
-        /// An answer given to `body`: for calling a handler without a connection (a test).
-        public init(_ body: @escaping @Sendable (Result<ByteBuffer, ConcordError>) -> Void) {
-            self.destination = .closure(body)
+            self.connection = connection
+            self.serial = serial
         }
 
         public func callAsFunction(_ result: Result<ByteBuffer, ConcordError>) {
-            switch self.destination {
-            case .connection(let connection, let serial): connection.answered(serial: serial, result)
-            case .closure(let body): body(result)
-            }
+            self.connection.answered(serial: self.serial, result)
         }
     }
     /// A handler that pushes items through `StreamWriter` and returns its final answer. Its
