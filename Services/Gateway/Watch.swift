@@ -74,15 +74,16 @@ struct Watches: Sendable {
             for entry in followed where !entry.pool.knowsVerbs {
                 await withCheckedContinuation { continuation in entry.pool.whenVerbsKnown { continuation.resume() } }
             }
-            for (index, kind) in kinds.enumerated() where !followed.contains(where: { $0.pool.declares("\($0.service).\(kind).list") }) {
-                let kept = Set(followed.flatMap { Self.kinds(kept: $0) }).sorted()
+            let kept = followed.map { Set(Self.kinds(kept: $0)) }
+            for (index, kind) in kinds.enumerated() where !kept.contains(where: { $0.contains(kind) }) {
+                let all = kept.reduce(into: Set<String>()) { $0.formUnion($1) }.sorted()
                 throw ConcordError(
-                    .badRequest, "kinds[\(index)]: no watched service keeps '\(kind)' records; they keep \(kept.joined(separator: ", "))",
-                    field: "body.kinds[\(index)]", rule: .oneOf(allowed: kept, got: kind)
+                    .badRequest, "kinds[\(index)]: no watched service keeps '\(kind)' records; they keep \(all.joined(separator: ", "))",
+                    field: "body.kinds[\(index)]", rule: .oneOf(allowed: all, got: kind)
                 )
             }
-            followed = followed.compactMap { entry in
-                let own = kinds.filter { entry.pool.declares("\(entry.service).\($0).list") }
+            followed = zip(followed, kept).compactMap { entry, kept in
+                let own = kinds.filter(kept.contains)
                 return own.isEmpty ? nil : Followed(service: entry.service, pool: entry.pool, kinds: own)
             }
         }
