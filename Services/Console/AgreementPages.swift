@@ -257,29 +257,22 @@ extension Pages {
         }
         body = body + "</section></div>"
 
-        body = body + "<section id=\"live-relations\" data-live><h2>\(words(.relationsTitle))</h2>"
-        switch relations {
-        case .success(let page) where page.rows.isEmpty:
-            body = body + "<p>\(words(.noneRecorded))</p>"
-        case .success(let page):
+        body = body + self.live("relations", words(.relationsTitle), relations, from: "agreements") { page in
+            guard !page.rows.isEmpty else { return self.nothing(.noneRecorded) }
             let items: [HTML] = page.rows.map { row in
                 let from = row[path: "from"]?.string ?? "", to = row[path: "to"]?.string ?? ""
                 let other = from == id ? to : from
                 let kind = words.label(.relationKind, row[path: "kind"]?.string ?? "")
                 return "<li>\(from == id ? words(.relationFrom, kind) : words(.relationTo, kind)) <a href=\"\(Self.href("agreements", other))\"><bdi>\(other)</bdi></a></li>"
             }
-            body = body + "<ul>\(items)</ul>"
-        case .failure(let error):
-            body = body + self.failed("agreements", error)
+            return "<ul>\(items)</ul>"
         }
-        body = body + "</section>"
 
-        body = body + "<section id=\"live-actions\" data-live><h2>\(words(.actionsTitle))</h2>"
         var parents: [(String, String)] = []
-        switch actions {
-        case .success(let page):
+        body = body + self.live("actions", words(.actionsTitle), actions, from: "agreements") { page in
             let all = page.rows
             parents = all.compactMap { row in row[path: "id"]?.string.map { ($0, row[path: "title"]?.string ?? $0) } }
+            guard !all.isEmpty else { return self.nothing(.noneRecorded) }
             let ids = Set(parents.map(\.0))
             let children = Dictionary(grouping: all) { row in row[path: "parent"]?.string.flatMap { ids.contains($0) ? $0 : nil } ?? "" }
             func tree(_ parent: String) -> HTML {
@@ -297,19 +290,12 @@ extension Pages {
                 }
                 return items.isEmpty ? "" : "<ul class=\"tree\">\(items)</ul>"
             }
-            let top = tree("")
-            body = body + (all.isEmpty ? "<p>\(words(.noneRecorded))</p>" : top)
-        case .failure(let error):
-            body = body + self.failed("agreements", error)
+            return tree("")
         }
-        body = body + "</section>"
         if session.role != "reader" { body = body + self.actionForm(session: session, instrument: id, parents: parents) }
 
-        body = body + "<section id=\"live-indicators\" data-live><h2>\(words(.indicatorsTitle))</h2>"
-        switch indicators {
-        case .success(let page) where page.rows.isEmpty:
-            body = body + "<p>\(words(.noneRecorded))</p>"
-        case .success(let page):
+        body = body + self.live("indicators", words(.indicatorsTitle), indicators, from: "agreements") { page in
+            guard !page.rows.isEmpty else { return self.nothing(.noneRecorded) }
             let rows: [HTML] = page.rows.map { row in
                 let actual = row[path: "actuals"]?.rows.last
                 func value(_ v: JSONValue?) -> String {
@@ -321,14 +307,11 @@ extension Pages {
                     <td>\(value(row[path: "baseline"]))</td><td>\(value(row[path: "target"]))</td><td>\(value(actual))</td></tr>
                     """
             }
-            body = body + """
+            return """
                 <table><thead><tr><th>\(words(.colIndicator))</th><th>\(words(.colBaseline))</th><th>\(words(.colTarget))</th><th>\(words(.colActual))</th></tr></thead>
                 <tbody>\(rows)</tbody></table>
                 """
-        case .failure(let error):
-            body = body + self.failed("agreements", error)
         }
-        body = body + "</section>"
         return self.layout(title: self.title(instrument), session: session, path: path, body: body)
     }
 

@@ -92,53 +92,37 @@ struct Pages {
         let words = self.words
         var body: HTML = "<h1>\(words(.overviewTitle))</h1>"
 
-        body = body + "<section id=\"live-latest\" data-live aria-labelledby=\"latest\"><h2 id=\"latest\">\(words(.overviewLatestSession))</h2>"
-        switch sessions {
-        case .success(let page):
-            if let latest = page.items.max(by: { $0.number < $1.number }) {
-                let when = latest.startDate.map { words.date($0, withGregorian: true) } ?? ""
-                body = body + "<p class=\"session\"><strong>\(words(.session, words.integer(latest.number)))</strong> \(when)\(latest.city.map { " · " + $0 } ?? "")</p>"
-            } else {
-                body = body + "<p>\(words(.none))</p>"
-            }
-        case .failure(let error):
-            body = body + self.failed("participants", error)
+        body = body + self.live("latest", words(.overviewLatestSession), sessions, from: "participants") { page in
+            guard let latest = page.items.max(by: { $0.number < $1.number }) else { return self.nothing(.none) }
+            let when = latest.startDate.map { words.date($0, withGregorian: true) } ?? ""
+            return "<p class=\"session\"><strong>\(words(.session, words.integer(latest.number)))</strong> \(when)\(latest.city.map { " · " + $0 } ?? "")</p>"
         }
-        body = body + "</section>"
 
-        body = body + "<section id=\"live-headline\" data-live aria-labelledby=\"headline\"><h2 id=\"headline\">\(words(.tradeHeadlineTitle))</h2>"
-        switch headline {
-        case .success(let headlines) where headlines.isEmpty:
-            body = body + "<p>\(words(.noFigureStated))</p>"
-        case .success(let headlines):
+        body = body + self.live("headline", words(.tradeHeadlineTitle), headline, from: "trade") { headlines in
+            guard !headlines.isEmpty else { return self.nothing(.noFigureStated) }
             let growth = GrowthWords(words: words)
+            var part: HTML = ""
             for headline in headlines {
                 let stated = headline.stated
-                body = body + """
+                part = part + """
                     <p class="stated">\(words(.statedLabel)): <strong><bdi>\(stated.figure(words))</bdi></strong> · <bdi>\(stated.reporter)–\(stated.partner)</bdi> · \(stated.spans(words))</p>
                     """
                 if let computed = headline.computed, computed.computed.isEmpty {
-                    body = body + "<p class=\"computed\">\(words(.computedLabel)): \(words(.noObservations))</p>"
+                    part = part + "<p class=\"computed\">\(words(.computedLabel)): \(words(.noObservations))</p>"
                 }
                 for computed in headline.computed?.computed ?? [] {
-                    body = body + """
+                    part = part + """
                         <p class="computed">\(words(.computedLabel)): <strong><bdi>\(growth.headline(computed))</bdi></strong> (<bdi>\(computed.source)</bdi>)\
                         \(computed.synthetic ? HTML(" <span class=\"chip synthetic\">\(words(.synthetic))</span>") : "")</p>
                         """
-                    if let beside = growth.besideStated(computed) { body = body + "<p class=\"missing\">\(beside)</p>" }
+                    if let beside = growth.besideStated(computed) { part = part + "<p class=\"missing\">\(beside)</p>" }
                 }
             }
-            body = body + "<p><a href=\"/trade\">\(words(.navTrade)) →</a></p>"
-        case .failure(let error):
-            body = body + self.failed("trade", error)
+            return part + "<p><a href=\"/trade\">\(words(.navTrade)) →</a></p>"
         }
-        body = body + "</section>"
 
-        body = body + "<section id=\"live-overdue\" data-live aria-labelledby=\"overdue\"><h2 id=\"overdue\">\(words(.overviewOverdue))</h2>"
-        switch overdue {
-        case .success(let answer) where answer.items.isEmpty:
-            body = body + "<p>\(words(.overviewNoOverdue))</p>"
-        case .success(let answer):
+        body = body + self.live("overdue", words(.overviewOverdue), overdue, from: "agreements") { answer in
+            guard !answer.items.isEmpty else { return self.nothing(.overviewNoOverdue) }
             let rows: [HTML] = answer.items.sorted { ($0.due ?? "", $0.id) < ($1.due ?? "", $1.id) }.map { action in
                 let owner = self.owner(action.owner, officials: officials)
                 return """
@@ -147,75 +131,50 @@ struct Pages {
                 <td><span class="chip overdue">\(words.label(.actionStatus, action.status))</span></td></tr>
                 """
             }
-            body = body + """
+            return """
                 <p class="asof">\(words(.asOf, words.date(answer.asOf)))</p>
                 <table><thead><tr><th>\(words(.colTitle))</th><th>\(words(.colOwner))</th><th>\(words(.colDue))</th><th>\(words(.colStatus))</th></tr></thead>
                 <tbody>\(rows)</tbody></table>
                 """
-        case .failure(let error):
-            body = body + self.failed("agreements", error)
         }
-        body = body + "</section>"
 
-        body = body + "<section id=\"live-open\" data-live aria-labelledby=\"open\"><h2 id=\"open\">\(words(.openActionsTitle))</h2>"
-        switch actions {
-        case .success(let page):
+        body = body + self.live("open", words(.openActionsTitle), actions, from: "agreements") { page in
             let open = page.items.filter { !["done", "cancelled"].contains($0.status) }.sorted { ($0.due ?? "9999", $0.id) < ($1.due ?? "9999", $1.id) }
-            if open.isEmpty {
-                body = body + "<p>\(words(.none))</p>"
-            } else {
-                let items: [HTML] = open.map { action in
-                    """
-                    <li><a href="/actions/\(action.id)"><bdi>\(action.title)</bdi></a> \
-                    <span class="chip">\(words.label(.actionStatus, action.status))</span> \
-                    <span class="percent">\(words.percent(String(action.progress ?? 0), signed: false))</span>\
-                    \(action.due.map { " <small>" + words(.dueOn, words.date($0)) + "</small>" } ?? "")</li>
-                    """
-                }
-                body = body + "<ul class=\"actions\">\(items)</ul>"
+            guard !open.isEmpty else { return self.nothing(.none) }
+            let items: [HTML] = open.map { action in
+                """
+                <li><a href="/actions/\(action.id)"><bdi>\(action.title)</bdi></a> \
+                <span class="chip">\(words.label(.actionStatus, action.status))</span> \
+                <span class="percent">\(words.percent(String(action.progress ?? 0), signed: false))</span>\
+                \(action.due.map { " <small>" + words(.dueOn, words.date($0)) + "</small>" } ?? "")</li>
+                """
             }
-        case .failure(let error):
-            body = body + self.failed("agreements", error)
+            return "<ul class=\"actions\">\(items)</ul>"
         }
-        body = body + "</section>"
 
-        body = body + "<section id=\"live-recent\" data-live aria-labelledby=\"recent\" data-live=\"changes\"><h2 id=\"recent\">\(words(.recentChangesTitle))</h2>"
-        switch recent {
-        case .success(let changes) where changes.isEmpty:
-            body = body + "<p>\(words(.none))</p>"
-        case .success(let changes):
+        body = body + self.live("recent", words(.recentChangesTitle), recent, from: "gateway") { changes in
+            guard !changes.isEmpty else { return self.nothing(.none) }
             let rows: [HTML] = changes.map { change in
                 """
                 <tr><td><time datetime="\(change.at)">\(self.moment(change.at))</time></td><td><bdi>\(change.actor)</bdi></td>\
                 <td><bdi>\(change.verb)</bdi></td><td><bdi>\(change.kind)/\(change.key)</bdi></td></tr>
                 """
             }
-            body = body + """
+            return """
                 <table class="changes"><thead><tr><th>\(words(.colDate))</th><th>\(words(.colWho))</th><th>\(words(.colWhat))</th><th>\(words(.colRecord))</th></tr></thead>
                 <tbody>\(rows)</tbody></table>
                 """
-        case .failure(let error):
-            body = body + self.failed("gateway", error)
         }
-        body = body + "</section>"
 
-        body = body + "<section id=\"live-obstacles\" data-live aria-labelledby=\"obstacles\"><h2 id=\"obstacles\">\(words(.overviewObstacles))</h2>"
-        switch obstacles {
-        case .success(let page):
+        body = body + self.live("obstacles", words(.overviewObstacles), obstacles, from: "agreements") { page in
             let open = page.items.filter { $0.status != "resolved" }
-            if open.isEmpty {
-                body = body + "<p>\(words(.overviewNoObstacles))</p>"
-            } else {
-                let items: [HTML] = open.map { obstacle in
-                    "<li><span class=\"chip\">\(words.label(.obstacleStatus, obstacle.status))</span> <bdi>\(obstacle.title)</bdi>"
-                        + " <small>\(words.label(.obstacleCategory, obstacle.category))</small></li>"
-                }
-                body = body + "<ul class=\"obstacles\">\(items)</ul>"
+            guard !open.isEmpty else { return self.nothing(.overviewNoObstacles) }
+            let items: [HTML] = open.map { obstacle in
+                "<li><span class=\"chip\">\(words.label(.obstacleStatus, obstacle.status))</span> <bdi>\(obstacle.title)</bdi>"
+                    + " <small>\(words.label(.obstacleCategory, obstacle.category))</small></li>"
             }
-        case .failure(let error):
-            body = body + self.failed("agreements", error)
+            return "<ul class=\"obstacles\">\(items)</ul>"
         }
-        body = body + "</section>"
         return self.layout(title: words(.overviewTitle), session: session, path: "/", body: body)
     }
 
@@ -340,6 +299,25 @@ struct Pages {
     /// name, in the reader's language where the record has it, when `officials` has them.
     func named(_ kind: String, _ value: String, officials: [String: SessionBrief.OfficialView]) -> String {
         kind == "official" ? officials[value]?.name(in: self.words.language) ?? value : value
+    }
+
+    /// A part of a page the live script puts in anew at a change: `<section id="live-ID"
+    /// data-live>`, named by its heading, holding what `content` makes of the service's answer,
+    /// or what `failed` says when the answer failed.
+    func live<Answer>(
+        _ id: String, _ heading: String, _ answer: Result<Answer, ConcordError>, from service: String, labels: [String: Key] = [:],
+        _ content: (Answer) -> HTML
+    ) -> HTML {
+        let inner = switch answer {
+        case .success(let value): content(value)
+        case .failure(let error): self.failed(service, error, labels: labels)
+        }
+        return "<section id=\"live-\(id)\" data-live aria-labelledby=\"\(id)-heading\"><h2 id=\"\(id)-heading\">\(heading)</h2>\(inner)</section>"
+    }
+
+    /// A part's one line when it has nothing to show.
+    func nothing(_ key: Key) -> HTML {
+        "<p>\(self.words(key))</p>"
     }
 
     /// What a page or a part of it says when its answer from `service` failed: that nothing is

@@ -32,21 +32,15 @@ extension Pages {
     ) -> HTML {
         let words = self.words
         func table(_ title: Key, _ id: String, _ answer: Result<JSONValue, ConcordError>, _ head: [Key], _ row: (JSONValue) -> [HTML]) -> HTML {
-            var section: HTML = "<section id=\"live-\(id)\" data-live><h2>\(words(title))</h2>"
-            switch answer {
-            case .success(let page) where page.rows.isEmpty:
-                section = section + "<p>\(words(.noneRecorded))</p>"
-            case .success(let page):
+            self.live(id, words(title), answer, from: "participants") { page in
+                guard !page.rows.isEmpty else { return self.nothing(.noneRecorded) }
                 let heads: [HTML] = head.map { "<th>\(words($0))</th>" }
                 let rows: [HTML] = page.rows.map { record in
                     let cells: [HTML] = row(record).map { "<td>\($0)</td>" }
                     return "<tr>\(cells)</tr>"
                 }
-                section = section + "<table><thead><tr>\(heads)</tr></thead><tbody>\(rows)</tbody></table>"
-            case .failure(let error):
-                section = section + self.failed("participants", error)
+                return "<table><thead><tr>\(heads)</tr></thead><tbody>\(rows)</tbody></table>"
             }
-            return section + "</section>"
         }
         func named(_ record: JSONValue) -> HTML {
             let local: [HTML] = ["fa", "ru"].compactMap { code in

@@ -322,36 +322,30 @@ extension Pages {
         if let imported { body = body + self.imported(imported) }
         if let figures {
             let spans = (words.span(question.from, question.to), words.span(question.base.from, question.base.to))
-            body = body + "<section id=\"live-growth\" data-live><h2>\(words(.growthTitle, spans.0, spans.1))</h2>"
-            switch figures.growth {
-            case .success(let growth):
-                if growth.computed.isEmpty { body = body + "<p>\(words(.noObservationsMonths))</p>" }
+            body = body + self.live("growth", words(.growthTitle, spans.0, spans.1), figures.growth, from: "trade", labels: Self.questionLabels) { growth in
+                var part: HTML = growth.computed.isEmpty ? self.nothing(.noObservationsMonths) : ""
                 for figure in growth.computed {
-                    body = body + """
+                    part = part + """
                         <p class="computed" data-current-months="\(figure.current.monthsCovered.count)"><strong class="figure">\(growthWords.headline(figure))</strong> (<bdi>\(figure.source)</bdi>)\
                         \(growthWords.sums(figure).map { ": " + $0 } ?? "")\
                         \(figure.synthetic ? HTML(" <span class=\"chip synthetic\">\(words(.synthetic))</span>") : "")</p>
                         <p>\(words(.monthsCoveredLine, words.integer(figure.current.monthsCovered.count), words.integer(figure.base.monthsCovered.count)))</p>
                         """
-                    if let gaps = growthWords.leftOut(figure) { body = body + "<p class=\"missing\">\(gaps)</p>" }
+                    if let gaps = growthWords.leftOut(figure) { part = part + "<p class=\"missing\">\(gaps)</p>" }
                     let missing = (figure.current.monthsMissing + figure.base.monthsMissing).map { words.digits(GrowthFigure.dash($0)) }
-                    if !missing.isEmpty { body = body + "<p class=\"missing\">\(words(.monthsMissingList, missing.joined(separator: self.comma)))</p>" }
+                    if !missing.isEmpty { part = part + "<p class=\"missing\">\(words(.monthsMissingList, missing.joined(separator: self.comma)))</p>" }
                 }
                 let chart = BriefHTML(words: words).chart(
                     figures.months, spans: spans, stated: words(.chartLabel), computed: growth.computed.first.map(growthWords.headline)
                 )
                 // The chart's writer escapes every text it puts in.
-                body = body + HTML(trusted: chart)
-            case .failure(let error):
-                body = body + self.failed("trade", error, labels: Self.questionLabels)
+                return part + HTML(trusted: chart)
             }
-            body = body + "</section>"
 
-            body = body + "<section id=\"live-top\" data-live><h2>\(words(.topTitle, question.flows[0] == "X" ? words(.flowExports) : words(.flowImports)))</h2>"
-            switch figures.top {
-            case .success(let answer):
+            let topTitle = words(.topTitle, question.flows[0] == "X" ? words(.flowExports) : words(.flowImports))
+            body = body + self.live("top", topTitle, figures.top, from: "trade", labels: Self.questionLabels) { answer in
                 let sources = answer.rows
-                if sources.isEmpty { body = body + "<p>\(words(.noObservationsMonths))</p>" }
+                var part: HTML = sources.isEmpty ? self.nothing(.noObservationsMonths) : ""
                 for source in sources {
                     let rows: [HTML] = (source[path: "commodities"]?.rows ?? []).map { row in
                         """
@@ -360,23 +354,19 @@ extension Pages {
                         """
                     }
                     guard !rows.isEmpty else {
-                        body = body + "<p><bdi>\(source[path: "source"]?.cell ?? "")</bdi>: \(words(.noObservationsMonths))</p>"
+                        part = part + "<p><bdi>\(source[path: "source"]?.cell ?? "")</bdi>: \(words(.noObservationsMonths))</p>"
                         continue
                     }
-                    body = body + """
+                    part = part + """
                         <h3><bdi>\(source[path: "source"]?.cell ?? "")</bdi>\(source[path: "synthetic"] == .bool(true) ? HTML(" <span class=\"chip synthetic\">\(words(.synthetic))</span>") : "")</h3>
                         <table><thead><tr><th>\(words(.colCommodity))</th><th>\(words(.colValueUSD))</th><th>\(words(.colShare))</th></tr></thead><tbody>\(rows)</tbody></table>
                         """
                 }
-            case .failure(let error):
-                body = body + self.failed("trade", error, labels: Self.questionLabels)
+                return part
             }
-            body = body + "</section>"
 
-            body = body + "<section id=\"live-mirror\" data-live><h2>\(words(.mirrorTitle))</h2>"
-            switch figures.mirror {
-            case .success(let answer):
-                if answer.comparisons.isEmpty { body = body + "<p>\(words(.noObservationsMonths))</p>" }
+            body = body + self.live("mirror", words(.mirrorTitle), figures.mirror, from: "trade", labels: Self.questionLabels) { answer in
+                guard !answer.comparisons.isEmpty else { return self.nothing(.noObservationsMonths) }
                 let rows: [HTML] = answer.comparisons.map { figure in
                     """
                     <tr><td><bdi>\(figure.source)</bdi>\(figure.synthetic ? HTML(" <span class=\"chip synthetic\">\(words(.synthetic))</span>") : "")</td>\
@@ -387,17 +377,12 @@ extension Pages {
                     <td>\(words.integer(figure.monthsCompared.count))/\(words.integer(figure.monthsAsked))</td></tr>
                     """
                 }
-                if !rows.isEmpty {
-                    body = body + """
-                        <table><thead><tr><th>\(words(.colSource))</th><th>\(words(.colFlow))</th><th>\(words(.colExportsFOB))</th><th>\(words(.colImportsCIF))</th>\
-                        <th>\(words(.colRatio))</th><th>\(words(.colMonthsCompared))</th></tr></thead><tbody>\(rows)</tbody></table>
-                        <p><small>\(words(.mirrorMargin))</small></p>
-                        """
-                }
-            case .failure(let error):
-                body = body + self.failed("trade", error, labels: Self.questionLabels)
+                return """
+                    <table><thead><tr><th>\(words(.colSource))</th><th>\(words(.colFlow))</th><th>\(words(.colExportsFOB))</th><th>\(words(.colImportsCIF))</th>\
+                    <th>\(words(.colRatio))</th><th>\(words(.colMonthsCompared))</th></tr></thead><tbody>\(rows)</tbody></table>
+                    <p><small>\(words(.mirrorMargin))</small></p>
+                    """
             }
-            body = body + "</section>"
         }
         if session.role != "reader" {
             let today = String(Date().ISO8601Format().prefix(10))
