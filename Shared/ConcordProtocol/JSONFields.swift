@@ -105,37 +105,13 @@ enum JSONFields {
             while let byte = self.peek, byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D { self.index += 1 }
         }
 
+        /// A string literal's text; nil when it is not one or is malformed.
         mutating func readString() -> String? {
             guard self.consume(UInt8(ascii: "\"")) else { return nil }
-            var scalars: [UInt8] = []
-            while let byte = self.peek {
-                self.index += 1
-                switch byte {
-                case UInt8(ascii: "\""):
-                    return String(decoding: scalars, as: UTF8.self)
-                case UInt8(ascii: "\\"):
-                    guard let escaped = self.peek else { return nil }
-                    self.index += 1
-                    switch escaped {
-                    case UInt8(ascii: "n"): scalars.append(0x0A)
-                    case UInt8(ascii: "r"): scalars.append(0x0D)
-                    case UInt8(ascii: "t"): scalars.append(0x09)
-                    case UInt8(ascii: "b"): scalars.append(0x08)
-                    case UInt8(ascii: "f"): scalars.append(0x0C)
-                    case UInt8(ascii: "u"):
-                        guard self.index + 4 <= self.bytes.count,
-                            let code = UInt32(String(decoding: self.bytes[self.index..<self.index + 4], as: UTF8.self), radix: 16)
-                        else { return nil }
-                        self.index += 4
-                        let scalar = Unicode.Scalar(code) ?? "\u{FFFD}"
-                        scalars.append(contentsOf: Array(String(Character(scalar)).utf8))
-                    default: scalars.append(escaped)
-                    }
-                default:
-                    scalars.append(byte)
-                }
-            }
-            return nil
+            var index = self.index
+            let text = self.bytes.withUnsafeBytes { bytes in try? JSONStringReader.read(bytes, at: &index).get() }
+            self.index = index
+            return text
         }
 
         /// Skips a non-string value (number, literal, object or array), balancing brackets.

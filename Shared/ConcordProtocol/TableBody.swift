@@ -191,78 +191,10 @@ public struct TableBody: Sendable {
                 throw ConcordError(.badRequest, "\(field): values are strings, true, false or null (numbers as strings, to keep them exact)", field: field)
             }
             self.index += 1
-            let start = self.index
-            // The common case: no escapes, read as one slice.
-            while self.index < self.bytes.count, self.bytes[self.index] != UInt8(ascii: "\""), self.bytes[self.index] != UInt8(ascii: "\\") {
-                guard self.bytes[self.index] >= 0x20 else {
-                    throw ConcordError(.badRequest, "\(field): a control character inside a string must be escaped", field: field)
-                }
-                self.index += 1
+            switch JSONStringReader.read(self.bytes, at: &self.index) {
+            case .success(let text): return .text(text)
+            case .failure(let fault): throw ConcordError(.badRequest, "\(field): \(fault)", field: field)
             }
-            guard self.index < self.bytes.count else { throw ConcordError(.badRequest, "\(field): a string is not closed", field: field) }
-            if self.bytes[self.index] == UInt8(ascii: "\"") {
-                let text = String(decoding: UnsafeRawBufferPointer(rebasing: self.bytes[start..<self.index]), as: UTF8.self)
-                self.index += 1
-                return .text(text)
-            }
-            var utf8 = Array(UnsafeRawBufferPointer(rebasing: self.bytes[start..<self.index]))
-            while true {
-                guard self.index < self.bytes.count else { throw ConcordError(.badRequest, "\(field): a string is not closed", field: field) }
-                let byte = self.bytes[self.index]
-                self.index += 1
-                if byte == UInt8(ascii: "\"") { break }
-                guard byte >= 0x20 else {
-                    throw ConcordError(.badRequest, "\(field): a control character inside a string must be escaped", field: field)
-                }
-                guard byte == UInt8(ascii: "\\") else {
-                    utf8.append(byte)
-                    continue
-                }
-                guard self.index < self.bytes.count else { throw ConcordError(.badRequest, "\(field): a string is not closed", field: field) }
-                let escape = self.bytes[self.index]
-                self.index += 1
-                switch escape {
-                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): utf8.append(escape)
-                case UInt8(ascii: "b"): utf8.append(0x08)
-                case UInt8(ascii: "f"): utf8.append(0x0C)
-                case UInt8(ascii: "n"): utf8.append(0x0A)
-                case UInt8(ascii: "r"): utf8.append(0x0D)
-                case UInt8(ascii: "t"): utf8.append(0x09)
-                case UInt8(ascii: "u"):
-                    var scalar = try self.hex4(field: field)
-                    if (0xD800..<0xDC00).contains(scalar) {
-                        guard self.literal("\\u") else { throw ConcordError(.badRequest, "\(field): a lone surrogate in \\u escape", field: field) }
-                        let low = try self.hex4(field: field)
-                        guard (0xDC00..<0xE000).contains(low) else { throw ConcordError(.badRequest, "\(field): a lone surrogate in \\u escape", field: field) }
-                        scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-                    }
-                    guard let unicode = Unicode.Scalar(scalar) else {
-                        throw ConcordError(.badRequest, "\(field): \\u escape is not a character", field: field)
-                    }
-                    utf8.append(contentsOf: Array(String(Character(unicode)).utf8))
-                default:
-                    throw ConcordError(.badRequest, "\(field): unknown escape \\\(Character(Unicode.Scalar(escape)))", field: field)
-                }
-            }
-            return .text(String(decoding: utf8, as: UTF8.self))
-        }
-
-        mutating func hex4(field: String) throws(ConcordError) -> UInt32 {
-            guard self.bytes.count - self.index >= 4 else { throw ConcordError(.badRequest, "\(field): a \\u escape needs four hex digits", field: field) }
-            var value: UInt32 = 0
-            for _ in 0..<4 {
-                let byte = self.bytes[self.index]
-                self.index += 1
-                let digit: UInt8
-                switch byte {
-                case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
-                case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
-                case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
-                default: throw ConcordError(.badRequest, "\(field): a \\u escape needs four hex digits", field: field)
-                }
-                value = value << 4 | UInt32(digit)
-            }
-            return value
         }
     }
 }

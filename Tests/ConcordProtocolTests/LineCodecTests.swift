@@ -64,6 +64,15 @@ import Testing
         #expect(try LineCodec.parseServerLine(bad) == .response(.error("7", ConcordError(.notFound, "no such", field: "body.id"))))
     }
 
+    /// An error body's text is read as JSON writes it: every escape, a character outside the
+    /// basic plane as its two surrogates; a malformed string ends the members read, not the line.
+    @Test func anErrorBodysEscapesAreRead() throws {
+        let escaped = ByteBuffer(string: #"7 err bad_request {"message":"a \"b\"\\c\/\n\u00e9\ud83d\ude00","field":"body.name"}"#)
+        #expect(try LineCodec.parseServerLine(escaped) == .response(.error("7", ConcordError(.badRequest, "a \"b\"\\c/\né😀", field: "body.name"))))
+        let loneSurrogate = ByteBuffer(string: #"7 err bad_request {"field":"body.name","message":"x\ud83d"}"#)
+        #expect(try LineCodec.parseServerLine(loneSurrogate) == .response(.error("7", ConcordError(.badRequest, "", field: "body.name"))))
+    }
+
     @Test func writtenRequestParsesBack() throws {
         let original = Request(
             id: "a.b:c_d-1",
