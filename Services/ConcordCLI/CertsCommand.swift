@@ -19,8 +19,7 @@ struct CertsCommand: AsyncParsableCommand {
             discussion: "Writes ca.pem, ca-key.pem and NAME.pem, NAME-key.pem for: \(CertificateAuthority.standardIdentities.joined(separator: ", ")). SANs: the name, localhost, 127.0.0.1, ::1."
         )
 
-        @Argument(help: "Directory to write into (created if missing).")
-        var directory: String
+        @OptionGroup var certs: CertsDirectory
 
         @Option(help: "Extra DNS name for every certificate, repeatable (e.g. a container host name).")
         var name: [String] = []
@@ -32,13 +31,10 @@ struct CertsCommand: AsyncParsableCommand {
         var force = false
 
         func run() throws {
-            let directory = URL(fileURLWithPath: self.directory)
-            do {
+            try self.certs.perform(creating: true) { directory in
                 try CertificateAuthority.initialize(directory: directory, extraNames: self.name, extraAddresses: self.address, force: self.force)
-            } catch let error as TLSSetupError {
-                throw ValidationError(error.message)
+                print("wrote a CA and certificates for \(CertificateAuthority.standardIdentities.joined(separator: ", ")) to \(directory.path)")
             }
-            print("wrote a CA and certificates for \(CertificateAuthority.standardIdentities.joined(separator: ", ")) to \(directory.path)")
         }
     }
 
@@ -54,8 +50,7 @@ struct CertsCommand: AsyncParsableCommand {
                 """
         )
 
-        @Argument(help: "Directory written by `concord certs init`.")
-        var directory: String
+        @OptionGroup var certs: CertsDirectory
 
         @Argument(help: "Leaf names to rotate (e.g. gateway participants); all of them when none is given.")
         var names: [String] = []
@@ -64,11 +59,8 @@ struct CertsCommand: AsyncParsableCommand {
         var revoke = false
 
         func run() throws {
-            let rotations: [CertificateAuthority.Rotation]
-            do {
-                rotations = try CertificateAuthority.rotate(in: URL(fileURLWithPath: self.directory), names: self.names, revoke: self.revoke)
-            } catch let error as TLSSetupError {
-                throw ValidationError(error.message)
+            let rotations = try self.certs.perform { directory in
+                try CertificateAuthority.rotate(in: directory, names: self.names, revoke: self.revoke)
             }
             for rotation in rotations {
                 let revoked = rotation.revoked ? ", old one revoked" : ""
@@ -82,19 +74,15 @@ struct CertsCommand: AsyncParsableCommand {
             abstract: "List the CA and leaf certificates of a directory: identity, serial, expiry, revoked or not."
         )
 
-        @Argument(help: "Directory written by `concord certs init`.")
-        var directory: String
+        @OptionGroup var certs: CertsDirectory
 
         func run() throws {
-            let directory = URL(fileURLWithPath: self.directory)
-            do {
+            try self.certs.perform { directory in
                 let revoked = try RevocationList.load(directory.appendingPathComponent("revoked").path)
                 for entry in try CertificateAuthority.inventory(of: directory) {
                     let mark = revoked.contains(entry.serial) ? "  REVOKED" : ""
                     print("\(entry.file.padding(18))  \(entry.subject.padding(40))  serial \(entry.serial)  until \(entry.notValidAfter.formatted(.iso8601))\(mark)")
                 }
-            } catch let error as TLSSetupError {
-                throw ValidationError(error.message)
             }
         }
     }
@@ -106,15 +94,12 @@ struct CertsCommand: AsyncParsableCommand {
             discussion: "Then: wait until every process has made a new connection or send them SIGHUP; `concord certs rotate DIR` (issues from the new CA); `concord certs ca-finish DIR`. See deploy/README.md."
         )
 
-        @Argument(help: "Directory written by `concord certs init`.")
-        var directory: String
+        @OptionGroup var certs: CertsDirectory
 
         func run() throws {
-            do {
-                let incoming = try CertificateAuthority.beginAuthorityChange(in: URL(fileURLWithPath: self.directory))
-                print("new CA '\(incoming.certificate.subject)' in ca-next.pem; ca.pem now trusts both. Next: concord certs rotate \(self.directory)")
-            } catch let error as TLSSetupError {
-                throw ValidationError(error.message)
+            try self.certs.perform { directory in
+                let incoming = try CertificateAuthority.beginAuthorityChange(in: directory)
+                print("new CA '\(incoming.certificate.subject)' in ca-next.pem; ca.pem now trusts both. Next: concord certs rotate \(directory.path)")
             }
         }
     }
@@ -125,16 +110,32 @@ struct CertsCommand: AsyncParsableCommand {
             abstract: "Step 3 of a CA change: the new CA alone in ca.pem and ca-key.pem (refused while a leaf is the old CA's)."
         )
 
-        @Argument(help: "Directory written by `concord certs init`.")
-        var directory: String
+        @OptionGroup var certs: CertsDirectory
 
         func run() throws {
-            do {
-                try CertificateAuthority.finishAuthorityChange(in: URL(fileURLWithPath: self.directory))
-                print("the new CA is now the only one trusted in \(self.directory)/ca.pem")
-            } catch let error as TLSSetupError {
-                throw ValidationError(error.message)
+            try self.certs.perform { directory in
+                try CertificateAuthority.finishAuthorityChange(in: directory)
+                print("the new CA is now the only one trusted in \(directory.appendingPathComponent("ca.pem").path)")
             }
+        }
+    }
+}
+
+/// The directory a `certs` command works in, and how it says what is wrong there.
+struct CertsDirectory: ParsableArguments {
+    @Argument(help: "Directory written by `concord certs init` (created by init if missing).")
+    var directory: String
+
+    /// Runs `body` on the directory, which must be there unless `creating`: what is wrong with
+    /// it or its files (`TLSSetupError`) is said as a usage error, one line, rather than as a crash.
+    func perform<Result>(creating: Bool = false, _ body: (URL) throws -> Result) throws -> Result {
+        if !creating, (try? FileManager.default.contentsOfDirectory(atPath: self.directory)) == nil {
+            throw ValidationError("no directory \(self.directory) to read: create the set with `concord certs init \(self.directory)`")
+        }
+        do {
+            return try body(URL(fileURLWithPath: self.directory))
+        } catch let error as TLSSetupError {
+            throw ValidationError(error.message)
         }
     }
 }

@@ -43,7 +43,7 @@ extension CertificateAuthority {
         } catch let error as TLSSetupError {
             throw error
         } catch {
-            throw TLSSetupError(message: "cannot load the CA from \(directory.path): \(error) (rotation needs ca-key.pem, written by `concord certs init`)")
+            throw TLSSetupError(message: "cannot load the CA from \(directory.path): \(TLSSetupError.reason(error)) (rotation needs ca-key.pem, written by `concord certs init`)")
         }
     }
 
@@ -97,7 +97,7 @@ extension CertificateAuthority {
             do {
                 previous = try Certificate(pemEncoded: String(contentsOf: file, encoding: .utf8))
             } catch {
-                throw TLSSetupError(message: "cannot read \(file.path): \(error)")
+                throw TLSSetupError(message: "cannot read \(file.path): \(TLSSetupError.reason(error))")
             }
             let replacement = try authority.reissue(previous, name: name, now: now)
             issued.append((replacement, Rotation(
@@ -214,7 +214,7 @@ extension CertificateAuthority {
                     ))
                 }
             } catch {
-                throw TLSSetupError(message: "cannot read \(path.path): \(error)")
+                throw TLSSetupError(message: "cannot read \(path.path): \(TLSSetupError.reason(error))")
             }
         }
         return entries

@@ -29,7 +29,7 @@ public struct RevocationList: Sendable, Hashable {
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
         } catch {
-            throw TLSSetupError(message: "cannot read the revocation list \(path): \(error)")
+            throw TLSSetupError(message: "cannot read the revocation list \(path): \(TLSSetupError.reason(error))")
         }
         return try Self.parse(text, path: path)
     }

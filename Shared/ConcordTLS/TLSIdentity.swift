@@ -84,7 +84,7 @@ public enum ConcordTLSConfiguration {
         } catch let error as TLSSetupError {
             throw error
         } catch {
-            throw TLSSetupError(message: "cannot read certificate \(path): \(error) (create a set with `concord certs init DIR`)")
+            throw TLSSetupError(message: "cannot read certificate \(path): \(TLSSetupError.reason(error)) (create a set with `concord certs init DIR`)")
         }
     }
 

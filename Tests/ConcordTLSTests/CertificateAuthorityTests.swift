@@ -43,6 +43,20 @@ import X509
         try CertificateAuthority.initialize(directory: directory, identities: ["client"], force: true)
     }
 
+    /// A file missing or unreadable is said in words, not as the file system's error dumped
+    /// field by field.
+    @Test func aMissingFileIsSaidInWords() throws {
+        let directory = self.temporaryDirectory()
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let rotation = #expect(throws: TLSSetupError.self) { try CertificateAuthority.rotate(in: directory) }
+        #expect(rotation?.message == "cannot load the CA from \(directory.path): no such file (rotation needs ca-key.pem, written by `concord certs init`)")
+        try CertificateAuthority.initialize(directory: directory, identities: ["client"])
+        try Data([0xFF, 0xFE, 0x00]).write(to: directory.appendingPathComponent("client.pem"))
+        let reading = #expect(throws: TLSSetupError.self) { try CertificateAuthority.rotate(in: directory, names: ["client"]) }
+        #expect(reading?.message == "cannot read \(directory.appendingPathComponent("client.pem").path): not UTF-8 text")
+    }
+
     @Test func badAddressIsNamed() throws {
         let authority = try CertificateAuthority.make()
         let error = #expect(throws: TLSSetupError.self) { try authority.issue(name: "x", extraAddresses: ["not-an-ip"]) }
