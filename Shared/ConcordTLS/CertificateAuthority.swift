@@ -211,17 +211,3 @@ public struct TLSSetupError: Error, CustomStringConvertible, Sendable {
     public var message: String
     public var description: String { self.message }
 }
-
-extension TLSSetupError {
-    /// Why a file could not be read, in the words a person checks it by (no such file,
-    /// permission denied), rather than a dump of the error's fields.
-    static func reason(_ error: any Error) -> String {
-        guard let error = error as? CocoaError else { return "\(error)" }
-        switch error.code {
-        case .fileReadNoSuchFile, .fileNoSuchFile: return "no such file"
-        case .fileReadNoPermission: return "permission denied"
-        case .fileReadInapplicableStringEncoding, .fileReadCorruptFile: return "not UTF-8 text"
-        default: return "\(error)"
-        }
-    }
-}

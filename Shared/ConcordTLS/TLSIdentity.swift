@@ -84,7 +84,7 @@ public enum ConcordTLSConfiguration {
         } catch let error as TLSSetupError {
             throw error
         } catch {
-            throw TLSSetupError(message: "cannot read certificate \(path): \(TLSSetupError.reason(error)) (create a set with `concord certs init DIR`)")
+            throw TLSSetupError(message: "cannot read certificate \(path): \(TLSSetupError.reason(error, path: path)) (create a set with `concord certs init DIR`)")
         }
     }
 
@@ -92,7 +92,27 @@ public enum ConcordTLSConfiguration {
         do {
             return try NIOSSLPrivateKey(file: path, format: .pem)
         } catch {
-            throw TLSSetupError(message: "cannot read private key \(path): \(error)")
+            throw TLSSetupError(message: "cannot read private key \(path): \(TLSSetupError.reason(error, path: path))")
+        }
+    }
+}
+
+extension TLSSetupError {
+    /// Why the file at `path` could not be read, in the words a person checks it by (no such
+    /// file, permission denied, not PEM), rather than a dump of the error's fields.
+    static func reason(_ error: any Error, path: String? = nil) -> String {
+        if let path, !FileManager.default.fileExists(atPath: path) { return "no such file" }
+        switch error {
+        case let error as CocoaError:
+            switch error.code {
+            case .fileReadNoSuchFile, .fileNoSuchFile: return "no such file"
+            case .fileReadNoPermission: return "permission denied"
+            case .fileReadInapplicableStringEncoding, .fileReadCorruptFile: return "not UTF-8 text"
+            default: return "\(error)"
+            }
+        case NIOSSLError.failedToLoadCertificate: return "not a PEM certificate"
+        case NIOSSLError.failedToLoadPrivateKey: return "not a PEM private key"
+        default: return "\(error)"
         }
     }
 }

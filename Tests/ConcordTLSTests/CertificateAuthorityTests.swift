@@ -55,6 +55,16 @@ import X509
         try Data([0xFF, 0xFE, 0x00]).write(to: directory.appendingPathComponent("client.pem"))
         let reading = #expect(throws: TLSSetupError.self) { try CertificateAuthority.rotate(in: directory, names: ["client"]) }
         #expect(reading?.message == "cannot read \(directory.appendingPathComponent("client.pem").path): not UTF-8 text")
+
+        let identity = TLSIdentity.standard(directory: directory.path, name: "client")
+        try "junk\n".write(toFile: try #require(identity.keyPath), atomically: true, encoding: .utf8)
+        // A certificate (the CA's) where the client's was, so that the key is what is read wrong.
+        try Data(contentsOf: directory.appendingPathComponent("ca.pem")).write(to: directory.appendingPathComponent("client.pem"))
+        let key = #expect(throws: TLSSetupError.self) { try ConcordTLSConfiguration.client(identity: identity) }
+        #expect(key?.message == "cannot read private key \(identity.keyPath ?? ""): not a PEM private key")
+        try FileManager.default.removeItem(atPath: identity.caPath)
+        let ca = #expect(throws: TLSSetupError.self) { try ConcordTLSConfiguration.client(identity: identity) }
+        #expect(ca?.message == "cannot read certificate \(identity.caPath): no such file (create a set with `concord certs init DIR`)")
     }
 
     @Test func badAddressIsNamed() throws {
