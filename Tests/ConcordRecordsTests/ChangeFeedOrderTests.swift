@@ -66,47 +66,36 @@ struct ChangeFeedOrderTests {
 /// A one-shot gate between tasks: one says it has reached the gate and waits there; another
 /// waits until it has, then opens it.
 final class AsyncGate: Sendable {
-    private let state = NIOLockedValueBox<(reached: Bool, open: Bool, reachedWaiters: [CheckedContinuation<Void, Never>], openWaiters: [CheckedContinuation<Void, Never>])>(
-        (false, false, [], [])
-    )
+    private let arrived = Latch()
+    private let opened = Latch()
 
-    func reached() {
+    func reached() { self.arrived.signal() }
+    func whenReached() async { await self.arrived.wait() }
+    func wait() async { await self.opened.wait() }
+    func open() { self.opened.signal() }
+}
+
+/// Set once; every wait, before or after, returns once it is.
+final class Latch: Sendable {
+    private let state = NIOLockedValueBox<(isSet: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+
+    func signal() {
         let waiters = self.state.withLockedValue { state in
-            state.reached = true
-            defer { state.reachedWaiters = [] }
-            return state.reachedWaiters
+            state.isSet = true
+            defer { state.waiters = [] }
+            return state.waiters
         }
         for waiter in waiters { waiter.resume() }
-    }
-
-    func whenReached() async {
-        await withCheckedContinuation { continuation in
-            let now = self.state.withLockedValue { state in
-                if state.reached { return true }
-                state.reachedWaiters.append(continuation)
-                return false
-            }
-            if now { continuation.resume() }
-        }
     }
 
     func wait() async {
         await withCheckedContinuation { continuation in
-            let now = self.state.withLockedValue { state in
-                if state.open { return true }
-                state.openWaiters.append(continuation)
+            let isSet = self.state.withLockedValue { state in
+                if state.isSet { return true }
+                state.waiters.append(continuation)
                 return false
             }
-            if now { continuation.resume() }
+            if isSet { continuation.resume() }
         }
-    }
-
-    func open() {
-        let waiters = self.state.withLockedValue { state in
-            state.open = true
-            defer { state.openWaiters = [] }
-            return state.openWaiters
-        }
-        for waiter in waiters { waiter.resume() }
     }
 }

@@ -26,6 +26,15 @@ struct GatewayAuthTests {
         return tokens
     }
 
+    /// An authority over a new token file of `writeTokens`, with the file's tokens and path.
+    func authority() throws -> (TokenAuthority, tokens: [String: String], path: String) {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("tokens-\(UUID().uuidString)").path
+        let tokens = try self.writeTokens(path)
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        return (try TokenAuthority(path: path, recheckInterval: .milliseconds(10), logger: logger), tokens, path)
+    }
+
     func call(_ client: ConcordClient, _ verb: String, token: String?) async -> ErrorCode? {
         do {
             _ = try await client.call(verb, metadata: Metadata(auth: token))
@@ -36,11 +45,7 @@ struct GatewayAuthTests {
     }
 
     @Test func everyVerbNeedsATokenWithTheRightRole() async throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("tokens-\(UUID().uuidString)").path
-        let tokens = try self.writeTokens(path)
-        var logger = Logger(label: "test")
-        logger.logLevel = .critical
-        let authority = try TokenAuthority(path: path, recheckInterval: .milliseconds(10), logger: logger)
+        let (authority, tokens, path) = try self.authority()
         let replica = try await Replica(name: "a")
         let pool = makePool([replica.endpoint])
         let table = RouteTable(pools: ["participants": pool])
@@ -99,11 +104,7 @@ struct GatewayAuthTests {
     /// The console names the person signed in; the gateway applies that person's role, never
     /// above the console's token's, and forwards them as the actor. Nobody else may name one.
     @Test func onlyTheConsoleNamesWhoActsAndNeverAboveItsOwnGrant() async throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("tokens-\(UUID().uuidString)").path
-        let tokens = try self.writeTokens(path)
-        var logger = Logger(label: "test")
-        logger.logLevel = .critical
-        let authority = try TokenAuthority(path: path, recheckInterval: .milliseconds(10), logger: logger)
+        let (authority, tokens, _) = try self.authority()
         let seen = SeenMetadata()
         let replica = try await Replica(name: "a", observe: seen)
         let pool = makePool([replica.endpoint])
