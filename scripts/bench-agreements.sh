@@ -35,11 +35,7 @@ start_service agreements "$AGREEMENTS_PORT" agreements --threads "$THREADS" \
   --database "sqlite:$WORK/agreements.sqlite" --peer "participants=127.0.0.1:$PARTICIPANTS_PORT"
 
 run() { # connections depth verb body
-  local line
-  line=$("$BIN/concord" bench --port "$AGREEMENTS_PORT" --certs "$WORK/certs" --identity gateway -c "$1" -P "$2" \
-    --seconds "$SECONDS_PER_RUN" --warmup 1 --verb "$3" --body "$4")
-  [[ "$line" == *" errors: 0" ]] || { echo "bench-agreements: a run had errors: $line" >&2; kill -TERM $$; exit 1; }
-  sed -E 's/.*requests\/s: ([0-9.]+) +p50: ([0-9.]+) ms.*/\1 \2/' <<<"$line"
+  bench_line --port "$AGREEMENTS_PORT" --identity gateway -c "$1" -P "$2" --verb "$3" --body "$4" | rate_and_p50
 }
 
 overdue='{"asOf":"2026-12-01"}'

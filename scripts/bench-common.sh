@@ -1,6 +1,6 @@
 # Sourced by the bench scripts: release binaries in $BIN, a work directory $WORK, and the
 # processes started (PIDS+=($!)) stopped with SIGTERM and $WORK removed on exit; wait_ready,
-# start_service and start_participants.
+# start_service, start_participants, and bench_line with rate_and_p50 for `concord bench`.
 echo "building release binaries..."
 BIN=$(scripts/build-release 2>/dev/null) || { echo "build failed: run scripts/build-release" >&2; exit 1; }
 
@@ -40,3 +40,16 @@ start_participants() {
   shift
   start_service participants "$port" participants --database "sqlite:$WORK/participants.sqlite" --seeds seeds/participants "$@"
 }
+
+# One `concord bench` run with this run's certificates, SECONDS_PER_RUN measured after a
+# second's warm-up: bench_line ARGUMENTS... prints its report line. A run with errors measured
+# refusals, not the work: it stops the script rather than print it.
+bench_line() {
+  local line
+  line=$("$BIN/concord" bench --certs "$WORK/certs" --seconds "$SECONDS_PER_RUN" --warmup 1 "$@")
+  [[ "$line" == *" errors: 0" ]] || { echo "$(basename "$0"): a run had errors: $line" >&2; kill -TERM $$; exit 1; }
+  echo "$line"
+}
+
+# A report line's requests a second and p50 in ms, as "RATE P50".
+rate_and_p50() { sed -E 's/.*requests\/s: ([0-9.]+) +p50: ([0-9.]+) ms.*/\1 \2/'; }

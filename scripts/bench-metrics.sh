@@ -32,11 +32,7 @@ start_service gateway-on "$ON_PORT" gateway --no-auth --route "participants=127.
 PIDS+=($!)
 
 rate() { # port verb body
-  local line
-  line=$("$BIN/concord" bench --port "$1" --certs "$WORK/certs" -c "$CONNECTIONS" --seconds "$SECONDS_PER_RUN" --warmup 1 \
-    --verb "$2" --body "$3")
-  [[ "$line" == *" errors: 0" ]] || { echo "bench-metrics: a run had errors: $line" >&2; kill -TERM $$; exit 1; }
-  sed -E 's/.*requests\/s: ([0-9.]+) .*/\1/' <<<"$line"
+  bench_line --port "$1" -c "$CONNECTIONS" --verb "$2" --body "$3" | rate_and_p50 | cut -d' ' -f1
 }
 median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 

@@ -30,13 +30,8 @@ start_service postgres "$POSTGRES_PORT" participants --threads "$THREADS" \
   --database "$CONCORD_TEST_POSTGRES?schema=bench_participants" --seeds seeds/participants
 
 our_rate() { # port verb body depth
-  local line
   # The gateway's certificate: a service lets only the gateway's identity call its verbs.
-  line=$("$BIN/concord" bench --port "$1" --certs "$WORK/certs" --identity gateway -c "$CONNECTIONS" -P "$4" \
-    --seconds "$SECONDS_PER_RUN" --warmup 1 --verb "$2" --body "$3")
-  # A run with errors measured refusals, not the work: stop rather than print it.
-  [[ "$line" == *" errors: 0" ]] || { echo "bench-participants: a run had errors: $line" >&2; kill -TERM $$; exit 1; }
-  sed -E 's/.*requests\/s: ([0-9.]+) +p50: ([0-9.]+) ms.*/\1 \2/' <<<"$line"
+  bench_line --port "$1" --identity gateway -c "$CONNECTIONS" -P "$4" --verb "$2" --body "$3" | rate_and_p50
 }
 
 # pgbench's select-only script on its own tables in the same cluster: the engine's own figure.

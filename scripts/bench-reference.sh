@@ -68,22 +68,8 @@ redis_rate() { # depth
     | awk -F'","' '/"GET"/ { gsub(/"/, "", $2); gsub(/"/, "", $5); print $2, $5 }'
 }
 
-# A run with errors measured something else (refusals are fast): stop rather than print it.
-rate_and_p50() {
-  local line
-  line=$(cat)
-  if [[ "$line" != *" errors: 0" ]]; then
-    echo "bench-reference: a run had errors: $line" >&2
-    kill -TERM $$
-    exit 1
-  fi
-  sed -E 's/.*requests\/s: ([0-9.]+) +p50: ([0-9.]+) ms.*/\1 \2/' <<<"$line"
-}
-
 our_rate() { # depth
-  "$BIN/concord" bench --port "$OUR_PORT" --certs "$WORK/certs" -c "$CONNECTIONS" -P "$1" \
-    --seconds "$SECONDS_PER_RUN" --warmup 1 --verb ping \
-    | rate_and_p50
+  bench_line --port "$OUR_PORT" -c "$CONNECTIONS" -P "$1" --verb ping | rate_and_p50
 }
 
 printf '\n%-26s %14s %10s %14s %10s %8s\n' "run (c=$CONNECTIONS)" "concord req/s" "p50 ms" "redis req/s" "p50 ms" "ratio"
@@ -170,9 +156,7 @@ get_rate() { # connections port [token]
   # (It once read ${3:---identity gateway}, which passed the token itself as a stray argument.)
   local who=(--identity gateway)
   [[ -n "${3:-}" ]] && who=(--token "$3")
-  "$BIN/concord" bench --port "$2" --certs "$WORK/certs" "${who[@]}" -c "$1" -P 1 \
-    --seconds "$SECONDS_PER_RUN" --warmup 1 --verb participants.officials.get --body '{"id":"mehdi-dousti"}' \
-    | rate_and_p50
+  bench_line --port "$2" "${who[@]}" -c "$1" -P 1 --verb participants.officials.get --body '{"id":"mehdi-dousti"}' | rate_and_p50
 }
 redis_at() { # connections port
   redis-benchmark --tls --cacert "$WORK/certs/ca.pem" -h 127.0.0.1 -p "$2" \
