@@ -88,7 +88,7 @@ final class TokenAuthority: Sendable {
         /// The last token looked up, with its grant: a caller sends one token request after
         /// request, and comparing it (the same string when the connection's reader kept it, see
         /// `LineCodec.parseClientLine`) costs less than hashing its 64 characters for `recent`
-        /// (callgrind: about 700 instructions a forward). Emptied with `recent`.
+        /// (docs/performance.md). Emptied with `recent`.
         var last: (token: String, grant: Grant)?
 
         /// The grant of a token seen lately.

@@ -81,8 +81,8 @@ public struct ReplicaSet<Address: Hashable & Sendable>: Sendable {
         using generator: inout Generator
     ) -> Address? {
         // Counted and indexed in place: this runs for every forwarded request, so no arrays, and
-        // each replica is looked at where it is (a copy of one took a reference count of its
-        // address: with the counting passes, about 500 instructions a forward at one replica).
+        // each replica is looked at where it is (a copy of one takes a reference count of its
+        // address; docs/performance.md).
         var strict = true
         func isCandidate(_ index: Int) -> Bool {
             !self.members[index].isDraining && (excluding.isEmpty || !excluding.contains(self.members[index].address))

@@ -179,8 +179,8 @@ struct ClientConnectionState<Call> {
 
     /// The wire id as the line carries it.
     static func wireIDText(_ wireID: UInt64) -> String {
-        // Digit by digit into the string's own bytes: `String(_:radix:)` cost about 230
-        // instructions a call (callgrind), this about 60.
+        // Digit by digit into the string's own bytes: `String(_:radix:)` cost about four times
+        // as much (docs/performance.md).
         var count = 1
         var rest = wireID / 36
         while rest > 0 {

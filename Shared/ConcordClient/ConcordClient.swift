@@ -176,8 +176,8 @@ public final class ConcordClient: Sendable {
     }
 
     /// On the connection's own thread, the call is handed to its handler directly: through the
-    /// pipeline it is wrapped, cast back and walked past the handler's neighbours (callgrind:
-    /// about 1,500 instructions of a forward).
+    /// pipeline it is wrapped, cast back and walked past the handler's neighbours
+    /// (docs/performance.md).
     private func write(_ call: OutboundCall, on connection: Connection) {
         guard connection.channel.eventLoop.inEventLoop else { return self.write(call, on: connection.channel) }
         guard connection.channel.isActive else { return self.resend(call) }

@@ -226,8 +226,8 @@ public struct PoolState: Sendable {
     /// trace id `-` 16 of span id `-01`, neither id all zeros.
     ///
     /// Written here, not by W3CTraceContext's `traceParentHeaderValue`, which formats through
-    /// string interpolation: that took 6,700 instructions of every forward (callgrind, a tenth of
-    /// the gateway's); written through nested closures, about 1,000; as below, about 250.
+    /// string interpolation, a tenth of the gateway's instructions a forward; nor through nested
+    /// closures, which cost four times what this does (docs/performance.md).
     /// ConcordPoolTests parses it back with W3CTraceContext.
     static func newTraceParent(using generator: inout some RandomNumberGenerator) -> String {
         let traceHigh: UInt64 = generator.next()

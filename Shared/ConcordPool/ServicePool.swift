@@ -137,8 +137,8 @@ public final class ServicePool: Sendable {
     }
 
     /// Asks one replica's connection the `verbs` built-in, within the health timeout; `then`
-    /// gets its catalogue, or nil when it did not answer with one. Decoding a catalogue took
-    /// about 720,000 instructions (callgrind), at every health check of every replica; an answer
+    /// gets its catalogue, or nil when it did not answer with one. Decoding a catalogue is costly
+    /// (docs/performance.md) and would come at every health check of every replica: an answer
     /// the same as the last is not decoded again.
     private func askVerbs(_ client: ConcordClient, of endpoint: Endpoint, then: @escaping @Sendable ([String: VerbKind]?) -> Void) {
         var metadata = Metadata()

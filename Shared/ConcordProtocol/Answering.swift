@@ -4,8 +4,8 @@ import NIOCore
 /// server's `Router.Answer`), a continuation, a test's log.
 ///
 /// A protocol rather than a closure: the caller's connection is a reference and a serial, which
-/// an existential carries in place, where a closure over them is an allocation per request (two
-/// of a gateway's six per forward, with the token limiter's wrapper; callgrind, 2026-12-05).
+/// an existential carries in place, where a closure over them is an allocation per request
+/// (docs/performance.md).
 public protocol Answering: Sendable {
     func callAsFunction(_ result: Result<ByteBuffer, ConcordError>)
 }

@@ -34,7 +34,7 @@ public enum LineCodec {
     /// Reads one line sent by a client, handing a request to `request` as it is built, and
     /// returning any other line (nil when it was a request). A server's hot path: a request
     /// wrapped in a `ClientLine` and taken out again was copied once and destroyed twice
-    /// (callgrind: about 350 instructions of a pipelined ping).
+    /// (docs/performance.md).
     ///
     /// - Parameter knownAuth: as `knownVerb`, for the `auth` token (the previous line's): a
     ///   caller sends one token with every request, and a new string of it costs an allocation.

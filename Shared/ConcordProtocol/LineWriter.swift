@@ -2,10 +2,9 @@ import NIOCore
 
 /// Writes a line's parts into a buffer in one pass, after one capacity check: a `ByteBuffer`
 /// write checks capacity and moves indices for every part, which for the five to fifteen short
-/// parts of a request or an answer cost more than copying their bytes (callgrind: about 580
-/// instructions of a pipelined ping's answer went to the buffer's bookkeeping). The caller
-/// counts the capacity beside what it puts: a counting pass over the same parts cost about 180
-/// more instructions a ping (callgrind).
+/// parts of a request or an answer cost more than copying their bytes. The caller counts the
+/// capacity beside what it puts, rather than in a counting pass over the same parts, which cost
+/// more again (the figures: docs/performance.md).
 struct LineWriter: ~Copyable {
     private let base: UnsafeMutableRawPointer
     private(set) var count = 0
@@ -92,8 +91,8 @@ struct LineWriter: ~Copyable {
 extension ByteBuffer {
     /// Makes a buffer of outgoing lines ready for the next ones once its bytes were handed to a
     /// write and flush. TLS is done with them once it has encrypted them, during the flush, so the
-    /// same storage is written again without an allocation (callgrind: two a forwarded request,
-    /// about 350 instructions each with their release); a write that still holds them gets a new
+    /// same storage is written again without an allocation (two a forwarded request, before:
+    /// docs/performance.md); a write that still holds them gets a new
     /// storage, and a buffer grown past 64 KiB by a large answer is let go of rather than kept
     /// for the connection's life.
     public mutating func clearAfterWrite(allocator: ByteBufferAllocator) {

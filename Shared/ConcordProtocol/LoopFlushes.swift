@@ -12,13 +12,12 @@ import Synchronization
 /// - A connection with one call or request under way (one caller, one at a time) flushes when
 ///   the read that wrote its line ends, as a proxy flushes one side when its read of the other
 ///   ends. Each such flush used to be a task of its own: two per forwarded request at the
-///   gateway, at one connection (callgrind: about 2,500 instructions of a forward, most of it
-///   taking tasks off the loop's queue).
+///   gateway, at one connection, most of whose cost was taking tasks off the loop's queue.
 /// - A connection with more under way (fifty callers on one replica connection, or a caller's
 ///   pipelined requests) flushes at the end of the loop's tick, in one task that flushes every
 ///   such connection: what the tick's reads wrote to it leaves in one write. Flushed at each
-///   read's end instead, the gateway at fifty connections kept 0.50 of direct throughput rather
-///   than 0.61, and spent 21.9 µs a request rather than 16.4.
+///   read's end instead, the gateway at fifty connections lost that batching: less throughput
+///   kept, more CPU a request (the figures: docs/performance.md).
 /// - A flush asked for while nothing reads (an answer from a task) waits for that task too.
 ///
 /// Used only on its event loop's thread.
@@ -65,7 +64,7 @@ public final class LoopFlushes: @unchecked Sendable {
     /// Kept for the process's life, with the loop they hold: a process has a few loops, which
     /// live as long as it does (a test's embedded loops are small). A weak reference instead
     /// would give every loop a side table, and every reference count of a loop (NIO takes
-    /// several a read) the slow path: callgrind counted 5,000 instructions a forward.
+    /// several a read) the slow path (docs/performance.md).
     public static func of(_ eventLoop: any EventLoop) -> LoopFlushes {
         Self.all.withLock { all in
             if let flushes = all[ObjectIdentifier(eventLoop)] { return flushes }

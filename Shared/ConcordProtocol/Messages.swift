@@ -21,8 +21,8 @@ public struct Request: Sendable, Hashable {
     /// The part of the verb before its first dot: the service that owns it.
     public var service: Substring {
         // Verbs are ASCII (the codec checks), so a UTF-8 offset is a character offset. Searched in
-        // the string's contiguous bytes: searching its UTF-8 view took 420 instructions of every
-        // forward at the gateway (callgrind), this about 60.
+        // the string's contiguous bytes: a generic search of its UTF-8 view cost several times as
+        // much, at every forward (docs/performance.md).
         let utf8 = self.verb.utf8
         let dot: Int? = utf8.withContiguousStorageIfAvailable { $0.firstIndex(of: UInt8(ascii: ".")) }
             ?? utf8.firstIndex(of: UInt8(ascii: ".")).map { utf8.distance(from: utf8.startIndex, to: $0) }

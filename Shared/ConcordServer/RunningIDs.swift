@@ -2,8 +2,8 @@
 /// still running. A connection mostly has one request or a few running: up to `scanLimit` the ids
 /// are kept in a small array and compared one by one (the id a request is taken out with is the
 /// string it was put in with, so equal at once); past it they are hashed in a set, until none
-/// runs. Hashing each id into a set and out again cost about 600 instructions a forwarded request
-/// at the gateway (callgrind), more than comparing it with a few others.
+/// runs. Hashing each id into a set and out again cost more than comparing it with a few others
+/// (docs/performance.md).
 struct RunningIDs {
     static let scanLimit = 8
 

@@ -74,7 +74,7 @@ struct ServerConnectionStateMachine {
     let limits: ProtocolLimits
     /// `limits.maxDeadline` in the milliseconds a request's deadline comes in: a deadline is
     /// worked out in whole milliseconds and `TimeAmount`, not `Duration`, whose arithmetic is
-    /// 128-bit (callgrind: about 350 instructions a request).
+    /// 128-bit (docs/performance.md).
     private let maxDeadlineMilliseconds: Int64
     let policy: PeerPolicy
     let serviceName: String
