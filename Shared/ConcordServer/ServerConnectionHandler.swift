@@ -272,6 +272,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler, LoopFlushes.Flushing 
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         if context.channel.isWritable {
+            self.machine.peerReadAgain()
             self.slowReaderTimer?.cancel()
             self.slowReaderTimer = nil
             self.releaseWritableWaiters(.sent)
@@ -280,15 +281,15 @@ final class ServerConnectionHandler: ChannelDuplexHandler, LoopFlushes.Flushing 
                 self.sayByeAndClose(reason: "server shutting down")
             }
             self.resumeReadingIfWanted()
-        } else if self.slowReaderTimer == nil {
+        } else if let deadline = self.machine.peerStoppedReading(now: .now()) {
             let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
-            let timeout = self.shared.configuration.limits.slowReaderTimeout
-            self.slowReaderTimer = context.eventLoop.scheduleTask(in: TimeAmount(timeout)) {
+            self.slowReaderTimer = context.eventLoop.scheduleTask(deadline: deadline) {
                 let this = handler.value
-                guard let context = this.context, !context.channel.isWritable else { return }
+                this.slowReaderTimer = nil
+                // Closed in the machine: nothing more is answered or started for this peer,
+                // whatever TLS shutdown takes.
+                guard let context = this.context, this.machine.slowReaderChecked(now: .now()) else { return }
                 this.logger.info("disconnecting a peer that does not read its replies")
-                // Nothing more is answered or started for this peer, whatever TLS shutdown takes.
-                this.machine.closed()
                 context.close(promise: nil)
             }
         }

@@ -68,6 +68,8 @@ struct ServerConnectionStateMachine {
     /// After a `rate_limited` answer, the connection is not read from until then: a client that
     /// ignores `retryAfterMs` waits on TCP instead of spending the server's CPU on refusals.
     private(set) var holdReadsUntil: NIODeadline?
+    /// Since when the peer has left written answers unread; nil while it reads them.
+    private(set) var unreadSince: NIODeadline?
     /// What the peer's certificate identity may call (decided once, at the handshake).
     private(set) var access: PeerPolicy.Access
     private(set) var peer: PeerIdentity?
@@ -356,6 +358,31 @@ struct ServerConnectionStateMachine {
         case .draining, .closing, .closed:
             return .none
         }
+    }
+
+    // MARK: A peer that does not read
+
+    /// The peer left written answers unread (the channel stopped being writable): the deadline
+    /// to look again by, the first time; nil while already waiting, or once closed.
+    mutating func peerStoppedReading(now: NIODeadline) -> NIODeadline? {
+        guard self.unreadSince == nil, self.phase != .closed else { return nil }
+        self.unreadSince = now
+        return now + TimeAmount(self.limits.slowReaderTimeout)
+    }
+
+    /// The peer read again (the channel is writable).
+    mutating func peerReadAgain() {
+        self.unreadSince = nil
+    }
+
+    /// The look-again deadline came: true when the peer has left its answers unread for the
+    /// whole `slowReaderTimeout`, and the connection is to close, answering nothing more.
+    mutating func slowReaderChecked(now: NIODeadline) -> Bool {
+        guard let since = self.unreadSince, now - since >= TimeAmount(self.limits.slowReaderTimeout), self.phase != .closed else {
+            return false
+        }
+        self.closed()
+        return true
     }
 
     /// A line too long to frame: answer it and close. False if already closing.

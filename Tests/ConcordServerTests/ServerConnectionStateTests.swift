@@ -318,4 +318,30 @@ import Testing
         #expect(lineReceived38 == .none)
         #expect(machine.inFlight == 0)
     }
+
+    /// A peer that leaves its answers unread for the slow-reader timeout is closed; one that reads
+    /// again before it is not, and a later stop starts the wait afresh.
+    @Test func aPeerThatDoesNotReadIsClosedAfterTheTimeout() {
+        var machine = self.openMachine(ProtocolLimits(maxInFlight: 2, slowReaderTimeout: .seconds(10)))
+        let first = machine.peerStoppedReading(now: start)
+        #expect(first == start + .seconds(10))
+        let whileWaiting = machine.peerStoppedReading(now: start + .seconds(1))
+        #expect(whileWaiting == nil, "already waiting")
+        machine.peerReadAgain()
+        let afterReading = machine.slowReaderChecked(now: start + .seconds(10))
+        #expect(!afterReading, "it read again before the deadline")
+        let again = machine.peerStoppedReading(now: start + .seconds(5))
+        #expect(again == start + .seconds(15))
+        let early = machine.slowReaderChecked(now: start + .seconds(14))
+        #expect(!early, "a stale look before the whole timeout")
+        #expect(machine.answersRequests)
+        let due = machine.slowReaderChecked(now: start + .seconds(15))
+        #expect(due)
+        #expect(!machine.answersRequests && machine.inFlight == 0)
+        let afterClose = machine.peerStoppedReading(now: start + .seconds(16))
+        #expect(afterClose == nil, "closed")
+        let twice = machine.slowReaderChecked(now: start + .seconds(30))
+        #expect(!twice, "closes once")
+    }
+
 }
