@@ -126,17 +126,14 @@ struct CertsDirectory: ParsableArguments {
     @Argument(help: "Directory written by `concord certs init` (created by init if missing).")
     var directory: String
 
-    /// Runs `body` on the directory, which must be there unless `creating`: what is wrong with
-    /// it or its files (`TLSSetupError`) is said as a usage error, one line, rather than as a crash.
+    /// Runs `body` on the directory, which must be there unless `creating`. What is wrong with
+    /// it or its files is a `TLSSetupError`, said as one line (`Error: ...`), without the usage
+    /// that a `ValidationError` would print under it: the command was typed right.
     func perform<Result>(creating: Bool = false, _ body: (URL) throws -> Result) throws -> Result {
         if !creating, (try? FileManager.default.contentsOfDirectory(atPath: self.directory)) == nil {
-            throw ValidationError("no directory \(self.directory) to read: create the set with `concord certs init \(self.directory)`")
+            throw TLSSetupError(message: "no directory \(self.directory) to read: create the set with `concord certs init \(self.directory)`")
         }
-        do {
-            return try body(URL(fileURLWithPath: self.directory))
-        } catch let error as TLSSetupError {
-            throw ValidationError(error.message)
-        }
+        return try body(URL(fileURLWithPath: self.directory))
     }
 }
 

@@ -210,4 +210,8 @@ public struct IssuedIdentity: Sendable {
 public struct TLSSetupError: Error, CustomStringConvertible, Sendable {
     public var message: String
     public var description: String { self.message }
+
+    public init(message: String) {
+        self.message = message
+    }
 }
