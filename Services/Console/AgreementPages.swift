@@ -180,7 +180,7 @@ extension Pages {
                     <td><span class="chip status-\(status)">\(words.label(.instrumentStatus, status))</span></td><td>\(sectors)</td></tr>
                     """
             }
-            body = body + "<section id=\"live-instruments\" data-live>" + (rows.isEmpty ? "<p>\(words(.noneRecorded))</p>" : """
+            body = body + "<section id=\"live-instruments\" data-live>" + (rows.isEmpty ? self.nothing(.noneRecorded) : """
                 <table><thead><tr><th>\(words(.colTitle))</th><th>\(words(.colKind))</th><th>\(words(.colStatus))</th><th>\(words(.colSector))</th></tr></thead>
                 <tbody>\(rows)</tbody></table>
                 """) + "</section>"
@@ -225,7 +225,7 @@ extension Pages {
         let parties: [HTML] = (instrument[path: "parties"]?.rows ?? []).map { row in
             "<tr><td>\(self.party(row[path: "party"], officials: officials))</td><td>\(words.label(.partyRole, row[path: "role"]?.string ?? ""))</td></tr>"
         }
-        body = body + "<section><h2>\(words(.partiesTitle))</h2>" + (parties.isEmpty ? "<p>\(words(.noneRecorded))</p>" : """
+        body = body + "<section><h2>\(words(.partiesTitle))</h2>" + (parties.isEmpty ? self.nothing(.noneRecorded) : """
             <table><thead><tr><th>\(words(.colParty))</th><th>\(words(.colRole))</th></tr></thead><tbody>\(parties)</tbody></table>
             """)
         let events: [HTML] = (instrument[path: "partyEvents"]?.rows ?? []).map { row in
@@ -251,7 +251,7 @@ extension Pages {
                 \(move[path: "note"]?.string.map { HTML("<p class=\"note\"><bdi>\($0)</bdi></p>") } ?? "")</li>
                 """
         }
-        body = body + "<section><h2>\(words(.statusHistoryTitle))</h2>" + (moves.isEmpty ? "<p>\(words(.noneRecorded))</p>" : "<ol class=\"timeline\">\(moves)</ol>")
+        body = body + "<section><h2>\(words(.statusHistoryTitle))</h2>" + (moves.isEmpty ? self.nothing(.noneRecorded) : "<ol class=\"timeline\">\(moves)</ol>")
         if session.role != "reader", let current = InstrumentStatus(rawValue: status) {
             body = body + self.transitionForm(session: session, id: id, current: current, version: instrument[path: "version"]?.integer ?? 0)
         }

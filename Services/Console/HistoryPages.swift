@@ -105,7 +105,7 @@ extension Pages {
                 \(rows.isEmpty ? "" : HTML("<table class=\"diff\"><thead>\(head)</thead><tbody>\(rows)</tbody></table>"))</li>
                 """
         }
-        body = body + "<section id=\"live-history\" data-live>" + (items.isEmpty ? "<p>\(words(.noneRecorded))</p>" : "<ol class=\"history\">\(items)</ol>") + "</section>"
+        body = body + "<section id=\"live-history\" data-live>" + (items.isEmpty ? self.nothing(.noneRecorded) : "<ol class=\"history\">\(items)</ol>") + "</section>"
         return self.layout(title: words(.historyTitle, kind + "/" + key), session: session, path: path, body: body)
     }
 

@@ -70,7 +70,7 @@ extension Pages {
         body = body + "<section id=\"live-obstacles\" data-live>"
         switch answer {
         case .success(let page) where page.rows.isEmpty:
-            body = body + "<p>\(words(.noneRecorded))</p>"
+            body = body + self.nothing(.noneRecorded)
         case .success(let page):
             let order = Console.obstacleStatuses
             let items: [HTML] = page.rows.sorted { (order.firstIndex(of: $0[path: "status"]?.string ?? "") ?? 9) < (order.firstIndex(of: $1[path: "status"]?.string ?? "") ?? 9) }.map { row in

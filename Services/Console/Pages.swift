@@ -213,7 +213,7 @@ struct Pages {
             \(update.note.map { HTML("<p class=\"note\"><bdi>\($0)</bdi></p>") } ?? "")</li>
             """
         }
-        body = body + "<section id=\"live-timeline\" data-live><h2>\(words(.timelineTitle))</h2>" + (updates.isEmpty ? "<p>\(words(.none))</p>" : "<ol class=\"timeline\">\(updates)</ol>") + "</section>"
+        body = body + "<section id=\"live-timeline\" data-live><h2>\(words(.timelineTitle))</h2>" + (updates.isEmpty ? self.nothing(.none) : "<ol class=\"timeline\">\(updates)</ol>") + "</section>"
         // Only a person whose role may write sees the form; the gateway refuses a forged one all the same.
         if session.role != "reader" {
             let today = String(Date().ISO8601Format().prefix(10))

@@ -87,7 +87,7 @@ extension Pages {
                     <td><bdi>\(row[path: "city"]?.cell ?? "")</bdi></td><td><bdi>\(row[path: "hostCountry"]?.cell ?? "")</bdi></td></tr>
                     """
             }
-            body = body + (rows.isEmpty ? "<p>\(words(.noneRecorded))</p>" : """
+            body = body + (rows.isEmpty ? self.nothing(.noneRecorded) : """
                 <section><table><thead><tr><th>\(words(.colSession))</th><th>\(words(.colDate))</th><th>\(words(.colPlace))</th><th>\(words(.colHost))</th></tr></thead>
                 <tbody>\(rows)</tbody></table></section>
                 """)
