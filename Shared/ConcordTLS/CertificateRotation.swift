@@ -66,7 +66,12 @@ extension CertificateAuthority {
 
     /// The leaf certificates of a directory: every `NAME.pem` with a `NAME-key.pem`, CA files aside.
     public static func leafNames(in directory: URL) throws -> [String] {
-        let files = try FileManager.default.contentsOfDirectory(atPath: directory.path)
+        let files: [String]
+        do {
+            files = try FileManager.default.contentsOfDirectory(atPath: directory.path)
+        } catch {
+            throw TLSSetupError(message: "cannot read the directory \(directory.path): \(TLSSetupError.reason(error, path: directory.path))")
+        }
         let keys = Set(files.filter { $0.hasSuffix("-key.pem") })
         return files.filter { file in
             file.hasSuffix(".pem") && !file.hasSuffix("-key.pem") && !file.hasPrefix("ca")

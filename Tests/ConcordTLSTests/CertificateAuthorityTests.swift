@@ -49,6 +49,9 @@ import X509
         let directory = self.temporaryDirectory()
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
+        let missing = directory.appendingPathComponent("none")
+        let listing = #expect(throws: TLSSetupError.self) { try CertificateAuthority.leafNames(in: missing) }
+        #expect(listing?.message == "cannot read the directory \(missing.path): no such file")
         let rotation = #expect(throws: TLSSetupError.self) { try CertificateAuthority.rotate(in: directory) }
         #expect(rotation?.message == "cannot load the CA from \(directory.path): no such file (rotation needs ca-key.pem, written by `concord certs init`)")
         try CertificateAuthority.initialize(directory: directory, identities: ["client"])
