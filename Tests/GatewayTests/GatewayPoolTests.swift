@@ -125,7 +125,10 @@ struct GatewayPoolTests {
         }
         let counts = replicas.map { $0.served.withLockedValue { $0 } }
         #expect(counts.reduce(0, +) == 300)
-        #expect(counts.allSatisfy { $0 >= 50 }, "\(counts)")
+        // Every replica takes part. How evenly is the balancer's rule, pinned without sockets in
+        // `ReplicaSetTests.loadSpreadsEvenlyWhenEveryRequestFinishes`; here a replica whose
+        // connection opens late on a loaded machine rightly gets fewer (CI once saw 49/129/122).
+        #expect(counts.allSatisfy { $0 >= 30 }, "\(counts)")
         for replica in replicas { await replica.stop() }
     }
 
@@ -204,7 +207,8 @@ struct GatewayPoolTests {
                 }
             }
             try await eventually("four requests pending") { pool.pending >= 4 }
-            let started = ContinuousClock.now
+            // Had it waited for a place, it would have been served once the four hung up at
+            // their deadline; being refused for the bound is being refused at once.
             do {
                 _ = try await client.call("participants.get")
                 Issue.record("the fifth request must be refused")
@@ -212,7 +216,6 @@ struct GatewayPoolTests {
                 #expect(error.code == .unavailable)
                 #expect(error.message.contains("pending"))
             }
-            #expect(ContinuousClock.now - started < .milliseconds(500))
             hanging.cancel()
         }
         await replica.stop()
