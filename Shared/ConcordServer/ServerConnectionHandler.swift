@@ -56,9 +56,9 @@ final class ServerConnectionHandler: ChannelDuplexHandler, LoopFlushes.Flushing 
     private var handshakeDone = false
     /// The serials of running streams (`watch`): cancelled when the connection drains.
     private var streams: Set<UInt64> = []
-    /// Streams waiting for the peer to read (see `StreamWriter`), each with its timeout.
-    private var writableWaiters: [UInt64: (promise: EventLoopPromise<StreamWriter.Outcome>, timeout: Scheduled<Void>)] = [:]
-    private var nextWaiter: UInt64 = 0
+    /// The promises and timers of the streams' items the machine has waiting for the peer to
+    /// read (see `StreamWriter`), by its waiter number.
+    private var itemWaiters: [UInt64: (promise: EventLoopPromise<StreamWriter.Outcome>, timeout: Scheduled<Void>)] = [:]
 
     init(shared: ServerShared, logger: Logger, eventLoop: any EventLoop) {
         self.shared = shared
@@ -102,7 +102,8 @@ final class ServerConnectionHandler: ChannelDuplexHandler, LoopFlushes.Flushing 
         self.deadlineTimer.cancel()
         for (_, task) in self.tasks { task.cancel() }
         self.tasks.removeAll()
-        self.releaseWritableWaiters(.closed)
+        // The machine, closed, has none waiting any more: each hears that it never will be read.
+        for waiter in Array(self.itemWaiters.keys) { self.tellItemWaiter(waiter, .closed) }
         context.fireChannelInactive()
     }
 
@@ -272,10 +273,10 @@ final class ServerConnectionHandler: ChannelDuplexHandler, LoopFlushes.Flushing 
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         if context.channel.isWritable {
-            self.machine.peerReadAgain()
+            let read = self.machine.peerReadAgain()
             self.slowReaderTimer?.cancel()
             self.slowReaderTimer = nil
-            self.releaseWritableWaiters(.sent)
+            for waiter in read { self.tellItemWaiter(waiter, .sent) }
             self.startQueued()
             if self.machine.drainFinished() {
                 self.sayByeAndClose(reason: "server shutting down")
@@ -323,29 +324,31 @@ final class ServerConnectionHandler: ChannelDuplexHandler, LoopFlushes.Flushing 
     /// Writes an item of the stream `serial` (see `StreamWriter`), and says when the peer has
     /// read up to it.
     func pushItem(serial: UInt64, body: ByteBuffer, patience: TimeAmount, promise: EventLoopPromise<StreamWriter.Outcome>) {
-        guard let context = self.context, context.channel.isActive, self.machine.answersRequests,
-              let running = self.machine.running[serial]
-        else { return promise.succeed(.closed) }
-        LineCodec.writeItem(id: running.id, body: body, into: &self.output)
-        self.scheduleFlush()
-        guard !context.channel.isWritable else { return promise.succeed(.sent) }
-        self.nextWaiter &+= 1
-        let waiter = self.nextWaiter
-        let this = NIOLoopBound(self, eventLoop: context.eventLoop)
-        let timeout = context.eventLoop.scheduleTask(in: patience) { () -> Void in
-            this.value.writableWaiters.removeValue(forKey: waiter)?.promise.succeed(.slow)
+        guard let context = self.context else { return promise.succeed(.closed) }
+        switch self.machine.itemPushed(serial: serial, patience: patience, now: .now()) {
+        case .drop:
+            promise.succeed(.closed)
+        case .write(let id):
+            LineCodec.writeItem(id: id, body: body, into: &self.output)
+            self.scheduleFlush()
+            promise.succeed(.sent)
+        case .writeAndWait(let id, let waiter, let until):
+            LineCodec.writeItem(id: id, body: body, into: &self.output)
+            self.scheduleFlush()
+            let this = NIOLoopBound(self, eventLoop: context.eventLoop)
+            let timeout = context.eventLoop.scheduleTask(deadline: until) { () -> Void in
+                guard this.value.machine.itemPatienceEnded(waiter) else { return }
+                this.value.tellItemWaiter(waiter, .slow)
+            }
+            self.itemWaiters[waiter] = (promise, timeout)
         }
-        self.writableWaiters[waiter] = (promise, timeout)
     }
 
-    /// Tells every stream waiting for the peer to read that it has (or that it never will).
-    private func releaseWritableWaiters(_ outcome: StreamWriter.Outcome) {
-        let waiters = self.writableWaiters
-        self.writableWaiters.removeAll()
-        for (_, waiter) in waiters {
-            waiter.timeout.cancel()
-            waiter.promise.succeed(outcome)
-        }
+    /// Tells the stream whose item waited as `waiter` how it went.
+    private func tellItemWaiter(_ waiter: UInt64, _ outcome: StreamWriter.Outcome) {
+        guard let waiting = self.itemWaiters.removeValue(forKey: waiter) else { return }
+        waiting.timeout.cancel()
+        waiting.promise.succeed(outcome)
     }
 
     // MARK: Requests

@@ -7,7 +7,8 @@ import NIOCore
 /// It holds every decision the connection makes: the phase, the requests running (by serial,
 /// with their deadlines) and the backlog behind the in-flight bound, what the peer's identity
 /// may call, which verbs have routes and which are answered inline, the hold on reads after a
-/// `rate_limited` answer, keepalive, idle and drain. No I/O and no clock of its own: the handler
+/// `rate_limited` answer, a peer that stops reading (closed after a timeout; a stream's items
+/// wait for it, with patience), keepalive, idle and drain. No I/O and no clock of its own: the handler
 /// passes `now` in and performs what comes back (writes, timers, tasks), so every rule here is
 /// tested without sockets (`ServerConnectionStateTests`).
 struct ServerConnectionStateMachine {
@@ -70,6 +71,9 @@ struct ServerConnectionStateMachine {
     private(set) var holdReadsUntil: NIODeadline?
     /// Since when the peer has left written answers unread; nil while it reads them.
     private(set) var unreadSince: NIODeadline?
+    /// Streams' items waiting for the peer to read what was written before them (by waiter).
+    private(set) var itemWaiters: Set<UInt64> = []
+    private var nextWaiter: UInt64 = 0
     /// What the peer's certificate identity may call (decided once, at the handshake).
     private(set) var access: PeerPolicy.Access
     private(set) var peer: PeerIdentity?
@@ -370,9 +374,13 @@ struct ServerConnectionStateMachine {
         return now + TimeAmount(self.limits.slowReaderTimeout)
     }
 
-    /// The peer read again (the channel is writable).
-    mutating func peerReadAgain() {
+    /// The peer read again (the channel is writable): the streams' items that waited for it,
+    /// to be told they are `sent`.
+    mutating func peerReadAgain() -> Set<UInt64> {
         self.unreadSince = nil
+        guard !self.itemWaiters.isEmpty else { return [] }
+        defer { self.itemWaiters.removeAll() }
+        return self.itemWaiters
     }
 
     /// The look-again deadline came: true when the peer has left its answers unread for the
@@ -385,6 +393,35 @@ struct ServerConnectionStateMachine {
         return true
     }
 
+    // MARK: Stream items
+
+    /// What to do with an item a stream (`watch`) pushes.
+    enum ItemAction: Equatable {
+        /// Not written: the stream was cancelled or answered, or the connection no longer answers.
+        case drop
+        /// Write it under the stream's `id`: the peer keeps up.
+        case write(id: String)
+        /// Write it under `id`; the peer has left what was written before unread, so the stream
+        /// waits for it: `sent` when the peer reads again (`peerReadAgain`), `slow` if it has
+        /// not by `until` (`itemPatienceEnded`).
+        case writeAndWait(id: String, waiter: UInt64, until: NIODeadline)
+    }
+
+    /// Stream `serial` pushes an item, willing to wait `patience` for the peer to read.
+    mutating func itemPushed(serial: UInt64, patience: TimeAmount, now: @autoclosure () -> NIODeadline) -> ItemAction {
+        guard self.answersRequests, let running = self.running[serial] else { return .drop }
+        guard self.unreadSince != nil else { return .write(id: running.id) }
+        self.nextWaiter &+= 1
+        self.itemWaiters.insert(self.nextWaiter)
+        return .writeAndWait(id: running.id, waiter: self.nextWaiter, until: now() + patience)
+    }
+
+    /// `waiter`'s patience ran out: true when it still waited (its stream hears `slow`); false
+    /// when it was already told (the peer read, or the connection closed).
+    mutating func itemPatienceEnded(_ waiter: UInt64) -> Bool {
+        self.itemWaiters.remove(waiter) != nil
+    }
+
     /// A line too long to frame: answer it and close. False if already closing.
     mutating func oversizedLine() -> Bool {
         guard self.phase == .open || self.phase == .draining else { return false }
@@ -395,11 +432,12 @@ struct ServerConnectionStateMachine {
     /// Whether replies may still be written.
     var answersRequests: Bool { self.phase == .open || self.phase == .draining }
 
-    /// The connection is gone: nothing running is answered.
+    /// The connection is gone: nothing running is answered, and no stream waits any more.
     mutating func closed() {
         self.phase = .closed
         self.backlog.removeAll()
         self.running.removeAll()
         self.runningIDs.removeAll()
+        self.itemWaiters.removeAll()
     }
 }

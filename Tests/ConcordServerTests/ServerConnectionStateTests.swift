@@ -327,7 +327,7 @@ import Testing
         #expect(first == start + .seconds(10))
         let whileWaiting = machine.peerStoppedReading(now: start + .seconds(1))
         #expect(whileWaiting == nil, "already waiting")
-        machine.peerReadAgain()
+        _ = machine.peerReadAgain()
         let afterReading = machine.slowReaderChecked(now: start + .seconds(10))
         #expect(!afterReading, "it read again before the deadline")
         let again = machine.peerStoppedReading(now: start + .seconds(5))
@@ -342,6 +342,62 @@ import Testing
         #expect(afterClose == nil, "closed")
         let twice = machine.slowReaderChecked(now: start + .seconds(30))
         #expect(!twice, "closes once")
+    }
+
+    @Test func aStreamsItemWaitsWithPatienceForAPeerThatDoesNotRead() {
+        let stream = ServerConnectionStateMachine.Routing(kind: .read, isInline: false, isStream: true)
+        var machine = self.openMachine(ProtocolLimits(maxInFlight: 4, slowReaderTimeout: .seconds(60)))
+        guard let watch = self.dispatched(machine.lineReceived(self.request("w", "test.watch"), now: start, routing: stream)) else {
+            Issue.record("the stream was not dispatched"); return
+        }
+        let reading = machine.itemPushed(serial: watch, patience: .seconds(5), now: start)
+        #expect(reading == .write(id: "w"), "the peer keeps up: written, nothing to wait for")
+        let unknown = machine.itemPushed(serial: watch + 1, patience: .seconds(5), now: start)
+        #expect(unknown == .drop, "no such stream running")
+
+        _ = machine.peerStoppedReading(now: start)
+        let first = machine.itemPushed(serial: watch, patience: .seconds(5), now: start + .seconds(1))
+        let second = machine.itemPushed(serial: watch, patience: .seconds(5), now: start + .seconds(2))
+        guard case .writeAndWait("w", let one, start + .seconds(6)) = first,
+              case .writeAndWait("w", let two, start + .seconds(7)) = second, one != two
+        else { Issue.record("items pushed to a peer that does not read wait: \(first), \(second)"); return }
+        let ranOut = machine.itemPatienceEnded(one)
+        #expect(ranOut, "still waiting at its deadline: slow")
+        let ranOutTwice = machine.itemPatienceEnded(one)
+        #expect(!ranOutTwice, "told once")
+        let read = machine.peerReadAgain()
+        #expect(read == [two], "the peer read: the one still waiting is sent")
+        let late = machine.itemPatienceEnded(two)
+        #expect(!late, "a timer that fires after the peer read says nothing")
+        let readAgain = machine.peerReadAgain()
+        #expect(readAgain.isEmpty)
+
+        _ = machine.peerStoppedReading(now: start + .seconds(10))
+        guard case .writeAndWait(_, let three, _) = machine.itemPushed(serial: watch, patience: .seconds(5), now: start + .seconds(10)) else {
+            Issue.record("not waiting"); return
+        }
+        machine.closed()
+        let afterClose = machine.itemPatienceEnded(three)
+        #expect(!afterClose, "closing tells every waiter, so its timer says nothing")
+        let pushedAfterClose = machine.itemPushed(serial: watch, patience: .seconds(5), now: start + .seconds(11))
+        #expect(pushedAfterClose == .drop)
+    }
+
+    @Test func aStreamAnsweredOrCancelledTakesNoMoreItems() {
+        let stream = ServerConnectionStateMachine.Routing(kind: .read, isInline: false, isStream: true)
+        var machine = self.openMachine()
+        guard let watch = self.dispatched(machine.lineReceived(self.request("w", "test.watch"), now: start, routing: stream)) else {
+            Issue.record("the stream was not dispatched"); return
+        }
+        _ = machine.finished(watch, .ok(Request.emptyBody), now: start)
+        let afterAnswer = machine.itemPushed(serial: watch, patience: .seconds(5), now: start)
+        #expect(afterAnswer == .drop)
+        guard let draining = self.dispatched(machine.lineReceived(self.request("v", "test.watch"), now: start, routing: stream)) else {
+            Issue.record("the stream was not dispatched"); return
+        }
+        _ = machine.drain()
+        let whileDraining = machine.itemPushed(serial: draining, patience: .seconds(5), now: start)
+        #expect(whileDraining == .write(id: "v"), "a draining connection still answers what it runs")
     }
 
 }
