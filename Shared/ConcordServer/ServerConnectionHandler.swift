@@ -253,7 +253,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler, LoopFlushes.Flushing 
     // MARK: Outbound flow control
 
     func read(context: ChannelHandlerContext) {
-        if self.machine.wantsToRead(now: .now()), context.channel.isWritable {
+        if self.machine.wantsToRead(now: .now()) {
             context.read()
         } else {
             self.pendingRead = true
@@ -298,7 +298,7 @@ final class ServerConnectionHandler: ChannelDuplexHandler, LoopFlushes.Flushing 
     }
 
     private func resumeReadingIfWanted() {
-        guard self.pendingRead, self.machine.wantsToRead(now: .now()), let context = self.context, context.channel.isWritable else { return }
+        guard self.pendingRead, self.machine.wantsToRead(now: .now()), let context = self.context else { return }
         self.pendingRead = false
         context.read()
     }
@@ -415,12 +415,11 @@ final class ServerConnectionHandler: ChannelDuplexHandler, LoopFlushes.Flushing 
         self.deadlineTimer.cover(deadline, on: eventLoop) { this.value.expireOverdue() }
     }
 
-    /// Starts queued requests while there is room in flight and the peer reads its replies: a
-    /// peer that stops reading gets no new work done for it, so its replies cannot pile up.
+    /// Starts the queued requests the machine lets run.
     private func startQueued() {
-        guard !self.pumping, let context = self.context else { return }
+        guard !self.pumping, self.context != nil else { return }
         self.pumping = true
-        while context.channel.isWritable, let (request, dispatch) = self.machine.nextQueued(now: .now()) {
+        while let (request, dispatch) = self.machine.nextQueued(now: .now()) {
             self.start(request, dispatch, route: self.shared.router.route(for: request.verb))
         }
         self.pumping = false

@@ -98,9 +98,11 @@ struct ServerConnectionStateMachine {
     /// Requests in flight.
     var inFlight: Int { self.running.count }
 
-    /// Whether the handler should pass `read` on to the socket. The clock is read only while a
-    /// hold is set.
+    /// Whether the handler should pass `read` on to the socket: not while the peer leaves what
+    /// was written unread (its answers would pile up here), nor during a hold. The clock is read
+    /// only while a hold is set.
     mutating func wantsToRead(now: @autoclosure () -> NIODeadline) -> Bool {
+        guard self.unreadSince == nil else { return false }
         if let until = self.holdReadsUntil {
             guard until <= now() else { return false }
             self.holdReadsUntil = nil
@@ -281,10 +283,11 @@ struct ServerConnectionStateMachine {
         return answer
     }
 
-    /// The next queued request that now fits under the in-flight bound, if any.
-    /// The clock is read only when a request waits (after every answer, mostly none does).
+    /// The next queued request that now fits under the in-flight bound, if any; none while the
+    /// peer leaves what was written unread: no new work is done for it, so its answers cannot
+    /// pile up. The clock is read only when a request waits (after every answer, mostly none does).
     mutating func nextQueued(now: @autoclosure () -> NIODeadline) -> (request: Request, dispatch: Dispatch)? {
-        guard self.running.count < self.limits.maxInFlight, let next = self.backlog.popFirst() else { return nil }
+        guard self.running.count < self.limits.maxInFlight, self.unreadSince == nil, let next = self.backlog.popFirst() else { return nil }
         return (next.request, self.run(next.request, now: now(), isStream: next.isStream))
     }
 

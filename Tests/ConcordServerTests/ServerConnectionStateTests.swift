@@ -344,6 +344,29 @@ import Testing
         #expect(!twice, "closes once")
     }
 
+    @Test func aPeerThatDoesNotReadIsNotReadFromNorHasQueuedWorkStarted() {
+        var machine = self.openMachine(ProtocolLimits(maxInFlight: 1))
+        let first = self.dispatched(machine.lineReceived(self.request("a"), now: start, routing: echo))
+        let queued = machine.lineReceived(self.request("b"), now: start, routing: echo)
+        #expect(queued == .queued)
+        _ = machine.peerStoppedReading(now: start)
+        _ = machine.finished(first ?? 0, .ok(Request.emptyBody), now: start)
+        let whileUnread = machine.nextQueued(now: start)
+        #expect(whileUnread == nil, "no new work for a peer that leaves its answers unread")
+        let readWhileUnread = machine.wantsToRead(now: start)
+        #expect(!readWhileUnread)
+        _ = machine.peerReadAgain()
+        let next = machine.nextQueued(now: start)
+        #expect(next?.request.id == "b")
+        _ = machine.finished(next?.dispatch.serial ?? 0, .ok(Request.emptyBody), now: start)
+        let readsAgain = machine.wantsToRead(now: start)
+        #expect(readsAgain)
+        _ = machine.drain()
+        _ = machine.peerStoppedReading(now: start)
+        let drainingUnread = machine.wantsToRead(now: start)
+        #expect(!drainingUnread, "not even to discard, while the peer does not read")
+    }
+
     @Test func aStreamsItemWaitsWithPatienceForAPeerThatDoesNotRead() {
         let stream = ServerConnectionStateMachine.Routing(kind: .read, isInline: false, isStream: true)
         var machine = self.openMachine(ProtocolLimits(maxInFlight: 4, slowReaderTimeout: .seconds(60)))
