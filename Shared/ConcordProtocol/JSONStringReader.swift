@@ -70,7 +70,7 @@ enum JSONStringReader {
                     scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
                 }
                 guard let unicode = Unicode.Scalar(scalar) else { return .failure(.notACharacter) }
-                utf8.append(contentsOf: Array(String(Character(unicode)).utf8))
+                UTF8.encode(unicode) { utf8.append($0) }
             default:
                 return .failure(.unknownEscape(escape))
             }
