@@ -130,7 +130,8 @@ struct CertsDirectory: ParsableArguments {
     /// it or its files is a `TLSSetupError`, said as one line (`Error: ...`), without the usage
     /// that a `ValidationError` would print under it: the command was typed right.
     func perform<Result>(creating: Bool = false, _ body: (URL) throws -> Result) throws -> Result {
-        if !creating, (try? FileManager.default.contentsOfDirectory(atPath: self.directory)) == nil {
+        var isDirectory = false
+        if !creating, !FileManager.default.fileExists(atPath: self.directory, isDirectory: &isDirectory) || !isDirectory {
             throw TLSSetupError(message: "no directory \(self.directory) to read: create the set with `concord certs init \(self.directory)`")
         }
         return try body(URL(fileURLWithPath: self.directory))
