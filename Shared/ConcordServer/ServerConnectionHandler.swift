@@ -273,10 +273,10 @@ final class ServerConnectionHandler: ChannelDuplexHandler, LoopFlushes.Flushing 
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         if context.channel.isWritable {
-            let read = self.machine.peerReadAgain()
+            let released = self.machine.peerReadAgain()
             self.slowReaderTimer?.cancel()
             self.slowReaderTimer = nil
-            for waiter in read { self.tellItemWaiter(waiter, .sent) }
+            for waiter in released { self.tellItemWaiter(waiter, .sent) }
             self.startQueued()
             if self.machine.drainFinished() {
                 self.sayByeAndClose(reason: "server shutting down")
