@@ -46,16 +46,21 @@ public func withTestServer<T: Sendable>(
     }
 }
 
-/// A client for a test server, presenting the given identity (nil: no client certificate).
+/// A client for a test server, presenting the given identity (nil: no client certificate). It
+/// waits 30 s for a connection: a test of what a server answers must not fail because a loaded
+/// machine (a build beside the tests, debug-mode certificate checks) took 5 s to connect.
 public func makeTestClient(
     port: Int,
     identity: String? = "client",
     serverName: String? = nil,
+    connectTimeout: Duration = .seconds(30),
     defaultDeadline: Duration = .seconds(10)
 ) throws -> ConcordClient {
     var tls = TestCertificates.identity(identity)
     if identity == nil { tls.certificatePath = nil; tls.keyPath = nil }
     return try ConcordClient(
-        configuration: .init(host: "127.0.0.1", port: port, tls: tls, serverName: serverName, defaultDeadline: defaultDeadline)
+        configuration: .init(
+            host: "127.0.0.1", port: port, tls: tls, serverName: serverName, connectTimeout: connectTimeout, defaultDeadline: defaultDeadline
+        )
     )
 }
