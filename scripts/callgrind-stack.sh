@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# The stack's own cost beside nginx's, in instructions rather than noisy CPU time: nginx's stream
+# proxy and the bare SwiftNIO proxy (`concord reference-proxy`: SwiftNIO and swift-nio-ssl
+# forwarding bytes, none of Concord's code) each in front of the same redis over TLS, forwarding
+# the same GETs, each under valgrind --tool=callgrind, at one connection.
+#
+#   scripts/callgrind-stack.sh                # 20,000 and 60,000 GETs a proxy
+#   SHORT=10000 LONG=30000 scripts/callgrind-stack.sh
+#
+# bench-reference's c=1 bar compares the gateway's CPU per forward with nginx's; this says how
+# much of that ratio the stack sets before any of Concord's code runs. For each proxy the counters
+# are zeroed after a warm-up, then redis-benchmark (-c 1 -P 1) sends SHORT and LONG GETs, each run
+# on a new connection: the difference of the two counts over the difference of the requests
+# leaves out the handshake. nginx runs one process (master_process off) so callgrind sees its
+# worker. Counts are user-space instructions: the kernel's share of a forward is not in them.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SHORT=${SHORT:-20000}
+LONG=${LONG:-60000}
+REDIS_PORT=${REDIS_PORT:-16490}
+PROXY_PORT=${PROXY_PORT:-16491}
+
+command -v valgrind >/dev/null || { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind >/dev/null; }
+if ! command -v redis-server >/dev/null || ! command -v nginx >/dev/null || [[ ! -e /usr/lib/nginx/modules/ngx_stream_module.so ]]; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server redis-tools nginx libnginx-mod-stream >/dev/null
+fi
+
+source scripts/bench-common.sh
+
+"$BIN/concord" certs init "$WORK/certs" >/dev/null
+redis-server --port 0 --bind 127.0.0.1 --tls-port "$REDIS_PORT" \
+  --tls-cert-file "$WORK/certs/gateway.pem" --tls-key-file "$WORK/certs/gateway-key.pem" \
+  --tls-ca-cert-file "$WORK/certs/ca.pem" --tls-auth-clients no \
+  --save '' --appendonly no --daemonize no --logfile "$WORK/redis.log" &
+PIDS+=($!)
+
+cat >"$WORK/nginx.conf" <<NGINX
+load_module /usr/lib/nginx/modules/ngx_stream_module.so;
+master_process off;
+worker_processes 1;
+daemon off;
+pid $WORK/nginx.pid;
+error_log $WORK/nginx-error.log warn;
+events { worker_connections 1024; }
+stream {
+  server {
+    listen 127.0.0.1:$PROXY_PORT ssl;
+    ssl_certificate $WORK/certs/gateway.pem;
+    ssl_certificate_key $WORK/certs/gateway-key.pem;
+    proxy_pass 127.0.0.1:$REDIS_PORT;
+    proxy_ssl on;
+    proxy_ssl_verify on;
+    proxy_ssl_name localhost;
+    proxy_ssl_trusted_certificate $WORK/certs/ca.pem;
+    proxy_ssl_session_reuse on;
+  }
+}
+NGINX
+cp "$BIN/concord" "$WORK/concord"
+strip --strip-debug "$WORK/concord"
+
+gets() { # requests
+  redis-benchmark --tls --cacert "$WORK/certs/ca.pem" -h 127.0.0.1 -p "$PROXY_PORT" -t get -c 1 -P 1 -n "$1" --csv 2>/dev/null \
+    | awk -F'","' '/"GET"/ { gsub(/"/, "", $2); print $2 }'
+}
+
+# Runs one proxy under callgrind on PROXY_PORT and prints its instructions per forwarded GET.
+measure() { # name command...
+  local name=$1
+  shift
+  valgrind --tool=callgrind --callgrind-out-file="$WORK/$name.out" "$@" >"$WORK/$name.log" 2>&1 &
+  local valgrind=$!
+  for _ in $(seq 1 150); do
+    redis-cli --tls --cacert "$WORK/certs/ca.pem" -p "$PROXY_PORT" ping >/dev/null 2>&1 && break
+    sleep 0.4
+  done
+  gets 2000 >/dev/null
+  local counts=()
+  for requests in "$SHORT" "$LONG"; do
+    callgrind_control -z "$valgrind" >/dev/null 2>&1
+    gets "$requests" >/dev/null
+    callgrind_control -d "$valgrind" >/dev/null 2>&1
+    sleep 1
+    counts+=("$(awk '/^(summary|totals):/ { print $2; exit }' "$(ls -t "$WORK/$name".out* | head -1)")")
+  done
+  kill -TERM "$valgrind" 2>/dev/null || true
+  wait "$valgrind" 2>/dev/null || true
+  awk -v a="${counts[0]}" -v b="${counts[1]}" -v x="$SHORT" -v y="$LONG" 'BEGIN { printf "%.0f", (b - a) / (y - x) }'
+}
+
+nginx_count=$(measure nginx nginx -p "$WORK" -c "$WORK/nginx.conf")
+swift_count=$(measure swiftnio "$WORK/concord" reference-proxy --port "$PROXY_PORT" --to "$REDIS_PORT" --certs "$WORK/certs" --threads 1)
+echo "callgrind, instructions per forwarded redis GET at c=1 ($SHORT and $LONG GETs): nginx stream proxy $nginx_count," \
+  "bare SwiftNIO proxy $swift_count; bare SwiftNIO/nginx $(awk -v a="$swift_count" -v b="$nginx_count" 'BEGIN { printf "%.2f", a / b }')"
