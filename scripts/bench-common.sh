@@ -1,6 +1,7 @@
 # Sourced by the bench scripts: release binaries in $BIN, a work directory $WORK, and the
 # processes started (PIDS+=($!)) stopped with SIGTERM and $WORK removed on exit; wait_ready,
-# start_service, start_participants, and bench_line with rate_and_p50 for `concord bench`.
+# start_service, start_participants, and bench_line with rate_and_p50 for `concord bench`;
+# the reference points: need_references, start_redis_tls and write_nginx_conf.
 echo "building release binaries..."
 BIN=$(scripts/build-release 2>/dev/null) || { echo "build failed: run scripts/build-release" >&2; exit 1; }
 
@@ -53,3 +54,52 @@ bench_line() {
 
 # A report line's requests a second and p50 in ms, as "RATE P50".
 rate_and_p50() { sed -E 's/.*requests\/s: ([0-9.]+) +p50: ([0-9.]+) ms.*/\1 \2/'; }
+
+# The reference points' tools, from Debian's packages when missing.
+need_references() {
+  if ! command -v redis-server >/dev/null || ! command -v redis-benchmark >/dev/null || ! command -v nginx >/dev/null \
+     || [[ ! -e /usr/lib/nginx/modules/ngx_stream_module.so ]]; then
+    echo "installing redis-server, redis-tools, nginx and its stream module (Debian packages)..."
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server redis-tools nginx libnginx-mod-stream >/dev/null
+  fi
+}
+
+# redis-server on a loopback TLS port only, with the run's gateway certificate, keeping nothing
+# on disk; its pid goes to PIDS. Needs `concord certs init "$WORK/certs"` first.
+start_redis_tls() { # port
+  redis-server --port 0 --bind 127.0.0.1 --tls-port "$1" \
+    --tls-cert-file "$WORK/certs/gateway.pem" --tls-key-file "$WORK/certs/gateway-key.pem" \
+    --tls-ca-cert-file "$WORK/certs/ca.pem" --tls-auth-clients no \
+    --save '' --appendonly no --daemonize no --logfile "$WORK/redis.log" &
+  PIDS+=($!)
+}
+
+# $WORK/nginx.conf: nginx's stream proxy on a loopback port, terminating TLS with the gateway's
+# certificate and re-encrypting to the redis port (verifying its certificate), in the foreground
+# with WORKERS worker processes; `single` runs one process, no master, as a profiler needs.
+write_nginx_conf() { # port redis-port workers [single]
+  local process="worker_processes $3;"
+  [[ "${4:-}" == single ]] && process="master_process off;
+worker_processes 1;"
+  cat >"$WORK/nginx.conf" <<NGINX
+load_module /usr/lib/nginx/modules/ngx_stream_module.so;
+$process
+daemon off;
+pid $WORK/nginx.pid;
+error_log $WORK/nginx-error.log warn;
+events { worker_connections 1024; }
+stream {
+  server {
+    listen 127.0.0.1:$1 ssl;
+    ssl_certificate $WORK/certs/gateway.pem;
+    ssl_certificate_key $WORK/certs/gateway-key.pem;
+    proxy_pass 127.0.0.1:$2;
+    proxy_ssl on;
+    proxy_ssl_verify on;
+    proxy_ssl_name localhost;
+    proxy_ssl_trusted_certificate $WORK/certs/ca.pem;
+    proxy_ssl_session_reuse on;
+  }
+}
+NGINX
+}

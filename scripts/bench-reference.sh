@@ -19,24 +19,15 @@ OUR_PORT=${OUR_PORT:-17400}
 REDIS_PORT=${REDIS_PORT:-16390}
 OUR_THREADS=${OUR_THREADS:-1}
 
-if ! command -v redis-server >/dev/null || ! command -v redis-benchmark >/dev/null || ! command -v nginx >/dev/null \
-   || [[ ! -e /usr/lib/nginx/modules/ngx_stream_module.so ]]; then
-  echo "installing redis-server, redis-tools, nginx and its stream module (Debian packages)..."
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server redis-tools nginx libnginx-mod-stream >/dev/null
-fi
 NGINX_PORT=${NGINX_PORT:-16391}
 PARTICIPANTS_PORT=${PARTICIPANTS_PORT:-17401}
 GATEWAY_PORT=${GATEWAY_PORT:-17402}
 
 source scripts/bench-common.sh
+need_references
 
 "$BIN/concord" certs init "$WORK/certs" >/dev/null
-
-redis-server --port 0 --bind 127.0.0.1 --tls-port "$REDIS_PORT" \
-  --tls-cert-file "$WORK/certs/gateway.pem" --tls-key-file "$WORK/certs/gateway-key.pem" \
-  --tls-ca-cert-file "$WORK/certs/ca.pem" --tls-auth-clients no \
-  --save '' --appendonly no --daemonize no --logfile "$WORK/redis.log" &
-PIDS+=($!)
+start_redis_tls "$REDIS_PORT"
 
 "$BIN/gateway" --port "$OUR_PORT" --certs "$WORK/certs" --threads "$OUR_THREADS" --log-level warning --no-auth >"$WORK/gateway.log" 2>&1 &
 PIDS+=($!)
@@ -96,27 +87,7 @@ TOKEN=$("$BIN/concord" tokens add --file "$WORK/tokens" --role reader --name ben
 ROUTED_GATEWAY=$!
 PIDS+=($!)
 
-cat >"$WORK/nginx.conf" <<NGINX
-load_module /usr/lib/nginx/modules/ngx_stream_module.so;
-worker_processes $OUR_THREADS;
-daemon off;
-pid $WORK/nginx.pid;
-error_log $WORK/nginx-error.log warn;
-events { worker_connections 1024; }
-stream {
-  server {
-    listen 127.0.0.1:$NGINX_PORT ssl;
-    ssl_certificate $WORK/certs/gateway.pem;
-    ssl_certificate_key $WORK/certs/gateway-key.pem;
-    proxy_pass 127.0.0.1:$REDIS_PORT;
-    proxy_ssl on;
-    proxy_ssl_verify on;
-    proxy_ssl_name localhost;
-    proxy_ssl_trusted_certificate $WORK/certs/ca.pem;
-    proxy_ssl_session_reuse on;
-  }
-}
-NGINX
+write_nginx_conf "$NGINX_PORT" "$REDIS_PORT" "$OUR_THREADS"
 nginx -p "$WORK" -c "$WORK/nginx.conf" &
 NGINX_MASTER=$!
 PIDS+=($!)

@@ -22,41 +22,12 @@ REDIS_PORT=${REDIS_PORT:-16490}
 PROXY_PORT=${PROXY_PORT:-16491}
 
 command -v valgrind >/dev/null || { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind >/dev/null; }
-if ! command -v redis-server >/dev/null || ! command -v nginx >/dev/null || [[ ! -e /usr/lib/nginx/modules/ngx_stream_module.so ]]; then
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server redis-tools nginx libnginx-mod-stream >/dev/null
-fi
-
 source scripts/bench-common.sh
+need_references
 
 "$BIN/concord" certs init "$WORK/certs" >/dev/null
-redis-server --port 0 --bind 127.0.0.1 --tls-port "$REDIS_PORT" \
-  --tls-cert-file "$WORK/certs/gateway.pem" --tls-key-file "$WORK/certs/gateway-key.pem" \
-  --tls-ca-cert-file "$WORK/certs/ca.pem" --tls-auth-clients no \
-  --save '' --appendonly no --daemonize no --logfile "$WORK/redis.log" &
-PIDS+=($!)
-
-cat >"$WORK/nginx.conf" <<NGINX
-load_module /usr/lib/nginx/modules/ngx_stream_module.so;
-master_process off;
-worker_processes 1;
-daemon off;
-pid $WORK/nginx.pid;
-error_log $WORK/nginx-error.log warn;
-events { worker_connections 1024; }
-stream {
-  server {
-    listen 127.0.0.1:$PROXY_PORT ssl;
-    ssl_certificate $WORK/certs/gateway.pem;
-    ssl_certificate_key $WORK/certs/gateway-key.pem;
-    proxy_pass 127.0.0.1:$REDIS_PORT;
-    proxy_ssl on;
-    proxy_ssl_verify on;
-    proxy_ssl_name localhost;
-    proxy_ssl_trusted_certificate $WORK/certs/ca.pem;
-    proxy_ssl_session_reuse on;
-  }
-}
-NGINX
+start_redis_tls "$REDIS_PORT"
+write_nginx_conf "$PROXY_PORT" "$REDIS_PORT" 1 single
 cp "$BIN/concord" "$WORK/concord"
 strip --strip-debug "$WORK/concord"
 
