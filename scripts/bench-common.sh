@@ -1,7 +1,8 @@
 # Sourced by the bench scripts: release binaries in $BIN, a work directory $WORK, and the
 # processes started (PIDS+=($!)) stopped with SIGTERM and $WORK removed on exit; wait_ready,
 # start_service, start_participants, and bench_line with rate_and_p50 for `concord bench`;
-# the reference points: need_references, start_redis_tls and write_nginx_conf.
+# the reference points: need_references, start_redis_tls and write_nginx_conf; and
+# callgrind_dump with callgrind_total for the callgrind scripts.
 echo "building release binaries..."
 BIN=$(scripts/build-release 2>/dev/null) || { echo "build failed: run scripts/build-release" >&2; exit 1; }
 
@@ -103,3 +104,14 @@ stream {
 }
 NGINX
 }
+
+# Dumps the counters of callgrind's process $1 (valgrind started with --callgrind-out-file=$2)
+# and prints the new dump's path.
+callgrind_dump() { # valgrind-pid out-file
+  callgrind_control -d "$1" >/dev/null 2>&1
+  sleep 1
+  ls -t "$2"* | head -1
+}
+
+# The instructions a callgrind dump counted.
+callgrind_total() { awk '/^(summary|totals):/ { print $2; exit }' "$1"; }

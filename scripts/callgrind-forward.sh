@@ -74,12 +74,10 @@ counted() { # seconds -> "requests instructions"
   # varied with the run's pace (a 16% faster run counted 3% more instructions a forward).
   out=$(bench "$1" 0)
   requests=$(echo "$out" | sed -n 's/.*requests: \([0-9]*\) .*/\1/p')
-  callgrind_control -d "$VALGRIND" >/dev/null
-  sleep 1
   local newest
-  newest=$(ls -t "$WORK"/callgrind.out* | head -1)
+  newest=$(callgrind_dump "$VALGRIND" "$WORK/callgrind.out")
   [[ -n "${CALLGRIND_OUT:-}" ]] && cp "$newest" "$CALLGRIND_OUT.$1s"
-  echo "$requests $(awk '/^(summary|totals):/ { print $2; exit }' "$newest")"
+  echo "$requests $(callgrind_total "$newest")"
 }
 read -r short_requests short_instructions < <(counted 5)
 read -r long_requests long_instructions < <(counted "$SECONDS_PER_RUN")
